@@ -1,0 +1,59 @@
+import csv
+import io
+import json
+
+import pytest
+
+from wehoplan.cli import ROLLUP_CSV_COLUMNS, main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_rollup_by_strategy_prints_the_three_strategies(capsys, demo_url):
+    code, out, err = run(capsys, "rollup", "--db", demo_url, "--plan", "smart city", "--by", "strategy",
+                         "--as-of", "2020-10-15")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert out.splitlines()[0] == ",".join(ROLLUP_CSV_COLUMNS)
+    assert [r["code"] for r in rows] == ["1", "2", "3"]
+    assert all(r["level"] == "Strategy" for r in rows)
+    assert "as of 2020-10-15" in err
+
+
+def test_rollup_json_matches_csv(capsys, demo_url):
+    _, out_csv, _ = run(capsys, "rollup", "--db", demo_url, "--plan", "smart", "--as-of", "2019-06-30")
+    _, out_json, _ = run(capsys, "rollup", "--db", demo_url, "--plan", "smart", "--as-of", "2019-06-30",
+                         "--format", "json")
+    rows = list(csv.DictReader(io.StringIO(out_csv)))
+    recs = json.loads(out_json)
+    assert [r["code"] for r in rows] == [r["code"] for r in recs]
+    assert [float(r["progress"]) for r in rows] == [r["progress"] for r in recs]
+
+
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (["rollup", "--plan", "nothing like it"], 1, "no plan matches"),
+        (["rollup"], 1, "several plans exist"),
+        (["rollup", "--plan", "smart", "--smart", "Q"], 2, "unknown SMART value"),
+        (["rollup", "--plan", "smart", "--as-of", "15/10/2020"], 2, "invalid date"),
+        (["rollup", "--plan", "smart", "--by", "galaxy"], 2, "--by"),
+        (["frobnicate"], 2, "invalid choice"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code(capsys, demo_url, argv, code, message):
+    got, out, err = run(capsys, *argv[:1], "--db", demo_url, *argv[1:]) if argv[0] == "rollup" else run(capsys, *argv)
+    assert got == code
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_missing_database_is_rejected(capsys, tmp_path):
+    code, _, err = run(capsys, "rollup", "--db", f"sqlite:///{tmp_path / 'none.db'}")
+    assert code == 1
+    assert "init-demo" in err

@@ -1,0 +1,7 @@
+"""Entry point of ``python -m wehoplan``."""
+
+import sys
+
+from wehoplan.cli import main
+
+sys.exit(main())

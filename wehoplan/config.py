@@ -1,0 +1,78 @@
+"""Settings as data: every setting has a name, default, environment variable and help.
+
+The README's settings table is checked against ``SETTINGS`` by ``tests/test_docs.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+DEFAULT_DATABASE_URL = f"sqlite:///{(DATA_DIR / 'wehoplan.db').as_posix()}"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: where it comes from and what it means."""
+
+    name: str
+    env: str
+    default: object
+    type: type
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "database_url", "WEHOPLAN_DATABASE_URL", DEFAULT_DATABASE_URL, str,
+        "SQLAlchemy URL of the plan database (SQLite file by default; PostgreSQL for a shared server).",
+    ),
+    Setting("due_soon_days", "WEHOPLAN_DUE_SOON_DAYS", 30, int,
+            "An open action due within this many days of the as-of date is 'due soon'."),
+    Setting("stale_days", "WEHOPLAN_STALE_DAYS", 90, int,
+            "An open action whose latest update is older than this many days is 'stale'."),
+    Setting("fiscal_year_start_month", "WEHOPLAN_FISCAL_YEAR_START_MONTH", 7, int,
+            "First month of the fiscal year, used to read dates like 'FY2020 Q3' (7 = July)."),
+    Setting("allow_future_updates", "WEHOPLAN_ALLOW_FUTURE_UPDATES", False, bool,
+            "Allow progress updates dated after today."),
+)
+
+
+def _coerce(setting: Setting, raw: str) -> object:
+    if setting.type is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return setting.type(raw)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings. Build with :func:`load_config`; pass explicitly, never global."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    due_soon_days: int = 30
+    stale_days: int = 90
+    fiscal_year_start_month: int = 7
+    allow_future_updates: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def load_config(environ: dict[str, str] | None = None, **overrides: object) -> Config:
+    """Read settings from the environment, then apply explicit overrides.
+
+    Raises:
+        ValueError: an environment variable holds a value of the wrong type.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for s in SETTINGS:
+        raw = env.get(s.env)
+        if raw not in (None, ""):
+            try:
+                values[s.name] = _coerce(s, raw)
+            except ValueError:
+                raise ValueError(f"{s.env}={raw!r} is not a valid {s.type.__name__}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Config(**values)

@@ -1,0 +1,90 @@
+"""Engine factory, schema creation and the data version.
+
+SQLite leaves foreign keys off unless each connection turns them on, so the engine
+sets ``foreign_keys=ON``, WAL and a busy timeout on every new connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from wehoplan.models import Base
+
+# Append-only tables: the data layer never deletes or edits them, and SQLite enforces
+# it too. The one exception is undoing an import, which may remove the updates that
+# the (already marked undone) batch added.
+_SQLITE_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS updates_no_edit BEFORE UPDATE ON updates
+       BEGIN SELECT RAISE(ABORT, 'progress updates are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS updates_no_delete BEFORE DELETE ON updates
+       WHEN OLD.batch_id IS NULL
+         OR (SELECT undone_at FROM import_batches WHERE id = OLD.batch_id) IS NULL
+       BEGIN SELECT RAISE(ABORT, 'progress updates are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_edit BEFORE UPDATE ON audit
+       BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+       BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
+)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url``; SQLite files get their folder created and pragmas set."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table (idempotent) and the append-only triggers where supported."""
+    Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            for ddl in _SQLITE_TRIGGERS:
+                conn.execute(text(ddl))
+        conn.execute(
+            text("INSERT INTO meta (key, value) SELECT 'data_version', '0' "
+                 "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'data_version')")
+        )
+
+
+def bump_data_version(conn) -> None:
+    """Mark the data as changed; call inside the writing transaction."""
+    conn.execute(
+        text("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'data_version'")
+    )
+
+
+def data_version(engine: Engine) -> int:
+    """A number that changes on every write; caches key on it. -1 if there is no schema."""
+    try:
+        with engine.connect() as conn:
+            v = conn.execute(text("SELECT value FROM meta WHERE key = 'data_version'")).scalar()
+    except Exception:  # noqa: BLE001 - no schema yet is a normal state for a new database
+        return -1
+    return int(v) if v is not None else -1
+
+
+def database_exists(url: str) -> bool:
+    """True when the database holds a wehoplan schema (SQLite: the file exists and has it)."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
+        if not Path(u.database).exists():
+            return False
+    return data_version(make_engine(url)) >= 0

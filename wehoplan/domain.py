@@ -1,0 +1,150 @@
+"""The product's vocabulary: statuses, SMART values, level names, colours, synonyms.
+
+Everything that names a status or a SMART value goes through this module so the
+import synonyms, the roll-up scores and the chart colours can never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Status:
+    """One canonical status: key stored in the database, label shown, colour drawn."""
+
+    key: str
+    label: str
+    colour: str
+    score: int | None  # roll-up score; None = not scored (pending, deferred)
+
+
+STATUSES: tuple[Status, ...] = (
+    Status("pending", "Not started", "#9e9e9e", None),
+    Status("on_track", "On track", "#2e7d32", 3),
+    Status("some_disruption", "Some disruption", "#f9a825", 2),
+    Status("major_disruption", "Major disruption", "#c62828", 1),
+    Status("completed", "Completed", "#1565c0", 3),
+    Status("deferred", "Deferred / on hold / cancelled", "#616161", None),
+)
+STATUS_KEYS: tuple[str, ...] = tuple(s.key for s in STATUSES)
+STATUS_BY_KEY: dict[str, Status] = {s.key: s for s in STATUSES}
+STATUS_LABELS: dict[str, str] = {s.key: s.label for s in STATUSES}
+STATUS_COLOURS: dict[str, str] = {s.key: s.colour for s in STATUSES}
+STATUS_SCORES: dict[str, int] = {s.key: s.score for s in STATUSES if s.score is not None}
+
+# Thresholds of the weighted mean score (GUIDE §3).
+ON_TRACK_MIN_SCORE = 2.5
+SOME_DISRUPTION_MIN_SCORE = 1.5
+
+STATUS_SYNONYMS: dict[str, str] = {
+    **{w: "pending" for w in ("not started", "status pending", "planned", "upcoming", "future", "pending")},
+    **{w: "on_track" for w in ("in progress", "on target", "on schedule", "green", "on track", "ontrack")},
+    **{
+        w: "some_disruption"
+        for w in (
+            "delayed", "at risk", "behind", "caution", "minor disruption", "some delay",
+            "amber", "yellow", "some disruption",
+        )
+    },
+    **{
+        w: "major_disruption"
+        for w in ("off track", "stalled", "blocked", "critical", "major disruption", "red")
+    },
+    **{w: "completed" for w in ("complete", "completed", "done", "achieved", "finished", "closed")},
+    **{
+        w: "deferred"
+        for w in (
+            "on hold", "paused", "deferred", "cancelled", "canceled", "dropped", "not pursued",
+            "deferred / on hold / cancelled",
+        )
+    },
+}
+
+
+def _norm_word(text: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", str(text).strip().lower())
+
+
+def parse_status(text: str) -> str:
+    """Map a status word from any vendor or era onto a canonical key.
+
+    Case, underscores, hyphens and spacing are ignored; canonical keys and labels
+    are accepted too.
+
+    Raises:
+        ValueError: the word is unknown; the message lists the accepted words.
+    """
+    word = _norm_word(text)
+    if word.replace(" ", "_") in STATUS_BY_KEY:
+        return word.replace(" ", "_")
+    try:
+        return STATUS_SYNONYMS[word]
+    except KeyError:
+        accepted = ", ".join(sorted(STATUS_SYNONYMS))
+        raise ValueError(f"unknown status {text!r}; accepted: {accepted}") from None
+
+
+@dataclass(frozen=True)
+class SmartValue:
+    """One of the five SMART values of the WeHo Smart City framework."""
+
+    letter: str
+    name: str
+    colour: str
+
+
+SMART_VALUES: tuple[SmartValue, ...] = (
+    SmartValue("S", "Sustainability", "#43a047"),
+    SmartValue("M", "Mobility", "#1e88e5"),
+    SmartValue("A", "Accessibility", "#8e24aa"),
+    SmartValue("R", "Resiliency", "#fb8c00"),
+    SmartValue("T", "Transparency", "#00897b"),
+)
+SMART_LETTERS = "SMART"
+SMART_NAMES: dict[str, str] = {v.letter: v.name for v in SMART_VALUES}
+
+
+def parse_smart(text: str | None) -> str:
+    """Normalise SMART tags to canonical letters in SMART order ("T;M" -> "MT").
+
+    Accepts letters ("M;A", "MA", "M, A") and names ("Mobility; Accessibility").
+
+    Raises:
+        ValueError: a token is neither a SMART letter nor a SMART value name.
+    """
+    if text is None:
+        return ""
+    raw = str(text).strip()
+    if not raw:
+        return ""
+    found: set[str] = set()
+    tokens = [t for t in re.split(r"[;,/|\s]+", raw) if t]
+    for tok in tokens:
+        up = tok.upper()
+        by_name = {n.upper(): letter for letter, n in SMART_NAMES.items()}
+        if up in by_name:
+            found.add(by_name[up])
+        elif set(up) <= set(SMART_LETTERS):
+            found.update(up)
+        else:
+            raise ValueError(
+                f"unknown SMART value {tok!r}; use letters S, M, A, R, T or the names "
+                + ", ".join(SMART_NAMES.values())
+            )
+    return "".join(letter for letter in SMART_LETTERS if letter in found)
+
+
+DEFAULT_LEVEL_NAMES: tuple[str, ...] = ("Strategy", "Initiative", "Action")
+
+
+def level_name(depth: int, names: tuple[str, ...] = DEFAULT_LEVEL_NAMES) -> str:
+    """Name of a tree depth (1 = top level); deeper than named levels -> 'Level N'."""
+    return names[depth - 1] if 1 <= depth <= len(names) else f"Level {depth}"
+
+
+def code_sort_key(code: str) -> tuple:
+    """Outline order: "1.10" after "1.9"; non-numeric parts sort after numbers."""
+    parts = str(code).split(".")
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)

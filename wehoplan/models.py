@@ -1,0 +1,210 @@
+"""SQLAlchemy 2.0 ORM: plans, the item tree, append-only updates, measures, imports, audit.
+
+Constraints live in the database too (progress range, status values, unique code per
+plan, foreign keys) so no writer, however it got there, can store a broken plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from wehoplan.domain import STATUS_KEYS
+
+_STATUS_SQL = ", ".join(f"'{k}'" for k in STATUS_KEYS)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every wehoplan table."""
+
+
+item_partner_departments = Table(
+    "item_partner_departments",
+    Base.metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("department_id", ForeignKey("departments.id"), primary_key=True),
+)
+
+
+class Meta(Base):
+    """Key/value facts about the database; ``data_version`` changes on every write."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Plan(Base):
+    """A strategic plan: the root of one item tree."""
+
+    __tablename__ = "plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    level_names: Mapped[str] = mapped_column(String(200), default="Strategy;Initiative;Action")
+    adopted: Mapped[dt.date | None] = mapped_column(Date)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+    items: Mapped[list[Item]] = relationship(back_populates="plan")
+
+
+class Department(Base):
+    """A city department or division."""
+
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Person(Base):
+    """Someone who owns, sponsors or reports on items."""
+
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+
+class Item(Base):
+    """A node of the plan tree: strategy, initiative, action, or any deeper level."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "code", name="uq_item_code_per_plan"),
+        CheckConstraint("weight >= 0", name="ck_item_weight_nonnegative"),
+        CheckConstraint("start IS NULL OR due IS NULL OR start <= due", name="ck_item_start_before_due"),
+        Index("ix_items_plan_parent", "plan_id", "parent_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    smart: Mapped[str] = mapped_column(String(5), default="")
+    start: Mapped[dt.date | None] = mapped_column(Date)
+    due: Mapped[dt.date | None] = mapped_column(Date)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    priority: Mapped[str | None] = mapped_column(String(32))
+    funding_source: Mapped[str | None] = mapped_column(String(200))
+    item_type: Mapped[str | None] = mapped_column(String(64))
+    track: Mapped[str | None] = mapped_column(String(200))
+    depends_on: Mapped[str | None] = mapped_column(String(200))
+    source_note: Mapped[str | None] = mapped_column(Text)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Optimistic concurrency: every write checks and bumps it.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    plan: Mapped[Plan] = relationship(back_populates="items")
+    partner_departments: Mapped[list[Department]] = relationship(secondary=item_partner_departments)
+
+
+class Update(Base):
+    """A dated progress report on an item. Append-only: never edited, never deleted."""
+
+    __tablename__ = "updates"
+    __table_args__ = (
+        CheckConstraint("progress >= 0 AND progress <= 100", name="ck_update_progress_range"),
+        CheckConstraint(f"status IN ({_STATUS_SQL})", name="ck_update_status"),
+        # Covering index for "latest update per item on or before D".
+        Index("ix_updates_item_asof", "item_id", "as_of", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(32))
+    progress: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(200))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Measure(Base):
+    """A performance measure (KPI) of a plan, optionally tied to an item."""
+
+    __tablename__ = "measures"
+    __table_args__ = (
+        CheckConstraint("direction IN ('up', 'down', 'none')", name="ck_measure_direction"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    goal_code: Mapped[str | None] = mapped_column(String(64))
+    goal: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(String(100))
+    direction: Mapped[str] = mapped_column(String(8), default="none")
+    target: Mapped[float | None] = mapped_column(Float)
+    baseline_note: Mapped[str | None] = mapped_column(Text)
+    source_note: Mapped[str | None] = mapped_column(Text)
+
+
+class MeasureValue(Base):
+    """A dated value of a measure."""
+
+    __tablename__ = "measure_values"
+    __table_args__ = (UniqueConstraint("measure_id", "as_of", name="uq_measure_value_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class ImportBatch(Base):
+    """One import of one or more files: what came in, who brought it, whether undone."""
+
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    items_created: Mapped[int] = mapped_column(Integer, default=0)
+    items_updated: Mapped[int] = mapped_column(Integer, default=0)
+    updates_added: Mapped[int] = mapped_column(Integer, default=0)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Audit(Base):
+    """Who changed what, when, from what to what. Append-only."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    author: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(200))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))

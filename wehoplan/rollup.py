@@ -1,0 +1,448 @@
+"""The roll-up core (GUIDE §3): pure pandas, DataFrame in, new DataFrame out.
+
+The same code evaluates one as-of date or many: every step is keyed by a ``snap``
+column (the as-of date), so a trend over sixty month-ends is one grouped computation,
+and ``trend at D == roll-up at D`` holds by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from wehoplan.domain import (
+    ON_TRACK_MIN_SCORE,
+    SOME_DISRUPTION_MIN_SCORE,
+    STATUS_KEYS,
+    STATUS_SCORES,
+    code_sort_key,
+)
+from wehoplan.filters import Filters
+
+ROOT_ID = 0  # the virtual plan node above the top level
+COUNT_COLUMNS = [f"n_{k}" for k in STATUS_KEYS]
+ROLLUP_COLUMNS = [
+    "progress", "status", "expected_progress", "n_leaves", *COUNT_COLUMNS, "n_overdue",
+]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Schedule flag thresholds (settings ``due_soon_days`` and ``stale_days``)."""
+
+    due_soon_days: int = 30
+    stale_days: int = 90
+
+    @classmethod
+    def from_config(cls, cfg) -> Thresholds:
+        """Take the thresholds from a :class:`wehoplan.config.Config`."""
+        return cls(due_soon_days=cfg.due_soon_days, stale_days=cfg.stale_days)
+
+
+# ---------------------------------------------------------------- the tree
+
+
+def prepare_tree(items: pd.DataFrame) -> pd.DataFrame:
+    """Add structure and inherited values to a plan's items.
+
+    Adds ``depth`` (1 = top level), ``is_leaf``, ``parent_key`` (0 for top level),
+    ``order`` (outline order), ``top_code`` (the strategy's code), the effective
+    ``owner``/``department``/``partners``/``smart`` (own value, else the nearest
+    ancestor's; originals kept as ``own_*``), and ``path_codes``/``path_text`` used
+    by filters. Archived items and everything under them are dropped.
+    """
+    if "depth" in items.columns:
+        return items
+    df = items[~items["archived"]] if "archived" in items.columns else items
+    ids = set(df["id"].tolist())
+    # Drop children whose parent is archived or missing, repeatedly (whole subtrees).
+    while True:
+        orphan = df["parent_id"].notna() & ~df["parent_id"].isin(ids)
+        if not orphan.any():
+            break
+        df = df[~orphan]
+        ids = set(df["id"].tolist())
+
+    parent = dict(zip(df["id"], df["parent_id"].astype("float64").fillna(ROOT_ID).astype("int64")))
+    records = df.set_index("id")
+    inherit = {
+        "owner": records["owner"], "department": records["department"],
+        "partners": records["partners"], "smart": records["smart"],
+    }
+
+    def blank(v: object) -> bool:
+        return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or str(v).strip() == ""
+
+    depth: dict[int, int] = {}
+    eff: dict[str, dict[int, object]] = {k: {} for k in inherit}
+    path_codes: dict[int, str] = {}
+    path_text: dict[int, str] = {}
+    code = records["code"].to_dict()
+    title = records["title"].to_dict()
+    own = {k: v.to_dict() for k, v in inherit.items()}
+
+    def visit(i: int) -> None:
+        p = parent[i]
+        if p != ROOT_ID and p not in depth:
+            visit(p)
+        depth[i] = 1 if p == ROOT_ID else depth[p] + 1
+        pc = "|" if p == ROOT_ID else path_codes[p]
+        path_codes[i] = f"{pc}{code[i]}|"
+        path_text[i] = ("" if p == ROOT_ID else path_text[p] + " ") + f"{code[i]} {title[i]}"
+        own_dept = own["department"][i]
+        for k in inherit:
+            v = own[k][i]
+            # Partners travel with the lead department: inherited together or not at all.
+            if k == "partners":
+                v = v if not blank(own_dept) else (eff[k].get(p) if p != ROOT_ID else v)
+            elif blank(v) and p != ROOT_ID:
+                v = eff[k][p]
+            eff[k][i] = None if blank(v) else v
+
+    for i in parent:
+        if i not in depth:
+            visit(i)
+
+    has_children = set(parent.values())
+    order = sorted(parent, key=lambda i: code_sort_key(code[i]))
+    out = df.assign(
+        **{f"own_{k}": df[k] for k in inherit},
+        owner=df["id"].map(eff["owner"]),
+        department=df["id"].map(eff["department"]),
+        partners=df["id"].map(eff["partners"]),
+        smart=df["id"].map(eff["smart"]).fillna(""),
+        parent_key=df["id"].map(parent).astype("int64"),
+        depth=df["id"].map(depth).astype("int64"),
+        is_leaf=~df["id"].isin(has_children),
+        order=df["id"].map({i: n for n, i in enumerate(order)}).astype("int64"),
+        path_codes=df["id"].map(path_codes),
+        path_text=df["id"].map(path_text),
+    )
+    out = out.assign(top_code=out["path_codes"].str.split("|").str[1])
+    return out.sort_values("order").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- leaf state
+
+
+def _snaps(dates) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
+    return pd.DatetimeIndex(sorted(set(idx.astype("datetime64[ns]"))))
+
+
+def leaf_states(
+    tree: pd.DataFrame,
+    updates: pd.DataFrame,
+    dates,
+    thresholds: Thresholds = Thresholds(),
+) -> pd.DataFrame:
+    """State of every leaf at every date in ``dates`` (GUIDE §3 "As-of state").
+
+    A leaf's state on D is its latest update dated on or before D (several on one day:
+    the last recorded); with none it is pending at 0 %. A completed leaf counts as
+    100 %. Also computes expected progress and the overdue / due-soon / stale flags,
+    and carries the latest non-empty comment with its date.
+
+    Returns:
+        One row per (snap, leaf): ``snap, id, status, progress, last_update,
+        comment, comment_date, expected_progress, overdue, due_soon, stale``.
+    """
+    tree = prepare_tree(tree)
+    snaps = _snaps(dates)
+    leaves = tree.loc[tree["is_leaf"], ["id", "start", "due"]]
+    grid = (
+        pd.DataFrame({"snap": snaps})
+        .merge(leaves, how="cross")
+        .sort_values("snap", kind="stable")
+        .reset_index(drop=True)
+    )
+    ups = updates[updates["item_id"].isin(leaves["id"])].sort_values(["as_of", "id"], kind="stable")
+    # Several updates on one day: the last one recorded wins.
+    last = ups.drop_duplicates(["item_id", "as_of"], keep="last")
+    last = last[["item_id", "as_of", "status", "progress"]].rename(columns={"item_id": "id", "as_of": "last_update"})
+    state = pd.merge_asof(
+        grid, last.astype({"last_update": "datetime64[ns]"}),
+        left_on="snap", right_on="last_update", by="id", direction="backward",
+    )
+    commented = ups[ups["comment"].notna() & (ups["comment"].astype("string").str.strip() != "")]
+    commented = commented.drop_duplicates(["item_id", "as_of"], keep="last")[["item_id", "as_of", "comment"]]
+    commented = commented.rename(columns={"item_id": "id", "as_of": "comment_date"})
+    state = pd.merge_asof(
+        state, commented.astype({"comment_date": "datetime64[ns]"}),
+        left_on="snap", right_on="comment_date", by="id", direction="backward",
+    )
+    status = state["status"].fillna("pending").astype("string")
+    progress = state["progress"].fillna(0.0).astype("float64").where(status != "completed", 100.0)
+    span = (state["due"] - state["start"]).dt.days
+    elapsed = (state["snap"] - state["start"]).dt.days
+    expected = np.where(
+        span > 0, (elapsed / span.where(span > 0)).clip(0, 1) * 100.0,
+        np.where(state["snap"] >= state["due"], 100.0, 0.0),
+    )
+    has_dates = state["start"].notna() & state["due"].notna()
+    open_ = ~status.isin(["completed", "deferred"])
+    days_to_due = (state["due"] - state["snap"]).dt.days
+    age = (state["snap"] - state["last_update"]).dt.days
+    return state.assign(
+        status=status,
+        progress=progress,
+        expected_progress=pd.Series(expected, index=state.index).where(has_dates),
+        overdue=(open_ & (days_to_due < 0)).fillna(False).astype(bool),
+        due_soon=(open_ & days_to_due.between(0, thresholds.due_soon_days)).fillna(False).astype(bool),
+        stale=(open_ & (age > thresholds.stale_days)).fillna(False).astype(bool),
+    )[[
+        "snap", "id", "status", "progress", "last_update", "comment", "comment_date",
+        "expected_progress", "overdue", "due_soon", "stale",
+    ]]
+
+
+# ---------------------------------------------------------------- aggregation
+
+
+def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Roll ``children`` up into one row per ``keys`` group (GUIDE §3 roll-up rules).
+
+    ``children`` needs ``weight, progress, status, expected_progress`` and the leaf
+    counts ``n_leaves, n_<status>..., n_overdue``. Progress and expected progress are
+    weighted means over non-deferred children (plain means when those weigh 0); a
+    group whose children are all deferred is deferred with the plain mean of theirs.
+    Status: all non-deferred completed -> completed; all pending -> pending; else the
+    weighted mean score of the scored children decides.
+    """
+    st = children["status"].astype("string")
+    nd = st != "deferred"
+    w = children["weight"].astype("float64")
+    p = children["progress"].astype("float64")
+    e = children["expected_progress"].astype("float64")
+    score = st.map(STATUS_SCORES).astype("float64")
+    scored = nd & (st != "pending")
+    e_ok = nd & e.notna()
+    zero = 0.0
+    parts = children[keys].assign(
+        c_all=1.0,
+        c_nd=nd.astype("float64"),
+        c_done=(nd & (st == "completed")).astype("float64"),
+        c_pend=(nd & (st == "pending")).astype("float64"),
+        w_nd=w.where(nd, zero),
+        wp_nd=(w * p).where(nd, zero),
+        p_nd=p.where(nd, zero),
+        p_all=p,
+        c_s=scored.astype("float64"),
+        w_s=w.where(scored, zero),
+        ws=(w * score).where(scored, zero),
+        s_plain=score.where(scored, zero),
+        c_e=e_ok.astype("float64"),
+        w_e=w.where(e_ok, zero),
+        we=(w * e).where(e_ok, zero),
+        e_plain=e.where(e_ok, zero),
+        c_e_all=e.notna().astype("float64"),
+        e_all=e.fillna(zero),
+        **{c: children[c] for c in ["n_leaves", *COUNT_COLUMNS, "n_overdue"]},
+    )
+    g = parts.groupby(keys, sort=False).sum().reset_index()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        progress = np.where(
+            g["w_nd"] > 0, g["wp_nd"] / g["w_nd"],
+            np.where(g["c_nd"] > 0, g["p_nd"] / g["c_nd"], g["p_all"] / g["c_all"]),
+        )
+        mean_score = np.where(g["w_s"] > 0, g["ws"] / g["w_s"], g["s_plain"] / g["c_s"])
+        expected = np.where(
+            g["c_nd"] == 0,
+            np.where(g["c_e_all"] > 0, g["e_all"] / g["c_e_all"], np.nan),
+            np.where(g["w_e"] > 0, g["we"] / g["w_e"], np.where(g["c_e"] > 0, g["e_plain"] / g["c_e"], np.nan)),
+        )
+    status = np.select(
+        [g["c_nd"] == 0, g["c_done"] == g["c_nd"], g["c_pend"] == g["c_nd"],
+         mean_score >= ON_TRACK_MIN_SCORE, mean_score >= SOME_DISRUPTION_MIN_SCORE],
+        ["deferred", "completed", "pending", "on_track", "some_disruption"],
+        default="major_disruption",
+    )
+    counts = g[["n_leaves", *COUNT_COLUMNS, "n_overdue"]].astype("int64")
+    return pd.concat(
+        [
+            g[keys],
+            pd.DataFrame(
+                {"progress": progress, "status": pd.array(status, dtype="string"), "expected_progress": expected},
+                index=g.index,
+            ),
+            counts,
+        ],
+        axis=1,
+    )
+
+
+def _leaf_counts(states: pd.DataFrame) -> pd.DataFrame:
+    st = states["status"]
+    return states.assign(
+        n_leaves=1,
+        **{f"n_{k}": (st == k).astype("int64") for k in STATUS_KEYS},
+        n_overdue=states["overdue"].astype("int64"),
+    )
+
+
+def _expected_from_dates(start: pd.Series, due: pd.Series, snap: pd.Series) -> pd.Series:
+    span = (due - start).dt.days
+    elapsed = (snap - start).dt.days
+    val = np.where(span > 0, (elapsed / span.where(span > 0)).clip(0, 1) * 100.0,
+                   np.where(snap >= due, 100.0, 0.0))
+    return pd.Series(val, index=start.index).where(start.notna() & due.notna())
+
+
+# ---------------------------------------------------------------- roll-up
+
+
+def select_leaves(tree: pd.DataFrame, states: pd.DataFrame, filters: Filters | None) -> pd.DataFrame:
+    """Keep the leaf states that pass ``filters`` (effective values; see GUIDE §4)."""
+    if filters is None or filters.is_empty():
+        return states
+    tree = prepare_tree(tree)
+    leaves = tree.loc[tree["is_leaf"]]
+    keep_ids = leaves.loc[filters.leaf_mask(leaves), "id"]
+    out = states[states["id"].isin(keep_ids)]
+    if filters.status:
+        out = out[out["status"].isin(list(filters.status))]
+    if filters.text:
+        # Comments are dated, so the text filter also looks at the as-of comment.
+        text_hit = out["comment"].astype("string").str.contains(filters.text, case=False, regex=False)
+        struct_hit = out["id"].isin(leaves.loc[filters.text_mask(leaves), "id"])
+        out = out[struct_hit | text_hit.fillna(False)]
+    return out
+
+
+def rollup_many(
+    tree: pd.DataFrame,
+    updates: pd.DataFrame,
+    dates,
+    filters: Filters | None = None,
+    thresholds: Thresholds = Thresholds(),
+) -> pd.DataFrame:
+    """Roll the (filtered) plan up at every date in ``dates`` at once.
+
+    Returns one row per (snap, item) for every item with at least one selected leaf,
+    plus one plan row per snap (``id == 0``, ``depth == 0``), with the columns of
+    :data:`ROLLUP_COLUMNS`, leaf flags and the effective ``start``/``due`` span.
+    """
+    tree = prepare_tree(tree)
+    states = select_leaves(tree, leaf_states(tree, updates, dates, thresholds), filters)
+    info = tree.set_index("id")
+    nodes = _leaf_counts(states).assign(
+        depth=states["id"].map(info["depth"]).astype("int64"),
+        parent_key=states["id"].map(info["parent_key"]).astype("int64"),
+        weight=states["id"].map(info["weight"]).astype("float64"),
+        start=states["id"].map(info["start"]),
+        due=states["id"].map(info["due"]),
+    )
+    levels = [nodes]
+    max_depth = int(tree["depth"].max()) if len(tree) else 0
+    current = nodes
+    if nodes.empty:
+        max_depth = 0
+    for d in range(max_depth, 0, -1):
+        parts = [c[c["depth"] == d] for c in levels if len(c)]
+        children = pd.concat(parts, ignore_index=True) if parts else current.iloc[0:0]
+        if children.empty:
+            continue
+        agg = aggregate(children, ["snap", "parent_key"]).rename(columns={"parent_key": "id"})
+        span = children.groupby(["snap", "parent_key"], sort=False).agg(span_start=("start", "min"), span_due=("due", "max"))
+        agg = agg.merge(span.reset_index().rename(columns={"parent_key": "id"}), on=["snap", "id"], how="left")
+        is_root = agg["id"] == ROOT_ID
+        pid = agg["id"].where(~is_root)
+        own_start = pid.map(info["start"])
+        own_due = pid.map(info["due"])
+        start = own_start.fillna(agg["span_start"])
+        due = own_due.fillna(agg["span_due"])
+        # No child has an expected progress: fall back to the parent's own dates.
+        own_exp = _expected_from_dates(own_start, own_due, agg["snap"])
+        agg = agg.assign(
+            expected_progress=agg["expected_progress"].fillna(own_exp),
+            depth=np.where(is_root, 0, pid.map(info["depth"]).fillna(0)).astype("int64"),
+            parent_key=np.where(is_root, -1, pid.map(info["parent_key"]).fillna(-1)).astype("int64"),
+            weight=np.where(is_root, 1.0, pid.map(info["weight"]).fillna(1.0)),
+            start=start,
+            due=due,
+            overdue=False,
+            due_soon=False,
+            stale=False,
+        ).drop(columns=["span_start", "span_due"])
+        levels.append(agg)
+    out = pd.concat(levels, ignore_index=True)
+    return out.assign(
+        schedule_variance=out["progress"] - out["expected_progress"],
+        is_leaf=out["id"].map(info["is_leaf"]).fillna(False).astype(bool),
+    )
+
+
+def _decorate(rolled: pd.DataFrame, tree: pd.DataFrame) -> pd.DataFrame:
+    cols = ["id", "code", "title", "level", "depth", "parent_id", "order", "owner", "department",
+            "partners", "smart", "top_code", "weight", "description", "sponsor", "priority"]
+    cols = [c for c in cols if c in tree.columns]
+    merged = rolled.drop(columns=["depth", "weight"]).merge(tree[cols], on="id", how="left")
+    root = merged["id"] == ROOT_ID
+    return merged.assign(
+        code=merged["code"].where(~root, ""),
+        level=merged["level"].where(~root, "Plan"),
+        depth=merged["depth"].fillna(0).astype("int64"),
+        order=merged["order"].fillna(-1).astype("int64"),
+    ).sort_values(["snap", "order"], kind="stable").reset_index(drop=True)
+
+
+def rollup_table(
+    tree: pd.DataFrame,
+    updates: pd.DataFrame,
+    as_of,
+    filters: Filters | None = None,
+    thresholds: Thresholds = Thresholds(),
+) -> pd.DataFrame:
+    """The roll-up at one as-of date, one row per item in outline order, plan row first.
+
+    The plan row has ``id == 0``, ``level == "Plan"`` and ``depth == 0``.
+    """
+    tree = prepare_tree(tree)
+    rolled = rollup_many(tree, updates, [as_of], filters, thresholds)
+    return _decorate(rolled, tree).drop(columns=["snap"])
+
+
+def rollup(
+    tree: pd.DataFrame,
+    updates: pd.DataFrame,
+    as_of,
+    filters: Filters | None = None,
+    thresholds: Thresholds = Thresholds(),
+) -> pd.DataFrame:
+    """Items only (no plan row) of :func:`rollup_table`."""
+    table = rollup_table(tree, updates, as_of, filters, thresholds)
+    return table[table["id"] != ROOT_ID].reset_index(drop=True)
+
+
+def plan_total(table: pd.DataFrame) -> pd.Series | None:
+    """The plan row of a :func:`rollup_table` result, or None when nothing was selected."""
+    root = table[table["id"] == ROOT_ID]
+    return None if root.empty else root.iloc[0]
+
+
+GROUP_KINDS = ("department", "smart", "owner")
+
+
+def group_leaves(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Roll selected leaves up by effective department, SMART value or owner.
+
+    A leaf tagged with several SMART values counts in each of them; leaves without a
+    value go to the group "(none)". Returns ``group`` plus :data:`ROLLUP_COLUMNS`,
+    sorted by group.
+    """
+    if by not in GROUP_KINDS:
+        raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_KINDS)}")
+    leaves = table[table["is_leaf"]]
+    if by == "smart":
+        from wehoplan.domain import SMART_NAMES
+
+        tags = leaves["smart"].fillna("").map(lambda s: [SMART_NAMES[c] for c in s] or ["(none)"])
+        leaves = leaves.assign(group=tags).explode("group")
+    else:
+        leaves = leaves.assign(group=leaves[by].fillna("(none)").astype("string"))
+    if leaves.empty:
+        return pd.DataFrame(columns=["group", *ROLLUP_COLUMNS])
+    agg = aggregate(leaves, ["group"])
+    return agg.sort_values("group", key=lambda s: s.astype("string").str.casefold()).reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""The only Streamlit-aware modules of the library (GUIDE §5.2)."""

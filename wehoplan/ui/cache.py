@@ -1,0 +1,76 @@
+"""Cached database access for the pages.
+
+Plan frames live in ``st.cache_resource`` (one shared, read-only object; pandas
+copy-on-write makes that safe) keyed by database URL, plan and the data version,
+which every write bumps: a filter change never reloads the database, a write
+is seen on the next rerun.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from wehoplan import repository
+from wehoplan.config import load_config
+from wehoplan.db import create_schema, data_version, make_engine
+from wehoplan.rollup import prepare_tree
+
+
+@dataclass(frozen=True)
+class PlanFrames:
+    """Read-only frames of one plan: the prepared tree and all its updates."""
+
+    plan: repository.PlanInfo
+    tree: pd.DataFrame
+    updates: pd.DataFrame
+    version: int
+
+
+def database_url() -> str:
+    """The configured database URL (WEHOPLAN_DATABASE_URL or data/wehoplan.db)."""
+    return load_config().database_url
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    engine = make_engine(url)
+    create_schema(engine)
+    return engine
+
+
+def engine() -> Engine:
+    """The shared engine of the configured database (schema created if missing)."""
+    return _engine(database_url())
+
+
+def version() -> int:
+    """The database's current data version (cheap: one indexed read)."""
+    return data_version(engine())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _plans(url: str, version: int) -> pd.DataFrame:
+    return repository.list_plans(_engine(url))
+
+
+def plans() -> pd.DataFrame:
+    """All plans (id, name, is_demo, n_items, latest_update)."""
+    return _plans(database_url(), version())
+
+
+@st.cache_resource(show_spinner="Loading the plan…", max_entries=8)
+def _frames(url: str, plan_name: str, version: int) -> PlanFrames:
+    eng = _engine(url)
+    plan = repository.resolve_plan(eng, plan_name)
+    items = repository.load_items(eng, plan.id)
+    updates = repository.load_updates(eng, plan.id)
+    return PlanFrames(plan=plan, tree=prepare_tree(items), updates=updates, version=version)
+
+
+def plan_frames(plan_name: str) -> PlanFrames:
+    """The named plan's frames, loaded once per data version."""
+    return _frames(database_url(), plan_name, version())
