@@ -153,6 +153,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+# Other areas (import, export, editing, benchmarks) register their commands from their
+# own modules: each has ``register(subparsers)`` adding parsers with ``set_defaults(func=...)``.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line parser (also used by tests/test_docs.py)."""
     parser = _Parser(prog="python -m wehoplan", description="Run a city's strategic plan.")
@@ -169,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only one level (strategy, initiative, action) or one row per group")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     add_filters(p)
+
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 
@@ -176,13 +186,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        func = getattr(args, "func", None) or COMMANDS[args.command]
+        return func(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. piped into `head`
+        return 0
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1
