@@ -55,7 +55,8 @@ def add_plan_asof(p: argparse.ArgumentParser) -> None:
 def add_filters(p: argparse.ArgumentParser) -> None:
     """The repeatable filters of GUIDE §4."""
     g = p.add_argument_group("filters (repeat a filter for OR; different filters combine with AND)")
-    g.add_argument("--strategy", action="append", default=[], metavar="CODE", help="item code; keeps it and everything under it")
+    g.add_argument("--strategy", action="append", default=[], metavar="CODE",
+                   help="item code; keeps it and everything under it")
     g.add_argument("--department", action="append", default=[], metavar="NAME", help="department name contains NAME")
     g.add_argument("--smart", action="append", default=[], metavar="S|M|A|R|T", help="SMART value letter")
     g.add_argument("--status", action="append", default=[], metavar="KEY", help="status key, e.g. on_track")
@@ -86,6 +87,7 @@ def engine_from_args(args: argparse.Namespace, must_exist: bool = True):
 
 
 def cmd_init_demo(args: argparse.Namespace) -> int:
+    """Build the demo database."""
     from wehoplan.demo import build_demo
 
     engine = engine_from_args(args, must_exist=False)
@@ -106,6 +108,7 @@ ROLLUP_CSV_COLUMNS = [
 
 
 def cmd_rollup(args: argparse.Namespace) -> int:
+    """Print the rolled-up plan as CSV or JSON."""
     from wehoplan import repository, rollup
 
     engine = engine_from_args(args)

@@ -64,6 +64,7 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> C
 
     Raises:
         ValueError: an environment variable holds a value of the wrong type.
+
     """
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}

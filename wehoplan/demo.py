@@ -308,6 +308,7 @@ def build_demo(engine: Engine, data_dir: Path = DATA_DIR, force: bool = False) -
 
     Raises:
         FileExistsError: the database already holds plans and ``force`` is false.
+
     """
     if force:
         Base.metadata.drop_all(engine)

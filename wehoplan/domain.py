@@ -75,6 +75,7 @@ def parse_status(text: str) -> str:
 
     Raises:
         ValueError: the word is unknown; the message lists the accepted words.
+
     """
     word = _norm_word(text)
     if word.replace(" ", "_") in STATUS_BY_KEY:
@@ -113,6 +114,7 @@ def parse_smart(text: str | None) -> str:
 
     Raises:
         ValueError: a token is neither a SMART letter nor a SMART value name.
+
     """
     if text is None:
         return ""

@@ -25,6 +25,7 @@ class Filters:
         status: status keys of the leaf at the as-of date.
         owner: texts matched (contains, case-insensitive) against the effective owner.
         text: free text searched in code, title, description, ancestors' titles and the latest comment.
+
     """
 
     strategy: tuple[str, ...] = ()

@@ -64,6 +64,7 @@ def resolve_plan(engine: Engine, name: str | None) -> PlanInfo:
 
     Raises:
         PlanNotFound: nothing, or more than one plan, matches; the message lists the plans.
+
     """
     plans = list_plans(engine)
     names = plans["name"].tolist()

@@ -65,7 +65,7 @@ def prepare_tree(items: pd.DataFrame) -> pd.DataFrame:
         df = df[~orphan]
         ids = set(df["id"].tolist())
 
-    parent = dict(zip(df["id"], df["parent_id"].astype("float64").fillna(ROOT_ID).astype("int64")))
+    parent = dict(zip(df["id"], df["parent_id"].astype("float64").fillna(ROOT_ID).astype("int64"), strict=True))
     records = df.set_index("id")
     inherit = {
         "owner": records["owner"], "department": records["department"],
@@ -148,6 +148,7 @@ def leaf_states(
     Returns:
         One row per (snap, leaf): ``snap, id, status, progress, last_update,
         comment, comment_date, expected_progress, overdue, due_soon, stale``.
+
     """
     tree = prepare_tree(tree)
     snaps = _snaps(dates)
@@ -345,7 +346,9 @@ def rollup_many(
         if children.empty:
             continue
         agg = aggregate(children, ["snap", "parent_key"]).rename(columns={"parent_key": "id"})
-        span = children.groupby(["snap", "parent_key"], sort=False).agg(span_start=("start", "min"), span_due=("due", "max"))
+        span = children.groupby(["snap", "parent_key"], sort=False).agg(
+            span_start=("start", "min"), span_due=("due", "max")
+        )
         agg = agg.merge(span.reset_index().rename(columns={"parent_key": "id"}), on=["snap", "id"], how="left")
         is_root = agg["id"] == ROOT_ID
         pid = agg["id"].where(~is_root)
