@@ -223,8 +223,12 @@ def _update_summary(u: CleanUpdate) -> str:
 
 
 def _check_reportable(item: Item, session: Session) -> list[str]:
-    if item.archived:
-        return [f"item {item.code} is archived; restore it before reporting progress"]
+    node: Item | None = item
+    while node is not None:  # an archived ancestor hides the whole subtree
+        if node.archived:
+            what = "is archived" if node is item else f"is under archived item {node.code}"
+            return [f"item {item.code} {what}; restore it before reporting progress"]
+        node = session.get(Item, node.parent_id) if node.parent_id is not None else None
     if not _is_leaf(session, item.id):
         return [f"item {item.code} has sub-items; progress is reported on its actions and rolls up"]
     return []
