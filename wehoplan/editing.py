@@ -28,7 +28,15 @@ from sqlalchemy import Engine, event, func, select, text, update
 from sqlalchemy.orm import Session
 
 from wehoplan import repository
-from wehoplan.domain import STATUS_KEYS, code_sort_key, level_name, parse_smart, parse_status
+from wehoplan.domain import (
+    STATUS_COLOURS,
+    STATUS_KEYS,
+    STATUS_LABELS,
+    code_sort_key,
+    level_name,
+    parse_smart,
+    parse_status,
+)
 from wehoplan.models import Audit, Department, Item, Person, Plan, Update
 
 APP_SOURCE = "app"
@@ -896,3 +904,87 @@ def item_snapshot(engine: Engine, item_id: int) -> dict[str, object]:
             raise NotFoundError(f"item {item_id} does not exist")
         return {**_current(s, item), "id": item.id, "code": item.code, "version": item.version,
                 "archived": bool(item.archived), "parent_id": item.parent_id, "plan_id": item.plan_id}
+
+
+# ---------------------------------------------------------------- helpers of the update page
+
+BULK_COLUMNS = ["item_id", "version", "code", "title", "owner", "current_status", "current_progress", "last_update",
+                "report", "as_of", "status", "progress", "comment"]
+
+
+def current_states(updates: pd.DataFrame) -> pd.DataFrame:
+    """Latest update per item regardless of date (item_id, status, progress, as_of)."""
+    if updates.empty:
+        return pd.DataFrame({"item_id": pd.Series(dtype="int64"), "status": pd.Series(dtype="str"),
+                             "progress": pd.Series(dtype="float64"), "as_of": pd.Series(dtype="datetime64[ns]")})
+    # Sorting by (as_of, id) then keeping the last row per item is the latest report; ties go to the newest id.
+    latest = updates.sort_values(["as_of", "id"], kind="stable").groupby("item_id", sort=False).tail(1)
+    return latest[["item_id", "status", "progress", "as_of"]].reset_index(drop=True)
+
+
+def bulk_editor_frame(tree: pd.DataFrame, updates: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Rows for the bulk editor: one per leaf of ``tree``, prefilled with its current state.
+
+    The new ``status``/``progress`` start at the current ones so an owner only touches
+    what changed; ``report`` ticks a row to re-confirm it unchanged at a new date.
+    """
+    leaves = tree[tree["is_leaf"]] if "is_leaf" in tree.columns else tree
+    cur = current_states(updates)
+    df = leaves[["id", "version", "code", "title", "owner"]].rename(columns={"id": "item_id"}).merge(
+        cur.rename(columns={"status": "current_status", "progress": "current_progress", "as_of": "last_update"}),
+        on="item_id", how="left",
+    )
+    labels = STATUS_LABELS
+    status = df["current_status"].fillna("pending")
+    return df.assign(
+        current_status=status.map(labels),
+        current_progress=df["current_progress"].fillna(0.0),
+        last_update=df["last_update"].dt.date,
+        report=False,
+        as_of=as_of,
+        status=status.map(labels),
+        progress=df["current_progress"].fillna(0.0),
+        comment="",
+    )[BULK_COLUMNS].reset_index(drop=True)
+
+
+def bulk_changes(edited: pd.DataFrame) -> pd.DataFrame:
+    """Rows of an edited bulk frame to record: ticked, or status/progress changed, or a comment written.
+
+    Returns the columns :func:`record_updates_bulk` takes (``expected_version`` is the
+    version the row was read at).
+    """
+    if edited.empty:
+        return pd.DataFrame(columns=["item_id", "code", "expected_version", "as_of", "status", "progress", "comment"])
+    changed_status = edited["status"].fillna("").astype(str) != edited["current_status"].fillna("").astype(str)
+    prog = pd.to_numeric(edited["progress"], errors="coerce")
+    changed_progress = edited["progress"].isna() | prog.isna() | (prog != edited["current_progress"])
+    has_comment = edited["comment"].fillna("").astype(str).str.strip() != ""
+    touched = edited["report"].fillna(False).astype(bool) | changed_status | changed_progress | has_comment
+    rows = edited[touched]
+    return rows.rename(columns={"version": "expected_version"})[
+        ["item_id", "code", "expected_version", "as_of", "status", "progress", "comment"]
+    ].reset_index(drop=True)
+
+
+def history_chart(history: pd.DataFrame):
+    """Small timeline of one item's reports: progress over time, points coloured by status.
+
+    ``history`` is the item's rows of the updates frame. Returns an ``alt.Chart``.
+    """
+    import altair as alt  # only the page draws it; keep the data layer's import light
+
+    data = history[["as_of", "status", "progress", "author", "comment"]].assign(
+        status_label=history["status"].map(STATUS_LABELS)
+    )
+    scale = alt.Scale(domain=[STATUS_LABELS[k] for k in STATUS_COLOURS], range=list(STATUS_COLOURS.values()))
+    base = alt.Chart(data).encode(
+        x=alt.X("as_of:T", title="As of"),
+        y=alt.Y("progress:Q", title="Progress %", scale=alt.Scale(domain=[0, 100])),
+    )
+    line = base.mark_line(color="#9e9e9e", interpolate="step-after")
+    points = base.mark_point(filled=True, size=70).encode(
+        color=alt.Color("status_label:N", title="Status", scale=scale),
+        tooltip=["as_of:T", "status_label:N", "progress:Q", "author:N", "comment:N"],
+    )
+    return (line + points).properties(height=180)

@@ -1,0 +1,127 @@
+"""AppTest: the Update Progress, Edit Plan and Audit pages drive the editing library."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from wehoplan import editing, repository
+from wehoplan.db import make_engine
+from wehoplan.demo import SMART_CITY
+
+ROOT = Path(__file__).resolve().parent.parent
+UPDATE_PAGE = str(ROOT / "pages" / "4_Update_Progress.py")
+PLAN_PAGE = str(ROOT / "pages" / "5_Edit_Plan.py")
+AUDIT_PAGE = str(ROOT / "pages" / "6_Audit.py")
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def url(fresh_url, monkeypatch):
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", fresh_url)
+    return fresh_url
+
+
+def _items(url):
+    eng = make_engine(url)
+    plan = repository.resolve_plan(eng, SMART_CITY)
+    return repository.load_items(eng, plan.id, include_archived=True).set_index("code"), eng, plan
+
+
+def _run(page, author="Innovation Manager"):
+    at = AppTest.from_file(page, default_timeout=60)
+    at.session_state["author"] = author
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _by_key(widgets, key):
+    return next(w for w in widgets if w.key == key)
+
+
+def test_update_form_records_progress_and_refuses_a_stale_save(url):
+    items, eng, plan = _items(url)
+    at = _run(UPDATE_PAGE)
+    at.text_input(key="upd_search").set_value("1.1.2").run()
+    assert at.selectbox(key="upd_item").value == items.loc["1.1.2", "id"]
+    at.selectbox(key="upd_status").set_value("some_disruption")
+    at.number_input(key="upd_progress").set_value(35)
+    at.text_area(key="upd_comment").set_value("vendor late")
+    at.date_input(key="upd_as_of").set_value(dt.date.today())
+    at.button[0].click()  # the form's submit button
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Saved 1.1.2" in s.value for s in at.success)
+    ups = repository.load_updates(eng, plan.id)
+    last = ups[ups["item_id"] == items.loc["1.1.2", "id"]].iloc[-1]
+    assert (last["status"], last["progress"], last["comment"], last["author"]) == (
+        "some_disruption", 35.0, "vendor late", "Innovation Manager")
+    # Someone else saves the same item after this page was drawn: our next save is refused.
+    fresh = _items(url)[0].loc["1.1.2"]
+    editing.record_update(eng, int(fresh["id"]), as_of=dt.date.today(), status="on_track", progress=50,
+                          author="Data Lead", expected_version=int(fresh["version"]))
+    at.number_input(key="upd_progress").set_value(60)
+    at.button[0].click()
+    at.run()
+    assert [e.value for e in at.error] and "changed by Data Lead" in at.error[0].value
+    assert "reload" in at.error[0].value
+    ups = repository.load_updates(eng, plan.id)
+    assert ups[ups["item_id"] == fresh["id"]].iloc[-1]["progress"] == 50.0  # not overwritten
+
+
+def test_update_form_needs_an_author(url):
+    at = _run(UPDATE_PAGE, author="")
+    n = len(repository.load_updates(*(lambda i, e, p: (e, p.id))(*_items(url))))
+    at.button[0].click()
+    at.run()
+    assert any("Choose who you are" in w.value for w in at.warning)
+    assert len(repository.load_updates(*(lambda i, e, p: (e, p.id))(*_items(url)))) == n
+
+
+def _edits(rows):
+    return {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+
+
+def test_bulk_editor_saves_my_items_together_or_shows_what_is_wrong(url):
+    items, eng, plan = _items(url)
+    at = _run(UPDATE_PAGE)
+    owner = "Mobility Planning Manager"
+    at.selectbox(key="upd_owner").set_value(owner).run()
+    editor = at.data_editor[0]
+    base = editor.value
+    assert len(base) >= 2 and set(base["owner"]) == {owner}
+    n_updates = len(repository.load_updates(eng, plan.id))
+    # One invalid row (progress 150): nothing is saved and the problem is shown by code.
+    at.session_state["bulk_editor"] = _edits({0: {"progress": 80}, 1: {"progress": 150}})
+    at.run()
+    at.button(key="bulk_save").click().run()
+    assert not at.exception
+    assert any("Nothing was saved" in e.value for e in at.error)
+    problems = at.dataframe[-1].value
+    assert problems["code"].tolist() == [base.loc[1, "code"]] and "outside 0 to 100" in problems.loc[0, "message"]
+    assert len(repository.load_updates(eng, plan.id)) == n_updates
+    # Fixed: both rows are saved at once, with the chosen author.
+    at.session_state["bulk_editor"] = _edits({0: {"progress": 80}, 1: {"status": "Completed", "progress": 100}})
+    at.run()
+    at.button(key="bulk_save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Saved 2 update(s)" in s.value for s in at.success)
+    ups = repository.load_updates(eng, plan.id).set_index("item_id")
+    new = ups[ups["source"] == "app bulk"]
+    assert set(new["author"]) == {"Innovation Manager"}
+    assert sorted(new.index.tolist()) == sorted(base.loc[[0, 1], "item_id"].tolist())
+    assert new.loc[base.loc[1, "item_id"], "status"] == "completed"
+    assert new.loc[base.loc[0, "item_id"], "progress"] == 80.0
