@@ -125,3 +125,69 @@ def test_bulk_editor_saves_my_items_together_or_shows_what_is_wrong(url):
     assert sorted(new.index.tolist()) == sorted(base.loc[[0, 1], "item_id"].tolist())
     assert new.loc[base.loc[1, "item_id"], "status"] == "completed"
     assert new.loc[base.loc[0, "item_id"], "progress"] == 80.0
+
+
+def test_plan_page_edits_adds_moves_archives_and_restores(url):
+    items, eng, plan = _items(url)
+    at = _run(PLAN_PAGE)
+    target = int(items.loc["1.1.1", "id"])
+    at.selectbox(key="ed_item").set_value(target).run()
+    v = int(items.loc["1.1.1", "version"])
+    at.text_input(key=f"ed_title:{target}:{v}").set_value("Renamed action")
+    at.text_input(key=f"ed_owner:{target}:{v}").set_value("Jane Doe")
+    at.number_input(key=f"ed_weight:{target}:{v}").set_value(2.0)
+    at.button[0].click().run()  # "Save changes" is the first button on the page
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Saved 1.1.1" in s.value for s in at.success)
+    row = _items(url)[0].loc["1.1.1"]
+    assert (row["title"], row["owner"], row["weight"]) == ("Renamed action", "Jane Doe", 2.0)
+    edits = editing.audit_frame(eng, item_id=target, actions=["edit"])
+    assert set(edits["field"]) == {"title", "owner", "weight"} and set(edits["author"]) == {"Innovation Manager"}
+
+    # Add under 1.1.
+    parent = int(items.loc["1.1", "id"])
+    at.selectbox(key="add_parent").set_value(parent)
+    at.text_input(key="add_title").set_value("Pilot curb sensors")
+    at.text_input(key="add_owner").set_value("Jane Doe")
+    next(b for b in at.button if b.label == "Add item").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    after = _items(url)[0]
+    new_code = after.index[after["title"] == "Pilot curb sensors"][0]
+    assert new_code.startswith("1.1.") and after.loc[new_code, "parent_id"] == parent
+    assert any(f"Added {new_code}" in s.value for s in at.success)
+
+    # Move 1.2 to the top level: its subtree is renumbered.
+    moved = int(items.loc["1.2", "id"])
+    at.selectbox(key="mv_item").set_value(moved)
+    at.selectbox(key="mv_parent").set_value(0)
+    at.button(key="mv_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    after = _items(url)[0]
+    code = after.index[after["id"] == moved][0]
+    assert "." not in code and f"{code}.1" in after.index and "1.2.1" not in after.index
+
+    # Archive, then restore.
+    at.selectbox(key="ar_item").set_value(moved).run()
+    at.button(key="ar_archive").click().run()
+    assert not at.exception and _items(url)[0].loc[code, "archived"]
+    at.button(key="ar_restore").click().run()
+    assert not at.exception and not _items(url)[0].loc[code, "archived"]
+    actions = editing.audit_frame(eng, item_id=moved)["action"].tolist()
+    assert actions[:3] == ["restore", "archive", "renumber"] and "move" in actions
+
+
+def test_plan_page_manages_departments_and_people(url):
+    at = _run(PLAN_PAGE)
+    at.text_input(key="dep_new").set_value("Office of Data")
+    next(b for b in at.button if b.label == "Add department").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.text_input(key="person_new").set_value("Jane Doe")
+    at.text_input(key="person_dept").set_value("Office of Data")
+    next(b for b in at.button if b.label == "Add person").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    eng = make_engine(url)
+    people = editing.people_frame(eng).set_index("name")
+    assert people.loc["Jane Doe", "department"] == "Office of Data"
+    audit = editing.audit_frame(eng, entities=["department", "person"])
+    assert audit[["entity", "new_value", "author"]].values.tolist() == [
+        ["person", "Jane Doe", "Innovation Manager"], ["department", "Office of Data", "Innovation Manager"]]
