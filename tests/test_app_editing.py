@@ -191,3 +191,17 @@ def test_plan_page_manages_departments_and_people(url):
     audit = editing.audit_frame(eng, entities=["department", "person"])
     assert audit[["entity", "new_value", "author"]].values.tolist() == [
         ["person", "Jane Doe", "Innovation Manager"], ["department", "Office of Data", "Innovation Manager"]]
+
+
+def test_audit_page_lists_filters_and_offers_a_csv(url):
+    items, eng, plan = _items(url)
+    item = items.loc["1.1.1"]
+    editing.edit_item(eng, int(item["id"]), {"priority": "High"}, "Jane Doe", int(item["version"]))
+    at = _run(AUDIT_PAGE)
+    table = at.dataframe[0].value
+    assert table.iloc[0][["author", "action", "item_code", "field", "new_value"]].tolist() == [
+        "Jane Doe", "edit", "1.1.1", "priority", "High"]
+    at.multiselect(key="au_author").set_value(["Jane Doe"]).run()
+    assert not at.exception
+    assert at.dataframe[0].value["author"].tolist() == ["Jane Doe"]
+    assert len(at.get("download_button")) == 1
