@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from wehoplan import editing, repository
 from wehoplan.db import make_engine
 from wehoplan.demo import SMART_CITY
+from wehoplan.rollup import prepare_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 UPDATE_PAGE = str(ROOT / "pages" / "4_Update_Progress.py")
@@ -205,3 +206,22 @@ def test_audit_page_lists_filters_and_offers_a_csv(url):
     assert not at.exception
     assert at.dataframe[0].value["author"].tolist() == ["Jane Doe"]
     assert len(at.get("download_button")) == 1
+
+
+def test_the_overview_shows_a_saved_update_on_its_next_run(url):
+    items, eng, plan = _items(url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    before = at.metric[1].value  # "Completed actions": n of m
+    leaves = prepare_tree(repository.load_items(eng, plan.id)).query("is_leaf")
+    ups = repository.load_updates(eng, plan.id)
+    done = set(ups.sort_values(["as_of", "id"]).groupby("item_id").tail(1).query("status == 'completed'")["item_id"])
+    open_leaf = leaves[~leaves["id"].isin(done)].iloc[0]
+    as_of = ups["as_of"].max().date()  # the overview opens on the latest update date
+    editing.record_update(eng, int(open_leaf["id"]), as_of=as_of, status="completed", progress=None,
+                          author="Jane Doe", expected_version=int(open_leaf["version"]))
+    at.run()  # same process, same cache: the data version makes it reload
+    assert not at.exception
+    n_before, n_after = (int(v.split(" of ")[0]) for v in (before, at.metric[1].value))
+    assert n_after == n_before + 1
