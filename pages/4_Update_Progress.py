@@ -91,8 +91,9 @@ with bulk:
     base = st.session_state["_bulk_base"]
     edited = st.data_editor(
         base, key="bulk_editor", hide_index=True, num_rows="fixed", width="stretch",
-        column_order=["code", "title", "owner", "current_status", "current_progress", "last_update", "report",
-                      "as_of", "status", "progress", "comment"],
+        # What an owner edits comes right after what they read; context columns last.
+        column_order=["code", "title", "current_status", "current_progress", "status", "progress", "comment",
+                      "report", "as_of", "last_update", "owner"],
         disabled=["code", "title", "owner", "current_status", "current_progress", "last_update"],
         column_config={
             "current_status": st.column_config.TextColumn("Now"),
