@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pandas as pd
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from wehoplan import editing, repository
 from wehoplan.db import data_version, make_engine
 from wehoplan.demo import SMART_CITY
-from wehoplan.models import Audit, Update
+from wehoplan.models import Audit, ImportBatch, Update
 from wehoplan.rollup import plan_total, prepare_tree, rollup_table
 
 TODAY = dt.date(2026, 1, 15)
@@ -414,3 +415,55 @@ def test_find_items_searches_code_title_and_owner(eng, plan):
     owner = tree.loc[tree["is_leaf"], "owner"].iloc[0]
     mine = editing.find_items(tree, owner=owner, leaves_only=True)
     assert len(mine) > 0 and (mine["owner"] == owner).all() and mine["is_leaf"].all()
+
+
+def test_updates_of_an_undone_import_batch_may_be_deleted_and_no_others(eng, plan):
+    item = _items(eng, plan).loc["1.1.1"]
+    with Session(eng) as s, s.begin():
+        batch = ImportBatch(plan_id=plan.id, file_name="x.xlsx", sha256="0" * 64, author="Ann")
+        s.add(batch)
+        s.flush()
+        s.add(Update(item_id=int(item["id"]), as_of=dt.date(2025, 1, 1), status="on_track", progress=5,
+                     batch_id=batch.id))
+        batch_id = batch.id
+    with Session(eng) as s:  # batch not undone: refused
+        s.delete(s.scalars(select(Update).where(Update.batch_id == batch_id)).one())
+        with pytest.raises(editing.AppendOnlyError):
+            s.flush()
+    with Session(eng) as s, s.begin():  # undone: the import's own updates may go
+        s.get(ImportBatch, batch_id).undone_at = dt.datetime(2025, 1, 2)
+        s.flush()
+        s.delete(s.scalars(select(Update).where(Update.batch_id == batch_id)).one())
+    with eng.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM updates WHERE batch_id = :b"), {"b": batch_id}).scalar() == 0
+
+
+def _codes_consistent(eng, plan):
+    items = repository.load_items(eng, plan.id, include_archived=True)
+    code = dict(zip(items["id"], items["code"], strict=True))
+    assert items["code"].is_unique
+    for p, c in zip(items["parent_id"], items["code"], strict=True):
+        if pd.isna(p):
+            assert c.isdigit(), c
+        else:
+            assert c.startswith(code[int(p)] + ".") and c[len(code[int(p)]) + 1:].isdigit(), (c, code[int(p)])
+    tree = prepare_tree(items)
+    assert (tree["level"] == tree["depth"].map({1: "Strategy", 2: "Initiative", 3: "Action"})
+            .fillna("Level " + tree["depth"].astype(str))).all()
+
+
+def test_random_moves_keep_every_code_consistent_with_the_tree(eng, plan):
+    rng = random.Random(6)
+    _codes_consistent(eng, plan)
+    moves = 0
+    while moves < 12:
+        items = repository.load_items(eng, plan.id)
+        moved = items.sample(1, random_state=rng.randrange(10**6)).iloc[0]
+        target = rng.choice([None, *items["id"].tolist()])
+        try:
+            editing.move_item(eng, int(moved["id"]), None if target is None else int(target), "Ann",
+                              int(moved["version"]))
+        except editing.ValidationError:
+            continue  # under itself, or already there
+        moves += 1
+        _codes_consistent(eng, plan)

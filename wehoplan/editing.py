@@ -37,7 +37,7 @@ from wehoplan.domain import (
     parse_smart,
     parse_status,
 )
-from wehoplan.models import Audit, Department, Item, Person, Plan, Update
+from wehoplan.models import Audit, Department, ImportBatch, Item, Person, Plan, Update
 
 APP_SOURCE = "app"
 
@@ -79,10 +79,19 @@ class AppendOnlyError(EditError):
 
 @event.listens_for(Session, "before_flush")
 def _refuse_append_only_changes(session: Session, _ctx, _instances) -> None:
-    """Refuse any ORM flush that deletes or modifies an Update or Audit row."""
+    """Refuse any ORM flush that deletes or modifies an Update or Audit row.
+
+    Same rule as the SQLite triggers: the only deletable updates are those of an import
+    batch already marked undone (that is how undoing an import works).
+    """
     for obj in list(session.deleted) + [o for o in session.dirty if session.is_modified(o)]:
-        if isinstance(obj, Update | Audit):
-            raise AppendOnlyError(f"{type(obj).__name__.lower()} rows are append-only: never edited or deleted")
+        if not isinstance(obj, Update | Audit):
+            continue
+        if isinstance(obj, Update) and obj in session.deleted and obj.batch_id is not None:
+            batch = session.get(ImportBatch, obj.batch_id)
+            if batch is not None and batch.undone_at is not None:
+                continue
+        raise AppendOnlyError(f"{type(obj).__name__.lower()} rows are append-only: never edited or deleted")
 
 
 @event.listens_for(Session, "do_orm_execute")
