@@ -57,14 +57,15 @@ with one:
         with st.expander(f"History ({len(history)} reports)"):
             st.dataframe(history[["as_of", "status", "progress", "comment", "author", "source"]]
                          .iloc[::-1], hide_index=True)
+    k = f"{item_id}:{current}"  # another item, or a new version, starts from the stored state
     with st.form(f"record:{item_id}"):
-        as_of = st.date_input("As of", value=today, key="upd_as_of",
+        as_of = st.date_input("As of", value=today, key=f"upd_as_of:{k}",
                               max_value=None if cfg.allow_future_updates else today)
         status = st.selectbox("Status", STATUS_KEYS, index=STATUS_KEYS.index(now_status),
-                              format_func=STATUS_LABELS.get, key="upd_status")
+                              format_func=STATUS_LABELS.get, key=f"upd_status:{k}")
         progress = st.number_input("Progress %", min_value=0.0, max_value=100.0, value=now_progress, step=5.0,
-                                   key="upd_progress")
-        comment = st.text_area("Comment", key="upd_comment")
+                                   key=f"upd_progress:{k}")
+        comment = st.text_area("Comment", key=f"upd_comment:{k}")
         saved = st.form_submit_button("Save update", type="primary")
     if saved and require_author(author):
         try:

@@ -58,10 +58,11 @@ def test_update_form_records_progress_and_refuses_a_stale_save(url):
     at = _run(UPDATE_PAGE)
     at.text_input(key="upd_search").set_value("1.1.2").run()
     assert at.selectbox(key="upd_item").value == items.loc["1.1.2", "id"]
-    at.selectbox(key="upd_status").set_value("some_disruption")
-    at.number_input(key="upd_progress").set_value(35)
-    at.text_area(key="upd_comment").set_value("vendor late")
-    at.date_input(key="upd_as_of").set_value(dt.date.today())
+    k = f"{items.loc['1.1.2', 'id']}:{items.loc['1.1.2', 'version']}"
+    at.selectbox(key=f"upd_status:{k}").set_value("some_disruption")
+    at.number_input(key=f"upd_progress:{k}").set_value(35)
+    at.text_area(key=f"upd_comment:{k}").set_value("vendor late")
+    at.date_input(key=f"upd_as_of:{k}").set_value(dt.date.today())
     at.button[0].click()  # the form's submit button
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -74,7 +75,9 @@ def test_update_form_records_progress_and_refuses_a_stale_save(url):
     fresh = _items(url)[0].loc["1.1.2"]
     editing.record_update(eng, int(fresh["id"]), as_of=dt.date.today(), status="on_track", progress=50,
                           author="Data Lead", expected_version=int(fresh["version"]))
-    at.number_input(key="upd_progress").set_value(60)
+    k = f"{fresh['id']}:{fresh['version']}"  # the form as this user last saw it (after their own save)
+    assert at.number_input(key=f"upd_progress:{k}").value == 35  # redrawn from the stored state
+    at.number_input(key=f"upd_progress:{k}").set_value(60)
     at.button[0].click()
     at.run()
     assert [e.value for e in at.error] and "changed by Data Lead" in at.error[0].value
