@@ -45,7 +45,8 @@ def _snapshot(eng, plan):
         items = c.execute(text("SELECT * FROM items ORDER BY id")).all()
         partners = c.execute(text("SELECT * FROM item_partner_departments ORDER BY 1, 2")).all()
         people = c.execute(text("SELECT * FROM people ORDER BY id")).all()
-    return items, partners, people, _counts(eng), data_version(eng)
+        departments = c.execute(text("SELECT * FROM departments ORDER BY id")).all()
+    return items, partners, people, departments, _counts(eng), data_version(eng)
 
 
 def _record(eng, item, **kw):
@@ -467,3 +468,35 @@ def test_random_moves_keep_every_code_consistent_with_the_tree(eng, plan):
             continue  # under itself, or already there
         moves += 1
         _codes_consistent(eng, plan)
+
+
+CHANGE_KINDS = {
+    "record_update": lambda eng, plan, it: _record(eng, it["1.1.1"]),
+    "bulk": lambda eng, plan, it: editing.record_updates_bulk(
+        eng, [dict(item_id=int(it["1.1.1"]["id"]), expected_version=int(it["1.1.1"]["version"]),
+                   as_of="2025-12-31", status="done", progress=None)], "Ann", today=TODAY),
+    "add_item": lambda eng, plan, it: editing.add_item(eng, plan.id, parent_id=int(it["1.1"]["id"]), title="x",
+                                                       author="Ann", owner="Brand New Person"),
+    "edit_item": lambda eng, plan, it: editing.edit_item(eng, int(it["1.1.1"]["id"]), {"owner": "Brand New Person"},
+                                                         "Ann", int(it["1.1.1"]["version"])),
+    "move_item": lambda eng, plan, it: editing.move_item(eng, int(it["1.1"]["id"]), None, "Ann",
+                                                         int(it["1.1"]["version"])),
+    "archive_item": lambda eng, plan, it: editing.archive_item(eng, int(it["1"]["id"]), "Ann", int(it["1"]["version"])),
+    "add_department": lambda eng, plan, it: editing.add_department(eng, "Office of Data", "Ann"),
+    "add_person": lambda eng, plan, it: editing.add_person(eng, "Brand New Person", "Ann", department="New Dept"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CHANGE_KINDS))
+def test_every_change_kind_is_written_with_its_audit_row_or_not_at_all(eng, plan, monkeypatch, kind):
+    items = _items(eng, plan)
+    it = {c: items.loc[c] for c in ("1", "1.1", "1.1.1")}
+    monkeypatch.setattr(repository, "write_audit", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("boom")))
+    before = _snapshot(eng, plan)
+    with pytest.raises(RuntimeError, match="boom"):
+        CHANGE_KINDS[kind](eng, plan, it)
+    assert _snapshot(eng, plan) == before
+    monkeypatch.undo()
+    n_audit = _counts(eng)["audit"]
+    CHANGE_KINDS[kind](eng, plan, it)
+    assert _counts(eng)["audit"] > n_audit and data_version(eng) > before[-1]
