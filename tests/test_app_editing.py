@@ -1,0 +1,230 @@
+"""AppTest: the Update Progress, Edit Plan and Audit pages drive the editing library."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from wehoplan import editing, repository
+from wehoplan.db import make_engine
+from wehoplan.demo import SMART_CITY
+from wehoplan.rollup import prepare_tree
+
+ROOT = Path(__file__).resolve().parent.parent
+UPDATE_PAGE = str(ROOT / "pages" / "4_Update_Progress.py")
+PLAN_PAGE = str(ROOT / "pages" / "5_Edit_Plan.py")
+AUDIT_PAGE = str(ROOT / "pages" / "6_Audit.py")
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def url(fresh_url, monkeypatch):
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", fresh_url)
+    return fresh_url
+
+
+def _items(url):
+    eng = make_engine(url)
+    plan = repository.resolve_plan(eng, SMART_CITY)
+    return repository.load_items(eng, plan.id, include_archived=True).set_index("code"), eng, plan
+
+
+def _run(page, author="Innovation Manager"):
+    at = AppTest.from_file(page, default_timeout=60)
+    at.session_state["author"] = author
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _by_key(widgets, key):
+    return next(w for w in widgets if w.key == key)
+
+
+def test_update_form_records_progress_and_refuses_a_stale_save(url):
+    items, eng, plan = _items(url)
+    at = _run(UPDATE_PAGE)
+    at.text_input(key="upd_search").set_value("1.1.2").run()
+    assert at.selectbox(key="upd_item").value == items.loc["1.1.2", "id"]
+    k = f"{items.loc['1.1.2', 'id']}:{items.loc['1.1.2', 'version']}"
+    at.selectbox(key=f"upd_status:{k}").set_value("some_disruption")
+    at.number_input(key=f"upd_progress:{k}").set_value(35)
+    at.text_area(key=f"upd_comment:{k}").set_value("vendor late")
+    at.date_input(key=f"upd_as_of:{k}").set_value(dt.date.today())
+    at.button[0].click()  # the form's submit button
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Saved 1.1.2" in s.value for s in at.success)
+    ups = repository.load_updates(eng, plan.id)
+    last = ups[ups["item_id"] == items.loc["1.1.2", "id"]].iloc[-1]
+    assert (last["status"], last["progress"], last["comment"], last["author"]) == (
+        "some_disruption", 35.0, "vendor late", "Innovation Manager")
+    # Someone else saves the same item after this page was drawn: our next save is refused.
+    fresh = _items(url)[0].loc["1.1.2"]
+    editing.record_update(eng, int(fresh["id"]), as_of=dt.date.today(), status="on_track", progress=50,
+                          author="Data Lead", expected_version=int(fresh["version"]))
+    k = f"{fresh['id']}:{fresh['version']}"  # the form as this user last saw it (after their own save)
+    assert at.number_input(key=f"upd_progress:{k}").value == 35  # redrawn from the stored state
+    at.number_input(key=f"upd_progress:{k}").set_value(60)
+    at.button[0].click()
+    at.run()
+    assert [e.value for e in at.error] and "changed by Data Lead" in at.error[0].value
+    assert "reload" in at.error[0].value
+    ups = repository.load_updates(eng, plan.id)
+    assert ups[ups["item_id"] == fresh["id"]].iloc[-1]["progress"] == 50.0  # not overwritten
+
+
+def test_update_form_needs_an_author(url):
+    at = _run(UPDATE_PAGE, author="")
+    n = len(repository.load_updates(*(lambda i, e, p: (e, p.id))(*_items(url))))
+    at.button[0].click()
+    at.run()
+    assert any("Choose who you are" in w.value for w in at.warning)
+    assert len(repository.load_updates(*(lambda i, e, p: (e, p.id))(*_items(url)))) == n
+
+
+def _edits(rows):
+    return {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+
+
+def test_bulk_editor_saves_my_items_together_or_shows_what_is_wrong(url):
+    items, eng, plan = _items(url)
+    at = _run(UPDATE_PAGE)
+    owner = "Mobility Planning Manager"
+    at.selectbox(key="upd_owner").set_value(owner).run()
+    editor = at.data_editor[0]
+    base = editor.value
+    assert len(base) >= 2 and set(base["owner"]) == {owner}
+    n_updates = len(repository.load_updates(eng, plan.id))
+    # One invalid row (progress 150): nothing is saved and the problem is shown by code.
+    at.session_state["bulk_editor"] = _edits({0: {"progress": 80}, 1: {"progress": 150}})
+    at.run()
+    at.button(key="bulk_save").click().run()
+    assert not at.exception
+    assert any("Nothing was saved" in e.value for e in at.error)
+    problems = at.dataframe[-1].value
+    assert problems["code"].tolist() == [base.loc[1, "code"]] and "outside 0 to 100" in problems.loc[0, "message"]
+    assert len(repository.load_updates(eng, plan.id)) == n_updates
+    # Fixed: both rows are saved at once, with the chosen author.
+    at.session_state["bulk_editor"] = _edits({0: {"progress": 80}, 1: {"status": "Completed", "progress": 100}})
+    at.run()
+    at.button(key="bulk_save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Saved 2 update(s)" in s.value for s in at.success)
+    ups = repository.load_updates(eng, plan.id).set_index("item_id")
+    new = ups[ups["source"] == "app bulk"]
+    assert set(new["author"]) == {"Innovation Manager"}
+    assert sorted(new.index.tolist()) == sorted(base.loc[[0, 1], "item_id"].tolist())
+    assert new.loc[base.loc[1, "item_id"], "status"] == "completed"
+    assert new.loc[base.loc[0, "item_id"], "progress"] == 80.0
+
+
+def test_plan_page_edits_adds_moves_archives_and_restores(url):
+    items, eng, plan = _items(url)
+    at = _run(PLAN_PAGE)
+    target = int(items.loc["1.1.1", "id"])
+    at.selectbox(key="ed_item").set_value(target).run()
+    v = int(items.loc["1.1.1", "version"])
+    at.text_input(key=f"ed_title:{target}:{v}").set_value("Renamed action")
+    at.text_input(key=f"ed_owner:{target}:{v}").set_value("Jane Doe")
+    at.number_input(key=f"ed_weight:{target}:{v}").set_value(2.0)
+    at.button[0].click().run()  # "Save changes" is the first button on the page
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Saved 1.1.1" in s.value for s in at.success)
+    row = _items(url)[0].loc["1.1.1"]
+    assert (row["title"], row["owner"], row["weight"]) == ("Renamed action", "Jane Doe", 2.0)
+    edits = editing.audit_frame(eng, item_id=target, actions=["edit"])
+    assert set(edits["field"]) == {"title", "owner", "weight"} and set(edits["author"]) == {"Innovation Manager"}
+
+    # Add under 1.1.
+    parent = int(items.loc["1.1", "id"])
+    at.selectbox(key="add_parent").set_value(parent)
+    at.text_input(key="add_title").set_value("Pilot curb sensors")
+    at.text_input(key="add_owner").set_value("Jane Doe")
+    next(b for b in at.button if b.label == "Add item").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    after = _items(url)[0]
+    new_code = after.index[after["title"] == "Pilot curb sensors"][0]
+    assert new_code.startswith("1.1.") and after.loc[new_code, "parent_id"] == parent
+    assert any(f"Added {new_code}" in s.value for s in at.success)
+
+    # Move 1.2 to the top level: its subtree is renumbered.
+    moved = int(items.loc["1.2", "id"])
+    at.selectbox(key="mv_item").set_value(moved)
+    at.selectbox(key="mv_parent").set_value(0)
+    at.button(key="mv_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    after = _items(url)[0]
+    code = after.index[after["id"] == moved][0]
+    assert "." not in code and f"{code}.1" in after.index and "1.2.1" not in after.index
+
+    # Archive, then restore.
+    at.selectbox(key="ar_item").set_value(moved).run()
+    at.button(key="ar_archive").click().run()
+    assert not at.exception and _items(url)[0].loc[code, "archived"]
+    at.button(key="ar_restore").click().run()
+    assert not at.exception and not _items(url)[0].loc[code, "archived"]
+    actions = editing.audit_frame(eng, item_id=moved)["action"].tolist()
+    assert actions[:3] == ["restore", "archive", "renumber"] and "move" in actions
+
+
+def test_plan_page_manages_departments_and_people(url):
+    at = _run(PLAN_PAGE)
+    at.text_input(key="dep_new").set_value("Office of Data")
+    next(b for b in at.button if b.label == "Add department").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.text_input(key="person_new").set_value("Jane Doe")
+    at.text_input(key="person_dept").set_value("Office of Data")
+    next(b for b in at.button if b.label == "Add person").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    eng = make_engine(url)
+    people = editing.people_frame(eng).set_index("name")
+    assert people.loc["Jane Doe", "department"] == "Office of Data"
+    audit = editing.audit_frame(eng, entities=["department", "person"])
+    assert audit[["entity", "new_value", "author"]].values.tolist() == [
+        ["person", "Jane Doe", "Innovation Manager"], ["department", "Office of Data", "Innovation Manager"]]
+
+
+def test_audit_page_lists_filters_and_offers_a_csv(url):
+    items, eng, plan = _items(url)
+    item = items.loc["1.1.1"]
+    editing.edit_item(eng, int(item["id"]), {"priority": "High"}, "Jane Doe", int(item["version"]))
+    at = _run(AUDIT_PAGE)
+    table = at.dataframe[0].value
+    assert table.iloc[0][["author", "action", "item_code", "field", "new_value"]].tolist() == [
+        "Jane Doe", "edit", "1.1.1", "priority", "High"]
+    at.multiselect(key="au_author").set_value(["Jane Doe"]).run()
+    assert not at.exception
+    assert at.dataframe[0].value["author"].tolist() == ["Jane Doe"]
+    assert len(at.get("download_button")) == 1
+
+
+def test_the_overview_shows_a_saved_update_on_its_next_run(url):
+    items, eng, plan = _items(url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    before = at.metric[1].value  # "Completed actions": n of m
+    leaves = prepare_tree(repository.load_items(eng, plan.id)).query("is_leaf")
+    ups = repository.load_updates(eng, plan.id)
+    done = set(ups.sort_values(["as_of", "id"]).groupby("item_id").tail(1).query("status == 'completed'")["item_id"])
+    open_leaf = leaves[~leaves["id"].isin(done)].iloc[0]
+    as_of = ups["as_of"].max().date()  # the overview opens on the latest update date
+    editing.record_update(eng, int(open_leaf["id"]), as_of=as_of, status="completed", progress=None,
+                          author="Jane Doe", expected_version=int(open_leaf["version"]))
+    at.run()  # same process, same cache: the data version makes it reload
+    assert not at.exception
+    n_before, n_after = (int(v.split(" of ")[0]) for v in (before, at.metric[1].value))
+    assert n_after == n_before + 1

@@ -1,0 +1,48 @@
+"""Who is making changes: chosen in the sidebar until sign-in exists.
+
+The choice lives in ``st.session_state["author"]`` so it survives page switches
+(widget state is dropped on pages that do not draw the widget); the data layer only
+ever receives the returned name, so sign-in can replace this function later.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from wehoplan.editing import people_frame
+from wehoplan.ui import cache
+
+AUTHOR_KEY = "author"
+_CHOICE_KEY = "_author_choice"
+_TEXT_KEY = "_author_text"
+OTHER = "Someone else…"
+
+
+def author_picker() -> str:
+    """Draw "You are" in the sidebar and return the chosen name ("" until one is chosen)."""
+    people = people_frame(cache.engine())["name"].tolist()
+    options = ["", *people, OTHER]
+    current = st.session_state.get(AUTHOR_KEY, "")
+    if _CHOICE_KEY not in st.session_state:
+        st.session_state[_CHOICE_KEY] = current if current in people else (OTHER if current else "")
+    choice = st.sidebar.selectbox(
+        "You are", options, key=_CHOICE_KEY,
+        format_func=lambda o: "(choose who you are)" if o == "" else o,
+        help="Recorded as the author of every change you save.",
+    )
+    if choice == OTHER:
+        if _TEXT_KEY not in st.session_state:
+            st.session_state[_TEXT_KEY] = current if current not in people else ""
+        name = st.sidebar.text_input("Your name", key=_TEXT_KEY).strip()
+    else:
+        name = choice or ""
+    st.session_state[AUTHOR_KEY] = name
+    return name
+
+
+def require_author(name: str) -> bool:
+    """Show a warning and return False when no author is chosen (saving is then refused)."""
+    if name:
+        return True
+    st.warning("Choose who you are in the sidebar (\"You are\") before saving.")
+    return False

@@ -1,0 +1,36 @@
+"""Session helpers of the editing pages: versions the user saw, and one-shot messages.
+
+A form is submitted on the rerun *after* the user saw it, by which time the cached
+frames may already hold someone else's newer version. So the version a user edits
+against is the one recorded when the page was last drawn, not the one loaded now;
+that is what makes a concurrent save fail with "changed by X at T, reload".
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+_SEEN = "_seen_versions"
+_FLASH = "_flash"
+
+
+def expected_version(item_id: int, current: int) -> int:
+    """Return the version of the item the user last saw (``current`` if never shown)."""
+    return int(st.session_state.setdefault(_SEEN, {}).get(int(item_id), current))
+
+
+def mark_seen(item_id: int, version: int) -> None:
+    """Record that the page now shows ``version`` of the item."""
+    st.session_state.setdefault(_SEEN, {})[int(item_id)] = int(version)
+
+
+def flash(message: str) -> None:
+    """Keep a success message for the next run (pages rerun after a save to show fresh numbers)."""
+    st.session_state[_FLASH] = message
+
+
+def show_flash() -> None:
+    """Show and forget the message left by :func:`flash`."""
+    msg = st.session_state.pop(_FLASH, None)
+    if msg:
+        st.success(msg)
