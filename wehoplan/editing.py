@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Engine, event, func, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from wehoplan import repository
@@ -37,7 +37,8 @@ from wehoplan.domain import (
     parse_smart,
     parse_status,
 )
-from wehoplan.models import Audit, Department, ImportBatch, Item, Person, Plan, Update
+from wehoplan.models import AppendOnlyError as AppendOnlyError  # re-exported for callers
+from wehoplan.models import Audit, Department, Item, Person, Plan, Update
 
 APP_SOURCE = "app"
 
@@ -68,39 +69,6 @@ class StaleWriteError(EditError):
 
 class NotFoundError(EditError):
     """The item, department or person does not exist."""
-
-
-class AppendOnlyError(EditError):
-    """Something tried to edit or delete a progress update or an audit row."""
-
-
-# ---------------------------------------------------------------- append-only guard
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_append_only_changes(session: Session, _ctx, _instances) -> None:
-    """Refuse any ORM flush that deletes or modifies an Update or Audit row.
-
-    Same rule as the SQLite triggers: the only deletable updates are those of an import
-    batch already marked undone (that is how undoing an import works).
-    """
-    for obj in list(session.deleted) + [o for o in session.dirty if session.is_modified(o)]:
-        if not isinstance(obj, Update | Audit):
-            continue
-        if isinstance(obj, Update) and obj in session.deleted and obj.batch_id is not None:
-            batch = session.get(ImportBatch, obj.batch_id)
-            if batch is not None and batch.undone_at is not None:
-                continue
-        raise AppendOnlyError(f"{type(obj).__name__.lower()} rows are append-only: never edited or deleted")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_audit_changes(state) -> None:
-    """Refuse ORM-enabled bulk UPDATE/DELETE statements on the audit trail."""
-    if (state.is_update or state.is_delete) and any(
-        m.class_ is Audit for m in state.all_mappers
-    ):
-        raise AppendOnlyError("audit rows are append-only: never edited or deleted")
 
 
 # ---------------------------------------------------------------- value checks

@@ -22,9 +22,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from wehoplan.domain import STATUS_KEYS
 
@@ -208,3 +209,41 @@ class Audit(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(200))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+# ---------------------------------------------------------------- append-only guard
+# The data layer refuses edits of the append-only tables whatever the database; SQLite
+# triggers (db.py) enforce the same rule below the ORM.
+
+
+class AppendOnlyError(RuntimeError):
+    """Something tried to edit or delete a progress update or an audit row."""
+
+
+# ---------------------------------------------------------------- append-only guard
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_append_only_changes(session: Session, _ctx, _instances) -> None:
+    """Refuse any ORM flush that deletes or modifies an Update or Audit row.
+
+    Same rule as the SQLite triggers: the only deletable updates are those of an import
+    batch already marked undone (that is how undoing an import works).
+    """
+    for obj in list(session.deleted) + [o for o in session.dirty if session.is_modified(o)]:
+        if not isinstance(obj, Update | Audit):
+            continue
+        if isinstance(obj, Update) and obj in session.deleted and obj.batch_id is not None:
+            batch = session.get(ImportBatch, obj.batch_id)
+            if batch is not None and batch.undone_at is not None:
+                continue
+        raise AppendOnlyError(f"{type(obj).__name__.lower()} rows are append-only: never edited or deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_audit_changes(state) -> None:
+    """Refuse ORM-enabled bulk UPDATE/DELETE statements on the audit trail."""
+    if (state.is_update or state.is_delete) and any(
+        m.class_ is Audit for m in state.all_mappers
+    ):
+        raise AppendOnlyError("audit rows are append-only: never edited or deleted")
