@@ -1,0 +1,240 @@
+"""Import legacy work-plan spreadsheets (xlsx/xlsm/csv/txt) into a plan, safely and undoably.
+
+Library API (the CLI and the Import page are thin wrappers):
+
+- :func:`analyse` reads and validates files without touching the database (the page's preview).
+- :func:`import_files` validates and loads them in one transaction -> :class:`ImportReport`.
+- :func:`undo_import` removes exactly what a batch added and restores what it changed.
+- :func:`list_batches` is the import history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from wehoplan.config import Config, load_config
+from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
+from wehoplan.importing.load import undo_import as _undo
+from wehoplan.importing.mapping import FIELD_HELP, FIELDS, load_mapping_file, mapping_to_json
+from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
+from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
+from wehoplan.importing.table import Table, find_tables
+
+Source = str | Path | tuple[str, bytes]
+
+__all__ = [
+    "FIELDS", "FIELD_HELP", "Analysis", "FileRejected", "ImportReport", "Problem", "UndoRefused",
+    "analyse", "import_files", "list_batches", "load_mapping_file", "mapping_to_json", "undo_import",
+]
+
+
+@dataclass
+class Analysis:
+    """What the files hold, before anything is written: tables, tree, problems."""
+
+    file_names: list[str]
+    sha256: str
+    tables: list[Table]
+    parsed: Parsed | None
+    errors: list[Problem]
+    warnings: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        """True when the files can be imported."""
+        return not self.errors
+
+    def preview(self, as_of: dt.date | None = None) -> pd.DataFrame:
+        """The tree as a frame (outline order), with each row's problems, for the page."""
+        if self.parsed is None:
+            return pd.DataFrame(columns=["code", "level", "title", "status", "progress", "sheet", "row", "problem"])
+        where: dict[tuple[str, int | None], list[str]] = {}
+        for p in self.errors:
+            where.setdefault((p.sheet, p.row), []).append(f"{p.column or ''} {p.message}".strip())
+        recs = []
+        names = self.parsed.level_names
+        for n in self.parsed.nodes:
+            st = leaf_state(n, as_of or dt.date.today()) if not n.children else None
+            recs.append({
+                "code": n.code, "level": names[n.depth - 1] if n.depth <= len(names) else f"Level {n.depth}",
+                "title": ("    " * (n.depth - 1)) + (n.title or ""),
+                "status": st["status"] if st else None, "progress": st["progress"] if st else None,
+                "sheet": n.sheet, "row": n.row, "problem": "; ".join(where.get((n.sheet, n.row), [])),
+            })
+        return pd.DataFrame(recs)
+
+    def mappings(self) -> list[dict]:
+        """Per table: file, sheet, header row (as numbered), and {header: field} for the page."""
+        return [{"file": t.file_name, "sheet": t.sheet.name, "header_row": t.header_row + 1,
+                 "columns": {f"{column_letter(c)}: {h}": t.mapping.get(c, "ignore")
+                             for c, h in enumerate(t.headers) if h is not None},
+                 "mapping": {str(t.headers[c]): f for c, f in sorted(t.mapping.items())}}
+                for t in self.tables]
+
+
+@dataclass
+class ImportReport:
+    """The outcome of an import (the --report JSON)."""
+
+    ok: bool
+    plan: str
+    items_created: int = 0
+    items_updated: int = 0
+    updates_added: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    batch_id: int | None = None
+    dry_run: bool = False
+    missing_codes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """{"ok", "plan", "items_created", "items_updated", "updates_added", "errors", "warnings", ...}."""
+        return {"ok": self.ok, "plan": self.plan, "items_created": self.items_created,
+                "items_updated": self.items_updated, "updates_added": self.updates_added,
+                "errors": [p.to_dict() for p in self.errors], "warnings": [p.to_dict() for p in self.warnings],
+                "batch_id": self.batch_id, "dry_run": self.dry_run, "missing_codes": self.missing_codes}
+
+    def lines(self) -> list[str]:
+        """Readable lines for stderr: every error, then every warning, then the summary."""
+        out = [f"error: {p.line()}" for p in self.errors]
+        out += [f"warning: {p.line() if p.file else p.message}" for p in self.warnings]
+        if self.ok:
+            verb = "would import" if self.dry_run else "imported"
+            out.append(f"{verb} into {self.plan!r}: {self.items_created} items created, {self.items_updated} "
+                       f"updated, {self.updates_added} updates added"
+                       + (f" (batch {self.batch_id}; undo with `python -m wehoplan undo-import {self.batch_id}`)"
+                          if self.batch_id else ""))
+        else:
+            out.append(f"rejected: {len(self.errors)} problem(s); nothing was written")
+        return out
+
+
+def _name(src: Source) -> str:
+    return src[0] if isinstance(src, tuple) else Path(src).name
+
+
+def analyse(
+    sources: list[Source],
+    *,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+    config: Config | None = None,
+) -> Analysis:
+    """Read, find tables, map columns and validate, without touching any database."""
+    cfg = config or load_config()
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    workbooks: list[Workbook] = []
+    for src in sources:
+        try:
+            workbooks.append(read_source(src))
+        except FileRejected as exc:
+            errors.append(Problem(_name(src), "", None, None, None, str(exc).removeprefix(f"{_name(src)}: ")))
+    names = [_name(s) for s in sources]
+    digest = sha256_of([wb.data for wb in workbooks]) if workbooks else ""
+    if errors:
+        return Analysis(names, digest, [], None, errors, warnings)
+    try:
+        tables, notes = find_tables(workbooks, sheet, mapping)
+    except ValueError as exc:
+        errors.append(Problem(", ".join(names), sheet or "", None, None, None, str(exc)))
+        return Analysis(names, digest, [], None, errors, warnings)
+    warnings += [Problem("", "", None, None, None, n) for n in notes]
+    for t in tables:
+        unmapped = [str(h) for c, h in enumerate(t.headers) if h is not None and c not in t.mapping]
+        if unmapped:
+            warnings.append(Problem(t.file_name, t.sheet.name, t.header_row + 1, None, None,
+                                    "columns not imported (name them in a --mapping file to use them): "
+                                    + ", ".join(unmapped)))
+    parsed = parse_tables(tables, cfg.fiscal_year_start_month)
+    errors += parsed.errors
+    warnings += parsed.warnings
+    if not parsed.nodes and not errors:
+        errors.append(Problem(", ".join(names), "", None, None, None, "the table has a header but no rows"))
+    return Analysis(names, digest, tables, parsed, errors, warnings)
+
+
+def import_files(
+    engine: Engine,
+    sources: list[Source] | Source,
+    *,
+    plan_name: str | None = None,
+    as_of: dt.date | pd.Timestamp | None = None,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+    dry_run: bool = False,
+    author: str | None = None,
+    config: Config | None = None,
+    progress=None,
+) -> ImportReport:
+    """Import one or more files as one plan in one transaction.
+
+    Args:
+        engine: the plan database (schema must exist).
+        sources: paths, or (file name, bytes) pairs (uploads).
+        plan_name: the plan to create or update (exact name); default the first file's stem.
+        as_of: date of the leaves' updates when the file has no update-date column (default today).
+        sheet: only this sheet.
+        mapping: {column header: field} overriding detection.
+        dry_run: validate and count, write nothing.
+        author: who imports (audit trail, batch).
+        progress: optional callback taking a fraction 0..1 (the page's progress bar).
+
+    Returns:
+        The report; ``ok`` is False when anything was rejected, and then nothing was written.
+    """
+    srcs = sources if isinstance(sources, list) else [sources]
+    plan = plan_name or (Path(_name(srcs[0])).stem if srcs else "Imported plan")
+    if progress:
+        progress(0.05)
+    an = analyse(srcs, sheet=sheet, mapping=mapping, config=config)
+    if progress:
+        progress(0.5)
+    report = ImportReport(ok=False, plan=plan, errors=list(an.errors), warnings=list(an.warnings), dry_run=dry_run)
+    if an.errors or an.parsed is None:
+        return report
+    day = pd.Timestamp(as_of).date() if as_of is not None else dt.date.today()
+    res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names, as_of=day,
+               file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=author, dry_run=dry_run,
+               progress_cb=progress)
+    report.ok = True
+    report.items_created = int(res["items_created"])
+    report.items_updated = int(res["items_updated"])
+    report.updates_added = int(res["updates_added"])
+    report.batch_id = res["batch_id"]
+    report.missing_codes = list(res["missing"])
+    if res["missing"]:
+        shown = ", ".join(res["missing"][:20]) + (" …" if len(res["missing"]) > 20 else "")
+        report.warnings.append(Problem("", "", None, None, None,
+                                       f"{len(res['missing'])} item(s) of the plan are not in the file and were "
+                                       f"kept: {shown}"))
+    if not dry_run and res["batch_id"] is None:
+        report.warnings.append(Problem("", "", None, None, None,
+                                       "nothing new: the plan already holds everything in this file"))
+    if progress:
+        progress(1.0)
+    return report
+
+
+def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, object]:
+    """Undo an import batch (see :func:`wehoplan.importing.load.undo_import`)."""
+    return _undo(engine, batch_id, author)
+
+
+def list_batches(engine: Engine) -> pd.DataFrame:
+    """Import history, newest first: id, plan, file_name, sha256, author, created_at, counts, undone_at."""
+    sql = """SELECT b.id, p.name AS plan, b.file_name, b.sha256, b.author, b.created_at, b.items_created,
+                    b.items_updated, b.updates_added, b.undone_at
+             FROM import_batches b LEFT JOIN plans p ON p.id = b.plan_id ORDER BY b.id DESC"""
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql)).all()
+    return pd.DataFrame(rows, columns=["id", "plan", "file_name", "sha256", "author", "created_at",
+                                       "items_created", "items_updated", "updates_added", "undone_at"])
+
+
+__all__ += ["Node", "Source", "Table"]
