@@ -50,7 +50,7 @@ class Analysis:
         return not self.errors
 
     def preview(self, as_of: dt.date | None = None) -> pd.DataFrame:
-        """The tree as a frame (outline order), with each row's problems, for the page."""
+        """Return the tree as a frame (outline order) with each row's problems, for the page."""
         if self.parsed is None:
             return pd.DataFrame(columns=["code", "level", "title", "status", "progress", "sheet", "row", "problem"])
         where: dict[tuple[str, int | None], list[str]] = {}
@@ -183,10 +183,12 @@ def import_files(
         mapping: {column header: field} overriding detection.
         dry_run: validate and count, write nothing.
         author: who imports (audit trail, batch).
+        config: settings (fiscal year start); default from the environment.
         progress: optional callback taking a fraction 0..1 (the page's progress bar).
 
     Returns:
         The report; ``ok`` is False when anything was rejected, and then nothing was written.
+
     """
     srcs = sources if isinstance(sources, list) else [sources]
     plan = plan_name or (Path(_name(srcs[0])).stem if srcs else "Imported plan")

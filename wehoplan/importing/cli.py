@@ -20,7 +20,8 @@ def register(subparsers) -> None:
                    help="date of the imported status/progress when the file has no update-date column "
                         "(default: today)")
     p.add_argument("--sheet", metavar="NAME", help="import only this sheet")
-    p.add_argument("--mapping", metavar="FILE.json", help='column mapping {"Column header": "field"} overriding detection')
+    p.add_argument("--mapping", metavar="FILE.json",
+                   help='column mapping {"Column header": "field"} overriding detection')
     p.add_argument("--dry-run", action="store_true", help="validate and report counts; write nothing")
     p.add_argument("--report", metavar="FILE.json", help="write the report as JSON")
     p.add_argument("--author", metavar="NAME", help="who imports (recorded with the batch and the audit trail)")

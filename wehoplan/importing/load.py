@@ -104,7 +104,7 @@ def _set_partners(s: Session, item_id: int, partners: list[str], names: _Names) 
 
 
 def leaf_state(n: Node, default_as_of: dt.date) -> dict[str, object] | None:
-    """The update a leaf row asks for, or None when its state cells are blank."""
+    """Return the update a leaf row asks for, or None when its state cells are blank."""
     st = n.state
     if not any(k in st for k in ("status", "progress", "comment")):
         return None
@@ -284,6 +284,7 @@ def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dic
     Raises:
         UndoRefused: unknown or already undone batch, or items it created have since received
             updates or children from elsewhere (undo those first).
+
     """
     from wehoplan.models import Audit
 
@@ -325,11 +326,13 @@ def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dic
             s.execute(delete(item_partner_departments).where(item_partner_departments.c.item_id.in_(created_ids)))
             s.execute(delete(Item).where(Item.id.in_(created_ids)))
         plan_removed = False
-        if any(a.entity == "plan" and a.action == "create" for a in audits):
-            left = s.scalar(select(Item.id).where(Item.plan_id == batch.plan_id).limit(1))
+        plan_id = batch.plan_id
+        if plan_id is not None and any(a.entity == "plan" and a.action == "create" for a in audits):
+            left = s.scalar(select(Item.id).where(Item.plan_id == plan_id).limit(1))
             if left is None:
-                s.execute(update(ImportBatch).where(ImportBatch.plan_id == batch.plan_id).values(plan_id=None))
-                s.execute(delete(Plan).where(Plan.id == batch.plan_id))
+                # Keep the batches (history) but let go of the plan they created.
+                s.execute(update(ImportBatch).where(ImportBatch.plan_id == plan_id).values(plan_id=None))
+                s.execute(delete(Plan).where(Plan.id == plan_id))
                 plan_removed = True
         write_audit(s, author=author, action="undo", entity="batch", entity_id=batch_id,
                     new=f"removed {removed_updates} updates, {len(created_ids)} items; restored {restored} fields",

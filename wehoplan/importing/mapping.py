@@ -76,7 +76,7 @@ _LOOKUP: dict[str, str] = {norm_header(w): f for f, words in SYNONYMS.items() fo
 
 
 def field_for(header: object) -> str | None:
-    """The field a header names, or None."""
+    """Return the field a header names, or None."""
     return _LOOKUP.get(norm_header(header))
 
 
@@ -93,8 +93,10 @@ def detect_mapping(headers: list[object]) -> dict[int, str]:
 
 
 def resolve_mapping(mapping: dict[int, str]) -> dict[int, str]:
-    """Make hierarchy columns consistent: without a title column, the deepest hierarchy column
-    (or else the description) is the title; five single-letter SMART flags need each other."""
+    """Make hierarchy columns consistent.
+
+    Without a title column, the deepest hierarchy column (or else the description) is the title.
+    """
     fields = set(mapping.values())
     out = dict(mapping)
     if "title" not in fields:
@@ -115,6 +117,7 @@ def apply_mapping_file(headers: list[object], detected: dict[int, str], override
 
     Raises:
         ValueError: a field name is unknown (lists the accepted ones).
+
     """
     out = dict(detected)
     by_norm = {norm_header(k): v for k, v in override.items()}
@@ -140,6 +143,7 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
 
     Raises:
         ValueError: not a JSON object of strings.
+
     """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
@@ -152,5 +156,5 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
 
 
 def mapping_to_json(headers: list[object], mapping: dict[int, str]) -> str:
-    """The mapping as a JSON file the user can save and pass with --mapping."""
+    """Return the mapping as a JSON file the user can save and pass with --mapping."""
     return json.dumps({str(headers[c]): f for c, f in sorted(mapping.items())}, indent=1)

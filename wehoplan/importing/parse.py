@@ -45,7 +45,7 @@ class Problem:
     message: str
 
     def to_dict(self) -> dict:
-        """The report JSON shape."""
+        """Return the report JSON shape."""
         v = self.value
         if isinstance(v, (dt.date, dt.datetime)):
             v = v.isoformat()
@@ -433,5 +433,5 @@ def _check(nodes: list[Node], errors: list[Problem], warnings: list[Problem]) ->
 
 
 def accepted_statuses() -> str:
-    """The accepted status words, for messages."""
+    """Return the accepted status words, for messages."""
     return ", ".join(sorted(STATUS_SYNONYMS))

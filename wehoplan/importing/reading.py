@@ -82,6 +82,7 @@ def guard_zip(data: bytes, name: str) -> zipfile.ZipFile:
     Raises:
         FileRejected: too many parts, too large inflated, a zip bomb ratio, or sheets
             declaring more rows/columns/cells than any work plan has.
+
     """
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -143,6 +144,7 @@ def read_source(source: str | Path | tuple[str, bytes]) -> Workbook:
 
     Raises:
         FileRejected: unsupported format, corrupt, encrypted or hostile file.
+
     """
     if isinstance(source, tuple):
         name, data = source
@@ -190,7 +192,8 @@ def _read_xlsx(name: str, data: bytes, suffix: str) -> Workbook:
                                 visible=str(meta.visible).lower().endswith("visible")
                                 and "hidden" not in str(meta.visible).lower()))
     except Exception as exc:  # noqa: BLE001 - any reader failure is a broken file for the user
-        raise FileRejected(f"{name}: the workbook cannot be read ({exc}); open it in Excel and save it as .xlsx") from None
+        raise FileRejected(f"{name}: the workbook cannot be read ({exc}); "
+                           "open it in Excel and save it as .xlsx") from None
     return Workbook(file_name=name, sheets=sheets, notices=notices, data=data, kind="xlsx")
 
 

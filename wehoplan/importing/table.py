@@ -36,8 +36,10 @@ class Table:
 
 
 def find_header(sheet: Sheet) -> tuple[int, dict[int, str]] | None:
-    """The first row, among the top rows, that names the most known fields including a title or
-    code; None when the sheet holds no table (an About or instructions sheet)."""
+    """Find the header: the top row naming the most known fields, including a title or code.
+
+    None when the sheet holds no table (an About or instructions sheet).
+    """
     best: tuple[int, int, dict[int, str]] | None = None
     for r, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
         filled = [c for c in row if not is_blank(c)]
@@ -68,6 +70,7 @@ def find_tables(
 
     Raises:
         ValueError: ``sheet_name`` matches no sheet, or no table is found anywhere.
+
     """
     notes: list[str] = []
     candidates: list[Table] = []

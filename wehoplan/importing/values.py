@@ -1,5 +1,8 @@
-"""Cell values of legacy plans -> clean values, each parser raising ValueError with a
-message that says what is accepted (the report shows it next to the cell)."""
+"""Cell values of legacy plans -> clean values.
+
+Each parser raises ValueError with a message that says what is accepted (the report shows
+it next to the cell).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def is_blank(value: object) -> bool:
 
 
 def text(value: object) -> str | None:
-    """A cell as trimmed text (numbers without a spurious .0); None when blank."""
+    """Return a cell as trimmed text (numbers without a spurious .0); None when blank."""
     if is_blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
@@ -55,12 +58,15 @@ def _year(y: str) -> int:
 
 
 def parse_date(value: object, fiscal_year_start_month: int = 7) -> dt.date | None:
-    """Excel dates, ISO, US m/d/yyyy, "June 2020" (month end), "Q3 2020" (quarter end),
+    """Parse a plan date.
+
+    Excel dates, ISO, US m/d/yyyy, "June 2020" (month end), "Q3 2020" (quarter end),
     "FY2020 Q3" (fiscal quarter end; FY2020 ends in the month before the start month
     of 2020 when the fiscal year does not start in January), "TBD"/"n/a"/blank -> None.
 
     Raises:
         ValueError: anything else.
+
     """
     if is_blank(value):
         return None
@@ -93,7 +99,8 @@ def parse_date(value: object, fiscal_year_start_month: int = 7) -> dt.date | Non
         m = re.fullmatch(r"([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})", low)
         if m and m[1] in _MONTHS:
             return dt.date(int(m[3]), _MONTHS[m[1]], int(m[2]))
-        m = re.fullmatch(r"q([1-4])[\s\-/]*(?:cy)?\s*(\d{4})", low) or re.fullmatch(r"(?:cy)?\s*(\d{4})[\s\-/]*q([1-4])", low)
+        m = (re.fullmatch(r"q([1-4])[\s\-/]*(?:cy)?\s*(\d{4})", low)
+             or re.fullmatch(r"(?:cy)?\s*(\d{4})[\s\-/]*q([1-4])", low))
         if m:
             q, y = (int(m[1]), int(m[2])) if low.startswith("q") else (int(m[2]), int(m[1]))
             return _quarter_end(y, q)
@@ -124,11 +131,14 @@ def fiscal_quarter_end(fiscal_year: int, quarter: int, start_month: int = 7) -> 
 
 
 def parse_progress(value: object, percent_formatted: bool = False) -> float | None:
-    """Percent complete 0-100: a %-formatted cell or "45%" is a percent; a bare number is
-    a percent from 0 to 100; "Complete"/"Done" is 100; blank is None.
+    """Parse percent complete (0-100).
+
+    A %-formatted cell or "45%" is a percent; a bare number is a percent from 0 to 100;
+    "Complete"/"Done" is 100; blank is None.
 
     Raises:
         ValueError: not a number, or outside 0-100 %.
+
     """
     if is_blank(value):
         return None
@@ -153,10 +163,11 @@ def parse_progress(value: object, percent_formatted: bool = False) -> float | No
 
 
 def parse_weight(value: object) -> float | None:
-    """A weight: a number >= 0; blank is None (the default 1 applies).
+    """Parse a weight: a number >= 0; blank is None (the default 1 applies).
 
     Raises:
         ValueError: not a number or negative.
+
     """
     if is_blank(value):
         return None
@@ -170,10 +181,11 @@ def parse_weight(value: object) -> float | None:
 
 
 def parse_yes(value: object) -> bool:
-    """A yes/x/✓ flag cell (SMART columns). Blank and no are False.
+    """Parse a yes/x/✓ flag cell (SMART columns). Blank and no are False.
 
     Raises:
         ValueError: a word that is neither yes nor no.
+
     """
     if is_blank(value):
         return False
@@ -214,8 +226,11 @@ _NUMBERED = re.compile(r"^([0-9]+(?:\.[0-9]+)*)[.):]?\s+(.+)$")
 
 
 def split_section(label: str) -> tuple[str | None, str]:
-    """'GOAL 1: SAFE STREETS' -> ('1', 'SAFE STREETS'); '2. Mobility' -> ('2', 'Mobility');
-    'Safe streets' -> (None, 'Safe streets')."""
+    """Split a section label into (code, title).
+
+    'GOAL 1: SAFE STREETS' -> ('1', 'SAFE STREETS'); '2. Mobility' -> ('2', 'Mobility');
+    'Safe streets' -> (None, 'Safe streets').
+    """
     s = label.strip()
     m = _SECTION.match(s)
     if m and m[2].strip():
