@@ -12,7 +12,7 @@ from pathlib import Path
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "code": ("code", "id", "no", "number", "item code", "item id", "ref", "reference", "outline",
              "outline number", "item number", "item no", "wbs", "action code", "action id", "action no",
-             "action number", "num", "#"),
+             "action number", "num", "ref number", "action item number"),
     "level": ("level", "type", "item type", "level type", "tier", "kind", "row type"),
     "title": ("title", "name", "item", "action item", "item title", "action title", "item name",
               "action name", "task name", "goal objective action", "goal/objective/action"),
@@ -67,8 +67,8 @@ FIELD_HELP = {
 
 def norm_header(text: object) -> str:
     """'% Complete' -> 'percent complete'; 'Responsible Dept.' -> 'responsible dept'."""
-    s = str(text or "").strip().lower().replace("%", " percent ").replace("&", " and ")
-    s = re.sub(r"[^0-9a-z#]+", " ", s)
+    s = str(text or "").strip().lower().replace("%", " percent ").replace("&", " and ").replace("#", " number ")
+    s = re.sub(r"[^0-9a-z]+", " ", s)
     return re.sub(r"\s+", " ", s).strip()
 
 

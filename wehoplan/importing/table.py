@@ -35,7 +35,7 @@ class Table:
         return range(self.header_row + 1, len(self.sheet.rows))
 
 
-def find_header(sheet: Sheet) -> tuple[int, dict[int, str]] | None:
+def find_header(sheet: Sheet, override: dict[str, str] | None = None) -> tuple[int, dict[int, str]] | None:
     """Find the header: the top row naming the most known fields, including a title or code.
 
     None when the sheet holds no table (an About or instructions sheet).
@@ -46,6 +46,8 @@ def find_header(sheet: Sheet) -> tuple[int, dict[int, str]] | None:
         if len(filled) < 2:
             continue
         mapping = detect_mapping(list(row))
+        if override:
+            mapping = apply_mapping_file(list(row), mapping, override)
         fields = set(mapping.values())
         if len(mapping) < 2 or not fields & _NAME_FIELDS:
             continue
@@ -85,15 +87,13 @@ def find_tables(
             if not sh.visible and wanted is None:
                 notes.append(f"{wb.file_name}: hidden sheet {sh.name!r} skipped")
                 continue
-            found = find_header(sh)
+            found = find_header(sh, mapping_override)
             if found is None:
                 if any(any(not is_blank(c) for c in row) for row in sh.rows):
                     notes.append(f"{wb.file_name}: sheet {sh.name!r} holds no work-plan table (skipped)")
                 continue
             r, mapping = found
             headers = list(sh.rows[r])
-            if mapping_override:
-                mapping = apply_mapping_file(headers, mapping, mapping_override)
             candidates.append(Table(wb.file_name, sh, r, headers, mapping, wb))
     if wanted is not None and not seen_wanted:
         names = [s.name for wb in workbooks for s in wb.sheets]
