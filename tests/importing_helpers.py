@@ -13,8 +13,8 @@ from wehoplan.db import make_engine
 from wehoplan.rollup import prepare_tree
 
 
-def xlsx(sheets: dict[str, list[list[object]]], *, hidden: tuple[str, ...] = (), pct: dict[str, list[str]] | None = None,
-         merge: dict[str, list[str]] | None = None) -> bytes:
+def xlsx(sheets: dict[str, list[list[object]]], *, hidden: tuple[str, ...] = (),
+         pct: dict[str, list[str]] | None = None, merge: dict[str, list[str]] | None = None) -> bytes:
     """Workbook bytes: sheet name -> rows; cells listed in ``pct`` get a % number format."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
