@@ -109,7 +109,8 @@ def test_every_problem_is_reported_not_just_the_first(empty_url):
 def test_rejection_leaves_an_existing_plan_untouched(fresh_url):
     before = counts(fresh_url)
     bad = "Code,Title,Status\n1,Changed title,on track\n1.1,x,nonsense\n"
-    rep = import_files(make_engine(fresh_url), [("b.csv", bad.encode())], plan_name="WeHo Smart City Strategic Plan 2018")
+    rep = import_files(make_engine(fresh_url), [("b.csv", bad.encode())],
+                       plan_name="WeHo Smart City Strategic Plan 2018")
     assert not rep.ok
     assert counts(fresh_url) == before
 
