@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from wehoplan.config import Config, load_config
 from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
 from wehoplan.importing.load import undo_import as _undo
-from wehoplan.importing.mapping import FIELD_HELP, FIELDS, load_mapping_file, mapping_to_json
+from wehoplan.importing.mapping import FIELD_HELP, FIELDS, check_mapping, load_mapping_file, mapping_to_json
 from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
 from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
 from wehoplan.importing.table import Table, find_tables
@@ -125,8 +125,15 @@ def analyse(
     mapping: dict[str, str] | None = None,
     config: Config | None = None,
 ) -> Analysis:
-    """Read, find tables, map columns and validate, without touching any database."""
+    """Read, find tables, map columns and validate, without touching any database.
+
+    Raises:
+        ValueError: ``mapping`` names an unknown field.
+
+    """
     cfg = config or load_config()
+    if mapping:
+        check_mapping(mapping)
     errors: list[Problem] = []
     warnings: list[Problem] = []
     workbooks: list[Workbook] = []

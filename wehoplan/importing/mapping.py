@@ -152,7 +152,15 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
     if not isinstance(data, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
                                              for k, v in data.items()):
         raise ValueError(f'mapping file {path}: expected a JSON object like {{"Column header": "due"}}')
+    check_mapping(data)
     return data
+
+
+def check_mapping(mapping: dict[str, str | None]) -> None:
+    """Raise ValueError naming the first unknown field of a {header: field} mapping."""
+    for header, f in mapping.items():
+        if (f or "ignore").strip() not in FIELDS:
+            raise ValueError(f"mapping: unknown field {f!r} for column {header!r}; accepted: {', '.join(FIELDS)}")
 
 
 def mapping_to_json(headers: list[object], mapping: dict[int, str]) -> str:
