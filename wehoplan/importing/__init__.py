@@ -29,7 +29,8 @@ Source = str | Path | tuple[str, bytes]
 
 __all__ = [
     "FIELDS", "FIELD_HELP", "Analysis", "FileRejected", "ImportReport", "Problem", "UndoRefused",
-    "analyse", "import_files", "list_batches", "load_mapping_file", "mapping_to_json", "undo_import",
+    "analyse", "import_files", "list_batches", "load_mapping_file", "mapping_from_frame", "mapping_to_json",
+    "undo_import",
 ]
 
 
@@ -67,6 +68,19 @@ class Analysis:
                 "sheet": n.sheet, "row": n.row, "problem": "; ".join(where.get((n.sheet, n.row), [])),
             })
         return pd.DataFrame(recs)
+
+    def mapping_frame(self) -> pd.DataFrame:
+        """One row per column of the chosen tables (file, sheet, column, header, field), for editing."""
+        recs = [{"file": t.file_name, "sheet": t.sheet.name, "column": column_letter(c), "header": str(h),
+                 "field": t.mapping.get(c, "ignore")}
+                for t in self.tables for c, h in enumerate(t.headers) if h is not None and str(h).strip()]
+        return pd.DataFrame(recs, columns=["file", "sheet", "column", "header", "field"])
+
+    def problem_frame(self) -> pd.DataFrame:
+        """Errors then warnings as a frame (kind, file, sheet, row, column, value, message)."""
+        recs = [{"kind": k, **p.to_dict()} for k, ps in (("error", self.errors), ("warning", self.warnings))
+                for p in ps]
+        return pd.DataFrame(recs, columns=["kind", "file", "sheet", "row", "column", "value", "message"])
 
     def mappings(self) -> list[dict]:
         """Per table: file, sheet, header row (as numbered), and {header: field} for the page."""
@@ -112,6 +126,11 @@ class ImportReport:
         else:
             out.append(f"rejected: {len(self.errors)} problem(s); nothing was written")
         return out
+
+
+def mapping_from_frame(frame: pd.DataFrame) -> dict[str, str]:
+    """{header: field} from an edited :meth:`Analysis.mapping_frame` (what --mapping files hold)."""
+    return {str(h): str(f or "ignore") for h, f in zip(frame["header"], frame["field"], strict=True)}
 
 
 def _name(src: Source) -> str:
