@@ -118,3 +118,23 @@ def test_rejection_leaves_an_existing_plan_untouched(fresh_url):
 def test_no_table_found_says_how_to_fix(empty_url):
     rep = import_files(make_engine(empty_url), [("notes.csv", b"hello\nworld\n")])
     assert not rep.ok and "--mapping" in rep.errors[0].message
+
+
+def test_future_update_dates_are_refused_unless_allowed(empty_url):
+    from wehoplan.config import load_config
+
+    eng = make_engine(empty_url)
+    data = b"Code,Title,Status,As of\n1,A,on track,2999-01-31\n"
+    rep = import_files(eng, [("f.csv", data)], plan_name="F")
+    assert not rep.ok and rep.errors[0].column == "D (As of)" and "in the future" in rep.errors[0].message
+    rep = import_files(eng, [("f.csv", data.replace(b"2999-01-31", b""))], plan_name="F", as_of="2999-01-01")
+    assert not rep.ok and "as-of date is in the future" in rep.errors[0].message
+    assert all(n == 0 for n in counts(empty_url).values())
+    allowed = load_config({"WEHOPLAN_ALLOW_FUTURE_UPDATES": "true"})
+    assert import_files(eng, [("f.csv", data)], plan_name="F", config=allowed).ok
+
+
+def test_fraction_progress_in_csv_warns(empty_url):
+    data = b"Code,Title,Progress\n1,A,0.45\n2,B,1\n"
+    rep = import_files(make_engine(empty_url), [("f.csv", data)], plan_name="F", as_of="2020-01-01")
+    assert rep.ok and any("between 0 and 1" in w.message for w in rep.warnings)

@@ -177,7 +177,8 @@ def analyse(
             warnings.append(Problem(t.file_name, t.sheet.name, t.header_row + 1, None, None,
                                     "columns not imported (name them in a --mapping file to use them): "
                                     + ", ".join(unmapped)))
-    parsed = parse_tables(tables, cfg.fiscal_year_start_month)
+    latest = None if cfg.allow_future_updates else dt.date.today()
+    parsed = parse_tables(tables, cfg.fiscal_year_start_month, latest)
     errors += parsed.errors
     warnings += parsed.warnings
     if not parsed.nodes and not errors:
@@ -217,16 +218,21 @@ def import_files(
 
     """
     srcs = sources if isinstance(sources, list) else [sources]
+    cfg = config or load_config()
+    day = pd.Timestamp(as_of).date() if as_of is not None else dt.date.today()
     plan = plan_name or (Path(_name(srcs[0])).stem if srcs else "Imported plan")
     if progress:
         progress(0.05)
-    an = analyse(srcs, sheet=sheet, mapping=mapping, config=config)
+    an = analyse(srcs, sheet=sheet, mapping=mapping, config=cfg)
     if progress:
         progress(0.5)
     report = ImportReport(ok=False, plan=plan, errors=list(an.errors), warnings=list(an.warnings), dry_run=dry_run)
-    if an.errors or an.parsed is None:
+    if day > dt.date.today() and not cfg.allow_future_updates:
+        report.errors.append(Problem("", "", None, None, day.isoformat(),
+                                     "the as-of date is in the future; set WEHOPLAN_ALLOW_FUTURE_UPDATES=true "
+                                     "to allow planned updates"))
+    if report.errors or an.parsed is None:
         return report
-    day = pd.Timestamp(as_of).date() if as_of is not None else dt.date.today()
     res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names, as_of=day,
                file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=author, dry_run=dry_run,
                progress_cb=progress)

@@ -104,8 +104,9 @@ class Parsed:
 
 
 class _Ctx:
-    def __init__(self, table: Table, errors: list[Problem], fy_start: int):
+    def __init__(self, table: Table, errors: list[Problem], fy_start: int, latest: dt.date | None = None):
         self.t = table
+        self.latest = latest
         self.errors = errors
         self.fy_start = fy_start
         self.col = {f: c for c, f in table.mapping.items()}
@@ -195,7 +196,10 @@ def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
             s["comment"] = c
     if "update_date" in ctx.col:
         d = ctx.parsed(r, "update_date", parse_date, ctx.fy_start)
-        if d is not None:
+        if d is not None and ctx.latest is not None and d > ctx.latest:
+            ctx.err(r, "update_date", d.isoformat(), "update date is in the future; set "
+                    "WEHOPLAN_ALLOW_FUTURE_UPDATES=true to allow planned updates")
+        elif d is not None:
             s["as_of"] = d
 
 
@@ -219,15 +223,24 @@ def _level_depth(label: str) -> int | None:
     return int(m[1]) if m else None
 
 
-def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7) -> Parsed:
-    """Turn the tables into one item tree; collect every problem instead of stopping."""
+def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
+                 latest_update: dt.date | None = None) -> Parsed:
+    """Turn the tables into one item tree; collect every problem instead of stopping.
+
+    Args:
+        tables: the chosen tables (one plan).
+        fiscal_year_start_month: first month of the fiscal year ("FY2020 Q3").
+        latest_update: update dates after this are errors (None: no limit).
+
+    """
     errors: list[Problem] = []
     warnings: list[Problem] = []
     nodes: list[Node] = []
     modes: set[str] = set()
     for t in tables:
-        ctx = _Ctx(t, errors, fiscal_year_start_month)
+        ctx = _Ctx(t, errors, fiscal_year_start_month, latest_update)
         modes.add(_parse_table(ctx, nodes, errors))
+        _warn_fractions(ctx, warnings)
     _link_codes(nodes, errors)
     _assign_codes(nodes)
     _check(nodes, errors, warnings)
@@ -367,6 +380,26 @@ def _place_by_columns(ctx: _Ctx, r: int, node: Node, groups: dict[tuple, Node], 
         parent = p if p is not None else parent
     node.parent = parent
     return node
+
+
+def _warn_fractions(ctx: _Ctx, warnings: list[Problem]) -> None:
+    # A CSV cannot carry a % format: 0.45 there means 0.45 %, which is rarely what was meant.
+    pc = ctx.col.get("progress")
+    if pc is None:
+        return
+    nums = []
+    for r in ctx.t.data_rows:
+        v = ctx.get(r, "progress")
+        if (r, pc) in ctx.pct or is_blank(v):
+            continue
+        try:
+            nums.append(float(str(v).strip()))
+        except ValueError:
+            continue
+    if nums and max(nums) <= 1 and any(0 < x < 1 for x in nums):
+        warnings.append(Problem(ctx.t.file_name, ctx.t.sheet.name, None, ctx.colname("progress"), None,
+                                "every progress value is between 0 and 1: bare numbers are read as percent "
+                                "(0.45 = 0.45 %); write 45 or 45% if 45 % was meant"))
 
 
 def _link_codes(nodes: list[Node], errors: list[Problem]) -> None:
