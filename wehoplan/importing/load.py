@@ -253,8 +253,8 @@ def load(
                                 "batch_id": batch.id})
         if new_updates:
             s.execute(Update.__table__.insert(), new_updates)
-        missing = sorted((c for c in existing if c not in {n.code for n in nodes}
-                          and not existing[c].archived), key=_code_key)
+        in_file = {n.code for n in nodes}
+        missing = sorted((c for c, it in existing.items() if c not in in_file and not it.archived), key=_code_key)
         batch.items_created, batch.items_updated, batch.updates_added = created, updated, len(new_updates)
         changed_any = created or updated or new_updates or plan_created
         result = {"items_created": created, "items_updated": updated, "updates_added": len(new_updates),
