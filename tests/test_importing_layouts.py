@@ -194,3 +194,13 @@ def test_preview_and_mapping_for_the_page():
     assert m["mapping"]["Target Completion"] == "due" and m["mapping"]["% Complete"] == "progress"
     prev = an.preview()
     assert prev["code"].tolist()[:3] == ["1", "1.1", "1.1.1"]
+
+
+def test_own_status_words_can_be_mapped(engine, empty_url):
+    data = b"Code,Title,Status\n1,A,Purple\n2,B,Blue-ish\n"
+    rep = import_files(engine, [("w.csv", data)], plan_name="W", as_of=D(2020, 1, 1))
+    assert not rep.ok and '"status:Purple": "on_track"' in rep.errors[0].message
+    rep = import_files(engine, [("w.csv", data)], plan_name="W", as_of=D(2020, 1, 1),
+                       mapping={"status:purple": "On track", "Status: blue ish": "completed"})
+    assert rep.ok, rep.lines()
+    assert leaf_updates(empty_url, "W")["status"].tolist() == ["on_track", "completed"]

@@ -20,7 +20,14 @@ from sqlalchemy import Engine, text
 from wehoplan.config import Config, load_config
 from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
 from wehoplan.importing.load import undo_import as _undo
-from wehoplan.importing.mapping import FIELD_HELP, FIELDS, check_mapping, load_mapping_file, mapping_to_json
+from wehoplan.importing.mapping import (
+    FIELD_HELP,
+    FIELDS,
+    check_mapping,
+    load_mapping_file,
+    mapping_to_json,
+    status_words,
+)
 from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
 from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
 from wehoplan.importing.table import Table, find_tables
@@ -178,7 +185,7 @@ def analyse(
                                     "columns not imported (name them in a --mapping file to use them): "
                                     + ", ".join(unmapped)))
     latest = None if cfg.allow_future_updates else dt.date.today()
-    parsed = parse_tables(tables, cfg.fiscal_year_start_month, latest)
+    parsed = parse_tables(tables, cfg.fiscal_year_start_month, latest, status_words(mapping))
     errors += parsed.errors
     warnings += parsed.warnings
     if not parsed.nodes and not errors:

@@ -156,9 +156,35 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
     return data
 
 
+STATUS_PREFIX = "status:"
+
+
+def status_words(mapping: dict[str, str | None] | None) -> dict[str, str]:
+    """The user's own status words from a mapping ({"status:Purple": "on_track"}) -> {word: key}.
+
+    Raises:
+        ValueError: the target is not a status.
+
+    """
+    from wehoplan.domain import parse_status
+
+    out: dict[str, str] = {}
+    for k, v in (mapping or {}).items():
+        if k.strip().lower().startswith(STATUS_PREFIX):
+            word = k.strip()[len(STATUS_PREFIX):].strip().lower()
+            try:
+                out[re.sub(r"[\s_\-]+", " ", word)] = parse_status(v or "")
+            except ValueError as exc:
+                raise ValueError(f"mapping {k!r}: {exc}") from None
+    return out
+
+
 def check_mapping(mapping: dict[str, str | None]) -> None:
-    """Raise ValueError naming the first unknown field of a {header: field} mapping."""
+    """Raise ValueError naming the first unknown field (or status) of a {header: field} mapping."""
+    status_words(mapping)
     for header, f in mapping.items():
+        if header.strip().lower().startswith(STATUS_PREFIX):
+            continue
         if (f or "ignore").strip() not in FIELDS:
             raise ValueError(f"mapping: unknown field {f!r} for column {header!r}; accepted: {', '.join(FIELDS)}")
 

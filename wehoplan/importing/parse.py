@@ -104,8 +104,10 @@ class Parsed:
 
 
 class _Ctx:
-    def __init__(self, table: Table, errors: list[Problem], fy_start: int, latest: dt.date | None = None):
+    def __init__(self, table: Table, errors: list[Problem], fy_start: int, latest: dt.date | None = None,
+                 words: dict[str, str] | None = None):
         self.t = table
+        self.words = words or {}
         self.latest = latest
         self.errors = errors
         self.fy_start = fy_start
@@ -182,7 +184,7 @@ def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
             f["weight"] = w
     s = node.state
     if "status" in ctx.col and not is_blank(ctx.get(r, "status")):
-        s["status"] = ctx.parsed(r, "status", lambda v: parse_status(text(v)))
+        s["status"] = ctx.parsed(r, "status", _status, ctx.words)
         if s["status"] is None:
             s["bad"] = True
     if "progress" in ctx.col and not is_blank(ctx.get(r, "progress")):
@@ -201,6 +203,18 @@ def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
                     "WEHOPLAN_ALLOW_FUTURE_UPDATES=true to allow planned updates")
         elif d is not None:
             s["as_of"] = d
+
+
+def _status(value: object, words: dict[str, str]) -> str:
+    word = text(value) or ""
+    mine = words.get(re.sub(r"[\s_\-]+", " ", word.lower()))
+    if mine:
+        return mine
+    try:
+        return parse_status(word)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or map the word in a mapping file, e.g. "
+                         f'{{"status:{word}": "on_track"}}') from None
 
 
 def _is_section(ctx: _Ctx, row: list[object]) -> str | None:
@@ -224,13 +238,14 @@ def _level_depth(label: str) -> int | None:
 
 
 def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
-                 latest_update: dt.date | None = None) -> Parsed:
+                 latest_update: dt.date | None = None, words: dict[str, str] | None = None) -> Parsed:
     """Turn the tables into one item tree; collect every problem instead of stopping.
 
     Args:
         tables: the chosen tables (one plan).
         fiscal_year_start_month: first month of the fiscal year ("FY2020 Q3").
         latest_update: update dates after this are errors (None: no limit).
+        words: the user's own status words (lower case) -> status key.
 
     """
     errors: list[Problem] = []
@@ -238,7 +253,7 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
     nodes: list[Node] = []
     modes: set[str] = set()
     for t in tables:
-        ctx = _Ctx(t, errors, fiscal_year_start_month, latest_update)
+        ctx = _Ctx(t, errors, fiscal_year_start_month, latest_update, words)
         modes.add(_parse_table(ctx, nodes, errors))
         _warn_fractions(ctx, warnings)
     _link_codes(nodes, errors)
