@@ -160,7 +160,7 @@ STATUS_PREFIX = "status:"
 
 
 def status_words(mapping: dict[str, str | None] | None) -> dict[str, str]:
-    """The user's own status words from a mapping ({"status:Purple": "on_track"}) -> {word: key}.
+    """Return the user's own status words from a mapping ({"status:Purple": "on_track"}) -> {word: key}.
 
     Raises:
         ValueError: the target is not a status.
