@@ -204,3 +204,14 @@ def test_own_status_words_can_be_mapped(engine, empty_url):
                        mapping={"status:purple": "On track", "Status: blue ish": "completed"})
     assert rep.ok, rep.lines()
     assert leaf_updates(empty_url, "W")["status"].tolist() == ["on_track", "completed"]
+
+
+def test_vertically_merged_cells_belong_to_every_row(engine, empty_url):
+    data = xlsx({"P": [
+        ["Code", "Title", "Department", "Status"],
+        ["1", "Goal", "Public Works", None],
+        ["1.1", "Potholes", None, "on track"],
+        ["1.2", "Sidewalks", None, "done"],
+    ]}, merge={"P": ["C2:C4"]})
+    assert import_files(engine, [("m.xlsx", data)], plan_name="Merged").ok
+    assert tree(empty_url, "Merged")["department"].tolist() == ["Public Works"] * 3

@@ -187,14 +187,29 @@ def _read_xlsx(name: str, data: bytes, suffix: str) -> Workbook:
             if str(meta.typ).lower().endswith("chartsheet"):
                 continue
             sh = wb.get_sheet_by_name(meta.name)
-            rows = sh.to_python(skip_empty_area=False)
-            sheets.append(Sheet(name=meta.name, rows=[list(r) for r in rows],
+            rows = [list(r) for r in sh.to_python(skip_empty_area=False)]
+            _fill_vertical_merges(rows, sh.merged_cell_ranges or [])
+            sheets.append(Sheet(name=meta.name, rows=rows,
                                 visible=str(meta.visible).lower().endswith("visible")
                                 and "hidden" not in str(meta.visible).lower()))
     except Exception as exc:  # noqa: BLE001 - any reader failure is a broken file for the user
         raise FileRejected(f"{name}: the workbook cannot be read ({exc}); "
                            "open it in Excel and save it as .xlsx") from None
     return Workbook(file_name=name, sheets=sheets, notices=notices, data=data, kind="xlsx")
+
+
+def _fill_vertical_merges(rows: list[list[object]], ranges: list) -> None:
+    """Give every row of a vertically merged cell the merged value (a department or strategy
+    merged over its rows belongs to each of them). Horizontal merges (a section title across
+    the row) stay in their first cell, so such a row still reads as a section row.
+    """
+    for (r1, c1), (r2, _c2) in ranges:
+        if r2 <= r1 or r1 >= len(rows) or c1 >= len(rows[r1]):
+            continue
+        value = rows[r1][c1]
+        for r in range(r1 + 1, min(r2, len(rows) - 1) + 1):
+            if c1 < len(rows[r]) and rows[r][c1] in (None, ""):
+                rows[r][c1] = value
 
 
 def percent_cells(data: bytes, sheet_name: str, columns: list[int]) -> set[tuple[int, int]]:
