@@ -199,9 +199,11 @@ def _read_xlsx(name: str, data: bytes, suffix: str) -> Workbook:
 
 
 def _fill_vertical_merges(rows: list[list[object]], ranges: list) -> None:
-    """Give every row of a vertically merged cell the merged value (a department or strategy
-    merged over its rows belongs to each of them). Horizontal merges (a section title across
-    the row) stay in their first cell, so such a row still reads as a section row.
+    """Give every row of a vertically merged cell the merged value.
+
+    A department or strategy merged over its rows belongs to each of them. Horizontal merges
+    (a section title across the row) stay in their first cell, so such a row still reads as
+    a section row.
     """
     for (r1, c1), (r2, _c2) in ranges:
         if r2 <= r1 or r1 >= len(rows) or c1 >= len(rows[r1]):
