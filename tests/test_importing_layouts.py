@@ -215,3 +215,37 @@ def test_vertically_merged_cells_belong_to_every_row(engine, empty_url):
     ]}, merge={"P": ["C2:C4"]})
     assert import_files(engine, [("m.xlsx", data)], plan_name="Merged").ok
     assert tree(empty_url, "Merged")["department"].tolist() == ["Public Works"] * 3
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("6/30/2020 0:00", D(2020, 6, 30)), ("30 June 2020", D(2020, 6, 30)), ("Jun-20", D(2020, 6, 30)),
+    ("June 30, 2020", D(2020, 6, 30)), ("2020-06-30T00:00:00", D(2020, 6, 30)), ("Q2-2020", D(2020, 6, 30)),
+    ("FY21 Q1", D(2020, 9, 30)), ("n/a", None), ("", None), (dt.datetime(2020, 6, 30, 0, 0), D(2020, 6, 30)),
+])
+def test_date_forms(value, expected):
+    from wehoplan.importing.values import parse_date
+
+    assert parse_date(value) == expected
+
+
+def test_weights_and_several_files_make_one_plan(engine, empty_url, tmp_path):
+    a = tmp_path / "strategy1.csv"
+    b = tmp_path / "strategy2.csv"
+    a.write_text("Code,Title,Weight,Status,Progress\n1,One,,,\n1.1,A,3,on track,100\n1.2,B,1,on track,0\n")
+    b.write_text("Code,Title,Weight\n2,Two,0\n2.1,C,\n")
+    rep = import_files(engine, [a, b], plan_name="Two files", as_of=D(2020, 1, 1))
+    assert rep.ok, rep.lines()
+    from importing_helpers import prepared
+
+    t = prepared(empty_url, "Two files").set_index("code")
+    assert t["weight"].to_dict() == {"1": 1.0, "1.1": 3.0, "1.2": 1.0, "2": 0.0, "2.1": 1.0}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Code,Title,Weight\n1,One,-2\n")
+    rep = import_files(engine, [bad], plan_name="Bad weight")
+    assert not rep.ok and "may not be negative" in rep.errors[0].message
+
+
+def test_codes_excel_stored_as_numbers_get_a_hint(engine):
+    data = xlsx({"P": [["Code", "Title"], [1, "Goal"], [1.1, "A"], [1.10, "J"]]})
+    rep = import_files(engine, [("n.xlsx", data)], plan_name="N")
+    assert not rep.ok and "format the code column as Text" in rep.errors[0].message

@@ -82,6 +82,7 @@ class Node:
     row: int | None = None
     children: list[Node] = field(default_factory=list)
     section: bool = False
+    numeric_code: bool = False  # Excel stored the code as a number (1.10 -> 1.1)
 
     @property
     def depth(self) -> int:
@@ -309,7 +310,8 @@ def _parse_table(ctx: _Ctx, nodes: list[Node], errors: list[Problem]) -> str:
             continue
         title = text(ctx.get(r, "title"))
         code = parse_code(ctx.get(r, "code"))
-        node = Node(code=code, title=title, file=t.file_name, sheet=t.sheet.name, row=r + 1)
+        node = Node(code=code, title=title, file=t.file_name, sheet=t.sheet.name, row=r + 1,
+                    numeric_code=isinstance(ctx.get(r, "code"), float))
         if mode == "columns":
             node = _place_by_columns(ctx, r, node, groups, fill, nodes)
             if node is None:
@@ -423,9 +425,11 @@ def _link_codes(nodes: list[Node], errors: list[Problem]) -> None:
         if n.code:
             if n.code in by_code:
                 other = by_code[n.code]
+                hint = ("; Excel stored these codes as numbers (1.10 reads as 1.1): format the code column "
+                        "as Text and type them again" if n.numeric_code or other.numeric_code else "")
                 errors.append(Problem(n.file, n.sheet, n.row, None, n.code,
                                       f"duplicate code {n.code} (also on sheet {other.sheet!r} row {other.row}); "
-                                      "codes must be unique within a plan"))
+                                      f"codes must be unique within a plan{hint}"))
             else:
                 by_code[n.code] = n
     for n in nodes:

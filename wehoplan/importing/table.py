@@ -106,8 +106,12 @@ def find_tables(
         kinds[t.signature] = kinds.get(t.signature, 0) + len(t.data_rows)
     # The richest kind wins (an Actions sheet over a Roll-up summary of the same plan), then rows.
     best = max(kinds, key=lambda k: (len(k), kinds[k]))
-    chosen = [t for t in candidates if t.signature == best]
+    # Same kind = mostly the same fields (a sheet or file without the status columns still counts).
+    def same_kind(sig: frozenset[str]) -> bool:
+        return len(sig & best) * 2 >= len(sig | best)
+
+    chosen = [t for t in candidates if same_kind(t.signature)]
     for t in candidates:
-        if t.signature != best:
+        if not same_kind(t.signature):
             notes.append(f"{t.file_name}: sheet {t.sheet.name!r} holds a different kind of table (skipped)")
     return chosen, notes

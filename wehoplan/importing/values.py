@@ -87,7 +87,7 @@ def parse_date(value: object, fiscal_year_start_month: int = 7) -> dt.date | Non
         m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2})?)?", low)
         if m:
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})", low)
+        m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]m)?)?", low)
         if m:
             return dt.date(_year(m[3]), int(m[1]), int(m[2]))
         m = re.fullmatch(r"(\d{1,2})/(\d{4})", low)
@@ -99,6 +99,12 @@ def parse_date(value: object, fiscal_year_start_month: int = 7) -> dt.date | Non
         m = re.fullmatch(r"([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})", low)
         if m and m[1] in _MONTHS:
             return dt.date(int(m[3]), _MONTHS[m[1]], int(m[2]))
+        m = re.fullmatch(r"(\d{1,2})[\s\-]+([a-z]+)\.?[\s\-,]+(\d{4})", low)
+        if m and m[2] in _MONTHS:
+            return dt.date(int(m[3]), _MONTHS[m[2]], int(m[1]))
+        m = re.fullmatch(r"([a-z]+)[\-\s/']+(\d{2})", low)  # "Jun-20", as Excel shows month formats
+        if m and m[1] in _MONTHS:
+            return _month_end(2000 + int(m[2]), _MONTHS[m[1]])
         m = (re.fullmatch(r"q([1-4])[\s\-/]*(?:cy)?\s*(\d{4})", low)
              or re.fullmatch(r"(?:cy)?\s*(\d{4})[\s\-/]*q([1-4])", low))
         if m:
