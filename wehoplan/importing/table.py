@@ -108,7 +108,7 @@ def find_tables(
     best = max(kinds, key=lambda k: (len(k), kinds[k]))
     # Same kind = mostly the same fields (a sheet or file without the status columns still counts).
     def same_kind(sig: frozenset[str]) -> bool:
-        return len(sig & best) * 2 >= len(sig | best)
+        return len(sig & best) * 2 > len(sig | best)
 
     chosen = [t for t in candidates if same_kind(t.signature)]
     for t in candidates:
