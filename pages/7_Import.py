@@ -34,6 +34,11 @@ if sources:
     use_date = c2.checkbox("Status as of a date (else each row's update date, or today)", value=False)
     as_of = c2.date_input("As of", value=dt.date.today(), disabled=not use_date)
     sheet = c3.text_input("Only this sheet (blank: every sheet that holds the plan)", value="") or None
+    upload_sig = tuple((n, len(b)) for n, b in sources)
+    if st.session_state.get("import_mapping_for") != upload_sig:
+        # A mapping applied to another upload does not carry over.
+        st.session_state["import_mapping"] = None
+        st.session_state["import_mapping_for"] = upload_sig
     override = st.session_state.get("import_mapping")
     # Reading and validating is cached per upload + choices, so reruns of a large file stay quick.
     key = (tuple((n, len(b), hash(b)) for n, b in sources), sheet, json.dumps(override, sort_keys=True))
@@ -69,7 +74,7 @@ if sources:
     if not preview.empty:
         st.dataframe(preview.style.apply(
             lambda r: ["background-color: #ffcdd2" if r["problem"] else "" for _ in r], axis=1),
-            hide_index=True)
+            hide_index=True, column_config={"progress": st.column_config.NumberColumn("progress", format="%.0f %%")})
 
     st.subheader("3. Import")
     if st.button("Import", type="primary", disabled=not an.ok or not plan_name.strip()):

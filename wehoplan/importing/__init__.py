@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine, text
 
 from wehoplan.config import Config, load_config
+from wehoplan.domain import STATUS_LABELS
 from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
 from wehoplan.importing.load import undo_import as _undo
 from wehoplan.importing.mapping import (
@@ -67,11 +68,12 @@ class Analysis:
         recs = []
         names = self.parsed.level_names
         for n in self.parsed.nodes:
-            st = leaf_state(n, as_of or dt.date.today()) if not n.children else None
+            # A row whose status or progress cell was rejected shows blanks, not a made-up state.
+            st = leaf_state(n, as_of or dt.date.today()) if not n.children and not n.state.get("bad") else None
             recs.append({
                 "code": n.code, "level": names[n.depth - 1] if n.depth <= len(names) else f"Level {n.depth}",
                 "title": ("    " * (n.depth - 1)) + (n.title or ""),
-                "status": st["status"] if st else None, "progress": st["progress"] if st else None,
+                "status": STATUS_LABELS[st["status"]] if st else None, "progress": st["progress"] if st else None,
                 "sheet": n.sheet, "row": n.row, "problem": "; ".join(where.get((n.sheet, n.row), [])),
             })
         return pd.DataFrame(recs)
