@@ -249,3 +249,10 @@ def test_codes_excel_stored_as_numbers_get_a_hint(engine):
     data = xlsx({"P": [["Code", "Title"], [1, "Goal"], [1.1, "A"], [1.10, "J"]]})
     rep = import_files(engine, [("n.xlsx", data)], plan_name="N")
     assert not rep.ok and "format the code column as Text" in rep.errors[0].message
+
+
+def test_mojibake_and_near_miss_plan_names_are_reported(engine):
+    rep = import_files(engine, [("m.csv", "Code,Title\n1,CafÃ© wifi\n".encode())], plan_name="Work plan")
+    assert rep.ok and any("mis-encoded" in w.message and w.file == "m.csv" for w in rep.warnings)
+    rep = import_files(engine, [("m.csv", b"Code,Title\n1,A\n")], plan_name="work PLAN")
+    assert any("similar: Work plan" in w.message for w in rep.warnings)

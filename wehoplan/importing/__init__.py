@@ -179,7 +179,9 @@ def analyse(
     except ValueError as exc:
         errors.append(Problem(", ".join(names), sheet or "", None, None, None, str(exc)))
         return Analysis(names, digest, [], None, errors, warnings)
-    warnings += [Problem("", "", None, None, None, n) for n in notes]
+    for note in notes:
+        file = next((n for n in names if note.startswith(f"{n}: ")), "")
+        warnings.append(Problem(file, "", None, None, None, note.removeprefix(f"{file}: ") if file else note))
     for t in tables:
         unmapped = [str(h) for c, h in enumerate(t.headers) if h is not None and c not in t.mapping]
         if unmapped:
@@ -256,12 +258,25 @@ def import_files(
         report.warnings.append(Problem("", "", None, None, None,
                                        f"{len(res['missing'])} item(s) of the plan are not in the file and were "
                                        f"kept: {shown}"))
+    if res["plan_created"] and not dry_run:
+        similar = [p for p in list_plans_names(engine) if p != plan and (p.casefold() == plan.casefold()
+                   or plan.casefold() in p.casefold())]
+        if similar:
+            report.warnings.append(Problem("", "", None, None, None,
+                                           f"created a new plan {plan!r}; --plan takes the exact name of an "
+                                           f"existing plan to update it (similar: {'; '.join(similar)})"))
     if not dry_run and res["batch_id"] is None:
         report.warnings.append(Problem("", "", None, None, None,
                                        "nothing new: the plan already holds everything in this file"))
     if progress:
         progress(1.0)
     return report
+
+
+def list_plans_names(engine: Engine) -> list[str]:
+    """Names of every plan."""
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(text("SELECT name FROM plans ORDER BY name"))]
 
 
 def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, object]:

@@ -23,6 +23,7 @@ MAX_ROWS = 200_000
 MAX_COLUMNS = 500
 MAX_CELLS = 5_000_000
 
+_MOJIBAKE = re.compile("Ã[\u00a0-\u00bf]|â€[\u0090-\u203a™œ\u009d]")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
 _ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
@@ -280,5 +281,8 @@ def _read_csv(name: str, data: bytes) -> Workbook:
     if width > MAX_COLUMNS:
         raise FileRejected(f"{name}: refused: {width} columns (at most {MAX_COLUMNS})")
     notices = [notice] if notice else []
+    if _MOJIBAKE.search(text[:200_000]):
+        notices.append(f"{name}: some text looks mis-encoded already (like 'Ã©' for 'é' or 'â€™' for '’'); "
+                       "check the titles after import, or re-save the file as CSV UTF-8 from the original")
     return Workbook(file_name=name, sheets=[Sheet(name=Path(name).stem, rows=rows)], notices=notices,
                     data=data, kind="csv")
