@@ -182,3 +182,19 @@ def test_a_few_thousand_rows_import(empty_url):
     rep = import_files(make_engine(empty_url), [("big.csv", "\n".join(lines).encode())], plan_name="Big",
                        as_of=D(2021, 1, 1))
     assert rep.ok and rep.items_created == 3210 and rep.updates_added == 3000
+
+
+def test_an_extract_imported_onto_its_own_plan_keeps_its_level_names(fresh_url):
+    from wehoplan.demo import INNOVATIONS
+
+    as_of = pd.Timestamp("2016-12-31")
+    eng = make_engine(fresh_url)
+    before = tree(fresh_url, INNOVATIONS)
+    rep = import_files(eng, [("extract.xlsx", _extract(fresh_url, INNOVATIONS, as_of))], plan_name=INNOVATIONS,
+                       as_of=as_of)
+    assert rep.ok and rep.items_created == 0
+    after = tree(fresh_url, INNOVATIONS)
+    cols = ["code", "parent", "level", "title"]
+    pd.testing.assert_frame_equal(after[cols], before[cols])
+    undo_import(eng, rep.batch_id)
+    pd.testing.assert_frame_equal(tree(fresh_url, INNOVATIONS), before)

@@ -244,7 +244,8 @@ def import_files(
                                      "to allow planned updates"))
     if report.errors or an.parsed is None:
         return report
-    res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names, as_of=day,
+    res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names,
+               level_names_from_file=an.parsed.level_names_from_file, as_of=day,
                file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=author, dry_run=dry_run,
                progress_cb=progress)
     report.ok = True

@@ -125,6 +125,7 @@ def load(
     *,
     plan_name: str,
     level_names: tuple[str, ...],
+    level_names_from_file: bool = True,
     as_of: dt.date,
     file_name: str,
     sha256: str,
@@ -148,6 +149,9 @@ def load(
             plan = Plan(name=plan_name, level_names=";".join(level_names), source_note=f"imported from {file_name}")
             s.add(plan)
         s.flush()
+        if not plan_created and not level_names_from_file and plan.level_names:
+            # The plan's own level names (e.g. Topic area / Initiative / Idea) win over the defaults.
+            level_names = tuple(plan.level_names.split(";"))
         batch.plan_id = plan.id
         if plan_created:
             write_audit(s, author=author, action="create", entity="plan", entity_id=plan.id,

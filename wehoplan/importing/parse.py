@@ -102,6 +102,7 @@ class Parsed:
     warnings: list[Problem]
     level_names: tuple[str, ...] = DEFAULT_LEVEL_NAMES
     mode: str = ""
+    level_names_from_file: bool = False
 
 
 class _Ctx:
@@ -269,7 +270,7 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
     names = tuple(labels.get(d) or (DEFAULT_LEVEL_NAMES[d - 1] if d <= len(DEFAULT_LEVEL_NAMES) else f"Level {d}")
                   for d in range(1, max(max_depth, len(DEFAULT_LEVEL_NAMES)) + 1))
     ordered = sorted(nodes, key=lambda n: code_sort_key(n.code or ""))
-    return Parsed(ordered, errors, warnings, names, "+".join(sorted(modes)))
+    return Parsed(ordered, errors, warnings, names, "+".join(sorted(modes)), bool(labels))
 
 
 def _parse_table(ctx: _Ctx, nodes: list[Node], errors: list[Problem]) -> str:
