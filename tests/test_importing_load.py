@@ -198,3 +198,22 @@ def test_an_extract_imported_onto_its_own_plan_keeps_its_level_names(fresh_url):
     pd.testing.assert_frame_equal(after[cols], before[cols])
     undo_import(eng, rep.batch_id)
     pd.testing.assert_frame_equal(tree(fresh_url, INNOVATIONS), before)
+
+
+def test_undo_refuses_while_later_work_depends_on_the_batch(empty_url):
+    import pytest
+
+    from wehoplan.importing import UndoRefused
+
+    eng = make_engine(empty_url)
+    b1 = import_files(eng, [("v1.csv", V1.encode())], plan_name="P", as_of=D(2020, 3, 31))
+    b2 = import_files(eng, [("v1.csv", V1.replace("delayed,20", "on track,50").encode())], plan_name="P",
+                      as_of=D(2020, 6, 30))
+    assert b2.updates_added == 3  # every leaf's state as of the new date, one of them changed
+    with pytest.raises(UndoRefused, match="received updates"):
+        undo_import(eng, b1.batch_id)
+    undo_import(eng, b2.batch_id)
+    with pytest.raises(UndoRefused, match="already undone"):
+        undo_import(eng, b2.batch_id)
+    undo_import(eng, b1.batch_id)
+    assert counts(empty_url)["items"] == 0
