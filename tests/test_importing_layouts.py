@@ -256,3 +256,16 @@ def test_mojibake_and_near_miss_plan_names_are_reported(engine):
     assert rep.ok and any("mis-encoded" in w.message and w.file == "m.csv" for w in rep.warnings)
     rep = import_files(engine, [("m.csv", b"Code,Title\n1,A\n")], plan_name="work PLAN")
     assert any("similar: Work plan" in w.message for w in rep.warnings)
+
+
+def test_group_columns_without_codes_take_their_actions_code_prefix(engine, empty_url):
+    data = (b"Goal,Objective,Action #,Action\n"
+            b"Open data,Portal,2.1.1,Launch portal\n,,2.1.2,Train staff\n"
+            b"Safe streets,Vision Zero,1.1.1,Dashboard\n")
+    rep = import_files(engine, [("g.csv", data)], plan_name="G")
+    assert rep.ok, rep.lines()
+    t = tree(empty_url, "G")
+    assert list(zip(t["code"], t["title"], t["parent"], strict=True)) == [
+        ("1", "Safe streets", None), ("1.1", "Vision Zero", "1"), ("1.1.1", "Dashboard", "1.1"),
+        ("2", "Open data", None), ("2.1", "Portal", "2"), ("2.1.1", "Launch portal", "2.1"),
+        ("2.1.2", "Train staff", "2.1")]

@@ -358,10 +358,13 @@ def _place_by_columns(ctx: _Ctx, r: int, node: Node, groups: dict[tuple, Node], 
     vals = {k: ctx.get(r, k) for k in ("h1", "h1_code", "h2", "h2_code")}
     # Blank hierarchy cells are filled down (that is how merged cells read); a new top-level
     # value starts a new group, so the second level is not filled across it.
-    if not is_blank(vals["h1"]) or not is_blank(vals["h1_code"]):
-        if (text(vals["h1"]), parse_code(vals["h1_code"])) != (text(fill.get("h1")), parse_code(fill.get("h1_code"))):
-            fill.pop("h2", None)
-            fill.pop("h2_code", None)
+    new_title = not is_blank(vals["h1"]) and text(vals["h1"]) != text(fill.get("h1"))
+    new_code = not is_blank(vals["h1_code"]) and parse_code(vals["h1_code"]) != parse_code(fill.get("h1_code"))
+    if new_title or new_code:
+        fill.pop("h2", None)
+        fill.pop("h2_code", None)
+        if new_title and is_blank(vals["h1_code"]):
+            fill.pop("h1_code", None)
     for k, v in vals.items():
         if not is_blank(v):
             fill[k] = v
@@ -447,7 +450,19 @@ def _link_codes(nodes: list[Node], errors: list[Problem]) -> None:
 
 
 def _assign_codes(nodes: list[Node]) -> None:
-    # Missing codes are generated in outline order: the next free number among siblings.
+    # A group without a code whose children's codes share a prefix ("2.1.1", "2.1.2") takes
+    # that prefix ("2.1"), deepest groups first, so action codes and group codes agree.
+    taken_all = {n.code for n in nodes if n.code}
+    for n in sorted(nodes, key=lambda n: -n.depth):
+        if n.code is None and n.children:
+            prefixes = {c.code.rsplit(".", 1)[0] for c in n.children if c.code and "." in c.code}
+            if len(prefixes) == 1 and all(c.code for c in n.children):
+                candidate = prefixes.pop()
+                parent_ok = n.parent is None or n.parent.code is None or candidate.startswith(f"{n.parent.code}.")
+                if candidate not in taken_all and parent_ok and (n.parent is not None or "." not in candidate):
+                    n.code = candidate
+                    taken_all.add(candidate)
+    # Other missing codes are generated in outline order: the next free number among siblings.
     used: dict[int, set[str]] = {}
     for n in nodes:
         if n.code:
