@@ -269,3 +269,16 @@ def test_group_columns_without_codes_take_their_actions_code_prefix(engine, empt
         ("1", "Safe streets", None), ("1.1", "Vision Zero", "1"), ("1.1.1", "Dashboard", "1.1"),
         ("2", "Open data", None), ("2.1", "Portal", "2"), ("2.1.1", "Launch portal", "2.1"),
         ("2.1.2", "Train staff", "2.1")]
+
+
+def test_two_header_rows_under_a_merged_group_header(engine, empty_url):
+    data = xlsx({"P": [
+        ["Work plan"],
+        ["Code", "Title", "SMART values", None, None, None, None, "Status"],
+        [None, None, "S", "M", "A", "R", "T", None],
+        ["1", "Goal", None, None, None, None, None, None],
+        ["1.1", "Action", "x", None, None, "x", None, "on track"],
+    ]}, merge={"P": ["C2:G2"]})
+    rep = import_files(engine, [("two.xlsx", data)], plan_name="Two")
+    assert rep.ok, rep.lines()
+    assert tree(empty_url, "Two")["smart"].tolist() == ["", "SR"]

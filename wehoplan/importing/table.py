@@ -59,6 +59,22 @@ def find_header(sheet: Sheet, override: dict[str, str] | None = None) -> tuple[i
     return None if best is None else (best[0], best[2])
 
 
+def sub_header(sheet: Sheet, r: int, mapping: dict[int, str]) -> dict[int, str] | None:
+    """Fields named by a second header row under a merged group header ("SMART" over S M A R T).
+
+    The row below the header is a sub-header when it has no title or code and every filled
+    cell names a field; returns those fields by column, or None.
+    """
+    if r + 1 >= len(sheet.rows):
+        return None
+    row = sheet.rows[r + 1]
+    filled = {c: v for c, v in enumerate(row) if not is_blank(v)}
+    if len(filled) < 2 or any(mapping.get(c) in ("title", "code") for c in filled):
+        return None
+    sub = detect_mapping([row[c] if c in filled else None for c in range(len(row))])
+    return sub if len(sub) == len(filled) else None
+
+
 def find_tables(
     workbooks: list[Workbook],
     sheet_name: str | None = None,
@@ -94,6 +110,17 @@ def find_tables(
                 continue
             r, mapping = found
             headers = list(sh.rows[r])
+            sub = sub_header(sh, r, mapping)
+            if sub:
+                # Two header rows: the lower one names the columns under a merged group header.
+                r += 1
+                for c, f in sub.items():
+                    if mapping.get(c) in (None, "smart") and f not in mapping.values():
+                        mapping[c] = f
+                    while len(headers) <= c:
+                        headers.append(None)
+                    if is_blank(headers[c]) or mapping.get(c) == f:
+                        headers[c] = sh.rows[r][c]
             candidates.append(Table(wb.file_name, sh, r, headers, mapping, wb))
     if wanted is not None and not seen_wanted:
         names = [s.name for wb in workbooks for s in wb.sheets]
