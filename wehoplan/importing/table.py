@@ -75,6 +75,25 @@ def sub_header(sheet: Sheet, r: int, mapping: dict[int, str]) -> dict[int, str] 
     return sub if len(sub) == len(filled) else None
 
 
+def _no_table_message(workbooks: list[Workbook]) -> str:
+    msg = ("no work-plan table found: no sheet has a header row with a title (or code) column and another "
+           "known column")
+    best: tuple[int, str, int, list[str]] | None = None
+    for wb in workbooks:
+        for sh in wb.sheets:
+            for r, row in enumerate(sh.rows[:HEADER_SCAN_ROWS]):
+                cells = [str(c).strip() for c in row if not is_blank(c)]
+                if len(cells) >= 2 and (best is None or len(cells) > best[0]):
+                    best = (len(cells), sh.name, r + 1, cells)
+    if best is None:
+        return msg + "; the file holds no table"
+    _, sheet, row, cells = best
+    example = ", ".join(f'"{c}": "..."' for c in cells[:3])
+    return (f"{msg}. The most header-like row is sheet {sheet!r} row {row}: {', '.join(cells[:12])}. "
+            f"Name its columns in a mapping file ({{{example}}}, fields: code, title, owner, department, due, "
+            "status, progress, ...) and pass it with --mapping")
+
+
 def find_tables(
     workbooks: list[Workbook],
     sheet_name: str | None = None,
@@ -126,8 +145,7 @@ def find_tables(
         names = [s.name for wb in workbooks for s in wb.sheets]
         raise ValueError(f"no sheet named {sheet_name!r}; sheets: {', '.join(names)}")
     if not candidates:
-        raise ValueError("no work-plan table found: no sheet has a header row with a title (or code) column "
-                         "and another known column; use --mapping to name the columns")
+        raise ValueError(_no_table_message(workbooks))
     kinds: dict[frozenset[str], int] = {}
     for t in candidates:
         kinds[t.signature] = kinds.get(t.signature, 0) + len(t.data_rows)
