@@ -117,7 +117,12 @@ def test_rejection_leaves_an_existing_plan_untouched(fresh_url):
 
 def test_no_table_found_says_how_to_fix(empty_url):
     rep = import_files(make_engine(empty_url), [("notes.csv", b"hello\nworld\n")])
-    assert not rep.ok and "--mapping" in rep.errors[0].message
+    assert not rep.ok and "the file holds no table" in rep.errors[0].message
+    rep = import_files(make_engine(empty_url), [("fr.csv", "Plan\nNom;Échéance\nA;2020-01-01\n".encode())])
+    assert not rep.ok
+    assert "most header-like row is sheet 'fr' row 2: Nom, Échéance" in rep.errors[0].message
+    assert '{"Nom": "...", "Échéance": "..."}' in rep.errors[0].message and "--mapping" in rep.errors[0].message
+    assert all(n == 0 for n in counts(empty_url).values())
 
 
 def test_future_update_dates_are_refused_unless_allowed(empty_url):
