@@ -217,3 +217,15 @@ def test_undo_refuses_while_later_work_depends_on_the_batch(empty_url):
         undo_import(eng, b2.batch_id)
     undo_import(eng, b1.batch_id)
     assert counts(empty_url)["items"] == 0
+
+
+def test_undated_reimport_on_another_day_adds_nothing(empty_url):
+    eng = make_engine(empty_url)
+    data = b"Code,Title,Status,Progress\n1,A,on track,40\n2,B,on track,10\n"
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    assert import_files(eng, [("u.csv", data)], plan_name="U", as_of=yesterday).updates_added == 2
+    again = import_files(eng, [("u.csv", data.replace(b"B,on track,10", b"B,on track,30"))], plan_name="U")
+    assert again.updates_added == 1  # only the changed leaf gets a new update, dated today
+    assert leaf_updates(empty_url, "U")["progress"].tolist() == [40.0, 10.0, 30.0]
+    dated = import_files(eng, [("u.csv", data)], plan_name="U", as_of=dt.date.today())
+    assert dated.updates_added == 2  # with an explicit --as-of, every leaf's snapshot state is recorded

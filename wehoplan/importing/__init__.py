@@ -245,7 +245,7 @@ def import_files(
     if report.errors or an.parsed is None:
         return report
     res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names,
-               level_names_from_file=an.parsed.level_names_from_file, as_of=day,
+               level_names_from_file=an.parsed.level_names_from_file, as_of=day, as_of_given=as_of is not None,
                file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=author, dry_run=dry_run,
                progress_cb=progress)
     report.ok = True

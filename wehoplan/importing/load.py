@@ -127,6 +127,7 @@ def load(
     level_names: tuple[str, ...],
     level_names_from_file: bool = True,
     as_of: dt.date,
+    as_of_given: bool = True,
     file_name: str,
     sha256: str,
     author: str | None,
@@ -238,12 +239,16 @@ def load(
         # Updates: skip any the plan already holds (same item, date, status, progress, comment),
         # so re-importing a file adds nothing.
         have = set()
+        latest: dict[int, tuple] = {}  # item -> ((as_of, id), state) of its newest update
         leaf_ids = [i for i, _ in leaves]
         for chunk in range(0, len(leaf_ids), 900):
             part = leaf_ids[chunk:chunk + 900]
             for row in s.execute(select(Update.item_id, Update.as_of, Update.status, Update.progress,
-                                        Update.comment).where(Update.item_id.in_(part))).all():
+                                        Update.comment, Update.id).where(Update.item_id.in_(part))).all():
                 have.add((row[0], row[1], row[2], round(float(row[3]), 6), row[4] or None))
+                state = (row[2], round(float(row[3]), 6), row[4] or None)
+                if row[0] not in latest or (row[1], row[5]) > latest[row[0]][0]:
+                    latest[row[0]] = ((row[1], row[5]), state)
         new_updates = []
         for item_id, n in leaves:
             u = leaf_state(n, as_of)
@@ -251,6 +256,9 @@ def load(
                 continue
             key = (item_id, u["as_of"], u["status"], round(u["progress"], 6), u["comment"] or None)
             if key in have:
+                continue
+            if not as_of_given and "as_of" not in n.state and item_id in latest and latest[item_id][1] == key[2:]:
+                # Undated and unchanged: re-importing the same file on another day adds nothing.
                 continue
             have.add(key)
             new_updates.append({"item_id": item_id, **u, "author": author, "source": f"import: {file_name}"[:200],
