@@ -282,3 +282,13 @@ def test_two_header_rows_under_a_merged_group_header(engine, empty_url):
     rep = import_files(engine, [("two.xlsx", data)], plan_name="Two")
     assert rep.ok, rep.lines()
     assert tree(empty_url, "Two")["smart"].tolist() == ["", "SR"]
+
+
+def test_generated_codes_never_collide_with_given_ones(engine, empty_url):
+    data = xlsx({"P": [["Code", "Title", "Status"], ["Mobility"], ["1", "Bike lanes", "on track"],
+                       ["2", "Buses", "on track"], ["Housing"], ["3", "Zoning", "done"]]})
+    rep = import_files(engine, [("c.xlsx", data)], plan_name="C")
+    assert rep.ok, rep.lines()
+    t = tree(empty_url, "C")
+    assert t["code"].is_unique
+    assert t.set_index("title").loc[["Bike lanes", "Buses", "Zoning"], "parent"].tolist() == ["4", "4", "5"]

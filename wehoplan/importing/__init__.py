@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from wehoplan.config import Config, load_config
 from wehoplan.domain import STATUS_LABELS
@@ -244,10 +245,17 @@ def import_files(
                                      "to allow planned updates"))
     if report.errors or an.parsed is None:
         return report
-    res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names,
-               level_names_from_file=an.parsed.level_names_from_file, as_of=day, as_of_given=as_of is not None,
-               file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=author, dry_run=dry_run,
-               progress_cb=progress)
+    try:
+        res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names,
+                   level_names_from_file=an.parsed.level_names_from_file, as_of=day, as_of_given=as_of is not None,
+                   file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=author, dry_run=dry_run,
+                   progress_cb=progress)
+    except SQLAlchemyError as exc:
+        # The checks above should catch everything; if the database still refuses, nothing was written.
+        report.errors.append(Problem(", ".join(an.file_names), "", None, None, None,
+                                     f"the database refused the import ({type(exc).__name__}: "
+                                     f"{str(exc).splitlines()[0]}); nothing was written"))
+        return report
     report.ok = True
     report.items_created = int(res["items_created"])
     report.items_updated = int(res["items_updated"])

@@ -291,7 +291,6 @@ def _parse_table(ctx: _Ctx, nodes: list[Node], errors: list[Problem]) -> str:
     stack: list[Node] = []
     groups: dict[tuple, Node] = {}
     fill: dict[str, object] = {}
-    top_count = sum(1 for n in nodes if n.parent is None and n.parent_code is None)
     for r in t.data_rows:
         row = t.sheet.rows[r]
         if all(is_blank(c) for c in row):
@@ -299,7 +298,6 @@ def _parse_table(ctx: _Ctx, nodes: list[Node], errors: list[Problem]) -> str:
         sec = _is_section(ctx, row)
         if sec is not None and mode != "columns":
             code, title = split_section(sec)
-            top_count += 1
             section = Node(code=code, title=title, file=t.file_name, sheet=t.sheet.name, row=r + 1, section=True,
                            depth_hint=1)
             nodes.append(section)
@@ -473,10 +471,11 @@ def _assign_codes(nodes: list[Node]) -> None:
         prefix = f"{n.parent.code}." if n.parent is not None else ""
         taken = used.setdefault(id(n.parent), set())
         i = 1
-        while f"{prefix}{i}" in taken:
+        while f"{prefix}{i}" in taken or f"{prefix}{i}" in taken_all:
             i += 1
         n.code = f"{prefix}{i}"
         taken.add(n.code)
+        taken_all.add(n.code)
 
 
 def _check(nodes: list[Node], errors: list[Problem], warnings: list[Problem]) -> None:
