@@ -292,3 +292,22 @@ def test_generated_codes_never_collide_with_given_ones(engine, empty_url):
     t = tree(empty_url, "C")
     assert t["code"].is_unique
     assert t.set_index("title").loc[["Bike lanes", "Buses", "Zoning"], "parent"].tolist() == ["4", "4", "5"]
+
+
+def test_update_date_column_dates_each_leaf(engine, empty_url):
+    data = b"Code,Title,Status,Progress,Last Updated\n1,A,on track,40,3/31/2020\n2,B,done,,\n"
+    assert import_files(engine, [("d.csv", data)], plan_name="Dated", as_of=D(2020, 6, 30)).ok
+    u = leaf_updates(empty_url, "Dated").set_index("code")
+    assert u["as_of"].dt.date.to_dict() == {"1": D(2020, 3, 31), "2": D(2020, 6, 30)}
+
+
+def test_sheet_option_restricts_and_can_pick_a_hidden_sheet(engine, empty_url):
+    head = ["Code", "Title", "Status"]
+    data = xlsx({"Current": [head, ["1", "Now", "on track"]], "Archive": [head, ["1", "Then", "done"]]},
+                hidden=("Archive",))
+    assert import_files(engine, [("s.xlsx", data)], plan_name="Cur").ok
+    assert tree(empty_url, "Cur")["title"].tolist() == ["Now"]
+    assert import_files(engine, [("s.xlsx", data)], plan_name="Arc", sheet="archive").ok
+    assert tree(empty_url, "Arc")["title"].tolist() == ["Then"]
+    rep = import_files(engine, [("s.xlsx", data)], plan_name="X", sheet="Budget")
+    assert not rep.ok and "no sheet named 'Budget'; sheets: Current, Archive" in rep.errors[0].message
