@@ -1,0 +1,307 @@
+"""Import legacy work-plan spreadsheets (xlsx/xlsm/csv/txt) into a plan, safely and undoably.
+
+Library API (the CLI and the Import page are thin wrappers):
+
+- :func:`analyse` reads and validates files without touching the database (the page's preview).
+- :func:`import_files` validates and loads them in one transaction -> :class:`ImportReport`.
+- :func:`undo_import` removes exactly what a batch added and restores what it changed.
+- :func:`list_batches` is the import history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from wehoplan.config import Config, load_config
+from wehoplan.domain import STATUS_LABELS
+from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
+from wehoplan.importing.load import undo_import as _undo
+from wehoplan.importing.mapping import (
+    FIELD_HELP,
+    FIELDS,
+    check_mapping,
+    load_mapping_file,
+    mapping_to_json,
+    status_words,
+)
+from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
+from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
+from wehoplan.importing.table import Table, find_tables
+
+Source = str | Path | tuple[str, bytes]
+
+__all__ = [
+    "FIELDS", "FIELD_HELP", "Analysis", "FileRejected", "ImportReport", "Problem", "UndoRefused",
+    "analyse", "import_files", "list_batches", "load_mapping_file", "mapping_from_frame", "mapping_to_json",
+    "undo_import",
+]
+
+
+@dataclass
+class Analysis:
+    """What the files hold, before anything is written: tables, tree, problems."""
+
+    file_names: list[str]
+    sha256: str
+    tables: list[Table]
+    parsed: Parsed | None
+    errors: list[Problem]
+    warnings: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        """True when the files can be imported."""
+        return not self.errors
+
+    def preview(self, as_of: dt.date | None = None) -> pd.DataFrame:
+        """Return the tree as a frame (outline order) with each row's problems, for the page."""
+        if self.parsed is None:
+            return pd.DataFrame(columns=["code", "level", "title", "status", "progress", "sheet", "row", "problem"])
+        where: dict[tuple[str, int | None], list[str]] = {}
+        for p in self.errors:
+            where.setdefault((p.sheet, p.row), []).append(f"{p.column or ''} {p.message}".strip())
+        recs = []
+        names = self.parsed.level_names
+        for n in self.parsed.nodes:
+            # A row whose status or progress cell was rejected shows blanks, not a made-up state.
+            st = leaf_state(n, as_of or dt.date.today()) if not n.children and not n.state.get("bad") else None
+            recs.append({
+                "code": n.code, "level": names[n.depth - 1] if n.depth <= len(names) else f"Level {n.depth}",
+                "title": ("    " * (n.depth - 1)) + (n.title or ""),
+                "status": STATUS_LABELS[st["status"]] if st else None, "progress": st["progress"] if st else None,
+                "sheet": n.sheet, "row": n.row, "problem": "; ".join(where.get((n.sheet, n.row), [])),
+            })
+        return pd.DataFrame(recs)
+
+    def mapping_frame(self) -> pd.DataFrame:
+        """One row per column of the chosen tables (file, sheet, column, header, field), for editing."""
+        recs = [{"file": t.file_name, "sheet": t.sheet.name, "column": column_letter(c), "header": str(h),
+                 "field": t.mapping.get(c, "ignore")}
+                for t in self.tables for c, h in enumerate(t.headers) if h is not None and str(h).strip()]
+        return pd.DataFrame(recs, columns=["file", "sheet", "column", "header", "field"])
+
+    def problem_frame(self) -> pd.DataFrame:
+        """Errors then warnings as a frame (kind, file, sheet, row, column, value, message)."""
+        recs = [{"kind": k, **p.to_dict()} for k, ps in (("error", self.errors), ("warning", self.warnings))
+                for p in ps]
+        return pd.DataFrame(recs, columns=["kind", "file", "sheet", "row", "column", "value", "message"])
+
+    def mappings(self) -> list[dict]:
+        """Per table: file, sheet, header row (as numbered), and {header: field} for the page."""
+        return [{"file": t.file_name, "sheet": t.sheet.name, "header_row": t.header_row + 1,
+                 "columns": {f"{column_letter(c)}: {h}": t.mapping.get(c, "ignore")
+                             for c, h in enumerate(t.headers) if h is not None},
+                 "mapping": {str(t.headers[c]): f for c, f in sorted(t.mapping.items())}}
+                for t in self.tables]
+
+
+@dataclass
+class ImportReport:
+    """The outcome of an import (the --report JSON)."""
+
+    ok: bool
+    plan: str
+    items_created: int = 0
+    items_updated: int = 0
+    updates_added: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    batch_id: int | None = None
+    dry_run: bool = False
+    missing_codes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """{"ok", "plan", "items_created", "items_updated", "updates_added", "errors", "warnings", ...}."""
+        return {"ok": self.ok, "plan": self.plan, "items_created": self.items_created,
+                "items_updated": self.items_updated, "updates_added": self.updates_added,
+                "errors": [p.to_dict() for p in self.errors], "warnings": [p.to_dict() for p in self.warnings],
+                "batch_id": self.batch_id, "dry_run": self.dry_run, "missing_codes": self.missing_codes}
+
+    def lines(self) -> list[str]:
+        """Readable lines for stderr: every error, then every warning, then the summary."""
+        out = [f"error: {p.line()}" for p in self.errors]
+        out += [f"warning: {p.line() if p.file else p.message}" for p in self.warnings]
+        if self.ok:
+            verb = "would import" if self.dry_run else "imported"
+            out.append(f"{verb} into {self.plan!r}: {self.items_created} items created, {self.items_updated} "
+                       f"updated, {self.updates_added} updates added"
+                       + (f" (batch {self.batch_id}; undo with `python -m wehoplan undo-import {self.batch_id}`)"
+                          if self.batch_id else ""))
+        else:
+            out.append(f"rejected: {len(self.errors)} problem(s); nothing was written")
+        return out
+
+
+def mapping_from_frame(frame: pd.DataFrame) -> dict[str, str]:
+    """{header: field} from an edited :meth:`Analysis.mapping_frame` (what --mapping files hold)."""
+    return {str(h): str(f or "ignore") for h, f in zip(frame["header"], frame["field"], strict=True)}
+
+
+def _name(src: Source) -> str:
+    return src[0] if isinstance(src, tuple) else Path(src).name
+
+
+def analyse(
+    sources: list[Source],
+    *,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+    config: Config | None = None,
+) -> Analysis:
+    """Read, find tables, map columns and validate, without touching any database.
+
+    Raises:
+        ValueError: ``mapping`` names an unknown field.
+
+    """
+    cfg = config or load_config()
+    if mapping:
+        check_mapping(mapping)
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    workbooks: list[Workbook] = []
+    for src in sources:
+        try:
+            workbooks.append(read_source(src))
+        except FileRejected as exc:
+            errors.append(Problem(_name(src), "", None, None, None, str(exc).removeprefix(f"{_name(src)}: ")))
+    names = [_name(s) for s in sources]
+    digest = sha256_of([wb.data for wb in workbooks]) if workbooks else ""
+    if errors:
+        return Analysis(names, digest, [], None, errors, warnings)
+    try:
+        tables, notes = find_tables(workbooks, sheet, mapping)
+    except ValueError as exc:
+        errors.append(Problem(", ".join(names), sheet or "", None, None, None, str(exc)))
+        return Analysis(names, digest, [], None, errors, warnings)
+    for note in notes:
+        file = next((n for n in names if note.startswith(f"{n}: ")), "")
+        warnings.append(Problem(file, "", None, None, None, note.removeprefix(f"{file}: ") if file else note))
+    for t in tables:
+        unmapped = [str(h) for c, h in enumerate(t.headers) if h is not None and c not in t.mapping]
+        if unmapped:
+            warnings.append(Problem(t.file_name, t.sheet.name, t.header_row + 1, None, None,
+                                    "columns not imported (name them in a --mapping file to use them): "
+                                    + ", ".join(unmapped)))
+    latest = None if cfg.allow_future_updates else dt.date.today()
+    parsed = parse_tables(tables, cfg.fiscal_year_start_month, latest, status_words(mapping))
+    errors += parsed.errors
+    warnings += parsed.warnings
+    if not parsed.nodes and not errors:
+        errors.append(Problem(", ".join(names), "", None, None, None, "the table has a header but no rows"))
+    return Analysis(names, digest, tables, parsed, errors, warnings)
+
+
+def import_files(
+    engine: Engine,
+    sources: list[Source] | Source,
+    *,
+    plan_name: str | None = None,
+    as_of: dt.date | pd.Timestamp | None = None,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+    dry_run: bool = False,
+    author: str | None = None,
+    config: Config | None = None,
+    progress=None,
+) -> ImportReport:
+    """Import one or more files as one plan in one transaction.
+
+    Args:
+        engine: the plan database (schema must exist).
+        sources: paths, or (file name, bytes) pairs (uploads).
+        plan_name: the plan to create or update (exact name); default the first file's stem.
+        as_of: date of the leaves' updates when the file has no update-date column (default today).
+        sheet: only this sheet.
+        mapping: {column header: field} overriding detection.
+        dry_run: validate and count, write nothing.
+        author: who imports (audit trail, batch).
+        config: settings (fiscal year start); default from the environment.
+        progress: optional callback taking a fraction 0..1 (the page's progress bar).
+
+    Returns:
+        The report; ``ok`` is False when anything was rejected, and then nothing was written.
+
+    """
+    srcs = sources if isinstance(sources, list) else [sources]
+    cfg = config or load_config()
+    day = pd.Timestamp(as_of).date() if as_of is not None else dt.date.today()
+    plan = plan_name or (Path(_name(srcs[0])).stem if srcs else "Imported plan")
+    if progress:
+        progress(0.05)
+    an = analyse(srcs, sheet=sheet, mapping=mapping, config=cfg)
+    if progress:
+        progress(0.5)
+    report = ImportReport(ok=False, plan=plan, errors=list(an.errors), warnings=list(an.warnings), dry_run=dry_run)
+    if day > dt.date.today() and not cfg.allow_future_updates:
+        report.errors.append(Problem("", "", None, None, day.isoformat(),
+                                     "the as-of date is in the future; set WEHOPLAN_ALLOW_FUTURE_UPDATES=true "
+                                     "to allow planned updates"))
+    if report.errors or an.parsed is None:
+        return report
+    try:
+        res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names,
+                   level_names_from_file=an.parsed.level_names_from_file, as_of=day, as_of_given=as_of is not None,
+                   file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=author, dry_run=dry_run,
+                   progress_cb=progress)
+    except SQLAlchemyError as exc:
+        # The checks above should catch everything; if the database still refuses, nothing was written.
+        report.errors.append(Problem(", ".join(an.file_names), "", None, None, None,
+                                     f"the database refused the import ({type(exc).__name__}: "
+                                     f"{str(exc).splitlines()[0]}); nothing was written"))
+        return report
+    report.ok = True
+    report.items_created = int(res["items_created"])
+    report.items_updated = int(res["items_updated"])
+    report.updates_added = int(res["updates_added"])
+    report.batch_id = res["batch_id"]
+    report.missing_codes = list(res["missing"])
+    if res["missing"]:
+        shown = ", ".join(res["missing"][:20]) + (" …" if len(res["missing"]) > 20 else "")
+        report.warnings.append(Problem("", "", None, None, None,
+                                       f"{len(res['missing'])} item(s) of the plan are not in the file and were "
+                                       f"kept: {shown}"))
+    if res["plan_created"] and not dry_run:
+        similar = [p for p in list_plans_names(engine) if p != plan and (p.casefold() == plan.casefold()
+                   or plan.casefold() in p.casefold())]
+        if similar:
+            report.warnings.append(Problem("", "", None, None, None,
+                                           f"created a new plan {plan!r}; --plan takes the exact name of an "
+                                           f"existing plan to update it (similar: {'; '.join(similar)})"))
+    if not dry_run and res["batch_id"] is None:
+        report.warnings.append(Problem("", "", None, None, None,
+                                       "nothing new: the plan already holds everything in this file"))
+    if progress:
+        progress(1.0)
+    return report
+
+
+def list_plans_names(engine: Engine) -> list[str]:
+    """Names of every plan."""
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(text("SELECT name FROM plans ORDER BY name"))]
+
+
+def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, object]:
+    """Undo an import batch (see :func:`wehoplan.importing.load.undo_import`)."""
+    return _undo(engine, batch_id, author)
+
+
+def list_batches(engine: Engine) -> pd.DataFrame:
+    """Import history, newest first: id, plan, file_name, sha256, author, created_at, counts, undone_at."""
+    sql = """SELECT b.id, p.name AS plan, b.file_name, b.sha256, b.author, b.created_at, b.items_created,
+                    b.items_updated, b.updates_added, b.undone_at
+             FROM import_batches b LEFT JOIN plans p ON p.id = b.plan_id ORDER BY b.id DESC"""
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql)).all()
+    return pd.DataFrame(rows, columns=["id", "plan", "file_name", "sha256", "author", "created_at",
+                                       "items_created", "items_updated", "updates_added", "undone_at"])
+
+
+__all__ += ["Node", "Source", "Table"]

@@ -1,0 +1,382 @@
+"""Loading a parsed plan in one transaction, as an import batch that can be undone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from wehoplan.importing.parse import Node
+from wehoplan.models import Department, ImportBatch, Item, Person, Plan, Update, item_partner_departments
+from wehoplan.repository import department_id, person_id, write_audit
+
+SOURCE = "import"
+# Item fields an import sets, with how they are written to and read back from the audit trail.
+ITEM_FIELDS = ("parent", "level", "title", "description", "owner", "sponsor", "department", "partners",
+               "smart", "start", "due", "weight", "sort_order")
+
+
+class UndoRefused(ValueError):
+    """The batch cannot be undone (unknown, already undone, or later work depends on it)."""
+
+
+def sha256_of(blobs: list[bytes]) -> str:
+    """SHA-256 of the files' bytes (of their concatenated hashes when several)."""
+    if len(blobs) == 1:
+        return hashlib.sha256(blobs[0]).hexdigest()
+    h = hashlib.sha256()
+    for b in blobs:
+        h.update(hashlib.sha256(b).digest())
+    return h.hexdigest()
+
+
+def _ser(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if isinstance(v, list):
+        return json.dumps(v)
+    return str(v)
+
+
+class _Names:
+    def __init__(self, s: Session):
+        self.s = s
+        self.dep: dict[str, int] = {}
+        self.ppl: dict[str, int] = {}
+        self.dep_names = dict(s.execute(select(Department.id, Department.name)).all())
+        self.ppl_names = dict(s.execute(select(Person.id, Person.name)).all())
+
+    def dept(self, name: str | None) -> int | None:
+        return department_id(self.s, name, self.dep)
+
+    def person(self, name: str | None) -> int | None:
+        return person_id(self.s, name, self.ppl)
+
+
+def _current(item: Item, names: _Names, partners: list[str], parent_code: str | None) -> dict[str, object]:
+    return {
+        "parent": parent_code, "level": item.level, "title": item.title, "description": item.description,
+        "owner": names.ppl_names.get(item.owner_id), "sponsor": names.ppl_names.get(item.sponsor_id),
+        "department": names.dep_names.get(item.lead_department_id), "partners": partners,
+        "smart": item.smart or "", "start": item.start, "due": item.due, "weight": item.weight,
+        "sort_order": item.sort_order,
+    }
+
+
+def _desired(n: Node, level: str, order: int, old: dict[str, object] | None) -> dict[str, object]:
+    f = n.fields
+    want = {
+        "parent": n.parent.code if n.parent is not None else None, "level": level, "title": n.title,
+        "sort_order": order,
+    }
+    # Cells the file leaves blank keep what the plan has (a snapshot without owners does not erase them).
+    for k, default in (("description", None), ("owner", None), ("sponsor", None), ("department", None),
+                       ("partners", []), ("smart", ""), ("start", None), ("due", None), ("weight", 1.0)):
+        want[k] = f[k] if k in f else (old[k] if old is not None else default)
+    return want
+
+
+def _apply(s: Session, item: Item, want: dict[str, object], ids: dict[str, int], names: _Names) -> None:
+    item.parent_id = ids[want["parent"]] if want["parent"] else None
+    item.level = want["level"]
+    item.title = want["title"]
+    item.description = want["description"]
+    item.owner_id = names.person(want["owner"])
+    item.sponsor_id = names.person(want["sponsor"])
+    item.lead_department_id = names.dept(want["department"])
+    item.smart = want["smart"] or ""
+    item.start = want["start"]
+    item.due = want["due"]
+    item.weight = float(want["weight"])
+    item.sort_order = want["sort_order"]
+
+
+def _set_partners(s: Session, item_id: int, partners: list[str], names: _Names) -> None:
+    s.execute(delete(item_partner_departments).where(item_partner_departments.c.item_id == item_id))
+    ids = {names.dept(p) for p in partners}
+    if ids:
+        s.execute(item_partner_departments.insert(), [{"item_id": item_id, "department_id": d} for d in ids])
+
+
+def leaf_state(n: Node, default_as_of: dt.date) -> dict[str, object] | None:
+    """Return the update a leaf row asks for, or None when its state cells are blank."""
+    st = n.state
+    if not any(k in st for k in ("status", "progress", "comment")):
+        return None
+    status, progress = st.get("status"), st.get("progress")
+    if status is None:
+        status = "pending" if not progress else "completed" if progress >= 100 else "on_track"
+    if progress is None:
+        progress = 100.0 if status == "completed" else 0.0
+    if status == "completed":
+        progress = 100.0
+    return {"as_of": st.get("as_of") or default_as_of, "status": status, "progress": float(progress),
+            "comment": st.get("comment")}
+
+
+def load(
+    engine: Engine,
+    nodes: list[Node],
+    *,
+    plan_name: str,
+    level_names: tuple[str, ...],
+    level_names_from_file: bool = True,
+    as_of: dt.date,
+    as_of_given: bool = True,
+    file_name: str,
+    sha256: str,
+    author: str | None,
+    dry_run: bool,
+    progress_cb=None,
+) -> dict[str, object]:
+    """Create or update the plan's items and add the leaves' updates, all in one transaction.
+
+    Returns counts (items_created, items_updated, updates_added, batch_id, missing, plan_created).
+    On a dry run everything is computed and rolled back.
+    """
+    s = Session(engine)
+    tx = s.begin()
+    try:
+        plan = s.scalars(select(Plan).where(Plan.name == plan_name)).one_or_none()
+        plan_created = plan is None
+        batch = ImportBatch(file_name=file_name, sha256=sha256, author=author)
+        s.add(batch)
+        if plan is None:
+            plan = Plan(name=plan_name, level_names=";".join(level_names), source_note=f"imported from {file_name}")
+            s.add(plan)
+        s.flush()
+        if not plan_created and not level_names_from_file and plan.level_names:
+            # The plan's own level names (e.g. Topic area / Initiative / Idea) win over the defaults.
+            level_names = tuple(plan.level_names.split(";"))
+        batch.plan_id = plan.id
+        if plan_created:
+            write_audit(s, author=author, action="create", entity="plan", entity_id=plan.id,
+                        new=plan_name, source=SOURCE, batch_id=batch.id)
+        names = _Names(s)
+        existing = {it.code: it for it in s.scalars(select(Item).where(Item.plan_id == plan.id))}
+        code_of = {it.id: it.code for it in existing.values()}
+        partners_of: dict[int, list[str]] = {}
+        for item_id, dep_id in s.execute(
+            select(item_partner_departments.c.item_id, item_partner_departments.c.department_id)
+            .join(Item, Item.id == item_partner_departments.c.item_id).where(Item.plan_id == plan.id)
+        ).all():
+            partners_of.setdefault(item_id, []).append(names.dep_names.get(dep_id))
+        ids = {code: it.id for code, it in existing.items()}
+        created = updated = 0
+        leaves: list[tuple[int, Node]] = []
+        total = len(nodes)
+        # New items go in with one multi-row INSERT per depth (parents before children): a
+        # flush per item made a 3,000-row import take seconds.
+        def level_of(n: Node) -> str:
+            return level_names[n.depth - 1] if n.depth <= len(level_names) else f"Level {n.depth}"
+
+        order_of = {id(n): i for i, n in enumerate(nodes)}
+        new_by_depth: dict[int, list[Node]] = {}
+        for n in nodes:
+            if n.code not in existing:
+                new_by_depth.setdefault(n.depth, []).append(n)
+        partner_rows: list[dict] = []
+        for depth in sorted(new_by_depth):
+            batch_nodes = new_by_depth[depth]
+            rows = []
+            for n in batch_nodes:
+                want = _desired(n, level_of(n), order_of[id(n)], None)
+                rows.append({
+                    "plan_id": plan.id, "code": n.code, "level": want["level"], "title": want["title"] or "",
+                    "parent_id": ids[want["parent"]] if want["parent"] else None,
+                    "description": want["description"], "owner_id": names.person(want["owner"]),
+                    "sponsor_id": names.person(want["sponsor"]), "lead_department_id": names.dept(want["department"]),
+                    "smart": want["smart"] or "", "start": want["start"], "due": want["due"],
+                    "weight": float(want["weight"]), "sort_order": want["sort_order"], "version": 1,
+                    "archived": False, "_partners": want["partners"],
+                })
+            got = s.execute(insert(Item).returning(Item.id, Item.code, sort_by_parameter_order=True),
+                            [{k: v for k, v in r.items() if k != "_partners"} for r in rows]).all()
+            for (item_id, code), r in zip(got, rows, strict=True):
+                ids[code] = item_id
+                deps = {names.dept(p) for p in r["_partners"]}
+                partner_rows += [{"item_id": item_id, "department_id": d} for d in deps]
+                write_audit(s, author=author, action="create", entity="item", entity_id=item_id, field="code",
+                            new=code, source=SOURCE, batch_id=batch.id)
+            created += len(rows)
+            if progress_cb is not None:
+                progress_cb(0.5 + 0.3 * created / max(total, 1))
+        if partner_rows:
+            s.execute(item_partner_departments.insert(), partner_rows)
+        for order, n in enumerate(nodes):
+            item = existing.get(n.code)
+            if item is not None:
+                old = _current(item, names, sorted(p for p in partners_of.get(item.id, []) if p),
+                               code_of.get(item.parent_id))
+                want = _desired(n, level_of(n), order, old)
+                want["partners"] = sorted(want["partners"])
+                changed = [k for k in ITEM_FIELDS if _ser(old[k]) != _ser(want[k])]
+                if item.archived:
+                    # An archived item that is back in the file comes back (undo archives it again).
+                    item.archived = False
+                    write_audit(s, author=author, action="update", entity="item", entity_id=item.id,
+                                field="archived", old="True", new="False", source=SOURCE, batch_id=batch.id)
+                    updated += 0 if changed else 1
+                if changed:
+                    _apply(s, item, want, ids, names)
+                    item.version = (item.version or 1) + 1
+                    if "partners" in changed:
+                        _set_partners(s, item.id, want["partners"], names)
+                    for k in changed:
+                        write_audit(s, author=author, action="update", entity="item", entity_id=item.id, field=k,
+                                    old=_ser(old[k]), new=_ser(want[k]), source=SOURCE, batch_id=batch.id)
+                    # sort_order moves alone (rows re-ordered) are not worth reporting as an update.
+                    if set(changed) - {"sort_order"}:
+                        updated += 1
+            if not n.children:
+                leaves.append((ids[n.code], n))
+        s.flush()
+        # Updates: skip any the plan already holds (same item, date, status, progress, comment),
+        # so re-importing a file adds nothing.
+        have = set()
+        latest: dict[int, tuple] = {}  # item -> ((as_of, id), state) of its newest update
+        leaf_ids = [i for i, _ in leaves]
+        for chunk in range(0, len(leaf_ids), 900):
+            part = leaf_ids[chunk:chunk + 900]
+            for row in s.execute(select(Update.item_id, Update.as_of, Update.status, Update.progress,
+                                        Update.comment, Update.id).where(Update.item_id.in_(part))).all():
+                have.add((row[0], row[1], row[2], round(float(row[3]), 6), row[4] or None))
+                state = (row[2], round(float(row[3]), 6), row[4] or None)
+                if row[0] not in latest or (row[1], row[5]) > latest[row[0]][0]:
+                    latest[row[0]] = ((row[1], row[5]), state)
+        new_updates = []
+        for item_id, n in leaves:
+            u = leaf_state(n, as_of)
+            if u is None:
+                continue
+            key = (item_id, u["as_of"], u["status"], round(u["progress"], 6), u["comment"] or None)
+            if key in have:
+                continue
+            if not as_of_given and "as_of" not in n.state and item_id in latest and latest[item_id][1] == key[2:]:
+                # Undated and unchanged: re-importing the same file on another day adds nothing.
+                continue
+            have.add(key)
+            new_updates.append({"item_id": item_id, **u, "author": author, "source": f"import: {file_name}"[:200],
+                                "batch_id": batch.id})
+        if new_updates:
+            s.execute(Update.__table__.insert(), new_updates)
+        in_file = {n.code for n in nodes}
+        missing = sorted((c for c, it in existing.items() if c not in in_file and not it.archived), key=_code_key)
+        batch.items_created, batch.items_updated, batch.updates_added = created, updated, len(new_updates)
+        changed_any = created or updated or new_updates or plan_created
+        result = {"items_created": created, "items_updated": updated, "updates_added": len(new_updates),
+                  "batch_id": batch.id, "missing": missing, "plan_created": plan_created,
+                  "plan_id": plan.id}
+        if dry_run or not changed_any:
+            tx.rollback()
+            result["batch_id"] = None
+        else:
+            write_audit(s, author=author, action="import", entity="batch", entity_id=batch.id,
+                        new=f"{file_name} sha256={sha256}", source=SOURCE, batch_id=batch.id)
+            tx.commit()
+        return result
+    except Exception:
+        if tx.is_active:
+            tx.rollback()
+        raise
+    finally:
+        s.close()
+
+
+def _code_key(code: str) -> tuple:
+    from wehoplan.domain import code_sort_key
+
+    return code_sort_key(code)
+
+
+def _restore_value(s: Session, item: Item, k: str, raw: str | None, names: _Names, ids: dict[str, int]) -> None:
+    if k == "parent":
+        item.parent_id = ids.get(raw) if raw else None
+    elif k in ("start", "due"):
+        setattr(item, k, dt.date.fromisoformat(raw) if raw else None)
+    elif k == "weight":
+        item.weight = float(raw) if raw is not None else 1.0
+    elif k == "sort_order":
+        item.sort_order = int(raw) if raw is not None else 0
+    elif k == "owner":
+        item.owner_id = names.person(raw)
+    elif k == "sponsor":
+        item.sponsor_id = names.person(raw)
+    elif k == "department":
+        item.lead_department_id = names.dept(raw)
+    elif k == "partners":
+        _set_partners(s, item.id, json.loads(raw) if raw else [], names)
+    elif k == "archived":
+        item.archived = raw == "True"
+    elif k == "smart":
+        item.smart = raw or ""
+    else:
+        setattr(item, k, raw)
+
+
+def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, object]:
+    """Undo one import batch: remove the updates and items it added, restore what it changed.
+
+    Raises:
+        UndoRefused: unknown or already undone batch, or items it created have since received
+            updates or children from elsewhere (undo those first).
+
+    """
+    from wehoplan.models import Audit
+
+    with Session(engine) as s, s.begin():
+        batch = s.get(ImportBatch, batch_id)
+        if batch is None:
+            raise UndoRefused(f"no import batch {batch_id}")
+        if batch.undone_at is not None:
+            raise UndoRefused(f"import batch {batch_id} was already undone on {batch.undone_at:%Y-%m-%d %H:%M}")
+        audits = s.scalars(select(Audit).where(Audit.batch_id == batch_id).order_by(Audit.id.desc())).all()
+        created_ids = [a.entity_id for a in audits if a.entity == "item" and a.action == "create"]
+        if created_ids:
+            foreign = s.scalar(select(Update.id).where(Update.item_id.in_(created_ids),
+                                                      (Update.batch_id.is_(None)) | (Update.batch_id != batch_id))
+                               .limit(1))
+            stray = s.scalar(select(Item.id).where(Item.parent_id.in_(created_ids), Item.id.not_in(created_ids))
+                             .limit(1))
+            if foreign is not None or stray is not None:
+                raise UndoRefused(f"import batch {batch_id} cannot be undone: items it created have since received "
+                                  "updates or children from elsewhere")
+        # Mark first: the append-only trigger lets only an undone batch's updates be deleted.
+        batch.undone_at = dt.datetime.now()
+        s.flush()
+        removed_updates = s.execute(delete(Update).where(Update.batch_id == batch_id)).rowcount
+        names = _Names(s)
+        ids = {it.code: it.id for it in s.scalars(select(Item).where(Item.plan_id == batch.plan_id))}
+        restored = 0
+        for a in audits:
+            if a.entity == "item" and a.action == "update":
+                item = s.get(Item, a.entity_id)
+                if item is not None:
+                    _restore_value(s, item, a.field, a.old_value, names, ids)
+                    item.version = (item.version or 1) + 1
+                    restored += 1
+        s.flush()
+        if created_ids:
+            # Children first: detach, then delete, so the self-referencing key never dangles.
+            s.execute(update(Item).where(Item.id.in_(created_ids)).values(parent_id=None))
+            s.execute(delete(item_partner_departments).where(item_partner_departments.c.item_id.in_(created_ids)))
+            s.execute(delete(Item).where(Item.id.in_(created_ids)))
+        plan_removed = False
+        plan_id = batch.plan_id
+        if plan_id is not None and any(a.entity == "plan" and a.action == "create" for a in audits):
+            left = s.scalar(select(Item.id).where(Item.plan_id == plan_id).limit(1))
+            if left is None:
+                # Keep the batches (history) but let go of the plan they created.
+                s.execute(update(ImportBatch).where(ImportBatch.plan_id == plan_id).values(plan_id=None))
+                s.execute(delete(Plan).where(Plan.id == plan_id))
+                plan_removed = True
+        write_audit(s, author=author, action="undo", entity="batch", entity_id=batch_id,
+                    new=f"removed {removed_updates} updates, {len(created_ids)} items; restored {restored} fields",
+                    source=SOURCE, batch_id=batch_id)
+        return {"batch_id": batch_id, "updates_removed": removed_updates, "items_removed": len(created_ids),
+                "fields_restored": restored, "plan_removed": plan_removed}
