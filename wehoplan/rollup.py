@@ -120,7 +120,7 @@ def prepare_tree(items: pd.DataFrame) -> pd.DataFrame:
         path_codes=df["id"].map(path_codes),
         path_text=df["id"].map(path_text),
     )
-    out = out.assign(top_code=out["path_codes"].str.split("|").str[1])
+    out = out.assign(top_code=out["path_codes"].astype("string").str.split("|").str[1])
     return out.sort_values("order").reset_index(drop=True)
 
 
@@ -328,6 +328,11 @@ def rollup_many(
     tree = prepare_tree(tree)
     states = select_leaves(tree, leaf_states(tree, updates, dates, thresholds), filters)
     info = tree.set_index("id")
+    if states.empty:  # an empty plan, or filters that match nothing
+        cols = [*states.columns, "n_leaves", *COUNT_COLUMNS, "n_overdue", "depth", "parent_key", "weight",
+                "start", "due", "schedule_variance", "is_leaf"]
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c in ("start", "due") else "object")
+                             for c in cols}).assign(id=pd.Series(dtype="int64"))
     nodes = _leaf_counts(states).assign(
         depth=states["id"].map(info["depth"]).astype("int64"),
         parent_key=states["id"].map(info["parent_key"]).astype("int64"),
@@ -437,7 +442,9 @@ def group_leaves(table: pd.DataFrame, by: str) -> pd.DataFrame:
     """
     if by not in GROUP_KINDS:
         raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_KINDS)}")
-    leaves = table[table["is_leaf"]]
+    leaves = table[table["is_leaf"].astype(bool)]
+    if leaves.empty:
+        return pd.DataFrame(columns=["group", *ROLLUP_COLUMNS])
     if by == "smart":
         from wehoplan.domain import SMART_NAMES
 
@@ -445,7 +452,5 @@ def group_leaves(table: pd.DataFrame, by: str) -> pd.DataFrame:
         leaves = leaves.assign(group=tags).explode("group")
     else:
         leaves = leaves.assign(group=leaves[by].fillna("(none)").astype("string"))
-    if leaves.empty:
-        return pd.DataFrame(columns=["group", *ROLLUP_COLUMNS])
     agg = aggregate(leaves, ["group"])
     return agg.sort_values("group", key=lambda s: s.astype("string").str.casefold()).reset_index(drop=True)
