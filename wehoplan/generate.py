@@ -75,7 +75,7 @@ class GeneratedPlan:
 
 
 def month_ends(months: int, end: dt.date = HISTORY_END) -> pd.DatetimeIndex:
-    """The ``months`` month-ends that end with ``end``'s month."""
+    """Return the ``months`` month-ends that end with the month of ``end``."""
     return pd.date_range(end=pd.Timestamp(end) + pd.offsets.MonthEnd(0), periods=months, freq="ME")
 
 
@@ -174,6 +174,7 @@ def generate_plan(
     Raises:
         ValueError: sizes out of range.
         FileExistsError: a plan of that name exists already.
+
     """
     if actions < 1 or months < 1:
         raise ValueError("--actions and --months must be at least 1")
@@ -224,7 +225,7 @@ def generate_plan(
         item_rows = []
         for k, r in enumerate(tree):
             d = int(depth[k])
-            smart = "".join(c for c, on in zip("SMART", smart_mask[k]) if on) if own_smart[k] else ""
+            smart = "".join(c for c, on in zip("SMART", smart_mask[k], strict=True) if on) if own_smart[k] else ""
             if d == 1:
                 smart = smart or "SMART"[k % 5]
                 title = THEMES[k % len(THEMES)]
@@ -289,14 +290,15 @@ def _write_updates(conn, engine: Engine, item_ids: np.ndarray, snaps: pd.Datetim
         created = (snaps[t] + pd.Timedelta(hours=33)).strftime("%Y-%m-%d %H:%M:%S.000000")
         cols = (ids_list, [day_strings[t]] * n, status_words[status[:, t]].tolist(), progress[:, t].tolist(),
                 comment_words[comment[:, t]].tolist(), authors_list, [GENERATOR_SOURCE] * n, [created] * n)
-        rows = list(zip(*cols))
+        rows = list(zip(*cols, strict=True))
         if sqlite:
             # Raw DBAPI executemany: no per-row parameter processing; dates already ISO text.
             conn.exec_driver_sql(sql, rows)
         else:
             keys = ("item_id", "as_of", "status", "progress", "comment", "author", "source", "created_at")
+            stamp = snaps[t] + pd.Timedelta(hours=33)
             conn.execute(insert(Update), [
-                dict(zip(keys, (r[0], snaps[t].date(), *r[2:7], snaps[t] + pd.Timedelta(hours=33)))) for r in rows
+                dict(zip(keys, (r[0], snaps[t].date(), *r[2:7], stamp), strict=True)) for r in rows
             ])
         total += n
     return total
