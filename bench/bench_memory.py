@@ -22,12 +22,11 @@ def child(path: str) -> None:
     """Measure one cold load in this process and print the numbers as JSON."""
     import resource
 
+    import adbc_driver_sqlite.dbapi  # noqa: F401 - part of the baseline, like the other libraries
     import psutil
 
     from wehoplan import repository, rollup
     from wehoplan.db import make_engine
-
-    import adbc_driver_sqlite.dbapi  # noqa: F401 - part of the baseline, like the other libraries
 
     base = psutil.Process().memory_info().rss
     engine = make_engine(f"sqlite:///{path}")

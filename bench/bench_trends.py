@@ -8,7 +8,6 @@ the single roll-up every page already pays for. Data loaded once, outside the ti
 from __future__ import annotations
 
 import pandas as pd
-
 from common import args, line, paired  # noqa: I001 - common puts the repo on sys.path
 
 from wehoplan import repository, rollup
