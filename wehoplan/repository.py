@@ -153,7 +153,7 @@ UPDATE_SELECT = ("u.id, u.item_id, u.as_of, u.status, u.progress, u.comment, u.a
 
 
 def _adbc_errors() -> tuple[type[BaseException], ...]:
-    """What a failed ADBC read raises (then the SQLAlchemy path answers instead)."""
+    """Return what a failed ADBC read raises (then the SQLAlchemy path answers instead)."""
     from adbc_driver_manager import Error
 
     return (Error, OSError)
@@ -187,7 +187,7 @@ _ADBC_MAX_OPEN = 8
 
 
 def _adbc_connection(path: str):
-    """The process's read-only ADBC connection to ``path`` (call with _ADBC_LOCK held)."""
+    """Return the process's read-only ADBC connection to ``path`` (call with _ADBC_LOCK held)."""
     import adbc_driver_sqlite.dbapi as adbc
 
     key = str(Path(path).resolve())
@@ -309,7 +309,7 @@ def load_updates(engine: Engine, plan_id: int) -> pd.DataFrame:
 
 
 def _load_updates_arrow(engine: Engine, path: str, plan_id: int) -> pd.DataFrame:
-    """The ADBC path of :func:`load_updates`."""
+    """Load updates through ADBC (the fast path of :func:`load_updates`)."""
     if _plan_share(engine, plan_id) >= 0.25:
         # A plan holding most of the database is read fastest by one plain table scan,
         # then filtered in Arrow by the plan's item ids read in the same transaction.
