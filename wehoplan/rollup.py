@@ -169,6 +169,19 @@ def _snaps(dates) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(sorted(set(idx.astype("datetime64[ns]"))))
 
 
+def _sorted_by_date_id(ups: pd.DataFrame) -> bool:
+    """Tell whether rows are in (as_of, id) order already (what the loaders return)."""
+    d = ups["as_of"].to_numpy()
+    i = ups["id"].to_numpy()
+    return bool(((d[1:] > d[:-1]) | ((d[1:] == d[:-1]) & (i[1:] > i[:-1]))).all())
+
+
+def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    """Whole days between two date columns (NaN where either is missing), like ``.dt.days``."""
+    delta = later.to_numpy(dtype="datetime64[ns]") - earlier.to_numpy(dtype="datetime64[ns]")
+    return pd.Series(np.floor(delta / np.timedelta64(1, "D")), index=later.index)
+
+
 def leaf_states(
     tree: pd.DataFrame,
     updates: pd.DataFrame,
@@ -195,7 +208,14 @@ def leaf_states(
         .sort_values("snap", kind="stable")
         .reset_index(drop=True)
     )
-    ups = updates[updates["item_id"].isin(leaves["id"])].sort_values(["as_of", "id"], kind="stable")
+    # Only the columns used here are carried (filtering 600k rows of author/source text
+    # costs); the loaders return rows already in (as_of, id) order: no re-sort then.
+    ups = updates[["id", "item_id", "as_of", "status", "progress", "comment"]]
+    mine = ups["item_id"].isin(leaves["id"])
+    if not mine.all():
+        ups = ups[mine]
+    if not _sorted_by_date_id(ups):
+        ups = ups.sort_values(["as_of", "id"], kind="stable")
     # Several updates on one day: the last one recorded wins.
     last = ups.drop_duplicates(["item_id", "as_of"], keep="last")
     last = last[["item_id", "as_of", "status", "progress"]].rename(columns={"item_id": "id", "as_of": "last_update"})
@@ -203,7 +223,8 @@ def leaf_states(
         grid, last.astype({"last_update": "datetime64[ns]"}),
         left_on="snap", right_on="last_update", by="id", direction="backward",
     )
-    commented = ups[ups["comment"].notna() & (ups["comment"].astype("string").str.strip() != "")]
+    commented = ups[ups["comment"].notna()]
+    commented = commented[commented["comment"].astype("string").str.strip() != ""]
     commented = commented.drop_duplicates(["item_id", "as_of"], keep="last")[["item_id", "as_of", "comment"]]
     commented = commented.rename(columns={"item_id": "id", "as_of": "comment_date"})
     state = pd.merge_asof(
@@ -212,16 +233,16 @@ def leaf_states(
     )
     status = state["status"].fillna("pending").astype("string")
     progress = state["progress"].fillna(0.0).astype("float64").where(status != "completed", 100.0)
-    span = (state["due"] - state["start"]).dt.days
-    elapsed = (state["snap"] - state["start"]).dt.days
+    span = _days(state["due"], state["start"])
+    elapsed = _days(state["snap"], state["start"])
     expected = np.where(
         span > 0, (elapsed / span.where(span > 0)).clip(0, 1) * 100.0,
         np.where(state["snap"] >= state["due"], 100.0, 0.0),
     )
     has_dates = state["start"].notna() & state["due"].notna()
     open_ = ~status.isin(["completed", "deferred"])
-    days_to_due = (state["due"] - state["snap"]).dt.days
-    age = (state["snap"] - state["last_update"]).dt.days
+    days_to_due = _days(state["due"], state["snap"])
+    age = _days(state["snap"], state["last_update"])
     return state.assign(
         status=status,
         progress=progress,
@@ -330,10 +351,10 @@ def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _leaf_counts(states: pd.DataFrame) -> pd.DataFrame:
-    st = states["status"]
+    code = _status_codes(states["status"])
     return states.assign(
         n_leaves=1,
-        **{f"n_{k}": (st == k).astype("int64") for k in STATUS_KEYS},
+        **{f"n_{k}": (code == n).astype("int64") for n, k in enumerate(STATUS_KEYS)},
         n_overdue=states["overdue"].astype("int64"),
     )
 
@@ -383,20 +404,32 @@ def rollup_many(
     tree = prepare_tree(tree)
     states = select_leaves(tree, leaf_states(tree, updates, dates, thresholds), filters)
     info = tree.set_index("id")
+    # One lookup of each leaf's row in the tree instead of five Series.map calls.
+    at = info.index.get_indexer(states["id"])
+
+    def leaf(col: str) -> np.ndarray:
+        return info[col].to_numpy()[at]
+
     nodes = _leaf_counts(states).assign(
-        depth=states["id"].map(info["depth"]).astype("int64"),
-        parent_key=states["id"].map(info["parent_key"]).astype("int64"),
-        weight=states["id"].map(info["weight"]).astype("float64"),
-        start=states["id"].map(info["start"]),
-        due=states["id"].map(info["due"]),
+        depth=leaf("depth").astype("int64"),
+        parent_key=leaf("parent_key").astype("int64"),
+        weight=leaf("weight").astype("float64"),
+        start=leaf("start"),
+        due=leaf("due"),
     )
     levels = [nodes]
     max_depth = int(tree["depth"].max()) if len(tree) else 0
     current = nodes
     if nodes.empty:
         max_depth = 0
+    # Leaves split by depth once (usually all at the deepest level: no copy at all).
+    leaf_depths = nodes["depth"].unique()
+    by_depth = {int(leaf_depths[0]): nodes} if len(leaf_depths) == 1 else dict(
+        (int(d), f) for d, f in nodes.groupby("depth", sort=False))
     for d in range(max_depth, 0, -1):
-        parts = [c[c["depth"] == d] for c in levels if len(c)]
+        parts = [c[c["depth"] == d] for c in levels[1:] if len(c)]
+        if d in by_depth:
+            parts.insert(0, by_depth[d])
         children = pd.concat(parts, ignore_index=True) if parts else current.iloc[0:0]
         if children.empty:
             continue
