@@ -259,6 +259,11 @@ def leaf_states(
 # ---------------------------------------------------------------- aggregation
 
 
+def _group_numbers(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Group number of each row in first-appearance order (-1: a key is missing)."""
+    return frame.groupby(keys, sort=False).ngroup().to_numpy()
+
+
 def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Roll ``children`` up into one row per ``keys`` group (GUIDE §3 roll-up rules).
 
@@ -269,6 +274,11 @@ def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     Status: all non-deferred completed -> completed; all pending -> pending; else the
     weighted mean score of the scored children decides.
     """
+    return _aggregate(children, keys)
+
+
+def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`aggregate`, optionally with the group numbers already computed."""
     # Integer status codes and plain numpy: mapping and comparing 600k status strings
     # per level was most of a 60-date trend's time.
     code = _status_codes(children["status"])
@@ -282,8 +292,7 @@ def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     zero = 0.0
     # Group sums with np.bincount over group numbers (first-appearance order, like
     # groupby(sort=False)): building a 25-column frame to sum it cost more than the sums.
-    grouped = children.groupby(keys, sort=False)
-    gid = grouped.ngroup().to_numpy()
+    gid = _group_numbers(children, keys) if gid is None else gid
     valid = gid >= 0  # rows with a missing key belong to no group (as in groupby().sum())
     if not valid.all():
         children, gid = children[valid], gid[valid]
@@ -433,9 +442,13 @@ def rollup_many(
         children = pd.concat(parts, ignore_index=True) if parts else current.iloc[0:0]
         if children.empty:
             continue
-        agg = aggregate(children, ["snap", "parent_key"]).rename(columns={"parent_key": "id"})
-        span = children.groupby(["snap", "parent_key"], sort=False).agg(span_start=("start", "min"), span_due=("due", "max"))
-        agg = agg.merge(span.reset_index().rename(columns={"parent_key": "id"}), on=["snap", "id"], how="left")
+        gid = _group_numbers(children, ["snap", "parent_key"])
+        agg = _aggregate(children, ["snap", "parent_key"], gid).rename(columns={"parent_key": "id"})
+        # Groups are numbered in the order aggregate lists them: the span aligns by position.
+        agg = agg.assign(
+            span_start=children["start"].groupby(gid).min().to_numpy(),
+            span_due=children["due"].groupby(gid).max().to_numpy(),
+        )
         is_root = agg["id"] == ROOT_ID
         pid = agg["id"].where(~is_root)
         own_start = pid.map(info["start"])
@@ -459,7 +472,7 @@ def rollup_many(
     out = pd.concat(levels, ignore_index=True)
     return out.assign(
         schedule_variance=out["progress"] - out["expected_progress"],
-        is_leaf=out["id"].map(info["is_leaf"]).fillna(False).astype(bool),
+        is_leaf=info["is_leaf"].reindex(out["id"]).fillna(False).astype(bool).to_numpy(),
     )
 
 
