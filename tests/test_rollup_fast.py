@@ -134,3 +134,24 @@ def test_same_tree_as_the_reference_on_awkward_items(blank):
     tree = prepare_tree(items).set_index("code")
     assert tree.loc["1.10.1.1", "owner"] == "Ana" and tree.loc["1.10.1.1", "depth"] == 4
     assert "2.1.1" not in tree.index  # under an archived item
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_asof_lookup_equals_merge_asof(seed):
+    from wehoplan.rollup import _merge_asof_by_id
+
+    rng = np.random.default_rng(seed)
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 400, 300), unit="D")
+    if seed % 2:  # times of day: the lookup must hand over to merge_asof and agree
+        days = days + pd.to_timedelta(rng.integers(0, 86_400, 300), unit="s")
+    right = pd.DataFrame({"id": rng.integers(1, 40, 300), "when": days,
+                          "status": pd.array(rng.choice(["on_track", "completed"], 300), dtype="str"),
+                          "progress": rng.uniform(0, 100, 300)})
+    right = right.drop_duplicates(["id", "when"]).sort_values("when", kind="stable")
+    snaps = pd.date_range("2019-12-31", periods=14, freq="ME")
+    left = (pd.DataFrame({"snap": snaps}).merge(pd.DataFrame({"id": np.arange(0, 45)}), how="cross")
+            .sort_values("snap", kind="stable").reset_index(drop=True))
+    expected = pd.merge_asof(left, right, left_on="snap", right_on="when", by="id", direction="backward")
+    got = _merge_asof_by_id(left, right, "when")
+    assert got["when"].notna().any() and got["when"].isna().any()
+    pd.testing.assert_frame_equal(got, expected)
