@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wehoplan import repository
+from wehoplan import repository, rollup
 from wehoplan.db import make_engine
 from wehoplan.domain import code_sort_key
 from wehoplan.generate import generate_plan
@@ -137,7 +137,7 @@ def test_same_tree_as_the_reference_on_awkward_items(blank):
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_asof_lookup_equals_merge_asof(seed):
+def test_asof_lookup_equals_merge_asof(seed, monkeypatch):
     from wehoplan.rollup import _merge_asof_by_id
 
     rng = np.random.default_rng(seed)
@@ -149,9 +149,14 @@ def test_asof_lookup_equals_merge_asof(seed):
                           "progress": rng.uniform(0, 100, 300)})
     right = right.drop_duplicates(["id", "when"]).sort_values("when", kind="stable")
     snaps = pd.date_range("2019-12-31", periods=14, freq="ME")
-    left = (pd.DataFrame({"snap": snaps}).merge(pd.DataFrame({"id": np.arange(0, 45)}), how="cross")
+    leaf_ids = rng.permutation(np.arange(0, 45))  # the grid keeps the leaves' own order
+    left = (pd.DataFrame({"snap": snaps}).merge(pd.DataFrame({"id": leaf_ids}), how="cross")
             .sort_values("snap", kind="stable").reset_index(drop=True))
     expected = pd.merge_asof(left, right, left_on="snap", right_on="when", by="id", direction="backward")
-    got = _merge_asof_by_id(left, right, "when")
+    if seed % 2 == 0:  # whole days: the searchsorted path must answer, not merge_asof
+        monkeypatch.setattr(rollup.pd, "merge_asof", None)
+    got = _merge_asof_by_id(left, right, "when", leaf_ids, len(snaps))
+    monkeypatch.undo()
+    assert _merge_asof_by_id(left, right, "when") is not None  # the general fallback
     assert got["when"].notna().any() and got["when"].isna().any()
     pd.testing.assert_frame_equal(got, expected)
