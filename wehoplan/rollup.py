@@ -348,7 +348,9 @@ def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None =
 
     def total(values: np.ndarray) -> np.ndarray:
         # groupby().sum() skips NaN: so does this.
-        return np.bincount(gid, weights=np.where(np.isnan(values), 0.0, values), minlength=n_groups)
+        if np.isnan(values).any():
+            values = np.where(np.isnan(values), 0.0, values)
+        return np.bincount(gid, weights=values, minlength=n_groups)
 
     sums = {
         "c_all": np.bincount(gid, minlength=n_groups).astype("float64"),
