@@ -407,12 +407,13 @@ def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None =
     )
 
 
-def _leaf_counts(states: pd.DataFrame) -> pd.DataFrame:
+def _leaf_counts(states: pd.DataFrame, **more) -> pd.DataFrame:
     code = _status_codes(states["status"])
     return states.assign(
         n_leaves=1,
         **{f"n_{k}": (code == n).astype("int64") for n, k in enumerate(STATUS_KEYS)},
         n_overdue=states["overdue"].astype("int64"),
+        **more,
     )
 
 
@@ -467,7 +468,8 @@ def rollup_many(
     def leaf(col: str) -> np.ndarray:
         return info[col].to_numpy()[at]
 
-    nodes = _leaf_counts(states).assign(
+    nodes = _leaf_counts(
+        states,
         depth=leaf("depth").astype("int64"),
         parent_key=leaf("parent_key").astype("int64"),
         weight=leaf("weight").astype("float64"),
@@ -487,7 +489,10 @@ def rollup_many(
         parts = [c[c["depth"] == d] for c in levels[1:] if len(c)]
         if d in by_depth:
             parts.insert(0, by_depth[d])
-        children = pd.concat(parts, ignore_index=True) if parts else current.iloc[0:0]
+        if len(parts) == 1:  # usually the deepest level: the leaves alone, no 600k-row copy
+            children = parts[0].reset_index(drop=True)
+        else:
+            children = pd.concat(parts, ignore_index=True) if parts else current.iloc[0:0]
         if children.empty:
             continue
         gid = _group_numbers(children, ["snap", "parent_key"])
