@@ -352,16 +352,21 @@ def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None =
             values = np.where(np.isnan(values), 0.0, values)
         return np.bincount(gid, weights=values, minlength=n_groups)
 
+    # Children per (group, status) in one pass: the plain counts all derive from it.
+    n_codes = len(STATUS_KEYS) + 1
+    per_code = np.bincount(gid * n_codes + (code + 1), minlength=n_groups * n_codes).reshape(n_groups, n_codes)
+    c_all = per_code.sum(axis=1).astype("float64")
+    c_nd = c_all - per_code[:, _DEFERRED + 1]
     sums = {
-        "c_all": np.bincount(gid, minlength=n_groups).astype("float64"),
-        "c_nd": total(nd.astype("float64")),
-        "c_done": total((nd & (code == _COMPLETED)).astype("float64")),
-        "c_pend": total((nd & (code == _PENDING)).astype("float64")),
+        "c_all": c_all,
+        "c_nd": c_nd,
+        "c_done": per_code[:, _COMPLETED + 1].astype("float64"),
+        "c_pend": per_code[:, _PENDING + 1].astype("float64"),
         "w_nd": total(np.where(nd, w, zero)),
         "wp_nd": total(np.where(nd, w * p, zero)),
         "p_nd": total(np.where(nd, p, zero)),
         "p_all": total(p),
-        "c_s": total(scored.astype("float64")),
+        "c_s": c_nd - per_code[:, _PENDING + 1],
         "w_s": total(np.where(scored, w, zero)),
         "ws": total(np.where(scored, w * score, zero)),
         "s_plain": total(np.where(scored, score, zero)),
