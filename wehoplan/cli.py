@@ -158,7 +158,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 # Other areas (import, export, editing, benchmarks) register their commands from their
 # own modules: each has ``register(subparsers)`` adding parsers with ``set_defaults(func=...)``.
-COMMAND_MODULES: tuple[str, ...] = ("wehoplan.editing_cli", "wehoplan.importing.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "wehoplan.editing_cli",
+    "wehoplan.importing.cli",
+    "wehoplan.generate_cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

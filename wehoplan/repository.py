@@ -6,9 +6,15 @@ building frames from ORM objects row by row is orders of magnitude slower.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
@@ -115,9 +121,21 @@ def load_items(engine: Engine, plan_id: int, include_archived: bool = False) -> 
     """
     if engine.dialect.name == "postgresql":
         sql = sql.replace("GROUP_CONCAT(pd.name, '; ')", "STRING_AGG(pd.name, '; ')")
-    with engine.connect() as conn:
-        rows = conn.execute(text(sql), {"plan_id": plan_id}).all()
-    df = pd.DataFrame(rows, columns=ITEM_COLUMNS)
+    df = None
+    path = _sqlite_file(engine)
+    if path is not None:
+        try:
+            (table,) = _fetch_arrow(path, (sql.replace(":plan_id", "?"), (plan_id,)))
+            # Built column by column from Python values, so pandas infers exactly the
+            # dtypes it infers from SQLAlchemy rows (all-NULL text stays object/None).
+            df = pd.DataFrame({c: table.column(k).to_pylist() for k, c in enumerate(ITEM_COLUMNS)},
+                              columns=ITEM_COLUMNS)
+        except _adbc_errors():
+            df = None
+    if df is None:
+        with engine.connect() as conn:
+            rows = conn.execute(text(sql), {"plan_id": plan_id}).all()
+        df = pd.DataFrame(rows, columns=ITEM_COLUMNS)
     df = df.assign(
         id=df["id"].astype("int64"),
         parent_id=df["parent_id"].astype("Int64"),
@@ -132,25 +150,244 @@ def load_items(engine: Engine, plan_id: int, include_archived: bool = False) -> 
     return df.sort_values(["sort_order", "id"], kind="stable").reset_index(drop=True)
 
 
+UPDATE_SELECT = ("u.id, u.item_id, u.as_of, u.status, u.progress, u.comment, u.author, u.source, "
+                 "u.batch_id, u.created_at")
+
+
+def _adbc_errors() -> tuple[type[BaseException], ...]:
+    """Return what a failed ADBC read raises (then the SQLAlchemy path answers instead)."""
+    from adbc_driver_manager import Error
+
+    return (Error, OSError)
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    """Path of the SQLite file behind ``engine`` when the ADBC fast path can read it, else None."""
+    if engine.dialect.name != "sqlite":
+        return None
+    db = engine.url.database
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi  # noqa: F401 - optional: only the fast path needs it
+    except ImportError:
+        return None
+    return db if USE_ADBC and Path(db).exists() else None
+
+
+# ADBC links its own copy of SQLite. Two copies in one process do not share SQLite's
+# per-process bookkeeping of file locks, and closing a file in one copy drops the POSIX
+# locks the other holds; a read-write ADBC connection closing as the "last" one also
+# checkpoints and deletes the WAL under the other copy's feet (measured: "disk I/O
+# error" / "database disk image is malformed" within 30 alternations). So ADBC only
+# ever opens the file read-only (it never checkpoints, never deletes the WAL) and its
+# connections stay open for the life of the process (few per process: LRU of 8 files).
+USE_ADBC = True  # False: every reader goes through SQLAlchemy (e.g. to rule ADBC out)
+_ADBC_CONNECTIONS: OrderedDict[str, object] = OrderedDict()
+_ADBC_LOCK = threading.Lock()
+_ADBC_MAX_OPEN = 8
+
+
+@atexit.register
+def _close_adbc_connections() -> None:
+    # Close before interpreter teardown: ADBC's own __del__ fails noisily once its
+    # module globals are gone.
+    with _ADBC_LOCK:
+        while _ADBC_CONNECTIONS:
+            try:
+                _ADBC_CONNECTIONS.popitem()[1].close()
+            except Exception:  # noqa: BLE001, S110 - best effort at exit
+                pass
+
+
+def _adbc_connection(path: str):
+    """Return the process's read-only ADBC connection to ``path`` (call with _ADBC_LOCK held)."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    key = str(Path(path).resolve())
+    conn = _ADBC_CONNECTIONS.pop(key, None)
+    if conn is None:
+        conn = adbc.connect(f"file:{quote(key)}?mode=ro", autocommit=True)
+        while len(_ADBC_CONNECTIONS) >= _ADBC_MAX_OPEN:
+            _ADBC_CONNECTIONS.popitem(last=False)[1].close()
+    _ADBC_CONNECTIONS[key] = conn
+    return conn
+
+
+def _fetch_arrow(path: str, *queries: tuple[str, tuple]) -> list:
+    """Run queries through ADBC in one read transaction; return pyarrow Tables."""
+    out = []
+    with _ADBC_LOCK:  # one ADBC connection per file, shared by Streamlit's threads
+        conn = _adbc_connection(path)
+        cur = conn.cursor()
+        # One batch per result: the driver infers each column's type from its first batch,
+        # so a column that starts with NULLs and holds text later would fail with small
+        # batches; one batch is also faster (0.33 s against 0.43 s for 600k updates).
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "100000000"})
+        try:
+            cur.execute("BEGIN")  # the plan's item ids and its updates from one snapshot
+            try:
+                for sql, params in queries:
+                    cur.execute(sql, params)
+                    out.append(cur.fetch_arrow_table())
+            finally:
+                cur.execute("COMMIT")
+        finally:
+            cur.close()
+    return out
+
+
+def _arrow_updates_frame(table) -> pd.DataFrame:
+    """Turn updates fetched as Arrow into the frame :func:`load_updates` promises (dates parsed in Arrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def ts(col: str):
+        arr = table[col]
+        if pa.types.is_timestamp(arr.type):
+            return pc.cast(arr, pa.timestamp("ns"))
+        try:  # ISO text, as SQLAlchemy stores dates in SQLite: parsed in C++ (10 ms per 600k)
+            return pc.cast(pc.cast(arr, pa.string()), pa.timestamp("ns"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+
+    cols = {}
+    for c in ("as_of", "created_at"):
+        parsed = ts(c)
+        if parsed is not None:
+            table = table.set_column(table.schema.get_field_index(c), c, parsed)
+        else:
+            cols[c] = True  # leave to pandas' tolerant parser below
+    # split_blocks: no consolidation copy of the numeric columns (0.14 s -> 0.02 s on 600k rows).
+    df = table.to_pandas(split_blocks=True)
+    for c in cols:
+        df = df.assign(**{c: _dates(df[c])})
+    return df
+
+
+def _finish_updates(df: pd.DataFrame) -> pd.DataFrame:
+    """One set of dtypes and one order (as_of, id) whichever way the rows were fetched."""
+    df = df.assign(
+        id=df["id"].astype("int64"),
+        item_id=df["item_id"].astype("int64"),
+        as_of=df["as_of"] if df["as_of"].dtype == "datetime64[ns]" else _dates(df["as_of"]),
+        status=df["status"].astype("str"),
+        progress=df["progress"].astype("float64"),
+        comment=df["comment"].astype("str"),
+        author=df["author"].astype("str"),
+        source=df["source"].astype("str"),
+        batch_id=pd.array(df["batch_id"], dtype="Int64") if len(df) else df["batch_id"].astype("Int64"),
+        created_at=df["created_at"] if df["created_at"].dtype == "datetime64[ns]" else _dates(df["created_at"]),
+    )[UPDATE_COLUMNS]
+    key_date = df["as_of"].to_numpy()
+    key_id = df["id"].to_numpy()
+    # Rows usually arrive in date order already (they are appended over time): skip the sort then.
+    if len(df) > 1 and not (
+        (key_date[1:] > key_date[:-1]) | ((key_date[1:] == key_date[:-1]) & (key_id[1:] > key_id[:-1]))
+    ).all():
+        df = df.take(np.lexsort((key_id, key_date)))
+    return df.reset_index(drop=True)
+
+
+def _plan_share(engine: Engine, plan_id: int) -> float:
+    """Share of all items that belong to the plan (decides scan or index)."""
+    with engine.connect() as conn:
+        mine, everything = conn.execute(
+            text("SELECT SUM(plan_id = :p), COUNT(*) FROM items"), {"p": plan_id}
+        ).one()
+    return (mine or 0) / everything if everything else 0.0
+
+
 def load_updates(engine: Engine, plan_id: int) -> pd.DataFrame:
-    """Every progress update of the plan's items, oldest first."""
-    sql = """
-        SELECT u.id, u.item_id, u.as_of, u.status, u.progress, u.comment, u.author, u.source,
-               u.batch_id, u.created_at
+    """Every progress update of the plan's items, oldest first (ties: in the order recorded).
+
+    On a SQLite file with ``adbc-driver-sqlite`` installed the rows come through an
+    Arrow fetch (about 10x faster than building the frame from SQLAlchemy rows); the
+    result is the same either way (tests/test_repository.py pins it).
+    """
+    path = _sqlite_file(engine)
+    if path is not None:
+        try:
+            return _load_updates_arrow(engine, path, plan_id)
+        except _adbc_errors():  # e.g. a value of a type the driver cannot put in its column
+            pass
+    sql = f"""
+        SELECT {UPDATE_SELECT}
         FROM updates u JOIN items i ON i.id = u.item_id
         WHERE i.plan_id = :plan_id
         ORDER BY u.as_of, u.id
     """
     with engine.connect() as conn:
         rows = conn.execute(text(sql), {"plan_id": plan_id}).all()
-    df = pd.DataFrame(rows, columns=UPDATE_COLUMNS)
-    return df.assign(
-        id=df["id"].astype("int64"),
-        item_id=df["item_id"].astype("int64"),
-        as_of=_dates(df["as_of"]),
-        progress=df["progress"].astype("float64"),
-        created_at=_dates(df["created_at"]),
-    )
+    return _finish_updates(pd.DataFrame(rows, columns=UPDATE_COLUMNS))
+
+
+def _load_updates_arrow(engine: Engine, path: str, plan_id: int) -> pd.DataFrame:
+    """Load updates through ADBC (the fast path of :func:`load_updates`)."""
+    if _plan_share(engine, plan_id) >= 0.25:
+        # A plan holding most of the database is read fastest by one plain table scan,
+        # then filtered in Arrow by the plan's item ids read in the same transaction.
+        ids, table = _fetch_arrow(path, ("SELECT id FROM items WHERE plan_id = ?", (plan_id,)),
+                                  (f"SELECT {UPDATE_SELECT} FROM updates u", ()))
+        import pyarrow.compute as pc
+
+        mine = pc.is_in(table["item_id"], value_set=ids["id"].cast(table["item_id"].type))
+        if not pc.all(mine).as_py() and len(table):
+            table = table.filter(mine)
+    else:  # a small plan in a big database: through the index
+        (table,) = _fetch_arrow(path, (f"SELECT {UPDATE_SELECT} FROM updates u "
+                                       "WHERE u.item_id IN (SELECT id FROM items WHERE plan_id = ?)", (plan_id,)))
+    return _finish_updates(_arrow_updates_frame(table))
+
+
+def plan_default_as_of(engine: Engine, plan_id: int, today: dt.date | None = None) -> pd.Timestamp:
+    """GUIDE §3 default as-of date computed in SQL (same answer as :func:`default_as_of`)."""
+    with engine.connect() as conn:
+        latest = conn.execute(
+            text("SELECT MAX(u.as_of) FROM updates u JOIN items i ON i.id = u.item_id WHERE i.plan_id = :p"),
+            {"p": plan_id},
+        ).scalar()
+    today_ts = pd.Timestamp(today or dt.date.today())
+    return today_ts if latest is None else min(pd.Timestamp(latest), today_ts)
+
+
+def load_latest_updates(engine: Engine, plan_id: int, as_of=None) -> pd.DataFrame:
+    """Load just the updates a roll-up on ``as_of`` needs.
+
+    For every item: its latest update(s) on or before ``as_of`` and its latest
+    commented update(s).
+    ``rollup.rollup_table(tree, load_latest_updates(e, p, d), d)`` equals the roll-up on
+    the full history (tests pin it), at a fraction of the rows: the home page needs no
+    history. ``as_of`` None means :func:`plan_default_as_of`. Same columns and dtypes
+    as :func:`load_updates`.
+    """
+    day = pd.Timestamp(as_of if as_of is not None else plan_default_as_of(engine, plan_id)).date().isoformat()
+    # Python's str.strip() (what the roll-up uses to call a comment blank) also strips tabs and newlines.
+    blank = "TRIM(comment, ' ' || char(9) || char(10) || char(13)) <> ''"
+    sql = f"""
+        WITH pi AS (SELECT id FROM items WHERE plan_id = :p),
+        l AS (SELECT item_id, MAX(as_of) AS d FROM updates
+              WHERE item_id IN (SELECT id FROM pi) AND as_of <= :d GROUP BY item_id),
+        c AS (SELECT item_id, MAX(as_of) AS d FROM updates
+              WHERE item_id IN (SELECT id FROM pi) AND as_of <= :d AND comment IS NOT NULL AND {blank}
+              GROUP BY item_id)
+        SELECT {UPDATE_SELECT} FROM updates u JOIN l ON u.item_id = l.item_id AND u.as_of = l.d
+        UNION
+        SELECT {UPDATE_SELECT} FROM updates u JOIN c ON u.item_id = c.item_id AND u.as_of = c.d
+    """
+    path = _sqlite_file(engine)
+    if path is not None:
+        qmark = sql.replace(":p", "?1").replace(":d", "?2")
+        try:
+            (table,) = _fetch_arrow(path, (qmark, (plan_id, day)))
+            return _finish_updates(_arrow_updates_frame(table))
+        except _adbc_errors():
+            pass
+    if engine.dialect.name == "postgresql":
+        sql = sql.replace(f"AND {blank}", "AND BTRIM(comment, E' \\t\\n\\r') <> ''")
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), {"p": plan_id, "d": day}).all()
+    return _finish_updates(pd.DataFrame(rows, columns=UPDATE_COLUMNS))
 
 
 def latest_update_date(updates: pd.DataFrame) -> pd.Timestamp | None:

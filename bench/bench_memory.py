@@ -1,0 +1,59 @@
+"""Benchmark 6: memory of the cold load on 600k updates (budgets: 250 MB peak, 100 MB frames).
+
+Each measurement runs in a fresh interpreter (``--child``): the baseline is its RSS
+once pandas, pyarrow, SQLAlchemy and wehoplan are imported; the peak is
+``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after ``load_items`` + ``load_updates``
++ ``prepare_tree`` (the whole history, the heaviest load); the frames are their
+``memory_usage(deep=True)``. The table shows the median of five children against
+the budget: ratio = measured / budget, PASS when <= 1.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+
+from common import ROOT, args, line  # noqa: I001 - common puts the repo on sys.path
+
+
+def child(path: str) -> None:
+    """Measure one cold load in this process and print the numbers as JSON."""
+    import resource
+
+    import adbc_driver_sqlite.dbapi  # noqa: F401 - part of the baseline, like the other libraries
+    import psutil
+
+    from wehoplan import repository, rollup
+    from wehoplan.db import make_engine
+
+    base = psutil.Process().memory_info().rss
+    engine = make_engine(f"sqlite:///{path}")
+    plan_id = repository.resolve_plan(engine, None).id
+    items = repository.load_items(engine, plan_id)
+    updates = repository.load_updates(engine, plan_id)
+    tree = rollup.prepare_tree(items)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    frames = sum(int(f.memory_usage(deep=True).sum()) for f in (items, updates, tree))
+    print(json.dumps({"peak_mb": (peak - base) / 2**20, "frames_mb": frames / 2**20, "rows": len(updates)}))
+
+
+def main() -> None:
+    if "--child" in sys.argv:
+        child(sys.argv[sys.argv.index("--child") + 1])
+        return
+    ns = args(__doc__)
+    results = []
+    for _ in range(ns.runs):
+        out = subprocess.run([sys.executable, __file__, "--child", str(ns.db)], cwd=ROOT,
+                             capture_output=True, text=True, check=True)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    rows = results[0]["rows"]
+    line(f"memory_peak_cold_load ({rows} updates)", statistics.median(r["peak_mb"] for r in results),
+         250.0, 1.0, unit="MB")
+    line("memory_loaded_frames", statistics.median(r["frames_mb"] for r in results), 100.0, 1.0, unit="MB")
+
+
+if __name__ == "__main__":
+    main()
