@@ -1,0 +1,32 @@
+import streamlit as st
+
+from wehoplan import dashboard
+from wehoplan.ui import widgets
+from wehoplan.ui.state import sidebar
+
+st.set_page_config(page_title="wehoplan: action report", page_icon="📋", layout="wide")
+view = sidebar()
+widgets.require_plan(view)
+widgets.header(view, "Action report")
+table = widgets.table(view)
+layout = st.segmented_control("Layout", ["Tree", "Flat (actions only)"], default="Tree", key="report_layout")
+report = dashboard.action_report(table, tree=layout != "Flat (actions only)")
+if report.empty:
+    st.info(widgets.NO_MATCH)
+    st.stop()
+n_actions = int((table["is_leaf"] & (table["id"] != 0)).sum())
+st.caption(f"{len(report)} rows ({n_actions} actions). Click a column header to sort.")
+st.dataframe(
+    widgets.status_style(report.drop(columns=["status_key"])), hide_index=True, width="stretch",
+    height=min(38 + 35 * len(report), 720),
+    column_config={
+        "Progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%.0f%%"),
+        "Expected": st.column_config.NumberColumn("Expected", format="%.0f%%"),
+        "Start": st.column_config.DateColumn("Start"),
+        "Due": st.column_config.DateColumn("Due"),
+        "Comment date": st.column_config.DateColumn("Comment date"),
+        "Latest comment": st.column_config.TextColumn("Latest comment", width="large"),
+        "Overdue": st.column_config.NumberColumn("Overdue", help="Overdue actions in this row"),
+    },
+)
+widgets.download_report(report, view)

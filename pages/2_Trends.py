@@ -1,0 +1,53 @@
+import streamlit as st
+
+from wehoplan import charts, trends
+from wehoplan.ui import widgets
+from wehoplan.ui.state import sidebar
+
+st.set_page_config(page_title="wehoplan: trends", page_icon="📈", layout="wide")
+view = sidebar()
+widgets.require_plan(view)
+widgets.header(view, "Trends")
+tree, updates, f, th = view.frames.tree, view.frames.updates, view.filters, widgets.thresholds()
+c1, c2 = st.columns(2)
+by = c1.segmented_control("Progress by", ["Strategy", "Department", "SMART value"], default="Strategy",
+                          key="trend_by") or "Strategy"
+step = c2.segmented_control("Every", ["Month", "Quarter"], default="Quarter", key="trend_step") or "Quarter"
+dates = trends.period_ends(updates, view.as_of, step.lower())
+key = {"Strategy": "strategy", "Department": "department", "SMART value": "smart"}[by]
+st.altair_chart(charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, key, th), by),
+                width="stretch")
+left, right = st.columns(2)
+with left:
+    st.altair_chart(charts.status_area(trends.status_mix_over_time(tree, updates, dates, f, th)),
+                    width="stretch")
+    st.altair_chart(charts.completions_bar(trends.completions_per_quarter(tree, updates, view.as_of, f, th)),
+                    width="stretch")
+with right:
+    st.altair_chart(charts.overdue_line(trends.overdue_over_time(tree, updates, dates, f, th)),
+                    width="stretch")
+
+st.subheader("Completion forecast")
+window = st.select_slider("Trailing window for velocity (days)", [90, 180, 365], value=180, key="trend_window")
+fc = trends.forecast(tree, updates, view.as_of, f, window_days=window, thresholds=th)
+st.caption(
+    f"Velocity = progress gained over the last {window} days ÷ {window}. Projected finish = as-of date + "
+    "remaining points ÷ velocity. **Late** when the projected finish is after the due date (or the due "
+    "date has passed and it is not complete); **no velocity** when it did not move in the window."
+)
+st.altair_chart(charts.forecast_chart(fc, view.as_of), width="stretch")
+n_late = int(fc["late"].sum()) if len(fc) else 0
+if len(fc):
+    st.caption(f"{n_late} of {len(fc)} initiatives projected late.")
+    st.dataframe(
+        fc.drop(columns=["id"]).assign(velocity=lambda d: (d["velocity"] * 30).round(2)),
+        hide_index=True, width="stretch",
+        column_config={"progress_now": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
+                                                                       format="%.0f%%"),
+                       "progress_then": st.column_config.NumberColumn(f"Progress {window} days ago",
+                                                                      format="%.0f%%"),
+                       "velocity": st.column_config.NumberColumn("Points / 30 days"),
+                       "due": st.column_config.DateColumn("Due"),
+                       "projected_finish": st.column_config.DateColumn("Projected finish"),
+                       "days_late": st.column_config.NumberColumn("Days late"),
+                       "late": st.column_config.CheckboxColumn("Late")})
