@@ -36,7 +36,7 @@ def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def empty(message: str = NO_MATCH, height: int = 120) -> alt.Chart:
-    """A chart that only shows ``message`` (the empty state of every builder)."""
+    """Build a chart that only shows ``message`` (the empty state of every builder)."""
     return (
         alt.Chart(pd.DataFrame({"message": [message]}))
         .mark_text(size=14, color="#616161")
@@ -51,6 +51,7 @@ def progress_bars(df: pd.DataFrame, title: str = "Progress") -> alt.Chart:
     Args:
         df: ``name, progress, expected_progress, status`` (one row per bar, in display order).
         title: chart title.
+
     """
     if df.empty:
         return empty()
@@ -75,6 +76,7 @@ def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> alt
     Args:
         counts: ``status, n`` (statuses with n == 0 are left out).
         title: chart title.
+
     """
     data = counts[counts["n"] > 0]
     if data.empty:
@@ -97,6 +99,7 @@ def progress_trend(df: pd.DataFrame, by_title: str = "Strategy", title: str = "P
         df: ``snap, group, progress`` (from :func:`wehoplan.trends.progress_over_time`).
         by_title: legend title (what the groups are).
         title: chart title.
+
     """
     if df.empty:
         return empty()
@@ -116,6 +119,7 @@ def status_area(df: pd.DataFrame, title: str = "Status mix over time") -> alt.Ch
     Args:
         df: ``snap, status, label, n`` (from :func:`wehoplan.trends.status_mix_over_time`).
         title: chart title.
+
     """
     if df.empty or int(df["n"].sum()) == 0:
         return empty()
@@ -168,6 +172,7 @@ def forecast_chart(df: pd.DataFrame, as_of, title: str = "Completion forecast pe
         df: the frame of :func:`wehoplan.trends.forecast`.
         as_of: the as-of date (drawn as a rule).
         title: chart title.
+
     """
     if df.empty:
         return empty()
@@ -200,6 +205,7 @@ def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> alt.C
     Args:
         df: ``department, smart, n_leaves, progress`` (one row per cell with actions).
         title: chart title.
+
     """
     if df.empty:
         return empty()
@@ -227,6 +233,7 @@ def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Cha
         df: ``group, status, n`` (long form; groups in display order).
         group_title: what a group is ("Department", "Owner").
         title: chart title.
+
     """
     data = df[df["n"] > 0]
     if data.empty:

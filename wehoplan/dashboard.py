@@ -31,7 +31,7 @@ class Kpis:
 
 
 def leaves(table: pd.DataFrame) -> pd.DataFrame:
-    """Selected leaves of a roll-up table (the actions)."""
+    """Return the selected leaves of a roll-up table (the actions)."""
     return table[table["is_leaf"] & (table["id"] != ROOT_ID)]
 
 
@@ -132,7 +132,7 @@ REPORT_COLUMNS = ["Code", "Level", "Title", "Owner", "Department", "SMART", "Sta
 
 
 def action_report(table: pd.DataFrame, tree: bool = True) -> pd.DataFrame:
-    """The tabular action report of the selection.
+    """Build the tabular action report of the selection.
 
     Args:
         table: the roll-up table.
@@ -141,6 +141,7 @@ def action_report(table: pd.DataFrame, tree: bool = True) -> pd.DataFrame:
 
     Returns:
         Columns :data:`REPORT_COLUMNS` (plus ``status_key``), progress in percent.
+
     """
     rows = table[table["id"] != ROOT_ID]
     if not tree:

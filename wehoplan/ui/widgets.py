@@ -40,7 +40,7 @@ def thresholds() -> Thresholds:
 
 
 def table(view: View) -> pd.DataFrame:
-    """The filtered roll-up at the view's date (only the filtered roll-up is recomputed per rerun)."""
+    """Roll up the filtered plan at the view's date (only the filtered roll-up is recomputed per rerun)."""
     return rollup_table(view.frames.tree, view.frames.updates, view.as_of, view.filters, thresholds())
 
 
@@ -56,12 +56,12 @@ def status_style(frame: pd.DataFrame, column: str = "Status"):
 
 
 def report_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
-    """A callable building the CSV bytes of ``frame`` (runs only when the user clicks)."""
+    """Return a callable building the CSV bytes of ``frame`` (runs only when the user clicks)."""
     return lambda: frame.to_csv(index=False).encode("utf-8-sig")
 
 
 def download_report(frame: pd.DataFrame, view: View) -> None:
-    """The Action Report's download of exactly the filtered view.
+    """Draw the Action Report's download of exactly the filtered view.
 
     CSV for now. MERGE NOTE: switch this one function to ``wehoplan.exporting``'s Excel
     extract when it lands (keep passing a callable so the file is built only on click).
