@@ -72,7 +72,6 @@ def reset_filters() -> None:
     """Clear every filter and the as-of date (back to the plan's default date)."""
     for name in (*LIST_FILTERS, "text", "as_of"):
         st.session_state[_store(name)] = "" if name == "text" else ([] if name in LIST_FILTERS else None)
-        st.session_state.pop(_WIDGET + name, None)
 
 
 def _on_plan_change() -> None:
@@ -82,11 +81,19 @@ def _on_plan_change() -> None:
 
 
 def _bind(name: str) -> str:
-    """Seed a widget's key from the persistent entry (only when the widget is new)."""
+    """Seed a widget's key from the persistent entry on every run.
+
+    Streamlit drops or resets a widget's own state when another page runs, so the
+    persistent entry is the truth; the widget's ``on_change`` (:func:`_keep`) copies
+    a user's change into it before the rerun.
+    """
     key = _WIDGET + name
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(_store(name))
+    st.session_state[key] = st.session_state.get(_store(name))
     return key
+
+
+def _keep(name: str) -> None:
+    st.session_state[_store(name)] = st.session_state.get(_WIDGET + name)
 
 
 def filter_options(tree: pd.DataFrame) -> dict[str, dict[str, str]]:
@@ -130,16 +137,13 @@ def sidebar() -> View:
     if st.session_state.get(_store("plan")) not in names:
         st.session_state[_store("plan")] = names[0]
         reset_filters()
-    if st.session_state.get(_WIDGET + "plan") not in names:
-        st.session_state.pop(_WIDGET + "plan", None)
     sb = st.sidebar
     name = sb.selectbox("Plan", names, key=_bind("plan"), on_change=_on_plan_change)
     frames = cache.plan_frames(name)
     default = default_as_of(frames.updates).date()
     if st.session_state.get(_store("as_of")) is None:
         st.session_state[_store("as_of")] = default
-        st.session_state.pop(_WIDGET + "as_of", None)
-    as_of = sb.date_input("As of", key=_bind("as_of"), format="YYYY-MM-DD",
+    as_of = sb.date_input("As of", key=_bind("as_of"), on_change=_keep, args=("as_of",), format="YYYY-MM-DD",
                           help=f"Show the plan as it stood on this date (default {default:%Y-%m-%d}, "
                                "its latest update).")
     as_of = as_of or default
@@ -160,13 +164,12 @@ def sidebar() -> View:
         current = st.session_state.get(_store(fname)) or []
         # Values from a URL may be parts of names (as on the CLI): keep them selectable.
         all_opts = list(opts) + [v for v in current if v not in opts]
-        key = _bind(fname)
-        st.session_state[key] = [v for v in (st.session_state.get(key) or []) if v in all_opts]
-        values = sb.multiselect(labels[fname], all_opts, key=key,
+        values = sb.multiselect(labels[fname], all_opts, key=_bind(fname), on_change=_keep, args=(fname,),
                                 format_func=lambda v, o=opts: o.get(v, v), placeholder="All")
         st.session_state[_store(fname)] = list(values)
         chosen[fname] = tuple(values)
-    text = sb.text_input("Search", key=_bind("text"), placeholder="code, title, comment…")
+    text = sb.text_input("Search", key=_bind("text"), on_change=_keep, args=("text",),
+                         placeholder="code, title, comment…")
     st.session_state[_store("text")] = text or ""
     filters = Filters(**chosen, text=text or "")
     sb.button("Reset filters", on_click=reset_filters, icon=":material/restart_alt:",
