@@ -31,10 +31,10 @@ c5.metric("Stale actions", k.n_stale,
 
 left, right = st.columns([3, 2])
 with left:
-    st.altair_chart(charts.progress_bars(dashboard.strategy_progress(table), "Progress by strategy "
-                                         "(tick = expected)"), width="stretch")
+    widgets.chart(charts.progress_bars(dashboard.strategy_progress(table), "Progress by strategy "
+                                         "(tick = expected)"))
 with right:
-    st.altair_chart(charts.status_mix(dashboard.status_counts(table)), width="stretch")
+    widgets.chart(charts.status_mix(dashboard.status_counts(table)))
 
 st.subheader("Strategies and initiatives")
 summary = dashboard.summary_table(table)

@@ -15,17 +15,13 @@ by = c1.segmented_control("Progress by", ["Strategy", "Department", "SMART value
 step = c2.segmented_control("Every", ["Month", "Quarter"], default="Quarter", key="trend_step") or "Quarter"
 dates = trends.period_ends(updates, view.as_of, step.lower())
 key = {"Strategy": "strategy", "Department": "department", "SMART value": "smart"}[by]
-st.altair_chart(charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, key, th), by),
-                width="stretch")
+widgets.chart(charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, key, th), by))
 left, right = st.columns(2)
 with left:
-    st.altair_chart(charts.status_area(trends.status_mix_over_time(tree, updates, dates, f, th)),
-                    width="stretch")
-    st.altair_chart(charts.completions_bar(trends.completions_per_quarter(tree, updates, view.as_of, f, th)),
-                    width="stretch")
+    widgets.chart(charts.status_area(trends.status_mix_over_time(tree, updates, dates, f, th)))
+    widgets.chart(charts.completions_bar(trends.completions_per_quarter(tree, updates, view.as_of, f, th)))
 with right:
-    st.altair_chart(charts.overdue_line(trends.overdue_over_time(tree, updates, dates, f, th)),
-                    width="stretch")
+    widgets.chart(charts.overdue_line(trends.overdue_over_time(tree, updates, dates, f, th)))
 
 st.subheader("Completion forecast")
 window = st.select_slider("Trailing window for velocity (days)", [90, 180, 365], value=180, key="trend_window")
@@ -35,7 +31,7 @@ st.caption(
     "remaining points ÷ velocity. **Late** when the projected finish is after the due date (or the due "
     "date has passed and it is not complete); **no velocity** when it did not move in the window."
 )
-st.altair_chart(charts.forecast_chart(fc, view.as_of), width="stretch")
+widgets.chart(charts.forecast_chart(fc, view.as_of))
 n_late = int(fc["late"].sum()) if len(fc) else 0
 if len(fc):
     st.caption(f"{n_late} of {len(fc)} initiatives projected late.")

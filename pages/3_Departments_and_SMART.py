@@ -13,20 +13,17 @@ table = widgets.table(view)
 if dashboard.leaves(table).empty:
     st.info(widgets.NO_MATCH)
     st.stop()
-st.altair_chart(charts.heatmap(dashboard.heatmap_data(table),
-                               "Department × SMART value (number = actions, colour = progress)"),
-                width="stretch")
+widgets.chart(charts.heatmap(dashboard.heatmap_data(table),
+                               "Department × SMART value (number = actions, colour = progress)"))
 left, right = st.columns(2)
 with left:
     depts = group_leaves(table, "department")
     bars = depts.rename(columns={"group": "name"}).sort_values("progress", ascending=False)
-    st.altair_chart(charts.progress_bars(bars, "Progress by department (tick = expected)"),
-                    width="stretch")
-    st.altair_chart(charts.status_counts_bar(dashboard.status_counts_by(table, "department"), "Department",
-                                             "Actions per status, by department"), width="stretch")
+    widgets.chart(charts.progress_bars(bars, "Progress by department (tick = expected)"))
+    widgets.chart(charts.status_counts_bar(dashboard.status_counts_by(table, "department"), "Department",
+                                             "Actions per status, by department"))
 with right:
     smart = group_leaves(table, "smart").rename(columns={"group": "name"})
-    st.altair_chart(charts.progress_bars(smart, "Progress by SMART value (tick = expected)"),
-                    width="stretch")
-    st.altair_chart(charts.status_counts_bar(dashboard.status_counts_by(table, "owner"), "Owner",
-                                             "Workload by owner (actions per status)"), width="stretch")
+    widgets.chart(charts.progress_bars(smart, "Progress by SMART value (tick = expected)"))
+    widgets.chart(charts.status_counts_bar(dashboard.status_counts_by(table, "owner"), "Owner",
+                                             "Workload by owner (actions per status)"))

@@ -67,7 +67,7 @@ def progress_bars(df: pd.DataFrame, title: str = "Progress") -> alt.Chart:
     ticks = alt.Chart(data).mark_tick(color="black", thickness=2).encode(
         x="expected_progress:Q", y=y, tooltip=tooltip)
     return (bars + ticks).properties(title=title, width="container",
-                                     height=max(80, 26 * len(data)))
+                                     height=alt.Step(26))
 
 
 def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> alt.Chart:
@@ -196,7 +196,7 @@ def forecast_chart(df: pd.DataFrame, as_of, title: str = "Completion forecast pe
     proj = base.mark_circle(size=90).encode(x="projected_finish:T", y=y, color=colour, tooltip=tooltip)
     today = alt.Chart(pd.DataFrame({"as_of": [pd.Timestamp(as_of).strftime("%Y-%m-%d")]})).mark_rule(
         strokeDash=[4, 4], color="#616161").encode(x="as_of:T", tooltip=[alt.Tooltip("as_of:T", title="As of")])
-    return (link + due + proj + today).properties(title=title, width="container", height=max(80, 24 * len(data)))
+    return (link + due + proj + today).properties(title=title, width="container", height=alt.Step(24))
 
 
 def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> alt.Chart:
@@ -222,8 +222,7 @@ def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> alt.C
     text = base.mark_text(fontSize=13).encode(
         text=alt.Text("n_leaves:Q"),
         color=alt.condition("datum.progress > 60", alt.value("white"), alt.value("black")))
-    n_dept = data["department"].nunique()
-    return (rect + text).properties(title=title, width="container", height=max(80, 36 * n_dept))
+    return (rect + text).properties(title=title, width="container", height=alt.Step(36))
 
 
 def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Chart:
@@ -249,4 +248,4 @@ def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Cha
                  alt.Tooltip("n:Q", title="Actions")],
     ).transform_calculate(
         status_order=f"indexof({STATUS_ORDER!r}, datum.label)"
-    ).properties(title=title, width="container", height=max(80, 26 * len(order)))
+    ).properties(title=title, width="container", height=alt.Step(26))

@@ -71,3 +71,13 @@ def download_report(frame: pd.DataFrame, view: View) -> None:
         "Download this view (CSV)", data=report_csv(frame.drop(columns=["status_key"], errors="ignore")),
         file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
     )
+
+
+def chart(c) -> None:
+    """Draw an Altair chart full width with its own colours and layout.
+
+    Streamlit's chart theme drew the donut and the layered bar charts empty with
+    Streamlit 1.67 (seen in the browser screenshots), so the charts carry their own
+    styling and the theme is off.
+    """
+    st.altair_chart(c, width="stretch", theme=None)
