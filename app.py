@@ -51,7 +51,8 @@ attention = dashboard.needs_attention(table)
 if attention.empty:
     st.success("Nothing in major disruption, overdue or stale.")
 else:
-    st.caption(f"{len(attention)} actions: major disruption, overdue, or no update for "
+    st.caption(f"{len(attention)} action{'s' if len(attention) != 1 else ''}: major disruption, overdue, "
+               "or no update for "
                f"{widgets.thresholds().stale_days}+ days.")
     st.dataframe(widgets.status_style(attention), hide_index=True, width="stretch",
                  column_config={"Progress": st.column_config.ProgressColumn(

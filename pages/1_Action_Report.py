@@ -2,20 +2,23 @@ import streamlit as st
 
 from wehoplan import dashboard
 from wehoplan.ui import widgets
-from wehoplan.ui.state import sidebar
+from wehoplan.ui.state import sidebar, url_choice
 
 st.set_page_config(page_title="wehoplan: action report", page_icon="📋", layout="wide")
 view = sidebar()
 widgets.require_plan(view)
 widgets.header(view, "Action report")
 table = widgets.table(view)
-layout = st.segmented_control("Layout", ["Tree", "Flat (actions only)"], default="Tree", key="report_layout")
-report = dashboard.action_report(table, tree=layout != "Flat (actions only)")
+c1, c2 = st.columns(2)
+layout = url_choice("Layout", {"tree": "Tree", "flat": "Flat (actions only)"}, "layout", "tree", c1)
+show = url_choice("Show", dashboard.SHOW_OPTIONS, "show", "all", c2)
+report = dashboard.action_report(table, tree=layout == "tree", show=show)
 if report.empty:
     st.info(widgets.NO_MATCH)
     st.stop()
 n_actions = int((table["is_leaf"] & (table["id"] != 0)).sum())
-st.caption(f"{len(report)} rows ({n_actions} actions). Click a column header to sort.")
+shown = int((report["Level"] == "Action").sum()) if layout == "tree" else len(report)
+st.caption(f"{len(report)} rows ({shown} of {n_actions} selected actions). Click a column header to sort.")
 st.dataframe(
     widgets.status_style(report.drop(columns=["status_key"])), hide_index=True, width="stretch",
     height=min(38 + 35 * len(report), 720),

@@ -2,7 +2,7 @@ import streamlit as st
 
 from wehoplan import charts, trends
 from wehoplan.ui import widgets
-from wehoplan.ui.state import sidebar
+from wehoplan.ui.state import sidebar, url_choice
 
 st.set_page_config(page_title="wehoplan: trends", page_icon="📈", layout="wide")
 view = sidebar()
@@ -10,12 +10,11 @@ widgets.require_plan(view)
 widgets.header(view, "Trends")
 tree, updates, f, th = view.frames.tree, view.frames.updates, view.filters, widgets.thresholds()
 c1, c2 = st.columns(2)
-by = c1.segmented_control("Progress by", ["Strategy", "Department", "SMART value"], default="Strategy",
-                          key="trend_by") or "Strategy"
-step = c2.segmented_control("Every", ["Month", "Quarter"], default="Quarter", key="trend_step") or "Quarter"
-dates = trends.period_ends(updates, view.as_of, step.lower())
-key = {"Strategy": "strategy", "Department": "department", "SMART value": "smart"}[by]
-widgets.chart(charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, key, th), by))
+groups = {"strategy": "Strategy", "department": "Department", "smart": "SMART value"}
+by = url_choice("Progress by", groups, "by", "strategy", c1)
+step = url_choice("Every", {"month": "Month", "quarter": "Quarter"}, "every", "quarter", c2)
+dates = trends.period_ends(updates, view.as_of, step)
+widgets.chart(charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, by, th), groups[by]))
 left, right = st.columns(2)
 with left:
     widgets.chart(charts.status_area(trends.status_mix_over_time(tree, updates, dates, f, th)))
@@ -24,7 +23,8 @@ with right:
     widgets.chart(charts.overdue_line(trends.overdue_over_time(tree, updates, dates, f, th)))
 
 st.subheader("Completion forecast")
-window = st.select_slider("Trailing window for velocity (days)", [90, 180, 365], value=180, key="trend_window")
+window = int(url_choice("Trailing window for velocity", {"90": "90 days", "180": "180 days", "365": "365 days"},
+                        "window", "180"))
 fc = trends.forecast(tree, updates, view.as_of, f, window_days=window, thresholds=th)
 st.caption(
     f"Velocity = progress gained over the last {window} days ÷ {window}. Projected finish = as-of date + "

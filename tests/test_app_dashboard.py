@@ -134,8 +134,9 @@ def test_action_report_tree_and_flat_and_row_count(demo_app):
     at.switch_page("pages/1_Action_Report.py").run()
     tree = at.dataframe[0].value
     assert list(tree["Code"][:3]) == ["1", "1.1", "1.1.1"]
-    assert len(tree) == 56 and "56 rows (39 actions)" in at.caption[1].value
-    at.segmented_control(key="report_layout").set_value("Flat (actions only)").run()
+    assert len(tree) == 56 and "56 rows (39 of 39 selected actions)" in at.caption[1].value
+    at.segmented_control(key="w_page:layout").set_value("flat").run()
+    assert at.query_params["layout"] in ("flat", ["flat"])
     flat = at.dataframe[0].value
     assert len(flat) == 39 and set(flat["Level"]) == {"Action"}
     at.multiselect(key="w_status").set_value(["completed"]).run()
@@ -148,9 +149,35 @@ def test_trends_switch_grouping_and_no_match(demo_app):
     at.query_params["plan"] = SMART_CITY
     at.run()
     at.switch_page("pages/2_Trends.py").run()
-    at.segmented_control(key="trend_by").set_value("SMART value").run()
+    at.segmented_control(key="w_page:by").set_value("smart").run()
+    assert not at.exception and len(charts(at)) >= 4
     assert not at.exception
     at.text_input(key="w_text").set_value("no such words anywhere").run()
     assert not at.exception
     at.switch_page("pages/3_Departments_and_SMART.py").run()
     assert any("No items match" in i.value for i in at.info)
+
+
+def test_overdue_in_public_works_for_mobility_from_a_link(demo_app):
+    at = demo_app
+    for k, v in {"plan": SMART_CITY, "as_of": "2020-10-15", "department": "Public Works", "smart": "M",
+                 "show": "overdue", "layout": "flat"}.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/1_Action_Report.py").run()
+    assert not at.exception
+    assert at.segmented_control(key="w_page:show").value == "overdue"
+    rows = at.dataframe[0].value
+    assert len(rows) == 4 and rows["Department"].str.contains("Public Works").all()
+    assert rows["SMART"].str.contains("Mobility").all() and (rows["Overdue"] == 1).all()
+
+
+def test_as_of_date_travels_in_time(demo_app):
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.run()
+    now = metrics(at)["Overall progress"]
+    at.date_input(key="w_as_of").set_value(__import__("datetime").date(2018, 6, 30)).run()
+    assert "as of **30 June 2018**" in at.caption[0].value
+    assert metrics(at)["Overall progress"] != now
+    assert at.query_params["as_of"] in ("2018-06-30", ["2018-06-30"])

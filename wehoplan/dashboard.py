@@ -131,19 +131,33 @@ REPORT_COLUMNS = ["Code", "Level", "Title", "Owner", "Department", "SMART", "Sta
                   "Progress", "Expected", "Overdue", "Latest comment", "Comment date"]
 
 
-def action_report(table: pd.DataFrame, tree: bool = True) -> pd.DataFrame:
+SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
+
+
+def action_report(table: pd.DataFrame, tree: bool = True, show: str = "all") -> pd.DataFrame:
     """Build the tabular action report of the selection.
 
     Args:
         table: the roll-up table.
         tree: True: strategies, initiatives and actions in outline order (titles
             indented); False: the actions only, flat.
+        show: ``all``; ``overdue`` (overdue actions only) or ``attention`` (major
+            disruption, overdue or stale), each with their strategies and
+            initiatives in tree layout.
 
     Returns:
         Columns :data:`REPORT_COLUMNS` (plus ``status_key``), progress in percent.
 
     """
     rows = table[table["id"] != ROOT_ID]
+    if show != "all":
+        lv = rows[rows["is_leaf"]]
+        hit = lv["overdue"] if show == "overdue" else \
+            (lv["overdue"] | lv["stale"] | (lv["status"] == "major_disruption"))
+        keep = lv.loc[hit.astype(bool), "code"].astype(str)
+        # Keep the flagged actions and their ancestors (their path), in outline order.
+        ancestors = {c.rsplit(".", i)[0] for c in keep for i in range(c.count(".") + 1)}
+        rows = rows[rows["code"].astype(str).isin(ancestors | set(keep))]
     if not tree:
         rows = rows[rows["is_leaf"]]
     indent = rows["depth"].map(lambda d: "\u2003" * max(int(d) - 1, 0)) if tree else ""

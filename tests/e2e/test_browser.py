@@ -75,7 +75,7 @@ def page(server):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1500, "height": 1100})
+        pg = browser.new_page(viewport={"width": 1500, "height": 1600})
         pg.set_default_timeout(60_000)
         yield pg
         browser.close()
@@ -133,9 +133,18 @@ def test_every_page_filter_and_shared_link(server, page):
         assert pg.get_by_text("department: Department of Public Works").first.is_visible()
         pg.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
 
+    # "What is overdue in Public Works for Mobility?" as a link to the Action Report.
+    pg.goto(f"{server}/Action_Report?plan=smart+city&as_of=2020-10-15&department=Public+Works&smart=M"
+            "&show=overdue&layout=flat")
+    wait_ready(pg, "Action report")
+    no_exception(pg)
+    assert pg.get_by_text("department: Public Works; SMART: M").first.is_visible()
+    assert pg.get_by_text("4 rows (4 of").first.is_visible()
+    pg.screenshot(path=str(SHOTS / "action-report-overdue-public-works-mobility.png"), full_page=True)
+
     # A copied link reproduces the view in a fresh session.
     pg.context.clear_cookies()
-    fresh = pg.context.browser.new_page(viewport={"width": 1500, "height": 1100})
+    fresh = pg.context.browser.new_page(viewport={"width": 1500, "height": 1600})
     fresh.goto(shared)
     wait_ready(fresh, "Executive overview")
     assert fresh.get_by_text("department: Department of Public Works").first.is_visible()

@@ -176,3 +176,43 @@ def sidebar() -> View:
               disabled=filters.is_empty() and as_of == default)
     _write_url(name, as_of, filters)
     return View(frames, pd.Timestamp(as_of), filters)
+
+
+def url_choice(label: str, options: dict[str, str], name: str, default: str, container=None) -> str:
+    """Draw a page's own choice (layout, grouping...) as a segmented control kept in the URL.
+
+    Like the sidebar filters, the value survives page switches (session state) and is
+    written to the query parameter ``name`` (left out when it is ``default``), so a
+    copied link reproduces it too.
+
+    Args:
+        label: the control's label.
+        options: value -> label shown, in display order.
+        name: query parameter name (unique among pages).
+        default: the value when nothing is chosen.
+        container: where to draw (default: the page body).
+
+    Returns:
+        The chosen value (one of ``options``).
+
+    """
+    store, key = _store("page:" + name), _WIDGET + "page:" + name
+    if store not in st.session_state:
+        wanted = st.query_params.get(name)
+        st.session_state[store] = wanted if wanted in options else default
+    st.session_state[key] = st.session_state[store]
+    where = container if container is not None else st
+    value = where.segmented_control(label, list(options), format_func=lambda v: options[v], key=key,
+                                    on_change=_keep_choice, args=(name,))
+    value = value if value in options else default  # clicking the chosen segment again clears it
+    st.session_state[store] = value
+    if value == default:
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get(name) != value:
+        st.query_params[name] = value
+    return value
+
+
+def _keep_choice(name: str) -> None:
+    st.session_state[_store("page:" + name)] = st.session_state.get(_WIDGET + "page:" + name)
