@@ -127,8 +127,9 @@ def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-REPORT_COLUMNS = ["Code", "Level", "Title", "Owner", "Department", "SMART", "Start", "Due", "Status",
-                  "Progress", "Expected", "Overdue", "Latest comment", "Comment date"]
+# What a reader scans first (status, progress) comes before who and when.
+REPORT_COLUMNS = ["Code", "Title", "Status", "Progress", "Expected", "Owner", "Department", "SMART", "Start", "Due",
+                  "Overdue", "Latest comment", "Comment date", "Level"]
 
 
 SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
@@ -178,7 +179,7 @@ def action_report(table: pd.DataFrame, tree: bool = True, show: str = "all") -> 
         "Latest comment": rows["comment"],
         "Comment date": rows["comment_date"].dt.date,
         "status_key": rows["status"].astype(str),
-    }).reset_index(drop=True)
+    })[[*REPORT_COLUMNS, "status_key"]].reset_index(drop=True)
 
 
 def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
