@@ -181,3 +181,16 @@ def test_as_of_date_travels_in_time(demo_app):
     assert "as of **30 June 2018**" in at.caption[0].value
     assert metrics(at)["Overall progress"] != now
     assert at.query_params["as_of"] in ("2018-06-30", ["2018-06-30"])
+
+
+def test_switching_plan_resets_filters_and_date(demo_app):
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.query_params["smart"] = "M"
+    at.run()
+    at.selectbox(key="w_plan").set_value("WeHoX Innovations Annual Report 2015").run()
+    assert not at.exception
+    assert "**WeHoX Innovations Annual Report 2015**, as of **31 December 2017**" in at.caption[0].value
+    assert at.multiselect(key="w_smart").value == []
+    assert at.query_params["plan"] in ("WeHoX Innovations Annual Report 2015",
+                                       ["WeHoX Innovations Annual Report 2015"])
