@@ -41,7 +41,7 @@ summary = dashboard.summary_table(table)
 st.dataframe(
     widgets.status_style(summary.drop(columns=["status_key"])), hide_index=True, width="stretch",
     column_config={
-        "Progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%.0f%%"),
+        "Progress": widgets.progress_column("Progress"),
         "Expected": st.column_config.NumberColumn("Expected", format="%.0f%%"),
     },
 )
@@ -55,7 +55,6 @@ else:
                "or no update for "
                f"{widgets.thresholds().stale_days}+ days.")
     st.dataframe(widgets.status_style(attention), hide_index=True, width="stretch",
-                 column_config={"Progress": st.column_config.ProgressColumn(
-                     "Progress", min_value=0, max_value=100, format="%.0f%%"),
+                 column_config={"Progress": widgets.progress_column("Progress"),
                      "Due": st.column_config.DateColumn("Due"),
                      "Last update": st.column_config.DateColumn("Last update")})

@@ -23,7 +23,7 @@ st.dataframe(
     widgets.status_style(report.drop(columns=["status_key"])), hide_index=True, width="stretch",
     height=min(38 + 35 * len(report), 720),
     column_config={
-        "Progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%.0f%%"),
+        "Progress": widgets.progress_column("Progress"),
         "Expected": st.column_config.NumberColumn("Expected", format="%.0f%%"),
         "Start": st.column_config.DateColumn("Start"),
         "Due": st.column_config.DateColumn("Due"),

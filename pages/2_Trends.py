@@ -38,8 +38,7 @@ if len(fc):
     st.dataframe(
         fc.drop(columns=["id"]).assign(velocity=lambda d: (d["velocity"] * 30).round(2)),
         hide_index=True, width="stretch",
-        column_config={"progress_now": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
-                                                                       format="%.0f%%"),
+        column_config={"progress_now": widgets.progress_column("Progress"),
                        "progress_then": st.column_config.NumberColumn(f"Progress {window} days ago",
                                                                       format="%.0f%%"),
                        "velocity": st.column_config.NumberColumn("Points / 30 days"),

@@ -118,9 +118,9 @@ def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "Code": flagged["code"].astype(str), "Title": flagged["title"].astype(str),
         "Why": reasons.astype(str) if len(flagged) else pd.Series(dtype=str),
-        "Owner": flagged["owner"], "Department": flagged["department"],
-        "Due": flagged["due"], "Status": _status_text(flagged["status"]),
-        "Progress": flagged["progress"].round(1), "Last update": flagged["last_update"],
+        "Owner": flagged["owner"].fillna(""), "Department": flagged["department"].fillna(""),
+        "Due": flagged["due"].dt.date, "Status": _status_text(flagged["status"]),
+        "Progress": flagged["progress"].round(1), "Last update": flagged["last_update"].dt.date,
         "_rank": rank, "_order": flagged["order"],
     })
     return out.sort_values(["_rank", "_order"], ascending=[False, True]).drop(columns=["_rank", "_order"]) \
@@ -167,8 +167,8 @@ def action_report(table: pd.DataFrame, tree: bool = True, show: str = "all") -> 
         "Code": rows["code"].astype(str),
         "Level": rows["level"].astype(str),
         "Title": indent + rows["title"].astype(str),
-        "Owner": rows["owner"],
-        "Department": rows["department"],
+        "Owner": rows["owner"].fillna(""),
+        "Department": rows["department"].fillna(""),
         "SMART": smart,
         "Start": rows["start"].dt.date,
         "Due": rows["due"].dt.date,
@@ -176,7 +176,7 @@ def action_report(table: pd.DataFrame, tree: bool = True, show: str = "all") -> 
         "Progress": rows["progress"].round(1),
         "Expected": rows["expected_progress"].round(1),
         "Overdue": rows["n_overdue"].astype("int64"),
-        "Latest comment": rows["comment"],
+        "Latest comment": rows["comment"].fillna(""),
         "Comment date": rows["comment_date"].dt.date,
         "status_key": rows["status"].astype(str),
     })[[*REPORT_COLUMNS, "status_key"]].reset_index(drop=True)

@@ -55,6 +55,15 @@ def status_style(frame: pd.DataFrame, column: str = "Status"):
     return frame.style.map(cell, subset=[column])
 
 
+PROGRESS_COLOUR = "#546e7a"  # neutral: the status column carries the GUIDE colours
+
+
+def progress_column(label: str = "Progress") -> dict:
+    """Configure a 0–100 % progress bar column in a neutral colour (red would read as "late")."""
+    return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f%%",
+                                           color=PROGRESS_COLOUR)
+
+
 def report_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
     """Return a callable building the CSV bytes of ``frame`` (runs only when the user clicks)."""
     return lambda: frame.to_csv(index=False).encode("utf-8-sig")
