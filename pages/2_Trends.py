@@ -38,7 +38,8 @@ if len(fc):
     st.dataframe(
         fc.drop(columns=["id"]).assign(velocity=lambda d: (d["velocity"] * 30).round(2)),
         hide_index=True, width="stretch",
-        column_config={"progress_now": widgets.progress_column("Progress"),
+        column_config={"code": "Code", "title": "Title", "state": "Forecast",
+                       "progress_now": widgets.progress_column("Progress"),
                        "progress_then": st.column_config.NumberColumn(f"Progress {window} days ago",
                                                                       format="%.0f%%"),
                        "velocity": st.column_config.NumberColumn("Points / 30 days"),
