@@ -194,3 +194,18 @@ def test_switching_plan_resets_filters_and_date(demo_app):
     assert at.multiselect(key="w_smart").value == []
     assert at.query_params["plan"] in ("WeHoX Innovations Annual Report 2015",
                                        ["WeHoX Innovations Annual Report 2015"])
+
+
+def test_a_filter_change_does_not_reload_the_database(demo_app, monkeypatch):
+    from wehoplan import repository
+
+    calls = []
+    real = repository.load_updates
+    monkeypatch.setattr(repository, "load_updates", lambda *a, **k: calls.append(1) or real(*a, **k))
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.run()
+    at.multiselect(key="w_status").set_value(["on_track"]).run()
+    at.switch_page("pages/2_Trends.py").run()
+    assert not at.exception
+    assert len(calls) == 1

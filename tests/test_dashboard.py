@@ -48,3 +48,17 @@ def test_heatmap_and_workload_group_actions():
     load = dashboard.status_counts_by(table, "owner")
     assert load.to_dict("records") == [{"group": "Ana", "status": "on_track", "n": 1},
                                        {"group": "Ben", "status": "completed", "n": 1}]
+
+
+def test_report_download_is_built_on_click_and_holds_exactly_the_rows_shown():
+    import io
+
+    from wehoplan.ui.widgets import report_csv
+
+    table = rollup_table(tree(), updates(), "2021-01-31")
+    shown = dashboard.action_report(table, tree=False, show="overdue").drop(columns=["status_key"])
+    build = report_csv(shown)
+    assert callable(build)
+    back = pd.read_csv(io.BytesIO(build()), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert back.columns.tolist() == dashboard.REPORT_COLUMNS
+    assert back["Code"].tolist() == ["1.1.1"] and back["Status"].tolist() == ["On track"]
