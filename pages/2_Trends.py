@@ -14,13 +14,14 @@ groups = {"strategy": "Strategy", "department": "Department", "smart": "SMART va
 by = url_choice("Progress by", groups, "by", "strategy", c1)
 step = url_choice("Every", {"month": "Month", "quarter": "Quarter"}, "every", "quarter", c2)
 dates = trends.period_ends(updates, view.as_of, step)
-widgets.chart(charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, by, th), groups[by]))
+rolled = trends.series(tree, updates, dates, f, th)  # one roll-up over all dates, shared by three charts
+widgets.chart(charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, by, th, rolled), groups[by]))
 left, right = st.columns(2)
 with left:
-    widgets.chart(charts.status_area(trends.status_mix_over_time(tree, updates, dates, f, th)))
+    widgets.chart(charts.status_area(trends.status_mix_over_time(tree, updates, dates, f, th, rolled)))
     widgets.chart(charts.completions_bar(trends.completions_per_quarter(tree, updates, view.as_of, f, th)))
 with right:
-    widgets.chart(charts.overdue_line(trends.overdue_over_time(tree, updates, dates, f, th)))
+    widgets.chart(charts.overdue_line(trends.overdue_over_time(tree, updates, dates, f, th, rolled)))
 
 st.subheader("Completion forecast")
 window = int(url_choice("Trailing window for velocity", {"90": "90 days", "180": "180 days", "365": "365 days"},

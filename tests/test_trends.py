@@ -117,3 +117,14 @@ def test_forecast_projects_finish_from_trailing_velocity_and_flags_late():
 def test_forecast_without_progress_has_no_projection():
     f = trends.forecast(tree(), updates().iloc[0:0], "2020-04-01")
     assert f["state"].tolist() == ["no velocity"] and f["projected_finish"].isna().all()
+
+
+def test_one_shared_rollup_gives_the_same_series():
+    t, u = tree(), updates()
+    rolled = trends.series(t, u, DATES)
+    pd.testing.assert_frame_equal(trends.status_mix_over_time(t, u, DATES, rolled=rolled),
+                                  trends.status_mix_over_time(t, u, DATES))
+    pd.testing.assert_frame_equal(trends.overdue_over_time(t, u, DATES, rolled=rolled),
+                                  trends.overdue_over_time(t, u, DATES))
+    pd.testing.assert_frame_equal(trends.progress_over_time(t, u, DATES, rolled=rolled),
+                                  trends.progress_over_time(t, u, DATES))

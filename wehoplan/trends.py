@@ -65,13 +65,15 @@ def progress_over_time(
     filters: Filters | None = None,
     by: str = "strategy",
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    rolled: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rolled-up progress per group at every date.
 
     ``by="strategy"``: the top-level items' own roll-up (same numbers as the table).
     ``by="department"`` / ``"smart"``: the selected leaves grouped by effective lead
     department / SMART value (a leaf with several values counts in each), rolled up
-    with the same rules as :func:`wehoplan.rollup.group_leaves`.
+    with the same rules as :func:`wehoplan.rollup.group_leaves`. ``rolled``: the result
+    of :func:`series` for the same arguments, to share one roll-up between charts.
 
     Returns:
         ``snap, group, progress, expected_progress, status, n_leaves`` sorted by group, snap.
@@ -82,7 +84,7 @@ def progress_over_time(
     tree = prepare_tree(tree)
     cols = ["snap", "group", "progress", "expected_progress", "status", "n_leaves"]
     if by == "strategy":
-        rolled = rollup_many(tree, updates, dates, filters, thresholds)
+        rolled = series(tree, updates, dates, filters, thresholds) if rolled is None else rolled
         top = rolled[rolled["depth"] == 1]
         info = tree.set_index("id")
         out = top.assign(group=(top["id"].map(info["code"]).astype(str) + " "
@@ -114,6 +116,7 @@ def status_mix_over_time(
     dates,
     filters: Filters | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    rolled: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Count of selected leaves in each status at every date (long form).
 
@@ -121,7 +124,7 @@ def status_mix_over_time(
         ``snap, status, label, n`` with a row for every status at every date.
 
     """
-    plan = _plan_rows(tree, updates, dates, filters, thresholds)
+    plan = _plan_rows(tree, updates, dates, filters, thresholds, rolled)
     long = plan.melt(id_vars="snap", value_vars=COUNT_COLUMNS, var_name="status", value_name="n")
     long = long.assign(status=long["status"].str.removeprefix("n_"))
     long = long.assign(label=long["status"].map(STATUS_LABELS), n=long["n"].astype("int64"))
@@ -136,15 +139,27 @@ def overdue_over_time(
     dates,
     filters: Filters | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    rolled: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Count the overdue selected leaves (open, due date passed) at every date: ``snap, n_overdue``."""
-    plan = _plan_rows(tree, updates, dates, filters, thresholds)
+    plan = _plan_rows(tree, updates, dates, filters, thresholds, rolled)
     return plan[["snap", "n_overdue"]].astype({"n_overdue": "int64"}).reset_index(drop=True)
 
 
-def _plan_rows(tree, updates, dates, filters, thresholds) -> pd.DataFrame:
+def series(
+    tree: pd.DataFrame,
+    updates: pd.DataFrame,
+    dates,
+    filters: Filters | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> pd.DataFrame:
+    """Roll the filtered plan up at every date once; pass it as ``rolled`` to several series."""
+    return rollup_many(tree, updates, dates, filters, thresholds)
+
+
+def _plan_rows(tree, updates, dates, filters, thresholds, rolled=None) -> pd.DataFrame:
     """Return the plan row of the roll-up at every date; dates where nothing is selected count zero."""
-    rolled = rollup_many(tree, updates, dates, filters, thresholds)
+    rolled = series(tree, updates, dates, filters, thresholds) if rolled is None else rolled
     plan = rolled.loc[rolled["id"] == ROOT_ID, ["snap", *COUNT_COLUMNS, "n_overdue"]]
     snaps = pd.DataFrame({"snap": pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()})
     snaps = snaps.drop_duplicates().sort_values("snap").astype({"snap": "datetime64[ns]"})
