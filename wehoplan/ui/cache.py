@@ -31,7 +31,7 @@ class PlanFrames:
 
 
 def database_url() -> str:
-    """The configured database URL (WEHOPLAN_DATABASE_URL or data/wehoplan.db)."""
+    """Return the configured database URL (WEHOPLAN_DATABASE_URL or data/wehoplan.db)."""
     return load_config().database_url
 
 
@@ -43,12 +43,12 @@ def _engine(url: str) -> Engine:
 
 
 def engine() -> Engine:
-    """The shared engine of the configured database (schema created if missing)."""
+    """Return the shared engine of the configured database (schema created if missing)."""
     return _engine(database_url())
 
 
 def version() -> int:
-    """The database's current data version (cheap: one indexed read)."""
+    """Return the database's current data version (cheap: one indexed read)."""
     return data_version(engine())
 
 
@@ -72,5 +72,5 @@ def _frames(url: str, plan_name: str, version: int) -> PlanFrames:
 
 
 def plan_frames(plan_name: str) -> PlanFrames:
-    """The named plan's frames, loaded once per data version."""
+    """Return the named plan's frames, loaded once per data version."""
     return _frames(database_url(), plan_name, version())

@@ -1,6 +1,15 @@
-"""Shared sidebar: plan picker and as-of date, kept in session state and the URL.
+"""Shared sidebar: plan, as-of date and filters, kept in session state and the URL.
 
 Every page calls :func:`sidebar` first; it returns the view the page must show.
+
+How the values travel:
+
+* The chosen values live in plain ``st.session_state`` entries (``_wp:<name>``),
+  not only in the widgets' own keys: Streamlit forgets a widget's state when a page
+  that does not draw it runs, while plain entries survive page switches.
+* On a session's first run those entries are filled from ``st.query_params``, and
+  every run writes them back into ``st.query_params``: a copied URL reproduces the
+  view (plan, as-of date, every filter).
 """
 
 from __future__ import annotations
@@ -11,18 +20,110 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from wehoplan.domain import SMART_LETTERS, SMART_NAMES, STATUS_KEYS, STATUS_LABELS
 from wehoplan.filters import Filters
 from wehoplan.repository import default_as_of
 from wehoplan.ui import cache
 
+# Query parameter names this module owns (other pages may add their own).
+QUERY_KEYS = ("plan", "as_of", "strategy", "department", "smart", "status", "owner", "text")
+LIST_FILTERS = ("strategy", "department", "smart", "status", "owner")
+_STORE = "_wp:"  # prefix of the persistent (non-widget) entries
+_WIDGET = "w_"  # prefix of the widget keys
+
 
 @dataclass(frozen=True)
 class View:
-    """What the user chose: plan, as-of date, filters."""
+    """What the user chose: plan frames (None when no plan), as-of date, filters."""
 
     frames: cache.PlanFrames | None
     as_of: pd.Timestamp
     filters: Filters
+
+
+def _store(name: str) -> str:
+    return _STORE + name
+
+
+def _init_from_url(names: list[str]) -> None:
+    """On a session's first run, take plan, date and filters from the URL."""
+    if st.session_state.get(_store("init")):
+        return
+    qp = st.query_params
+    plan = qp.get("plan")
+    if plan not in names:
+        # A unique part of a name works too, as on the command line.
+        hits = [n for n in names if plan and plan.casefold() in n.casefold()]
+        plan = hits[0] if len(hits) == 1 else None
+    st.session_state[_store("plan")] = plan or names[0]
+    as_of = qp.get("as_of")
+    try:
+        st.session_state[_store("as_of")] = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        st.session_state[_store("as_of")] = None
+    f = Filters.from_query(qp)
+    for name in LIST_FILTERS:
+        st.session_state[_store(name)] = list(getattr(f, name))
+    st.session_state[_store("text")] = f.text
+    st.session_state[_store("init")] = True
+
+
+def reset_filters() -> None:
+    """Clear every filter and the as-of date (back to the plan's default date)."""
+    for name in (*LIST_FILTERS, "text", "as_of"):
+        st.session_state[_store(name)] = "" if name == "text" else ([] if name in LIST_FILTERS else None)
+
+
+def _on_plan_change() -> None:
+    # Codes, owners and dates of one plan mean nothing in another.
+    st.session_state[_store("plan")] = st.session_state[_WIDGET + "plan"]
+    reset_filters()
+
+
+def _bind(name: str) -> str:
+    """Seed a widget's key from the persistent entry on every run.
+
+    Streamlit drops or resets a widget's own state when another page runs, so the
+    persistent entry is the truth; the widget's ``on_change`` (:func:`_keep`) copies
+    a user's change into it before the rerun.
+    """
+    key = _WIDGET + name
+    st.session_state[key] = st.session_state.get(_store(name))
+    return key
+
+
+def _keep(name: str) -> None:
+    st.session_state[_store(name)] = st.session_state.get(_WIDGET + name)
+
+
+def filter_options(tree: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """Choices of every list filter for a prepared tree: ``{filter: {value: label}}``."""
+    top = tree[tree["depth"] <= 2]
+    strategy = {c: f"{'' if d == 1 else '  '}{c} {t}"[:70] for c, t, d in
+                zip(top["code"], top["title"], top["depth"], strict=True)}
+    leaves = tree[tree["is_leaf"]]
+    depts = set(leaves["department"].dropna().astype(str))
+    for p in leaves["partners"].dropna().astype(str):
+        depts.update(x.strip() for x in p.split(";") if x.strip())
+    owners = sorted(set(leaves["owner"].dropna().astype(str)), key=str.casefold)
+    return {
+        "strategy": strategy,
+        "department": {d: d for d in sorted(depts, key=str.casefold)},
+        "smart": {letter: SMART_NAMES[letter] for letter in SMART_LETTERS},
+        "status": {k: STATUS_LABELS[k] for k in STATUS_KEYS},
+        "owner": {o: o for o in owners},
+    }
+
+
+def _write_url(plan: str, as_of: dt.date, filters: Filters) -> None:
+    wanted: dict[str, str | list[str]] = {"plan": plan, "as_of": as_of.isoformat(), **filters.to_query()}
+    for key in QUERY_KEYS:
+        value = wanted.get(key)
+        if not value:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif (st.query_params.get_all(key) if isinstance(value, list) else st.query_params.get(key)) != value:
+            st.query_params[key] = value
 
 
 def sidebar() -> View:
@@ -32,11 +133,86 @@ def sidebar() -> View:
         st.sidebar.info("No plan yet: import one, or run `python -m wehoplan init-demo`.")
         return View(None, pd.Timestamp(dt.date.today()), Filters())
     names = plans["name"].tolist()
-    wanted = st.query_params.get("plan")
-    index = names.index(wanted) if wanted in names else 0
-    name = st.sidebar.selectbox("Plan", names, index=index, key="plan")
-    st.query_params["plan"] = name
+    _init_from_url(names)
+    if st.session_state.get(_store("plan")) not in names:
+        st.session_state[_store("plan")] = names[0]
+        reset_filters()
+    sb = st.sidebar
+    name = sb.selectbox("Plan", names, key=_bind("plan"), on_change=_on_plan_change)
     frames = cache.plan_frames(name)
     default = default_as_of(frames.updates).date()
-    as_of = st.sidebar.date_input("As of", value=default, key=f"as_of:{name}")
-    return View(frames, pd.Timestamp(as_of), Filters())
+    if st.session_state.get(_store("as_of")) is None:
+        st.session_state[_store("as_of")] = default
+    as_of = sb.date_input("As of", key=_bind("as_of"), on_change=_keep, args=("as_of",), format="YYYY-MM-DD",
+                          help=f"Show the plan as it stood on this date (default {default:%Y-%m-%d}, "
+                               "its latest update).")
+    as_of = as_of or default
+    st.session_state[_store("as_of")] = as_of
+
+    options = filter_options(frames.tree)
+    levels = frames.plan.level_names
+    labels = {
+        "strategy": f"{levels[0]} / {levels[1] if len(levels) > 1 else 'item'}",
+        "department": "Department",
+        "smart": "SMART value",
+        "status": "Status",
+        "owner": "Owner",
+    }
+    chosen: dict[str, tuple[str, ...]] = {}
+    for fname in LIST_FILTERS:
+        opts = options[fname]
+        current = st.session_state.get(_store(fname)) or []
+        # Values from a URL may be parts of names (as on the CLI): keep them selectable.
+        all_opts = list(opts) + [v for v in current if v not in opts]
+        values = sb.multiselect(labels[fname], all_opts, key=_bind(fname), on_change=_keep, args=(fname,),
+                                format_func=lambda v, o=opts: o.get(v, v), placeholder="All")
+        st.session_state[_store(fname)] = list(values)
+        chosen[fname] = tuple(values)
+    text = sb.text_input("Search", key=_bind("text"), on_change=_keep, args=("text",),
+                         placeholder="code, title, comment…")
+    st.session_state[_store("text")] = text or ""
+    filters = Filters(**chosen, text=text or "")
+    sb.button("Reset filters", on_click=reset_filters, icon=":material/restart_alt:",
+              disabled=filters.is_empty() and as_of == default)
+    _write_url(name, as_of, filters)
+    return View(frames, pd.Timestamp(as_of), filters)
+
+
+def url_choice(label: str, options: dict[str, str], name: str, default: str, container=None) -> str:
+    """Draw a page's own choice (layout, grouping...) as a segmented control kept in the URL.
+
+    Like the sidebar filters, the value survives page switches (session state) and is
+    written to the query parameter ``name`` (left out when it is ``default``), so a
+    copied link reproduces it too.
+
+    Args:
+        label: the control's label.
+        options: value -> label shown, in display order.
+        name: query parameter name (unique among pages).
+        default: the value when nothing is chosen.
+        container: where to draw (default: the page body).
+
+    Returns:
+        The chosen value (one of ``options``).
+
+    """
+    store, key = _store("page:" + name), _WIDGET + "page:" + name
+    if store not in st.session_state:
+        wanted = st.query_params.get(name)
+        st.session_state[store] = wanted if wanted in options else default
+    st.session_state[key] = st.session_state[store]
+    where = container if container is not None else st
+    value = where.segmented_control(label, list(options), format_func=lambda v: options[v], key=key,
+                                    on_change=_keep_choice, args=(name,))
+    value = value if value in options else default  # clicking the chosen segment again clears it
+    st.session_state[store] = value
+    if value == default:
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get(name) != value:
+        st.query_params[name] = value
+    return value
+
+
+def _keep_choice(name: str) -> None:
+    st.session_state[_store("page:" + name)] = st.session_state.get(_WIDGET + "page:" + name)

@@ -1,0 +1,151 @@
+"""A real browser against `streamlit run`: every page opens, a filter changes, screenshots.
+
+Screenshots go to docs/screenshots/ (the README shows them). Skipped only when
+Debian's Chromium (/usr/bin/chromium) is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, demo_url):
+    db = tmp_path_factory.mktemp("e2e") / "demo.db"
+    # SQLite's backup API: a plain file copy would miss pages still in the WAL file.
+    with sqlite3.connect(demo_url.removeprefix("sqlite:///")) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    port = free_port()
+    env = {**os.environ, "WEHOPLAN_DATABASE_URL": f"sqlite:///{db}"}
+    log = open(db.parent / "streamlit.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("streamlit did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1500, "height": 1600})
+        pg.set_default_timeout(60_000)
+        yield pg
+        browser.close()
+
+
+def wait_ready(pg, heading: str | None = None) -> None:
+    """Wait until the page's heading is there, the script finished running and charts have drawn."""
+    pg.wait_for_selector('[data-testid="stSidebar"]')
+    if heading:
+        try:
+            pg.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)
+        except Exception:
+            pg.screenshot(path=str(SHOTS / "_failure.png"))
+            raise AssertionError(f"no heading {heading!r} at {pg.url}:\n{pg.inner_text('body')[:2000]}") from None
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    time.sleep(1.5)  # let Vega finish drawing (screenshots only; not an assertion)
+
+
+def no_exception(pg) -> None:
+    assert pg.locator('[data-testid="stException"]').count() == 0, pg.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+def test_every_page_filter_and_shared_link(server, page):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg = page
+    pg.goto(f"{server}/?plan=WeHo+Smart+City+Strategic+Plan+2018")
+    wait_ready(pg, "Executive overview")
+    no_exception(pg)
+    assert pg.get_by_role("heading", name="Executive overview").first.is_visible()
+    assert pg.get_by_text("Illustrative demo data").first.is_visible()
+    pg.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
+    overdue_all = pg.locator('[data-testid="stMetric"]').nth(2).inner_text()
+
+    # Change a filter: department = Public Works (click the multiselect, pick the option).
+    pg.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').nth(1).click()
+    pg.get_by_role("option", name="Department of Public Works").click()
+    pg.keyboard.press("Escape")
+    wait_ready(pg)
+    no_exception(pg)
+    assert "department=Department+of+Public+Works" in pg.url or "department=Department%20of" in pg.url
+    assert pg.locator('[data-testid="stMetric"]').nth(2).inner_text() != overdue_all
+    pg.screenshot(path=str(SHOTS / "overview-public-works.png"), full_page=True)
+    shared = pg.url
+
+    for link, shot, title in [("Action Report", "action-report", "Action report"),
+                              ("Trends", "trends", "Trends"),
+                              ("Departments and SMART", "departments-smart", "Departments & SMART values")]:
+        pg.locator('[data-testid="stSidebarNav"] a', has_text=link).first.click()
+        wait_ready(pg, title)
+        no_exception(pg)
+        assert pg.get_by_role("heading", name=title).first.is_visible()
+        # The filter survived the page switch.
+        assert pg.get_by_text("department: Department of Public Works").first.is_visible()
+        pg.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+
+    # "What is overdue in Public Works for Mobility?" as a link to the Action Report.
+    pg.goto(f"{server}/Action_Report?plan=smart+city&as_of=2020-10-15&department=Public+Works&smart=M"
+            "&show=overdue&layout=flat")
+    wait_ready(pg, "Action report")
+    no_exception(pg)
+    assert pg.get_by_text("department: Public Works; SMART: M").first.is_visible()
+    assert pg.get_by_text("4 rows (4 of").first.is_visible()
+    pg.screenshot(path=str(SHOTS / "action-report-overdue-public-works-mobility.png"), full_page=True)
+
+    # A copied link reproduces the view in a fresh session.
+    pg.context.clear_cookies()
+    fresh = pg.context.browser.new_page(viewport={"width": 1500, "height": 1600})
+    fresh.goto(shared)
+    wait_ready(fresh, "Executive overview")
+    assert fresh.get_by_text("department: Department of Public Works").first.is_visible()
+    fresh.close()

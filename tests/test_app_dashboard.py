@@ -1,0 +1,211 @@
+"""AppTest: every dashboard page on the demo database and on an empty one."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGES = ["pages/1_Action_Report.py", "pages/2_Trends.py", "pages/3_Departments_and_SMART.py"]
+SMART_CITY = "WeHo Smart City Strategic Plan 2018"
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def demo_app(monkeypatch, demo_url):
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", demo_url)
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+@pytest.fixture
+def empty_app(monkeypatch, empty_url):
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", empty_url)
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def charts(at):
+    return at.get("vega_lite_chart")
+
+
+def test_overview_shows_plan_date_demo_notice_kpis_and_charts(demo_app):
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Executive overview"
+    # Which date is shown, and that the data is illustrative.
+    assert "as of **31 December 2022**" in at.caption[0].value
+    assert "Illustrative demo data" in at.warning[0].value
+    assert set(metrics(at)) == {"Overall progress", "On track", "Overdue actions",
+                                "Completed, last 90 days", "Stale actions"}
+    assert len(charts(at)) == 2
+    assert [s.value for s in at.subheader] == ["Strategies and initiatives", "Needs attention"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_demo(demo_app, page):
+    at = demo_app
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert "Illustrative demo data" in at.warning[0].value
+    assert len(charts(at)) >= (0 if "Action" in page else 3)
+    assert len(at.multiselect) == 5 and at.date_input[0].label == "As of"
+
+
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_every_page_says_no_plan_yet_on_an_empty_database(empty_app, page):
+    at = empty_app
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception
+    assert any("No plan yet" in i.value for i in at.info)
+    assert not charts(at)
+
+
+def test_a_filter_change_changes_the_numbers_and_the_url(demo_app):
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.query_params["as_of"] = "2020-10-15"
+    at.run()
+    before = metrics(at)
+    at.multiselect(key="w_department").set_value(["Department of Public Works"]).run()
+    after = metrics(at)
+    assert not at.exception
+    assert after["Overall progress"] != before["Overall progress"]
+    assert at.query_params["department"] == ["Department of Public Works"] or \
+        at.query_params["department"] == "Department of Public Works"
+
+
+def test_query_params_restore_plan_date_and_filters(demo_app):
+    """The '3 clicks' question as a shared link: overdue in Public Works for Mobility."""
+    at = demo_app
+    at.query_params["plan"] = "smart city"  # a unique part of the name works, as on the CLI
+    at.query_params["as_of"] = "2020-10-15"
+    at.query_params["department"] = "Public Works"
+    at.query_params["smart"] = "M"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="w_plan").value == SMART_CITY
+    assert str(at.date_input[0].value) == "2020-10-15"
+    assert at.multiselect(key="w_department").value == ["Public Works"]
+    assert at.multiselect(key="w_smart").value == ["M"]
+    assert "department: Public Works; SMART: M" in at.caption[0].value
+    assert metrics(at)["Overdue actions"] == "4"
+    overdue = at.dataframe[-1].value
+    assert overdue["Why"].str.contains("overdue").sum() == 4
+    assert overdue["Department"].str.contains("Public Works").all()
+
+
+def test_filters_persist_across_pages_and_reset_clears_them(demo_app):
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.run()
+    at.multiselect(key="w_smart").set_value(["M"]).run()
+    at.switch_page("pages/1_Action_Report.py").run()
+    assert at.multiselect(key="w_smart").value == ["M"]
+    rows_m = len(at.dataframe[0].value)
+    at.button(key=None) if False else None
+    [b for b in at.button if b.label == "Reset filters"][0].click().run()
+    assert at.multiselect(key="w_smart").value == []
+    assert len(at.dataframe[0].value) > rows_m
+    assert "smart" not in at.query_params
+
+
+def test_action_report_tree_and_flat_and_row_count(demo_app):
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.run()
+    at.switch_page("pages/1_Action_Report.py").run()
+    tree = at.dataframe[0].value
+    assert list(tree["Code"][:3]) == ["1", "1.1", "1.1.1"]
+    assert len(tree) == 56 and "56 rows (39 of 39 selected actions)" in at.caption[1].value
+    at.segmented_control(key="w_page:layout").set_value("flat").run()
+    assert at.query_params["layout"] in ("flat", ["flat"])
+    flat = at.dataframe[0].value
+    assert len(flat) == 39 and set(flat["Level"]) == {"Action"}
+    at.multiselect(key="w_status").set_value(["completed"]).run()
+    assert set(at.dataframe[0].value.query("Level == 'Action'")["Status"]) == {"Completed"}
+    assert at.get("download_button")
+
+
+def test_trends_switch_grouping_and_no_match(demo_app):
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.run()
+    at.switch_page("pages/2_Trends.py").run()
+    at.segmented_control(key="w_page:by").set_value("smart").run()
+    assert not at.exception and len(charts(at)) >= 4
+    assert not at.exception
+    at.text_input(key="w_text").set_value("no such words anywhere").run()
+    assert not at.exception
+    at.switch_page("pages/3_Departments_and_SMART.py").run()
+    assert any("No items match" in i.value for i in at.info)
+
+
+def test_overdue_in_public_works_for_mobility_from_a_link(demo_app):
+    at = demo_app
+    for k, v in {"plan": SMART_CITY, "as_of": "2020-10-15", "department": "Public Works", "smart": "M",
+                 "show": "overdue", "layout": "flat"}.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/1_Action_Report.py").run()
+    assert not at.exception
+    assert at.segmented_control(key="w_page:show").value == "overdue"
+    rows = at.dataframe[0].value
+    assert len(rows) == 4 and rows["Department"].str.contains("Public Works").all()
+    assert rows["SMART"].str.contains("Mobility").all() and (rows["Overdue"] == 1).all()
+
+
+def test_as_of_date_travels_in_time(demo_app):
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.run()
+    now = metrics(at)["Overall progress"]
+    at.date_input(key="w_as_of").set_value(__import__("datetime").date(2018, 6, 30)).run()
+    assert "as of **30 June 2018**" in at.caption[0].value
+    assert metrics(at)["Overall progress"] != now
+    assert at.query_params["as_of"] in ("2018-06-30", ["2018-06-30"])
+
+
+def test_switching_plan_resets_filters_and_date(demo_app):
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.query_params["smart"] = "M"
+    at.run()
+    at.selectbox(key="w_plan").set_value("WeHoX Innovations Annual Report 2015").run()
+    assert not at.exception
+    assert "**WeHoX Innovations Annual Report 2015**, as of **31 December 2017**" in at.caption[0].value
+    assert at.multiselect(key="w_smart").value == []
+    assert at.query_params["plan"] in ("WeHoX Innovations Annual Report 2015",
+                                       ["WeHoX Innovations Annual Report 2015"])
+
+
+def test_a_filter_change_does_not_reload_the_database(demo_app, monkeypatch):
+    from wehoplan import repository
+
+    calls = []
+    real = repository.load_updates
+    monkeypatch.setattr(repository, "load_updates", lambda *a, **k: calls.append(1) or real(*a, **k))
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.run()
+    at.multiselect(key="w_status").set_value(["on_track"]).run()
+    at.switch_page("pages/2_Trends.py").run()
+    assert not at.exception
+    assert len(calls) == 1

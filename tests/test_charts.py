@@ -1,0 +1,101 @@
+"""Golden Altair specs (GUIDE §5.7). Regenerate: WEHOPLAN_UPDATE_SNAPSHOTS=1 pytest tests/test_charts.py."""
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from wehoplan import charts
+from wehoplan.domain import STATUS_COLOURS, STATUS_KEYS
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE = os.environ.get("WEHOPLAN_UPDATE_SNAPSHOTS") == "1"
+T = pd.Timestamp
+
+
+def check(name: str, chart) -> dict:
+    spec = json.loads(json.dumps(chart.to_dict(), sort_keys=True, default=str))
+    spec.pop("$schema", None)  # the Vega-Lite version follows the installed altair, not our code
+    path = SNAPSHOTS / f"{name}.json"
+    if UPDATE or not path.exists():
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n")
+        if not UPDATE:
+            pytest.fail(f"new snapshot written: {path.name}; review it and run again")
+    assert spec == json.loads(path.read_text()), f"{name} changed; review, then WEHOPLAN_UPDATE_SNAPSHOTS=1"
+    return spec
+
+
+BARS = pd.DataFrame({"name": ["1 Data", "2 Services"], "progress": [62.5, 10.0],
+                     "expected_progress": [50.0, None], "status": ["on_track", "major_disruption"]})
+COUNTS = pd.DataFrame({"status": list(STATUS_KEYS), "n": [2, 5, 1, 0, 3, 1]})
+TREND = pd.DataFrame({"snap": [T("2020-03-31"), T("2020-06-30")] * 2, "group": ["1 Data"] * 2 + ["2 Services"] * 2,
+                      "progress": [10.0, 20.0, 0.0, 5.0]})
+MIX = pd.DataFrame({"snap": [T("2020-03-31")] * 2, "status": ["on_track", "completed"],
+                    "label": ["On track", "Completed"], "n": [3, 1]})
+QUARTERS = pd.DataFrame({"quarter": ["2020 Q1", "2020 Q2"], "quarter_end": [T("2020-03-31"), T("2020-06-30")],
+                         "n": [1, 0]})
+OVERDUE = pd.DataFrame({"snap": [T("2020-03-31"), T("2020-06-30")], "n_overdue": [0, 2]})
+FORECAST = pd.DataFrame({"code": ["1.1", "1.2"], "title": ["Analytics", "Dashboards"],
+                         "due": [T("2020-12-31"), T("2020-06-30")],
+                         "projected_finish": [T("2020-10-28"), pd.NaT], "progress_now": [30.0, 0.0],
+                         "velocity": [1 / 3, 0.0], "state": ["on time", "no velocity"]})
+HEAT = pd.DataFrame({"department": ["Public Works", "Public Works", "Planning"],
+                     "smart": ["Mobility", "Resiliency", "Mobility"], "n_leaves": [3, 1, 2],
+                     "progress": [40.0, 100.0, 12.5]})
+WORKLOAD = pd.DataFrame({"group": ["Ana", "Ana", "Ben"], "status": ["on_track", "completed", "pending"],
+                         "n": [2, 1, 1]})
+
+BUILDERS = {
+    "progress_bars": lambda: charts.progress_bars(BARS),
+    "status_mix": lambda: charts.status_mix(COUNTS),
+    "progress_trend": lambda: charts.progress_trend(TREND),
+    "status_area": lambda: charts.status_area(MIX),
+    "completions_bar": lambda: charts.completions_bar(QUARTERS),
+    "overdue_line": lambda: charts.overdue_line(OVERDUE),
+    "forecast_chart": lambda: charts.forecast_chart(FORECAST, "2020-04-01"),
+    "heatmap": lambda: charts.heatmap(HEAT),
+    "status_counts_bar": lambda: charts.status_counts_bar(WORKLOAD, "Owner", "Workload by owner"),
+    "empty": lambda: charts.empty(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_golden_spec(name):
+    check(name, BUILDERS[name]())
+
+
+def _find(obj, key):
+    if isinstance(obj, dict):
+        if key in obj:
+            yield obj[key]
+        for v in obj.values():
+            yield from _find(v, key)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _find(v, key)
+
+
+@pytest.mark.parametrize("name", ["progress_bars", "status_mix", "status_area", "status_counts_bar"])
+def test_status_charts_use_the_guide_colours_and_have_tooltips(name):
+    spec = BUILDERS[name]().to_dict()
+    ranges = [s["range"] for s in _find(spec, "scale") if isinstance(s, dict) and "range" in s]
+    assert [STATUS_COLOURS[k] for k in STATUS_KEYS] in ranges
+    assert any(True for _ in _find(spec, "tooltip"))
+
+
+def test_empty_frames_give_a_message_not_a_blank_chart():
+    for build in (charts.progress_bars, charts.progress_trend, charts.heatmap, charts.overdue_line):
+        spec = build(BARS.iloc[0:0] if build is charts.progress_bars else pd.DataFrame(
+            columns=["snap", "group", "progress", "department", "smart", "n_leaves", "n_overdue"])).to_dict()
+        values = next(iter(spec["datasets"].values()))
+        assert values == [{"message": "No items match these filters."}]
+    spec = charts.completions_bar(QUARTERS.iloc[0:0]).to_dict()
+    assert next(iter(spec["datasets"].values())) == [{"message": "No action completed by this date."}]
+
+
+def test_charts_ship_only_the_aggregated_rows():
+    spec = charts.progress_bars(BARS).to_dict()
+    assert [len(v) for v in spec["datasets"].values()] == [2]

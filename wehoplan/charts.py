@@ -1,0 +1,251 @@
+"""Altair chart builders: pre-aggregated frame in, ``alt.Chart`` out, no Streamlit calls.
+
+Each chart ships its own copy of its data to the browser (GUIDE §6), so every
+builder takes a small, already aggregated frame. Statuses always use the GUIDE
+colours and labels (from :mod:`wehoplan.domain`); an empty frame gives a chart that
+says why it is empty instead of a blank box.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from wehoplan.domain import SMART_VALUES, STATUS_KEYS, STATUS_LABELS, STATUSES
+
+NO_MATCH = "No items match these filters."
+STATUS_ORDER = [STATUS_LABELS[k] for k in STATUS_KEYS]
+STATUS_SCALE = alt.Scale(domain=STATUS_ORDER, range=[s.colour for s in STATUSES])
+SMART_SCALE = alt.Scale(domain=[v.name for v in SMART_VALUES], range=[v.colour for v in SMART_VALUES])
+PROGRESS_AXIS = alt.Axis(title="Progress (%)", values=[0, 25, 50, 75, 100])
+
+
+def _status_colour(field: str = "label", title: str = "Status", legend: bool = True) -> alt.Color:
+    return alt.Color(f"{field}:N", scale=STATUS_SCALE, sort=STATUS_ORDER, title=title,
+                     legend=alt.Legend(orient="bottom", columns=3) if legend else None)
+
+
+def _with_labels(df: pd.DataFrame, status_col: str = "status") -> pd.DataFrame:
+    return df.assign(label=df[status_col].astype("string").map(STATUS_LABELS))
+
+
+def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """ISO date strings: stable golden specs and no timezone shift in the browser."""
+    out = {c: df[c].dt.strftime("%Y-%m-%d") for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
+    return df.assign(**out)
+
+
+def empty(message: str = NO_MATCH, height: int = 120) -> alt.Chart:
+    """Build a chart that only shows ``message`` (the empty state of every builder)."""
+    return (
+        alt.Chart(pd.DataFrame({"message": [message]}))
+        .mark_text(size=14, color="#616161")
+        .encode(text="message:N")
+        .properties(height=height, width="container")
+    )
+
+
+def progress_bars(df: pd.DataFrame, title: str = "Progress") -> alt.Chart:
+    """Horizontal bars of progress per group, coloured by status, with an expected-progress tick.
+
+    Args:
+        df: ``name, progress, expected_progress, status`` (one row per bar, in display order).
+        title: chart title.
+
+    """
+    if df.empty:
+        return empty()
+    data = _with_labels(df[["name", "progress", "expected_progress", "status"]]).assign(
+        progress=lambda d: d["progress"].round(1), expected_progress=lambda d: d["expected_progress"].round(1))
+    order = data["name"].tolist()
+    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    tooltip = [alt.Tooltip("name:N", title="Item"), alt.Tooltip("progress:Q", title="Progress %"),
+               alt.Tooltip("expected_progress:Q", title="Expected %"), alt.Tooltip("label:N", title="Status")]
+    bars = alt.Chart(data).mark_bar().encode(
+        x=alt.X("progress:Q", scale=alt.Scale(domain=[0, 100]), axis=PROGRESS_AXIS), y=y,
+        color=_status_colour(), tooltip=tooltip)
+    ticks = alt.Chart(data).mark_tick(color="black", thickness=2).encode(
+        x="expected_progress:Q", y=y, tooltip=tooltip)
+    return (bars + ticks).properties(title=title, width="container",
+                                     height=alt.Step(26))
+
+
+def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> alt.Chart:
+    """Donut of leaf counts per status.
+
+    Args:
+        counts: ``status, n`` (statuses with n == 0 are left out).
+        title: chart title.
+
+    """
+    data = counts[counts["n"] > 0]
+    if data.empty:
+        return empty()
+    data = _with_labels(data[["status", "n"]]).assign(n=lambda d: d["n"].astype("int64"))
+    return alt.Chart(data).mark_arc(innerRadius=55).encode(
+        theta=alt.Theta("n:Q"),
+        color=_status_colour(),
+        order=alt.Order("status_order:Q"),
+        tooltip=[alt.Tooltip("label:N", title="Status"), alt.Tooltip("n:Q", title="Actions")],
+    ).transform_calculate(
+        status_order=f"indexof({STATUS_ORDER!r}, datum.label)"
+    ).properties(title=title, height=260, width="container")
+
+
+def progress_trend(df: pd.DataFrame, by_title: str = "Strategy", title: str = "Progress over time") -> alt.Chart:
+    """Lines of rolled-up progress per group over time.
+
+    Args:
+        df: ``snap, group, progress`` (from :func:`wehoplan.trends.progress_over_time`).
+        by_title: legend title (what the groups are).
+        title: chart title.
+
+    """
+    if df.empty:
+        return empty()
+    data = _dates_as_text(df[["snap", "group", "progress"]].assign(progress=lambda d: d["progress"].round(1)))
+    return alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("snap:T", title="As of"),
+        y=alt.Y("progress:Q", scale=alt.Scale(domain=[0, 100]), axis=PROGRESS_AXIS),
+        color=alt.Color("group:N", title=by_title, legend=alt.Legend(orient="bottom", columns=2, labelLimit=300)),
+        tooltip=[alt.Tooltip("snap:T", title="As of"), alt.Tooltip("group:N", title=by_title),
+                 alt.Tooltip("progress:Q", title="Progress %")],
+    ).properties(title=title, height=320, width="container")
+
+
+def status_area(df: pd.DataFrame, title: str = "Status mix over time") -> alt.Chart:
+    """Stacked area of leaf counts per status over time.
+
+    Args:
+        df: ``snap, status, label, n`` (from :func:`wehoplan.trends.status_mix_over_time`).
+        title: chart title.
+
+    """
+    if df.empty or int(df["n"].sum()) == 0:
+        return empty()
+    data = _dates_as_text(df[["snap", "label", "n"]])
+    return alt.Chart(data).mark_area().encode(
+        x=alt.X("snap:T", title="As of"),
+        y=alt.Y("n:Q", stack="zero", title="Actions"),
+        color=_status_colour(),
+        order=alt.Order("status_order:Q"),
+        tooltip=[alt.Tooltip("snap:T", title="As of"), alt.Tooltip("label:N", title="Status"),
+                 alt.Tooltip("n:Q", title="Actions")],
+    ).transform_calculate(
+        status_order=f"indexof({STATUS_ORDER!r}, datum.label)"
+    ).properties(title=title, height=300, width="container")
+
+
+def completions_bar(df: pd.DataFrame, title: str = "Actions completed per quarter") -> alt.Chart:
+    """Bars of completions per quarter (``quarter, n`` from :func:`wehoplan.trends.completions_per_quarter`)."""
+    if df.empty:
+        return empty("No action completed by this date.")
+    data = df[["quarter", "n"]]
+    return alt.Chart(data).mark_bar(color=STATUS_SCALE.range[STATUS_KEYS.index("completed")]).encode(
+        x=alt.X("quarter:O", title="Quarter", sort=data["quarter"].tolist(), axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("n:Q", title="Actions completed", axis=alt.Axis(tickMinStep=1)),
+        tooltip=[alt.Tooltip("quarter:O", title="Quarter"), alt.Tooltip("n:Q", title="Completed")],
+    ).properties(title=title, height=260, width="container")
+
+
+def overdue_line(df: pd.DataFrame, title: str = "Overdue actions over time") -> alt.Chart:
+    """Line of the overdue count over time (``snap, n_overdue``)."""
+    if df.empty:
+        return empty()
+    data = _dates_as_text(df[["snap", "n_overdue"]])
+    red = STATUS_SCALE.range[STATUS_KEYS.index("major_disruption")]
+    return alt.Chart(data).mark_line(point=True, color=red, interpolate="step-after").encode(
+        x=alt.X("snap:T", title="As of"),
+        y=alt.Y("n_overdue:Q", title="Overdue actions", axis=alt.Axis(tickMinStep=1)),
+        tooltip=[alt.Tooltip("snap:T", title="As of"), alt.Tooltip("n_overdue:Q", title="Overdue")],
+    ).properties(title=title, height=260, width="container")
+
+
+FORECAST_COLOURS = {"late": "#c62828", "on time": "#2e7d32", "no velocity": "#9e9e9e",
+                    "completed": "#1565c0", "deferred": "#616161"}
+
+
+def forecast_chart(df: pd.DataFrame, as_of, title: str = "Completion forecast per initiative") -> alt.Chart:
+    """Due date (tick) against projected finish (dot) per item; red when projected late.
+
+    Args:
+        df: the frame of :func:`wehoplan.trends.forecast`.
+        as_of: the as-of date (drawn as a rule).
+        title: chart title.
+
+    """
+    if df.empty:
+        return empty()
+    data = df.assign(
+        name=(df["code"] + " " + df["title"]).str.slice(0, 60),
+        progress_now=df["progress_now"].round(1),
+        velocity=(df["velocity"] * 30).round(1),
+    )[["name", "due", "projected_finish", "progress_now", "velocity", "state"]]
+    data = _dates_as_text(data)
+    order = data["name"].tolist()
+    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    tooltip = [alt.Tooltip("name:N", title="Initiative"), alt.Tooltip("progress_now:Q", title="Progress %"),
+               alt.Tooltip("velocity:Q", title="Points per 30 days"), alt.Tooltip("due:T", title="Due"),
+               alt.Tooltip("projected_finish:T", title="Projected finish"), alt.Tooltip("state:N", title="Forecast")]
+    colour = alt.Color("state:N", title="Forecast", legend=alt.Legend(orient="bottom"),
+                       scale=alt.Scale(domain=list(FORECAST_COLOURS), range=list(FORECAST_COLOURS.values())))
+    base = alt.Chart(data)
+    link = base.mark_rule(color="#bdbdbd").encode(x="due:T", x2="projected_finish:T", y=y)
+    due = base.mark_tick(color="black", thickness=2, size=14).encode(x=alt.X("due:T", title="Date"), y=y,
+                                                                     tooltip=tooltip)
+    proj = base.mark_circle(size=90).encode(x="projected_finish:T", y=y, color=colour, tooltip=tooltip)
+    today = alt.Chart(pd.DataFrame({"as_of": [pd.Timestamp(as_of).strftime("%Y-%m-%d")]})).mark_rule(
+        strokeDash=[4, 4], color="#616161").encode(x="as_of:T", tooltip=[alt.Tooltip("as_of:T", title="As of")])
+    return (link + due + proj + today).properties(title=title, width="container", height=alt.Step(24))
+
+
+def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> alt.Chart:
+    """Department × SMART value grid coloured by progress, labelled with the action count.
+
+    Args:
+        df: ``department, smart, n_leaves, progress`` (one row per cell with actions).
+        title: chart title.
+
+    """
+    if df.empty:
+        return empty()
+    data = df[["department", "smart", "n_leaves", "progress"]].assign(progress=lambda d: d["progress"].round(1))
+    smart_order = [v.name for v in SMART_VALUES] + ["(none)"]
+    base = alt.Chart(data).encode(
+        x=alt.X("smart:N", title="SMART value", sort=smart_order, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("department:N", title=None, axis=alt.Axis(labelLimit=300)),
+        tooltip=[alt.Tooltip("department:N", title="Department"), alt.Tooltip("smart:N", title="SMART value"),
+                 alt.Tooltip("n_leaves:Q", title="Actions"), alt.Tooltip("progress:Q", title="Progress %")],
+    )
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.Color("progress:Q", title="Progress (%)", scale=alt.Scale(domain=[0, 100], scheme="blues")))
+    text = base.mark_text(fontSize=13).encode(
+        text=alt.Text("n_leaves:Q"),
+        color=alt.condition("datum.progress > 60", alt.value("white"), alt.value("black")))
+    return (rect + text).properties(title=title, width="container", height=alt.Step(36))
+
+
+def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Chart:
+    """Stacked horizontal bars of action counts per status for each group (department, owner...).
+
+    Args:
+        df: ``group, status, n`` (long form; groups in display order).
+        group_title: what a group is ("Department", "Owner").
+        title: chart title.
+
+    """
+    data = df[df["n"] > 0]
+    if data.empty:
+        return empty()
+    data = _with_labels(data[["group", "status", "n"]])
+    order = list(dict.fromkeys(df["group"].tolist()))
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("n:Q", title="Actions", stack="zero", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
+        color=_status_colour(),
+        order=alt.Order("status_order:Q"),
+        tooltip=[alt.Tooltip("group:N", title=group_title), alt.Tooltip("label:N", title="Status"),
+                 alt.Tooltip("n:Q", title="Actions")],
+    ).transform_calculate(
+        status_order=f"indexof({STATUS_ORDER!r}, datum.label)"
+    ).properties(title=title, width="container", height=alt.Step(26))

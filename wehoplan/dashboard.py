@@ -1,0 +1,215 @@
+"""Dashboard numbers and tables, computed from one roll-up table (no Streamlit).
+
+Every function takes the frame of :func:`wehoplan.rollup.rollup_table` (already
+filtered and evaluated at the as-of date) and returns a small new frame or dict
+that a page shows as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from wehoplan.domain import SMART_NAMES, STATUS_KEYS, STATUS_LABELS
+from wehoplan.rollup import ROOT_ID
+
+RECENT_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The executive overview's headline numbers."""
+
+    progress: float
+    expected_progress: float | None
+    share_on_track: float | None  # on track or completed, among actions not deferred or pending
+    n_actions: int
+    n_overdue: int
+    n_completed_recently: int
+    n_stale: int
+
+
+def leaves(table: pd.DataFrame) -> pd.DataFrame:
+    """Return the selected leaves of a roll-up table (the actions)."""
+    return table[table["is_leaf"] & (table["id"] != ROOT_ID)]
+
+
+def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of, recent_days: int = RECENT_DAYS) -> Kpis | None:
+    """Headline numbers of the selection at ``as_of``; None when nothing is selected.
+
+    ``n_completed_recently`` counts selected actions completed at ``as_of`` whose first
+    completed update falls within the last ``recent_days`` days.
+    """
+    root = table[table["id"] == ROOT_ID]
+    if root.empty:
+        return None
+    total = root.iloc[0]
+    lv = leaves(table)
+    active = lv[~lv["status"].isin(["deferred", "pending"])]
+    good = active["status"].isin(["on_track", "completed"]).sum()
+    as_of = pd.Timestamp(as_of).normalize()
+    done_ids = lv.loc[lv["status"] == "completed", "id"]
+    first_done = (updates[(updates["status"] == "completed") & updates["item_id"].isin(done_ids)
+                          & (updates["as_of"] <= as_of)].groupby("item_id")["as_of"].min())
+    recent = int((first_done > as_of - pd.Timedelta(days=recent_days)).sum())
+    expected = total["expected_progress"]
+    return Kpis(
+        progress=float(total["progress"]),
+        expected_progress=None if pd.isna(expected) else float(expected),
+        share_on_track=float(good / len(active) * 100) if len(active) else None,
+        n_actions=int(total["n_leaves"]),
+        n_overdue=int(total["n_overdue"]),
+        n_completed_recently=recent,
+        n_stale=int(lv["stale"].sum()),
+    )
+
+
+def _status_text(s: pd.Series) -> pd.Series:
+    return s.astype("string").map(STATUS_LABELS)
+
+
+def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
+    """Strategies and initiatives (depth ≤ ``max_depth``) with progress and leaf counts per status."""
+    rows = table[(table["depth"] >= 1) & (table["depth"] <= max_depth)]
+    indent = rows["depth"].map(lambda d: "\u2003" * (d - 1))
+    return pd.DataFrame({
+        "Code": rows["code"].astype(str),
+        "Title": (indent + rows["title"].astype(str)).to_numpy(),
+        "Level": rows["level"].astype(str).to_numpy(),
+        "Status": _status_text(rows["status"]).to_numpy(),
+        "Progress": rows["progress"].round(1).to_numpy(),
+        "Expected": rows["expected_progress"].round(1).to_numpy(),
+        **{STATUS_LABELS[k].split(" /")[0]: rows[f"n_{k}"].astype("int64").to_numpy() for k in STATUS_KEYS},
+        "Overdue": rows["n_overdue"].astype("int64").to_numpy(),
+        "status_key": rows["status"].astype(str).to_numpy(),
+    })
+
+
+def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
+    """``name, progress, expected_progress, status`` per top-level item (for a bar chart)."""
+    top = table[table["depth"] == 1]
+    return pd.DataFrame({
+        "name": (top["code"].astype(str) + " " + top["title"].astype(str)).str.slice(0, 60).to_numpy(),
+        "progress": top["progress"].to_numpy(),
+        "expected_progress": top["expected_progress"].to_numpy(),
+        "status": top["status"].astype(str).to_numpy(),
+    })
+
+
+def status_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """``status, n``: selected actions per status (all statuses, in GUIDE order)."""
+    root = table[table["id"] == ROOT_ID]
+    n = [int(root.iloc[0][f"n_{k}"]) if len(root) else 0 for k in STATUS_KEYS]
+    return pd.DataFrame({"status": list(STATUS_KEYS), "n": n})
+
+
+def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
+    """Actions in major disruption, overdue or stale, worst first, with owner and department."""
+    lv = leaves(table)
+    flagged = lv[(lv["status"] == "major_disruption") | lv["overdue"] | lv["stale"]]
+    reasons = pd.concat([
+        (flagged["status"] == "major_disruption").map({True: "major disruption", False: ""}),
+        flagged["overdue"].map({True: "overdue", False: ""}),
+        flagged["stale"].map({True: "stale", False: ""}),
+    ], axis=1).apply(lambda r: ", ".join(x for x in r if x), axis=1)
+    rank = (flagged["status"] == "major_disruption").astype(int) * 4 + flagged["overdue"].astype(int) * 2 \
+        + flagged["stale"].astype(int)
+    out = pd.DataFrame({
+        "Code": flagged["code"].astype(str), "Title": flagged["title"].astype(str),
+        "Why": reasons.astype(str) if len(flagged) else pd.Series(dtype=str),
+        "Owner": flagged["owner"].fillna(""), "Department": flagged["department"].fillna(""),
+        "Due": flagged["due"].dt.date, "Status": _status_text(flagged["status"]),
+        "Progress": flagged["progress"].round(1), "Last update": flagged["last_update"].dt.date,
+        "_rank": rank, "_order": flagged["order"],
+    })
+    return out.sort_values(["_rank", "_order"], ascending=[False, True]).drop(columns=["_rank", "_order"]) \
+        .reset_index(drop=True)
+
+
+# What a reader scans first (status, progress) comes before who and when.
+REPORT_COLUMNS = ["Code", "Title", "Status", "Progress", "Expected", "Owner", "Department", "SMART", "Start", "Due",
+                  "Overdue", "Latest comment", "Comment date", "Level"]
+
+
+SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
+
+
+def action_report(table: pd.DataFrame, tree: bool = True, show: str = "all") -> pd.DataFrame:
+    """Build the tabular action report of the selection.
+
+    Args:
+        table: the roll-up table.
+        tree: True: strategies, initiatives and actions in outline order (titles
+            indented); False: the actions only, flat.
+        show: ``all``; ``overdue`` (overdue actions only) or ``attention`` (major
+            disruption, overdue or stale), each with their strategies and
+            initiatives in tree layout.
+
+    Returns:
+        Columns :data:`REPORT_COLUMNS` (plus ``status_key``), progress in percent.
+
+    """
+    rows = table[table["id"] != ROOT_ID]
+    if show != "all":
+        lv = rows[rows["is_leaf"]]
+        hit = lv["overdue"] if show == "overdue" else \
+            (lv["overdue"] | lv["stale"] | (lv["status"] == "major_disruption"))
+        keep = lv.loc[hit.astype(bool), "code"].astype(str)
+        # Keep the flagged actions and their ancestors (their path), in outline order.
+        ancestors = {c.rsplit(".", i)[0] for c in keep for i in range(c.count(".") + 1)}
+        rows = rows[rows["code"].astype(str).isin(ancestors | set(keep))]
+    if not tree:
+        rows = rows[rows["is_leaf"]]
+    indent = rows["depth"].map(lambda d: "\u2003" * max(int(d) - 1, 0)) if tree else ""
+    smart = rows["smart"].fillna("").astype(str).map(lambda s: ", ".join(SMART_NAMES[c] for c in s if c in SMART_NAMES))
+    return pd.DataFrame({
+        "Code": rows["code"].astype(str),
+        "Level": rows["level"].astype(str),
+        "Title": indent + rows["title"].astype(str),
+        "Owner": rows["owner"].fillna(""),
+        "Department": rows["department"].fillna(""),
+        "SMART": smart,
+        "Start": rows["start"].dt.date,
+        "Due": rows["due"].dt.date,
+        "Status": _status_text(rows["status"]),
+        "Progress": rows["progress"].round(1),
+        "Expected": rows["expected_progress"].round(1),
+        "Overdue": rows["n_overdue"].astype("int64"),
+        "Latest comment": rows["comment"].fillna(""),
+        "Comment date": rows["comment_date"].dt.date,
+        "status_key": rows["status"].astype(str),
+    })[[*REPORT_COLUMNS, "status_key"]].reset_index(drop=True)
+
+
+def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
+    """``department, smart, n_leaves, progress`` per (department, SMART value) with actions.
+
+    An action tagged with several SMART values counts in each; progress is the plain
+    mean of the cell's non-deferred actions (all of them when every one is deferred).
+    """
+    lv = leaves(table)
+    if lv.empty:
+        return pd.DataFrame(columns=["department", "smart", "n_leaves", "progress"])
+    tags = lv["smart"].fillna("").astype(str).map(lambda s: [SMART_NAMES[c] for c in s if c in SMART_NAMES]
+                                                  or ["(none)"])
+    x = lv.assign(smart=tags, department=lv["department"].fillna("(none)").astype(str)).explode("smart")
+    x = x.assign(p_nd=x["progress"].where(x["status"] != "deferred"))
+    g = x.groupby(["department", "smart"], sort=True).agg(
+        n_leaves=("id", "size"), p_nd=("p_nd", "mean"), p_all=("progress", "mean")).reset_index()
+    return g.assign(progress=g["p_nd"].fillna(g["p_all"]))[["department", "smart", "n_leaves", "progress"]]
+
+
+def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """``group, status, n``: selected actions per status for each ``department`` or ``owner``.
+
+    Groups are ordered by their number of actions, most first.
+    """
+    lv = leaves(table)
+    if lv.empty:
+        return pd.DataFrame(columns=["group", "status", "n"])
+    x = lv.assign(group=lv[by].fillna("(none)").astype(str), status=lv["status"].astype(str))
+    g = x.groupby(["group", "status"]).size().rename("n").reset_index()
+    size = g.groupby("group")["n"].sum().sort_values(ascending=False, kind="stable")
+    order = {name: i for i, name in enumerate(size.index)}
+    return g.assign(_o=g["group"].map(order)).sort_values(["_o", "status"]).drop(columns="_o").reset_index(drop=True)
