@@ -34,7 +34,7 @@ INNOVATIONS = "WeHoX Innovations Annual Report 2015"
 DEMO_AUTHOR = "wehoplan demo builder"
 DEMO_SOURCE = "illustrative demo history"
 DEMO_NOTE = (
-    "Demo data. Real: the plan's items, titles, SMART values and lead departments (some inferred; "
+    "Real: the plan's items, titles, SMART values and lead departments (some inferred; "
     "see data/README.md), and the dated milestones from public sources. Illustrative: owners, "
     "sponsors, planned dates and the month-by-month progress history."
 )

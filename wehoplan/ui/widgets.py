@@ -29,7 +29,7 @@ def header(view: View, title: str) -> None:
     st.title(title)
     st.caption(f"**{plan.name}**, as of **{view.as_of:%d %B %Y}** · filters: {view.filters.describe()}")
     if plan.is_demo:
-        st.warning(f"Illustrative demo data. {plan.source_note or ''}", icon=":material/science:")
+        st.warning(f"Illustrative demo data. {plan.source_note or ''}".strip(), icon=":material/science:")
 
 
 def thresholds() -> Thresholds:
