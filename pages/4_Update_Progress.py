@@ -9,18 +9,10 @@ from wehoplan import editing
 from wehoplan.config import load_config
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
 from wehoplan.ui import cache
-from wehoplan.ui.author import author_picker, require_author
-from wehoplan.ui.edit_state import expected_version, flash, mark_seen, show_flash
-from wehoplan.ui.state import sidebar
+from wehoplan.ui.author import require_author
+from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
 
-st.set_page_config(page_title="Update progress · wehoplan", page_icon="📝", layout="wide")
-st.title("Update progress")
-view = sidebar()
-author = author_picker()
-show_flash()
-if view.frames is None:
-    st.info("No plan yet: import one, or run `python -m wehoplan init-demo`.")
-    st.stop()
+view, author = start_editing_page("Update progress", "📝")
 cfg = load_config()
 tree, updates = view.frames.tree, view.frames.updates
 today = dt.date.today()

@@ -5,18 +5,10 @@ import streamlit as st
 from wehoplan import editing, repository
 from wehoplan.domain import SMART_LETTERS, SMART_NAMES
 from wehoplan.ui import cache
-from wehoplan.ui.author import author_picker, require_author
-from wehoplan.ui.edit_state import expected_version, flash, mark_seen, show_flash
-from wehoplan.ui.state import sidebar
+from wehoplan.ui.author import require_author
+from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
 
-st.set_page_config(page_title="Edit plan · wehoplan", page_icon="🛠️", layout="wide")
-st.title("Edit the plan")
-view = sidebar()
-author = author_picker()
-show_flash()
-if view.frames is None:
-    st.info("No plan yet: import one, or run `python -m wehoplan init-demo`.")
-    st.stop()
+view, author = start_editing_page("Edit the plan", "🛠️")
 eng = cache.engine()
 plan = view.frames.plan
 # Read fresh (not the cached tree): this page needs archived items and every version.

@@ -34,3 +34,23 @@ def show_flash() -> None:
     msg = st.session_state.pop(_FLASH, None)
     if msg:
         st.success(msg)
+
+
+def start_editing_page(title: str, icon: str):
+    """Common top of the editing pages: config, title, sidebar, author, flash, plan required.
+
+    Returns:
+        ``(view, author)``: the sidebar's view (with a plan) and the chosen author.
+
+    """
+    from wehoplan.ui.author import author_picker
+    from wehoplan.ui.state import sidebar
+    from wehoplan.ui.widgets import require_plan
+
+    st.set_page_config(page_title=f"{title} · wehoplan", page_icon=icon, layout="wide")
+    st.title(title)
+    view = sidebar()
+    author = author_picker()
+    show_flash()
+    require_plan(view)
+    return view, author
