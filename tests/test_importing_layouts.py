@@ -311,3 +311,38 @@ def test_sheet_option_restricts_and_can_pick_a_hidden_sheet(engine, empty_url):
     assert tree(empty_url, "Arc")["title"].tolist() == ["Then"]
     rep = import_files(engine, [("s.xlsx", data)], plan_name="X", sheet="Budget")
     assert not rep.ok and "no sheet named 'Budget'; sheets: Current, Archive" in rep.errors[0].message
+
+
+def test_codes_written_inside_the_title_cells(engine, empty_url):
+    data = xlsx({"Plan": [
+        ["Somewhere work plan"],
+        ["Goal / Objective / Action", "Responsible Dept.", "Target Date", "Status", "% Complete"],
+        ["GOAL 1: SAFE STREETS"],
+        ["Objective 1.1 Vision Zero", "Public Works", None, None, None],
+        ["1.1.1. Install pedestrian signals", None, "Q3 2020", "In Progress", 45],
+        ["1.1.2 Speed study", None, "6/30/2020", "Complete", None],
+        ["GOAL 2: OPEN GOVERNMENT"],
+        ["Objective 2.1 Open data", "Innovation", None, None, None],
+        ["2.1.1 Publish budget data", None, "TBD", "at risk", 30],
+    ]})
+    rep = import_files(engine, [("p.xlsx", data)], plan_name="Titles", as_of=D(2020, 5, 31))
+    assert rep.ok, rep.lines()
+    t = tree(empty_url, "Titles")
+    assert list(zip(t["code"], t["title"], t["parent"], strict=True)) == [
+        ("1", "SAFE STREETS", None), ("1.1", "Vision Zero", "1"), ("1.1.1", "Install pedestrian signals", "1.1"),
+        ("1.1.2", "Speed study", "1.1"), ("2", "OPEN GOVERNMENT", None), ("2.1", "Open data", "2"),
+        ("2.1.1", "Publish budget data", "2.1")]
+    states = leaf_updates(empty_url, "Titles").set_index("code")
+    assert states.loc["1.1.1", "progress"] == 45 and states.loc["1.1.2", "status"] == "completed"
+
+
+def test_a_title_that_merely_starts_with_a_number_is_not_a_code(engine, empty_url):
+    data = xlsx({"S": [
+        ["Action", "Status"],
+        ["311 app refresh", "on track"],
+        ["Bike lanes", "behind"],
+        ["Bus shelters", "planned"],
+    ]})
+    rep = import_files(engine, [("s.xlsx", data)], plan_name="Plain", as_of=D(2021, 6, 30))
+    assert rep.ok, rep.lines()
+    assert tree(empty_url, "Plain")["title"].tolist() == ["311 app refresh", "Bike lanes", "Bus shelters"]

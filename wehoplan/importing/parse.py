@@ -22,6 +22,7 @@ from wehoplan.importing.values import (
     parse_weight,
     parse_yes,
     split_section,
+    split_title_code,
     text,
 )
 
@@ -278,7 +279,13 @@ def _parse_table(ctx: _Ctx, nodes: list[Node], errors: list[Problem]) -> str:
     fields = set(t.mapping.values())
     group_cols = [h for h in ("h1", "h2") if h in fields]
     code_rows = sum(1 for r in t.data_rows if parse_code(ctx.get(r, "code")))
-    if "code" in fields and code_rows and not group_cols:
+    # No code column, but most titles start with one ("Objective 1.2 Open data", "1.2.3. Speed
+    # study"): the codes are in the title cells.
+    titled = [text(ctx.get(r, "title")) for r in t.data_rows]
+    titled = [x for x in titled if x]
+    codes_in_titles = ("code" not in fields and not group_cols and bool(titled)
+                       and sum(split_title_code(x)[0] is not None for x in titled) * 2 >= len(titled))
+    if ("code" in fields and code_rows and not group_cols) or codes_in_titles:
         mode = "codes"
     elif group_cols:
         mode = "columns"
@@ -309,6 +316,8 @@ def _parse_table(ctx: _Ctx, nodes: list[Node], errors: list[Problem]) -> str:
             continue
         title = text(ctx.get(r, "title"))
         code = parse_code(ctx.get(r, "code"))
+        if codes_in_titles:
+            code, title = split_title_code(title)
         node = Node(code=code, title=title, file=t.file_name, sheet=t.sheet.name, row=r + 1,
                     numeric_code=isinstance(ctx.get(r, "code"), float))
         if mode == "columns":

@@ -231,6 +231,20 @@ _SECTION = re.compile(
 _NUMBERED = re.compile(r"^([0-9]+(?:\.[0-9]+)*)[.):]?\s+(.+)$")
 
 
+def split_title_code(label: str | None) -> tuple[str | None, str | None]:
+    """A numeric outline code written at the start of a title cell, and the rest.
+
+    'Objective 1.2 Open data' -> ('1.2', 'Open data'); '1.2.3. Speed study' -> ('1.2.3',
+    'Speed study'); 'Speed study' or 'Strategy A: x' -> (None, label): letters are not codes here.
+    """
+    if not label:
+        return None, label
+    code, rest = split_section(label)
+    if code is None or not code[0].isdigit() or not rest:
+        return None, label
+    return code, rest
+
+
 def split_section(label: str) -> tuple[str | None, str]:
     """Split a section label into (code, title).
 
