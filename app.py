@@ -58,3 +58,6 @@ else:
                  column_config={"Progress": widgets.progress_column("Progress"),
                      "Due": st.column_config.DateColumn("Due"),
                      "Last update": st.column_config.DateColumn("Last update")})
+
+st.divider()
+widgets.download_extract(view)

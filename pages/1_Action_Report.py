@@ -32,4 +32,4 @@ st.dataframe(
         "Overdue": st.column_config.NumberColumn("Overdue", help="Overdue actions in this row"),
     },
 )
-widgets.download_report(report, view)
+widgets.download_extract(view, report)

@@ -48,3 +48,6 @@ if len(fc):
                        "projected_finish": st.column_config.DateColumn("Projected finish"),
                        "days_late": st.column_config.NumberColumn("Days late"),
                        "late": st.column_config.CheckboxColumn("Late")})
+
+st.divider()
+widgets.download_extract(view)

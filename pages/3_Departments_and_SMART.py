@@ -27,3 +27,6 @@ with right:
     widgets.chart(charts.progress_bars(smart, "Progress by SMART value (tick = expected)"))
     widgets.chart(charts.status_counts_bar(dashboard.status_counts_by(table, "owner"), "Owner",
                                              "Workload by owner (actions per status)"))
+
+st.divider()
+widgets.download_extract(view)

@@ -209,3 +209,18 @@ def test_a_filter_change_does_not_reload_the_database(demo_app, monkeypatch):
     at.switch_page("pages/2_Trends.py").run()
     assert not at.exception
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("page", [None, "pages/1_Action_Report.py", "pages/2_Trends.py",
+                                  "pages/3_Departments_and_SMART.py"])
+def test_every_dashboard_page_offers_the_extract_downloads(demo_app, page):
+    at = demo_app
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Excel extract" in labels and "Actions (CSV)" in labels
+    if page == "pages/1_Action_Report.py":
+        assert "Rows shown (CSV)" in labels
+    # Built only on click: the page hands Streamlit a callable (a deferred file), not bytes.
+    assert all(b.proto.deferred_file_id for b in at.get("download_button"))

@@ -162,6 +162,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wehoplan.editing_cli",
     "wehoplan.importing.cli",
     "wehoplan.generate_cli",
+    "wehoplan.exporting_cli",
 )
 
 

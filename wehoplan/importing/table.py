@@ -35,6 +35,8 @@ class Table:
         return range(self.header_row + 1, len(self.sheet.rows))
 
 
+_GROUP_FIELDS = frozenset({"h1", "h1_code", "h2", "h2_code", "h3"})
+
 def find_header(sheet: Sheet, override: dict[str, str] | None = None) -> tuple[int, dict[int, str]] | None:
     """Find the header: the top row naming the most known fields, including a title or code.
 
@@ -151,9 +153,11 @@ def find_tables(
         kinds[t.signature] = kinds.get(t.signature, 0) + len(t.data_rows)
     # The richest kind wins (an Actions sheet over a Roll-up summary of the same plan), then rows.
     best = max(kinds, key=lambda k: (len(k), kinds[k]))
-    # Same kind = mostly the same fields (a sheet or file without the status columns still counts).
+    # Same kind = the same way of writing the hierarchy (separate strategy / initiative columns
+    # or not: an extract's Roll-up sheet has codes only, its Actions sheet group columns) and
+    # mostly the same fields (a sheet or file without the status columns still counts).
     def same_kind(sig: frozenset[str]) -> bool:
-        return len(sig & best) * 2 > len(sig | best)
+        return sig & _GROUP_FIELDS == best & _GROUP_FIELDS and len(sig & best) * 2 > len(sig | best)
 
     chosen = [t for t in candidates if same_kind(t.signature)]
     for t in candidates:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
+from wehoplan import exporting
 from wehoplan.domain import STATUS_COLOURS, STATUS_LABELS
 from wehoplan.rollup import Thresholds, rollup_table
 from wehoplan.ui.state import View
@@ -65,21 +67,53 @@ def progress_column(label: str = "Progress") -> dict:
 
 
 def report_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
-    """Return a callable building the CSV bytes of ``frame`` (runs only when the user clicks)."""
-    return lambda: frame.to_csv(index=False).encode("utf-8-sig")
+    """Return a callable building the CSV bytes of ``frame`` (runs only when the user clicks).
 
-
-def download_report(frame: pd.DataFrame, view: View) -> None:
-    """Draw the Action Report's download of exactly the filtered view.
-
-    CSV for now. MERGE NOTE: switch this one function to ``wehoplan.exporting``'s Excel
-    extract when it lands (keep passing a callable so the file is built only on click).
+    Text that a spreadsheet would run as a formula is neutralised as in the extracts.
     """
-    stem = f"action-report-{view.as_of:%Y-%m-%d}"
-    st.download_button(
-        "Download this view (CSV)", data=report_csv(frame.drop(columns=["status_key"], errors="ignore")),
-        file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
+
+    def build() -> bytes:
+        text_cols = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+        safe = frame.assign(**{c: frame[c].map(lambda v: exporting.neutralise_csv_field(v) if isinstance(v, str) else v)
+                              for c in text_cols})
+        return safe.to_csv(index=False).encode("utf-8-sig")
+
+    return build
+
+
+def download_extract(view: View, report: pd.DataFrame | None = None) -> None:
+    """Draw the downloads of the current view: Excel extract, its CSV, the rows shown.
+
+    The rows-shown CSV appears when ``report`` is given (the Action Report). Every file is
+    built only when its button is clicked (a callable ``data``): building an extract in the
+    page body would cost every rerun about a second on a large plan. The extract honours the
+    sidebar's filters and as-of date, like the page.
+    """
+    plan = view.frames.plan
+    args = (view.frames.tree, view.frames.updates, plan, view.as_of, view.filters)
+    kw = {"thresholds": thresholds()}
+    cols = st.columns(3 if report is not None else 2)
+    cols[0].download_button(
+        "Excel extract", data=partial(exporting.extract_bytes, *args, fmt="xlsx", **kw),
+        file_name=exporting.extract_filename(plan.name, view.as_of, "xlsx"),
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:", on_click="ignore", key="dl_xlsx",
+        help="Actions, Roll-up, Executive (printable, colour-coded), Updates and About sheets, "
+             "with the sidebar's filters and as-of date.",
     )
+    cols[1].download_button(
+        "Actions (CSV)", data=partial(exporting.extract_bytes, *args, fmt="csv", **kw),
+        file_name=exporting.extract_filename(plan.name, view.as_of, "csv"), mime="text/csv",
+        icon=":material/download:", on_click="ignore", key="dl_csv",
+        help="The extract's Actions sheet as CSV (UTF-8 with BOM; formula-like text neutralised).",
+    )
+    if report is not None:
+        cols[2].download_button(
+            "Rows shown (CSV)", data=report_csv(report.drop(columns=["status_key"], errors="ignore")),
+            file_name=f"action-report-{view.as_of:%Y-%m-%d}.csv", mime="text/csv",
+            icon=":material/download:", on_click="ignore", key="dl_report",
+            help="Exactly the rows and columns of the table above, in its layout.",
+        )
 
 
 def chart(c) -> None:

@@ -1,0 +1,61 @@
+"""``python -m wehoplan export``: write a filtered Excel or CSV extract (GUIDE §4)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from wehoplan import exporting, repository
+from wehoplan.cli import (
+    InputError,
+    UsageError,
+    add_db,
+    add_filters,
+    add_plan_asof,
+    engine_from_args,
+    filters_from_args,
+    parse_date,
+)
+from wehoplan.config import load_config
+from wehoplan.rollup import Thresholds, prepare_tree
+
+
+def register(sub) -> None:
+    """Add the ``export`` subcommand."""
+    p = sub.add_parser("export", help="write a filtered Excel (.xlsx) or CSV extract")
+    p.add_argument("out", metavar="OUT.xlsx|OUT.csv", help="file to write; the extension picks the format")
+    add_db(p)
+    add_plan_asof(p)
+    p.add_argument("--updates-from", type=parse_date, metavar="DATE",
+                   help="Updates sheet: only updates dated on or after DATE")
+    p.add_argument("--updates-to", type=parse_date, metavar="DATE",
+                   help="Updates sheet: only updates dated on or before DATE")
+    add_filters(p)
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the extract and say what it holds."""
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("xlsx", "csv"):
+        raise UsageError(f"cannot write {out.name!r}: the file name must end in .xlsx or .csv")
+    filters = filters_from_args(args)
+    engine = engine_from_args(args)
+    try:
+        plan = repository.resolve_plan(engine, args.plan)
+    except repository.PlanNotFound as exc:
+        raise InputError(str(exc)) from None
+    tree = prepare_tree(repository.load_items(engine, plan.id))
+    updates = repository.load_updates(engine, plan.id)
+    as_of = args.as_of if args.as_of is not None else repository.default_as_of(updates)
+    extract = exporting.build_extract(
+        tree, updates, plan, as_of, filters, updates_from=args.updates_from, updates_to=args.updates_to,
+        thresholds=Thresholds.from_config(load_config()),
+    )
+    if not out.parent.exists():
+        raise InputError(f"folder {out.parent} does not exist")
+    (exporting.write_xlsx if fmt == "xlsx" else exporting.write_csv)(extract, out)
+    print(f"wrote {out}: {plan.name} as of {as_of:%Y-%m-%d} ({filters.describe()}), "
+          f"{len(extract.actions)} actions")
+    return 0
