@@ -149,3 +149,34 @@ def test_every_page_filter_and_shared_link(server, page):
     wait_ready(fresh, "Executive overview")
     assert fresh.get_by_text("department: Department of Public Works").first.is_visible()
     fresh.close()
+
+
+def test_data_entry_audit_and_import_pages_open(server, page):
+    pg = page
+    pg.goto(f"{server}/?plan=WeHo+Smart+City+Strategic+Plan+2018")
+    wait_ready(pg, "Executive overview")
+    for link, shot, title in [("Update Progress", "update-progress", "Update progress"),
+                              ("Edit Plan", "edit-plan", "Edit the plan"),
+                              ("Audit", "audit", "Audit trail"),
+                              ("Import", "import", "Import a work plan")]:
+        pg.locator('[data-testid="stSidebarNav"] a', has_text=link).first.click()
+        wait_ready(pg, title)
+        no_exception(pg)
+        pg.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+
+
+def test_the_excel_extract_downloads_from_the_browser(server, page, tmp_path):
+    import openpyxl
+
+    pg = page
+    pg.goto(f"{server}/Action_Report?plan=smart+city&as_of=2020-10-15&department=Public+Works&smart=M")
+    wait_ready(pg, "Action report")
+    with pg.expect_download() as dl:
+        pg.get_by_role("button", name="Excel extract").click()
+    target = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(target)
+    assert target.name == "weho-smart-city-strategic-plan-2018_2020-10-15.xlsx"
+    wb = openpyxl.load_workbook(target, read_only=True)
+    assert wb.sheetnames == ["Actions", "Roll-up", "Executive", "Updates", "About"]
+    rows = list(wb["Actions"].iter_rows(values_only=True))
+    assert len(rows) == 1 + 6  # header + the six Public Works / Mobility actions
