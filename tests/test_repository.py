@@ -130,3 +130,55 @@ def test_fast_path_copes_with_columns_that_are_null_for_a_long_while(fresh_url, 
             pd.testing.assert_frame_equal(fast_u, repository.load_updates(engine, plan_id))
             pd.testing.assert_frame_equal(fast_i, repository.load_items(engine, plan_id))
     assert fast_u["author"].isna().all()
+
+
+def test_arrow_reads_stay_consistent_while_the_same_process_writes(fresh_url):
+    """Reads through ADBC (its own SQLite copy) and writes through SQLAlchemy in one process.
+
+    Every write transaction adds 40 updates; a read must see whole transactions only, and
+    the file must pass SQLite's integrity check afterwards.
+    """
+    import datetime as dt
+    import threading
+
+    from sqlalchemy import insert, text
+
+    from wehoplan.db import make_engine
+    from wehoplan.models import Update
+
+    eng = make_engine(fresh_url)
+    plan = repository.resolve_plan(eng, "smart city")
+    leaf = int(repository.load_items(eng, plan.id)["id"].max())
+    base = len(repository.load_updates(eng, plan.id))
+    with eng.connect() as c:
+        assert c.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    errors: list[BaseException] = []
+    seen: list[int] = []
+
+    def write():
+        try:
+            for n in range(60):
+                with eng.begin() as c:
+                    c.execute(insert(Update), [dict(item_id=leaf, as_of=dt.date(2023, 1, 1) + dt.timedelta(days=n),
+                                                    status="on_track", progress=float(k), comment="x" * 3000) for k in range(40)])
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    def read():
+        try:
+            for _ in range(60):
+                seen.append(len(repository.load_updates(eng, plan.id)))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write), threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert all((n - base) % 40 == 0 for n in seen)
+    assert seen == sorted(seen)
+    assert len(repository.load_updates(eng, plan.id)) == base + 60 * 40
+    with eng.connect() as c:
+        assert c.execute(text("PRAGMA integrity_check")).scalar() == "ok"

@@ -6,6 +6,7 @@ sets ``foreign_keys=ON``, WAL and a busy timeout on every new connection.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -36,7 +37,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # No checkpoint at commit time: the Arrow reader (repository, ADBC) links its own copy
+    # of SQLite, whose read locks this copy cannot see inside one process, so a commit-time
+    # checkpoint could rewrite pages under a running Arrow read. Checkpoints run instead in
+    # :func:`checkpoint`, under READ_LOCK, which every Arrow read holds.
+    cur.execute("PRAGMA wal_autocheckpoint=0")
     cur.close()
+
+
+READ_LOCK = threading.RLock()
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy the WAL into the database file (PASSIVE) while no Arrow read is running."""
+    if engine.dialect.name != "sqlite":
+        return
+    with READ_LOCK, engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def make_engine(url: str) -> Engine:

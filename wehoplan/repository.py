@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from wehoplan.db import bump_data_version
+from wehoplan.db import READ_LOCK, bump_data_version, checkpoint
 from wehoplan.domain import DEFAULT_LEVEL_NAMES
 from wehoplan.models import Audit, Department, Person, Plan
 
@@ -125,7 +124,7 @@ def load_items(engine: Engine, plan_id: int, include_archived: bool = False) -> 
     path = _sqlite_file(engine)
     if path is not None:
         try:
-            (table,) = _fetch_arrow(path, (sql.replace(":plan_id", "?"), (plan_id,)))
+            (table,) = _fetch_arrow(engine, path, (sql.replace(":plan_id", "?"), (plan_id,)))
             # Built column by column from Python values, so pandas infers exactly the
             # dtypes it infers from SQLAlchemy rows (all-NULL text stays object/None).
             df = pd.DataFrame({c: table.column(k).to_pylist() for k, c in enumerate(ITEM_COLUMNS)},
@@ -184,7 +183,7 @@ def _sqlite_file(engine: Engine) -> str | None:
 # connections stay open for the life of the process (few per process: LRU of 8 files).
 USE_ADBC = True  # False: every reader goes through SQLAlchemy (e.g. to rule ADBC out)
 _ADBC_CONNECTIONS: OrderedDict[str, object] = OrderedDict()
-_ADBC_LOCK = threading.Lock()
+_ADBC_LOCK = READ_LOCK  # shared with db.checkpoint: no checkpoint during an Arrow read
 _ADBC_MAX_OPEN = 8
 
 
@@ -214,10 +213,11 @@ def _adbc_connection(path: str):
     return conn
 
 
-def _fetch_arrow(path: str, *queries: tuple[str, tuple]) -> list:
+def _fetch_arrow(engine: Engine, path: str, *queries: tuple[str, tuple]) -> list:
     """Run queries through ADBC in one read transaction; return pyarrow Tables."""
     out = []
     with _ADBC_LOCK:  # one ADBC connection per file, shared by Streamlit's threads
+        checkpoint(engine)  # the only checkpoints: never during an Arrow read (see db.py)
         conn = _adbc_connection(path)
         cur = conn.cursor()
         # One batch per result: the driver infers each column's type from its first batch,
@@ -327,7 +327,7 @@ def _load_updates_arrow(engine: Engine, path: str, plan_id: int) -> pd.DataFrame
     if _plan_share(engine, plan_id) >= 0.25:
         # A plan holding most of the database is read fastest by one plain table scan,
         # then filtered in Arrow by the plan's item ids read in the same transaction.
-        ids, table = _fetch_arrow(path, ("SELECT id FROM items WHERE plan_id = ?", (plan_id,)),
+        ids, table = _fetch_arrow(engine, path, ("SELECT id FROM items WHERE plan_id = ?", (plan_id,)),
                                   (f"SELECT {UPDATE_SELECT} FROM updates u", ()))
         import pyarrow.compute as pc
 
@@ -335,7 +335,7 @@ def _load_updates_arrow(engine: Engine, path: str, plan_id: int) -> pd.DataFrame
         if not pc.all(mine).as_py() and len(table):
             table = table.filter(mine)
     else:  # a small plan in a big database: through the index
-        (table,) = _fetch_arrow(path, (f"SELECT {UPDATE_SELECT} FROM updates u "
+        (table,) = _fetch_arrow(engine, path, (f"SELECT {UPDATE_SELECT} FROM updates u "
                                        "WHERE u.item_id IN (SELECT id FROM items WHERE plan_id = ?)", (plan_id,)))
     return _finish_updates(_arrow_updates_frame(table))
 
@@ -379,7 +379,7 @@ def load_latest_updates(engine: Engine, plan_id: int, as_of=None) -> pd.DataFram
     if path is not None:
         qmark = sql.replace(":p", "?1").replace(":d", "?2")
         try:
-            (table,) = _fetch_arrow(path, (qmark, (plan_id, day)))
+            (table,) = _fetch_arrow(engine, path, (qmark, (plan_id, day)))
             return _finish_updates(_arrow_updates_frame(table))
         except _adbc_errors():
             pass
