@@ -9,8 +9,9 @@ import json
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from wehoplan.db import bump_data_version
 from wehoplan.importing.parse import Node
-from wehoplan.models import Department, ImportBatch, Item, Person, Plan, Update, item_partner_departments
+from wehoplan.models import Audit, Department, ImportBatch, Item, Person, Plan, Update, item_partner_departments
 from wehoplan.repository import department_id, person_id, write_audit
 
 SOURCE = "import"
@@ -197,12 +198,18 @@ def load(
                 })
             got = s.execute(insert(Item).returning(Item.id, Item.code, sort_by_parameter_order=True),
                             [{k: v for k, v in r.items() if k != "_partners"} for r in rows]).all()
+            audit_rows = []
             for (item_id, code), r in zip(got, rows, strict=True):
                 ids[code] = item_id
                 deps = {names.dept(p) for p in r["_partners"]}
                 partner_rows += [{"item_id": item_id, "department_id": d} for d in deps]
-                write_audit(s, author=author, action="create", entity="item", entity_id=item_id, field="code",
-                            new=code, source=SOURCE, batch_id=batch.id)
+                audit_rows.append({"author": author, "action": "create", "entity": "item", "entity_id": item_id,
+                                   "field": "code", "old_value": None, "new_value": code, "source": SOURCE,
+                                   "batch_id": batch.id})
+            # The same rows write_audit would add, in one multi-row INSERT and one data-version
+            # bump: one ORM object and one UPDATE of meta per item took 1.4 s of a 20k-row import.
+            s.execute(Audit.__table__.insert(), audit_rows)
+            bump_data_version(s.connection())
             created += len(rows)
             if progress_cb is not None:
                 progress_cb(0.5 + 0.3 * created / max(total, 1))
@@ -327,8 +334,6 @@ def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dic
             updates or children from elsewhere (undo those first).
 
     """
-    from wehoplan.models import Audit
-
     with Session(engine) as s, s.begin():
         batch = s.get(ImportBatch, batch_id)
         if batch is None:
