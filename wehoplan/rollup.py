@@ -458,15 +458,23 @@ def rollup_many(
     dates,
     filters: Filters | None = None,
     thresholds: Thresholds = Thresholds(),
+    states: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Roll the (filtered) plan up at every date in ``dates`` at once.
 
     Returns one row per (snap, item) for every item with at least one selected leaf,
     plus one plan row per snap (``id == 0``, ``depth == 0``), with the columns of
     :data:`ROLLUP_COLUMNS`, leaf flags and the effective ``start``/``due`` span.
+
+    ``states``, when given, must be ``leaf_states(tree, updates, dates, thresholds)``
+    (unfiltered): the as-of lookup over every update is most of a roll-up's cost and does
+    not depend on the filters, so the pages compute it once per date and data version
+    and a filter change only selects and aggregates leaves.
     """
     tree = prepare_tree(tree)
-    states = select_leaves(tree, leaf_states(tree, updates, dates, thresholds), filters)
+    if states is None:
+        states = leaf_states(tree, updates, dates, thresholds)
+    states = select_leaves(tree, states, filters)
     info = tree.set_index("id")
     if states.empty:  # an empty plan, or filters that match nothing
         cols = [*states.columns, "n_leaves", *COUNT_COLUMNS, "n_overdue", "depth", "parent_key", "weight",
@@ -540,6 +548,13 @@ def rollup_many(
     )
 
 
+def first_completed(updates: pd.DataFrame, as_of) -> pd.Series:
+    """Date of each item's first update with status completed on or before ``as_of`` (index item_id)."""
+    as_of = pd.Timestamp(as_of).normalize()
+    done = updates[(updates["status"] == "completed") & (updates["as_of"] <= as_of)]
+    return done.groupby("item_id")["as_of"].min()
+
+
 def _decorate(rolled: pd.DataFrame, tree: pd.DataFrame) -> pd.DataFrame:
     cols = ["id", "code", "title", "level", "depth", "parent_id", "order", "owner", "department",
             "partners", "smart", "top_code", "weight", "description", "sponsor", "priority"]
@@ -560,13 +575,16 @@ def rollup_table(
     as_of,
     filters: Filters | None = None,
     thresholds: Thresholds = Thresholds(),
+    states: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The roll-up at one as-of date, one row per item in outline order, plan row first.
 
-    The plan row has ``id == 0``, ``level == "Plan"`` and ``depth == 0``.
+    The plan row has ``id == 0``, ``level == "Plan"`` and ``depth == 0``. ``states``:
+    ``leaf_states(tree, updates, [as_of], thresholds)`` when the caller has it (see
+    :func:`rollup_many`).
     """
     tree = prepare_tree(tree)
-    rolled = rollup_many(tree, updates, [as_of], filters, thresholds)
+    rolled = rollup_many(tree, updates, [as_of], filters, thresholds, states)
     return _decorate(rolled, tree).drop(columns=["snap"])
 
 
