@@ -112,11 +112,11 @@ def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     """Actions in major disruption, overdue or stale, worst first, with owner and department."""
     lv = leaves(table)
     flagged = lv[(lv["status"] == "major_disruption") | lv["overdue"] | lv["stale"]]
-    reasons = pd.concat([
-        (flagged["status"] == "major_disruption").map({True: "major disruption", False: ""}),
-        flagged["overdue"].map({True: "overdue", False: ""}),
-        flagged["stale"].map({True: "stale", False: ""}),
-    ], axis=1).apply(lambda r: ", ".join(x for x in r if x), axis=1)
+    # One join per row over three booleans (a row-wise DataFrame.apply cost ~10 ms per rerun).
+    words = ("major disruption", "overdue", "stale")
+    reasons = pd.Series([", ".join(w for w, on in zip(words, row, strict=True) if on) for row in zip(
+        (flagged["status"] == "major_disruption").to_numpy(), flagged["overdue"].to_numpy(dtype=bool),
+        flagged["stale"].to_numpy(dtype=bool), strict=True)], index=flagged.index, dtype=object)
     rank = (flagged["status"] == "major_disruption").astype(int) * 4 + flagged["overdue"].astype(int) * 2 \
         + flagged["stale"].astype(int)
     out = pd.DataFrame({

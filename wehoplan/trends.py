@@ -90,14 +90,14 @@ def progress_over_time(
     if by == "strategy":
         rolled = series(tree, updates, dates, filters, thresholds, states) if rolled is None else rolled
         top = rolled[rolled["depth"] == 1]
-        info = tree.set_index("id")
+        info = tree[["id", "code", "title"]].set_index("id")
         out = top.assign(group=(top["id"].map(info["code"]).astype(str) + " "
                                 + top["id"].map(info["title"]).astype(str)).str.slice(0, 60))
     else:
         if states is None:
             states = leaf_states(tree, updates, dates, thresholds)
         states = select_leaves(tree, states, filters)
-        info = tree.set_index("id")
+        info = tree[["id", "weight", "smart", "department"]].set_index("id")
         leaves = states.assign(
             weight=states["id"].map(info["weight"]).astype("float64"),
             n_leaves=1,
@@ -251,7 +251,7 @@ def forecast(
     level = rolled[rolled["depth"] == depth]
     now = level[level["snap"] == as_of].set_index("id")
     before = level[level["snap"] == then].set_index("id")["progress"]
-    info = tree.set_index("id")
+    info = tree[["id", "code", "title", "order"]].set_index("id")
     ids = now.index
     p_now = now["progress"].astype("float64")
     p_then = before.reindex(ids).fillna(0.0).astype("float64")
