@@ -424,11 +424,16 @@ def _leaf_counts(states: pd.DataFrame, **more) -> pd.DataFrame:
 
 
 def _expected_from_dates(start: pd.Series, due: pd.Series, snap: pd.Series) -> pd.Series:
-    span = (due - start).dt.days
-    elapsed = (snap - start).dt.days
-    val = np.where(span > 0, (elapsed / span.where(span > 0)).clip(0, 1) * 100.0,
-                   np.where(snap >= due, 100.0, 0.0))
-    return pd.Series(val, index=start.index).where(start.notna() & due.notna())
+    # Plain numpy (same arithmetic as .dt.days / Series.clip / where, NaT compares False):
+    # the pandas version cost ~3 ms a level, on every filter change.
+    s, d, n = (x.to_numpy(dtype="datetime64[ns]") for x in (start, due, snap))
+    day = np.timedelta64(1, "D")
+    span = np.floor((d - s) / day)
+    elapsed = np.floor((n - s) / day)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        val = np.where(span > 0, np.clip(elapsed / np.where(span > 0, span, np.nan), 0, 1) * 100.0,
+                       np.where(n >= d, 100.0, 0.0))
+    return pd.Series(np.where(np.isnat(s) | np.isnat(d), np.nan, val), index=start.index)
 
 
 # ---------------------------------------------------------------- roll-up
