@@ -308,7 +308,16 @@ def leaf_states(
 
 def _group_numbers(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """Group number of each row in first-appearance order (-1: a key is missing)."""
-    return frame.groupby(keys, sort=False).ngroup().to_numpy()
+    if len(keys) != 2:
+        return frame.groupby(keys, sort=False).ngroup().to_numpy()
+    # Two keys: factorize each, combine the codes, factorize the pairs (first appearance
+    # again): the same numbering as groupby(sort=False).ngroup() at a third of its cost.
+    a, b = (pd.factorize(frame[k])[0].astype("int64") for k in keys)
+    out = np.full(len(frame), -1, dtype="int64")
+    ok = (a >= 0) & (b >= 0)
+    if ok.any():
+        out[ok] = pd.factorize(a[ok] * (int(b.max()) + 1) + b[ok])[0]
+    return out
 
 
 def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -536,17 +545,24 @@ def rollup_many(
         )
         is_root = agg["id"] == ROOT_ID
         pid = agg["id"].where(~is_root)
-        own_start = pid.map(info["start"])
-        own_due = pid.map(info["due"])
+        # One index lookup for the five parent attributes (five Series.map calls per level
+        # cost ~5 ms per roll-up); a missing parent gives NaN/NaT, as map does.
+        pos = info.index.get_indexer(pid)
+
+        def parent(col: str, pos: np.ndarray = pos, index: pd.Index = agg.index) -> pd.Series:
+            return pd.Series(pd.api.extensions.take(info[col].to_numpy(), pos, allow_fill=True), index=index)
+
+        own_start = parent("start")
+        own_due = parent("due")
         start = own_start.fillna(agg["span_start"])
         due = own_due.fillna(agg["span_due"])
         # No child has an expected progress: fall back to the parent's own dates.
         own_exp = _expected_from_dates(own_start, own_due, agg["snap"])
         agg = agg.assign(
             expected_progress=agg["expected_progress"].fillna(own_exp),
-            depth=np.where(is_root, 0, pid.map(info["depth"]).fillna(0)).astype("int64"),
-            parent_key=np.where(is_root, -1, pid.map(info["parent_key"]).fillna(-1)).astype("int64"),
-            weight=np.where(is_root, 1.0, pid.map(info["weight"]).fillna(1.0)),
+            depth=np.where(is_root, 0, parent("depth").fillna(0)).astype("int64"),
+            parent_key=np.where(is_root, -1, parent("parent_key").fillna(-1)).astype("int64"),
+            weight=np.where(is_root, 1.0, parent("weight").fillna(1.0)),
             start=start,
             due=due,
             overdue=False,
