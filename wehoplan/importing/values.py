@@ -218,6 +218,9 @@ _CODE_PREFIX = re.compile(
     r"program|project|step|measure|no|number|#)\.?\s*:?\s*#?\s*", re.I)
 
 
+_PLAIN_CODE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+
+
 def parse_code(value: object) -> str | None:
     """Outline codes: "Objective 1.2" -> "1.2", "1.2.3." -> "1.2.3", 2.0 -> "2"; blank -> None."""
     if is_blank(value):
@@ -225,6 +228,8 @@ def parse_code(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     s = str(value).strip()
+    if _PLAIN_CODE.fullmatch(s):  # "1.2.3" as is: nothing below would change it (most rows)
+        return s
     prev = None
     while prev != s:  # "Action Item #1.2" strips two prefixes
         prev = s
