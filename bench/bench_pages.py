@@ -115,7 +115,32 @@ def main() -> None:
             floor()
         t_op, t_floor = paired(real, floor, ns.runs)
         line(f"page_{name} (filter change, {len(updates)} updates)", t_op, t_floor, 1.5)
+    plain_reruns(ns.runs)
     sys.stdout.flush()
+
+
+def plain_reruns(runs: int) -> None:
+    """Pages 4-7 (data entry, editing, audit, import): a plain rerun, for information.
+
+    They have no filter-driven computation to compare with a floor (they draw forms and
+    the sidebar), so they print a comment line, not a PASS/FAIL line.
+    """
+    import statistics
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    for page in ("pages/4_Update_Progress.py", "pages/5_Edit_Plan.py", "pages/6_Audit.py", "pages/7_Import.py"):
+        at = AppTest.from_file(str(ROOT / page), default_timeout=600)
+        at.run()
+        at.run()
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - t0)
+        state = " (exception!)" if at.exception else ""
+        print(f"# plain rerun {page}: {statistics.median(times):.3f}s{state}", flush=True)
 
 
 if __name__ == "__main__":
