@@ -283,7 +283,7 @@ def leaf_states(
     span = _days(state["due"], state["start"])
     elapsed = _days(state["snap"], state["start"])
     expected = np.where(
-        span > 0, (elapsed / span.where(span > 0)).clip(0, 1) * 100.0,
+        span > 0, np.clip((elapsed / span.where(span > 0)).to_numpy(), 0, 1) * 100.0,
         np.where(state["snap"] >= state["due"], 100.0, 0.0),
     )
     has_dates = state["start"].notna() & state["due"].notna()
@@ -333,8 +333,12 @@ def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return _aggregate(children, keys)
 
 
-def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None = None) -> pd.DataFrame:
-    """:func:`aggregate`, optionally with the group numbers already computed."""
+def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None = None,
+               leaves_only: bool = False) -> pd.DataFrame:
+    """:func:`aggregate`, optionally with the group numbers already computed.
+
+    ``leaves_only``: every child is a leaf row made by :func:`_leaf_counts`.
+    """
     # Integer status codes and plain numpy: mapping and comparing 600k status strings
     # per level was most of a 60-date trend's time.
     code = _status_codes(children["status"])
@@ -387,10 +391,20 @@ def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None =
         "c_e_all": total((~np.isnan(e)).astype("float64")),
         "e_all": total(np.where(np.isnan(e), zero, e)),
     }
-    counts = pd.DataFrame(
-        {c: np.bincount(gid, weights=children[c].to_numpy(dtype="float64"), minlength=n_groups).astype("int64")
-         for c in ["n_leaves", *COUNT_COLUMNS, "n_overdue"]}
-    )
+    if leaves_only:
+        # Children that are all leaves (from _leaf_counts: n_leaves 1, n_<status> one-hot of
+        # the status): their counts are the (group, status) counts already made above.
+        counts = pd.DataFrame({
+            "n_leaves": per_code.sum(axis=1).astype("int64"),
+            **{c: per_code[:, n + 1].astype("int64") for n, c in enumerate(COUNT_COLUMNS)},
+            "n_overdue": np.bincount(gid, weights=children["n_overdue"].to_numpy(dtype="float64"),
+                                     minlength=n_groups).astype("int64"),
+        })
+    else:
+        counts = pd.DataFrame(
+            {c: np.bincount(gid, weights=children[c].to_numpy(dtype="float64"), minlength=n_groups).astype("int64")
+             for c in ["n_leaves", *COUNT_COLUMNS, "n_overdue"]}
+        )
     # The sums stay numpy arrays (assigning 18 columns to a frame and reading them back
     # cost more than the arithmetic on a filtered selection).
     g = sums
@@ -530,6 +544,7 @@ def rollup_many(
         parts = [c[c["depth"] == d] for c in levels[1:] if len(c)]
         if d in by_depth:
             parts.insert(0, by_depth[d])
+        only_leaves = len(parts) == 1 and d in by_depth
         if len(parts) == 1:  # usually the deepest level: the leaves alone, no 600k-row copy
             children = parts[0].reset_index(drop=True)
         else:
@@ -537,7 +552,8 @@ def rollup_many(
         if children.empty:
             continue
         gid = _group_numbers(children, ["snap", "parent_key"])
-        agg = _aggregate(children, ["snap", "parent_key"], gid).rename(columns={"parent_key": "id"})
+        agg = _aggregate(children, ["snap", "parent_key"], gid, leaves_only=only_leaves).rename(
+            columns={"parent_key": "id"})
         # Groups are numbered in the order aggregate lists them: the span aligns by position.
         agg = agg.assign(
             span_start=children["start"].groupby(gid).min().to_numpy(),
