@@ -3,7 +3,7 @@
 import streamlit as st
 
 from wehoplan import charts, dashboard
-from wehoplan.ui import widgets
+from wehoplan.ui import cache, widgets
 from wehoplan.ui.state import sidebar
 
 st.set_page_config(page_title="wehoplan: overview", page_icon="📈", layout="wide")
@@ -11,7 +11,8 @@ view = sidebar()
 widgets.require_plan(view)
 widgets.header(view, "Executive overview")
 table = widgets.table(view)
-k = dashboard.kpis(table, view.frames.updates, view.as_of)
+k = dashboard.kpis(table, view.frames.updates, view.as_of,
+                   first_done=cache.first_completed_at(view.frames, view.as_of))
 if k is None:
     st.info(widgets.NO_MATCH)
     st.stop()

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from wehoplan import charts, trends
-from wehoplan.ui import widgets
+from wehoplan.ui import cache, widgets
 from wehoplan.ui.state import sidebar, url_choice
 
 st.set_page_config(page_title="wehoplan: trends", page_icon="📈", layout="wide")
@@ -14,19 +14,24 @@ groups = {"strategy": "Strategy", "department": "Department", "smart": "SMART va
 by = url_choice("Progress by", groups, "by", "strategy", c1)
 step = url_choice("Every", {"month": "Month", "quarter": "Quarter"}, "every", "quarter", c2)
 dates = trends.period_ends(updates, view.as_of, step)
-rolled = trends.series(tree, updates, dates, f, th)  # one roll-up over all dates, shared by three charts
-widgets.chart(charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, by, th, rolled), groups[by]))
+states = cache.leaf_states_at(view.frames, dates, th)  # filter-independent: once per dates and data version
+rolled = trends.series(tree, updates, dates, f, th, states)  # one roll-up over all dates, shared by three charts
+widgets.chart(charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, by, th, rolled, states),
+                                    groups[by]))
 left, right = st.columns(2)
 with left:
     widgets.chart(charts.status_area(trends.status_mix_over_time(tree, updates, dates, f, th, rolled)))
-    widgets.chart(charts.completions_bar(trends.completions_per_quarter(tree, updates, view.as_of, f, th)))
+    widgets.chart(charts.completions_bar(trends.completions_per_quarter(
+        tree, updates, view.as_of, f, th, states=cache.leaf_states_at(view.frames, [view.as_of], th),
+        first_done=cache.first_completed_at(view.frames, view.as_of))))
 with right:
     widgets.chart(charts.overdue_line(trends.overdue_over_time(tree, updates, dates, f, th, rolled)))
 
 st.subheader("Completion forecast")
 window = int(url_choice("Trailing window for velocity", {"90": "90 days", "180": "180 days", "365": "365 days"},
                         "window", "180"))
-fc = trends.forecast(tree, updates, view.as_of, f, window_days=window, thresholds=th)
+fc = trends.forecast(tree, updates, view.as_of, f, window_days=window, thresholds=th,
+                     states=cache.leaf_states_at(view.frames, trends.forecast_dates(view.as_of, window), th))
 st.caption(
     f"Velocity = progress gained over the last {window} days ÷ {window}. Projected finish = as-of date + "
     "remaining points ÷ velocity. **Late** when the projected finish is after the due date (or the due "

@@ -29,6 +29,7 @@ from wehoplan.rollup import (
     ROOT_ID,
     Thresholds,
     aggregate,
+    first_completed,
     leaf_states,
     prepare_tree,
     rollup_many,
@@ -66,6 +67,7 @@ def progress_over_time(
     by: str = "strategy",
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     rolled: pd.DataFrame | None = None,
+    states: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rolled-up progress per group at every date.
 
@@ -74,6 +76,8 @@ def progress_over_time(
     department / SMART value (a leaf with several values counts in each), rolled up
     with the same rules as :func:`wehoplan.rollup.group_leaves`. ``rolled``: the result
     of :func:`series` for the same arguments, to share one roll-up between charts.
+    ``states``: the unfiltered ``leaf_states(tree, updates, dates, thresholds)`` when the
+    caller has it (see :func:`wehoplan.rollup.rollup_many`).
 
     Returns:
         ``snap, group, progress, expected_progress, status, n_leaves`` sorted by group, snap.
@@ -84,14 +88,16 @@ def progress_over_time(
     tree = prepare_tree(tree)
     cols = ["snap", "group", "progress", "expected_progress", "status", "n_leaves"]
     if by == "strategy":
-        rolled = series(tree, updates, dates, filters, thresholds) if rolled is None else rolled
+        rolled = series(tree, updates, dates, filters, thresholds, states) if rolled is None else rolled
         top = rolled[rolled["depth"] == 1]
-        info = tree.set_index("id")
+        info = tree[["id", "code", "title"]].set_index("id")
         out = top.assign(group=(top["id"].map(info["code"]).astype(str) + " "
                                 + top["id"].map(info["title"]).astype(str)).str.slice(0, 60))
     else:
-        states = select_leaves(tree, leaf_states(tree, updates, dates, thresholds), filters)
-        info = tree.set_index("id")
+        if states is None:
+            states = leaf_states(tree, updates, dates, thresholds)
+        states = select_leaves(tree, states, filters)
+        info = tree[["id", "weight", "smart", "department"]].set_index("id")
         leaves = states.assign(
             weight=states["id"].map(info["weight"]).astype("float64"),
             n_leaves=1,
@@ -152,9 +158,14 @@ def series(
     dates,
     filters: Filters | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    states: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Roll the filtered plan up at every date once; pass it as ``rolled`` to several series."""
-    return rollup_many(tree, updates, dates, filters, thresholds)
+    """Roll the filtered plan up at every date once; pass it as ``rolled`` to several series.
+
+    ``states``: the unfiltered ``leaf_states(tree, updates, dates, thresholds)`` when the
+    caller has it (see :func:`wehoplan.rollup.rollup_many`).
+    """
+    return rollup_many(tree, updates, dates, filters, thresholds, states)
 
 
 def _plan_rows(tree, updates, dates, filters, thresholds, rolled=None) -> pd.DataFrame:
@@ -174,12 +185,17 @@ def completions_per_quarter(
     as_of,
     filters: Filters | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    states: pd.DataFrame | None = None,
+    first_done: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Count the selected leaves completed in each calendar quarter up to ``as_of``.
 
     A leaf's completion date is the date of its first update with status completed
     (on or before ``as_of``); the leaves counted are those that pass ``filters`` at
-    ``as_of``. Quarters with no completion in between are listed with 0.
+    ``as_of``. Quarters with no completion in between are listed with 0. ``states``
+    (``leaf_states(tree, updates, [as_of], thresholds)``) and ``first_done``
+    (:func:`first_completed` at ``as_of``), when the caller has them, skip the work that
+    does not depend on the filters.
 
     Returns:
         ``quarter`` (label like ``2019 Q1``), ``quarter_end``, ``n``.
@@ -187,10 +203,12 @@ def completions_per_quarter(
     """
     tree = prepare_tree(tree)
     as_of = pd.Timestamp(as_of).normalize()
-    selected = select_leaves(tree, leaf_states(tree, updates, [as_of], thresholds), filters)
-    done = updates[(updates["status"] == "completed") & (updates["as_of"] <= as_of)
-                   & updates["item_id"].isin(selected["id"])]
-    first = done.groupby("item_id")["as_of"].min()
+    if states is None:
+        states = leaf_states(tree, updates, [as_of], thresholds)
+    selected = select_leaves(tree, states, filters)
+    if first_done is None:
+        first_done = first_completed(updates, as_of)
+    first = first_done[first_done.index.isin(selected["id"])]
     if first.empty:
         return pd.DataFrame({"quarter": pd.Series(dtype="string"), "quarter_end": pd.Series(dtype="datetime64[ns]"),
                              "n": pd.Series(dtype="int64")})
@@ -213,10 +231,12 @@ def forecast(
     window_days: int = 180,
     depth: int = 2,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    states: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Projected finish of every item at ``depth`` (default: initiatives) from trailing velocity.
 
-    See the module docstring for the rule.
+    See the module docstring for the rule. ``states``: the unfiltered leaf states at
+    :func:`forecast_dates` when the caller has them (see :func:`wehoplan.rollup.rollup_many`).
 
     Returns:
         ``id, code, title, due, progress_then, progress_now, velocity`` (points per
@@ -226,12 +246,12 @@ def forecast(
     """
     tree = prepare_tree(tree)
     as_of = pd.Timestamp(as_of).normalize()
-    then = as_of - pd.Timedelta(days=window_days)
-    rolled = rollup_many(tree, updates, [then, as_of], filters, thresholds)
+    then, as_of = forecast_dates(as_of, window_days)
+    rolled = rollup_many(tree, updates, [then, as_of], filters, thresholds, states)
     level = rolled[rolled["depth"] == depth]
     now = level[level["snap"] == as_of].set_index("id")
     before = level[level["snap"] == then].set_index("id")["progress"]
-    info = tree.set_index("id")
+    info = tree[["id", "code", "title", "order"]].set_index("id")
     ids = now.index
     p_now = now["progress"].astype("float64")
     p_then = before.reindex(ids).fillna(0.0).astype("float64")
@@ -266,3 +286,9 @@ def forecast(
         "_order": ids.map(info["order"]).to_numpy(),
     })
     return out.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+
+
+def forecast_dates(as_of, window_days: int = 180) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The two dates a forecast compares: ``(as_of - window_days, as_of)``, normalised."""
+    as_of = pd.Timestamp(as_of).normalize()
+    return as_of - pd.Timedelta(days=window_days), as_of

@@ -6,11 +6,12 @@ import datetime as dt
 import hashlib
 import json
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
+from wehoplan.db import bump_data_version
 from wehoplan.importing.parse import Node
-from wehoplan.models import Department, ImportBatch, Item, Person, Plan, Update, item_partner_departments
+from wehoplan.models import Audit, Department, ImportBatch, Item, Person, Plan, Update, item_partner_departments
 from wehoplan.repository import department_id, person_id, write_audit
 
 SOURCE = "import"
@@ -195,14 +196,25 @@ def load(
                     "weight": float(want["weight"]), "sort_order": want["sort_order"], "version": 1,
                     "archived": False, "_partners": want["partners"],
                 })
-            got = s.execute(insert(Item).returning(Item.id, Item.code, sort_by_parameter_order=True),
-                            [{k: v for k, v in r.items() if k != "_partners"} for r in rows]).all()
+            # One plain executemany, then the new ids by code (codes are unique in a plan): an
+            # INSERT ... RETURNING in parameter order cost 1.3 s for 100k items, this ~0.5 s.
+            items_t = Item.__table__
+            s.execute(items_t.insert(), [{k: v for k, v in r.items() if k != "_partners"} for r in rows])
+            id_of = dict((code, item_id) for item_id, code in s.execute(
+                select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan.id)).all())
+            got = [(id_of[r["code"]], r["code"]) for r in rows]
+            audit_rows = []
             for (item_id, code), r in zip(got, rows, strict=True):
                 ids[code] = item_id
                 deps = {names.dept(p) for p in r["_partners"]}
                 partner_rows += [{"item_id": item_id, "department_id": d} for d in deps]
-                write_audit(s, author=author, action="create", entity="item", entity_id=item_id, field="code",
-                            new=code, source=SOURCE, batch_id=batch.id)
+                audit_rows.append({"author": author, "action": "create", "entity": "item", "entity_id": item_id,
+                                   "field": "code", "old_value": None, "new_value": code, "source": SOURCE,
+                                   "batch_id": batch.id})
+            # The same rows write_audit would add, in one multi-row INSERT and one data-version
+            # bump: one ORM object and one UPDATE of meta per item took 1.4 s of a 20k-row import.
+            s.execute(Audit.__table__.insert(), audit_rows)
+            bump_data_version(s.connection())
             created += len(rows)
             if progress_cb is not None:
                 progress_cb(0.5 + 0.3 * created / max(total, 1))
@@ -240,7 +252,8 @@ def load(
         # so re-importing a file adds nothing.
         have = set()
         latest: dict[int, tuple] = {}  # item -> ((as_of, id), state) of its newest update
-        leaf_ids = [i for i, _ in leaves]
+        # Only items that existed before this import can hold updates already.
+        leaf_ids = [i for i, n in leaves if n.code in existing]
         for chunk in range(0, len(leaf_ids), 900):
             part = leaf_ids[chunk:chunk + 900]
             for row in s.execute(select(Update.item_id, Update.as_of, Update.status, Update.progress,
@@ -327,8 +340,6 @@ def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dic
             updates or children from elsewhere (undo those first).
 
     """
-    from wehoplan.models import Audit
-
     with Session(engine) as s, s.begin():
         batch = s.get(ImportBatch, batch_id)
         if batch is None:

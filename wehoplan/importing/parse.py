@@ -116,11 +116,28 @@ class _Ctx:
         self.fy_start = fy_start
         self.col = {f: c for c, f in table.mapping.items()}
         self.pct: set[tuple[int, int]] = set()
+        self._status_memo: dict[object, str | ValueError] = {}
         pc = self.col.get("progress")
         if pc is not None and table.workbook.kind == "xlsx":
             rows = table.sheet.rows
             if any(isinstance(r[pc], (int, float)) for r in rows[table.header_row + 1:] if pc < len(r)):
                 self.pct = percent_cells(table.workbook.data, table.sheet.name, [pc])
+
+    def status(self, value: object) -> str:
+        """:func:`_status` of a cell, remembered per distinct value (a sheet repeats a few words)."""
+        try:
+            hit = self._status_memo[value]
+        except KeyError:
+            try:
+                hit = _status(value, self.words)
+            except ValueError as exc:
+                hit = exc
+            self._status_memo[value] = hit
+        except TypeError:  # an unhashable cell value: no memo
+            return _status(value, self.words)
+        if isinstance(hit, ValueError):
+            raise hit
+        return hit
 
     def get(self, r: int, f: str) -> object:
         c = self.col.get(f)
@@ -187,7 +204,7 @@ def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
             f["weight"] = w
     s = node.state
     if "status" in ctx.col and not is_blank(ctx.get(r, "status")):
-        s["status"] = ctx.parsed(r, "status", _status, ctx.words)
+        s["status"] = ctx.parsed(r, "status", ctx.status)
         if s["status"] is None:
             s["bad"] = True
     if "progress" in ctx.col and not is_blank(ctx.get(r, "progress")):

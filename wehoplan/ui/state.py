@@ -115,6 +115,12 @@ def filter_options(tree: pd.DataFrame) -> dict[str, dict[str, str]]:
     }
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _filter_options(url: str, plan_name: str, version: int, _tree: pd.DataFrame) -> dict[str, dict[str, str]]:
+    # Once per plan and data version, not on every rerun (~16 ms for 10k actions).
+    return filter_options(_tree)
+
+
 def _write_url(plan: str, as_of: dt.date, filters: Filters) -> None:
     wanted: dict[str, str | list[str]] = {"plan": plan, "as_of": as_of.isoformat(), **filters.to_query()}
     for key in QUERY_KEYS:
@@ -149,7 +155,7 @@ def sidebar() -> View:
     as_of = as_of or default
     st.session_state[_store("as_of")] = as_of
 
-    options = filter_options(frames.tree)
+    options = _filter_options(cache.database_url(), name, frames.version, frames.tree)
     levels = frames.plan.level_names
     labels = {
         "strategy": f"{levels[0]} / {levels[1] if len(levels) > 1 else 'item'}",

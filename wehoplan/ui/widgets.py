@@ -11,6 +11,7 @@ import streamlit as st
 from wehoplan import exporting
 from wehoplan.domain import STATUS_COLOURS, STATUS_LABELS
 from wehoplan.rollup import Thresholds, rollup_table
+from wehoplan.ui import cache
 from wehoplan.ui.state import View
 
 NO_PLAN = "No plan yet: import one (Import page, or `python -m wehoplan import FILE`), or run " \
@@ -43,7 +44,9 @@ def thresholds() -> Thresholds:
 
 def table(view: View) -> pd.DataFrame:
     """Roll up the filtered plan at the view's date (only the filtered roll-up is recomputed per rerun)."""
-    return rollup_table(view.frames.tree, view.frames.updates, view.as_of, view.filters, thresholds())
+    th = thresholds()
+    states = cache.leaf_states_at(view.frames, [view.as_of], th)  # computed once per date and data version
+    return rollup_table(view.frames.tree, view.frames.updates, view.as_of, view.filters, th, states)
 
 
 def status_style(frame: pd.DataFrame, column: str = "Status"):

@@ -1,0 +1,1 @@
+"""Floor pages of benchmark 1: the same Streamlit elements fed with precomputed data."""

@@ -1,0 +1,55 @@
+"""Shared parts of the floor pages: the precomputed payload, the sidebar, the header.
+
+A floor page draws exactly the elements of its real page (same sidebar widgets,
+titles, metrics, charts, tables, column configs), but every frame and chart was
+computed once before timing (``bench/floor_pages/precompute.py``) and pickled; it
+is loaded once per process into :data:`_LOADED`, so a floor rerun costs only the
+rendering. The pickle's path comes from ``WEHOPLAN_BENCH_FLOOR``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import streamlit as st
+
+_LOADED: dict[str, dict] = {}  # module-level: survives AppTest reruns (the module stays imported)
+
+
+def payload() -> dict:
+    """The pickled payload named by WEHOPLAN_BENCH_FLOOR (loaded once per process)."""
+    path = os.environ["WEHOPLAN_BENCH_FLOOR"]
+    if path not in _LOADED:
+        _LOADED[path] = pickle.loads(Path(path).read_bytes())
+    return _LOADED[path]
+
+
+def sidebar(meta: dict) -> tuple[str, ...]:
+    """Draw the real sidebar's widgets with precomputed choices; return the chosen departments."""
+    sb = st.sidebar
+    sb.selectbox("Plan", meta["plans"], key="w_plan")
+    sb.date_input("As of", value=meta["as_of"], key="w_as_of", format="YYYY-MM-DD", help=meta["as_of_help"])
+    chosen = {}
+    for fname, label in meta["labels"].items():
+        opts = meta["options"][fname]
+        chosen[fname] = sb.multiselect(label, list(opts), key="w_" + fname, format_func=lambda v, o=opts: o.get(v, v),
+                                       placeholder="All")
+    sb.text_input("Search", key="w_text", placeholder="code, title, comment…")
+    sb.button("Reset filters", icon=":material/restart_alt:", disabled=not any(chosen.values()))
+    return tuple(chosen["department"])
+
+
+def start() -> tuple[dict, dict]:
+    """Draw the sidebar; return (meta, the payload of the chosen filter)."""
+    data = payload()
+    return data["meta"], data["variants"][sidebar(data["meta"])]
+
+
+def header(meta: dict, page: dict, title: str) -> None:
+    """The real header: title, plan/date/filter caption, the demo notice when it applies."""
+    st.title(title)
+    st.caption(page["caption"])
+    if meta["demo_notice"]:
+        st.warning(meta["demo_notice"], icon=":material/science:")
