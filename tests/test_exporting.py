@@ -51,6 +51,8 @@ FILTER_CASES = {
     "strategy": Filters(strategy=("2",)),
     "status": Filters(status=("completed",)),
     "two departments (OR)": Filters(department=("Public Works", "Innovation")),
+    "owner": Filters(owner=("public works director",)),
+    "text": Filters(text="dashboard"),
     "nothing": NOTHING,
 }
 
@@ -396,6 +398,20 @@ def test_hostile_text_is_neutralised_in_csv(hostile):
             assert not field.startswith(("=", "+", "-", "@", "\t", "\r", "\n")), repr(field)
     # "1.10" is quoted, so a spreadsheet keeps it as the text "1.10".
     assert '"1.10"' in data.decode("utf-8-sig")
+
+
+def test_hostile_plan_name_stays_text_in_titles_and_footers(smart_city):
+    name = '=HYPERLINK("http://x","y") & Co'
+    plan = dataclasses.replace(smart_city.plan, name=name)
+    data = _xlsx(build_extract(smart_city.tree, smart_city.updates, plan, AS_OF))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        xml = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
+    assert not re.search(r"<f[ >/]", xml)
+    assert "&amp;&amp; Co" in xml  # '&' doubled in the footer, where a single '&' starts a code
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book["Executive"]["A1"].value == f"{name}: executive summary"
+    assert _about(book["About"])["Plan"] == name
+    assert _table(book["Roll-up"])["Title"].iloc[0] == name
 
 
 def test_neutralise_csv_field():
