@@ -414,6 +414,13 @@ def test_hostile_plan_name_stays_text_in_titles_and_footers(smart_city):
     assert _table(book["Roll-up"])["Title"].iloc[0] == name
 
 
+def test_extract_bytes_rejects_unknown_format(smart_city):
+    with pytest.raises(ValueError, match="xlsx or csv"):
+        extract_bytes(smart_city.tree, smart_city.updates, smart_city.plan, AS_OF, fmt="pdf")
+    data = extract_bytes(smart_city.tree, smart_city.updates, smart_city.plan, AS_OF, fmt="xlsx")
+    assert data[:2] == b"PK"
+
+
 def test_neutralise_csv_field():
     assert neutralise_csv_field("=1+1") == "'=1+1"
     assert neutralise_csv_field("\n=1") == "'\n=1"
@@ -470,6 +477,12 @@ def test_libreoffice_opens_every_xlsx_extract(smart_city, hostile, tmp_path):
         about = _read_csv_file(out / f"{name}-About.csv")
         assert about[1][:2] == ["Plan", SMART_CITY]
         assert (out / f"{name}-Executive.csv").exists()
+    # LibreOffice shows dates as dates and progress as percentages (it exports what it displays).
+    full = _read_csv_file(out / "full-Actions.csv")
+    head = full[0]
+    first = dict(zip(head, full[1], strict=True))
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", first["Start"]) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", first["Due"])
+    assert all(r[head.index("Progress")].endswith("%") for r in full[1:])
     # LibreOffice read the hostile titles as text, not as formulas it evaluated.
     hostile_rows = _read_csv_file(out / "hostile-Actions.csv")
     titles = {r[5] for r in hostile_rows[1:]}
