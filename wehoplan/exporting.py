@@ -68,6 +68,7 @@ SAFETY_NOTE = (
     "No cell in this workbook is a formula or a link: text that begins with = + - @ is stored as text. "
     "In the CSV extract such fields are prefixed with a single quote (')."
 )
+NO_MATCH_NOTE = "No actions match these filters at this as-of date: the other sheets are empty too."
 DATE_FORMAT = "yyyy-mm-dd"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 _DAY_NS = np.timedelta64(1, "D").astype("timedelta64[ns]")
@@ -125,7 +126,7 @@ def _ancestors(tree: pd.DataFrame, ids: pd.Series, depth: int) -> tuple[pd.Serie
 
 
 def _actions_frame(table: pd.DataFrame, tree: pd.DataFrame) -> pd.DataFrame:
-    leaves = table[table["is_leaf"] & (table["id"] != ROOT_ID)]
+    leaves = table[table["is_leaf"].astype(bool) & (table["id"] != ROOT_ID)]
     s_code, s_title = _ancestors(tree, leaves["id"], 1)
     i_code, i_title = _ancestors(tree, leaves["id"], 2)
     out = pd.DataFrame({
@@ -147,7 +148,9 @@ def _counts(rows: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def _rollup_frame(table: pd.DataFrame, plan_name: str) -> pd.DataFrame:
-    parents = table[~table["is_leaf"]]
+    # astype(bool): when nothing matches, the roll-up's empty columns are object dtype and
+    # indexing with an empty object Series would select columns, not rows.
+    parents = table[~table["is_leaf"].astype(bool)]
     root = parents["id"] == ROOT_ID
     out = pd.DataFrame({
         "Code": parents["code"], "Title": parents["title"].where(~root, plan_name), "Level": parents["level"],
@@ -215,6 +218,8 @@ def _about_frame(
         elif name == "status":
             v = tuple(STATUS_LABELS[s] for s in v)
         rows.append((label, "; ".join(v) if isinstance(v, tuple) else v))
+    if counts.get("Actions", 0) == 0:
+        rows.append(("Note", NO_MATCH_NOTE))
     rows += [
         ("Updates shown", f"{when(start) or 'first'} to {when(end) or 'last'}"),
         *[(f"Rows in {k}", n) for k, n in counts.items()],
