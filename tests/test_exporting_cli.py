@@ -84,3 +84,19 @@ def test_an_exported_plan_imports_back_into_an_equal_plan(tmp_path, demo_engine,
     leaf = want["is_leaf"]
     for c in ("owner", "department", "smart", "start", "due"):
         pd.testing.assert_series_equal(got.loc[leaf, c], want.loc[leaf, c], check_dtype=False, check_names=False)
+
+
+def test_the_csv_extract_imports_back_with_the_same_progress(tmp_path, demo_engine, empty_url):
+    plan = repository.resolve_plan(demo_engine, "smart city")
+    tree = prepare_tree(repository.load_items(demo_engine, plan.id))
+    ups = repository.load_updates(demo_engine, plan.id)
+    data = exporting.extract_bytes(tree, ups, plan, pd.Timestamp("2020-10-15"), fmt="csv")
+    assert b'"1.3.1",' in data and b",70.0," in data  # 1.3.1 stood at 70 % that day
+    target = make_engine(empty_url)
+    rep = import_files(target, [("extract.csv", data)], plan_name="From CSV", as_of=pd.Timestamp("2020-10-15").date())
+    assert rep.ok, rep.lines()
+    back = repository.resolve_plan(target, "From CSV")
+    got = rollup(prepare_tree(repository.load_items(target, back.id)), repository.load_updates(target, back.id),
+                 "2020-10-15")
+    want = rollup(tree, ups, "2020-10-15")
+    assert got.set_index("code")["progress"].round(6).to_dict() == want.set_index("code")["progress"].round(6).to_dict()

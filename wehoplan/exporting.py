@@ -535,7 +535,9 @@ def _csv_column(s: pd.Series, name: str) -> list:
     if kind == "date":
         return s.dt.strftime("%Y-%m-%d").astype("string").fillna("").tolist()
     if kind in ("pct", "num"):
-        values = s.astype("float64").round(6).to_numpy()
+        # Percent columns as percentages (65.0 = 65 %): a CSV has no cell formats, and a
+        # bare 0.65 reads as "0.65 %" to people and to importers alike.
+        values = (s.astype("float64") * (100.0 if kind == "pct" else 1.0)).round(6).to_numpy()
         return [None if np.isnan(v) else (int(v) if kind == "num" else float(v)) for v in values]
     return [neutralise_csv_field(v) for v in s.astype("string").fillna("").tolist()]
 
