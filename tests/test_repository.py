@@ -159,8 +159,11 @@ def test_arrow_reads_stay_consistent_while_the_same_process_writes(fresh_url):
         try:
             for n in range(60):
                 with eng.begin() as c:
-                    c.execute(insert(Update), [dict(item_id=leaf, as_of=dt.date(2023, 1, 1) + dt.timedelta(days=n),
-                                                    status="on_track", progress=float(k), comment="x" * 3000) for k in range(40)])
+                    # 40 rows of 3 kB: enough WAL that SQLite's default would checkpoint mid-run.
+                    day = dt.date(2023, 1, 1) + dt.timedelta(days=n)
+                    rows = [dict(item_id=leaf, as_of=day, status="on_track", progress=float(k), comment="x" * 3000)
+                            for k in range(40)]
+                    c.execute(insert(Update), rows)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
