@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from wehoplan.db import create_schema, make_engine
@@ -37,3 +39,17 @@ def empty_url(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     create_schema(make_engine(url))
     return url
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    """AppTests share the process: clear Streamlit's caches around every test that uses them."""
+    st = sys.modules.get("streamlit")
+    if st is not None:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    yield
+    st = sys.modules.get("streamlit")
+    if st is not None:
+        st.cache_data.clear()
+        st.cache_resource.clear()

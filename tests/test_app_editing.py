@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from wehoplan import editing, repository
@@ -18,15 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 UPDATE_PAGE = str(ROOT / "pages" / "4_Update_Progress.py")
 PLAN_PAGE = str(ROOT / "pages" / "5_Edit_Plan.py")
 AUDIT_PAGE = str(ROOT / "pages" / "6_Audit.py")
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture
