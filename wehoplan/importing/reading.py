@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -128,12 +129,13 @@ def _guard_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> N
             if mm:
                 max_col = max(max_col, _col_index(mm.group(1)))
                 max_row = max(max_row, int(mm.group(2)))
-    # Distinct references only (findall and set run in C): a 100k-row sheet has a handful of
-    # column letters and one number per row, so the Python per-match work disappears.
-    refs = set(_CELL_REF.findall(xml))
-    for letters in {c for c, _ in refs}:
+    # Distinct letters and numbers only, split by itemgetter and deduplicated by set (all in
+    # C): a 100k-row sheet has a handful of column letters and one number per row, and every
+    # (letters, number) pair is distinct, so no Python loop may run per reference.
+    refs = _CELL_REF.findall(xml)
+    for letters in set(map(itemgetter(0), refs)):
         max_col = max(max_col, _col_index(letters))
-    rows = {r for _, r in refs}
+    rows = set(map(itemgetter(1), refs))
     rows.update(_ROW_REF.findall(xml))
     if rows:
         max_row = max(max_row, max(map(int, rows)))
