@@ -92,11 +92,15 @@ class _Names:
         self.dep_names = dict(s.execute(select(Department.id, Department.name)).all())
         self.ppl_names = dict(s.execute(select(Person.id, Person.name)).all())
 
+    # A hit in the cache first: its keys are trimmed non-blank names, so a hit is what the
+    # repository helper would return (it trims, then looks up the same cache).
     def dept(self, name: str | None) -> int | None:
-        return department_id(self.s, name, self.dep)
+        hit = self.dep.get(name) if isinstance(name, str) else None
+        return hit if hit is not None else department_id(self.s, name, self.dep)
 
     def person(self, name: str | None) -> int | None:
-        return person_id(self.s, name, self.ppl)
+        hit = self.ppl.get(name) if isinstance(name, str) else None
+        return hit if hit is not None else person_id(self.s, name, self.ppl)
 
 
 def _current(item: Item, names: _Names, partners: list[str], parent_code: str | None) -> dict[str, object]:
@@ -209,7 +213,7 @@ def load(
             partners_of.setdefault(item_id, []).append(names.dep_names.get(dep_id))
         ids = {code: it.id for code, it in existing.items()}
         created = updated = 0
-        leaves: list[tuple[int, Node]] = []
+        leaves: list[tuple[int, Node, bool]] = []  # (item id, row, existed before this import)
         total = len(nodes)
         # New items go in with one multi-row INSERT per depth (parents before children): a
         # flush per item made a 3,000-row import take seconds.
@@ -290,14 +294,14 @@ def load(
                     if set(changed) - {"sort_order"}:
                         updated += 1
             if not n.children:
-                leaves.append((ids[n.code], n))
+                leaves.append((ids[n.code], n, item is not None))
         s.flush()
         # Updates: skip any the plan already holds (same item, date, status, progress, comment),
         # so re-importing a file adds nothing.
         have = set()
         latest: dict[int, tuple] = {}  # item -> ((as_of, id), state) of its newest update
         # Only items that existed before this import can hold updates already.
-        leaf_ids = [i for i, n in leaves if n.code in existing]
+        leaf_ids = [i for i, _n, old in leaves if old]
         for chunk in range(0, len(leaf_ids), 900):
             part = leaf_ids[chunk:chunk + 900]
             for row in s.execute(select(Update.item_id, Update.as_of, Update.status, Update.progress,
@@ -308,17 +312,20 @@ def load(
                     latest[row[0]] = ((row[1], row[5]), state)
         new_updates: list[tuple] = []
         source = f"import: {file_name}"[:200]
-        for item_id, n in leaves:
+        for item_id, n, old in leaves:
             u = leaf_state(n, as_of)
             if u is None:
                 continue
-            key = (item_id, u["as_of"], u["status"], round(u["progress"], 6), u["comment"] or None)
-            if key in have:
-                continue
-            if not as_of_given and "as_of" not in n.state and item_id in latest and latest[item_id][1] == key[2:]:
-                # Undated and unchanged: re-importing the same file on another day adds nothing.
-                continue
-            have.add(key)
+            if old:
+                # An item this import created holds no update yet and appears once: nothing to skip.
+                key = (item_id, u["as_of"], u["status"], round(u["progress"], 6), u["comment"] or None)
+                if key in have:
+                    continue
+                if (not as_of_given and "as_of" not in n.state and item_id in latest
+                        and latest[item_id][1] == key[2:]):
+                    # Undated and unchanged: re-importing the same file on another day adds nothing.
+                    continue
+                have.add(key)
             new_updates.append((item_id, day(u["as_of"]), u["status"], u["progress"], u["comment"], author, source,
                                 batch.id))
         if new_updates:
