@@ -171,58 +171,76 @@ def _split_names(value: object) -> list[str]:
 
 
 def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
+    # The row and the column look-ups are fetched once per row (100k rows x ~15 fields).
+    col = ctx.col
+    row = ctx.t.sheet.rows[r]
+    width = len(row)
+
+    def cell(name: str) -> object:
+        c = col.get(name)
+        return row[c] if c is not None and c < width else None
+
+    def parsed(name: str, fn, *args):
+        v = cell(name)
+        try:
+            return fn(v, *args)
+        except ValueError as exc:
+            ctx.err(r, name, text(v), str(exc))
+            return None
+
     f = node.fields
     for name in ("description", "owner", "sponsor", "department"):
-        v = text(ctx.get(r, name))
-        if v is not None:
-            f[name] = v
-    if "partners" in ctx.col:
-        names = _split_names(ctx.get(r, "partners"))
+        if name in col:
+            v = text(cell(name))
+            if v is not None:
+                f[name] = v
+    if "partners" in col:
+        names = _split_names(cell("partners"))
         if names:
             f["partners"] = names
-    if "smart" in ctx.col:
-        sm = ctx.parsed(r, "smart", lambda v: parse_smart(text(v)))
+    if "smart" in col:
+        sm = parsed("smart", lambda v: parse_smart(text(v)))
         if sm:
             f["smart"] = sm
     letters = ""
     for letter in "SMART":
         key = f"smart_{letter}"
-        if key in ctx.col and ctx.parsed(r, key, parse_yes):
+        if key in col and parsed(key, parse_yes):
             letters += letter
     if letters:
         f["smart"] = "".join(c for c in "SMART" if c in letters + str(f.get("smart", "")))
     for name in ("start", "due"):
-        if name in ctx.col:
-            d = ctx.parsed(r, name, parse_date, ctx.fy_start)
+        if name in col:
+            d = parsed(name, parse_date, ctx.fy_start)
             if d is not None:
                 f[name] = d
     if f.get("start") and f.get("due") and f["start"] > f["due"]:
         ctx.err(r, "due", f["due"].isoformat(), f"due date is before the start date {f['start'].isoformat()}")
-    if "weight" in ctx.col:
-        w = ctx.parsed(r, "weight", parse_weight)
+    if "weight" in col:
+        w = parsed("weight", parse_weight)
         if w is not None:
             f["weight"] = w
-    s = node.state
-    if "status" in ctx.col and not is_blank(ctx.get(r, "status")):
-        s["status"] = ctx.parsed(r, "status", ctx.status)
-        if s["status"] is None:
-            s["bad"] = True
-    if "progress" in ctx.col and not is_blank(ctx.get(r, "progress")):
-        pc = ctx.col["progress"]
-        s["progress"] = ctx.parsed(r, "progress", parse_progress, (r, pc) in ctx.pct)
-        if s["progress"] is None:
-            s["bad"] = True
-    if "comment" in ctx.col:
-        c = text(ctx.get(r, "comment"))
+    st = node.state
+    if "status" in col and not is_blank(cell("status")):
+        st["status"] = parsed("status", ctx.status)
+        if st["status"] is None:
+            st["bad"] = True
+    if "progress" in col and not is_blank(cell("progress")):
+        pc = col["progress"]
+        st["progress"] = parsed("progress", parse_progress, (r, pc) in ctx.pct)
+        if st["progress"] is None:
+            st["bad"] = True
+    if "comment" in col:
+        c = text(cell("comment"))
         if c:
-            s["comment"] = c
-    if "update_date" in ctx.col:
-        d = ctx.parsed(r, "update_date", parse_date, ctx.fy_start)
+            st["comment"] = c
+    if "update_date" in col:
+        d = parsed("update_date", parse_date, ctx.fy_start)
         if d is not None and ctx.latest is not None and d > ctx.latest:
             ctx.err(r, "update_date", d.isoformat(), "update date is in the future; set "
                     "WEHOPLAN_ALLOW_FUTURE_UPDATES=true to allow planned updates")
         elif d is not None:
-            s["as_of"] = d
+            st["as_of"] = d
 
 
 def _status(value: object, words: dict[str, str]) -> str:
@@ -238,10 +256,16 @@ def _status(value: object, words: dict[str, str]) -> str:
 
 
 def _is_section(ctx: _Ctx, row: list[object]) -> str | None:
-    filled = [(i, c) for i, c in enumerate(row) if not is_blank(c)]
-    if len(filled) != 1 or len(ctx.t.mapping) < 2:
+    # Exactly one filled cell: stop at the second (most rows are filled).
+    found: tuple[int, object] | None = None
+    for i, c in enumerate(row):
+        if not is_blank(c):
+            if found is not None:
+                return None
+            found = (i, c)
+    if found is None or len(ctx.t.mapping) < 2:
         return None
-    i, c = filled[0]
+    i, c = found
     first_col = min(ctx.t.mapping)
     s = text(c) or ""
     if i > first_col or not re.search(r"[A-Za-z]", s):
@@ -295,13 +319,16 @@ def _parse_table(ctx: _Ctx, nodes: list[Node], errors: list[Problem]) -> str:
     t = ctx.t
     fields = set(t.mapping.values())
     group_cols = [h for h in ("h1", "h2") if h in fields]
-    code_rows = sum(1 for r in t.data_rows if parse_code(ctx.get(r, "code")))
+    # Only whether any row has a code matters: stop at the first.
+    code_rows = "code" in fields and any(parse_code(ctx.get(r, "code")) for r in t.data_rows)
     # No code column, but most titles start with one ("Objective 1.2 Open data", "1.2.3. Speed
     # study"): the codes are in the title cells.
-    titled = [text(ctx.get(r, "title")) for r in t.data_rows]
-    titled = [x for x in titled if x]
-    codes_in_titles = ("code" not in fields and not group_cols and bool(titled)
-                       and sum(split_title_code(x)[0] is not None for x in titled) * 2 >= len(titled))
+    codes_in_titles = False
+    if "code" not in fields and not group_cols:
+        titled = [text(ctx.get(r, "title")) for r in t.data_rows]
+        titled = [x for x in titled if x]
+        codes_in_titles = (bool(titled)
+                           and sum(split_title_code(x)[0] is not None for x in titled) * 2 >= len(titled))
     if ("code" in fields and code_rows and not group_cols) or codes_in_titles:
         mode = "codes"
     elif group_cols:
