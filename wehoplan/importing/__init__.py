@@ -314,6 +314,11 @@ def _import_files(
                                      f"the database refused the import ({type(exc).__name__}: "
                                      f"{str(exc).splitlines()[0]}); nothing was written"))
         return report
+    # The tree's parent/child links are reference cycles: unlinked here, the nodes are freed
+    # at once instead of waiting for the garbage collector (~0.3 s for 100k nodes).
+    for n in an.parsed.nodes:
+        n.parent = None
+        n.children = []
     report.ok = True
     report.items_created = int(res["items_created"])
     report.items_updated = int(res["items_updated"])

@@ -311,7 +311,7 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
     max_depth = max((n.depth for n in nodes), default=0)
     names = tuple(labels.get(d) or (DEFAULT_LEVEL_NAMES[d - 1] if d <= len(DEFAULT_LEVEL_NAMES) else f"Level {d}")
                   for d in range(1, max(max_depth, len(DEFAULT_LEVEL_NAMES)) + 1))
-    ordered = sorted(nodes, key=lambda n: code_sort_key(n.code or ""))
+    ordered = sorted(nodes, key=_outline_key_fn())
     return Parsed(ordered, errors, warnings, names, "+".join(sorted(modes)), bool(labels))
 
 
@@ -465,7 +465,8 @@ def _warn_fractions(ctx: _Ctx, warnings: list[Problem]) -> None:
         if (r, pc) in ctx.pct or is_blank(v):
             continue
         try:
-            nums.append(float(str(v).strip()))
+            # A plain number is its own value (what float(str(v)) gives, without the text).
+            nums.append(float(v) if type(v) in (int, float) else float(str(v).strip()))
         except ValueError:
             continue
     if nums and max(nums) <= 1 and any(0 < x < 1 for x in nums):
@@ -550,6 +551,22 @@ def _check(nodes: list[Node], errors: list[Problem], warnings: list[Problem]) ->
         warnings.append(Problem("", "", None, None, None,
                                 f"{inferred} row(s) have progress but no status: 0% is read as Not started, "
                                 "100% as Completed, anything else as On track"))
+
+
+def _outline_key_fn():
+    """``code_sort_key(code or "")`` with each part's key made once (a plan repeats "1", "2", ...)."""
+    part_keys: dict[str, tuple] = {}
+
+    def part_key(p: str) -> tuple:
+        k = part_keys.get(p)
+        if k is None:
+            k = part_keys[p] = code_sort_key(p)[0]
+        return k
+
+    def key(n: Node) -> tuple:
+        return tuple(map(part_key, str(n.code or "").split(".")))
+
+    return key
 
 
 def accepted_statuses() -> str:
