@@ -20,6 +20,9 @@ ITEM_FIELDS = ("parent", "level", "title", "description", "owner", "sponsor", "d
                "smart", "start", "due", "weight", "sort_order")
 
 
+# Driver-level executemany for the big inserts on SQLite (see _insert_many); False takes the
+# Core insert everywhere (the tests compare the two).
+FAST_SQLITE_WRITE = True
 _ITEM_COLS = ("plan_id", "code", "level", "title", "parent_id", "description", "owner_id", "sponsor_id",
               "lead_department_id", "smart", "start", "due", "weight", "sort_order", "version", "archived")
 _AUDIT_COLS = ("author", "action", "entity", "entity_id", "field", "old_value", "new_value", "source", "batch_id")
@@ -150,8 +153,16 @@ def _set_partners(s: Session, item_id: int, partners: list[str], names: _Names) 
 
 def leaf_state(n: Node, default_as_of: dt.date) -> dict[str, object] | None:
     """Return the update a leaf row asks for, or None when its state cells are blank."""
-    st = n.state
-    if not any(k in st for k in ("status", "progress", "comment")):
+    t = _leaf_tuple(n.state)
+    if t is None:
+        return None
+    as_of, status, progress, comment = t
+    return {"as_of": as_of or default_as_of, "status": status, "progress": progress, "comment": comment}
+
+
+def _leaf_tuple(st: dict[str, object]) -> tuple[dt.date | None, str, float, object] | None:
+    """(own as-of date or None, status, progress, comment) of a leaf's state cells, or None."""
+    if "status" not in st and "progress" not in st and "comment" not in st:
         return None
     status, progress = st.get("status"), st.get("progress")
     if status is None:
@@ -160,8 +171,7 @@ def leaf_state(n: Node, default_as_of: dt.date) -> dict[str, object] | None:
         progress = 100.0 if status == "completed" else 0.0
     if status == "completed":
         progress = 100.0
-    return {"as_of": st.get("as_of") or default_as_of, "status": status, "progress": float(progress),
-            "comment": st.get("comment")}
+    return st.get("as_of"), status, float(progress), st.get("comment")
 
 
 def load(
@@ -226,7 +236,7 @@ def load(
             if n.code not in existing:
                 new_by_depth.setdefault(n.depth, []).append(n)
         partner_rows: list[tuple[int, int]] = []
-        fast = s.get_bind().dialect.name == "sqlite"
+        fast = FAST_SQLITE_WRITE and s.get_bind().dialect.name == "sqlite"
         day = _date_text if fast else (lambda v: v)
         items_t = Item.__table__
         for depth in sorted(new_by_depth):
@@ -312,20 +322,25 @@ def load(
                     latest[row[0]] = ((row[1], row[5]), state)
         new_updates: list[tuple] = []
         source = f"import: {file_name}"[:200]
+        as_of_text = day(as_of)
         for item_id, n, old in leaves:
+            if not old:
+                # An item this import created holds no update yet and appears once: nothing to skip.
+                t = _leaf_tuple(n.state)
+                if t is not None:
+                    new_updates.append((item_id, day(t[0]) if t[0] else as_of_text, t[1], t[2], t[3], author,
+                                        source, batch.id))
+                continue
             u = leaf_state(n, as_of)
             if u is None:
                 continue
-            if old:
-                # An item this import created holds no update yet and appears once: nothing to skip.
-                key = (item_id, u["as_of"], u["status"], round(u["progress"], 6), u["comment"] or None)
-                if key in have:
-                    continue
-                if (not as_of_given and "as_of" not in n.state and item_id in latest
-                        and latest[item_id][1] == key[2:]):
-                    # Undated and unchanged: re-importing the same file on another day adds nothing.
-                    continue
-                have.add(key)
+            key = (item_id, u["as_of"], u["status"], round(u["progress"], 6), u["comment"] or None)
+            if key in have:
+                continue
+            if not as_of_given and "as_of" not in n.state and item_id in latest and latest[item_id][1] == key[2:]:
+                # Undated and unchanged: re-importing the same file on another day adds nothing.
+                continue
+            have.add(key)
             new_updates.append((item_id, day(u["as_of"]), u["status"], u["progress"], u["comment"], author, source,
                                 batch.id))
         if new_updates:

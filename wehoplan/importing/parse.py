@@ -117,6 +117,10 @@ class _Ctx:
         self.col = {f: c for c, f in table.mapping.items()}
         self.pct: set[tuple[int, int]] = set()
         self._status_memo: dict[object, str | ValueError] = {}
+        # Which optional fields the table has, decided once instead of per row.
+        self.text_fields = [n for n in ("description", "owner", "sponsor", "department") if n in self.col]
+        self.smart_fields = [(letter, f"smart_{letter}") for letter in "SMART" if f"smart_{letter}" in self.col]
+        self.date_fields = [n for n in ("start", "due") if n in self.col]
         pc = self.col.get("progress")
         if pc is not None and table.workbook.kind == "xlsx":
             rows = table.sheet.rows
@@ -189,11 +193,10 @@ def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
             return None
 
     f = node.fields
-    for name in ("description", "owner", "sponsor", "department"):
-        if name in col:
-            v = text(cell(name))
-            if v is not None:
-                f[name] = v
+    for name in ctx.text_fields:
+        v = text(cell(name))
+        if v is not None:
+            f[name] = v
     if "partners" in col:
         names = _split_names(cell("partners"))
         if names:
@@ -203,17 +206,15 @@ def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
         if sm:
             f["smart"] = sm
     letters = ""
-    for letter in "SMART":
-        key = f"smart_{letter}"
-        if key in col and parsed(key, parse_yes):
+    for letter, key in ctx.smart_fields:
+        if parsed(key, parse_yes):
             letters += letter
     if letters:
         f["smart"] = "".join(c for c in "SMART" if c in letters + str(f.get("smart", "")))
-    for name in ("start", "due"):
-        if name in col:
-            d = parsed(name, parse_date, ctx.fy_start)
-            if d is not None:
-                f[name] = d
+    for name in ctx.date_fields:
+        d = parsed(name, parse_date, ctx.fy_start)
+        if d is not None:
+            f[name] = d
     if f.get("start") and f.get("due") and f["start"] > f["due"]:
         ctx.err(r, "due", f["due"].isoformat(), f"due date is before the start date {f['start'].isoformat()}")
     if "weight" in col:
