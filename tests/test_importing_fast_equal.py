@@ -193,3 +193,30 @@ def test_new_items_and_updates_are_the_rows_the_file_asks_for(tmp_path, workbook
 
 def _iso(d):
     return None if d is None else d.isoformat()
+
+
+@pytest.mark.parametrize(("body", "reaches"), [
+    (b'<row r="2"><c r="B2"><v>1</v></c></row>', None),
+    (b'<row r="2"><c r="B2"><v>1</v></c></row><row r="900000"/>', "B900000"),
+    (b'<row r="2"><x:c s="1" r="ZZ2"><v>1</v></x:c></row>', "ZZ2"),
+    (b'<row r="2" spans="1:2"><c r="C250000"><v>1</v></c></row>', "C250000"),
+])
+def test_guard_reads_the_largest_cell_and_row_reference(body, reaches):
+    """A declared dimension can lie: the largest real reference decides (cells and empty rows alike)."""
+    import io
+    import zipfile
+
+    from wehoplan.importing.reading import FileRejected, _guard_sheet_xml
+
+    xml = (b'<worksheet><dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>' + body
+           + b'</sheetData></worksheet>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", xml)
+    zf = zipfile.ZipFile(buf)
+    info = zf.getinfo("xl/worksheets/sheet1.xml")
+    if reaches is None:
+        _guard_sheet_xml(zf, info, "f.xlsx")
+    else:
+        with pytest.raises(FileRejected, match=f"reaches cell {reaches}"):
+            _guard_sheet_xml(zf, info, "f.xlsx")

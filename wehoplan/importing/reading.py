@@ -26,8 +26,8 @@ MAX_CELLS = 5_000_000
 
 _MOJIBAKE = re.compile("Ã[\u00a0-\u00bf]|â€[\u0090-\u203a™œ\u009d]")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
+# Cell references (letters, number) and row numbers (b"", number) in one pass over the sheet.
+_REF = re.compile(rb'<(?:\w+:)?(?:c\b[^>]*?\br="([A-Z]{1,3})|row\b[^>]*?\br=")([0-9]{1,7})"')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([^"]+)"')
 
 
@@ -132,11 +132,11 @@ def _guard_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> N
     # Distinct letters and numbers only, split by itemgetter and deduplicated by set (all in
     # C): a 100k-row sheet has a handful of column letters and one number per row, and every
     # (letters, number) pair is distinct, so no Python loop may run per reference.
-    refs = _CELL_REF.findall(xml)
+    refs = _REF.findall(xml)
     for letters in set(map(itemgetter(0), refs)):
-        max_col = max(max_col, _col_index(letters))
+        if letters:
+            max_col = max(max_col, _col_index(letters))
     rows = set(map(itemgetter(1), refs))
-    rows.update(_ROW_REF.findall(xml))
     if rows:
         max_row = max(max_row, max(map(int, rows)))
     if max_row > MAX_ROWS or max_col > MAX_COLUMNS or max_row * max_col > MAX_CELLS:
