@@ -309,7 +309,8 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
     for n in nodes:
         if n.level_label and n.depth not in labels:
             labels[n.depth] = n.level_label
-    max_depth = max((n.depth for n in nodes), default=0)
+    # Depth of the deepest chain: only leaves can be deepest, so parents need no walk.
+    max_depth = max((n.depth for n in nodes if not n.children), default=0)
     names = tuple(labels.get(d) or (DEFAULT_LEVEL_NAMES[d - 1] if d <= len(DEFAULT_LEVEL_NAMES) else f"Level {d}")
                   for d in range(1, max(max_depth, len(DEFAULT_LEVEL_NAMES)) + 1))
     ordered = sorted(nodes, key=_outline_key_fn())
@@ -505,6 +506,8 @@ def _link_codes(nodes: list[Node], errors: list[Problem]) -> None:
 def _assign_codes(nodes: list[Node]) -> None:
     # A group without a code whose children's codes share a prefix ("2.1.1", "2.1.2") takes
     # that prefix ("2.1"), deepest groups first, so action codes and group codes agree.
+    if all(n.code for n in nodes):
+        return  # every item has its code: nothing below would change anything
     taken_all = {n.code for n in nodes if n.code}
     for n in sorted(nodes, key=lambda n: -n.depth):
         if n.code is None and n.children:
