@@ -238,6 +238,8 @@ def load(
         partner_rows: list[tuple[int, int]] = []
         fast = FAST_SQLITE_WRITE and s.get_bind().dialect.name == "sqlite"
         day = _date_text if fast else (lambda v: v)
+        # Plain ints for the per-row tuples: an ORM attribute read costs ~0.2 us x 300k rows.
+        plan_id, batch_id = plan.id, batch.id
         items_t = Item.__table__
         for depth in sorted(new_by_depth):
             batch_nodes = new_by_depth[depth]
@@ -250,7 +252,7 @@ def load(
                 f = n.fields
                 parent = n.parent.code if n.parent is not None else None
                 rows.append((
-                    plan.id, n.code, level, n.title or "", ids[parent] if parent else None,
+                    plan_id, n.code, level, n.title or "", ids[parent] if parent else None,
                     f.get("description"), names.person(f.get("owner")), names.person(f.get("sponsor")),
                     names.dept(f.get("department")), f.get("smart") or "", day(f.get("start")), day(f.get("due")),
                     float(f.get("weight", 1.0)), order_of[id(n)], 1, False,
@@ -268,7 +270,7 @@ def load(
                 ids[code] = item_id
                 if partners:
                     partner_rows += [(item_id, d) for d in {names.dept(p) for p in partners}]
-                audit_rows.append((author, "create", "item", item_id, "code", None, code, SOURCE, batch.id))
+                audit_rows.append((author, "create", "item", item_id, "code", None, code, SOURCE, batch_id))
             # The same rows write_audit would add, in one multi-row INSERT and one data-version
             # bump: one ORM object and one UPDATE of meta per item took 1.4 s of a 20k-row import.
             _insert_many(s, Audit.__table__, _AUDIT_COLS, audit_rows, fast)
@@ -329,7 +331,7 @@ def load(
                 t = _leaf_tuple(n.state)
                 if t is not None:
                     new_updates.append((item_id, day(t[0]) if t[0] else as_of_text, t[1], t[2], t[3], author,
-                                        source, batch.id))
+                                        source, batch_id))
                 continue
             u = leaf_state(n, as_of)
             if u is None:
@@ -342,7 +344,7 @@ def load(
                 continue
             have.add(key)
             new_updates.append((item_id, day(u["as_of"]), u["status"], u["progress"], u["comment"], author, source,
-                                batch.id))
+                                batch_id))
         if new_updates:
             _insert_many(s, Update.__table__, _UPDATE_COLS, new_updates, fast)
         in_file = {n.code for n in nodes}

@@ -361,11 +361,12 @@ def _parse_table(ctx: _Ctx, nodes: list[Node], errors: list[Problem]) -> str:
             fill = {"h1": sec}
             continue
         title = text(ctx.get(r, "title"))
-        code = parse_code(ctx.get(r, "code"))
+        raw_code = ctx.get(r, "code")
+        code = parse_code(raw_code)
         if codes_in_titles:
             code, title = split_title_code(title)
         node = Node(code=code, title=title, file=t.file_name, sheet=t.sheet.name, row=r + 1,
-                    numeric_code=isinstance(ctx.get(r, "code"), float))
+                    numeric_code=isinstance(raw_code, float))
         if mode == "columns":
             node = _place_by_columns(ctx, r, node, groups, fill, nodes)
             if node is None:
