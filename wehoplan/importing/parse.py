@@ -174,6 +174,9 @@ def _split_names(value: object) -> list[str]:
     return [p.strip() for p in re.split(r"[;\n,/]+", s) if p.strip()]
 
 
+_UNSET = object()
+
+
 def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
     # The row and the column look-ups are fetched once per row (100k rows x ~15 fields).
     col = ctx.col
@@ -184,8 +187,8 @@ def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
         c = col.get(name)
         return row[c] if c is not None and c < width else None
 
-    def parsed(name: str, fn, *args):
-        v = cell(name)
+    def parsed(name: str, fn, *args, value: object = _UNSET):
+        v = cell(name) if value is _UNSET else value
         try:
             return fn(v, *args)
         except ValueError as exc:
@@ -222,15 +225,18 @@ def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
         if w is not None:
             f["weight"] = w
     st = node.state
-    if "status" in col and not is_blank(cell("status")):
-        st["status"] = parsed("status", ctx.status)
-        if st["status"] is None:
-            st["bad"] = True
-    if "progress" in col and not is_blank(cell("progress")):
-        pc = col["progress"]
-        st["progress"] = parsed("progress", parse_progress, (r, pc) in ctx.pct)
-        if st["progress"] is None:
-            st["bad"] = True
+    if "status" in col:
+        v = cell("status")
+        if not is_blank(v):
+            st["status"] = parsed("status", ctx.status, value=v)
+            if st["status"] is None:
+                st["bad"] = True
+    if "progress" in col:
+        v = cell("progress")
+        if not is_blank(v):
+            st["progress"] = parsed("progress", parse_progress, (r, col["progress"]) in ctx.pct, value=v)
+            if st["progress"] is None:
+                st["bad"] = True
     if "comment" in col:
         c = text(cell("comment"))
         if c:
