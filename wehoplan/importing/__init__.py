@@ -10,7 +10,10 @@ Library API (the CLI and the Import page are thin wrappers):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,11 +146,47 @@ def mapping_from_frame(frame: pd.DataFrame) -> dict[str, str]:
     return {str(h): str(f or "ignore") for h, f in zip(frame["header"], frame["field"], strict=True)}
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while an import builds and writes its rows.
+
+    A 100k-row import allocates millions of objects that all stay alive until it ends
+    (rows, nodes, values); each allocation burst made the collector walk them again:
+    about 1.5 s of a 5.5 s import. Reference counting still frees everything as usual;
+    only cycles wait until the collector is back on (it is turned back on only if it
+    was on, so nested calls are fine).
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def _name(src: Source) -> str:
     return src[0] if isinstance(src, tuple) else Path(src).name
 
 
 def analyse(
+    sources: list[Source],
+    *,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+    config: Config | None = None,
+) -> Analysis:
+    """Read, find tables, map columns and validate, without touching any database.
+
+    Raises:
+        ValueError: ``mapping`` names an unknown field.
+
+    """
+    with _gc_paused():
+        return _analyse(sources, sheet=sheet, mapping=mapping, config=config)
+
+
+def _analyse(
     sources: list[Source],
     *,
     sheet: str | None = None,
@@ -211,6 +250,25 @@ def import_files(
     config: Config | None = None,
     progress=None,
 ) -> ImportReport:
+    """Import one or more files as one plan in one transaction (see :func:`_import_files`)."""
+    with _gc_paused():
+        return _import_files(engine, sources, plan_name=plan_name, as_of=as_of, sheet=sheet, mapping=mapping,
+                             dry_run=dry_run, author=author, config=config, progress=progress)
+
+
+def _import_files(
+    engine: Engine,
+    sources: list[Source] | Source,
+    *,
+    plan_name: str | None = None,
+    as_of: dt.date | pd.Timestamp | None = None,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+    dry_run: bool = False,
+    author: str | None = None,
+    config: Config | None = None,
+    progress=None,
+) -> ImportReport:
     """Import one or more files as one plan in one transaction.
 
     Args:
@@ -256,6 +314,11 @@ def import_files(
                                      f"the database refused the import ({type(exc).__name__}: "
                                      f"{str(exc).splitlines()[0]}); nothing was written"))
         return report
+    # The tree's parent/child links are reference cycles: unlinked here, the nodes are freed
+    # at once instead of waiting for the garbage collector (~0.3 s for 100k nodes).
+    for n in an.parsed.nodes:
+        n.parent = None
+        n.children = []
     report.ok = True
     report.items_created = int(res["items_created"])
     report.items_updated = int(res["items_updated"])

@@ -117,6 +117,10 @@ class _Ctx:
         self.col = {f: c for c, f in table.mapping.items()}
         self.pct: set[tuple[int, int]] = set()
         self._status_memo: dict[object, str | ValueError] = {}
+        # Which optional fields the table has, decided once instead of per row.
+        self.text_fields = [n for n in ("description", "owner", "sponsor", "department") if n in self.col]
+        self.smart_fields = [(letter, f"smart_{letter}") for letter in "SMART" if f"smart_{letter}" in self.col]
+        self.date_fields = [n for n in ("start", "due") if n in self.col]
         pc = self.col.get("progress")
         if pc is not None and table.workbook.kind == "xlsx":
             rows = table.sheet.rows
@@ -170,59 +174,80 @@ def _split_names(value: object) -> list[str]:
     return [p.strip() for p in re.split(r"[;\n,/]+", s) if p.strip()]
 
 
+_UNSET = object()
+
+
 def _read_fields(ctx: _Ctx, r: int, node: Node) -> None:
+    # The row and the column look-ups are fetched once per row (100k rows x ~15 fields).
+    col = ctx.col
+    row = ctx.t.sheet.rows[r]
+    width = len(row)
+
+    def cell(name: str) -> object:
+        c = col.get(name)
+        return row[c] if c is not None and c < width else None
+
+    def parsed(name: str, fn, *args, value: object = _UNSET):
+        v = cell(name) if value is _UNSET else value
+        try:
+            return fn(v, *args)
+        except ValueError as exc:
+            ctx.err(r, name, text(v), str(exc))
+            return None
+
     f = node.fields
-    for name in ("description", "owner", "sponsor", "department"):
-        v = text(ctx.get(r, name))
+    for name in ctx.text_fields:
+        v = text(cell(name))
         if v is not None:
             f[name] = v
-    if "partners" in ctx.col:
-        names = _split_names(ctx.get(r, "partners"))
+    if "partners" in col:
+        names = _split_names(cell("partners"))
         if names:
             f["partners"] = names
-    if "smart" in ctx.col:
-        sm = ctx.parsed(r, "smart", lambda v: parse_smart(text(v)))
+    if "smart" in col:
+        sm = parsed("smart", lambda v: parse_smart(text(v)))
         if sm:
             f["smart"] = sm
     letters = ""
-    for letter in "SMART":
-        key = f"smart_{letter}"
-        if key in ctx.col and ctx.parsed(r, key, parse_yes):
+    for letter, key in ctx.smart_fields:
+        if parsed(key, parse_yes):
             letters += letter
     if letters:
         f["smart"] = "".join(c for c in "SMART" if c in letters + str(f.get("smart", "")))
-    for name in ("start", "due"):
-        if name in ctx.col:
-            d = ctx.parsed(r, name, parse_date, ctx.fy_start)
-            if d is not None:
-                f[name] = d
+    for name in ctx.date_fields:
+        d = parsed(name, parse_date, ctx.fy_start)
+        if d is not None:
+            f[name] = d
     if f.get("start") and f.get("due") and f["start"] > f["due"]:
         ctx.err(r, "due", f["due"].isoformat(), f"due date is before the start date {f['start'].isoformat()}")
-    if "weight" in ctx.col:
-        w = ctx.parsed(r, "weight", parse_weight)
+    if "weight" in col:
+        w = parsed("weight", parse_weight)
         if w is not None:
             f["weight"] = w
-    s = node.state
-    if "status" in ctx.col and not is_blank(ctx.get(r, "status")):
-        s["status"] = ctx.parsed(r, "status", ctx.status)
-        if s["status"] is None:
-            s["bad"] = True
-    if "progress" in ctx.col and not is_blank(ctx.get(r, "progress")):
-        pc = ctx.col["progress"]
-        s["progress"] = ctx.parsed(r, "progress", parse_progress, (r, pc) in ctx.pct)
-        if s["progress"] is None:
-            s["bad"] = True
-    if "comment" in ctx.col:
-        c = text(ctx.get(r, "comment"))
+    st = node.state
+    if "status" in col:
+        v = cell("status")
+        if not is_blank(v):
+            st["status"] = parsed("status", ctx.status, value=v)
+            if st["status"] is None:
+                st["bad"] = True
+    if "progress" in col:
+        v = cell("progress")
+        if not is_blank(v):
+            st["progress"] = parsed("progress", parse_progress, (r, col["progress"]) in ctx.pct, value=v)
+            if st["progress"] is None:
+                st["bad"] = True
+    if "comment" in col:
+        c = text(cell("comment"))
         if c:
-            s["comment"] = c
-    if "update_date" in ctx.col:
-        d = ctx.parsed(r, "update_date", parse_date, ctx.fy_start)
+            st["comment"] = c
+    if "update_date" in col:
+        d = parsed("update_date", parse_date, ctx.fy_start)
         if d is not None and ctx.latest is not None and d > ctx.latest:
             ctx.err(r, "update_date", d.isoformat(), "update date is in the future; set "
                     "WEHOPLAN_ALLOW_FUTURE_UPDATES=true to allow planned updates")
         elif d is not None:
-            s["as_of"] = d
+            st["as_of"] = d
 
 
 def _status(value: object, words: dict[str, str]) -> str:
@@ -238,10 +263,16 @@ def _status(value: object, words: dict[str, str]) -> str:
 
 
 def _is_section(ctx: _Ctx, row: list[object]) -> str | None:
-    filled = [(i, c) for i, c in enumerate(row) if not is_blank(c)]
-    if len(filled) != 1 or len(ctx.t.mapping) < 2:
+    # Exactly one filled cell: stop at the second (most rows are filled).
+    found: tuple[int, object] | None = None
+    for i, c in enumerate(row):
+        if not is_blank(c):
+            if found is not None:
+                return None
+            found = (i, c)
+    if found is None or len(ctx.t.mapping) < 2:
         return None
-    i, c = filled[0]
+    i, c = found
     first_col = min(ctx.t.mapping)
     s = text(c) or ""
     if i > first_col or not re.search(r"[A-Za-z]", s):
@@ -284,10 +315,11 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
     for n in nodes:
         if n.level_label and n.depth not in labels:
             labels[n.depth] = n.level_label
-    max_depth = max((n.depth for n in nodes), default=0)
+    # Depth of the deepest chain: only leaves can be deepest, so parents need no walk.
+    max_depth = max((n.depth for n in nodes if not n.children), default=0)
     names = tuple(labels.get(d) or (DEFAULT_LEVEL_NAMES[d - 1] if d <= len(DEFAULT_LEVEL_NAMES) else f"Level {d}")
                   for d in range(1, max(max_depth, len(DEFAULT_LEVEL_NAMES)) + 1))
-    ordered = sorted(nodes, key=lambda n: code_sort_key(n.code or ""))
+    ordered = sorted(nodes, key=_outline_key_fn())
     return Parsed(ordered, errors, warnings, names, "+".join(sorted(modes)), bool(labels))
 
 
@@ -295,13 +327,16 @@ def _parse_table(ctx: _Ctx, nodes: list[Node], errors: list[Problem]) -> str:
     t = ctx.t
     fields = set(t.mapping.values())
     group_cols = [h for h in ("h1", "h2") if h in fields]
-    code_rows = sum(1 for r in t.data_rows if parse_code(ctx.get(r, "code")))
+    # Only whether any row has a code matters: stop at the first.
+    code_rows = "code" in fields and any(parse_code(ctx.get(r, "code")) for r in t.data_rows)
     # No code column, but most titles start with one ("Objective 1.2 Open data", "1.2.3. Speed
     # study"): the codes are in the title cells.
-    titled = [text(ctx.get(r, "title")) for r in t.data_rows]
-    titled = [x for x in titled if x]
-    codes_in_titles = ("code" not in fields and not group_cols and bool(titled)
-                       and sum(split_title_code(x)[0] is not None for x in titled) * 2 >= len(titled))
+    codes_in_titles = False
+    if "code" not in fields and not group_cols:
+        titled = [text(ctx.get(r, "title")) for r in t.data_rows]
+        titled = [x for x in titled if x]
+        codes_in_titles = (bool(titled)
+                           and sum(split_title_code(x)[0] is not None for x in titled) * 2 >= len(titled))
     if ("code" in fields and code_rows and not group_cols) or codes_in_titles:
         mode = "codes"
     elif group_cols:
@@ -332,11 +367,12 @@ def _parse_table(ctx: _Ctx, nodes: list[Node], errors: list[Problem]) -> str:
             fill = {"h1": sec}
             continue
         title = text(ctx.get(r, "title"))
-        code = parse_code(ctx.get(r, "code"))
+        raw_code = ctx.get(r, "code")
+        code = parse_code(raw_code)
         if codes_in_titles:
             code, title = split_title_code(title)
         node = Node(code=code, title=title, file=t.file_name, sheet=t.sheet.name, row=r + 1,
-                    numeric_code=isinstance(ctx.get(r, "code"), float))
+                    numeric_code=isinstance(raw_code, float))
         if mode == "columns":
             node = _place_by_columns(ctx, r, node, groups, fill, nodes)
             if node is None:
@@ -438,7 +474,8 @@ def _warn_fractions(ctx: _Ctx, warnings: list[Problem]) -> None:
         if (r, pc) in ctx.pct or is_blank(v):
             continue
         try:
-            nums.append(float(str(v).strip()))
+            # A plain number is its own value (what float(str(v)) gives, without the text).
+            nums.append(float(v) if type(v) in (int, float) else float(str(v).strip()))
         except ValueError:
             continue
     if nums and max(nums) <= 1 and any(0 < x < 1 for x in nums):
@@ -476,6 +513,8 @@ def _link_codes(nodes: list[Node], errors: list[Problem]) -> None:
 def _assign_codes(nodes: list[Node]) -> None:
     # A group without a code whose children's codes share a prefix ("2.1.1", "2.1.2") takes
     # that prefix ("2.1"), deepest groups first, so action codes and group codes agree.
+    if all(n.code for n in nodes):
+        return  # every item has its code: nothing below would change anything
     taken_all = {n.code for n in nodes if n.code}
     for n in sorted(nodes, key=lambda n: -n.depth):
         if n.code is None and n.children:
@@ -523,6 +562,22 @@ def _check(nodes: list[Node], errors: list[Problem], warnings: list[Problem]) ->
         warnings.append(Problem("", "", None, None, None,
                                 f"{inferred} row(s) have progress but no status: 0% is read as Not started, "
                                 "100% as Completed, anything else as On track"))
+
+
+def _outline_key_fn():
+    """``code_sort_key(code or "")`` with each part's key made once (a plan repeats "1", "2", ...)."""
+    part_keys: dict[str, tuple] = {}
+
+    def part_key(p: str) -> tuple:
+        k = part_keys.get(p)
+        if k is None:
+            k = part_keys[p] = code_sort_key(p)[0]
+        return k
+
+    def key(n: Node) -> tuple:
+        return tuple(map(part_key, str(n.code or "").split(".")))
+
+    return key
 
 
 def accepted_statuses() -> str:

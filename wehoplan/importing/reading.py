@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -25,8 +26,8 @@ MAX_CELLS = 5_000_000
 
 _MOJIBAKE = re.compile("Ã[\u00a0-\u00bf]|â€[\u0090-\u203a™œ\u009d]")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
+# Cell references (letters, number) and row numbers (b"", number) in one pass over the sheet.
+_REF = re.compile(rb'<(?:\w+:)?(?:c\b[^>]*?\br="([A-Z]{1,3})|row\b[^>]*?\br=")([0-9]{1,7})"')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([^"]+)"')
 
 
@@ -128,13 +129,14 @@ def _guard_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> N
             if mm:
                 max_col = max(max_col, _col_index(mm.group(1)))
                 max_row = max(max_row, int(mm.group(2)))
-    # Distinct references only (findall and set run in C): a 100k-row sheet has a handful of
-    # column letters and one number per row, so the Python per-match work disappears.
-    refs = set(_CELL_REF.findall(xml))
-    for letters in {c for c, _ in refs}:
-        max_col = max(max_col, _col_index(letters))
-    rows = {r for _, r in refs}
-    rows.update(_ROW_REF.findall(xml))
+    # Distinct letters and numbers only, split by itemgetter and deduplicated by set (all in
+    # C): a 100k-row sheet has a handful of column letters and one number per row, and every
+    # (letters, number) pair is distinct, so no Python loop may run per reference.
+    refs = _REF.findall(xml)
+    for letters in set(map(itemgetter(0), refs)):
+        if letters:
+            max_col = max(max_col, _col_index(letters))
+    rows = set(map(itemgetter(1), refs))
     if rows:
         max_row = max(max_row, max(map(int, rows)))
     if max_row > MAX_ROWS or max_col > MAX_COLUMNS or max_row * max_col > MAX_CELLS:
