@@ -7,6 +7,7 @@ and ``trend at D == roll-up at D`` holds by construction.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -334,10 +335,12 @@ def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None = None,
-               leaves_only: bool = False) -> pd.DataFrame:
+               leaves_only: bool = False, columns_only: bool = False):
     """:func:`aggregate`, optionally with the group numbers already computed.
 
     ``leaves_only``: every child is a leaf row made by :func:`_leaf_counts`.
+    ``columns_only``: return ``(keys frame, {column: array})`` instead of the frame, for
+    a caller that adds columns of its own and builds one frame at the end.
     """
     # Integer status codes and plain numpy: mapping and comparing 600k status strings
     # per level was most of a 60-date trend's time.
@@ -394,21 +397,30 @@ def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None =
     if leaves_only:
         # Children that are all leaves (from _leaf_counts: n_leaves 1, n_<status> one-hot of
         # the status): their counts are the (group, status) counts already made above.
-        counts = pd.DataFrame({
+        counts = {
             "n_leaves": per_code.sum(axis=1).astype("int64"),
             **{c: per_code[:, n + 1].astype("int64") for n, c in enumerate(COUNT_COLUMNS)},
             "n_overdue": np.bincount(gid, weights=children["n_overdue"].to_numpy(dtype="float64"),
                                      minlength=n_groups).astype("int64"),
-        })
+        }
     else:
-        counts = pd.DataFrame(
-            {c: np.bincount(gid, weights=children[c].to_numpy(dtype="float64"), minlength=n_groups).astype("int64")
-             for c in ["n_leaves", *COUNT_COLUMNS, "n_overdue"]}
-        )
+        counts = {c: np.bincount(gid, weights=children[c].to_numpy(dtype="float64"), minlength=n_groups).astype("int64")
+                  for c in ["n_leaves", *COUNT_COLUMNS, "n_overdue"]}
     # The sums stay numpy arrays (assigning 18 columns to a frame and reading them back
     # cost more than the arithmetic on a filtered selection).
     g = sums
     keys_frame = children[keys].iloc[first].reset_index(drop=True)
+    values = _aggregate_values(g)
+    if columns_only:
+        return keys_frame, {**values, **counts}
+    return pd.concat(
+        [keys_frame, pd.DataFrame(values, index=keys_frame.index), pd.DataFrame(counts, index=keys_frame.index)],
+        axis=1,
+    )
+
+
+def _aggregate_values(g: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Progress, status and expected progress of each group from its sums (GUIDE §3)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         progress = np.where(
             g["w_nd"] > 0, g["wp_nd"] / g["w_nd"],
@@ -426,17 +438,7 @@ def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None =
         ["deferred", "completed", "pending", "on_track", "some_disruption"],
         default="major_disruption",
     )
-    return pd.concat(
-        [
-            keys_frame,
-            pd.DataFrame(
-                {"progress": progress, "status": pd.array(status, dtype="string"), "expected_progress": expected},
-                index=keys_frame.index,
-            ),
-            counts,
-        ],
-        axis=1,
-    )
+    return {"progress": progress, "status": pd.array(status, dtype="string"), "expected_progress": expected}
 
 
 def _leaf_counts(states: pd.DataFrame, **more) -> pd.DataFrame:
@@ -449,20 +451,86 @@ def _leaf_counts(states: pd.DataFrame, **more) -> pd.DataFrame:
     )
 
 
-def _expected_from_dates(start: pd.Series, due: pd.Series, snap: pd.Series) -> pd.Series:
+def _group_extreme(values: np.ndarray, gid: np.ndarray, n_groups: int, how: np.ufunc) -> np.ndarray:
+    """Per-group min (``np.minimum``) or max (``np.maximum``) of datetimes, NaT skipped.
+
+    Like ``groupby(gid).min()``/``max()`` (NaT when a group has no date), without the
+    groupby machinery: ~1 ms a level on every filter change.
+    """
+    ints = values.view("int64")
+    nat = np.isnat(values)
+    fill = np.iinfo("int64").max if how is np.minimum else np.iinfo("int64").min + 1
+    out = np.full(n_groups, fill, dtype="int64")
+    how.at(out, gid, np.where(nat, fill, ints))
+    out[out == fill] = np.iinfo("int64").min  # NaT
+    return out.view("datetime64[ns]")
+
+
+def _expected_arrays(s: np.ndarray, d: np.ndarray, n: np.ndarray) -> np.ndarray:
     # Plain numpy (same arithmetic as .dt.days / Series.clip / where, NaT compares False):
     # the pandas version cost ~3 ms a level, on every filter change.
-    s, d, n = (x.to_numpy(dtype="datetime64[ns]") for x in (start, due, snap))
     day = np.timedelta64(1, "D")
     span = np.floor((d - s) / day)
     elapsed = np.floor((n - s) / day)
     with np.errstate(invalid="ignore", divide="ignore"):
         val = np.where(span > 0, np.clip(elapsed / np.where(span > 0, span, np.nan), 0, 1) * 100.0,
                        np.where(n >= d, 100.0, 0.0))
-    return pd.Series(np.where(np.isnat(s) | np.isnat(d), np.nan, val), index=start.index)
+    return np.where(np.isnat(s) | np.isnat(d), np.nan, val)
 
 
 # ---------------------------------------------------------------- roll-up
+
+# Per-tree derived frames (filter-independent), keyed by the tree object itself. A page
+# rerun rolls the same cached, read-only tree up several times (table, trend, forecast):
+# slicing its leaves' text columns and indexing it cost ~3 ms each time. Entries die with
+# their tree (weak reference); trees are never modified in place (copy-on-write habits).
+_TREE_MEMO: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def _tree_memo(tree: pd.DataFrame) -> dict:
+    key = id(tree)
+    hit = _TREE_MEMO.get(key)
+    if hit is not None and hit[0]() is tree:
+        return hit[1]
+    memo: dict = {}
+    _TREE_MEMO[key] = (weakref.ref(tree, lambda _r, k=key: _TREE_MEMO.pop(k, None)), memo)
+    return memo
+
+
+def _filter_leaves(tree: pd.DataFrame) -> pd.DataFrame:
+    """The tree's leaves with only the columns the filter masks read (memoised per tree)."""
+    memo = _tree_memo(tree)
+    if "filter_leaves" not in memo:
+        # Only the columns the masks read: copying every text column of the tree's leaves
+        # cost more than the masks themselves on every filter change.
+        cols = [c for c in ("id", "path_codes", "department", "partners", "owner", "smart", "path_text",
+                            "description") if c in tree.columns]
+        memo["filter_leaves"] = tree.loc[tree["is_leaf"].to_numpy(), cols]
+    return memo["filter_leaves"]
+
+
+def _node_info(tree: pd.DataFrame) -> pd.DataFrame:
+    """Tree columns the roll-up reads, indexed by id (memoised per tree)."""
+    memo = _tree_memo(tree)
+    if "info" not in memo:
+        memo["info"] = tree[["id", "depth", "parent_key", "weight", "start", "due", "is_leaf"]].set_index("id")
+    return memo["info"]
+
+
+def _structural_ids(tree: pd.DataFrame, leaves: pd.DataFrame, filters: Filters) -> np.ndarray:
+    """Ids of the leaves passing the structural filters.
+
+    The last answer is kept per tree (one entry): a page rolls the same filters up
+    several times in one rerun (trends: series, completions, forecast).
+    """
+    memo = _tree_memo(tree)
+    key = (filters.strategy, filters.department, filters.owner, filters.smart)
+    last = memo.get("structural")
+    if last is not None and last[0] == key:
+        return last[1]
+    ids = leaves.loc[filters.leaf_mask(leaves), "id"].to_numpy()
+    memo["structural"] = (key, ids)
+    return ids
 
 
 def select_leaves(tree: pd.DataFrame, states: pd.DataFrame, filters: Filters | None) -> pd.DataFrame:
@@ -470,12 +538,8 @@ def select_leaves(tree: pd.DataFrame, states: pd.DataFrame, filters: Filters | N
     if filters is None or filters.is_empty():
         return states
     tree = prepare_tree(tree)
-    # Only the columns the masks read: copying every text column of the tree's leaves
-    # cost more than the masks themselves on every filter change.
-    cols = [c for c in ("id", "path_codes", "department", "partners", "owner", "smart", "path_text", "description")
-            if c in tree.columns]
-    leaves = tree.loc[tree["is_leaf"].to_numpy(), cols]
-    keep_ids = leaves.loc[filters.leaf_mask(leaves), "id"]
+    leaves = _filter_leaves(tree)
+    keep_ids = _structural_ids(tree, leaves, filters)
     out = states[states["id"].isin(keep_ids)]
     if filters.status:
         out = out[out["status"].isin(list(filters.status))]
@@ -511,7 +575,7 @@ def rollup_many(
         states = leaf_states(tree, updates, dates, thresholds)
     states = select_leaves(tree, states, filters)
     # Only the columns used below: indexing the whole tree (all its text) cost ~15 ms a call.
-    info = tree[["id", "depth", "parent_key", "weight", "start", "due", "is_leaf"]].set_index("id")
+    info = _node_info(tree)
     if states.empty:  # an empty plan, or filters that match nothing
         cols = [*states.columns, "n_leaves", *COUNT_COLUMNS, "n_overdue", "depth", "parent_key", "weight",
                 "start", "due", "schedule_variance", "is_leaf"]
@@ -552,40 +616,41 @@ def rollup_many(
         if children.empty:
             continue
         gid = _group_numbers(children, ["snap", "parent_key"])
-        agg = _aggregate(children, ["snap", "parent_key"], gid, leaves_only=only_leaves).rename(
-            columns={"parent_key": "id"})
+        keys_frame, cols = _aggregate(children, ["snap", "parent_key"], gid, leaves_only=only_leaves,
+                                      columns_only=True)
+        n_groups = len(keys_frame)
         # Groups are numbered in the order aggregate lists them: the span aligns by position.
-        agg = agg.assign(
-            span_start=children["start"].groupby(gid).min().to_numpy(),
-            span_due=children["due"].groupby(gid).max().to_numpy(),
-        )
-        is_root = agg["id"] == ROOT_ID
-        pid = agg["id"].where(~is_root)
-        # One index lookup for the five parent attributes (five Series.map calls per level
-        # cost ~5 ms per roll-up); a missing parent gives NaN/NaT, as map does.
-        pos = info.index.get_indexer(pid)
+        span_start = _group_extreme(children["start"].to_numpy(dtype="datetime64[ns]"), gid, n_groups, np.minimum)
+        span_due = _group_extreme(children["due"].to_numpy(dtype="datetime64[ns]"), gid, n_groups, np.maximum)
+        ids = keys_frame["parent_key"].to_numpy(dtype="int64")
+        is_root = ids == ROOT_ID
+        # One index lookup for the parent attributes (five Series.map calls per level cost
+        # ~5 ms per roll-up); a missing parent (or the plan row) gives NaN/NaT, as map does.
+        pos = info.index.get_indexer(ids)
+        pos[is_root] = -1
 
-        def parent(col: str, pos: np.ndarray = pos, index: pd.Index = agg.index) -> pd.Series:
-            return pd.Series(pd.api.extensions.take(info[col].to_numpy(), pos, allow_fill=True), index=index)
+        def parent(col: str, pos: np.ndarray = pos) -> np.ndarray:
+            return pd.api.extensions.take(info[col].to_numpy(), pos, allow_fill=True)
 
-        own_start = parent("start")
-        own_due = parent("due")
-        start = own_start.fillna(agg["span_start"])
-        due = own_due.fillna(agg["span_due"])
+        own_start = parent("start").astype("datetime64[ns]")
+        own_due = parent("due").astype("datetime64[ns]")
+        snap = keys_frame["snap"].to_numpy(dtype="datetime64[ns]")
         # No child has an expected progress: fall back to the parent's own dates.
-        own_exp = _expected_from_dates(own_start, own_due, agg["snap"])
-        agg = agg.assign(
-            expected_progress=agg["expected_progress"].fillna(own_exp),
-            depth=np.where(is_root, 0, parent("depth").fillna(0)).astype("int64"),
-            parent_key=np.where(is_root, -1, parent("parent_key").fillna(-1)).astype("int64"),
-            weight=np.where(is_root, 1.0, parent("weight").fillna(1.0)),
-            start=start,
-            due=due,
-            overdue=False,
-            due_soon=False,
-            stale=False,
-        ).drop(columns=["span_start", "span_due"])
-        levels.append(agg)
+        own_exp = _expected_arrays(own_start, own_due, snap)
+        exp = cols["expected_progress"]
+        cols["expected_progress"] = np.where(np.isnan(exp), own_exp, exp)
+        depth, pkey, weight = (parent(c).astype("float64") for c in ("depth", "parent_key", "weight"))
+        levels.append(pd.DataFrame({
+            "snap": keys_frame["snap"].to_numpy(), "id": ids, **cols,
+            "depth": np.where(is_root, 0, np.where(np.isnan(depth), 0, depth)).astype("int64"),
+            "parent_key": np.where(is_root, -1, np.where(np.isnan(pkey), -1, pkey)).astype("int64"),
+            "weight": np.where(is_root, 1.0, np.where(np.isnan(weight), 1.0, weight)),
+            "start": np.where(np.isnat(own_start), span_start, own_start),
+            "due": np.where(np.isnat(own_due), span_due, own_due),
+            "overdue": np.zeros(n_groups, dtype=bool),
+            "due_soon": np.zeros(n_groups, dtype=bool),
+            "stale": np.zeros(n_groups, dtype=bool),
+        }))
     out = pd.concat(levels, ignore_index=True)
     return out.assign(
         schedule_variance=out["progress"] - out["expected_progress"],
