@@ -443,12 +443,15 @@ def _aggregate_values(g: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def _leaf_counts(states: pd.DataFrame, **more) -> pd.DataFrame:
     code = _status_codes(states["status"])
-    return states.assign(
-        n_leaves=1,
+    # One concat of a frame of new columns: ``assign`` inserts them one by one (each insert
+    # rebuilds the column index), ~1 ms per roll-up.
+    extra = {
+        "n_leaves": np.ones(len(states), dtype="int64"),
         **{f"n_{k}": (code == n).astype("int64") for n, k in enumerate(STATUS_KEYS)},
-        n_overdue=states["overdue"].astype("int64"),
+        "n_overdue": states["overdue"].to_numpy().astype("int64"),
         **more,
-    )
+    }
+    return pd.concat([states, pd.DataFrame(extra, index=states.index)], axis=1)
 
 
 def _group_extreme(values: np.ndarray, gid: np.ndarray, n_groups: int, how: np.ufunc) -> np.ndarray:
