@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from wehoplan.domain import SMART_NAMES, STATUS_KEYS, STATUS_LABELS
@@ -195,13 +196,31 @@ def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
     lv = leaves(table)
     if lv.empty:
         return pd.DataFrame(columns=["department", "smart", "n_leaves", "progress"])
-    tags = lv["smart"].fillna("").astype(str).map(lambda s: [SMART_NAMES[c] for c in s if c in SMART_NAMES]
-                                                  or ["(none)"])
-    x = lv.assign(smart=tags, department=lv["department"].fillna("(none)").astype(str)).explode("smart")
-    x = x.assign(p_nd=x["progress"].where(x["status"] != "deferred"))
-    g = x.groupby(["department", "smart"], sort=True).agg(
-        n_leaves=("id", "size"), p_nd=("p_nd", "mean"), p_all=("progress", "mean")).reset_index()
-    return g.assign(progress=g["p_nd"].fillna(g["p_all"]))[["department", "smart", "n_leaves", "progress"]]
+    # One (department, SMART value) row per tag of each leaf, in leaf order, then the
+    # cells in sorted order, numbered in plain Python: a few thousand rows at most, where
+    # explode + a named groupby.agg cost ~12 ms per rerun. The means stay pandas' own
+    # (same summation, so the same numbers to the last bit).
+    depts = lv["department"].fillna("(none)").astype(str).tolist()
+    smarts = lv["smart"].fillna("").astype(str).tolist()
+    row_of, cell = [], []
+    for i, (d, tags) in enumerate(zip(depts, smarts, strict=True)):
+        for name in [SMART_NAMES[c] for c in tags if c in SMART_NAMES] or ["(none)"]:
+            row_of.append(i)
+            cell.append((d, name))
+    keys = sorted(set(cell))
+    number = {k: n for n, k in enumerate(keys)}
+    gid = np.fromiter((number[k] for k in cell), dtype="int64", count=len(cell))
+    rows = np.asarray(row_of, dtype="int64")
+    progress = lv["progress"].to_numpy(dtype="float64", na_value=np.nan)[rows]
+    not_deferred = (lv["status"] != "deferred").to_numpy(dtype=bool)[rows]
+    p_nd = pd.Series(np.where(not_deferred, progress, np.nan)).groupby(gid).mean().to_numpy()
+    p_all = pd.Series(progress).groupby(gid).mean().to_numpy()
+    return pd.DataFrame({
+        "department": pd.Series([k[0] for k in keys], dtype="str"),
+        "smart": pd.Series([k[1] for k in keys], dtype="str"),
+        "n_leaves": np.bincount(gid, minlength=len(keys)).astype("int64"),
+        "progress": np.where(np.isnan(p_nd), p_all, p_nd),
+    })
 
 
 def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
