@@ -762,14 +762,20 @@ def group_leaves(table: pd.DataFrame, by: str) -> pd.DataFrame:
     """
     if by not in GROUP_KINDS:
         raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_KINDS)}")
-    leaves = table[table["is_leaf"].astype(bool)]
+    # Only the columns the roll-up reads (and the grouping value): exploding and filtering
+    # the whole ~40-column table cost ~4 ms per chart.
+    used = [by, "weight", "progress", "status", "expected_progress", "n_leaves", *COUNT_COLUMNS, "n_overdue"]
+    leaves = table.loc[table["is_leaf"].astype(bool).to_numpy(), used]
     if leaves.empty:
         return pd.DataFrame(columns=["group", *ROLLUP_COLUMNS])
     if by == "smart":
         from wehoplan.domain import SMART_NAMES
 
-        tags = leaves["smart"].fillna("").map(lambda s: [SMART_NAMES[c] for c in s] or ["(none)"])
-        leaves = leaves.assign(group=tags).explode("group")
+        # One row per tag, laid out by position (explode joins the frame back on its index).
+        tags = [[SMART_NAMES[c] for c in s] or ["(none)"] for s in leaves["smart"].fillna("").tolist()]
+        rows = np.repeat(np.arange(len(leaves)), [len(t) for t in tags])
+        leaves = leaves.iloc[rows].assign(group=pd.Series([t for ts in tags for t in ts], dtype="str",
+                                                          index=leaves.index[rows]))
     else:
         leaves = leaves.assign(group=leaves[by].fillna("(none)").astype("string"))
     if leaves.empty:
