@@ -7,6 +7,7 @@ that a page shows as is.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,11 +229,23 @@ def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
 
     Groups are ordered by their number of actions, most first.
     """
-    lv = leaves(table)
+    is_leaf = (table["is_leaf"] & (table["id"] != ROOT_ID)).to_numpy(dtype=bool)
+    lv = table.loc[is_leaf, [by, "status"]]
     if lv.empty:
         return pd.DataFrame(columns=["group", "status", "n"])
-    x = lv.assign(group=lv[by].fillna("(none)").astype(str), status=lv["status"].astype(str))
-    g = x.groupby(["group", "status"]).size().rename("n").reset_index()
-    size = g.groupby("group")["n"].sum().sort_values(ascending=False, kind="stable")
-    order = {name: i for i, name in enumerate(size.index)}
-    return g.assign(_o=g["group"].map(order)).sort_values(["_o", "status"]).drop(columns="_o").reset_index(drop=True)
+    # Counted in plain Python (hundreds of owners: two groupbys, a map and a sort cost
+    # ~4 ms per chart). Groups by their number of actions, most first (ties by name, as
+    # the stable sort of the name-sorted groups gave); statuses by name within a group.
+    pairs = Counter(zip(lv[by].fillna("(none)").astype(str).tolist(), lv["status"].astype(str).tolist(),
+                        strict=True))
+    size: dict[str, int] = {}
+    for (group, _), n in sorted(pairs.items()):
+        size[group] = size.get(group, 0) + n
+    groups = sorted(size, key=lambda name: -size[name])  # stable: name order among equals
+    rank = {name: i for i, name in enumerate(groups)}
+    keys = sorted(pairs, key=lambda k: (rank[k[0]], k[1]))
+    return pd.DataFrame({
+        "group": pd.Series([k[0] for k in keys], dtype="str"),
+        "status": pd.Series([k[1] for k in keys], dtype="str"),
+        "n": np.array([pairs[k] for k in keys], dtype="int64"),
+    })
