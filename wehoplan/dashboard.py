@@ -32,9 +32,15 @@ class Kpis:
     n_stale: int
 
 
-def leaves(table: pd.DataFrame) -> pd.DataFrame:
-    """Return the selected leaves of a roll-up table (the actions)."""
-    return table[table["is_leaf"] & (table["id"] != ROOT_ID)]
+def leaves(table: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """Return the selected leaves of a roll-up table (the actions), optionally only ``columns``.
+
+    Asking for the columns a caller reads avoids copying the whole ~40-column table
+    (~1 ms per call on a 1 400-action selection).
+    """
+    if columns is None:
+        return table[table["is_leaf"] & (table["id"] != ROOT_ID)]
+    return table.loc[(table["is_leaf"] & (table["id"] != ROOT_ID)).to_numpy(dtype=bool), columns]
 
 
 def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of, recent_days: int = RECENT_DAYS,
@@ -50,7 +56,7 @@ def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of, recent_days: int = R
     if root.empty:
         return None
     total = root.iloc[0]
-    lv = leaves(table)
+    lv = leaves(table, ["id", "status", "stale"])
     active = lv[~lv["status"].isin(["deferred", "pending"])]
     good = active["status"].isin(["on_track", "completed"]).sum()
     as_of = pd.Timestamp(as_of).normalize()
@@ -112,7 +118,8 @@ def status_counts(table: pd.DataFrame) -> pd.DataFrame:
 
 def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     """Actions in major disruption, overdue or stale, worst first, with owner and department."""
-    lv = leaves(table)
+    lv = leaves(table, ["code", "title", "owner", "department", "due", "status", "progress", "last_update",
+                        "order", "overdue", "stale"])
     flagged = lv[(lv["status"] == "major_disruption") | lv["overdue"] | lv["stale"]]
     # One join per row over three booleans (a row-wise DataFrame.apply cost ~10 ms per rerun).
     words = ("major disruption", "overdue", "stale")
