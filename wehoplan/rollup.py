@@ -345,23 +345,52 @@ def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None =
     # Integer status codes and plain numpy: mapping and comparing 600k status strings
     # per level was most of a 60-date trend's time.
     code = _status_codes(children["status"])
-    nd = code != _DEFERRED
     w = children["weight"].to_numpy(dtype="float64", na_value=np.nan)
     p = children["progress"].to_numpy(dtype="float64", na_value=np.nan)
     e = children["expected_progress"].to_numpy(dtype="float64", na_value=np.nan)
-    score = _SCORE_BY_CODE[code]
-    scored = nd & (code != _PENDING)
-    e_ok = nd & ~np.isnan(e)
-    zero = 0.0
     # Group sums with np.bincount over group numbers (first-appearance order, like
     # groupby(sort=False)): building a 25-column frame to sum it cost more than the sums.
     gid = _group_numbers(children, keys) if gid is None else gid
     valid = gid >= 0  # rows with a missing key belong to no group (as in groupby().sum())
     if not valid.all():
         children, gid = children[valid], gid[valid]
-        code, nd, w, p, e, score, scored, e_ok = (x[valid] for x in (code, nd, w, p, e, score, scored, e_ok))
+        code, w, p, e = (x[valid] for x in (code, w, p, e))
     n_groups = int(gid.max()) + 1 if len(gid) else 0
     _, first = np.unique(gid, return_index=True)
+    sums, per_code = _group_sums(gid, n_groups, code, w, p, e, with_per_code=True)
+    if leaves_only:
+        # Children that are all leaves (from _leaf_counts: n_leaves 1, n_<status> one-hot of
+        # the status): their counts are the (group, status) counts already made above.
+        counts = {
+            "n_leaves": per_code.sum(axis=1).astype("int64"),
+            **{c: per_code[:, n + 1].astype("int64") for n, c in enumerate(COUNT_COLUMNS)},
+            "n_overdue": np.bincount(gid, weights=children["n_overdue"].to_numpy(dtype="float64"),
+                                     minlength=n_groups).astype("int64"),
+        }
+    else:
+        counts = {c: np.bincount(gid, weights=children[c].to_numpy(dtype="float64"), minlength=n_groups).astype("int64")
+                  for c in ["n_leaves", *COUNT_COLUMNS, "n_overdue"]}
+    # The sums stay numpy arrays (assigning 18 columns to a frame and reading them back
+    # cost more than the arithmetic on a filtered selection).
+    g = sums
+    keys_frame = children[keys].iloc[first].reset_index(drop=True)
+    values = _aggregate_values(g)
+    if columns_only:
+        return keys_frame, {**values, **counts}
+    return pd.concat(
+        [keys_frame, pd.DataFrame(values, index=keys_frame.index), pd.DataFrame(counts, index=keys_frame.index)],
+        axis=1,
+    )
+
+
+def _group_sums(gid: np.ndarray, n_groups: int, code: np.ndarray, w: np.ndarray, p: np.ndarray, e: np.ndarray,
+                with_per_code: bool = False):
+    """The group sums the roll-up rules need (see :func:`_aggregate_values`), by ``np.bincount``."""
+    nd = code != _DEFERRED
+    score = _SCORE_BY_CODE[code]
+    scored = nd & (code != _PENDING)
+    e_ok = nd & ~np.isnan(e)
+    zero = 0.0
 
     def total(values: np.ndarray) -> np.ndarray:
         # groupby().sum() skips NaN: so does this.
@@ -394,33 +423,14 @@ def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None =
         "c_e_all": total((~np.isnan(e)).astype("float64")),
         "e_all": total(np.where(np.isnan(e), zero, e)),
     }
-    if leaves_only:
-        # Children that are all leaves (from _leaf_counts: n_leaves 1, n_<status> one-hot of
-        # the status): their counts are the (group, status) counts already made above.
-        counts = {
-            "n_leaves": per_code.sum(axis=1).astype("int64"),
-            **{c: per_code[:, n + 1].astype("int64") for n, c in enumerate(COUNT_COLUMNS)},
-            "n_overdue": np.bincount(gid, weights=children["n_overdue"].to_numpy(dtype="float64"),
-                                     minlength=n_groups).astype("int64"),
-        }
-    else:
-        counts = {c: np.bincount(gid, weights=children[c].to_numpy(dtype="float64"), minlength=n_groups).astype("int64")
-                  for c in ["n_leaves", *COUNT_COLUMNS, "n_overdue"]}
-    # The sums stay numpy arrays (assigning 18 columns to a frame and reading them back
-    # cost more than the arithmetic on a filtered selection).
-    g = sums
-    keys_frame = children[keys].iloc[first].reset_index(drop=True)
-    values = _aggregate_values(g)
-    if columns_only:
-        return keys_frame, {**values, **counts}
-    return pd.concat(
-        [keys_frame, pd.DataFrame(values, index=keys_frame.index), pd.DataFrame(counts, index=keys_frame.index)],
-        axis=1,
-    )
+    return (sums, per_code) if with_per_code else sums
 
 
-def _aggregate_values(g: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Progress, status and expected progress of each group from its sums (GUIDE §3)."""
+def _aggregate_values(g: dict[str, np.ndarray], codes: bool = False) -> dict[str, np.ndarray]:
+    """Progress, status and expected progress of each group from its sums (GUIDE §3).
+
+    ``codes``: the status as positions in STATUS_KEYS (key ``code``) instead of text.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         progress = np.where(
             g["w_nd"] > 0, g["wp_nd"] / g["w_nd"],
@@ -432,12 +442,13 @@ def _aggregate_values(g: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             np.where(g["c_e_all"] > 0, g["e_all"] / g["c_e_all"], np.nan),
             np.where(g["w_e"] > 0, g["we"] / g["w_e"], np.where(g["c_e"] > 0, g["e_plain"] / g["c_e"], np.nan)),
         )
-    status = np.select(
-        [g["c_nd"] == 0, g["c_done"] == g["c_nd"], g["c_pend"] == g["c_nd"],
-         mean_score >= ON_TRACK_MIN_SCORE, mean_score >= SOME_DISRUPTION_MIN_SCORE],
-        ["deferred", "completed", "pending", "on_track", "some_disruption"],
-        default="major_disruption",
-    )
+    conditions = [g["c_nd"] == 0, g["c_done"] == g["c_nd"], g["c_pend"] == g["c_nd"],
+                  mean_score >= ON_TRACK_MIN_SCORE, mean_score >= SOME_DISRUPTION_MIN_SCORE]
+    order = ["deferred", "completed", "pending", "on_track", "some_disruption"]
+    if codes:
+        code = np.select(conditions, [_STATUS_INDEX[k] for k in order], default=_STATUS_INDEX["major_disruption"])
+        return {"progress": progress, "code": code.astype("int64"), "expected_progress": expected}
+    status = np.select(conditions, order, default="major_disruption")
     return {"progress": progress, "status": pd.array(status, dtype="string"), "expected_progress": expected}
 
 
@@ -535,6 +546,112 @@ def _structural_ids(tree: pd.DataFrame, leaves: pd.DataFrame, filters: Filters) 
     memo["structural"] = (key, ids)
     return ids
 
+_LEVEL_FIELDS = ("snap", "parent_key", "weight", "progress", "expected_progress", "code", "start", "due",
+                 "n_leaves", *COUNT_COLUMNS, "n_overdue")
+_STATUS_TEXT = np.array(STATUS_KEYS, dtype=object)
+
+
+def _roll_levels(nodes: pd.DataFrame, info: pd.DataFrame, max_depth: int) -> pd.DataFrame | None:
+    """Aggregate the leaf rows up the tree, deepest level first, in plain arrays.
+
+    Each level's children are the leaves at that depth, then the groups made at deeper
+    levels that sit at it (in the order they were made): the same rows, in the same
+    order, that a frame per level gave, so group numbers, sums and row order are the same.
+    One frame for all levels is built at the end (a frame per level and the per-level
+    column selections were most of a filtered roll-up's time). None when no level is made.
+    """
+    n = len(nodes)
+    code = _status_codes(nodes["status"])
+    leaf = {
+        "snap": nodes["snap"].to_numpy(dtype="datetime64[ns]"),
+        "parent_key": nodes["parent_key"].to_numpy(dtype="int64"),
+        "weight": nodes["weight"].to_numpy(dtype="float64", na_value=np.nan),
+        "progress": nodes["progress"].to_numpy(dtype="float64", na_value=np.nan),
+        "expected_progress": nodes["expected_progress"].to_numpy(dtype="float64", na_value=np.nan),
+        "code": code,
+        "start": nodes["start"].to_numpy(dtype="datetime64[ns]"),
+        "due": nodes["due"].to_numpy(dtype="datetime64[ns]"),
+        "n_leaves": np.ones(n, dtype="int64"),
+        **{c: (code == i).astype("int64") for i, c in enumerate(COUNT_COLUMNS)},
+        "n_overdue": nodes["n_overdue"].to_numpy(dtype="int64"),
+    }
+    leaf_depth = nodes["depth"].to_numpy(dtype="int64")
+    made: list[dict[str, np.ndarray]] = []
+    for d in range(max_depth, 0, -1):
+        parts = []
+        at_d = leaf_depth == d
+        if at_d.all():
+            parts.append(leaf)
+        elif at_d.any():
+            parts.append({k: v[at_d] for k, v in leaf.items()})
+        for level in made:
+            here = level["depth"] == d
+            if here.all():
+                parts.append(level)
+            elif here.any():
+                parts.append({k: level[k][here] for k in _LEVEL_FIELDS})
+        if not parts:
+            continue
+        ch = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in _LEVEL_FIELDS}
+        if not len(ch["snap"]):
+            continue
+        made.append(_roll_one_level(ch, info))
+    if not made:
+        return None
+    out = {k: np.concatenate([m[k] for m in made]) if len(made) > 1 else made[0][k] for k in made[0]}
+    n_out = len(out["id"])
+    return pd.DataFrame({
+        "snap": out["snap"], "id": out["id"], "progress": out["progress"],
+        "status": pd.array(_STATUS_TEXT[out["code"]], dtype="string"),
+        "expected_progress": out["expected_progress"],
+        **{c: out[c] for c in ("n_leaves", *COUNT_COLUMNS, "n_overdue")},
+        "depth": out["depth"], "parent_key": out["parent_key"], "weight": out["weight"],
+        "start": out["start"], "due": out["due"],
+        "overdue": np.zeros(n_out, dtype=bool), "due_soon": np.zeros(n_out, dtype=bool),
+        "stale": np.zeros(n_out, dtype=bool),
+    })
+
+
+def _roll_one_level(ch: dict[str, np.ndarray], info: pd.DataFrame) -> dict[str, np.ndarray]:
+    """One level of :func:`_roll_levels`: the children's (snap, parent) groups as arrays."""
+    a = pd.factorize(ch["snap"])[0].astype("int64")
+    b = pd.factorize(ch["parent_key"])[0].astype("int64")
+    gid = pd.factorize(a * (int(b.max()) + 1) + b)[0].astype("int64")  # first-appearance order
+    n_groups = int(gid.max()) + 1
+    _, first = np.unique(gid, return_index=True)
+    sums = _group_sums(gid, n_groups, ch["code"], ch["weight"], ch["progress"], ch["expected_progress"])
+    values = _aggregate_values(sums, codes=True)
+    counts = {c: np.bincount(gid, weights=ch[c].astype("float64"), minlength=n_groups).astype("int64")
+              for c in ("n_leaves", *COUNT_COLUMNS, "n_overdue")}
+    span_start = _group_extreme(ch["start"], gid, n_groups, np.minimum)
+    span_due = _group_extreme(ch["due"], gid, n_groups, np.maximum)
+    ids = ch["parent_key"][first]
+    snap = ch["snap"][first]
+    is_root = ids == ROOT_ID
+    # One index lookup for the parent attributes (five Series.map calls per level cost
+    # ~5 ms per roll-up); a missing parent (or the plan row) gives NaN/NaT, as map does.
+    pos = info.index.get_indexer(ids)
+    pos[is_root] = -1
+
+    def parent(col: str) -> np.ndarray:
+        return pd.api.extensions.take(info[col].to_numpy(), pos, allow_fill=True)
+
+    own_start = parent("start").astype("datetime64[ns]")
+    own_due = parent("due").astype("datetime64[ns]")
+    # No child has an expected progress: fall back to the parent's own dates.
+    exp = values["expected_progress"]
+    exp = np.where(np.isnan(exp), _expected_arrays(own_start, own_due, snap), exp)
+    depth, pkey, weight = (parent(c).astype("float64") for c in ("depth", "parent_key", "weight"))
+    return {
+        "snap": snap, "id": ids, "progress": values["progress"], "code": values["code"],
+        "expected_progress": exp, **counts,
+        "depth": np.where(is_root, 0, np.where(np.isnan(depth), 0, depth)).astype("int64"),
+        "parent_key": np.where(is_root, -1, np.where(np.isnan(pkey), -1, pkey)).astype("int64"),
+        "weight": np.where(is_root, 1.0, np.where(np.isnan(weight), 1.0, weight)),
+        "start": np.where(np.isnat(own_start), span_start, own_start),
+        "due": np.where(np.isnat(own_due), span_due, own_due),
+    }
+
 
 def select_leaves(tree: pd.DataFrame, states: pd.DataFrame, filters: Filters | None) -> pd.DataFrame:
     """Keep the leaf states that pass ``filters`` (effective values; see GUIDE §4)."""
@@ -598,62 +715,9 @@ def rollup_many(
         start=leaf("start"),
         due=leaf("due"),
     )
-    levels = [nodes]
     max_depth = int(tree["depth"].max()) if len(tree) else 0
-    current = nodes
-    if nodes.empty:
-        max_depth = 0
-    # Leaves split by depth once (usually all at the deepest level: no copy at all).
-    leaf_depths = nodes["depth"].unique()
-    by_depth = {int(leaf_depths[0]): nodes} if len(leaf_depths) == 1 else dict(
-        (int(d), f) for d, f in nodes.groupby("depth", sort=False))
-    for d in range(max_depth, 0, -1):
-        parts = [c[c["depth"] == d] for c in levels[1:] if len(c)]
-        if d in by_depth:
-            parts.insert(0, by_depth[d])
-        only_leaves = len(parts) == 1 and d in by_depth
-        if len(parts) == 1:  # usually the deepest level: the leaves alone, no 600k-row copy
-            children = parts[0].reset_index(drop=True)
-        else:
-            children = pd.concat(parts, ignore_index=True) if parts else current.iloc[0:0]
-        if children.empty:
-            continue
-        gid = _group_numbers(children, ["snap", "parent_key"])
-        keys_frame, cols = _aggregate(children, ["snap", "parent_key"], gid, leaves_only=only_leaves,
-                                      columns_only=True)
-        n_groups = len(keys_frame)
-        # Groups are numbered in the order aggregate lists them: the span aligns by position.
-        span_start = _group_extreme(children["start"].to_numpy(dtype="datetime64[ns]"), gid, n_groups, np.minimum)
-        span_due = _group_extreme(children["due"].to_numpy(dtype="datetime64[ns]"), gid, n_groups, np.maximum)
-        ids = keys_frame["parent_key"].to_numpy(dtype="int64")
-        is_root = ids == ROOT_ID
-        # One index lookup for the parent attributes (five Series.map calls per level cost
-        # ~5 ms per roll-up); a missing parent (or the plan row) gives NaN/NaT, as map does.
-        pos = info.index.get_indexer(ids)
-        pos[is_root] = -1
-
-        def parent(col: str, pos: np.ndarray = pos) -> np.ndarray:
-            return pd.api.extensions.take(info[col].to_numpy(), pos, allow_fill=True)
-
-        own_start = parent("start").astype("datetime64[ns]")
-        own_due = parent("due").astype("datetime64[ns]")
-        snap = keys_frame["snap"].to_numpy(dtype="datetime64[ns]")
-        # No child has an expected progress: fall back to the parent's own dates.
-        own_exp = _expected_arrays(own_start, own_due, snap)
-        exp = cols["expected_progress"]
-        cols["expected_progress"] = np.where(np.isnan(exp), own_exp, exp)
-        depth, pkey, weight = (parent(c).astype("float64") for c in ("depth", "parent_key", "weight"))
-        levels.append(pd.DataFrame({
-            "snap": keys_frame["snap"].to_numpy(), "id": ids, **cols,
-            "depth": np.where(is_root, 0, np.where(np.isnan(depth), 0, depth)).astype("int64"),
-            "parent_key": np.where(is_root, -1, np.where(np.isnan(pkey), -1, pkey)).astype("int64"),
-            "weight": np.where(is_root, 1.0, np.where(np.isnan(weight), 1.0, weight)),
-            "start": np.where(np.isnat(own_start), span_start, own_start),
-            "due": np.where(np.isnat(own_due), span_due, own_due),
-            "overdue": np.zeros(n_groups, dtype=bool),
-            "due_soon": np.zeros(n_groups, dtype=bool),
-            "stale": np.zeros(n_groups, dtype=bool),
-        }))
+    aggs = _roll_levels(nodes, info, max_depth)
+    levels = [nodes] if aggs is None else [nodes, aggs]
     out = pd.concat(levels, ignore_index=True)
     return out.assign(
         schedule_variance=out["progress"] - out["expected_progress"],
