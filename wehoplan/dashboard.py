@@ -83,7 +83,10 @@ def _status_text(s: pd.Series) -> pd.Series:
 
 def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
     """Strategies and initiatives (depth ≤ ``max_depth``) with progress and leaf counts per status."""
-    rows = table[(table["depth"] >= 1) & (table["depth"] <= max_depth)]
+    depth = table["depth"].to_numpy()
+    rows = table.loc[(depth >= 1) & (depth <= max_depth),  # only the columns shown: no 40-column copy
+                     ["code", "title", "depth", "level", "status", "progress", "expected_progress",
+                      *(f"n_{k}" for k in STATUS_KEYS), "n_overdue"]]
     indent = rows["depth"].map(lambda d: "\u2003" * (d - 1))
     return pd.DataFrame({
         "Code": rows["code"].astype(str),
@@ -100,7 +103,7 @@ def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
 
 def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
     """``name, progress, expected_progress, status`` per top-level item (for a bar chart)."""
-    top = table[table["depth"] == 1]
+    top = table.loc[table["depth"].to_numpy() == 1, ["code", "title", "progress", "expected_progress", "status"]]
     return pd.DataFrame({
         "name": (top["code"].astype(str) + " " + top["title"].astype(str)).str.slice(0, 60).to_numpy(),
         "progress": top["progress"].to_numpy(),
@@ -111,7 +114,7 @@ def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
 
 def status_counts(table: pd.DataFrame) -> pd.DataFrame:
     """``status, n``: selected actions per status (all statuses, in GUIDE order)."""
-    root = table[table["id"] == ROOT_ID]
+    root = table.loc[table["id"].to_numpy() == ROOT_ID, [f"n_{k}" for k in STATUS_KEYS]]
     n = [int(root.iloc[0][f"n_{k}"]) if len(root) else 0 for k in STATUS_KEYS]
     return pd.DataFrame({"status": list(STATUS_KEYS), "n": n})
 
