@@ -7,8 +7,10 @@ that a page shows as is.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from wehoplan.domain import SMART_NAMES, STATUS_KEYS, STATUS_LABELS
@@ -30,9 +32,15 @@ class Kpis:
     n_stale: int
 
 
-def leaves(table: pd.DataFrame) -> pd.DataFrame:
-    """Return the selected leaves of a roll-up table (the actions)."""
-    return table[table["is_leaf"] & (table["id"] != ROOT_ID)]
+def leaves(table: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """Return the selected leaves of a roll-up table (the actions), optionally only ``columns``.
+
+    Asking for the columns a caller reads avoids copying the whole ~40-column table
+    (~1 ms per call on a 1 400-action selection).
+    """
+    if columns is None:
+        return table[table["is_leaf"] & (table["id"] != ROOT_ID)]
+    return table.loc[(table["is_leaf"] & (table["id"] != ROOT_ID)).to_numpy(dtype=bool), columns]
 
 
 def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of, recent_days: int = RECENT_DAYS,
@@ -48,7 +56,7 @@ def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of, recent_days: int = R
     if root.empty:
         return None
     total = root.iloc[0]
-    lv = leaves(table)
+    lv = leaves(table, ["id", "status", "stale"])
     active = lv[~lv["status"].isin(["deferred", "pending"])]
     good = active["status"].isin(["on_track", "completed"]).sum()
     as_of = pd.Timestamp(as_of).normalize()
@@ -75,7 +83,10 @@ def _status_text(s: pd.Series) -> pd.Series:
 
 def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
     """Strategies and initiatives (depth ≤ ``max_depth``) with progress and leaf counts per status."""
-    rows = table[(table["depth"] >= 1) & (table["depth"] <= max_depth)]
+    depth = table["depth"].to_numpy()
+    rows = table.loc[(depth >= 1) & (depth <= max_depth),  # only the columns shown: no 40-column copy
+                     ["code", "title", "depth", "level", "status", "progress", "expected_progress",
+                      *(f"n_{k}" for k in STATUS_KEYS), "n_overdue"]]
     indent = rows["depth"].map(lambda d: "\u2003" * (d - 1))
     return pd.DataFrame({
         "Code": rows["code"].astype(str),
@@ -92,7 +103,7 @@ def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
 
 def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
     """``name, progress, expected_progress, status`` per top-level item (for a bar chart)."""
-    top = table[table["depth"] == 1]
+    top = table.loc[table["depth"].to_numpy() == 1, ["code", "title", "progress", "expected_progress", "status"]]
     return pd.DataFrame({
         "name": (top["code"].astype(str) + " " + top["title"].astype(str)).str.slice(0, 60).to_numpy(),
         "progress": top["progress"].to_numpy(),
@@ -103,14 +114,15 @@ def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
 
 def status_counts(table: pd.DataFrame) -> pd.DataFrame:
     """``status, n``: selected actions per status (all statuses, in GUIDE order)."""
-    root = table[table["id"] == ROOT_ID]
+    root = table.loc[table["id"].to_numpy() == ROOT_ID, [f"n_{k}" for k in STATUS_KEYS]]
     n = [int(root.iloc[0][f"n_{k}"]) if len(root) else 0 for k in STATUS_KEYS]
     return pd.DataFrame({"status": list(STATUS_KEYS), "n": n})
 
 
 def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     """Actions in major disruption, overdue or stale, worst first, with owner and department."""
-    lv = leaves(table)
+    lv = leaves(table, ["code", "title", "owner", "department", "due", "status", "progress", "last_update",
+                        "order", "overdue", "stale"])
     flagged = lv[(lv["status"] == "major_disruption") | lv["overdue"] | lv["stale"]]
     # One join per row over three booleans (a row-wise DataFrame.apply cost ~10 ms per rerun).
     words = ("major disruption", "overdue", "stale")
@@ -195,13 +207,31 @@ def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
     lv = leaves(table)
     if lv.empty:
         return pd.DataFrame(columns=["department", "smart", "n_leaves", "progress"])
-    tags = lv["smart"].fillna("").astype(str).map(lambda s: [SMART_NAMES[c] for c in s if c in SMART_NAMES]
-                                                  or ["(none)"])
-    x = lv.assign(smart=tags, department=lv["department"].fillna("(none)").astype(str)).explode("smart")
-    x = x.assign(p_nd=x["progress"].where(x["status"] != "deferred"))
-    g = x.groupby(["department", "smart"], sort=True).agg(
-        n_leaves=("id", "size"), p_nd=("p_nd", "mean"), p_all=("progress", "mean")).reset_index()
-    return g.assign(progress=g["p_nd"].fillna(g["p_all"]))[["department", "smart", "n_leaves", "progress"]]
+    # One (department, SMART value) row per tag of each leaf, in leaf order, then the
+    # cells in sorted order, numbered in plain Python: a few thousand rows at most, where
+    # explode + a named groupby.agg cost ~12 ms per rerun. The means stay pandas' own
+    # (same summation, so the same numbers to the last bit).
+    depts = lv["department"].fillna("(none)").astype(str).tolist()
+    smarts = lv["smart"].fillna("").astype(str).tolist()
+    row_of, cell = [], []
+    for i, (d, tags) in enumerate(zip(depts, smarts, strict=True)):
+        for name in [SMART_NAMES[c] for c in tags if c in SMART_NAMES] or ["(none)"]:
+            row_of.append(i)
+            cell.append((d, name))
+    keys = sorted(set(cell))
+    number = {k: n for n, k in enumerate(keys)}
+    gid = np.fromiter((number[k] for k in cell), dtype="int64", count=len(cell))
+    rows = np.asarray(row_of, dtype="int64")
+    progress = lv["progress"].to_numpy(dtype="float64", na_value=np.nan)[rows]
+    not_deferred = (lv["status"] != "deferred").to_numpy(dtype=bool)[rows]
+    p_nd = pd.Series(np.where(not_deferred, progress, np.nan)).groupby(gid).mean().to_numpy()
+    p_all = pd.Series(progress).groupby(gid).mean().to_numpy()
+    return pd.DataFrame({
+        "department": pd.Series([k[0] for k in keys], dtype="str"),
+        "smart": pd.Series([k[1] for k in keys], dtype="str"),
+        "n_leaves": np.bincount(gid, minlength=len(keys)).astype("int64"),
+        "progress": np.where(np.isnan(p_nd), p_all, p_nd),
+    })
 
 
 def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -209,11 +239,23 @@ def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
 
     Groups are ordered by their number of actions, most first.
     """
-    lv = leaves(table)
+    is_leaf = (table["is_leaf"] & (table["id"] != ROOT_ID)).to_numpy(dtype=bool)
+    lv = table.loc[is_leaf, [by, "status"]]
     if lv.empty:
         return pd.DataFrame(columns=["group", "status", "n"])
-    x = lv.assign(group=lv[by].fillna("(none)").astype(str), status=lv["status"].astype(str))
-    g = x.groupby(["group", "status"]).size().rename("n").reset_index()
-    size = g.groupby("group")["n"].sum().sort_values(ascending=False, kind="stable")
-    order = {name: i for i, name in enumerate(size.index)}
-    return g.assign(_o=g["group"].map(order)).sort_values(["_o", "status"]).drop(columns="_o").reset_index(drop=True)
+    # Counted in plain Python (hundreds of owners: two groupbys, a map and a sort cost
+    # ~4 ms per chart). Groups by their number of actions, most first (ties by name, as
+    # the stable sort of the name-sorted groups gave); statuses by name within a group.
+    pairs = Counter(zip(lv[by].fillna("(none)").astype(str).tolist(), lv["status"].astype(str).tolist(),
+                        strict=True))
+    size: dict[str, int] = {}
+    for (group, _), n in sorted(pairs.items()):
+        size[group] = size.get(group, 0) + n
+    groups = sorted(size, key=lambda name: -size[name])  # stable: name order among equals
+    rank = {name: i for i, name in enumerate(groups)}
+    keys = sorted(pairs, key=lambda k: (rank[k[0]], k[1]))
+    return pd.DataFrame({
+        "group": pd.Series([k[0] for k in keys], dtype="str"),
+        "status": pd.Series([k[1] for k in keys], dtype="str"),
+        "n": np.array([pairs[k] for k in keys], dtype="int64"),
+    })

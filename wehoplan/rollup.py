@@ -7,6 +7,7 @@ and ``trend at D == roll-up at D`` holds by construction.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -334,31 +335,62 @@ def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None = None,
-               leaves_only: bool = False) -> pd.DataFrame:
+               leaves_only: bool = False, columns_only: bool = False):
     """:func:`aggregate`, optionally with the group numbers already computed.
 
     ``leaves_only``: every child is a leaf row made by :func:`_leaf_counts`.
+    ``columns_only``: return ``(keys frame, {column: array})`` instead of the frame, for
+    a caller that adds columns of its own and builds one frame at the end.
     """
     # Integer status codes and plain numpy: mapping and comparing 600k status strings
     # per level was most of a 60-date trend's time.
     code = _status_codes(children["status"])
-    nd = code != _DEFERRED
     w = children["weight"].to_numpy(dtype="float64", na_value=np.nan)
     p = children["progress"].to_numpy(dtype="float64", na_value=np.nan)
     e = children["expected_progress"].to_numpy(dtype="float64", na_value=np.nan)
-    score = _SCORE_BY_CODE[code]
-    scored = nd & (code != _PENDING)
-    e_ok = nd & ~np.isnan(e)
-    zero = 0.0
     # Group sums with np.bincount over group numbers (first-appearance order, like
     # groupby(sort=False)): building a 25-column frame to sum it cost more than the sums.
     gid = _group_numbers(children, keys) if gid is None else gid
     valid = gid >= 0  # rows with a missing key belong to no group (as in groupby().sum())
     if not valid.all():
         children, gid = children[valid], gid[valid]
-        code, nd, w, p, e, score, scored, e_ok = (x[valid] for x in (code, nd, w, p, e, score, scored, e_ok))
+        code, w, p, e = (x[valid] for x in (code, w, p, e))
     n_groups = int(gid.max()) + 1 if len(gid) else 0
     _, first = np.unique(gid, return_index=True)
+    sums, per_code = _group_sums(gid, n_groups, code, w, p, e, with_per_code=True)
+    if leaves_only:
+        # Children that are all leaves (from _leaf_counts: n_leaves 1, n_<status> one-hot of
+        # the status): their counts are the (group, status) counts already made above.
+        counts = {
+            "n_leaves": per_code.sum(axis=1).astype("int64"),
+            **{c: per_code[:, n + 1].astype("int64") for n, c in enumerate(COUNT_COLUMNS)},
+            "n_overdue": np.bincount(gid, weights=children["n_overdue"].to_numpy(dtype="float64"),
+                                     minlength=n_groups).astype("int64"),
+        }
+    else:
+        counts = {c: np.bincount(gid, weights=children[c].to_numpy(dtype="float64"), minlength=n_groups).astype("int64")
+                  for c in ["n_leaves", *COUNT_COLUMNS, "n_overdue"]}
+    # The sums stay numpy arrays (assigning 18 columns to a frame and reading them back
+    # cost more than the arithmetic on a filtered selection).
+    g = sums
+    keys_frame = children[keys].iloc[first].reset_index(drop=True)
+    values = _aggregate_values(g)
+    if columns_only:
+        return keys_frame, {**values, **counts}
+    return pd.concat(
+        [keys_frame, pd.DataFrame(values, index=keys_frame.index), pd.DataFrame(counts, index=keys_frame.index)],
+        axis=1,
+    )
+
+
+def _group_sums(gid: np.ndarray, n_groups: int, code: np.ndarray, w: np.ndarray, p: np.ndarray, e: np.ndarray,
+                with_per_code: bool = False):
+    """The group sums the roll-up rules need (see :func:`_aggregate_values`), by ``np.bincount``."""
+    nd = code != _DEFERRED
+    score = _SCORE_BY_CODE[code]
+    scored = nd & (code != _PENDING)
+    e_ok = nd & ~np.isnan(e)
+    zero = 0.0
 
     def total(values: np.ndarray) -> np.ndarray:
         # groupby().sum() skips NaN: so does this.
@@ -391,24 +423,14 @@ def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None =
         "c_e_all": total((~np.isnan(e)).astype("float64")),
         "e_all": total(np.where(np.isnan(e), zero, e)),
     }
-    if leaves_only:
-        # Children that are all leaves (from _leaf_counts: n_leaves 1, n_<status> one-hot of
-        # the status): their counts are the (group, status) counts already made above.
-        counts = pd.DataFrame({
-            "n_leaves": per_code.sum(axis=1).astype("int64"),
-            **{c: per_code[:, n + 1].astype("int64") for n, c in enumerate(COUNT_COLUMNS)},
-            "n_overdue": np.bincount(gid, weights=children["n_overdue"].to_numpy(dtype="float64"),
-                                     minlength=n_groups).astype("int64"),
-        })
-    else:
-        counts = pd.DataFrame(
-            {c: np.bincount(gid, weights=children[c].to_numpy(dtype="float64"), minlength=n_groups).astype("int64")
-             for c in ["n_leaves", *COUNT_COLUMNS, "n_overdue"]}
-        )
-    # The sums stay numpy arrays (assigning 18 columns to a frame and reading them back
-    # cost more than the arithmetic on a filtered selection).
-    g = sums
-    keys_frame = children[keys].iloc[first].reset_index(drop=True)
+    return (sums, per_code) if with_per_code else sums
+
+
+def _aggregate_values(g: dict[str, np.ndarray], codes: bool = False) -> dict[str, np.ndarray]:
+    """Progress, status and expected progress of each group from its sums (GUIDE §3).
+
+    ``codes``: the status as positions in STATUS_KEYS (key ``code``) instead of text.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         progress = np.where(
             g["w_nd"] > 0, g["wp_nd"] / g["w_nd"],
@@ -420,49 +442,238 @@ def _aggregate(children: pd.DataFrame, keys: list[str], gid: np.ndarray | None =
             np.where(g["c_e_all"] > 0, g["e_all"] / g["c_e_all"], np.nan),
             np.where(g["w_e"] > 0, g["we"] / g["w_e"], np.where(g["c_e"] > 0, g["e_plain"] / g["c_e"], np.nan)),
         )
-    status = np.select(
-        [g["c_nd"] == 0, g["c_done"] == g["c_nd"], g["c_pend"] == g["c_nd"],
-         mean_score >= ON_TRACK_MIN_SCORE, mean_score >= SOME_DISRUPTION_MIN_SCORE],
-        ["deferred", "completed", "pending", "on_track", "some_disruption"],
-        default="major_disruption",
-    )
-    return pd.concat(
-        [
-            keys_frame,
-            pd.DataFrame(
-                {"progress": progress, "status": pd.array(status, dtype="string"), "expected_progress": expected},
-                index=keys_frame.index,
-            ),
-            counts,
-        ],
-        axis=1,
-    )
+    conditions = [g["c_nd"] == 0, g["c_done"] == g["c_nd"], g["c_pend"] == g["c_nd"],
+                  mean_score >= ON_TRACK_MIN_SCORE, mean_score >= SOME_DISRUPTION_MIN_SCORE]
+    order = ["deferred", "completed", "pending", "on_track", "some_disruption"]
+    if codes:
+        code = np.select(conditions, [_STATUS_INDEX[k] for k in order], default=_STATUS_INDEX["major_disruption"])
+        return {"progress": progress, "code": code.astype("int64"), "expected_progress": expected}
+    status = np.select(conditions, order, default="major_disruption")
+    return {"progress": progress, "status": pd.array(status, dtype="string"), "expected_progress": expected}
 
 
-def _leaf_counts(states: pd.DataFrame, **more) -> pd.DataFrame:
-    code = _status_codes(states["status"])
-    return states.assign(
-        n_leaves=1,
+def _leaf_counts(states: pd.DataFrame, code: np.ndarray | None = None, **more) -> pd.DataFrame:
+    code = _status_codes(states["status"]) if code is None else code
+    # One concat of a frame of new columns: ``assign`` inserts them one by one (each insert
+    # rebuilds the column index), ~1 ms per roll-up.
+    extra = {
+        "n_leaves": np.ones(len(states), dtype="int64"),
         **{f"n_{k}": (code == n).astype("int64") for n, k in enumerate(STATUS_KEYS)},
-        n_overdue=states["overdue"].astype("int64"),
+        "n_overdue": states["overdue"].to_numpy().astype("int64"),
         **more,
-    )
+    }
+    return pd.concat([states, pd.DataFrame(extra, index=states.index)], axis=1)
 
 
-def _expected_from_dates(start: pd.Series, due: pd.Series, snap: pd.Series) -> pd.Series:
+def _group_extreme(values: np.ndarray, gid: np.ndarray, n_groups: int, how: np.ufunc) -> np.ndarray:
+    """Per-group min (``np.minimum``) or max (``np.maximum``) of datetimes, NaT skipped.
+
+    Like ``groupby(gid).min()``/``max()`` (NaT when a group has no date), without the
+    groupby machinery: ~1 ms a level on every filter change.
+    """
+    ints = values.view("int64")
+    nat = np.isnat(values)
+    fill = np.iinfo("int64").max if how is np.minimum else np.iinfo("int64").min + 1
+    out = np.full(n_groups, fill, dtype="int64")
+    how.at(out, gid, np.where(nat, fill, ints))
+    out[out == fill] = np.iinfo("int64").min  # NaT
+    return out.view("datetime64[ns]")
+
+
+def _expected_arrays(s: np.ndarray, d: np.ndarray, n: np.ndarray) -> np.ndarray:
     # Plain numpy (same arithmetic as .dt.days / Series.clip / where, NaT compares False):
     # the pandas version cost ~3 ms a level, on every filter change.
-    s, d, n = (x.to_numpy(dtype="datetime64[ns]") for x in (start, due, snap))
     day = np.timedelta64(1, "D")
     span = np.floor((d - s) / day)
     elapsed = np.floor((n - s) / day)
     with np.errstate(invalid="ignore", divide="ignore"):
         val = np.where(span > 0, np.clip(elapsed / np.where(span > 0, span, np.nan), 0, 1) * 100.0,
                        np.where(n >= d, 100.0, 0.0))
-    return pd.Series(np.where(np.isnat(s) | np.isnat(d), np.nan, val), index=start.index)
+    return np.where(np.isnat(s) | np.isnat(d), np.nan, val)
 
 
 # ---------------------------------------------------------------- roll-up
+
+# Per-tree derived frames (filter-independent), keyed by the tree object itself. A page
+# rerun rolls the same cached, read-only tree up several times (table, trend, forecast):
+# slicing its leaves' text columns and indexing it cost ~3 ms each time. Entries die with
+# their tree (weak reference); trees are never modified in place (copy-on-write habits).
+_TREE_MEMO: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def _tree_memo(tree: pd.DataFrame) -> dict:
+    key = id(tree)
+    hit = _TREE_MEMO.get(key)
+    if hit is not None and hit[0]() is tree:
+        return hit[1]
+    memo: dict = {}
+    _TREE_MEMO[key] = (weakref.ref(tree, lambda _r, k=key: _TREE_MEMO.pop(k, None)), memo)
+    return memo
+
+
+def _filter_leaves(tree: pd.DataFrame) -> pd.DataFrame:
+    """The tree's leaves with only the columns the filter masks read (memoised per tree)."""
+    memo = _tree_memo(tree)
+    if "filter_leaves" not in memo:
+        # Only the columns the masks read: copying every text column of the tree's leaves
+        # cost more than the masks themselves on every filter change.
+        cols = [c for c in ("id", "path_codes", "department", "partners", "owner", "smart", "path_text",
+                            "description") if c in tree.columns]
+        memo["filter_leaves"] = tree.loc[tree["is_leaf"].to_numpy(), cols]
+    return memo["filter_leaves"]
+
+
+def _node_info(tree: pd.DataFrame) -> pd.DataFrame:
+    """Tree columns the roll-up reads, indexed by id (memoised per tree)."""
+    memo = _tree_memo(tree)
+    if "info" not in memo:
+        memo["info"] = tree[["id", "depth", "parent_key", "weight", "start", "due", "is_leaf"]].set_index("id")
+    return memo["info"]
+
+
+def _structural_ids(tree: pd.DataFrame, leaves: pd.DataFrame, filters: Filters) -> np.ndarray:
+    """Ids of the leaves passing the structural filters.
+
+    The last answer is kept per tree (one entry): a page rolls the same filters up
+    several times in one rerun (trends: series, completions, forecast).
+    """
+    memo = _tree_memo(tree)
+    key = (filters.strategy, filters.department, filters.owner, filters.smart)
+    last = memo.get("structural")
+    if last is not None and last[0] == key:
+        return last[1]
+    ids = leaves.loc[filters.leaf_mask(leaves), "id"].to_numpy()
+    memo["structural"] = (key, ids)
+    return ids
+
+_LEVEL_FIELDS = ("snap", "parent_key", "weight", "progress", "expected_progress", "code", "start", "due",
+                 "n_leaves", *COUNT_COLUMNS, "n_overdue")
+_STATUS_TEXT = np.array(STATUS_KEYS, dtype=object)
+
+
+def _roll_levels(nodes: pd.DataFrame, info: pd.DataFrame, max_depth: int, code: np.ndarray) -> pd.DataFrame | None:
+    """Aggregate the leaf rows up the tree, deepest level first, in plain arrays.
+
+    Each level's children are the leaves at that depth, then the groups made at deeper
+    levels that sit at it (in the order they were made): the same rows, in the same
+    order, that a frame per level gave, so group numbers, sums and row order are the same.
+    One frame for all levels is built at the end (a frame per level and the per-level
+    column selections were most of a filtered roll-up's time). None when no level is made.
+    """
+    leaf = {
+        "snap": nodes["snap"].to_numpy(dtype="datetime64[ns]"),
+        "parent_key": nodes["parent_key"].to_numpy(dtype="int64"),
+        "weight": nodes["weight"].to_numpy(dtype="float64", na_value=np.nan),
+        "progress": nodes["progress"].to_numpy(dtype="float64", na_value=np.nan),
+        "expected_progress": nodes["expected_progress"].to_numpy(dtype="float64", na_value=np.nan),
+        "code": code,
+        "start": nodes["start"].to_numpy(dtype="datetime64[ns]"),
+        "due": nodes["due"].to_numpy(dtype="datetime64[ns]"),
+        **{c: nodes[c].to_numpy(dtype="int64") for c in ("n_leaves", *COUNT_COLUMNS, "n_overdue")},
+    }
+    leaf_depth = nodes["depth"].to_numpy(dtype="int64")
+    made: list[dict[str, np.ndarray]] = []
+    for d in range(max_depth, 0, -1):
+        parts = []
+        at_d = leaf_depth == d
+        if at_d.all():
+            parts.append(leaf)
+        elif at_d.any():
+            parts.append({k: v[at_d] for k, v in leaf.items()})
+        from_leaves_only = bool(parts)  # so far only leaf rows
+        for level in made:
+            here = level["depth"] == d
+            if here.any():
+                from_leaves_only = False
+            if here.all():
+                parts.append(level)
+            elif here.any():
+                parts.append({k: level[k][here] for k in _LEVEL_FIELDS})
+        if not parts:
+            continue
+        ch = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in _LEVEL_FIELDS}
+        if not len(ch["snap"]):
+            continue
+        made.append(_roll_one_level(ch, info, leaves_only=from_leaves_only))
+    if not made:
+        return None
+    out = {k: np.concatenate([m[k] for m in made]) if len(made) > 1 else made[0][k] for k in made[0]}
+    n_out = len(out["id"])
+    return pd.DataFrame({
+        "snap": out["snap"], "id": out["id"], "progress": out["progress"],
+        "status": pd.array(_STATUS_TEXT[out["code"]], dtype="string"),
+        "expected_progress": out["expected_progress"],
+        **{c: out[c] for c in ("n_leaves", *COUNT_COLUMNS, "n_overdue")},
+        "depth": out["depth"], "parent_key": out["parent_key"], "weight": out["weight"],
+        "start": out["start"], "due": out["due"],
+        "overdue": np.zeros(n_out, dtype=bool), "due_soon": np.zeros(n_out, dtype=bool),
+        "stale": np.zeros(n_out, dtype=bool),
+    })
+
+
+def _is_leaf(info: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
+    """The tree's ``is_leaf`` of each id, False for ids not in the tree (the plan row).
+
+    Same as ``reindex(ids).fillna(False).astype(bool)`` without the object-dtype detour
+    (~20 ms on a 60-date trend's 600k rows).
+    """
+    pos = info.index.get_indexer(ids)
+    flags = info["is_leaf"].to_numpy(dtype=bool)
+    return np.where(pos >= 0, flags[np.where(pos >= 0, pos, 0)] if len(flags) else False, False)
+
+
+def _roll_one_level(ch: dict[str, np.ndarray], info: pd.DataFrame, leaves_only: bool = False) -> dict[str, np.ndarray]:
+    """One level of :func:`_roll_levels`: the children's (snap, parent) groups as arrays.
+
+    ``leaves_only``: every child is a leaf (one-hot status counts): the counts come from
+    the (group, status) counts the sums already made (on a 60-date trend, 600k children).
+    """
+    a = pd.factorize(ch["snap"])[0].astype("int64")
+    b = pd.factorize(ch["parent_key"])[0].astype("int64")
+    gid = pd.factorize(a * (int(b.max()) + 1) + b)[0].astype("int64")  # first-appearance order
+    n_groups = int(gid.max()) + 1
+    _, first = np.unique(gid, return_index=True)
+    sums, per_code = _group_sums(gid, n_groups, ch["code"], ch["weight"], ch["progress"], ch["expected_progress"],
+                                 with_per_code=True)
+    values = _aggregate_values(sums, codes=True)
+    if leaves_only:
+        counts = {
+            "n_leaves": per_code.sum(axis=1).astype("int64"),
+            **{c: per_code[:, n + 1].astype("int64") for n, c in enumerate(COUNT_COLUMNS)},
+            "n_overdue": np.bincount(gid, weights=ch["n_overdue"].astype("float64"),
+                                     minlength=n_groups).astype("int64"),
+        }
+    else:
+        counts = {c: np.bincount(gid, weights=ch[c].astype("float64"), minlength=n_groups).astype("int64")
+                  for c in ("n_leaves", *COUNT_COLUMNS, "n_overdue")}
+    span_start = _group_extreme(ch["start"], gid, n_groups, np.minimum)
+    span_due = _group_extreme(ch["due"], gid, n_groups, np.maximum)
+    ids = ch["parent_key"][first]
+    snap = ch["snap"][first]
+    is_root = ids == ROOT_ID
+    # One index lookup for the parent attributes (five Series.map calls per level cost
+    # ~5 ms per roll-up); a missing parent (or the plan row) gives NaN/NaT, as map does.
+    pos = info.index.get_indexer(ids)
+    pos[is_root] = -1
+
+    def parent(col: str) -> np.ndarray:
+        return pd.api.extensions.take(info[col].to_numpy(), pos, allow_fill=True)
+
+    own_start = parent("start").astype("datetime64[ns]")
+    own_due = parent("due").astype("datetime64[ns]")
+    # No child has an expected progress: fall back to the parent's own dates.
+    exp = values["expected_progress"]
+    exp = np.where(np.isnan(exp), _expected_arrays(own_start, own_due, snap), exp)
+    depth, pkey, weight = (parent(c).astype("float64") for c in ("depth", "parent_key", "weight"))
+    return {
+        "snap": snap, "id": ids, "progress": values["progress"], "code": values["code"],
+        "expected_progress": exp, **counts,
+        "depth": np.where(is_root, 0, np.where(np.isnan(depth), 0, depth)).astype("int64"),
+        "parent_key": np.where(is_root, -1, np.where(np.isnan(pkey), -1, pkey)).astype("int64"),
+        "weight": np.where(is_root, 1.0, np.where(np.isnan(weight), 1.0, weight)),
+        "start": np.where(np.isnat(own_start), span_start, own_start),
+        "due": np.where(np.isnat(own_due), span_due, own_due),
+    }
 
 
 def select_leaves(tree: pd.DataFrame, states: pd.DataFrame, filters: Filters | None) -> pd.DataFrame:
@@ -470,12 +681,8 @@ def select_leaves(tree: pd.DataFrame, states: pd.DataFrame, filters: Filters | N
     if filters is None or filters.is_empty():
         return states
     tree = prepare_tree(tree)
-    # Only the columns the masks read: copying every text column of the tree's leaves
-    # cost more than the masks themselves on every filter change.
-    cols = [c for c in ("id", "path_codes", "department", "partners", "owner", "smart", "path_text", "description")
-            if c in tree.columns]
-    leaves = tree.loc[tree["is_leaf"].to_numpy(), cols]
-    keep_ids = leaves.loc[filters.leaf_mask(leaves), "id"]
+    leaves = _filter_leaves(tree)
+    keep_ids = _structural_ids(tree, leaves, filters)
     out = states[states["id"].isin(keep_ids)]
     if filters.status:
         out = out[out["status"].isin(list(filters.status))]
@@ -511,7 +718,7 @@ def rollup_many(
         states = leaf_states(tree, updates, dates, thresholds)
     states = select_leaves(tree, states, filters)
     # Only the columns used below: indexing the whole tree (all its text) cost ~15 ms a call.
-    info = tree[["id", "depth", "parent_key", "weight", "start", "due", "is_leaf"]].set_index("id")
+    info = _node_info(tree)
     if states.empty:  # an empty plan, or filters that match nothing
         cols = [*states.columns, "n_leaves", *COUNT_COLUMNS, "n_overdue", "depth", "parent_key", "weight",
                 "start", "due", "schedule_variance", "is_leaf"]
@@ -523,73 +730,23 @@ def rollup_many(
     def leaf(col: str) -> np.ndarray:
         return info[col].to_numpy()[at]
 
+    code = _status_codes(states["status"])  # once: the leaf rows and the levels above use it
     nodes = _leaf_counts(
         states,
+        code,
         depth=leaf("depth").astype("int64"),
         parent_key=leaf("parent_key").astype("int64"),
         weight=leaf("weight").astype("float64"),
         start=leaf("start"),
         due=leaf("due"),
     )
-    levels = [nodes]
     max_depth = int(tree["depth"].max()) if len(tree) else 0
-    current = nodes
-    if nodes.empty:
-        max_depth = 0
-    # Leaves split by depth once (usually all at the deepest level: no copy at all).
-    leaf_depths = nodes["depth"].unique()
-    by_depth = {int(leaf_depths[0]): nodes} if len(leaf_depths) == 1 else dict(
-        (int(d), f) for d, f in nodes.groupby("depth", sort=False))
-    for d in range(max_depth, 0, -1):
-        parts = [c[c["depth"] == d] for c in levels[1:] if len(c)]
-        if d in by_depth:
-            parts.insert(0, by_depth[d])
-        only_leaves = len(parts) == 1 and d in by_depth
-        if len(parts) == 1:  # usually the deepest level: the leaves alone, no 600k-row copy
-            children = parts[0].reset_index(drop=True)
-        else:
-            children = pd.concat(parts, ignore_index=True) if parts else current.iloc[0:0]
-        if children.empty:
-            continue
-        gid = _group_numbers(children, ["snap", "parent_key"])
-        agg = _aggregate(children, ["snap", "parent_key"], gid, leaves_only=only_leaves).rename(
-            columns={"parent_key": "id"})
-        # Groups are numbered in the order aggregate lists them: the span aligns by position.
-        agg = agg.assign(
-            span_start=children["start"].groupby(gid).min().to_numpy(),
-            span_due=children["due"].groupby(gid).max().to_numpy(),
-        )
-        is_root = agg["id"] == ROOT_ID
-        pid = agg["id"].where(~is_root)
-        # One index lookup for the five parent attributes (five Series.map calls per level
-        # cost ~5 ms per roll-up); a missing parent gives NaN/NaT, as map does.
-        pos = info.index.get_indexer(pid)
-
-        def parent(col: str, pos: np.ndarray = pos, index: pd.Index = agg.index) -> pd.Series:
-            return pd.Series(pd.api.extensions.take(info[col].to_numpy(), pos, allow_fill=True), index=index)
-
-        own_start = parent("start")
-        own_due = parent("due")
-        start = own_start.fillna(agg["span_start"])
-        due = own_due.fillna(agg["span_due"])
-        # No child has an expected progress: fall back to the parent's own dates.
-        own_exp = _expected_from_dates(own_start, own_due, agg["snap"])
-        agg = agg.assign(
-            expected_progress=agg["expected_progress"].fillna(own_exp),
-            depth=np.where(is_root, 0, parent("depth").fillna(0)).astype("int64"),
-            parent_key=np.where(is_root, -1, parent("parent_key").fillna(-1)).astype("int64"),
-            weight=np.where(is_root, 1.0, parent("weight").fillna(1.0)),
-            start=start,
-            due=due,
-            overdue=False,
-            due_soon=False,
-            stale=False,
-        ).drop(columns=["span_start", "span_due"])
-        levels.append(agg)
+    aggs = _roll_levels(nodes, info, max_depth, code)
+    levels = [nodes] if aggs is None else [nodes, aggs]
     out = pd.concat(levels, ignore_index=True)
     return out.assign(
         schedule_variance=out["progress"] - out["expected_progress"],
-        is_leaf=info["is_leaf"].reindex(out["id"]).fillna(False).astype(bool).to_numpy(),
+        is_leaf=_is_leaf(info, out["id"].to_numpy()),
     )
 
 
@@ -604,6 +761,8 @@ def _decorate(rolled: pd.DataFrame, tree: pd.DataFrame) -> pd.DataFrame:
     cols = ["id", "code", "title", "level", "depth", "parent_id", "order", "owner", "department",
             "partners", "smart", "top_code", "weight", "description", "sponsor", "priority"]
     cols = [c for c in cols if c in tree.columns]
+    if len(rolled) and "order" in cols:
+        return _decorate_fast(rolled, tree, cols)
     merged = rolled.drop(columns=["depth", "weight"]).merge(tree[cols], on="id", how="left")
     root = merged["id"] == ROOT_ID
     return merged.assign(
@@ -612,6 +771,35 @@ def _decorate(rolled: pd.DataFrame, tree: pd.DataFrame) -> pd.DataFrame:
         depth=merged["depth"].fillna(0).astype("int64"),
         order=merged["order"].fillna(-1).astype("int64"),
     ).sort_values(["snap", "order"], kind="stable").reset_index(drop=True)
+
+
+def _decorate_fast(rolled: pd.DataFrame, tree: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """:func:`_decorate` by position: the same frame without a merge and a sort.
+
+    Each row's tree position comes from one index lookup; rows are put in (snap, outline
+    order) with a stable lexsort, then the tree's columns are taken at those positions
+    (missing for the plan row, as the left merge gives). ~5 ms less per filter change.
+    """
+    memo = _tree_memo(tree)
+    if "id_index" not in memo:
+        memo["id_index"] = pd.Index(tree["id"])
+    pos = memo["id_index"].get_indexer(rolled["id"].to_numpy())
+    order = np.where(pos >= 0, tree["order"].to_numpy()[pos], -1)
+    idx = np.lexsort((order, rolled["snap"].to_numpy()))
+    pos = pos[idx]
+    base = rolled.drop(columns=["depth", "weight"]).take(idx).reset_index(drop=True)
+    root = base["id"] == ROOT_ID
+    # Object columns stay object (a plain array of strings would be inferred as str).
+    extra = pd.DataFrame({c: pd.Series(pd.api.extensions.take(tree[c].array, pos, allow_fill=True),
+                                       dtype=object if tree[c].dtype == object else None)
+                          for c in cols if c != "id"})
+    merged = pd.concat([base, extra], axis=1)
+    return merged.assign(
+        code=merged["code"].where(~root, ""),
+        level=merged["level"].where(~root, "Plan"),
+        depth=merged["depth"].fillna(0).astype("int64"),
+        order=merged["order"].fillna(-1).astype("int64"),
+    )
 
 
 def rollup_table(
@@ -663,14 +851,20 @@ def group_leaves(table: pd.DataFrame, by: str) -> pd.DataFrame:
     """
     if by not in GROUP_KINDS:
         raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_KINDS)}")
-    leaves = table[table["is_leaf"].astype(bool)]
+    # Only the columns the roll-up reads (and the grouping value): exploding and filtering
+    # the whole ~40-column table cost ~4 ms per chart.
+    used = [by, "weight", "progress", "status", "expected_progress", "n_leaves", *COUNT_COLUMNS, "n_overdue"]
+    leaves = table.loc[table["is_leaf"].astype(bool).to_numpy(), used]
     if leaves.empty:
         return pd.DataFrame(columns=["group", *ROLLUP_COLUMNS])
     if by == "smart":
         from wehoplan.domain import SMART_NAMES
 
-        tags = leaves["smart"].fillna("").map(lambda s: [SMART_NAMES[c] for c in s] or ["(none)"])
-        leaves = leaves.assign(group=tags).explode("group")
+        # One row per tag, laid out by position (explode joins the frame back on its index).
+        tags = [[SMART_NAMES[c] for c in s] or ["(none)"] for s in leaves["smart"].fillna("").tolist()]
+        rows = np.repeat(np.arange(len(leaves)), [len(t) for t in tags])
+        leaves = leaves.iloc[rows].assign(group=pd.Series([t for ts in tags for t in ts], dtype="str",
+                                                          index=leaves.index[rows]))
     else:
         leaves = leaves.assign(group=leaves[by].fillna("(none)").astype("string"))
     if leaves.empty:

@@ -131,12 +131,15 @@ def status_mix_over_time(
 
     """
     plan = _plan_rows(tree, updates, dates, filters, thresholds, rolled)
-    long = plan.melt(id_vars="snap", value_vars=COUNT_COLUMNS, var_name="status", value_name="n")
-    long = long.assign(status=long["status"].str.removeprefix("n_"))
-    long = long.assign(label=long["status"].map(STATUS_LABELS), n=long["n"].astype("int64"))
-    order = {k: i for i, k in enumerate(STATUS_KEYS)}
-    return (long.assign(_o=long["status"].map(order)).sort_values(["snap", "_o"])
-            .drop(columns="_o").reset_index(drop=True)[["snap", "status", "label", "n"]])
+    # The plan rows are one per date in date order: the long form is each row's counts in
+    # status order, laid out directly (melt + map + sort cost ~5 ms per rerun).
+    k, m = len(STATUS_KEYS), len(plan)
+    return pd.DataFrame({
+        "snap": np.repeat(plan["snap"].to_numpy(), k),
+        "status": pd.Series(np.tile(np.array(STATUS_KEYS, dtype=object), m), dtype="str"),
+        "label": pd.Series(np.tile(np.array([STATUS_LABELS[s] for s in STATUS_KEYS], dtype=object), m), dtype="str"),
+        "n": plan[COUNT_COLUMNS].to_numpy(dtype="int64").reshape(-1),
+    })
 
 
 def overdue_over_time(
@@ -171,12 +174,20 @@ def series(
 def _plan_rows(tree, updates, dates, filters, thresholds, rolled=None) -> pd.DataFrame:
     """Return the plan row of the roll-up at every date; dates where nothing is selected count zero."""
     rolled = series(tree, updates, dates, filters, thresholds) if rolled is None else rolled
-    plan = rolled.loc[rolled["id"] == ROOT_ID, ["snap", *COUNT_COLUMNS, "n_overdue"]]
-    snaps = pd.DataFrame({"snap": pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()})
-    snaps = snaps.drop_duplicates().sort_values("snap").astype({"snap": "datetime64[ns]"})
-    out = snaps.merge(plan.astype({"snap": "datetime64[ns]"}), on="snap", how="left")
-    return out.fillna({c: 0 for c in [*COUNT_COLUMNS, "n_overdue"]}).astype(
-        {c: "int64" for c in [*COUNT_COLUMNS, "n_overdue"]})
+    cols = [*COUNT_COLUMNS, "n_overdue"]
+    plan = rolled.loc[rolled["id"].to_numpy() == ROOT_ID, ["snap", *cols]]
+    snaps = np.unique(pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
+                      .to_numpy(dtype="datetime64[ns]"))
+    # One root row per date: look each date up by position (a merge + fillna + astype per
+    # chart cost ~4 ms); dates where nothing is selected count zero.
+    pos = pd.Index(plan["snap"].to_numpy(dtype="datetime64[ns]")).get_indexer(snaps)
+    hit = pos >= 0
+    at = np.where(hit, pos, 0)
+    out = {"snap": snaps}
+    for c in cols:
+        values = plan[c].to_numpy(dtype="float64")
+        out[c] = np.where(hit, values[at] if len(values) else 0, 0).astype("int64")
+    return pd.DataFrame(out)
 
 
 def completions_per_quarter(

@@ -29,4 +29,7 @@ st.dataframe(
         "Overdue": st.column_config.NumberColumn("Overdue", help="Overdue actions in this row"),
     },
 )
-widgets.download_report(p["download"], SimpleNamespace(as_of=meta["as_of"]))
+# The page's three download buttons (export merged as download_extract); nothing is built until a click.
+view = SimpleNamespace(frames=SimpleNamespace(plan=SimpleNamespace(name=meta["plans"][0]), tree=None, updates=None),
+                       as_of=meta["as_of"], filters=None)
+widgets.download_extract(view, p["download"])
