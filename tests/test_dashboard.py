@@ -62,3 +62,17 @@ def test_report_download_is_built_on_click_and_holds_exactly_the_rows_shown():
     back = pd.read_csv(io.BytesIO(build()), encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert back.columns.tolist() == dashboard.REPORT_COLUMNS
     assert back["Code"].tolist() == ["1.1.1"] and back["Status"].tolist() == ["On track"]
+
+
+def test_a_selection_of_nothing_gives_empty_tables_not_errors(demo_engine):
+    from wehoplan import dashboard, repository
+    from wehoplan.filters import Filters
+    from wehoplan.rollup import prepare_tree, rollup_table
+
+    plan = repository.resolve_plan(demo_engine, "smart city")
+    table = rollup_table(prepare_tree(repository.load_items(demo_engine, plan.id)),
+                         repository.load_updates(demo_engine, plan.id), "2020-10-15", Filters(department=("nobody",)))
+    assert table.empty
+    for build in (dashboard.summary_table, dashboard.strategy_progress, dashboard.needs_attention,
+                  dashboard.action_report):
+        assert build(table).empty, build.__name__

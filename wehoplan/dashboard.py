@@ -87,7 +87,7 @@ def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
     rows = table.loc[(depth >= 1) & (depth <= max_depth),  # only the columns shown: no 40-column copy
                      ["code", "title", "depth", "level", "status", "progress", "expected_progress",
                       *(f"n_{k}" for k in STATUS_KEYS), "n_overdue"]]
-    indent = rows["depth"].map(lambda d: "\u2003" * (d - 1))
+    indent = rows["depth"].map(lambda d: "\u2003" * (d - 1)).astype(str)  # str even with no rows
     return pd.DataFrame({
         "Code": rows["code"].astype(str),
         "Title": (indent + rows["title"].astype(str)).to_numpy(),
@@ -177,7 +177,7 @@ def action_report(table: pd.DataFrame, tree: bool = True, show: str = "all") -> 
         rows = rows[rows["code"].astype(str).isin(ancestors | set(keep))]
     if not tree:
         rows = rows[rows["is_leaf"]]
-    indent = rows["depth"].map(lambda d: "\u2003" * max(int(d) - 1, 0)) if tree else ""
+    indent = rows["depth"].map(lambda d: "\u2003" * max(int(d) - 1, 0)).astype(str) if tree else ""
     smart = rows["smart"].fillna("").astype(str).map(lambda s: ", ".join(SMART_NAMES[c] for c in s if c in SMART_NAMES))
     return pd.DataFrame({
         "Code": rows["code"].astype(str),

@@ -720,10 +720,12 @@ def rollup_many(
     # Only the columns used below: indexing the whole tree (all its text) cost ~15 ms a call.
     info = _node_info(tree)
     if states.empty:  # an empty plan, or filters that match nothing
-        cols = [*states.columns, "n_leaves", *COUNT_COLUMNS, "n_overdue", "depth", "parent_key", "weight",
-                "start", "due", "schedule_variance", "is_leaf"]
-        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c in ("start", "due") else "object")
-                             for c in cols}).assign(id=pd.Series(dtype="int64"))
+        # Zero rows with the real dtypes, so callers can use .dt / string ops without special cases.
+        typed = {**{c: "int64" for c in ("n_leaves", *COUNT_COLUMNS, "n_overdue", "depth", "parent_key")},
+                 "weight": "float64", "schedule_variance": "float64", "is_leaf": "bool",
+                 "start": "datetime64[ns]", "due": "datetime64[ns]"}
+        return states.iloc[0:0].assign(id=states["id"].iloc[0:0].astype("int64"),
+                                       **{c: pd.Series(dtype=t) for c, t in typed.items()})
     # One lookup of each leaf's row in the tree instead of five Series.map calls.
     at = info.index.get_indexer(states["id"])
 
