@@ -418,7 +418,7 @@ def _write_executive(wb, ws, fmt: _Formats, extract: Extract) -> None:
     ws.write_string(1, 0, f"As of {extract.as_of:%Y-%m-%d} · {extract.filters.describe()} · "
                           f"generated {extract.generated_at:%Y-%m-%d %H:%M}", fmt.subtitle)
     header = 3
-    widths = {"Code": 7, "Strategy / initiative": 58, "Lead department": 28, "Status": 17, "Progress": 22,
+    widths = {"Code": 7, "Strategy / initiative": 62, "Lead department": 28, "Status": 27, "Progress": 22,
               "Expected progress": 10, "Actions": 8, "Completed": 10, "Overdue": 8}
     for c, name in enumerate(cols):
         ws.set_column(c, c, widths.get(name, 12))
@@ -432,6 +432,10 @@ def _write_executive(wb, ws, fmt: _Formats, extract: Extract) -> None:
     for r in range(len(frame)):
         row = header + 1 + r
         strong = depths[r] <= 1
+        title = columns["Strategy / initiative"][r] or ""
+        if len(title) > 66:
+            # Writers cannot measure text: give long titles a second line so they never overprint.
+            ws.set_row(row, 26)
         for c, name in enumerate(cols):
             v = columns[name][r]
             if name == "Status":
@@ -458,10 +462,12 @@ def _write_executive(wb, ws, fmt: _Formats, extract: Extract) -> None:
             "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1,
         })
         ws.autofilter(header, 0, row, len(cols) - 1)
+    # A legend under the Status column, so a black-and-white print still names the colours.
     legend = row + 2
-    ws.write_string(legend, 0, "Status colours:", fmt.subtitle)
+    status_col = cols.index("Status")
+    ws.write_string(legend, status_col - 1, "Status colours:", fmt.subtitle)
     for i, key in enumerate(STATUS_KEYS):
-        ws.write_string(legend + 1 + i // 3, 1 + i % 3, STATUS_LABELS[key], fmt.status[key])
+        ws.write_string(legend + i, status_col, STATUS_LABELS[key], fmt.status[key])
     _page_setup(ws, header, len(cols), _footer(extract))
 
 
