@@ -210,3 +210,34 @@ def test_a_tree_changed_after_a_roll_up_is_not_served_stale_filter_ids(generated
     after = rollup.rollup_table(other, updates, as_of, f, TH, states)
     assert (before["id"] != ROOT_ID).sum() > 0
     assert (after["id"] != ROOT_ID).sum() == 0
+
+
+def _check_shared_trend(tree, updates, as_of):
+    """One roll-up over the trend's and the forecast's dates gives what two roll-ups gave."""
+    dates = trends.period_ends(updates, as_of, "quarter")
+    for window in (90, 180, 365):
+        shared = trends.shared_dates(dates, as_of, window)
+        fdates = list(trends.forecast_dates(as_of, window))
+        assert set(fdates) <= set(shared) and set(dates) <= set(shared)
+        many, both = leaf_states(tree, updates, dates, TH), leaf_states(tree, updates, fdates, TH)
+        every = leaf_states(tree, updates, shared, TH)
+        for f in _filter_sets(tree):
+            alone = trends.series(tree, updates, dates, f, TH, many)
+            rolled = trends.series(tree, updates, shared, f, TH, every)
+            same(trends.forecast(tree, updates, as_of, f, window_days=window, thresholds=TH, rolled=rolled),
+                 trends.forecast(tree, updates, as_of, f, window_days=window, thresholds=TH, states=both))
+            same(trends.progress_over_time(tree, updates, dates, f, "strategy", TH, rolled),
+                 trends.progress_over_time(tree, updates, dates, f, "strategy", TH, alone))
+            same(trends.status_mix_over_time(tree, updates, dates, f, TH, rolled),
+                 trends.status_mix_over_time(tree, updates, dates, f, TH, alone))
+            same(trends.overdue_over_time(tree, updates, dates, f, TH, rolled),
+                 trends.overdue_over_time(tree, updates, dates, f, TH, alone))
+
+
+@pytest.mark.parametrize("name", ["WeHo Smart City Strategic Plan 2018", "WeHoX Innovations Annual Report 2015"])
+def test_one_shared_trend_roll_up_equals_two_on_the_demo_plans(demo_engine, name):
+    _check_shared_trend(*_plan(demo_engine, name))
+
+
+def test_one_shared_trend_roll_up_equals_two_on_a_generated_plan(generated):
+    _check_shared_trend(*generated)
