@@ -179,6 +179,9 @@ def _check(tree, updates, as_of):
             continue
         same(rollup.rollup_many(tree, updates, [as_of], f, TH, one), ref)
         same(table, _reference_decorate(ref, tree).drop(columns=["snap"]))
+        # ... and the frame-by-frame path it replaced (decorate a rollup_many frame by position)
+        same(table, rollup._decorate(rollup.rollup_many(tree, updates, [as_of], f, TH, one), tree)
+             .drop(columns=["snap"]))
         rolled = rollup.rollup_many(tree, updates, dates, f, TH, many)
         same(rolled, _reference_rollup_many(tree, updates, dates, f, TH, many))
         plan = _reference_plan_rows(rolled, dates)
