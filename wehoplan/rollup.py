@@ -465,6 +465,21 @@ def _leaf_counts(states: pd.DataFrame, code: np.ndarray | None = None, **more) -
     return pd.concat([states, pd.DataFrame(extra, index=states.index)], axis=1)
 
 
+def _leaf_columns(states: pd.DataFrame, code: np.ndarray, **more) -> dict:
+    """:func:`_leaf_counts`' columns without the frame: the states' Series, then new arrays.
+
+    The roll-up reads them as arrays (:func:`_roll_levels`, :func:`_stack_columns`);
+    building the frame first cost ~10 ms on a 60-date trend's 600k leaf rows.
+    """
+    return {
+        **{c: states[c] for c in states.columns},
+        "n_leaves": np.ones(len(states), dtype="int64"),
+        **{f"n_{k}": (code == n).astype("int64") for n, k in enumerate(STATUS_KEYS)},
+        "n_overdue": states["overdue"].to_numpy().astype("int64"),
+        **more,
+    }
+
+
 def _group_extreme(values: np.ndarray, gid: np.ndarray, n_groups: int, how: np.ufunc) -> np.ndarray:
     """Per-group min (``np.minimum``) or max (``np.maximum``) of datetimes, NaT skipped.
 
@@ -551,7 +566,14 @@ _LEVEL_FIELDS = ("snap", "parent_key", "weight", "progress", "expected_progress"
 _STATUS_TEXT = np.array(STATUS_KEYS, dtype=object)
 
 
-def _roll_levels(nodes: pd.DataFrame, info: pd.DataFrame, max_depth: int,
+def _values(v: pd.Series | np.ndarray, dtype: str) -> np.ndarray:
+    """A leaf column (a Series of the states or an array made for them) as a numpy array."""
+    if isinstance(v, np.ndarray):
+        return v.astype(dtype, copy=False)
+    return v.to_numpy(dtype=dtype, na_value=np.nan) if dtype == "float64" else v.to_numpy(dtype=dtype)
+
+
+def _roll_levels(nodes: pd.DataFrame | dict, info: pd.DataFrame, max_depth: int,
                  code: np.ndarray) -> dict[str, np.ndarray] | None:
     """Aggregate the leaf rows up the tree, deepest level first, in plain arrays.
 
@@ -562,17 +584,17 @@ def _roll_levels(nodes: pd.DataFrame, info: pd.DataFrame, max_depth: int,
     column selections were most of a filtered roll-up's time). None when no level is made.
     """
     leaf = {
-        "snap": nodes["snap"].to_numpy(dtype="datetime64[ns]"),
-        "parent_key": nodes["parent_key"].to_numpy(dtype="int64"),
-        "weight": nodes["weight"].to_numpy(dtype="float64", na_value=np.nan),
-        "progress": nodes["progress"].to_numpy(dtype="float64", na_value=np.nan),
-        "expected_progress": nodes["expected_progress"].to_numpy(dtype="float64", na_value=np.nan),
+        "snap": _values(nodes["snap"], "datetime64[ns]"),
+        "parent_key": _values(nodes["parent_key"], "int64"),
+        "weight": _values(nodes["weight"], "float64"),
+        "progress": _values(nodes["progress"], "float64"),
+        "expected_progress": _values(nodes["expected_progress"], "float64"),
         "code": code,
-        "start": nodes["start"].to_numpy(dtype="datetime64[ns]"),
-        "due": nodes["due"].to_numpy(dtype="datetime64[ns]"),
-        **{c: nodes[c].to_numpy(dtype="int64") for c in ("n_leaves", *COUNT_COLUMNS, "n_overdue")},
+        "start": _values(nodes["start"], "datetime64[ns]"),
+        "due": _values(nodes["due"], "datetime64[ns]"),
+        **{c: _values(nodes[c], "int64") for c in ("n_leaves", *COUNT_COLUMNS, "n_overdue")},
     }
-    leaf_depth = nodes["depth"].to_numpy(dtype="int64")
+    leaf_depth = _values(nodes["depth"], "int64")
     made: list[dict[str, np.ndarray]] = []
     for d in range(max_depth, 0, -1):
         parts = []
@@ -714,15 +736,16 @@ def rollup_many(
     not depend on the filters, so the pages compute it once per date and data version
     and a filter change only selects and aggregates leaves.
     """
-    cols = _rollup_columns(tree, updates, dates, filters, thresholds, states)
-    return cols if isinstance(cols, pd.DataFrame) else pd.DataFrame(cols)
+    return _rollup_columns(tree, updates, dates, filters, thresholds, states, as_frame=True)
 
 
-def _rollup_columns(tree, updates, dates, filters, thresholds, states) -> pd.DataFrame | dict:
-    """:func:`rollup_many`'s columns as arrays (its frame when nothing is selected).
+def _rollup_columns(tree, updates, dates, filters, thresholds, states, as_frame: bool = False) -> pd.DataFrame | dict:
+    """:func:`rollup_many`'s columns as arrays (its frame when nothing is selected or ``as_frame``).
 
     :func:`rollup_table` decorates and orders the arrays and builds one frame from them
     (a frame per step, re-sliced and concatenated, cost ~5 ms per filter change).
+    :func:`rollup_many` keeps the frames: on a 60-date trend's 600k leaf rows pandas'
+    block-wise concat of the (consolidated) leaf frame is faster than column arrays.
     """
     tree = prepare_tree(tree)
     if states is None:
@@ -744,16 +767,18 @@ def _rollup_columns(tree, updates, dates, filters, thresholds, states) -> pd.Dat
         return info[col].to_numpy()[at]
 
     code = _status_codes(states["status"])  # once: the leaf rows and the levels above use it
-    nodes = _leaf_counts(
-        states,
-        code,
-        depth=leaf("depth").astype("int64"),
-        parent_key=leaf("parent_key").astype("int64"),
-        weight=leaf("weight").astype("float64"),
-        start=leaf("start"),
-        due=leaf("due"),
-    )
+    more = {"depth": leaf("depth").astype("int64"), "parent_key": leaf("parent_key").astype("int64"),
+            "weight": leaf("weight").astype("float64"), "start": leaf("start"), "due": leaf("due")}
     max_depth = int(tree["depth"].max()) if len(tree) else 0
+    if as_frame:
+        frame = _leaf_counts(states, code, **more)
+        aggs = _roll_levels(frame, info, max_depth, code)
+        out = pd.concat([frame] if aggs is None else [frame, pd.DataFrame(aggs)], ignore_index=True)
+        return out.assign(
+            schedule_variance=out["progress"] - out["expected_progress"],
+            is_leaf=_is_leaf(info, out["id"].to_numpy()),
+        )
+    nodes = _leaf_columns(states, code, **more)
     aggs = _roll_levels(nodes, info, max_depth, code)
     cols = _stack_columns(nodes, aggs)
     cols["schedule_variance"] = cols["progress"] - cols["expected_progress"]
@@ -761,7 +786,7 @@ def _rollup_columns(tree, updates, dates, filters, thresholds, states) -> pd.Dat
     return cols
 
 
-def _stack_columns(nodes: pd.DataFrame, aggs: dict[str, np.ndarray] | None) -> dict:
+def _stack_columns(nodes: dict, aggs: dict[str, np.ndarray] | None) -> dict:
     """The leaf rows then the level rows, column by column: what ``pd.concat`` of the two gave.
 
     A column both sides have with the same dtype is joined as arrays; any other column
@@ -769,13 +794,15 @@ def _stack_columns(nodes: pd.DataFrame, aggs: dict[str, np.ndarray] | None) -> d
     alone, so its dtype and missing values are pandas' own.
     """
     n_levels = 0 if aggs is None else len(aggs["id"])
+    n_leaves = len(next(iter(nodes.values()))) if nodes else 0
     cols: dict = {}
-    for c in nodes.columns:
-        s = nodes[c]
+    for c, s in nodes.items():
+        if isinstance(s, np.ndarray):
+            s = pd.Series(s, copy=False)
         numpy_dtype = isinstance(s.dtype, np.dtype)
         right = None if aggs is None else aggs.get(c)
-        if aggs is None:
-            cols[c] = s.to_numpy() if numpy_dtype else s.array
+        if aggs is None:  # copies: the table is built without copying (copy=False)
+            cols[c] = s.to_numpy(copy=True) if numpy_dtype else s.array.copy()
         elif numpy_dtype and isinstance(right, np.ndarray) and right.dtype == s.dtype:
             cols[c] = np.concatenate([s.to_numpy(), right])
         elif right is not None and not isinstance(right, np.ndarray) and right.dtype == s.dtype:
@@ -791,7 +818,7 @@ def _stack_columns(nodes: pd.DataFrame, aggs: dict[str, np.ndarray] | None) -> d
             cols[c] = pd.concat([s.reset_index(drop=True).to_frame(), other], ignore_index=True)[c].array
     for c, v in (aggs or {}).items():  # level-only columns (none today): missing for the leaves
         if c not in cols:
-            cols[c] = pd.concat([pd.DataFrame(index=range(len(nodes))), pd.DataFrame({c: v})],
+            cols[c] = pd.concat([pd.DataFrame(index=range(n_leaves)), pd.DataFrame({c: v})],
                                 ignore_index=True)[c].array
     return cols
 
