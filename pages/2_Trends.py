@@ -2,7 +2,7 @@ import streamlit as st
 
 from wehoplan import charts, trends
 from wehoplan.ui import cache, widgets
-from wehoplan.ui.state import sidebar, url_choice
+from wehoplan.ui.state import peek_choice, sidebar, url_choice
 
 st.set_page_config(page_title="wehoplan: trends", page_icon="📈", layout="wide")
 view = sidebar()
@@ -14,10 +14,16 @@ groups = {"strategy": "Strategy", "department": "Department", "smart": "SMART va
 by = url_choice("Progress by", groups, "by", "strategy", c1)
 step = url_choice("Every", {"month": "Month", "quarter": "Quarter"}, "every", "quarter", c2)
 dates = trends.period_ends(updates, view.as_of, step)
-states = cache.leaf_states_at(view.frames, dates, th)  # filter-independent: once per dates and data version
-rolled = trends.series(tree, updates, dates, f, th, states)  # one roll-up over all dates, shared by three charts
-widgets.chart(charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, by, th, rolled, states),
-                                    groups[by]))
+windows = {"90": "90 days", "180": "180 days", "365": "365 days"}
+# One roll-up over the trend's dates and the forecast's two, shared by three charts and the
+# forecast; the forecast window is drawn further down, so its value is peeked here.
+guess = int(peek_choice(windows, "window", "180"))
+shared = trends.shared_dates(dates, view.as_of, guess)
+states = cache.leaf_states_at(view.frames, shared, th)  # filter-independent: once per dates and data version
+rolled = trends.series(tree, updates, shared, f, th, states)
+widgets.chart(charts.progress_trend(trends.progress_over_time(
+    tree, updates, dates, f, by, th, rolled,
+    states if by == "strategy" else cache.leaf_states_at(view.frames, dates, th)), groups[by]))
 left, right = st.columns(2)
 with left:
     widgets.chart(charts.status_area(trends.status_mix_over_time(tree, updates, dates, f, th, rolled)))
@@ -28,10 +34,12 @@ with right:
     widgets.chart(charts.overdue_line(trends.overdue_over_time(tree, updates, dates, f, th, rolled)))
 
 st.subheader("Completion forecast")
-window = int(url_choice("Trailing window for velocity", {"90": "90 days", "180": "180 days", "365": "365 days"},
-                        "window", "180"))
-fc = trends.forecast(tree, updates, view.as_of, f, window_days=window, thresholds=th,
-                     states=cache.leaf_states_at(view.frames, trends.forecast_dates(view.as_of, window), th))
+window = int(url_choice("Trailing window for velocity", windows, "window", "180"))
+if window == guess:
+    fc = trends.forecast(tree, updates, view.as_of, f, window_days=window, thresholds=th, rolled=rolled)
+else:
+    fc = trends.forecast(tree, updates, view.as_of, f, window_days=window, thresholds=th,
+                         states=cache.leaf_states_at(view.frames, trends.forecast_dates(view.as_of, window), th))
 st.caption(
     f"Velocity = progress gained over the last {window} days ÷ {window}. Projected finish = as-of date + "
     "remaining points ÷ velocity. **Late** when the projected finish is after the due date (or the due "

@@ -179,6 +179,9 @@ def _check(tree, updates, as_of):
             continue
         same(rollup.rollup_many(tree, updates, [as_of], f, TH, one), ref)
         same(table, _reference_decorate(ref, tree).drop(columns=["snap"]))
+        # ... and the frame-by-frame path it replaced (decorate a rollup_many frame by position)
+        same(table, rollup._decorate(rollup.rollup_many(tree, updates, [as_of], f, TH, one), tree)
+             .drop(columns=["snap"]))
         rolled = rollup.rollup_many(tree, updates, dates, f, TH, many)
         same(rolled, _reference_rollup_many(tree, updates, dates, f, TH, many))
         plan = _reference_plan_rows(rolled, dates)
@@ -210,3 +213,92 @@ def test_a_tree_changed_after_a_roll_up_is_not_served_stale_filter_ids(generated
     after = rollup.rollup_table(other, updates, as_of, f, TH, states)
     assert (before["id"] != ROOT_ID).sum() > 0
     assert (after["id"] != ROOT_ID).sum() == 0
+
+
+def _check_shared_trend(tree, updates, as_of):
+    """One roll-up over the trend's and the forecast's dates gives what two roll-ups gave."""
+    dates = trends.period_ends(updates, as_of, "quarter")
+    for window in (90, 180, 365):
+        shared = trends.shared_dates(dates, as_of, window)
+        fdates = list(trends.forecast_dates(as_of, window))
+        assert set(fdates) <= set(shared) and set(dates) <= set(shared)
+        many, both = leaf_states(tree, updates, dates, TH), leaf_states(tree, updates, fdates, TH)
+        every = leaf_states(tree, updates, shared, TH)
+        for f in _filter_sets(tree):
+            alone = trends.series(tree, updates, dates, f, TH, many)
+            rolled = trends.series(tree, updates, shared, f, TH, every)
+            same(trends.forecast(tree, updates, as_of, f, window_days=window, thresholds=TH, rolled=rolled),
+                 trends.forecast(tree, updates, as_of, f, window_days=window, thresholds=TH, states=both))
+            same(trends.progress_over_time(tree, updates, dates, f, "strategy", TH, rolled),
+                 trends.progress_over_time(tree, updates, dates, f, "strategy", TH, alone))
+            same(trends.status_mix_over_time(tree, updates, dates, f, TH, rolled),
+                 trends.status_mix_over_time(tree, updates, dates, f, TH, alone))
+            same(trends.overdue_over_time(tree, updates, dates, f, TH, rolled),
+                 trends.overdue_over_time(tree, updates, dates, f, TH, alone))
+
+
+@pytest.mark.parametrize("name", ["WeHo Smart City Strategic Plan 2018", "WeHoX Innovations Annual Report 2015"])
+def test_one_shared_trend_roll_up_equals_two_on_the_demo_plans(demo_engine, name):
+    _check_shared_trend(*_plan(demo_engine, name))
+
+
+def test_one_shared_trend_roll_up_equals_two_on_a_generated_plan(generated):
+    _check_shared_trend(*generated)
+
+
+def _reference_leaf_mask(f, leaves):
+    def any_(masks):
+        out = None
+        for m in masks:
+            m = m.fillna(False).astype(bool)
+            out = m if out is None else out | m
+        return out
+
+    mask = pd.Series(True, index=leaves.index)
+    if f.strategy:
+        paths = leaves["path_codes"].astype("string")
+        mask &= any_(paths.str.contains(f"|{c}|", regex=False) for c in f.strategy)
+    if f.department:
+        depts = (leaves["department"].fillna("").astype("string") + " | "
+                 + leaves["partners"].fillna("").astype("string"))
+        mask &= any_(depts.str.contains(d, case=False, regex=False) for d in f.department)
+    if f.owner:
+        owners = leaves["owner"].fillna("").astype("string")
+        mask &= any_(owners.str.contains(o, case=False, regex=False) for o in f.owner)
+    if f.smart:
+        tags = leaves["smart"].fillna("").astype("string")
+        mask &= any_(tags.str.contains(s, regex=False) for s in f.smart)
+    return mask.fillna(False).astype(bool)
+
+
+def _reference_text_mask(f, leaves):
+    if not f.text:
+        return pd.Series(True, index=leaves.index)
+    hay = (leaves["path_text"].fillna("").astype("string") + " "
+           + leaves["description"].fillna("").astype("string") + " "
+           + leaves["owner"].fillna("").astype("string"))
+    return hay.str.contains(f.text, case=False, regex=False).fillna(False).astype(bool)
+
+
+def _check_masks(tree):
+    leaves = tree[tree["is_leaf"]]
+    dept = leaves["department"].dropna().astype(str)
+    partner = leaves["partners"].dropna().astype(str)
+    more = [Filters(department=(dept.iloc[0].upper(), dept.iloc[-1][:4].lower())),
+            Filters(department=(partner.iloc[0],) if len(partner) else ("x",), owner=("a", "zz")),
+            Filters(strategy=("1", "3"), smart=("A",)), Filters(strategy=("1.2",)),
+            Filters(text="THE"), Filters(text="é"), Filters(text="|")]
+    for frame in (leaves, rollup._filter_leaves(tree), tree):
+        for f in [*_filter_sets(tree), *more]:
+            pd.testing.assert_series_equal(f.leaf_mask(frame), _reference_leaf_mask(f, frame), check_exact=True)
+            pd.testing.assert_series_equal(f.text_mask(frame), _reference_text_mask(f, frame), check_exact=True)
+            pd.testing.assert_series_equal(f.leaf_mask(frame), _reference_leaf_mask(f, frame), check_exact=True)
+
+
+@pytest.mark.parametrize("name", ["WeHo Smart City Strategic Plan 2018", "WeHoX Innovations Annual Report 2015"])
+def test_filter_masks_equal_the_previous_code_on_the_demo_plans(demo_engine, name):
+    _check_masks(_plan(demo_engine, name)[0])
+
+
+def test_filter_masks_equal_the_previous_code_on_a_generated_plan(generated):
+    _check_masks(generated[0])

@@ -7,8 +7,10 @@ rolls the selected subtree up.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, fields
 
+import numpy as np
 import pandas as pd
 
 from wehoplan.domain import SMART_LETTERS, STATUS_KEYS
@@ -58,30 +60,27 @@ class Filters:
 
     def leaf_mask(self, leaves: pd.DataFrame) -> pd.Series:
         """Structural filters (all but status and text) as a boolean mask over ``leaves``."""
-        mask = pd.Series(True, index=leaves.index)
+        mask = np.ones(len(leaves), dtype=bool)
         if self.strategy:
-            paths = leaves["path_codes"].astype("string")
+            paths = _haystack(leaves, "paths")
             mask &= _any(paths.str.contains(f"|{c}|", regex=False) for c in self.strategy)
         if self.department:
-            depts = (leaves["department"].fillna("").astype("string") + " | "
-                     + leaves["partners"].fillna("").astype("string"))
+            depts = _haystack(leaves, "departments")
             mask &= _any(depts.str.contains(d, case=False, regex=False) for d in self.department)
         if self.owner:
-            owners = leaves["owner"].fillna("").astype("string")
+            owners = _haystack(leaves, "owners")
             mask &= _any(owners.str.contains(o, case=False, regex=False) for o in self.owner)
         if self.smart:
-            tags = leaves["smart"].fillna("").astype("string")
+            tags = _haystack(leaves, "tags")
             mask &= _any(tags.str.contains(s, regex=False) for s in self.smart)
-        return mask.fillna(False).astype(bool)
+        return pd.Series(mask, index=leaves.index)
 
     def text_mask(self, leaves: pd.DataFrame) -> pd.Series:
         """Text search over code, title, ancestors' titles, description and owner."""
         if not self.text:
             return pd.Series(True, index=leaves.index)
-        hay = (leaves["path_text"].fillna("").astype("string") + " "
-               + leaves["description"].fillna("").astype("string") + " "
-               + leaves["owner"].fillna("").astype("string"))
-        return hay.str.contains(self.text, case=False, regex=False).fillna(False).astype(bool)
+        hay = _haystack(leaves, "text")
+        return pd.Series(_matches(hay.str.contains(self.text, case=False, regex=False)), index=leaves.index)
 
     # -- URL query parameters
 
@@ -129,9 +128,48 @@ class Filters:
         return "; ".join(parts) or "no filters"
 
 
-def _any(masks) -> pd.Series:
+def _matches(m: pd.Series) -> np.ndarray:
+    """A ``str.contains`` result as plain booleans, missing values as no match."""
+    return m.to_numpy(dtype=bool, na_value=False)
+
+
+def _any(masks) -> np.ndarray:
     out = None
     for m in masks:
-        m = m.fillna(False).astype(bool)
+        m = _matches(m)
         out = m if out is None else out | m
     return out
+
+
+# The texts the masks search, built once per leaves frame (the roll-up passes the same
+# memoised frame of a tree on every filter change; building them was most of a mask's cost).
+# Keyed by the frame's identity, dropped with it (weak reference); frames are never
+# modified in place (copy-on-write habits).
+_HAYSTACKS: dict[int, tuple[weakref.ref, dict[str, pd.Series]]] = {}
+
+
+def _build(leaves: pd.DataFrame, kind: str) -> pd.Series:
+    if kind == "paths":
+        return leaves["path_codes"].astype("string")
+    if kind == "departments":
+        return (leaves["department"].fillna("").astype("string") + " | "
+                + leaves["partners"].fillna("").astype("string"))
+    if kind == "owners":
+        return leaves["owner"].fillna("").astype("string")
+    if kind == "tags":
+        return leaves["smart"].fillna("").astype("string")
+    return (leaves["path_text"].fillna("").astype("string") + " "
+            + leaves["description"].fillna("").astype("string") + " "
+            + leaves["owner"].fillna("").astype("string"))
+
+
+def _haystack(leaves: pd.DataFrame, kind: str) -> pd.Series:
+    key = id(leaves)
+    hit = _HAYSTACKS.get(key)
+    if hit is None or hit[0]() is not leaves:
+        hit = (weakref.ref(leaves, lambda _r, k=key: _HAYSTACKS.pop(k, None)), {})
+        _HAYSTACKS[key] = hit
+    memo = hit[1]
+    if kind not in memo:
+        memo[kind] = _build(leaves, kind)
+    return memo[kind]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from wehoplan import rollup
 from wehoplan.domain import SMART_NAMES, STATUS_KEYS, STATUS_LABELS
 from wehoplan.filters import Filters
 from wehoplan.rollup import (
@@ -75,7 +76,8 @@ def progress_over_time(
     ``by="department"`` / ``"smart"``: the selected leaves grouped by effective lead
     department / SMART value (a leaf with several values counts in each), rolled up
     with the same rules as :func:`wehoplan.rollup.group_leaves`. ``rolled``: the result
-    of :func:`series` for the same arguments, to share one roll-up between charts.
+    of :func:`series` for the same arguments, to share one roll-up between charts; it may
+    cover more dates than ``dates`` (see :func:`shared_dates`), only ``dates`` are shown.
     ``states``: the unfiltered ``leaf_states(tree, updates, dates, thresholds)`` when the
     caller has it (see :func:`wehoplan.rollup.rollup_many`).
 
@@ -89,8 +91,13 @@ def progress_over_time(
     cols = ["snap", "group", "progress", "expected_progress", "status", "n_leaves"]
     if by == "strategy":
         rolled = series(tree, updates, dates, filters, thresholds, states) if rolled is None else rolled
-        top = rolled[rolled["depth"] == 1]
-        info = tree[["id", "code", "title"]].set_index("id")
+        top_mask = rolled["depth"].to_numpy() == 1
+        snaps = _snap_values(dates)
+        rolled_snaps = rolled["snap"].to_numpy(dtype="datetime64[ns]")
+        if not np.isin(rolled_snaps, snaps).all():  # a roll-up shared with more dates (forecast)
+            top_mask &= np.isin(rolled_snaps, snaps)
+        top = rolled[top_mask]
+        info = _labels(tree)
         out = top.assign(group=(top["id"].map(info["code"]).astype(str) + " "
                                 + top["id"].map(info["title"]).astype(str)).str.slice(0, 60))
     else:
@@ -152,7 +159,7 @@ def overdue_over_time(
 ) -> pd.DataFrame:
     """Count the overdue selected leaves (open, due date passed) at every date: ``snap, n_overdue``."""
     plan = _plan_rows(tree, updates, dates, filters, thresholds, rolled)
-    return plan[["snap", "n_overdue"]].astype({"n_overdue": "int64"}).reset_index(drop=True)
+    return plan[["snap", "n_overdue"]].reset_index(drop=True)  # _plan_rows' counts are int64 already
 
 
 def series(
@@ -171,13 +178,39 @@ def series(
     return rollup_many(tree, updates, dates, filters, thresholds, states)
 
 
+def _labels(tree: pd.DataFrame) -> pd.DataFrame:
+    """The tree's ``code``, ``title`` and ``order`` indexed by id, made once per tree object.
+
+    Trees are never modified in place; indexing them on every call cost ~1 ms a chart.
+    """
+    memo = rollup._tree_memo(tree)
+    if "labels" not in memo:
+        memo["labels"] = tree[["id", "code", "title", "order"]].set_index("id")
+    return memo["labels"]
+
+
+def _snap_values(dates) -> np.ndarray:
+    """``dates`` as sorted, distinct, normalised ``datetime64[ns]`` values (the roll-up's snaps)."""
+    return np.unique(pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
+                     .to_numpy(dtype="datetime64[ns]"))
+
+
+def shared_dates(dates, as_of, window_days: int = 180) -> pd.DatetimeIndex:
+    """The trend's ``dates`` plus :func:`forecast_dates`: one :func:`series` over these serves both.
+
+    Each date's roll-up does not depend on the other dates, so the rows of a roll-up over
+    more dates at a date are the rows of a roll-up at fewer (same values, same order).
+    The trends page rolls up once instead of twice (series, then forecast).
+    """
+    return pd.DatetimeIndex(np.union1d(_snap_values(dates), _snap_values(list(forecast_dates(as_of, window_days)))))
+
+
 def _plan_rows(tree, updates, dates, filters, thresholds, rolled=None) -> pd.DataFrame:
     """Return the plan row of the roll-up at every date; dates where nothing is selected count zero."""
     rolled = series(tree, updates, dates, filters, thresholds) if rolled is None else rolled
     cols = [*COUNT_COLUMNS, "n_overdue"]
     plan = rolled.loc[rolled["id"].to_numpy() == ROOT_ID, ["snap", *cols]]
-    snaps = np.unique(pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
-                      .to_numpy(dtype="datetime64[ns]"))
+    snaps = _snap_values(dates)
     # One root row per date: look each date up by position (a merge + fillna + astype per
     # chart cost ~4 ms); dates where nothing is selected count zero.
     pos = pd.Index(plan["snap"].to_numpy(dtype="datetime64[ns]")).get_indexer(snaps)
@@ -243,11 +276,14 @@ def forecast(
     depth: int = 2,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     states: pd.DataFrame | None = None,
+    rolled: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Projected finish of every item at ``depth`` (default: initiatives) from trailing velocity.
 
     See the module docstring for the rule. ``states``: the unfiltered leaf states at
     :func:`forecast_dates` when the caller has them (see :func:`wehoplan.rollup.rollup_many`).
+    ``rolled``: a :func:`series` of the same filters whose dates include both
+    :func:`forecast_dates` (e.g. over :func:`shared_dates`); the forecast then rolls nothing up.
 
     Returns:
         ``id, code, title, due, progress_then, progress_now, velocity`` (points per
@@ -258,11 +294,12 @@ def forecast(
     tree = prepare_tree(tree)
     as_of = pd.Timestamp(as_of).normalize()
     then, as_of = forecast_dates(as_of, window_days)
-    rolled = rollup_many(tree, updates, [then, as_of], filters, thresholds, states)
+    if rolled is None:
+        rolled = rollup_many(tree, updates, [then, as_of], filters, thresholds, states)
     level = rolled[rolled["depth"] == depth]
     now = level[level["snap"] == as_of].set_index("id")
     before = level[level["snap"] == then].set_index("id")["progress"]
-    info = tree[["id", "code", "title", "order"]].set_index("id")
+    info = _labels(tree)
     ids = now.index
     p_now = now["progress"].astype("float64")
     p_then = before.reindex(ids).fillna(0.0).astype("float64")
