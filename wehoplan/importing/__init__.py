@@ -169,24 +169,8 @@ def _name(src: Source) -> str:
     return src[0] if isinstance(src, tuple) else Path(src).name
 
 
+@_gc_paused()  # a @contextmanager works as a decorator too
 def analyse(
-    sources: list[Source],
-    *,
-    sheet: str | None = None,
-    mapping: dict[str, str] | None = None,
-    config: Config | None = None,
-) -> Analysis:
-    """Read, find tables, map columns and validate, without touching any database.
-
-    Raises:
-        ValueError: ``mapping`` names an unknown field.
-
-    """
-    with _gc_paused():
-        return _analyse(sources, sheet=sheet, mapping=mapping, config=config)
-
-
-def _analyse(
     sources: list[Source],
     *,
     sheet: str | None = None,
@@ -237,26 +221,8 @@ def _analyse(
     return Analysis(names, digest, tables, parsed, errors, warnings)
 
 
+@_gc_paused()
 def import_files(
-    engine: Engine,
-    sources: list[Source] | Source,
-    *,
-    plan_name: str | None = None,
-    as_of: dt.date | pd.Timestamp | None = None,
-    sheet: str | None = None,
-    mapping: dict[str, str] | None = None,
-    dry_run: bool = False,
-    author: str | None = None,
-    config: Config | None = None,
-    progress=None,
-) -> ImportReport:
-    """Import one or more files as one plan in one transaction (see :func:`_import_files`)."""
-    with _gc_paused():
-        return _import_files(engine, sources, plan_name=plan_name, as_of=as_of, sheet=sheet, mapping=mapping,
-                             dry_run=dry_run, author=author, config=config, progress=progress)
-
-
-def _import_files(
     engine: Engine,
     sources: list[Source] | Source,
     *,
