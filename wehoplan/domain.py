@@ -141,9 +141,71 @@ def parse_smart(text: str | None) -> str:
 DEFAULT_LEVEL_NAMES: tuple[str, ...] = ("Strategy", "Initiative", "Action")
 
 
-def level_name(depth: int, names: tuple[str, ...] = DEFAULT_LEVEL_NAMES) -> str:
+def level_name(depth: int, names: tuple[str, ...] | None = DEFAULT_LEVEL_NAMES) -> str:
     """Name of a tree depth (1 = top level); deeper than named levels -> 'Level N'."""
+    names = names or DEFAULT_LEVEL_NAMES
     return names[depth - 1] if 1 <= depth <= len(names) else f"Level {depth}"
+
+
+def split_level_names(stored: str | None) -> tuple[str, ...]:
+    """A plan's level names as stored ("Strategy;Initiative;Action"); the defaults when unset."""
+    names = tuple(n.strip() for n in (stored or "").split(";") if n.strip())
+    return names or DEFAULT_LEVEL_NAMES
+
+
+def smart_names(letters: object) -> list[str]:
+    """SMART letters ("MT") as value names (["Mobility", "Transparency"]); blank -> [].
+
+    Letters that are not SMART values are skipped: the database only stores
+    canonical letters (see :func:`parse_smart`), so this never hides user input.
+    """
+    if is_blank(letters):
+        return []
+    return [SMART_NAMES[c] for c in str(letters) if c in SMART_NAMES]
+
+
+# ---------------------------------------------------------------- shared small rules
+
+
+def is_blank(value: object) -> bool:
+    """None, NaN, pandas' NA/NaT or whitespace-only text: the one "empty cell" test."""
+    if value is None:
+        return True
+    # Exact types first (the cells of a sheet): one type() instead of isinstance chains.
+    kind = type(value)
+    if kind is str:
+        return not value.strip()
+    if kind is int or kind is bool:
+        return False
+    if kind is float:
+        return value != value
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        # NaN, pd.NA and pd.NaT are each unequal to themselves or refuse to compare.
+        return bool(value != value)
+    except TypeError:
+        return True
+
+
+def match_names(query: str, names: list[str]) -> list[str]:
+    """Names that ``query`` picks: the exact name, else every name containing it (any case).
+
+    Used for plan names everywhere (CLI ``--plan``, URLs, import): a unique hit is a match.
+    """
+    if query in names:
+        return [query]
+    q = query.casefold()
+    return [n for n in names if q in n.casefold()]
+
+
+# Text a spreadsheet would run as a formula (OWASP CSV injection), tab/CR/LF included.
+CSV_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise_csv_field(value: str) -> str:
+    """OWASP CSV injection: prefix a single quote to text that a spreadsheet would run."""
+    return "'" + value if value.startswith(CSV_FORMULA_TRIGGERS) else value
 
 
 def code_sort_key(code: str) -> tuple:
