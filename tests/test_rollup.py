@@ -9,7 +9,16 @@ from frames import items, updates
 
 from wehoplan.filters import Filters
 from wehoplan.repository import default_as_of
-from wehoplan.rollup import Thresholds, group_leaves, leaf_states, plan_total, prepare_tree, rollup, rollup_table
+from wehoplan.rollup import (
+    Thresholds,
+    group_leaves,
+    leaf_states,
+    plan_total,
+    prepare_tree,
+    roll_up,
+    rollup,
+    rollup_table,
+)
 
 D = "2020-03-01"
 
@@ -212,7 +221,7 @@ def test_owner_department_and_smart_are_inherited_from_nearest_ancestor():
             }
         )
     )
-    got = tree.set_index("code")[["owner", "department", "partners", "smart"]]
+    got = tree.frame.set_index("code")[["owner", "department", "partners", "smart"]]
     assert got.loc["1.1.1", ["owner", "department", "smart"]].tolist() == ["Ana", "Innovation", "MT"]
     assert pd.isna(got.loc["1.1.1", "partners"])
     assert got.loc["1.2.1"].tolist() == ["Ben", "Public Works", "Transit", "S"]
@@ -307,7 +316,7 @@ def test_group_leaves_by_smart_counts_a_leaf_in_each_of_its_values():
 
 def test_leaf_states_carry_latest_comment_and_date():
     ups = updates((3, "2020-01-01", "on_track", 10, "kick-off"), (3, "2020-02-01", "on_track", 20))
-    st = leaf_states(prepare_tree(tree_a()), ups, [D]).set_index("id")
+    st = leaf_states(prepare_tree(tree_a()), ups, [D], Thresholds()).set_index("id")
     assert st.loc[3, "comment"] == "kick-off"
     assert st.loc[3, "comment_date"] == pd.Timestamp("2020-01-01")
     assert st.loc[3, "last_update"] == pd.Timestamp("2020-02-01")
@@ -323,3 +332,92 @@ def test_an_empty_plan_rolls_up_to_nothing():
     table = rollup_table(items(), updates(), D)
     assert table.empty and plan_total(table) is None
     assert group_leaves(table, "department").empty
+
+
+# ---------------------------------------------------------------- GUIDE §3 clarifications (issue 10)
+
+
+def partner_tree():
+    """1 Works + Parks;Transit > 1.1 (partners only) > 1.1.1; 1.2 (lead only) > 1.2.1 (partners only)."""
+    return items(
+        (1, None, "1", {"department": "Works", "partners": "Parks; Transit", "owner": "Ana", "sponsor": "Mayor"}),
+        (2, 1, "1.1", {"partners": "Library"}),
+        (3, 2, "1.1.1", {"sponsor": "Deputy"}),
+        (4, 1, "1.2", {"department": "Finance", "owner": "Ben"}),
+        (5, 4, "1.2.1", {"partners": "Information Technology"}),
+    )
+
+
+def test_each_field_is_inherited_on_its_own():
+    got = prepare_tree(partner_tree()).frame.set_index("code")[["department", "partners", "owner", "sponsor"]]
+    want = pd.DataFrame(
+        {
+            "department": ["Works", "Works", "Works", "Finance", "Finance"],
+            # 1.1 keeps its own partners and inherits the lead; 1.2 has a lead of its own and
+            # still inherits the partners; 1.2.1 keeps its partners and inherits 1.2's lead.
+            "partners": ["Parks; Transit", "Library", "Library", "Parks; Transit", "Information Technology"],
+            "owner": ["Ana", "Ana", "Ana", "Ben", "Ben"],
+            "sponsor": ["Mayor", "Mayor", "Deputy", "Mayor", "Mayor"],
+        },
+        index=pd.Index(["1", "1.1", "1.1.1", "1.2", "1.2.1"], name="code"),
+    )
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    own = prepare_tree(partner_tree()).frame.set_index("code")
+    assert own["own_partners"].isna().tolist() == [False, False, True, True, False]
+
+
+def test_department_filter_matches_the_effective_lead_or_any_effective_partner():
+    tree, ups = partner_tree(), updates((3, "2020-01-01", "on_track", 20), (5, "2020-01-01", "on_track", 60))
+    assert rollup(tree, ups, D, Filters(department=("technology",)))["code"].tolist() == ["1", "1.2", "1.2.1"]
+    assert rollup(tree, ups, D, Filters(department=("library",)))["code"].tolist() == ["1", "1.1", "1.1.1"]
+    assert rollup(tree, ups, D, Filters(department=("finance",)))["code"].tolist() == ["1", "1.2", "1.2.1"]
+    # 1.2.1's effective lead is Finance and its partners its own: "Works" is not among them.
+    assert rollup(tree, ups, D, Filters(department=("works",)))["code"].tolist() == ["1", "1.1", "1.1.1"]
+    assert rollup(tree, ups, D, Filters(department=("transit",))).empty  # no leaf has it: 1.1.1, 1.2.1 have their own
+    table = rollup_table(tree, ups, D).set_index("code")
+    assert table.loc["1.2.1", ["department", "partners"]].tolist() == ["Finance", "Information Technology"]
+
+
+def dated_tree():
+    """1 (no dates) > 1.1 (own dates) > 1.1.1, 1.1.2 (own dates); 1.2 (no dates) > 1.2.1 (own dates)."""
+    return items(
+        (1, None, "1"),
+        (2, 1, "1.1", {"start": "2020-07-01", "due": "2023-06-30"}),
+        (3, 2, "1.1.1", {"start": "2020-07-01", "due": "2021-06-30"}),
+        (4, 2, "1.1.2", {"start": "2021-01-01", "due": "2021-12-31"}),
+        (5, 1, "1.2", {"start": "2021-01-10"}),
+        (6, 5, "1.2.1", {"start": "2021-01-01", "due": "2021-01-31"}),
+    )
+
+
+def test_a_parent_with_both_dates_of_its_own_expects_progress_from_them():
+    on_jan = rollup(dated_tree(), updates(), "2021-01-15").set_index("code")
+    on_dec = rollup(dated_tree(), updates(), "2021-12-31").set_index("code")
+    # The issue's initiative: 198 / 1094 days and 548 / 1094 days of its own span,
+    # not the mean of its actions' (54.4 % and 3.8 % -> 29.1 %; 100 % and 100 %).
+    assert on_jan.loc["1.1", "expected_progress"] == pytest.approx(198 / 1094 * 100)
+    assert round(on_jan.loc["1.1", "expected_progress"], 1) == 18.1
+    assert round(on_dec.loc["1.1", "expected_progress"], 1) == 50.1
+    assert on_jan.loc["1.1.1", "expected_progress"] == pytest.approx(198 / 364 * 100)
+    # 1.2 lacks a due date: it rolls up from its child (14 of 30 days) and spans it for display.
+    assert on_jan.loc["1.2", "expected_progress"] == pytest.approx(14 / 30 * 100)
+    assert on_jan.loc["1.2", "start"] == pd.Timestamp("2021-01-10")  # its own start is kept
+    assert on_jan.loc["1.2", "due"] == pd.Timestamp("2021-01-31")
+    # The strategy has no dates: the mean of its initiatives' expected progress, and their span.
+    assert on_jan.loc["1", "expected_progress"] == pytest.approx((198 / 1094 * 100 + 14 / 30 * 100) / 2)
+    assert on_jan.loc["1", "start"] == pd.Timestamp("2020-07-01")
+    assert on_jan.loc["1", "due"] == pd.Timestamp("2023-06-30")
+    assert on_jan.loc["1.1", "schedule_variance"] == pytest.approx(0 - 198 / 1094 * 100)
+
+
+def test_a_parent_whose_start_is_its_due_expects_0_before_and_100_from_that_day():
+    tree = items((1, None, "1", {"start": "2021-03-01", "due": "2021-03-01"}),
+                 (2, 1, "1.1", {"start": "2021-01-01", "due": "2021-12-31"}))
+    assert rollup(tree, updates(), "2021-02-28").set_index("code").loc["1", "expected_progress"] == 0.0
+    assert rollup(tree, updates(), "2021-03-01").set_index("code").loc["1", "expected_progress"] == 100.0
+
+
+def test_roll_up_gives_the_three_stages_table():
+    tree = prepare_tree(tree_a())
+    pd.testing.assert_frame_equal(roll_up(tree, leaf_states(tree, UPS_A, [D], Thresholds()), Filters()),
+                                  rollup_table(tree_a(), UPS_A, D))

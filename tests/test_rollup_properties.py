@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wehoplan.domain import STATUS_KEYS
-from wehoplan.rollup import rollup_many, rollup_table
+from wehoplan.filters import Filters
+from wehoplan.rollup import Thresholds, leaf_states, prepare_tree, roll_up, roll_up_many, rollup_table
 
 DATES = pd.date_range("2020-01-31", periods=6, freq="ME")
 
@@ -58,10 +59,11 @@ def test_before_any_update_everything_is_pending_at_zero(plan):
 @settings(max_examples=20, deadline=None)
 @given(plans())
 def test_trend_at_each_date_equals_the_single_roll_up(plan):
-    tree, ups = plan
-    many = rollup_many(tree, ups, DATES)
-    cols = ["id", "progress", "status", "expected_progress", "n_leaves", "n_overdue"]
+    items_, ups = plan
+    tree, th, f = prepare_tree(items_), Thresholds(), Filters()
+    many = roll_up_many(tree, leaf_states(tree, ups, DATES, th), f)
+    cols = ["id", "progress", "status", "expected_progress", "n_leaves", "n_overdue", "start", "due"]
     for d in DATES[::2]:
-        one = rollup_table(tree, ups, d)[cols].sort_values("id").reset_index(drop=True)
+        one = roll_up(tree, leaf_states(tree, ups, [d], th), f)[cols].sort_values("id").reset_index(drop=True)
         at_d = many[many["snap"] == d][cols].sort_values("id").reset_index(drop=True)
         pd.testing.assert_frame_equal(one, at_d, check_dtype=False)

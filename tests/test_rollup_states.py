@@ -1,7 +1,8 @@
-"""Passing precomputed leaf states (what the pages cache per date) changes no number.
+"""Leaf states computed once and shared (what the pages cache per date) change no number.
 
 A filter change on a page reuses the unfiltered ``leaf_states`` and first-completion
-dates; every roll-up, trend, forecast and KPI must equal the one computed from scratch.
+dates; every roll-up, trend, forecast and KPI must equal the one computed from scratch,
+and sharing must not change the shared frames.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 
 from wehoplan import dashboard, repository, trends
 from wehoplan.filters import Filters
-from wehoplan.rollup import Thresholds, first_completed, leaf_states, prepare_tree, rollup_many, rollup_table
+from wehoplan.rollup import Thresholds, first_completed, leaf_states, prepare_tree, roll_up, roll_up_many, rollup_table
 
 SMART_CITY = "WeHo Smart City Strategic Plan 2018"
 FILTERS = [
@@ -32,34 +33,40 @@ def plan(demo_engine):
     return tree, updates, repository.default_as_of(updates)
 
 
-@pytest.mark.parametrize("f", FILTERS, ids=lambda f: f.describe())
-def test_rollup_table_with_cached_states_is_identical(plan, f):
+def test_one_states_frame_serves_every_filter(plan):
     tree, updates, as_of = plan
     th = Thresholds(due_soon_days=45, stale_days=60)
     states = leaf_states(tree, updates, [as_of], th)
-    pd.testing.assert_frame_equal(rollup_table(tree, updates, as_of, f, th, states),
-                                  rollup_table(tree, updates, as_of, f, th))
+    kept = states.copy()
+    for f in FILTERS:
+        pd.testing.assert_frame_equal(roll_up(tree, states, f), rollup_table(tree, updates, as_of, f, th))
+    pd.testing.assert_frame_equal(states, kept)
 
 
 @pytest.mark.parametrize("f", FILTERS, ids=lambda f: f.describe())
-def test_trends_forecast_and_kpis_with_cached_states_are_identical(plan, f):
+def test_trends_page_from_shared_states_equals_each_chart_from_scratch(plan, f):
     tree, updates, as_of = plan
-    th = Thresholds()
+    th, window = Thresholds(), 90
     dates = trends.period_ends(updates, as_of, "quarter")
-    states = leaf_states(tree, updates, dates, th)
-    pd.testing.assert_frame_equal(rollup_many(tree, updates, dates, f, th, states),
-                                  rollup_many(tree, updates, dates, f, th))
-    for by in trends.TREND_GROUPS:
-        pd.testing.assert_frame_equal(trends.progress_over_time(tree, updates, dates, f, by, th, states=states),
-                                      trends.progress_over_time(tree, updates, dates, f, by, th))
-    now = leaf_states(tree, updates, [as_of], th)
+    shared = leaf_states(tree, updates, trends.shared_dates(dates, as_of, window), th)
     first = first_completed(updates, as_of)
-    pd.testing.assert_frame_equal(
-        trends.completions_per_quarter(tree, updates, as_of, f, th, states=now, first_done=first),
-        trends.completions_per_quarter(tree, updates, as_of, f, th))
-    pair = leaf_states(tree, updates, list(trends.forecast_dates(as_of, 90)), th)
-    pd.testing.assert_frame_equal(trends.forecast(tree, updates, as_of, f, 90, thresholds=th, states=pair),
-                                  trends.forecast(tree, updates, as_of, f, 90, thresholds=th))
+    page = trends.page_data(tree, shared, f, dates, as_of, window, "strategy", first)
+
+    def fresh(d):
+        return roll_up_many(tree, leaf_states(tree, updates, d, th), f)
+
+    alone = fresh(dates)
+    pd.testing.assert_frame_equal(page.progress, trends.progress_over_time(tree, alone, dates, "strategy"))
+    pd.testing.assert_frame_equal(page.status_mix, trends.status_mix_over_time(alone, dates))
+    pd.testing.assert_frame_equal(page.overdue, trends.overdue_over_time(alone, dates))
+    pd.testing.assert_frame_equal(page.completions, trends.completions_per_quarter(
+        fresh([as_of]), as_of, first_completed(updates, as_of)))
+    pd.testing.assert_frame_equal(page.forecast, trends.forecast(
+        tree, fresh(list(trends.forecast_dates(as_of, window))), as_of, window))
+    for by in ("department", "smart"):
+        pd.testing.assert_frame_equal(
+            trends.page_data(tree, shared, f, dates, as_of, window, by, first).progress,
+            trends.progress_over_time(tree, alone, dates, by))
     table = rollup_table(tree, updates, as_of, f, th)
     assert dashboard.kpis(table, updates, as_of, first_done=first) == dashboard.kpis(table, updates, as_of)
 

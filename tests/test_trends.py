@@ -3,12 +3,13 @@ import pytest
 
 from wehoplan import trends
 from wehoplan.filters import Filters
-from wehoplan.rollup import prepare_tree, rollup_table
+from wehoplan.rollup import Thresholds, first_completed, leaf_states, prepare_tree, roll_up_many, rollup_table
 
 T = pd.Timestamp
+TH = Thresholds()
 
 
-def tree() -> pd.DataFrame:
+def tree():
     """Strategy 1 > initiative 1.1 > actions 1.1.1 (Public Works, M), 1.1.2 (Planning, S)."""
     items = pd.DataFrame({
         "id": [1, 2, 3, 4],
@@ -43,6 +44,11 @@ def updates() -> pd.DataFrame:
 DATES = [T("2020-01-31"), T("2020-03-31"), T("2020-06-30")]
 
 
+def rolled(dates=DATES, f=Filters(), ups=None):  # noqa: B008 - frozen, never changed
+    t = tree()
+    return roll_up_many(t, leaf_states(t, updates() if ups is None else ups, dates, TH), f)
+
+
 def test_period_ends_are_month_ends_and_end_with_as_of():
     ends = trends.period_ends(updates(), "2020-04-15", "month")
     assert list(ends) == [T("2020-02-29"), T("2020-03-31"), T("2020-04-15")]
@@ -51,7 +57,7 @@ def test_period_ends_are_month_ends_and_end_with_as_of():
 
 def test_progress_over_time_by_strategy_matches_the_single_rollup_at_each_date():
     t, u = tree(), updates()
-    series = trends.progress_over_time(t, u, DATES, by="strategy")
+    series = trends.progress_over_time(t, rolled(), DATES, "strategy")
     for d in DATES:
         single = rollup_table(t, u, d)
         want = single.loc[single["code"] == "1", "progress"].iloc[0]
@@ -62,23 +68,31 @@ def test_progress_over_time_by_strategy_matches_the_single_rollup_at_each_date()
 
 
 def test_progress_over_time_by_department_and_smart_groups_leaves():
-    t, u = tree(), updates()
-    dept = trends.progress_over_time(t, u, [T("2020-06-30")], by="department")
+    t, r = tree(), rolled([T("2020-06-30")])
+    dept = trends.progress_over_time(t, r, [T("2020-06-30")], "department")
     assert dict(zip(dept["group"], dept["progress"], strict=True)) == {
         "Department of Public Works": 40.0, "Planning": 100.0}
-    smart = trends.progress_over_time(t, u, [T("2020-06-30")], by="smart")
+    smart = trends.progress_over_time(t, r, [T("2020-06-30")], "smart")
     assert dict(zip(smart["group"], smart["status"], strict=True)) == {"Mobility": "on_track",
                                                                        "Sustainability": "completed"}
 
 
+def test_a_roll_up_over_more_dates_shows_only_the_dates_asked_for():
+    t, wide = tree(), rolled([*DATES, T("2020-12-31")])
+    for by in trends.TREND_GROUPS:
+        pd.testing.assert_frame_equal(trends.progress_over_time(t, wide, DATES, by),
+                                      trends.progress_over_time(t, rolled(), DATES, by))
+    pd.testing.assert_frame_equal(trends.status_mix_over_time(wide, DATES),
+                                  trends.status_mix_over_time(rolled(), DATES))
+
+
 def test_filters_change_the_series():
-    t, u = tree(), updates()
-    only_pw = trends.progress_over_time(t, u, DATES, Filters(department=("public works",)), by="strategy")
+    only_pw = trends.progress_over_time(tree(), rolled(f=Filters(department=("public works",))), DATES, "strategy")
     assert only_pw["progress"].tolist() == [0.0, 10.0, 40.0]
 
 
 def test_status_mix_counts_every_leaf_at_every_date():
-    mix = trends.status_mix_over_time(tree(), updates(), DATES)
+    mix = trends.status_mix_over_time(rolled(), DATES)
     assert len(mix) == 3 * 6
     at = mix[mix["snap"] == T("2020-03-31")].set_index("status")["n"]
     assert at["on_track"] == 1 and at["some_disruption"] == 1 and at.sum() == 2
@@ -87,44 +101,64 @@ def test_status_mix_counts_every_leaf_at_every_date():
 
 def test_overdue_over_time_counts_open_leaves_past_due_and_zero_when_nothing_selected():
     dates = [T("2020-06-30"), T("2020-07-31"), T("2021-01-31")]
-    od = trends.overdue_over_time(tree(), updates(), dates)
+    od = trends.overdue_over_time(rolled(dates), dates)
     # 1.1.2 completed before its due date; 1.1.1 is open past 2020-12-31 only in 2021.
     assert od["n_overdue"].tolist() == [0, 0, 1]
-    none = trends.overdue_over_time(tree(), updates(), dates, Filters(owner=("nobody",)))
+    none = trends.overdue_over_time(rolled(dates, Filters(owner=("nobody",))), dates)
     assert none["n_overdue"].tolist() == [0, 0, 0]
 
 
 def test_completions_per_quarter_uses_the_first_completed_update():
-    q = trends.completions_per_quarter(tree(), updates(), "2020-12-31")
-    assert q["quarter"].tolist() == ["2020 Q2"] and q["n"].tolist() == [1]
-    assert trends.completions_per_quarter(tree(), updates(), "2020-05-01").empty
+    def q(as_of):
+        return trends.completions_per_quarter(rolled([T(as_of)]), as_of, first_completed(updates(), as_of))
+
+    assert q("2020-12-31")["quarter"].tolist() == ["2020 Q2"] and q("2020-12-31")["n"].tolist() == [1]
+    assert q("2020-05-01").empty
+
+
+def test_completions_count_the_leaves_selected_at_the_as_of_date():
+    as_of = T("2020-12-31")
+    r = rolled([T("2020-03-31"), as_of], Filters(status=("completed",)))
+    got = trends.completions_per_quarter(r, as_of, first_completed(updates(), as_of))
+    assert got["n"].tolist() == [1]
+    none = rolled([as_of], Filters(owner=("Ana",)))  # 1.1.1 never completed
+    assert trends.completions_per_quarter(none, as_of, first_completed(updates(), as_of)).empty
 
 
 def test_forecast_projects_finish_from_trailing_velocity_and_flags_late():
     # Initiative 1.1 at 2020-04-01: mean(40, 20) = 30; 90 days earlier 0 -> 1/3 point a day;
     # 70 points left -> 210 days -> 2020-10-28, before the 2020-12-31 due date.
-    f = trends.forecast(tree(), updates(), "2020-04-01", window_days=90)
+    f = trends.forecast(tree(), rolled(trends.forecast_dates("2020-04-01", 90)), "2020-04-01", 90)
     row = f.iloc[0]
     assert row["code"] == "1.1"
     assert row["velocity"] == pytest.approx(30 / 90)
     assert row["projected_finish"] == T("2020-10-28")
     assert row["state"] == "on time" and not row["late"]
     # Same progress over a longer window: slower, finishes after the due date.
-    slow = trends.forecast(tree(), updates(), "2020-04-01", window_days=180).iloc[0]
+    slow = trends.forecast(tree(), rolled(trends.forecast_dates("2020-04-01", 180)), "2020-04-01", 180).iloc[0]
     assert slow["projected_finish"] > T("2020-12-31") and slow["late"] and slow["state"] == "late"
 
 
 def test_forecast_without_progress_has_no_projection():
-    f = trends.forecast(tree(), updates().iloc[0:0], "2020-04-01")
+    dates = trends.forecast_dates("2020-04-01", 180)
+    f = trends.forecast(tree(), rolled(dates, ups=updates().iloc[0:0]), "2020-04-01", 180)
     assert f["state"].tolist() == ["no velocity"] and f["projected_finish"].isna().all()
 
 
-def test_one_shared_rollup_gives_the_same_series():
-    t, u = tree(), updates()
-    rolled = trends.series(t, u, DATES)
-    pd.testing.assert_frame_equal(trends.status_mix_over_time(t, u, DATES, rolled=rolled),
-                                  trends.status_mix_over_time(t, u, DATES))
-    pd.testing.assert_frame_equal(trends.overdue_over_time(t, u, DATES, rolled=rolled),
-                                  trends.overdue_over_time(t, u, DATES))
-    pd.testing.assert_frame_equal(trends.progress_over_time(t, u, DATES, rolled=rolled),
-                                  trends.progress_over_time(t, u, DATES))
+def test_page_data_is_every_chart_from_one_roll_up():
+    t, u, as_of, window = tree(), updates(), T("2020-06-30"), 90
+    shared = trends.shared_dates(DATES, as_of, window)
+    assert set(DATES) | set(trends.forecast_dates(as_of, window)) == set(shared)
+    f = Filters(smart=("M", "S"))
+    first = first_completed(u, as_of)
+    page = trends.page_data(t, leaf_states(t, u, shared, TH), f, DATES, as_of, window, "department", first)
+    assert page.progress["group"].unique().tolist() == ["Department of Public Works", "Planning"]
+    pd.testing.assert_frame_equal(page.progress,
+                                  trends.progress_over_time(t, rolled(DATES, f), DATES, "department"))
+    pd.testing.assert_frame_equal(page.status_mix, trends.status_mix_over_time(rolled(DATES, f), DATES))
+    pd.testing.assert_frame_equal(page.overdue, trends.overdue_over_time(rolled(DATES, f), DATES))
+    pd.testing.assert_frame_equal(page.completions,
+                                  trends.completions_per_quarter(rolled([as_of], f), as_of, first))
+    pd.testing.assert_frame_equal(
+        page.forecast, trends.forecast(t, rolled(trends.forecast_dates(as_of, window), f), as_of, window))
+    assert page.completions["n"].tolist() == [1] and page.forecast["code"].tolist() == ["1.1"]

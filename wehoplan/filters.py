@@ -7,7 +7,6 @@ rolls the selected subtree up.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -56,31 +55,29 @@ class Filters:
         """True when nothing is filtered."""
         return not any(getattr(self, f.name) for f in fields(self))
 
-    # -- masks over a prepared tree's leaves (see rollup.prepare_tree)
+    # -- masks over a prepared tree's leaves (see wehoplan.rollup.PreparedTree.haystacks)
 
-    def leaf_mask(self, leaves: pd.DataFrame) -> pd.Series:
-        """Structural filters (all but status and text) as a boolean mask over ``leaves``."""
-        mask = np.ones(len(leaves), dtype=bool)
+    def leaf_mask(self, hay: Haystacks) -> np.ndarray:
+        """Structural filters (all but status and text) as a boolean mask over the leaves of ``hay``."""
+        mask = np.ones(len(hay.ids), dtype=bool)
         if self.strategy:
-            paths = _haystack(leaves, "paths")
-            mask &= _any(paths.str.contains(f"|{c}|", regex=False) for c in self.strategy)
+            mask &= _any(hay.paths.str.contains(f"|{c}|", regex=False) for c in self.strategy)
         if self.department:
-            depts = _haystack(leaves, "departments")
-            mask &= _any(depts.str.contains(d, case=False, regex=False) for d in self.department)
+            # The effective lead department or any effective partner department (GUIDE §3).
+            mask &= _any(m for d in self.department
+                         for m in (hay.lead.str.contains(d, case=False, regex=False),
+                                   hay.partners.str.contains(d, case=False, regex=False)))
         if self.owner:
-            owners = _haystack(leaves, "owners")
-            mask &= _any(owners.str.contains(o, case=False, regex=False) for o in self.owner)
+            mask &= _any(hay.owners.str.contains(o, case=False, regex=False) for o in self.owner)
         if self.smart:
-            tags = _haystack(leaves, "tags")
-            mask &= _any(tags.str.contains(s, regex=False) for s in self.smart)
-        return pd.Series(mask, index=leaves.index)
+            mask &= _any(hay.tags.str.contains(s, regex=False) for s in self.smart)
+        return mask
 
-    def text_mask(self, leaves: pd.DataFrame) -> pd.Series:
-        """Text search over code, title, ancestors' titles, description and owner."""
+    def text_mask(self, hay: Haystacks) -> np.ndarray:
+        """Text search over code, title, ancestors' titles, description and owner of the leaves of ``hay``."""
         if not self.text:
-            return pd.Series(True, index=leaves.index)
-        hay = _haystack(leaves, "text")
-        return pd.Series(_matches(hay.str.contains(self.text, case=False, regex=False)), index=leaves.index)
+            return np.ones(len(hay.ids), dtype=bool)
+        return _matches(hay.text.str.contains(self.text, case=False, regex=False))
 
     # -- URL query parameters
 
@@ -141,35 +138,43 @@ def _any(masks) -> np.ndarray:
     return out
 
 
-# The texts the masks search, built once per leaves frame (the roll-up passes the same
-# memoised frame of a tree on every filter change; building them was most of a mask's cost).
-# Keyed by the frame's identity, dropped with it (weak reference); frames are never
-# modified in place (copy-on-write habits).
-_HAYSTACKS: dict[int, tuple[weakref.ref, dict[str, pd.Series]]] = {}
+@dataclass(frozen=True)
+class Haystacks:
+    """The texts the filter masks search, one entry per leaf (built once per prepared tree).
 
+    Attributes:
+        ids: the leaves' ids, in the order of every other field.
+        paths: ``|1|1.2|1.2.3|``, the codes from the top down.
+        lead: effective lead department.
+        partners: effective partner departments.
+        owners: effective owner.
+        tags: effective SMART letters.
+        text: path of codes and titles, description and owner.
 
-def _build(leaves: pd.DataFrame, kind: str) -> pd.Series:
-    if kind == "paths":
-        return leaves["path_codes"].astype("string")
-    if kind == "departments":
-        return (leaves["department"].fillna("").astype("string") + " | "
-                + leaves["partners"].fillna("").astype("string"))
-    if kind == "owners":
-        return leaves["owner"].fillna("").astype("string")
-    if kind == "tags":
-        return leaves["smart"].fillna("").astype("string")
-    return (leaves["path_text"].fillna("").astype("string") + " "
-            + leaves["description"].fillna("").astype("string") + " "
-            + leaves["owner"].fillna("").astype("string"))
+    """
 
+    ids: np.ndarray
+    paths: pd.Series
+    lead: pd.Series
+    partners: pd.Series
+    owners: pd.Series
+    tags: pd.Series
+    text: pd.Series
 
-def _haystack(leaves: pd.DataFrame, kind: str) -> pd.Series:
-    key = id(leaves)
-    hit = _HAYSTACKS.get(key)
-    if hit is None or hit[0]() is not leaves:
-        hit = (weakref.ref(leaves, lambda _r, k=key: _HAYSTACKS.pop(k, None)), {})
-        _HAYSTACKS[key] = hit
-    memo = hit[1]
-    if kind not in memo:
-        memo[kind] = _build(leaves, kind)
-    return memo[kind]
+    @classmethod
+    def of(cls, leaves: pd.DataFrame) -> Haystacks:
+        """Build from a prepared tree's leaf rows (``id, path_codes, department, partners, owner, smart, ...``)."""
+
+        def text(col: str) -> pd.Series:
+            return (leaves[col] if col in leaves.columns else pd.Series(None, index=leaves.index, dtype=object)
+                    ).fillna("").astype("string").reset_index(drop=True)
+
+        return cls(
+            ids=leaves["id"].to_numpy(),
+            paths=leaves["path_codes"].astype("string").reset_index(drop=True),
+            lead=text("department"),
+            partners=text("partners"),
+            owners=text("owner"),
+            tags=text("smart"),
+            text=text("path_text") + " " + text("description") + " " + text("owner"),
+        )

@@ -1,16 +1,17 @@
 """Time series over many as-of dates, and completion forecasts (GUIDE §3 "Trends").
 
-Every series here is the roll-up of :mod:`wehoplan.rollup` evaluated at a series of
-dates in ONE call of :func:`wehoplan.rollup.rollup_many` (grouped by its ``snap``
-column), never one roll-up per date in a Python loop. So the trend at date D is, by
-construction, exactly what the dashboard shows for "as of D".
+Every series here reads ONE roll-up over all its dates,
+``rolled = roll_up_many(tree, leaf_states(tree, updates, dates, thresholds), filters)``
+(grouped by its ``snap`` column), never one roll-up per date in a Python loop. So the
+trend at date D is, by construction, exactly what the dashboard shows for "as of D".
+:func:`page_data` gives everything the Trends page draws from one such roll-up.
 
 Forecast (:func:`forecast`), per initiative (the second level of the tree):
 
 * ``progress_now`` is the rolled-up progress at the as-of date, ``progress_then``
   the same ``window_days`` earlier (default 180 days).
-* trailing velocity = (progress_now − progress_then) / window_days, in points per day.
-* projected finish = as-of date + (100 − progress_now) / velocity days.
+* trailing velocity = (progress_now - progress_then) / window_days, in points per day.
+* projected finish = as-of date + (100 - progress_now) / velocity days.
 * ``state``: ``completed`` (status completed, or 100 %), ``deferred``, ``no velocity``
   (no progress during the window: no projection; flagged late when the due date
   has passed), ``late`` (projected finish after the due date, or already overdue),
@@ -19,25 +20,15 @@ Forecast (:func:`forecast`), per initiative (the second level of the tree):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from wehoplan import rollup
-from wehoplan.domain import SMART_NAMES, STATUS_KEYS, STATUS_LABELS
+from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
-from wehoplan.rollup import (
-    COUNT_COLUMNS,
-    ROOT_ID,
-    Thresholds,
-    aggregate,
-    first_completed,
-    leaf_states,
-    prepare_tree,
-    rollup_many,
-    select_leaves,
-)
+from wehoplan.rollup import COUNT_COLUMNS, ROOT_ID, PreparedTree, aggregate, roll_up_many
 
-DEFAULT_THRESHOLDS = Thresholds()
 TREND_GROUPS = ("strategy", "department", "smart")
 
 
@@ -60,133 +51,19 @@ def period_ends(updates: pd.DataFrame, as_of, freq: str = "month", start=None) -
     return pd.DatetimeIndex(sorted(set(ends) | {end}))
 
 
-def progress_over_time(
-    tree: pd.DataFrame,
-    updates: pd.DataFrame,
-    dates,
-    filters: Filters | None = None,
-    by: str = "strategy",
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    rolled: pd.DataFrame | None = None,
-    states: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Rolled-up progress per group at every date.
+def forecast_dates(as_of, window_days: int = 180) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The two dates a forecast compares: ``(as_of - window_days, as_of)``, normalised."""
+    as_of = pd.Timestamp(as_of).normalize()
+    return as_of - pd.Timedelta(days=window_days), as_of
 
-    ``by="strategy"``: the top-level items' own roll-up (same numbers as the table).
-    ``by="department"`` / ``"smart"``: the selected leaves grouped by effective lead
-    department / SMART value (a leaf with several values counts in each), rolled up
-    with the same rules as :func:`wehoplan.rollup.group_leaves`. ``rolled``: the result
-    of :func:`series` for the same arguments, to share one roll-up between charts; it may
-    cover more dates than ``dates`` (see :func:`shared_dates`), only ``dates`` are shown.
-    ``states``: the unfiltered ``leaf_states(tree, updates, dates, thresholds)`` when the
-    caller has it (see :func:`wehoplan.rollup.rollup_many`).
 
-    Returns:
-        ``snap, group, progress, expected_progress, status, n_leaves`` sorted by group, snap.
+def shared_dates(dates, as_of, window_days: int = 180) -> pd.DatetimeIndex:
+    """The trend's ``dates`` plus :func:`forecast_dates`: one roll-up over these serves the whole page.
 
+    Each date's roll-up does not depend on the other dates, so the rows of a roll-up over
+    more dates at a date are the rows of a roll-up at fewer (same values, same order).
     """
-    if by not in TREND_GROUPS:
-        raise ValueError(f"cannot trend by {by!r}; choose one of {', '.join(TREND_GROUPS)}")
-    tree = prepare_tree(tree)
-    cols = ["snap", "group", "progress", "expected_progress", "status", "n_leaves"]
-    if by == "strategy":
-        rolled = series(tree, updates, dates, filters, thresholds, states) if rolled is None else rolled
-        top_mask = rolled["depth"].to_numpy() == 1
-        snaps = _snap_values(dates)
-        rolled_snaps = rolled["snap"].to_numpy(dtype="datetime64[ns]")
-        if not np.isin(rolled_snaps, snaps).all():  # a roll-up shared with more dates (forecast)
-            top_mask &= np.isin(rolled_snaps, snaps)
-        top = rolled[top_mask]
-        info = _labels(tree)
-        out = top.assign(group=(top["id"].map(info["code"]).astype(str) + " "
-                                + top["id"].map(info["title"]).astype(str)).str.slice(0, 60))
-    else:
-        if states is None:
-            states = leaf_states(tree, updates, dates, thresholds)
-        states = select_leaves(tree, states, filters)
-        info = tree[["id", "weight", "smart", "department"]].set_index("id")
-        leaves = states.assign(
-            weight=states["id"].map(info["weight"]).astype("float64"),
-            n_leaves=1,
-            **{f"n_{k}": (states["status"] == k).astype("int64") for k in STATUS_KEYS},
-            n_overdue=states["overdue"].astype("int64"),
-        )
-        if by == "smart":
-            tags = states["id"].map(info["smart"]).fillna("").astype(str)
-            leaves = leaves.assign(group=tags.map(lambda s: [SMART_NAMES[c] for c in s] or ["(none)"]))
-            leaves = leaves.explode("group")
-        else:
-            leaves = leaves.assign(group=states["id"].map(info["department"]).fillna("(none)").astype(str))
-        if leaves.empty:
-            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-        out = aggregate(leaves, ["snap", "group"])
-    return out[cols].sort_values(["group", "snap"], kind="stable").reset_index(drop=True)
-
-
-def status_mix_over_time(
-    tree: pd.DataFrame,
-    updates: pd.DataFrame,
-    dates,
-    filters: Filters | None = None,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    rolled: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Count of selected leaves in each status at every date (long form).
-
-    Returns:
-        ``snap, status, label, n`` with a row for every status at every date.
-
-    """
-    plan = _plan_rows(tree, updates, dates, filters, thresholds, rolled)
-    # The plan rows are one per date in date order: the long form is each row's counts in
-    # status order, laid out directly (melt + map + sort cost ~5 ms per rerun).
-    k, m = len(STATUS_KEYS), len(plan)
-    return pd.DataFrame({
-        "snap": np.repeat(plan["snap"].to_numpy(), k),
-        "status": pd.Series(np.tile(np.array(STATUS_KEYS, dtype=object), m), dtype="str"),
-        "label": pd.Series(np.tile(np.array([STATUS_LABELS[s] for s in STATUS_KEYS], dtype=object), m), dtype="str"),
-        "n": plan[COUNT_COLUMNS].to_numpy(dtype="int64").reshape(-1),
-    })
-
-
-def overdue_over_time(
-    tree: pd.DataFrame,
-    updates: pd.DataFrame,
-    dates,
-    filters: Filters | None = None,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    rolled: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Count the overdue selected leaves (open, due date passed) at every date: ``snap, n_overdue``."""
-    plan = _plan_rows(tree, updates, dates, filters, thresholds, rolled)
-    return plan[["snap", "n_overdue"]].reset_index(drop=True)  # _plan_rows' counts are int64 already
-
-
-def series(
-    tree: pd.DataFrame,
-    updates: pd.DataFrame,
-    dates,
-    filters: Filters | None = None,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    states: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Roll the filtered plan up at every date once; pass it as ``rolled`` to several series.
-
-    ``states``: the unfiltered ``leaf_states(tree, updates, dates, thresholds)`` when the
-    caller has it (see :func:`wehoplan.rollup.rollup_many`).
-    """
-    return rollup_many(tree, updates, dates, filters, thresholds, states)
-
-
-def _labels(tree: pd.DataFrame) -> pd.DataFrame:
-    """The tree's ``code``, ``title`` and ``order`` indexed by id, made once per tree object.
-
-    Trees are never modified in place; indexing them on every call cost ~1 ms a chart.
-    """
-    memo = rollup._tree_memo(tree)
-    if "labels" not in memo:
-        memo["labels"] = tree[["id", "code", "title", "order"]].set_index("id")
-    return memo["labels"]
+    return pd.DatetimeIndex(np.union1d(_snap_values(dates), _snap_values(list(forecast_dates(as_of, window_days)))))
 
 
 def _snap_values(dates) -> np.ndarray:
@@ -195,24 +72,53 @@ def _snap_values(dates) -> np.ndarray:
                      .to_numpy(dtype="datetime64[ns]"))
 
 
-def shared_dates(dates, as_of, window_days: int = 180) -> pd.DatetimeIndex:
-    """The trend's ``dates`` plus :func:`forecast_dates`: one :func:`series` over these serves both.
+def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str) -> pd.DataFrame:
+    """Rolled-up progress per group at every date in ``dates``.
 
-    Each date's roll-up does not depend on the other dates, so the rows of a roll-up over
-    more dates at a date are the rows of a roll-up at fewer (same values, same order).
-    The trends page rolls up once instead of twice (series, then forecast).
+    Args:
+        tree: the prepared tree.
+        rolled: :func:`wehoplan.rollup.roll_up_many` over (at least) ``dates``.
+        dates: the dates shown.
+        by: ``"strategy"``: the top-level items' own roll-up (same numbers as the table);
+            ``"department"`` / ``"smart"``: the selected leaves grouped by effective lead
+            department / SMART value (a leaf with several values counts in each), rolled
+            up with the same rules as :func:`wehoplan.rollup.group_leaves`.
+
+    Returns:
+        ``snap, group, progress, expected_progress, status, n_leaves`` sorted by group, snap.
+
     """
-    return pd.DatetimeIndex(np.union1d(_snap_values(dates), _snap_values(list(forecast_dates(as_of, window_days)))))
+    if by not in TREND_GROUPS:
+        raise ValueError(f"cannot trend by {by!r}; choose one of {', '.join(TREND_GROUPS)}")
+    snaps = _snap_values(dates)
+    cols = ["snap", "group", "progress", "expected_progress", "status", "n_leaves"]
+    rolled_snaps = rolled["snap"].to_numpy(dtype="datetime64[ns]")
+    shown = np.isin(rolled_snaps, snaps)
+    labels = tree.labels
+    if by == "strategy":
+        top = rolled[(rolled["depth"].to_numpy() == 1) & shown]
+        out = top.assign(group=(top["id"].map(labels["code"]).astype(str) + " "
+                                + top["id"].map(labels["title"]).astype(str)).str.slice(0, 60))
+    else:
+        # The roll-up's leaf rows are the selected leaf states with their weights and counts.
+        leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & shown]
+        if by == "smart":
+            tags = [smart_names(s) or ["(none)"] for s in leaves["id"].map(labels["smart"]).tolist()]
+            leaves = leaves.assign(group=tags).explode("group")
+        else:
+            leaves = leaves.assign(group=leaves["id"].map(labels["department"]).fillna("(none)").astype(str))
+        if leaves.empty:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+        out = aggregate(leaves, ["snap", "group"])
+    return out[cols].sort_values(["group", "snap"], kind="stable").reset_index(drop=True)
 
 
-def _plan_rows(tree, updates, dates, filters, thresholds, rolled=None) -> pd.DataFrame:
-    """Return the plan row of the roll-up at every date; dates where nothing is selected count zero."""
-    rolled = series(tree, updates, dates, filters, thresholds) if rolled is None else rolled
+def _plan_rows(rolled: pd.DataFrame, dates) -> pd.DataFrame:
+    """The plan row's counts at every date; dates where nothing is selected count zero."""
     cols = [*COUNT_COLUMNS, "n_overdue"]
     plan = rolled.loc[rolled["id"].to_numpy() == ROOT_ID, ["snap", *cols]]
     snaps = _snap_values(dates)
-    # One root row per date: look each date up by position (a merge + fillna + astype per
-    # chart cost ~4 ms); dates where nothing is selected count zero.
+    # One plan row per date: look each date up by position.
     pos = pd.Index(plan["snap"].to_numpy(dtype="datetime64[ns]")).get_indexer(snaps)
     hit = pos >= 0
     at = np.where(hit, pos, 0)
@@ -223,43 +129,53 @@ def _plan_rows(tree, updates, dates, filters, thresholds, rolled=None) -> pd.Dat
     return pd.DataFrame(out)
 
 
-def completions_per_quarter(
-    tree: pd.DataFrame,
-    updates: pd.DataFrame,
-    as_of,
-    filters: Filters | None = None,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    states: pd.DataFrame | None = None,
-    first_done: pd.Series | None = None,
-) -> pd.DataFrame:
-    """Count the selected leaves completed in each calendar quarter up to ``as_of``.
-
-    A leaf's completion date is the date of its first update with status completed
-    (on or before ``as_of``); the leaves counted are those that pass ``filters`` at
-    ``as_of``. Quarters with no completion in between are listed with 0. ``states``
-    (``leaf_states(tree, updates, [as_of], thresholds)``) and ``first_done``
-    (:func:`first_completed` at ``as_of``), when the caller has them, skip the work that
-    does not depend on the filters.
+def status_mix_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
+    """Count of selected leaves in each status at every date (long form), from ``roll_up_many`` over ``dates``.
 
     Returns:
-        ``quarter`` (label like ``2019 Q1``), ``quarter_end``, ``n``.
+        ``snap, status, label, n`` with a row for every status at every date.
 
     """
-    tree = prepare_tree(tree)
-    as_of = pd.Timestamp(as_of).normalize()
-    if states is None:
-        states = leaf_states(tree, updates, [as_of], thresholds)
-    selected = select_leaves(tree, states, filters)
-    if first_done is None:
-        first_done = first_completed(updates, as_of)
-    first = first_done[first_done.index.isin(selected["id"])]
+    plan = _plan_rows(rolled, dates)
+    # One plan row per date, in date order: the long form is each row's counts in status order.
+    k, m = len(STATUS_KEYS), len(plan)
+    return pd.DataFrame({
+        "snap": np.repeat(plan["snap"].to_numpy(), k),
+        "status": pd.Series(np.tile(np.array(STATUS_KEYS, dtype=object), m), dtype="str"),
+        "label": pd.Series(np.tile(np.array([STATUS_LABELS[s] for s in STATUS_KEYS], dtype=object), m), dtype="str"),
+        "n": plan[COUNT_COLUMNS].to_numpy(dtype="int64").reshape(-1),
+    })
+
+
+def overdue_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
+    """Count the overdue selected leaves (open, due date passed) at every date: ``snap, n_overdue``."""
+    return _plan_rows(rolled, dates)[["snap", "n_overdue"]].reset_index(drop=True)
+
+
+def completions_per_quarter(rolled: pd.DataFrame, as_of, first_done: pd.Series) -> pd.DataFrame:
+    """Count the selected leaves completed in each calendar quarter up to ``as_of``.
+
+    Args:
+        rolled: :func:`wehoplan.rollup.roll_up_many` over dates that include ``as_of``:
+            the leaves counted are those selected at ``as_of``.
+        as_of: the as-of date.
+        first_done: :func:`wehoplan.rollup.first_completed` at ``as_of``: a leaf's
+            completion date is that of its first update with status completed.
+
+    Returns:
+        ``quarter`` (label like ``2019 Q1``), ``quarter_end``, ``n``; quarters with no
+        completion in between are listed with 0.
+
+    """
+    at = rolled["snap"].to_numpy(dtype="datetime64[ns]") == _snap_values([as_of])[0]
+    here = at & rolled["is_leaf"].to_numpy(dtype=bool)
+    first = first_done[first_done.index.isin(rolled.loc[here, "id"])]
     if first.empty:
         return pd.DataFrame({"quarter": pd.Series(dtype="string"), "quarter_end": pd.Series(dtype="datetime64[ns]"),
                              "n": pd.Series(dtype="int64")})
     periods = first.dt.to_period("Q")
-    counts = periods.value_counts()
     full = pd.period_range(periods.min(), periods.max(), freq="Q")
-    counts = counts.reindex(full, fill_value=0)
+    counts = periods.value_counts().reindex(full, fill_value=0)
     return pd.DataFrame({
         "quarter": pd.array([f"{p.year} Q{p.quarter}" for p in full], dtype="string"),
         "quarter_end": full.to_timestamp(how="end").normalize().astype("datetime64[ns]"),
@@ -267,39 +183,23 @@ def completions_per_quarter(
     })
 
 
-def forecast(
-    tree: pd.DataFrame,
-    updates: pd.DataFrame,
-    as_of,
-    filters: Filters | None = None,
-    window_days: int = 180,
-    depth: int = 2,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    states: pd.DataFrame | None = None,
-    rolled: pd.DataFrame | None = None,
-) -> pd.DataFrame:
+def forecast(tree: PreparedTree, rolled: pd.DataFrame, as_of, window_days: int, depth: int = 2) -> pd.DataFrame:
     """Projected finish of every item at ``depth`` (default: initiatives) from trailing velocity.
 
-    See the module docstring for the rule. ``states``: the unfiltered leaf states at
-    :func:`forecast_dates` when the caller has them (see :func:`wehoplan.rollup.rollup_many`).
-    ``rolled``: a :func:`series` of the same filters whose dates include both
-    :func:`forecast_dates` (e.g. over :func:`shared_dates`); the forecast then rolls nothing up.
+    See the module docstring for the rule. ``rolled``: :func:`wehoplan.rollup.roll_up_many`
+    over dates that include both :func:`forecast_dates` (e.g. :func:`shared_dates`).
 
     Returns:
         ``id, code, title, due, progress_then, progress_now, velocity`` (points per
-        day), ``projected_finish``, ``days_late`` (projected − due, > 0 late),
+        day), ``projected_finish``, ``days_late`` (projected - due, > 0 late),
         ``state``, ``late`` (bool), in outline order.
 
     """
-    tree = prepare_tree(tree)
-    as_of = pd.Timestamp(as_of).normalize()
     then, as_of = forecast_dates(as_of, window_days)
-    if rolled is None:
-        rolled = rollup_many(tree, updates, [then, as_of], filters, thresholds, states)
     level = rolled[rolled["depth"] == depth]
     now = level[level["snap"] == as_of].set_index("id")
     before = level[level["snap"] == then].set_index("id")["progress"]
-    info = _labels(tree)
+    labels = tree.labels
     ids = now.index
     p_now = now["progress"].astype("float64")
     p_then = before.reindex(ids).fillna(0.0).astype("float64")
@@ -321,8 +221,8 @@ def forecast(
     )
     out = pd.DataFrame({
         "id": ids.astype("int64"),
-        "code": ids.map(info["code"]).astype(str),
-        "title": ids.map(info["title"]).astype(str),
+        "code": ids.map(labels["code"]).astype(str),
+        "title": ids.map(labels["title"]).astype(str),
         "due": due.to_numpy(),
         "progress_then": p_then.to_numpy(),
         "progress_now": p_now.to_numpy(),
@@ -331,12 +231,43 @@ def forecast(
         "days_late": days_late.astype("Int64").to_numpy(),
         "state": pd.array(state, dtype="string"),
         "late": late.astype(bool).to_numpy(),
-        "_order": ids.map(info["order"]).to_numpy(),
+        "_order": ids.map(labels["order"]).to_numpy(),
     })
     return out.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
-def forecast_dates(as_of, window_days: int = 180) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The two dates a forecast compares: ``(as_of - window_days, as_of)``, normalised."""
-    as_of = pd.Timestamp(as_of).normalize()
-    return as_of - pd.Timedelta(days=window_days), as_of
+@dataclass(frozen=True)
+class TrendsPage:
+    """Everything the Trends page draws (each frame as its function above returns it)."""
+
+    progress: pd.DataFrame
+    status_mix: pd.DataFrame
+    overdue: pd.DataFrame
+    completions: pd.DataFrame
+    forecast: pd.DataFrame
+
+
+def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates, as_of, window_days: int,
+              by: str, first_done: pd.Series) -> TrendsPage:
+    """The Trends page's data from one roll-up.
+
+    Args:
+        tree: the prepared tree.
+        states: ``leaf_states(tree, updates, shared_dates(dates, as_of, window_days), thresholds)``
+            (unfiltered: the pages cache it per data version).
+        filters: the user's filters.
+        dates: the trend's dates (e.g. :func:`period_ends`).
+        as_of: the as-of date.
+        window_days: the forecast's trailing window.
+        by: what the progress chart groups by (see :func:`progress_over_time`).
+        first_done: :func:`wehoplan.rollup.first_completed` at ``as_of``.
+
+    """
+    rolled = roll_up_many(tree, states, filters)
+    return TrendsPage(
+        progress=progress_over_time(tree, rolled, dates, by),
+        status_mix=status_mix_over_time(rolled, dates),
+        overdue=overdue_over_time(rolled, dates),
+        completions=completions_per_quarter(rolled, as_of, first_done),
+        forecast=forecast(tree, rolled, as_of, window_days),
+    )

@@ -13,16 +13,18 @@ c1, c2 = st.columns(2)
 url_choice("Progress by", {"strategy": "Strategy", "department": "Department", "smart": "SMART value"}, "by",
            "strategy", c1)
 url_choice("Every", {"month": "Month", "quarter": "Quarter"}, "every", "quarter", c2)
-widgets.chart(p["progress"])
-left, right = st.columns(2)
-with left:
-    widgets.chart(p["status"])
-    widgets.chart(p["completions"])
-with right:
-    widgets.chart(p["overdue"])
+charts_area = st.container()
 st.subheader("Completion forecast")
 window = int(url_choice("Trailing window for velocity", {"90": "90 days", "180": "180 days", "365": "365 days"},
                         "window", "180"))
+with charts_area:
+    widgets.chart(p["progress"])
+    left, right = st.columns(2)
+    with left:
+        widgets.chart(p["status"])
+        widgets.chart(p["completions"])
+    with right:
+        widgets.chart(p["overdue"])
 st.caption(
     f"Velocity = progress gained over the last {window} days ÷ {window}. Projected finish = as-of date + "
     "remaining points ÷ velocity. **Late** when the projected finish is after the due date (or the due "

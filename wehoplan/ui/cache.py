@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from wehoplan import repository
 from wehoplan.config import load_config
 from wehoplan.db import create_schema, data_version, make_engine
-from wehoplan.rollup import Thresholds, first_completed, leaf_states, prepare_tree
+from wehoplan.rollup import PreparedTree, Thresholds, first_completed, leaf_states, prepare_tree
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class PlanFrames:
     """Read-only frames of one plan: the prepared tree and all its updates."""
 
     plan: repository.PlanInfo
-    tree: pd.DataFrame
+    tree: PreparedTree
     updates: pd.DataFrame
     version: int
 
@@ -53,7 +53,7 @@ def version() -> int:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _plans(url: str, version: int) -> pd.DataFrame:
+def _plans(url: str, version: int) -> pd.DataFrame:  # noqa: ARG001 - version: the cache key
     return repository.list_plans(_engine(url))
 
 
@@ -78,14 +78,14 @@ def plan_frames(plan_name: str) -> PlanFrames:
 
 # ---------------------------------------------------------------- filter-independent work
 # A filter change reruns the page with the same plan, date and data version: the as-of
-# state of every leaf (a lookup over all updates, ~80 ms for 600k) and the first
+# state of every leaf (a lookup over all updates) and the first
 # completion dates do not change, so they are computed once per (plan, version, dates)
 # and the rerun only selects and aggregates the filtered leaves. Same objects for every
 # session (read-only; pandas copy-on-write protects them).
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _leaf_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timestamp, ...],
+def _leaf_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timestamp, ...],  # noqa: ARG001 - key
                  th: tuple[int, int], _frames: PlanFrames) -> pd.DataFrame:
     return leaf_states(_frames.tree, _frames.updates, list(dates), Thresholds(*th))
 
@@ -93,8 +93,8 @@ def _leaf_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timesta
 def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.DataFrame:
     """Unfiltered :func:`wehoplan.rollup.leaf_states` of the plan at ``dates``, cached per data version.
 
-    Pass it as ``states=`` to ``rollup_table`` / ``rollup_many`` / the trends functions
-    called with the same dates and thresholds.
+    The ``states`` stage of ``roll_up`` / ``roll_up_many`` / ``trends.page_data`` for
+    these dates and thresholds.
     """
     key = tuple(pd.Timestamp(d) for d in dates)
     return _leaf_states(database_url(), frames.plan.name, frames.version, key,
@@ -102,7 +102,7 @@ def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.Data
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _first_completed(url: str, plan_name: str, version: int, as_of: pd.Timestamp,
+def _first_completed(url: str, plan_name: str, version: int, as_of: pd.Timestamp,  # noqa: ARG001 - key
                      _frames: PlanFrames) -> pd.Series:
     return first_completed(_frames.updates, as_of)
 

@@ -220,16 +220,5 @@ def url_choice(label: str, options: dict[str, str], name: str, default: str, con
     return value
 
 
-def peek_choice(options: dict[str, str], name: str, default: str) -> str:
-    """The value :func:`url_choice` will most likely return, read before its control is drawn.
-
-    Lets a page start work that needs a choice drawn further down. A guess only: the page
-    must compare it with what ``url_choice`` returns and redo the work when they differ.
-    """
-    store = _store("page:" + name)
-    value = st.session_state[store] if store in st.session_state else st.query_params.get(name)
-    return value if value in options else default
-
-
 def _keep_choice(name: str) -> None:
     st.session_state[_store("page:" + name)] = st.session_state.get(_WIDGET + "page:" + name)

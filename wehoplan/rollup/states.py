@@ -1,0 +1,143 @@
+"""Stage 2: the as-of state of every leaf at every date (GUIDE §3 "As-of state", "Schedule").
+
+The state of a leaf on D is its latest update dated on or before D; the lookup is one
+as-of join of all dates at once (``snap`` column), so a trend is one computation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from wehoplan.rollup import rules
+from wehoplan.rollup.rules import Thresholds
+from wehoplan.rollup.tree import PreparedTree
+
+STATE_COLUMNS = ["snap", "id", "status", "progress", "last_update", "comment", "comment_date",
+                 "expected_progress", "overdue", "due_soon", "stale"]
+_DAY_NS = 86_400 * 10**9
+
+
+def snaps(dates) -> pd.DatetimeIndex:
+    """The as-of dates ``dates`` stands for: normalised, unique, sorted."""
+    idx = pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
+    return pd.DatetimeIndex(sorted(set(idx.astype("datetime64[ns]"))))
+
+
+def _sorted_by_date_id(ups: pd.DataFrame) -> bool:
+    """Tell whether rows are in (as_of, id) order already (what the loaders return)."""
+    d = ups["as_of"].to_numpy()
+    i = ups["id"].to_numpy()
+    return bool(((d[1:] > d[:-1]) | ((d[1:] == d[:-1]) & (i[1:] > i[:-1]))).all())
+
+
+def merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str,
+                     leaf_ids: np.ndarray | None = None, n_snaps: int = 0) -> pd.DataFrame:
+    """``pd.merge_asof(left, right, left_on="snap", right_on=on, by="id", direction="backward")``.
+
+    When ``left`` is the trend grid (``n_snaps`` sorted dates, each followed by the
+    ``leaf_ids`` in one fixed order), ``right`` holds at most one row per (id, date)
+    and every date is a whole day (what the loaders give), the lookup is one
+    ``np.searchsorted`` of sorted (id, day) keys, several times faster than
+    merge_asof on a large grid. Anything else goes through merge_asof itself.
+    """
+    snap = left["snap"].to_numpy(dtype="datetime64[ns]").view("int64")
+    when = right[on].to_numpy(dtype="datetime64[ns]").view("int64")
+    r_ids = right["id"].to_numpy()
+    nat = np.iinfo("int64").min
+    fast = (leaf_ids is not None and len(right) > 0 and len(left) == len(leaf_ids) * n_snaps > 0
+            and not (when == nat).any() and not (snap == nat).any()
+            and not (when % _DAY_NS).any() and not (snap % _DAY_NS).any())
+    if fast:
+        n_leaves = len(leaf_ids)
+        by_id = np.argsort(leaf_ids, kind="stable")
+        sorted_ids = leaf_ids[by_id]
+        rank_r = np.searchsorted(sorted_ids, r_ids)
+        fast = bool((rank_r < n_leaves).all()) and bool((sorted_ids[np.minimum(rank_r, n_leaves - 1)] == r_ids).all())
+        firsts = snap[::n_leaves]  # the grid's dates, one per snap
+        snap_days = firsts // _DAY_NS
+        fast = (fast and bool((np.diff(firsts) > 0).all()) and np.array_equal(snap, np.repeat(firsts, n_leaves))
+                and np.array_equal(left["id"].to_numpy(), np.tile(leaf_ids, n_snaps)))
+    if not fast:
+        return pd.merge_asof(left, right, left_on="snap", right_on=on, by="id", direction="backward")
+    day_r = when // _DAY_NS
+    low = min(int(day_r.min()), int(snap_days.min()))
+    width = max(int(day_r.max()), int(snap_days.max())) - low + 1
+    key_r = rank_r * width + (day_r - low)
+    order = np.argsort(key_r, kind="stable")
+    key_sorted = key_r[order]
+    # Needles in (leaf rank, snap) order are sorted: searchsorted walks both arrays once.
+    key_l = (np.arange(n_leaves)[:, None] * width + (snap_days - low)[None, :]).ravel()
+    at = np.searchsorted(key_sorted, key_l, side="right") - 1
+    hit = (at >= 0) & (key_sorted[np.maximum(at, 0)] // width == key_l // width)
+    take_rank_major = np.where(hit, order[np.maximum(at, 0)], -1)
+    # Back to the grid's order: snap-major, leaves in their given order.
+    take = take_rank_major.reshape(n_leaves, len(snap_days))[np.argsort(by_id)].T.ravel()
+    extra = {c: right[c].array.take(take, allow_fill=True) for c in right.columns if c != "id"}
+    return left.assign(**{c: pd.Series(v, index=left.index) for c, v in extra.items()})
+
+
+def leaf_states(tree: PreparedTree, updates: pd.DataFrame, dates, thresholds: Thresholds) -> pd.DataFrame:
+    """State of every leaf at every date in ``dates`` (GUIDE §3 "As-of state").
+
+    A leaf's state on D is its latest update dated on or before D (several on one day:
+    the last recorded); with none it is pending at 0 %. A completed leaf counts as
+    100 %. Also computes expected progress and the overdue / due-soon / stale flags,
+    and carries the latest non-empty comment with its date. It does not depend on any
+    filter: compute it once per data version and dates, then roll up per filter.
+
+    Returns:
+        One row per (snap, leaf): ``snap, id, status, progress, last_update,
+        comment, comment_date, expected_progress, overdue, due_soon, stale``.
+
+    """
+    if not isinstance(tree, PreparedTree):
+        raise TypeError("leaf_states needs a PreparedTree: call prepare_tree(items) first")
+    at = snaps(dates)
+    leaves = tree.leaves
+    grid = (
+        pd.DataFrame({"snap": at})
+        .merge(leaves, how="cross")
+        .sort_values("snap", kind="stable")
+        .reset_index(drop=True)
+    )
+    # Only the columns used here are carried (filtering every update's author/source text
+    # costs); the loaders return rows already in (as_of, id) order: no re-sort then.
+    ups = updates[["id", "item_id", "as_of", "status", "progress", "comment"]]
+    mine = ups["item_id"].isin(leaves["id"])
+    if not mine.all():
+        ups = ups[mine]
+    if not _sorted_by_date_id(ups):
+        ups = ups.sort_values(["as_of", "id"], kind="stable")
+    # Several updates on one day: the last one recorded wins.
+    last = ups.drop_duplicates(["item_id", "as_of"], keep="last")
+    last = last[["item_id", "as_of", "status", "progress"]].rename(columns={"item_id": "id", "as_of": "last_update"})
+    leaf_ids = leaves["id"].to_numpy()
+    state = merge_asof_by_id(grid, last.astype({"last_update": "datetime64[ns]"}), "last_update",
+                             leaf_ids, len(at))
+    commented = ups[ups["comment"].notna()]
+    commented = commented[commented["comment"].astype("string").str.strip() != ""]
+    commented = commented.drop_duplicates(["item_id", "as_of"], keep="last")[["item_id", "as_of", "comment"]]
+    commented = commented.rename(columns={"item_id": "id", "as_of": "comment_date"})
+    state = merge_asof_by_id(state, commented.astype({"comment_date": "datetime64[ns]"}), "comment_date",
+                             leaf_ids, len(at))
+    on, start, due, last_update = (state[c].to_numpy(dtype="datetime64[ns]")
+                                   for c in ("snap", "start", "due", "last_update"))
+    status = rules.leaf_status(state["status"])
+    idx = state.index
+    return state.assign(
+        status=status,
+        progress=pd.Series(rules.leaf_progress(status, state["progress"].to_numpy(dtype="float64", na_value=np.nan)),
+                           index=idx),
+        expected_progress=pd.Series(rules.expected_progress(start, due, on), index=idx),
+        overdue=pd.Series(rules.is_overdue(status, due, on), index=idx),
+        due_soon=pd.Series(rules.is_due_soon(status, due, on, thresholds), index=idx),
+        stale=pd.Series(rules.is_stale(status, last_update, on, thresholds), index=idx),
+    )[STATE_COLUMNS]
+
+
+def first_completed(updates: pd.DataFrame, as_of) -> pd.Series:
+    """Date of each item's first update with status completed on or before ``as_of`` (index item_id)."""
+    as_of = pd.Timestamp(as_of).normalize()
+    done = updates[(updates["status"] == "completed") & (updates["as_of"] <= as_of)]
+    return done.groupby("item_id")["as_of"].min()
