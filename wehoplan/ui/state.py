@@ -23,6 +23,7 @@ import streamlit as st
 from wehoplan.domain import SMART_LETTERS, SMART_NAMES, STATUS_KEYS, STATUS_LABELS
 from wehoplan.filters import Filters
 from wehoplan.repository import default_as_of
+from wehoplan.rollup import PreparedTree
 from wehoplan.ui import cache
 
 # Query parameter names this module owns (other pages may add their own).
@@ -96,8 +97,9 @@ def _keep(name: str) -> None:
     st.session_state[_store(name)] = st.session_state.get(_WIDGET + name)
 
 
-def filter_options(tree: pd.DataFrame) -> dict[str, dict[str, str]]:
+def filter_options(prepared: PreparedTree) -> dict[str, dict[str, str]]:
     """Choices of every list filter for a prepared tree: ``{filter: {value: label}}``."""
+    tree = prepared.frame
     top = tree[tree["depth"] <= 2]
     strategy = {c: f"{'' if d == 1 else '  '}{c} {t}"[:70] for c, t, d in
                 zip(top["code"], top["title"], top["depth"], strict=True)}
@@ -116,7 +118,7 @@ def filter_options(tree: pd.DataFrame) -> dict[str, dict[str, str]]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _filter_options(url: str, plan_name: str, version: int, _tree: pd.DataFrame) -> dict[str, dict[str, str]]:
+def _filter_options(url: str, plan_name: str, version: int, _tree: PreparedTree) -> dict[str, dict[str, str]]:
     # Once per plan and data version, not on every rerun (~16 ms for 10k actions).
     return filter_options(_tree)
 
