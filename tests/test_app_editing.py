@@ -135,7 +135,7 @@ def test_plan_page_edits_adds_moves_archives_and_restores(url):
     assert any("Saved 1.1.1" in s.value for s in at.success)
     row = _items(url)[0].loc["1.1.1"]
     assert (row["title"], row["owner"], row["weight"]) == ("Renamed action", "Jane Doe", 2.0)
-    edits = editing.audit_frame(eng, item_id=target, actions=["edit"])
+    edits = repository.audit_frame(eng, item_id=target, actions=["edit"])
     assert set(edits["field"]) == {"title", "owner", "weight"} and set(edits["author"]) == {"Innovation Manager"}
 
     # Add under 1.1.
@@ -166,7 +166,7 @@ def test_plan_page_edits_adds_moves_archives_and_restores(url):
     assert not at.exception and _items(url)[0].loc[code, "archived"]
     at.button(key="ar_restore").click().run()
     assert not at.exception and not _items(url)[0].loc[code, "archived"]
-    actions = editing.audit_frame(eng, item_id=moved)["action"].tolist()
+    actions = repository.audit_frame(eng, item_id=moved)["action"].tolist()
     assert actions[:3] == ["restore", "archive", "renumber"] and "move" in actions
 
 
@@ -180,9 +180,9 @@ def test_plan_page_manages_departments_and_people(url):
     next(b for b in at.button if b.label == "Add person").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     eng = make_engine(url)
-    people = editing.people_frame(eng).set_index("name")
+    people = repository.people_frame(eng).set_index("name")
     assert people.loc["Jane Doe", "department"] == "Office of Data"
-    audit = editing.audit_frame(eng, entities=["department", "person"])
+    audit = repository.audit_frame(eng, entities=["department", "person"])
     assert audit[["entity", "new_value", "author"]].values.tolist() == [
         ["person", "Jane Doe", "Innovation Manager"], ["department", "Office of Data", "Innovation Manager"]]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import random
 
 import pandas as pd
@@ -11,9 +13,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from wehoplan import editing, repository
+from wehoplan import editing, exporting, repository
 from wehoplan.db import data_version, make_engine
 from wehoplan.demo import SMART_CITY
+from wehoplan.editing.frames import find_items
 from wehoplan.models import Audit, ImportBatch, Update
 from wehoplan.rollup import plan_total, prepare_tree, rollup_table
 
@@ -70,7 +73,7 @@ def test_record_update_is_stored_audited_and_bumps_version_and_data_version(eng,
     ups = repository.load_updates(eng, plan.id)
     last = ups[ups["item_id"] == item["id"]].iloc[-1]
     assert (last["status"], last["progress"], last["author"]) == ("some_disruption", 55.0, "Ann")
-    audit = editing.audit_frame(eng, item_id=int(item["id"]))
+    audit = repository.audit_frame(eng, item_id=int(item["id"]))
     assert audit.iloc[0][["author", "action", "item_code"]].tolist() == ["Ann", "update", "1.1.1"]
     assert "some_disruption 55% as of 2025-12-31: waiting on vendor" == audit.iloc[0]["new_value"]
 
@@ -236,7 +239,7 @@ def test_edit_writes_one_audit_row_per_changed_field_with_old_and_new(eng, plan)
     assert (after["owner"], after["due"], after["weight"], after["smart"]) == (
         "Jane Doe", pd.Timestamp("2027-06-30"), 2.0, "MT")
     assert after["partners"].split("; ") == sorted(["Transit", "Innovation Division"])
-    audit = editing.audit_frame(eng, item_id=int(item["id"]), actions=["edit"])
+    audit = repository.audit_frame(eng, item_id=int(item["id"]), actions=["edit"])
     assert set(audit["field"]) == {"owner", "due", "weight", "smart", "partners"}  # title did not change
     owner = audit.set_index("field").loc["owner"]
     assert (owner["old_value"], owner["new_value"], owner["author"]) == (item["owner"], "Jane Doe", "Ann")
@@ -279,7 +282,7 @@ def test_add_item_takes_the_next_code_and_level_and_is_audited(eng, plan):
     row = after.loc[code]
     assert (row["id"], row["level"], row["title"], row["owner"], row["department"]) == (
         new_id, "Action", "Pilot curb sensors", "Jane Doe", "Transit")
-    audit = editing.audit_frame(eng, item_id=new_id)
+    audit = repository.audit_frame(eng, item_id=new_id)
     assert audit["action"].tolist() == ["add"] and audit.loc[0, "new_value"] == f"{code} Pilot curb sensors"
     top = editing.add_item(eng, plan.id, parent_id=None, title="New strategy", author="Ann")
     assert _items(eng, plan).loc[str(int(items.index.str.split(".").str[0].astype(int).max()) + 1), "id"] == top
@@ -304,7 +307,7 @@ def test_move_renumbers_the_subtree_consistently_and_keeps_codes_unique(eng, pla
     assert after.loc[new_code, "parent_id"] == dest["id"]
     tree = prepare_tree(repository.load_items(eng, plan.id))  # still a valid tree
     assert tree.set_index("code").loc[new_code, "depth"] == 2
-    audit = editing.audit_frame(eng, actions=["move", "renumber"])
+    audit = repository.audit_frame(eng, actions=["move", "renumber"])
     assert len(audit) == 1 + len(old_codes)
     assert set(zip(audit["old_value"], audit["new_value"], strict=True)) >= {("1.1", new_code), ("1", "2")}
 
@@ -344,7 +347,7 @@ def test_archived_items_leave_rollups_and_come_back_on_restore(eng, plan):
         _record(eng, _items(eng, plan, archived=True).loc["1.1.1"])
     editing.restore_item(eng, int(strategy["id"]), "Ann", v)
     pd.testing.assert_series_equal(total(), before)
-    assert editing.audit_frame(eng, item_id=int(strategy["id"]))["action"].tolist() == ["restore", "archive"]
+    assert repository.audit_frame(eng, item_id=int(strategy["id"]))["action"].tolist() == ["restore", "archive"]
 
 
 # ---------------------------------------------------------------- departments and people
@@ -357,9 +360,9 @@ def test_departments_and_people_are_managed_and_audited(eng):
     editing.rename_department(eng, dep, "Office of Data & Analytics", "Ann")
     pid = editing.add_person(eng, "Jane Doe", "Ann", email="jane@example.org", department="Office of Data & Analytics")
     editing.edit_person(eng, pid, {"email": "jd@example.org"}, "Bob")
-    people = editing.people_frame(eng).set_index("name")
+    people = repository.people_frame(eng).set_index("name")
     assert people.loc["Jane Doe", ["email", "department"]].tolist() == ["jd@example.org", "Office of Data & Analytics"]
-    audit = editing.audit_frame(eng, entities=["department", "person"])
+    audit = repository.audit_frame(eng, entities=["department", "person"])
     cols = ["author", "action", "entity", "field", "old_value", "new_value"]
     assert audit[cols].fillna("").values.tolist() == [
         ["Bob", "edit", "person", "email", "jane@example.org", "jd@example.org"],
@@ -399,22 +402,40 @@ def test_audit_frame_filters_and_csv_is_formula_safe(eng, plan):
     _record(eng, item, author="Ann", comment="=HYPERLINK(\"x\")")
     v = editing.edit_item(eng, int(item["id"]), {"priority": "High"}, "Bob", int(item["version"]) + 1)
     assert v == item["version"] + 2
-    assert editing.audit_frame(eng, authors=["Bob"])["field"].tolist() == ["priority"]
-    assert editing.audit_frame(eng, text_contains="hyperlink")["author"].tolist() == ["Ann"]
+    assert repository.audit_frame(eng, authors=["Bob"])["field"].tolist() == ["priority"]
+    assert repository.audit_frame(eng, text_contains="hyperlink")["author"].tolist() == ["Ann"]
     other = repository.resolve_plan(eng, "WeHoX")
-    assert editing.audit_frame(eng, plan_id=other.id)["entity"].tolist() == ["plan"]
-    assert editing.audit_frame(eng, since="2000-01-01", until="2000-12-31").empty
+    assert repository.audit_frame(eng, plan_id=other.id)["entity"].tolist() == ["plan"]
+    assert repository.audit_frame(eng, since="2000-01-01", until="2000-12-31").empty
     editing.edit_item(eng, int(item["id"]), {"description": "=1+2"}, "Bob", v)
-    csv = editing.audit_csv(editing.audit_frame(eng, authors=["Bob"], actions=["edit"])).decode()
-    assert csv.splitlines()[0].startswith("id,at,author,action")
-    assert ",'=1+2," in csv  # a spreadsheet shows the text instead of running it
+    rows = _csv_rows(exporting.csv_bytes(repository.audit_frame(eng, authors=["Bob"], actions=["edit"])))
+    assert rows[0] == repository.AUDIT_COLUMNS
+    assert rows[1][rows[0].index("new_value")] == "'=1+2"  # a spreadsheet shows the text instead of running it
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads accents right
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+@pytest.mark.parametrize("trigger", ["\t", "\r", "=", "+", "-", "@"])
+def test_audit_csv_neutralises_every_formula_trigger_like_the_extracts(eng, trigger):
+    # Author and values go into the audit trail as typed; the CSV must not let a spreadsheet run them.
+    author = f"{trigger}cmd|' /C calc'!A0"
+    editing.add_department(eng, "Office of Data", author)
+    frame = repository.audit_frame(eng, entities=["department"])
+    rows = _csv_rows(exporting.csv_bytes(frame))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["author"], row["new_value"], row["action"]) == ("'" + author, "Office of Data", "add")
+    # The audit command's CSV (a text stream, no BOM) is the same writer.
+    assert editing.audit_csv(frame) == exporting.csv_bytes(frame)[3:]
 
 
 def test_find_items_searches_code_title_and_owner(eng, plan):
     tree = prepare_tree(repository.load_items(eng, plan.id))
-    assert editing.find_items(tree, text_contains="1.1.")["code"].tolist()[:2] == ["1.1.1", "1.1.2"]
+    assert find_items(tree, text_contains="1.1.")["code"].tolist()[:2] == ["1.1.1", "1.1.2"]
     owner = tree.loc[tree["is_leaf"], "owner"].iloc[0]
-    mine = editing.find_items(tree, owner=owner, leaves_only=True)
+    mine = find_items(tree, owner=owner, leaves_only=True)
     assert len(mine) > 0 and (mine["owner"] == owner).all() and mine["is_leaf"].all()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from wehoplan.editing import people_frame
+from wehoplan.repository import people_frame
 from wehoplan.ui import cache
 
 AUTHOR_KEY = "author"
