@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from wehoplan import editing, exporting, repository
 from wehoplan.db import data_version, make_engine
-from wehoplan.demo import SMART_CITY
+from wehoplan.demo import INNOVATIONS, SMART_CITY
 from wehoplan.editing.frames import find_items
 from wehoplan.models import Audit, ImportBatch, Update
 from wehoplan.rollup import plan_total, prepare_tree, rollup_table
@@ -521,3 +521,26 @@ def test_every_change_kind_is_written_with_its_audit_row_or_not_at_all(eng, plan
     n_audit = _counts(eng)["audit"]
     CHANGE_KINDS[kind](eng, plan, it)
     assert _counts(eng)["audit"] > n_audit and data_version(eng) > before[-1]
+
+
+def test_added_and_moved_items_take_the_plans_own_level_names(eng):
+    plan = repository.resolve_plan(eng, INNOVATIONS)  # levels: Topic area, Initiative, Idea
+    top = editing.add_item(eng, plan.id, parent_id=None, title="New topic", author="Ann")
+    mid = editing.add_item(eng, plan.id, parent_id=top, title="New initiative", author="Ann")
+    items = repository.load_items(eng, plan.id).set_index("id")
+    assert (items.loc[top, "level"], items.loc[mid, "level"]) == ("Topic area", "Initiative")
+    # Under an idea (depth 3) is deeper than the plan names: "Level 4", never a default name.
+    idea = int(items.index[items["level"] == "Idea"][0])
+    editing.move_item(eng, mid, idea, "Ann", int(items.loc[mid, "version"]))
+    assert repository.load_items(eng, plan.id).set_index("id").loc[mid, "level"] == "Level 4"
+
+
+def test_item_snapshot_reads_names_and_refuses_an_unknown_item(eng, plan):
+    item = _items(eng, plan).loc["1.1.1"]
+    v = editing.edit_item(eng, int(item["id"]), {"owner": "Jane Doe", "partners": "Planning; IT"}, "Ann",
+                          int(item["version"]))
+    snap = repository.item_snapshot(eng, int(item["id"]))
+    assert (snap["code"], snap["version"], snap["archived"]) == ("1.1.1", v, False)
+    assert (snap["owner"], snap["partners"]) == ("Jane Doe", "IT; Planning")
+    with pytest.raises(repository.ItemNotFound, match="item 999999 does not exist"):
+        repository.item_snapshot(eng, 999999)
