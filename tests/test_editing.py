@@ -42,7 +42,7 @@ def _counts(eng):
         return {t: c.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in ("updates", "audit", "items")}
 
 
-def _snapshot(eng, plan):
+def _snapshot(eng):
     """Everything a user could see change: items (all fields), updates, audit, data version."""
     with eng.connect() as c:
         items = c.execute(text("SELECT * FROM items ORDER BY id")).all()
@@ -102,10 +102,10 @@ def test_recorded_update_moves_the_rollup(eng, plan):
 )
 def test_invalid_update_is_refused_with_a_readable_reason_and_writes_nothing(eng, plan, kw, fragment):
     item = _items(eng, plan).loc["1.1.1"]
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     with pytest.raises(editing.ValidationError, match=fragment):
         _record(eng, item, **kw)
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 def test_future_dates_are_allowed_when_the_setting_says_so(eng, plan):
@@ -126,7 +126,7 @@ def test_progress_is_reported_on_actions_not_on_parents(eng, plan):
 def test_second_save_with_a_stale_version_is_refused_and_names_who_changed_it(eng, plan):
     item = _items(eng, plan).loc["1.1.2"]
     _record(eng, item, author="Ann")  # Ann and Bob both read version v; Ann saves first
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     stale = r"item 1\.1\.2 was changed by Ann at \d{4}-\d\d-\d\d \d\d:\d\d, reload"
     with pytest.raises(editing.StaleWriteError, match=stale):
         _record(eng, item, author="Bob", progress=10)
@@ -136,7 +136,7 @@ def test_second_save_with_a_stale_version_is_refused_and_names_who_changed_it(en
         editing.archive_item(eng, int(item["id"]), "Bob", int(item["version"]))
     with pytest.raises(editing.StaleWriteError):
         editing.move_item(eng, int(item["id"]), None, "Bob", int(item["version"]))
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 def test_bulk_checks_versions_too(eng, plan):
@@ -147,12 +147,12 @@ def test_bulk_checks_versions_too(eng, plan):
              as_of="2025-12-31", status="on_track", progress=50)
         for c in ("1.1.1", "1.1.3")
     ]
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     result = editing.record_updates_bulk(eng, rows, "Bob", today=TODAY)
     assert not result.ok and result.saved == 0
     assert [(p.row, p.code) for p in result.problems] == [(1, "1.1.3")]
     assert "changed by Ann" in result.problems[0].message
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 # ---------------------------------------------------------------- bulk
@@ -182,22 +182,22 @@ def test_bulk_with_one_bad_row_saves_nothing_and_lists_every_problem(eng, plan):
     rows = _bulk_rows(items, ["1.1.1", "1.1.2", "1.1.3"])
     rows[1]["progress"] = 250
     rows[2]["status"] = "meh"
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     result = editing.record_updates_bulk(eng, rows, "Owner", today=TODAY)
     assert result.saved == 0
     frame = result.frame()
     assert frame["row"].tolist() == [1, 2]
     assert "outside 0 to 100" in frame.loc[0, "message"] and "unknown status 'meh'" in frame.loc[1, "message"]
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 def test_bulk_failure_found_inside_the_transaction_rolls_back_earlier_rows(eng, plan):
     items = _items(eng, plan)
     rows = _bulk_rows(items, ["1.1.1", "1.1"])  # 1.1 is a parent: found only after 1.1.1 was written
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     result = editing.record_updates_bulk(eng, rows, "Owner", today=TODAY)
     assert [p.code for p in result.problems] == ["1.1"]
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 # ---------------------------------------------------------------- atomicity
@@ -215,15 +215,15 @@ def test_an_exception_in_the_middle_of_a_save_leaves_the_database_unchanged(eng,
         return real(*a, **kw)
 
     monkeypatch.setattr(repository, "write_audit", fail_on_second)
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     with pytest.raises(RuntimeError, match="disk full"):  # two fields: fails after the first is written
         editing.edit_item(eng, int(item["id"]), {"title": "New", "weight": 3}, "Ann", int(item["version"]))
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
     calls["n"] = 0
     items = _items(eng, plan)
     with pytest.raises(RuntimeError, match="disk full"):  # bulk: fails on the second row's audit
         editing.record_updates_bulk(eng, _bulk_rows(items, ["1.1.1", "1.1.2"]), "Ann", today=TODAY)
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 # ---------------------------------------------------------------- editing items
@@ -247,10 +247,10 @@ def test_edit_writes_one_audit_row_per_changed_field_with_old_and_new(eng, plan)
 
 def test_edit_with_nothing_changed_writes_nothing(eng, plan):
     item = _items(eng, plan).loc["1.1.1"]
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     assert editing.edit_item(eng, int(item["id"]), {"title": item["title"]}, "Ann", int(item["version"])) == item[
         "version"]
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 @pytest.mark.parametrize(
@@ -265,10 +265,10 @@ def test_edit_with_nothing_changed_writes_nothing(eng, plan):
 )
 def test_invalid_edits_are_refused(eng, plan, changes, fragment):
     item = _items(eng, plan).loc["1.1.1"]
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     with pytest.raises(editing.ValidationError, match=fragment):
         editing.edit_item(eng, int(item["id"]), changes, "Ann", int(item["version"]))
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 def test_add_item_takes_the_next_code_and_level_and_is_audited(eng, plan):
@@ -492,19 +492,20 @@ def test_random_moves_keep_every_code_consistent_with_the_tree(eng, plan):
 
 
 CHANGE_KINDS = {
-    "record_update": lambda eng, plan, it: _record(eng, it["1.1.1"]),
-    "bulk": lambda eng, plan, it: editing.record_updates_bulk(
+    "record_update": lambda eng, _plan, it: _record(eng, it["1.1.1"]),
+    "bulk": lambda eng, _plan, it: editing.record_updates_bulk(
         eng, [dict(item_id=int(it["1.1.1"]["id"]), expected_version=int(it["1.1.1"]["version"]),
                    as_of="2025-12-31", status="done", progress=None)], "Ann", today=TODAY),
     "add_item": lambda eng, plan, it: editing.add_item(eng, plan.id, parent_id=int(it["1.1"]["id"]), title="x",
                                                        author="Ann", owner="Brand New Person"),
-    "edit_item": lambda eng, plan, it: editing.edit_item(eng, int(it["1.1.1"]["id"]), {"owner": "Brand New Person"},
+    "edit_item": lambda eng, _plan, it: editing.edit_item(eng, int(it["1.1.1"]["id"]), {"owner": "Brand New Person"},
                                                          "Ann", int(it["1.1.1"]["version"])),
-    "move_item": lambda eng, plan, it: editing.move_item(eng, int(it["1.1"]["id"]), None, "Ann",
+    "move_item": lambda eng, _plan, it: editing.move_item(eng, int(it["1.1"]["id"]), None, "Ann",
                                                          int(it["1.1"]["version"])),
-    "archive_item": lambda eng, plan, it: editing.archive_item(eng, int(it["1"]["id"]), "Ann", int(it["1"]["version"])),
-    "add_department": lambda eng, plan, it: editing.add_department(eng, "Office of Data", "Ann"),
-    "add_person": lambda eng, plan, it: editing.add_person(eng, "Brand New Person", "Ann", department="New Dept"),
+    "archive_item": lambda eng, _plan, it: editing.archive_item(eng, int(it["1"]["id"]), "Ann",
+                                                                int(it["1"]["version"])),
+    "add_department": lambda eng, _plan, _it: editing.add_department(eng, "Office of Data", "Ann"),
+    "add_person": lambda eng, _plan, _it: editing.add_person(eng, "Brand New Person", "Ann", department="New Dept"),
 }
 
 
@@ -512,11 +513,11 @@ CHANGE_KINDS = {
 def test_every_change_kind_is_written_with_its_audit_row_or_not_at_all(eng, plan, monkeypatch, kind):
     items = _items(eng, plan)
     it = {c: items.loc[c] for c in ("1", "1.1", "1.1.1")}
-    monkeypatch.setattr(repository, "write_audit", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("boom")))
-    before = _snapshot(eng, plan)
+    monkeypatch.setattr(repository, "write_audit", lambda *_a, **_kw: (_ for _ in ()).throw(RuntimeError("boom")))
+    before = _snapshot(eng)
     with pytest.raises(RuntimeError, match="boom"):
         CHANGE_KINDS[kind](eng, plan, it)
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
     monkeypatch.undo()
     n_audit = _counts(eng)["audit"]
     CHANGE_KINDS[kind](eng, plan, it)

@@ -83,7 +83,7 @@ _WRAP_COLUMNS = frozenset({"Title", "Strategy", "Initiative", "Latest comment", 
                            "Partner departments", "Value"})
 
 
-def _page_setup(ws, header_row: int, ncols: int, footer: str) -> None:
+def _page_setup(ws, header_row: int, footer: str) -> None:
     ws.set_landscape()
     ws.set_paper(1)  # US Letter: the reference city is in California
     ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
@@ -98,7 +98,7 @@ def _footer(extract: Extract) -> str:
     return f"&L&8{name}&C&8Page &P of &N&R&8As of {extract.as_of:%Y-%m-%d}"
 
 
-def _write_table(wb, ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, autofilter: bool = True) -> int:
+def _write_table(ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, autofilter: bool = True) -> int:
     """Write ``frame`` (visible columns only) with a header at ``first_row``; return the last row written."""
     cols = [c for c in frame.columns if not str(c).startswith("_")]
     status_keys = frame["_status"].tolist() if "_status" in frame.columns else None
@@ -145,7 +145,7 @@ def _write_table(wb, ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, 
     return row
 
 
-def _write_executive(wb, ws, fmt: _Formats, extract: Extract) -> None:
+def _write_executive(ws, fmt: _Formats, extract: Extract) -> None:
     frame = extract.executive
     cols = [c for c in frame.columns if not str(c).startswith("_")]
     ws.write_string(0, 0, f"{extract.plan_name}: executive summary", fmt.title)
@@ -202,10 +202,10 @@ def _write_executive(wb, ws, fmt: _Formats, extract: Extract) -> None:
     ws.write_string(legend, status_col - 1, "Status colours:", fmt.subtitle)
     for i, key in enumerate(STATUS_KEYS):
         ws.write_string(legend + i, status_col, STATUS_LABELS[key], fmt.status[key])
-    _page_setup(ws, header, len(cols), _footer(extract))
+    _page_setup(ws, header, _footer(extract))
 
 
-def _write_about(wb, ws, fmt: _Formats, extract: Extract) -> None:
+def _write_about(ws, fmt: _Formats, extract: Extract) -> None:
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 100)
     ws.write_string(0, 0, "Item", fmt.header)
@@ -221,7 +221,7 @@ def _write_about(wb, ws, fmt: _Formats, extract: Extract) -> None:
             ws.write_number(r, 1, float(value), fmt.num)
         elif value is not None and str(value):
             ws.write_string(r, 1, str(value), fmt.wrap)
-    _page_setup(ws, 0, 2, _footer(extract))
+    _page_setup(ws, 0, _footer(extract))
 
 
 def _workbook(target) -> xlsxwriter.Workbook:
@@ -250,13 +250,13 @@ def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes]) -> None:
     for name in SHEET_NAMES:
         ws = wb.add_worksheet(name)
         if name == "Executive":
-            _write_executive(wb, ws, fmt, extract)
+            _write_executive(ws, fmt, extract)
         elif name == "About":
-            _write_about(wb, ws, fmt, extract)
+            _write_about(ws, fmt, extract)
         else:
             frame = extract.sheets()[name]
             ws.set_row(0, 30)
-            _write_table(wb, ws, fmt, frame, 0)
-            _page_setup(ws, 0, sum(1 for c in frame.columns if not str(c).startswith("_")), footer)
+            _write_table(ws, fmt, frame, 0)
+            _page_setup(ws, 0, footer)
     wb.worksheets()[SHEET_NAMES.index("Executive")].activate()
     wb.close()
