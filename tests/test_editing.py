@@ -545,3 +545,25 @@ def test_item_snapshot_reads_names_and_refuses_an_unknown_item(eng, plan):
     assert (snap["owner"], snap["partners"]) == ("Jane Doe", "IT; Planning")
     with pytest.raises(repository.ItemNotFound, match="item 999999 does not exist"):
         repository.item_snapshot(eng, 999999)
+
+
+def test_current_states_and_bulk_changes_on_literal_frames():
+    from wehoplan.editing.frames import bulk_changes, bulk_editor_frame, current_states
+
+    T = pd.Timestamp
+    updates = pd.DataFrame({"id": [1, 2, 3], "item_id": [10, 10, 11], "as_of": [T("2020-01-31"), T("2020-01-31"),
+                                                                                T("2020-02-29")],
+                            "status": ["on_track", "some_disruption", "completed"], "progress": [20.0, 25.0, 100.0]})
+    # Two reports on one day: the later-recorded one (higher id) is the current state.
+    cur = current_states(updates).set_index("item_id")
+    assert cur.loc[10, ["status", "progress"]].tolist() == ["some_disruption", 25.0]
+    tree = pd.DataFrame({"id": [10, 11, 12], "version": [3, 1, 1], "code": ["1.1", "1.2", "1.3"],
+                         "title": ["a", "b", "c"], "owner": ["Ann", "Ann", None], "is_leaf": [True, True, True]})
+    base = bulk_editor_frame(tree, updates, dt.date(2020, 3, 31))
+    assert base[["code", "current_status", "current_progress", "status"]].values.tolist() == [
+        ["1.1", "Some disruption", 25.0, "Some disruption"], ["1.2", "Completed", 100.0, "Completed"],
+        ["1.3", "Not started", 0.0, "Not started"]]
+    assert bulk_changes(base).empty  # nothing touched: nothing to save
+    edited = base.assign(progress=[30.0, 100.0, 0.0], report=[False, False, True])
+    rows = bulk_changes(edited)
+    assert rows[["item_id", "expected_version", "progress"]].values.tolist() == [[10, 3, 30.0], [12, 1, 0.0]]

@@ -266,7 +266,7 @@ def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Cha
     ).properties(title=title, width="container", height=alt.Step(26))
 
 
-def history_chart(history: pd.DataFrame) -> alt.LayerChart:
+def history_chart(history: pd.DataFrame) -> alt.Chart | alt.LayerChart:
     """Small timeline of one item's reports: progress over time, points coloured by status.
 
     Args:

@@ -8,6 +8,7 @@ archiving hides an item and its subtree from every roll-up.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from wehoplan.models import Department, Item, Plan
 from wehoplan.repository.editable import editable_fields
 
 
-def _apply(session: Session, item: Item, values: Mapping[str, object]) -> None:
+def _apply(session: Session, item: Item, values: Mapping[str, Any]) -> None:
     for k, v in values.items():
         if k in ("owner", "sponsor"):
             setattr(item, f"{k}_id", repository.person_id(session, v))
@@ -36,7 +37,7 @@ def _apply(session: Session, item: Item, values: Mapping[str, object]) -> None:
             item.lead_department_id = repository.department_id(session, v)
         elif k == "partners":
             ids = [repository.department_id(session, n) for n in partner_list(v)]
-            item.partner_departments = [session.get(Department, i) for i in ids]
+            item.partner_departments = [session.get_one(Department, i) for i in ids]
         elif k == "smart":
             item.smart = v or ""
         else:
@@ -105,7 +106,7 @@ def add_item(
         depth = _depth(s, parent) + 1
         order = (s.scalar(select(func.max(Item.sort_order)).where(Item.plan_id == plan_id)) or 0) + 1
         item = Item(plan_id=plan_id, parent_id=parent_id, code=code,
-                    level=level_name(depth, split_level_names(s.get(Plan, plan_id).level_names)),
+                    level=level_name(depth, _level_names(s, plan_id)),
                     title=values["title"], sort_order=order, version=1, weight=1.0, smart="")
         s.add(item)
         _apply(s, item, values)
@@ -139,7 +140,7 @@ class _NoChange(Exception):
     """Raised inside the transaction to roll back the version claim when nothing differed."""
 
 
-def _edit_item(engine: Engine, item_id: int, values: Mapping[str, object], author: str,
+def _edit_item(engine: Engine, item_id: int, values: Mapping[str, Any], author: str,
                expected_version: int) -> int:
     with Session(engine) as s, s.begin():
         item = claim(s, item_id, expected_version)
@@ -193,7 +194,7 @@ def move_item(engine: Engine, item_id: int, new_parent_id: int | None, author: s
         old_code = item.code
         old_codes = {it.id: it.code for it in subtree}
         new_code = _next_code(s, item.plan_id, parent, exclude=ids)
-        names = split_level_names(s.get(Plan, item.plan_id).level_names)
+        names = _level_names(s, item.plan_id)
         base_depth = _depth(s, parent) + 1
         new_codes: dict[int, str] = {}
         for it in subtree:
@@ -207,6 +208,7 @@ def move_item(engine: Engine, item_id: int, new_parent_id: int | None, author: s
         taken = set(s.scalars(select(Item.code).where(Item.plan_id == item.plan_id, Item.id.not_in(ids))).all())
         for it in subtree:  # parents before children: subtree is in breadth-first order
             if not new_codes[it.id] or new_codes[it.id] in taken:
+                assert it.parent_id is not None  # only descendants of the moved item get here
                 base = new_codes[it.parent_id]
                 n = 1
                 while f"{base}.{n}" in taken or f"{base}.{n}" in new_codes.values():
@@ -219,6 +221,7 @@ def move_item(engine: Engine, item_id: int, new_parent_id: int | None, author: s
         depth_of = {item.id: base_depth}
         for it in subtree:
             if it.id != item.id:
+                assert it.parent_id is not None  # a descendant of the moved item
                 depth_of[it.id] = depth_of[it.parent_id] + 1
                 bump(s, it.id)
             it.code = new_codes[it.id]
@@ -235,7 +238,11 @@ def move_item(engine: Engine, item_id: int, new_parent_id: int | None, author: s
 
 
 def _names_code(s: Session, item_id: int | None) -> str:
-    return "(top level)" if item_id is None else s.get(Item, item_id).code
+    return "(top level)" if item_id is None else s.get_one(Item, item_id).code
+
+
+def _level_names(s: Session, plan_id: int) -> tuple[str, ...]:
+    return split_level_names(s.get_one(Plan, plan_id).level_names)
 
 
 def _set_archived(engine: Engine, item_id: int, archived: bool, author: str, expected_version: int) -> int:

@@ -52,7 +52,7 @@ def add_person(engine: Engine, name: str, author: str, *, email: str | None = No
     with Session(engine) as s, s.begin():
         if s.scalar(select(Person.id).where(Person.name == name)) is not None:
             raise ValidationError([f"person {name!r} already exists"])
-        p = Person(name=name, email=None if is_blank(email) else email.strip(),
+        p = Person(name=name, email=None if email is None or is_blank(email) else email.strip(),
                    department_id=repository.department_id(s, department))
         s.add(p)
         s.flush()
@@ -76,6 +76,7 @@ def edit_person(engine: Engine, person_id: int, changes: Mapping[str, object], a
             if new == before[k]:
                 continue
             if k == "name":
+                assert new is not None  # clean_name refuses a blank name
                 if s.scalar(select(Person.id).where(Person.name == new)) is not None:
                     raise ValidationError([f"person {new!r} already exists"])
                 p.name = new

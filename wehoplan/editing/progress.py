@@ -71,7 +71,7 @@ def record_update(
     clean, problems = validate_update(
         as_of=as_of, status=status, progress=progress, comment=comment, allow_future=allow_future, today=today
     )
-    if problems:
+    if problems or clean is None:
         raise ValidationError(problems)
     with Session(engine) as s, s.begin():
         item = claim(s, item_id, expected_version)

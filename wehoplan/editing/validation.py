@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, SupportsFloat, cast
 
 import pandas as pd
 
@@ -125,7 +126,9 @@ def validate_update(
             problems.append("progress is required (a number from 0 to 100)")
     else:
         try:
-            pct = float(str(progress).strip().rstrip("%")) if isinstance(progress, str) else float(progress)
+            # A number, or text such as "55%"; anything else is refused below (TypeError).
+            pct = float(progress.strip().rstrip("%")) if isinstance(progress, str) \
+                else float(cast(SupportsFloat, progress))
         except (TypeError, ValueError):
             problems.append(f"progress {progress!r} is not a number (0 to 100)")
         else:
@@ -134,6 +137,7 @@ def validate_update(
                 pct = None
     if problems:
         return None, problems
+    assert day is not None and key is not None and pct is not None  # no problem: all three were read
     note = None if is_blank(comment) else str(comment).strip()
     return CleanUpdate(as_of=day, status=key, progress=pct, comment=note), []
 
@@ -149,13 +153,13 @@ def partner_list(value: object) -> list[str]:
     return sorted({str(p).strip() for p in parts if str(p).strip()})
 
 
-def normalise_changes(changes: Mapping[str, object]) -> tuple[dict[str, object], list[str]]:
+def normalise_changes(changes: Mapping[str, object]) -> tuple[dict[str, Any], list[str]]:
     """Validate edited item fields; return clean values (blank text -> None) and problems."""
     problems: list[str] = []
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         problems.append("cannot edit " + ", ".join(unknown) + "; editable: " + ", ".join(EDITABLE_FIELDS))
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}  # per field: date, float or text
     for k, v in changes.items():
         if k not in EDITABLE_FIELDS:
             continue
@@ -166,7 +170,7 @@ def normalise_changes(changes: Mapping[str, object]) -> tuple[dict[str, object],
                 problems += e.problems
         elif k == "weight":
             try:
-                w = 1.0 if is_blank(v) else float(v)
+                w = 1.0 if is_blank(v) else float(cast(SupportsFloat, v))
                 if math.isnan(w) or w < 0:
                     raise ValueError
                 out[k] = w

@@ -8,7 +8,7 @@ gets :class:`StaleWriteError` naming who changed it and when, and nothing is wri
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from wehoplan.editing.validation import EditError, NotFoundError
@@ -43,7 +43,7 @@ def claim(session: Session, item_id: int, expected_version: int) -> Item:
         StaleWriteError: the stored version differs from ``expected_version``.
 
     """
-    res = session.execute(
+    res: CursorResult = session.execute(  # type: ignore[assignment]  # an UPDATE gives a CursorResult
         update(Item)
         .where(Item.id == item_id, Item.version == int(expected_version))
         .values(version=Item.version + 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 import pandas as pd
@@ -32,12 +32,12 @@ def _excel_serials(s: pd.Series) -> list:
     """Datetimes as Excel serial numbers (None when missing): real date cells, written fast."""
     values = s.astype("datetime64[ns]").to_numpy()
     serial = (values - _EXCEL_EPOCH) / _DAY_NS
-    return np.where(np.isnat(values), None, serial).tolist()
+    return cast(np.ndarray, np.where(np.isnat(values), None, serial)).tolist()
 
 
 def _numbers(s: pd.Series) -> list:
     values = s.astype("float64").to_numpy()
-    return np.where(np.isnan(values), None, values).tolist()
+    return cast(np.ndarray, np.where(np.isnan(values), None, values)).tolist()
 
 
 def _texts(s: pd.Series) -> list:

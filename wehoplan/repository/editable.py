@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from wehoplan.models import Department, Item, Person
+
+_Named = TypeVar("_Named", Department, Person)
 
 
 class ItemNotFound(LookupError):
     """The item (or department, person) asked for does not exist."""
 
 
-def name_of(session: Session, model: type[Department] | type[Person], ident: int | None) -> str | None:
+def name_of(session: Session, model: type[_Named], ident: int | None) -> str | None:
     """The name of a department or person by id; None when ``ident`` is None."""
-    return None if ident is None else session.get(model, ident).name
+    row = None if ident is None else session.get(model, ident)
+    return None if row is None else row.name
 
 
-def editable_fields(session: Session, item: Item) -> dict[str, object]:
+def editable_fields(session: Session, item: Item) -> dict[str, Any]:
     """Return the item's editable fields as people see them (names, not ids)."""
     return {
         "title": item.title, "description": item.description,
