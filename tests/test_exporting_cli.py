@@ -67,7 +67,7 @@ def test_export_errors(capsys, demo_url, tmp_path, argv, code, message):
 
 
 @pytest.mark.parametrize("as_of", ["2019-06-30", "2020-10-15"])
-def test_an_exported_plan_imports_back_into_an_equal_plan(tmp_path, demo_engine, empty_url, as_of):
+def test_an_exported_plan_imports_back_into_an_equal_plan(demo_engine, empty_url, as_of):
     plan = repository.resolve_plan(demo_engine, "smart city")
     tree = prepare_tree(repository.load_items(demo_engine, plan.id))
     ups = repository.load_updates(demo_engine, plan.id)
@@ -86,7 +86,7 @@ def test_an_exported_plan_imports_back_into_an_equal_plan(tmp_path, demo_engine,
         pd.testing.assert_series_equal(got.loc[leaf, c], want.loc[leaf, c], check_dtype=False, check_names=False)
 
 
-def test_the_csv_extract_imports_back_with_the_same_progress(tmp_path, demo_engine, empty_url):
+def test_the_csv_extract_imports_back_with_the_same_progress(demo_engine, empty_url):
     plan = repository.resolve_plan(demo_engine, "smart city")
     tree = prepare_tree(repository.load_items(demo_engine, plan.id))
     ups = repository.load_updates(demo_engine, plan.id)
