@@ -47,6 +47,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
+    except Exception as exc:  # the contract is one line, never a traceback
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
