@@ -47,7 +47,10 @@ def test_the_app_and_the_cli_write_the_same_extract(demo_url, demo_engine, tmp_p
                                         pd.Timestamp("2020-10-15"), filters)
     for sheet in ("Actions", "Roll-up", "Executive", "Updates"):
         assert sheet_values(out, sheet) == sheet_values(app_bytes, sheet), sheet
-    drop_generated = lambda rows: [r for r in rows if not (r and str(r[0]).startswith("Generated"))]  # noqa: E731
+
+    def drop_generated(rows):
+        return [r for r in rows if not (r and str(r[0]).startswith("Generated"))]
+
     assert drop_generated(sheet_values(out, "About")) == drop_generated(sheet_values(app_bytes, "About"))
 
 
