@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, TypeAlias
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -18,6 +18,9 @@ from wehoplan import repository
 from wehoplan.config import load_config
 from wehoplan.db import database_exists, make_engine
 from wehoplan.filters import Filters
+
+# What each command group's ``register`` receives from ``build_parser``.
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 PLAN_HELP = "plan name or a unique part of it (optional with one plan)"
 AS_OF_HELP = "evaluate the plan on this date (default: its latest update, or today if earlier)"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from wehoplan.cli.common import InputError, add_db, engine_from_args
+from wehoplan.cli.common import InputError, SubParsers, add_db, engine_from_args
 from wehoplan.demo import build_demo
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``init-demo`` command."""
     p = sub.add_parser("init-demo", help="build the demo database from the West Hollywood plans in data/")
     add_db(p)

@@ -10,6 +10,7 @@ import pandas as pd
 from wehoplan import editing, repository
 from wehoplan.cli.common import (
     InputError,
+    SubParsers,
     add_as_of,
     add_db,
     add_plan,
@@ -20,7 +21,7 @@ from wehoplan.cli.common import (
 from wehoplan.config import load_config
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: SubParsers) -> None:
     """Add the editing commands."""
     p = sub.add_parser("record-update", help="record one progress report on an action")
     add_db(p)

@@ -8,6 +8,7 @@ from pathlib import Path
 from wehoplan import exporting
 from wehoplan.cli.common import (
     InputError,
+    SubParsers,
     UsageError,
     add_db,
     add_filters,
@@ -21,7 +22,7 @@ from wehoplan.config import load_config
 from wehoplan.rollup import Thresholds, prepare_tree
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``export`` command."""
     p = sub.add_parser("export", help="write a filtered Excel (.xlsx) or CSV extract")
     p.add_argument("out", metavar="OUT.xlsx|OUT.csv", help="file to write; the extension picks the format")

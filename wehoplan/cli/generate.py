@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from wehoplan.cli.common import InputError, UsageError, add_db, engine_from_args, positive_int
+from wehoplan.cli.common import InputError, SubParsers, UsageError, add_db, engine_from_args, positive_int
 from wehoplan.generate import generate
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``generate`` command."""
     p = sub.add_parser(
         "generate", help="write large, realistic, deterministic synthetic plans (benchmarks, load tests)")

@@ -7,12 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from wehoplan.cli.common import InputError, UsageError, add_as_of, add_db, add_plan, engine_from_args
+from wehoplan.cli.common import InputError, SubParsers, UsageError, add_as_of, add_db, add_plan, engine_from_args
 from wehoplan.db import create_schema
 from wehoplan.importing import UndoRefused, import_files, load_mapping_file, undo_import
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``import`` and ``undo-import`` commands."""
     p = sub.add_parser("import", help="import legacy work-plan spreadsheets (.xlsx, .xlsm, .csv, .txt)")
     p.add_argument("files", nargs="+", metavar="FILE", help="spreadsheet files; several are imported as one plan")

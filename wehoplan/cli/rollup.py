@@ -10,6 +10,7 @@ import pandas as pd
 
 from wehoplan import rollup
 from wehoplan.cli.common import (
+    SubParsers,
     UsageError,
     add_db,
     add_filters,
@@ -27,7 +28,7 @@ ROLLUP_CSV_COLUMNS = [
 ]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``rollup`` command."""
     p = sub.add_parser("rollup", help="print the rolled-up plan as CSV or JSON")
     add_db(p)
