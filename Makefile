@@ -1,6 +1,11 @@
 # Two commands do everything on a machine that has only python3:
 #   make run   - set up, build the demo database if missing, serve the app on 127.0.0.1:8501
 #   make test  - set up (incl. Chromium and LibreOffice for the browser/extract tests), run every test
+# and a few more:
+#   make lint  - ruff and mypy
+#   make lock  - regenerate requirements.txt (the lock) from pyproject.toml after changing a dependency
+# Setting up installs exactly the lock (pinned versions with hashes), then the package itself without
+# dependencies, and does it again whenever the lock or pyproject.toml changes.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,12 +14,16 @@ DB := data/wehoplan.db
 APT_PACKAGES := chromium libreoffice-calc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-deps demo bench lint clean
+LOCK_ARGS := pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.txt
 
-$(STAMP): requirements.txt
+.PHONY: run test setup system-deps demo bench lint lock clean
+
+# The lock holds the build backend (setuptools) too, so installing the package itself
+# (--no-build-isolation) downloads nothing unpinned either.
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -48,6 +57,11 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check wehoplan tests bench app.py pages
+	$(PY) -m mypy wehoplan
+
+# Keeps every version already in requirements.txt; add --upgrade-package NAME to move one on purpose.
+lock: $(STAMP)
+	$(PY) -m uv pip compile $(LOCK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DB) .pytest_cache

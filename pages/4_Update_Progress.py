@@ -5,10 +5,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from wehoplan import editing
+from wehoplan import charts, editing
 from wehoplan.config import load_config
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
-from wehoplan.ui import cache
+from wehoplan.editing.frames import bulk_changes, bulk_editor_frame, current_states, find_items
+from wehoplan.ui import cache, widgets
 from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
 
@@ -23,7 +24,7 @@ owners = sorted(leaves["owner"].dropna().unique().tolist())
 owner = c1.selectbox("My items (owner)", ["", *owners], key="upd_owner",
                      format_func=lambda o: "(everyone)" if o == "" else o)
 search = c2.text_input("Search code or title", key="upd_search")
-found = editing.find_items(leaves, text_contains=search, owner=owner or None)
+found = find_items(leaves, text_contains=search, owner=owner or None)
 if found.empty:
     st.info("No action matches; clear the search or choose another owner.")
     st.stop()
@@ -37,7 +38,7 @@ with one:
     current = int(row["version"])
     expected = expected_version(item_id, current)
     history = updates[updates["item_id"] == item_id]
-    latest = editing.current_states(history)
+    latest = current_states(history)
     now_status = latest["status"].iloc[0] if not latest.empty else "pending"
     now_progress = float(latest["progress"].iloc[0]) if not latest.empty else 0.0
     due = f"{row['due']:%d %b %Y}" if pd.notna(row["due"]) else "—"
@@ -45,7 +46,7 @@ with one:
     if history.empty:
         st.caption("No report yet: the item counts as Not started at 0 %.")
     else:
-        st.altair_chart(editing.history_chart(history), width="stretch")
+        widgets.chart(charts.history_chart(history))
         with st.expander(f"History ({len(history)} reports)"):
             st.dataframe(history[["as_of", "status", "progress", "comment", "author", "source"]]
                          .iloc[::-1], hide_index=True)
@@ -79,7 +80,7 @@ with bulk:
     base_key = f"bulk_base:{view.frames.plan.name}:{owner}:{search}"
     if st.session_state.get("_bulk_base_key") != base_key or st.button("Reload", key="bulk_reload"):
         st.session_state["_bulk_base_key"] = base_key
-        st.session_state["_bulk_base"] = editing.bulk_editor_frame(found, updates, today)
+        st.session_state["_bulk_base"] = bulk_editor_frame(found, updates, today)
         st.session_state.pop("bulk_editor", None)
     base = st.session_state["_bulk_base"]
     edited = st.data_editor(
@@ -99,7 +100,7 @@ with bulk:
             "comment": st.column_config.TextColumn("Comment"),
         },
     )
-    changes = editing.bulk_changes(edited)
+    changes = bulk_changes(edited)
     if st.button(f"Save {len(changes)} update(s)", type="primary", key="bulk_save", disabled=changes.empty) \
             and require_author(author):
         result = editing.record_updates_bulk(cache.engine(), changes, author, allow_future=cfg.allow_future_updates)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from wehoplan import editing, repository
-from wehoplan.domain import SMART_LETTERS, SMART_NAMES
+from wehoplan.domain import SMART_LETTERS, smart_names
 from wehoplan.ui import cache
 from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
@@ -37,7 +37,7 @@ edit_tab, add_tab, move_tab, archive_tab, org_tab = st.tabs(
 
 with edit_tab:
     item_id = st.selectbox("Item", list(label), format_func=label.get, key="ed_item")
-    snap = editing.item_snapshot(eng, int(item_id))
+    snap = repository.item_snapshot(eng, int(item_id))
     current = snap["version"]
     expected = expected_version(item_id, current)
     k = f"{item_id}:{current}"  # a new version redraws the fields with the stored values
@@ -52,7 +52,7 @@ with edit_tab:
                                    help="A new name adds the department.")
         partners = st.text_input("Partner departments (separate with ;)", snap["partners"], key=f"ed_partners:{k}")
         smart = st.multiselect("SMART values", list(SMART_LETTERS), default=list(snap["smart"]),
-                               format_func=lambda s: f"{s} · {SMART_NAMES[s]}", key=f"ed_smart:{k}")
+                               format_func=lambda s: f"{s} · {''.join(smart_names(s))}", key=f"ed_smart:{k}")
         c4, c5, c6, c7 = st.columns(4)
         start = c4.date_input("Start", snap["start"], key=f"ed_start:{k}")
         due = c5.date_input("Due", snap["due"], key=f"ed_due:{k}")
@@ -76,7 +76,7 @@ with add_tab:
         new_owner = c1.text_input("Owner", key="add_owner")
         new_dept = c2.text_input("Lead department", key="add_dept")
         new_smart = c3.multiselect("SMART values", list(SMART_LETTERS), key="add_smart",
-                                   format_func=lambda s: f"{s} · {SMART_NAMES[s]}")
+                                   format_func=lambda s: f"{s} · {''.join(smart_names(s))}")
         c4, c5 = st.columns(2)
         new_start = c4.date_input("Start", None, key="add_start")
         new_due = c5.date_input("Due", None, key="add_due")
@@ -86,7 +86,7 @@ with add_tab:
             new_id = editing.add_item(eng, plan.id, parent_id=int(parent) or None, title=new_title, author=author,
                                       owner=new_owner, department=new_dept, smart="".join(new_smart),
                                       start=new_start, due=new_due)
-            return editing.item_snapshot(eng, new_id)["code"]
+            return repository.item_snapshot(eng, new_id)["code"]
         save(_add, "Added {result}.")
 
 with move_tab:
@@ -119,8 +119,8 @@ with archive_tab:
     mark_seen(ar_item, ar_current)
 
 with org_tab:
-    deps = editing.departments_frame(eng)
-    people = editing.people_frame(eng)
+    deps = repository.departments_frame(eng)
+    people = repository.people_frame(eng)
     left, right = st.columns(2)
     with left:
         st.subheader("Departments")

@@ -1,10 +1,11 @@
 """Audit trail: who changed what, when; filter and download."""
 
 import datetime as dt
+from functools import partial
 
 import streamlit as st
 
-from wehoplan import editing
+from wehoplan import exporting, repository
 from wehoplan.ui import cache
 from wehoplan.ui.author import author_picker
 from wehoplan.ui.state import sidebar
@@ -14,7 +15,7 @@ st.title("Audit trail")
 view = sidebar()
 author_picker()
 eng = cache.engine()
-everything = editing.audit_frame(eng)
+everything = repository.audit_frame(eng)
 if everything.empty:
     st.info("Nothing has been changed yet.")
     st.stop()
@@ -30,7 +31,7 @@ search = c5.text_input("Text in field or values", key="au_text")
 this_plan = c6.checkbox(f"Only {view.frames.plan.name}" if view.frames else "Only this plan",
                         value=view.frames is not None, disabled=view.frames is None, key="au_plan")
 since, until = (dates[0], dates[1]) if isinstance(dates, tuple) and len(dates) == 2 else (None, None)
-frame = editing.audit_frame(
+frame = repository.audit_frame(
     eng, plan_id=view.frames.plan.id if this_plan and view.frames else None, authors=authors, actions=actions,
     entities=entities, since=since, until=until, text_contains=search or None,
 )
@@ -39,5 +40,5 @@ st.dataframe(frame, hide_index=True, width="stretch", column_config={
     "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "item_code": st.column_config.TextColumn("Item"),
 })
-st.download_button("Download CSV", data=lambda: editing.audit_csv(frame), file_name="wehoplan_audit.csv",
+st.download_button("Download CSV", data=partial(exporting.csv_bytes, frame), file_name="wehoplan_audit.csv",
                    mime="text/csv", key="au_download")

@@ -78,11 +78,11 @@ def test_update_form_records_progress_and_refuses_a_stale_save(url):
 
 def test_update_form_needs_an_author(url):
     at = _run(UPDATE_PAGE, author="")
-    n = len(repository.load_updates(*(lambda i, e, p: (e, p.id))(*_items(url))))
+    n = len(repository.load_updates(*(lambda _i, e, p: (e, p.id))(*_items(url))))
     at.button[0].click()
     at.run()
     assert any("Choose who you are" in w.value for w in at.warning)
-    assert len(repository.load_updates(*(lambda i, e, p: (e, p.id))(*_items(url)))) == n
+    assert len(repository.load_updates(*(lambda _i, e, p: (e, p.id))(*_items(url)))) == n
 
 
 def _edits(rows):
@@ -90,7 +90,7 @@ def _edits(rows):
 
 
 def test_bulk_editor_saves_my_items_together_or_shows_what_is_wrong(url):
-    items, eng, plan = _items(url)
+    _, eng, plan = _items(url)
     at = _run(UPDATE_PAGE)
     owner = "Mobility Planning Manager"
     at.selectbox(key="upd_owner").set_value(owner).run()
@@ -122,7 +122,7 @@ def test_bulk_editor_saves_my_items_together_or_shows_what_is_wrong(url):
 
 
 def test_plan_page_edits_adds_moves_archives_and_restores(url):
-    items, eng, plan = _items(url)
+    items, eng, _ = _items(url)
     at = _run(PLAN_PAGE)
     target = int(items.loc["1.1.1", "id"])
     at.selectbox(key="ed_item").set_value(target).run()
@@ -135,7 +135,7 @@ def test_plan_page_edits_adds_moves_archives_and_restores(url):
     assert any("Saved 1.1.1" in s.value for s in at.success)
     row = _items(url)[0].loc["1.1.1"]
     assert (row["title"], row["owner"], row["weight"]) == ("Renamed action", "Jane Doe", 2.0)
-    edits = editing.audit_frame(eng, item_id=target, actions=["edit"])
+    edits = repository.audit_frame(eng, item_id=target, actions=["edit"])
     assert set(edits["field"]) == {"title", "owner", "weight"} and set(edits["author"]) == {"Innovation Manager"}
 
     # Add under 1.1.
@@ -166,7 +166,7 @@ def test_plan_page_edits_adds_moves_archives_and_restores(url):
     assert not at.exception and _items(url)[0].loc[code, "archived"]
     at.button(key="ar_restore").click().run()
     assert not at.exception and not _items(url)[0].loc[code, "archived"]
-    actions = editing.audit_frame(eng, item_id=moved)["action"].tolist()
+    actions = repository.audit_frame(eng, item_id=moved)["action"].tolist()
     assert actions[:3] == ["restore", "archive", "renumber"] and "move" in actions
 
 
@@ -180,15 +180,15 @@ def test_plan_page_manages_departments_and_people(url):
     next(b for b in at.button if b.label == "Add person").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     eng = make_engine(url)
-    people = editing.people_frame(eng).set_index("name")
+    people = repository.people_frame(eng).set_index("name")
     assert people.loc["Jane Doe", "department"] == "Office of Data"
-    audit = editing.audit_frame(eng, entities=["department", "person"])
+    audit = repository.audit_frame(eng, entities=["department", "person"])
     assert audit[["entity", "new_value", "author"]].values.tolist() == [
         ["person", "Jane Doe", "Innovation Manager"], ["department", "Office of Data", "Innovation Manager"]]
 
 
 def test_audit_page_lists_filters_and_offers_a_csv(url):
-    items, eng, plan = _items(url)
+    items, eng, _ = _items(url)
     item = items.loc["1.1.1"]
     editing.edit_item(eng, int(item["id"]), {"priority": "High"}, "Jane Doe", int(item["version"]))
     at = _run(AUDIT_PAGE)
@@ -202,7 +202,7 @@ def test_audit_page_lists_filters_and_offers_a_csv(url):
 
 
 def test_the_overview_shows_a_saved_update_on_its_next_run(url):
-    items, eng, plan = _items(url)
+    _, eng, plan = _items(url)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert not at.exception

@@ -47,6 +47,9 @@ HEAT = pd.DataFrame({"department": ["Public Works", "Public Works", "Planning"],
                      "progress": [40.0, 100.0, 12.5]})
 WORKLOAD = pd.DataFrame({"group": ["Ana", "Ana", "Ben"], "status": ["on_track", "completed", "pending"],
                          "n": [2, 1, 1]})
+HISTORY = pd.DataFrame({"id": [7, 9], "item_id": [3, 3], "as_of": [T("2020-03-31"), T("2020-06-30")],
+                        "status": ["on_track", "some_disruption"], "progress": [20.0, 35.0],
+                        "author": ["Ana", "Ben"], "comment": ["kick-off", "vendor late"], "source": ["app", "app"]})
 
 BUILDERS = {
     "progress_bars": lambda: charts.progress_bars(BARS),
@@ -58,6 +61,7 @@ BUILDERS = {
     "forecast_chart": lambda: charts.forecast_chart(FORECAST, "2020-04-01"),
     "heatmap": lambda: charts.heatmap(HEAT),
     "status_counts_bar": lambda: charts.status_counts_bar(WORKLOAD, "Owner", "Workload by owner"),
+    "history_chart": lambda: charts.history_chart(HISTORY),
     "empty": lambda: charts.empty(),
 }
 
@@ -78,7 +82,7 @@ def _find(obj, key):
             yield from _find(v, key)
 
 
-@pytest.mark.parametrize("name", ["progress_bars", "status_mix", "status_area", "status_counts_bar"])
+@pytest.mark.parametrize("name", ["progress_bars", "status_mix", "status_area", "status_counts_bar", "history_chart"])
 def test_status_charts_use_the_guide_colours_and_have_tooltips(name):
     spec = BUILDERS[name]().to_dict()
     ranges = [s["range"] for s in _find(spec, "scale") if isinstance(s, dict) and "range" in s]
@@ -99,3 +103,12 @@ def test_empty_frames_give_a_message_not_a_blank_chart():
 def test_charts_ship_only_the_aggregated_rows():
     spec = charts.progress_bars(BARS).to_dict()
     assert [len(v) for v in spec["datasets"].values()] == [2]
+
+
+def test_history_chart_shows_one_point_per_report_and_says_when_there_is_none():
+    spec = charts.history_chart(HISTORY).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert [(r["as_of"], r["label"], r["progress"]) for r in rows] == [
+        ("2020-03-31", "On track", 20.0), ("2020-06-30", "Some disruption", 35.0)]
+    spec = charts.history_chart(HISTORY.iloc[0:0]).to_dict()
+    assert next(iter(spec["datasets"].values())) == [{"message": "No report yet."}]

@@ -46,7 +46,7 @@ def test_rollup_json_matches_csv(capsys, demo_url):
     ],
 )
 def test_errors_are_one_line_with_exit_code(capsys, demo_url, argv, code, message):
-    got, out, err = run(capsys, *argv[:1], "--db", demo_url, *argv[1:]) if argv[0] == "rollup" else run(capsys, *argv)
+    got, _, err = run(capsys, *argv[:1], "--db", demo_url, *argv[1:]) if argv[0] == "rollup" else run(capsys, *argv)
     assert got == code
     assert message in err
     assert len(err.strip().splitlines()) == 1
@@ -57,3 +57,39 @@ def test_missing_database_is_rejected(capsys, tmp_path):
     code, _, err = run(capsys, "rollup", "--db", f"sqlite:///{tmp_path / 'none.db'}")
     assert code == 1
     assert "init-demo" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["rollup"],
+        ["export", "out.xlsx"],
+        ["record-update", "1.1.2", "--status", "on track", "--author", "x"],
+        ["audit"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_every_command_resolves_plan_the_same_way(capsys, demo_url, tmp_path, argv):
+    argv = [str(tmp_path / a) if a == "out.xlsx" else a for a in argv]
+    code, _, err = run(capsys, *argv, "--db", demo_url, "--plan", "nothing like it")
+    assert code == 1
+    assert err.startswith("error: ") and "no plan matches" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_the_wehoplan_command_is_the_same_main_as_python_m_wehoplan():
+    import importlib
+    import subprocess
+    import sys
+    import tomllib
+
+    from wehoplan.config import ROOT
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["wehoplan"]
+    module, _, func = target.partition(":")
+    assert getattr(importlib.import_module(module), func) is main
+    done = subprocess.run([sys.executable, "-m", "wehoplan", "--help"], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0
+    assert all(cmd in done.stdout for cmd in ("init-demo", "rollup", "import", "export", "record-update", "audit"))

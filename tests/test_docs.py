@@ -40,3 +40,37 @@ def test_settings_come_from_the_environment_and_are_checked():
     assert cfg.stale_days == 45 and cfg.allow_future_updates is True
     with pytest.raises(ValueError, match="WEHOPLAN_DUE_SOON_DAYS"):
         load_config({"WEHOPLAN_DUE_SOON_DAYS": "soon"})
+
+
+def test_the_lock_command_in_the_readme_is_the_one_make_lock_runs():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lock_args = next(line.split(":=", 1)[1].strip() for line in makefile.splitlines()
+                     if line.startswith("LOCK_ARGS :="))
+    assert f"uv pip compile {lock_args}" in README
+    assert "make lint" in README and "make lock" in README and "`wehoplan" in README
+
+
+def test_requirements_txt_is_a_hashed_lock_of_every_declared_dependency():
+    import re
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lock = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    # One entry per package: "name==version [; marker] \" followed by its --hash lines.
+    entries = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n", 2)[2].strip())
+    pins = {}
+    for entry in entries:
+        head = entry.splitlines()[0]
+        name, sep, version = head.split(";")[0].strip(" \\").partition("==")
+        assert sep and version, f"not pinned: {head}"
+        assert "--hash=sha256:" in entry, f"no hash: {head}"
+        pins[canonicalize_name(name)] = version
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for spec in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
+        req = Requirement(spec)
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is declared in pyproject.toml but missing from the lock"
+        assert req.specifier.contains(pins[name]), f"lock pins {req.name}=={pins[name]}, pyproject wants {spec}"
+    assert {"authlib", "httpx"} <= set(pins)  # what streamlit[auth] brings

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import random
 
 import pandas as pd
@@ -11,9 +13,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from wehoplan import editing, repository
+from wehoplan import editing, exporting, repository
 from wehoplan.db import data_version, make_engine
-from wehoplan.demo import SMART_CITY
+from wehoplan.demo import INNOVATIONS, SMART_CITY
+from wehoplan.editing.frames import find_items
 from wehoplan.models import Audit, ImportBatch, Update
 from wehoplan.rollup import plan_total, prepare_tree, rollup_table
 
@@ -39,7 +42,7 @@ def _counts(eng):
         return {t: c.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in ("updates", "audit", "items")}
 
 
-def _snapshot(eng, plan):
+def _snapshot(eng):
     """Everything a user could see change: items (all fields), updates, audit, data version."""
     with eng.connect() as c:
         items = c.execute(text("SELECT * FROM items ORDER BY id")).all()
@@ -70,7 +73,7 @@ def test_record_update_is_stored_audited_and_bumps_version_and_data_version(eng,
     ups = repository.load_updates(eng, plan.id)
     last = ups[ups["item_id"] == item["id"]].iloc[-1]
     assert (last["status"], last["progress"], last["author"]) == ("some_disruption", 55.0, "Ann")
-    audit = editing.audit_frame(eng, item_id=int(item["id"]))
+    audit = repository.audit_frame(eng, item_id=int(item["id"]))
     assert audit.iloc[0][["author", "action", "item_code"]].tolist() == ["Ann", "update", "1.1.1"]
     assert "some_disruption 55% as of 2025-12-31: waiting on vendor" == audit.iloc[0]["new_value"]
 
@@ -99,10 +102,10 @@ def test_recorded_update_moves_the_rollup(eng, plan):
 )
 def test_invalid_update_is_refused_with_a_readable_reason_and_writes_nothing(eng, plan, kw, fragment):
     item = _items(eng, plan).loc["1.1.1"]
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     with pytest.raises(editing.ValidationError, match=fragment):
         _record(eng, item, **kw)
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 def test_future_dates_are_allowed_when_the_setting_says_so(eng, plan):
@@ -123,7 +126,7 @@ def test_progress_is_reported_on_actions_not_on_parents(eng, plan):
 def test_second_save_with_a_stale_version_is_refused_and_names_who_changed_it(eng, plan):
     item = _items(eng, plan).loc["1.1.2"]
     _record(eng, item, author="Ann")  # Ann and Bob both read version v; Ann saves first
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     stale = r"item 1\.1\.2 was changed by Ann at \d{4}-\d\d-\d\d \d\d:\d\d, reload"
     with pytest.raises(editing.StaleWriteError, match=stale):
         _record(eng, item, author="Bob", progress=10)
@@ -133,7 +136,7 @@ def test_second_save_with_a_stale_version_is_refused_and_names_who_changed_it(en
         editing.archive_item(eng, int(item["id"]), "Bob", int(item["version"]))
     with pytest.raises(editing.StaleWriteError):
         editing.move_item(eng, int(item["id"]), None, "Bob", int(item["version"]))
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 def test_bulk_checks_versions_too(eng, plan):
@@ -144,12 +147,12 @@ def test_bulk_checks_versions_too(eng, plan):
              as_of="2025-12-31", status="on_track", progress=50)
         for c in ("1.1.1", "1.1.3")
     ]
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     result = editing.record_updates_bulk(eng, rows, "Bob", today=TODAY)
     assert not result.ok and result.saved == 0
     assert [(p.row, p.code) for p in result.problems] == [(1, "1.1.3")]
     assert "changed by Ann" in result.problems[0].message
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 # ---------------------------------------------------------------- bulk
@@ -179,22 +182,22 @@ def test_bulk_with_one_bad_row_saves_nothing_and_lists_every_problem(eng, plan):
     rows = _bulk_rows(items, ["1.1.1", "1.1.2", "1.1.3"])
     rows[1]["progress"] = 250
     rows[2]["status"] = "meh"
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     result = editing.record_updates_bulk(eng, rows, "Owner", today=TODAY)
     assert result.saved == 0
     frame = result.frame()
     assert frame["row"].tolist() == [1, 2]
     assert "outside 0 to 100" in frame.loc[0, "message"] and "unknown status 'meh'" in frame.loc[1, "message"]
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 def test_bulk_failure_found_inside_the_transaction_rolls_back_earlier_rows(eng, plan):
     items = _items(eng, plan)
     rows = _bulk_rows(items, ["1.1.1", "1.1"])  # 1.1 is a parent: found only after 1.1.1 was written
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     result = editing.record_updates_bulk(eng, rows, "Owner", today=TODAY)
     assert [p.code for p in result.problems] == ["1.1"]
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 # ---------------------------------------------------------------- atomicity
@@ -212,15 +215,15 @@ def test_an_exception_in_the_middle_of_a_save_leaves_the_database_unchanged(eng,
         return real(*a, **kw)
 
     monkeypatch.setattr(repository, "write_audit", fail_on_second)
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     with pytest.raises(RuntimeError, match="disk full"):  # two fields: fails after the first is written
         editing.edit_item(eng, int(item["id"]), {"title": "New", "weight": 3}, "Ann", int(item["version"]))
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
     calls["n"] = 0
     items = _items(eng, plan)
     with pytest.raises(RuntimeError, match="disk full"):  # bulk: fails on the second row's audit
         editing.record_updates_bulk(eng, _bulk_rows(items, ["1.1.1", "1.1.2"]), "Ann", today=TODAY)
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 # ---------------------------------------------------------------- editing items
@@ -236,7 +239,7 @@ def test_edit_writes_one_audit_row_per_changed_field_with_old_and_new(eng, plan)
     assert (after["owner"], after["due"], after["weight"], after["smart"]) == (
         "Jane Doe", pd.Timestamp("2027-06-30"), 2.0, "MT")
     assert after["partners"].split("; ") == sorted(["Transit", "Innovation Division"])
-    audit = editing.audit_frame(eng, item_id=int(item["id"]), actions=["edit"])
+    audit = repository.audit_frame(eng, item_id=int(item["id"]), actions=["edit"])
     assert set(audit["field"]) == {"owner", "due", "weight", "smart", "partners"}  # title did not change
     owner = audit.set_index("field").loc["owner"]
     assert (owner["old_value"], owner["new_value"], owner["author"]) == (item["owner"], "Jane Doe", "Ann")
@@ -244,10 +247,10 @@ def test_edit_writes_one_audit_row_per_changed_field_with_old_and_new(eng, plan)
 
 def test_edit_with_nothing_changed_writes_nothing(eng, plan):
     item = _items(eng, plan).loc["1.1.1"]
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     assert editing.edit_item(eng, int(item["id"]), {"title": item["title"]}, "Ann", int(item["version"])) == item[
         "version"]
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 @pytest.mark.parametrize(
@@ -262,10 +265,10 @@ def test_edit_with_nothing_changed_writes_nothing(eng, plan):
 )
 def test_invalid_edits_are_refused(eng, plan, changes, fragment):
     item = _items(eng, plan).loc["1.1.1"]
-    before = _snapshot(eng, plan)
+    before = _snapshot(eng)
     with pytest.raises(editing.ValidationError, match=fragment):
         editing.edit_item(eng, int(item["id"]), changes, "Ann", int(item["version"]))
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
 
 
 def test_add_item_takes_the_next_code_and_level_and_is_audited(eng, plan):
@@ -279,7 +282,7 @@ def test_add_item_takes_the_next_code_and_level_and_is_audited(eng, plan):
     row = after.loc[code]
     assert (row["id"], row["level"], row["title"], row["owner"], row["department"]) == (
         new_id, "Action", "Pilot curb sensors", "Jane Doe", "Transit")
-    audit = editing.audit_frame(eng, item_id=new_id)
+    audit = repository.audit_frame(eng, item_id=new_id)
     assert audit["action"].tolist() == ["add"] and audit.loc[0, "new_value"] == f"{code} Pilot curb sensors"
     top = editing.add_item(eng, plan.id, parent_id=None, title="New strategy", author="Ann")
     assert _items(eng, plan).loc[str(int(items.index.str.split(".").str[0].astype(int).max()) + 1), "id"] == top
@@ -304,7 +307,7 @@ def test_move_renumbers_the_subtree_consistently_and_keeps_codes_unique(eng, pla
     assert after.loc[new_code, "parent_id"] == dest["id"]
     tree = prepare_tree(repository.load_items(eng, plan.id))  # still a valid tree
     assert tree.set_index("code").loc[new_code, "depth"] == 2
-    audit = editing.audit_frame(eng, actions=["move", "renumber"])
+    audit = repository.audit_frame(eng, actions=["move", "renumber"])
     assert len(audit) == 1 + len(old_codes)
     assert set(zip(audit["old_value"], audit["new_value"], strict=True)) >= {("1.1", new_code), ("1", "2")}
 
@@ -344,7 +347,7 @@ def test_archived_items_leave_rollups_and_come_back_on_restore(eng, plan):
         _record(eng, _items(eng, plan, archived=True).loc["1.1.1"])
     editing.restore_item(eng, int(strategy["id"]), "Ann", v)
     pd.testing.assert_series_equal(total(), before)
-    assert editing.audit_frame(eng, item_id=int(strategy["id"]))["action"].tolist() == ["restore", "archive"]
+    assert repository.audit_frame(eng, item_id=int(strategy["id"]))["action"].tolist() == ["restore", "archive"]
 
 
 # ---------------------------------------------------------------- departments and people
@@ -357,9 +360,9 @@ def test_departments_and_people_are_managed_and_audited(eng):
     editing.rename_department(eng, dep, "Office of Data & Analytics", "Ann")
     pid = editing.add_person(eng, "Jane Doe", "Ann", email="jane@example.org", department="Office of Data & Analytics")
     editing.edit_person(eng, pid, {"email": "jd@example.org"}, "Bob")
-    people = editing.people_frame(eng).set_index("name")
+    people = repository.people_frame(eng).set_index("name")
     assert people.loc["Jane Doe", ["email", "department"]].tolist() == ["jd@example.org", "Office of Data & Analytics"]
-    audit = editing.audit_frame(eng, entities=["department", "person"])
+    audit = repository.audit_frame(eng, entities=["department", "person"])
     cols = ["author", "action", "entity", "field", "old_value", "new_value"]
     assert audit[cols].fillna("").values.tolist() == [
         ["Bob", "edit", "person", "email", "jane@example.org", "jd@example.org"],
@@ -399,22 +402,40 @@ def test_audit_frame_filters_and_csv_is_formula_safe(eng, plan):
     _record(eng, item, author="Ann", comment="=HYPERLINK(\"x\")")
     v = editing.edit_item(eng, int(item["id"]), {"priority": "High"}, "Bob", int(item["version"]) + 1)
     assert v == item["version"] + 2
-    assert editing.audit_frame(eng, authors=["Bob"])["field"].tolist() == ["priority"]
-    assert editing.audit_frame(eng, text_contains="hyperlink")["author"].tolist() == ["Ann"]
+    assert repository.audit_frame(eng, authors=["Bob"])["field"].tolist() == ["priority"]
+    assert repository.audit_frame(eng, text_contains="hyperlink")["author"].tolist() == ["Ann"]
     other = repository.resolve_plan(eng, "WeHoX")
-    assert editing.audit_frame(eng, plan_id=other.id)["entity"].tolist() == ["plan"]
-    assert editing.audit_frame(eng, since="2000-01-01", until="2000-12-31").empty
+    assert repository.audit_frame(eng, plan_id=other.id)["entity"].tolist() == ["plan"]
+    assert repository.audit_frame(eng, since="2000-01-01", until="2000-12-31").empty
     editing.edit_item(eng, int(item["id"]), {"description": "=1+2"}, "Bob", v)
-    csv = editing.audit_csv(editing.audit_frame(eng, authors=["Bob"], actions=["edit"])).decode()
-    assert csv.splitlines()[0].startswith("id,at,author,action")
-    assert ",'=1+2," in csv  # a spreadsheet shows the text instead of running it
+    rows = _csv_rows(exporting.csv_bytes(repository.audit_frame(eng, authors=["Bob"], actions=["edit"])))
+    assert rows[0] == repository.AUDIT_COLUMNS
+    assert rows[1][rows[0].index("new_value")] == "'=1+2"  # a spreadsheet shows the text instead of running it
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads accents right
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+@pytest.mark.parametrize("trigger", ["\t", "\r", "=", "+", "-", "@"])
+def test_audit_csv_neutralises_every_formula_trigger_like_the_extracts(eng, trigger):
+    # Author and values go into the audit trail as typed; the CSV must not let a spreadsheet run them.
+    author = f"{trigger}cmd|' /C calc'!A0"
+    editing.add_department(eng, "Office of Data", author)
+    frame = repository.audit_frame(eng, entities=["department"])
+    rows = _csv_rows(exporting.csv_bytes(frame))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["author"], row["new_value"], row["action"]) == ("'" + author, "Office of Data", "add")
+    # The audit command's CSV (a text stream, no BOM) is the same writer.
+    assert editing.audit_csv(frame) == exporting.csv_bytes(frame)[3:]
 
 
 def test_find_items_searches_code_title_and_owner(eng, plan):
     tree = prepare_tree(repository.load_items(eng, plan.id))
-    assert editing.find_items(tree, text_contains="1.1.")["code"].tolist()[:2] == ["1.1.1", "1.1.2"]
+    assert find_items(tree, text_contains="1.1.")["code"].tolist()[:2] == ["1.1.1", "1.1.2"]
     owner = tree.loc[tree["is_leaf"], "owner"].iloc[0]
-    mine = editing.find_items(tree, owner=owner, leaves_only=True)
+    mine = find_items(tree, owner=owner, leaves_only=True)
     assert len(mine) > 0 and (mine["owner"] == owner).all() and mine["is_leaf"].all()
 
 
@@ -471,19 +492,20 @@ def test_random_moves_keep_every_code_consistent_with_the_tree(eng, plan):
 
 
 CHANGE_KINDS = {
-    "record_update": lambda eng, plan, it: _record(eng, it["1.1.1"]),
-    "bulk": lambda eng, plan, it: editing.record_updates_bulk(
+    "record_update": lambda eng, _plan, it: _record(eng, it["1.1.1"]),
+    "bulk": lambda eng, _plan, it: editing.record_updates_bulk(
         eng, [dict(item_id=int(it["1.1.1"]["id"]), expected_version=int(it["1.1.1"]["version"]),
                    as_of="2025-12-31", status="done", progress=None)], "Ann", today=TODAY),
     "add_item": lambda eng, plan, it: editing.add_item(eng, plan.id, parent_id=int(it["1.1"]["id"]), title="x",
                                                        author="Ann", owner="Brand New Person"),
-    "edit_item": lambda eng, plan, it: editing.edit_item(eng, int(it["1.1.1"]["id"]), {"owner": "Brand New Person"},
+    "edit_item": lambda eng, _plan, it: editing.edit_item(eng, int(it["1.1.1"]["id"]), {"owner": "Brand New Person"},
                                                          "Ann", int(it["1.1.1"]["version"])),
-    "move_item": lambda eng, plan, it: editing.move_item(eng, int(it["1.1"]["id"]), None, "Ann",
+    "move_item": lambda eng, _plan, it: editing.move_item(eng, int(it["1.1"]["id"]), None, "Ann",
                                                          int(it["1.1"]["version"])),
-    "archive_item": lambda eng, plan, it: editing.archive_item(eng, int(it["1"]["id"]), "Ann", int(it["1"]["version"])),
-    "add_department": lambda eng, plan, it: editing.add_department(eng, "Office of Data", "Ann"),
-    "add_person": lambda eng, plan, it: editing.add_person(eng, "Brand New Person", "Ann", department="New Dept"),
+    "archive_item": lambda eng, _plan, it: editing.archive_item(eng, int(it["1"]["id"]), "Ann",
+                                                                int(it["1"]["version"])),
+    "add_department": lambda eng, _plan, _it: editing.add_department(eng, "Office of Data", "Ann"),
+    "add_person": lambda eng, _plan, _it: editing.add_person(eng, "Brand New Person", "Ann", department="New Dept"),
 }
 
 
@@ -491,12 +513,57 @@ CHANGE_KINDS = {
 def test_every_change_kind_is_written_with_its_audit_row_or_not_at_all(eng, plan, monkeypatch, kind):
     items = _items(eng, plan)
     it = {c: items.loc[c] for c in ("1", "1.1", "1.1.1")}
-    monkeypatch.setattr(repository, "write_audit", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("boom")))
-    before = _snapshot(eng, plan)
+    monkeypatch.setattr(repository, "write_audit", lambda *_a, **_kw: (_ for _ in ()).throw(RuntimeError("boom")))
+    before = _snapshot(eng)
     with pytest.raises(RuntimeError, match="boom"):
         CHANGE_KINDS[kind](eng, plan, it)
-    assert _snapshot(eng, plan) == before
+    assert _snapshot(eng) == before
     monkeypatch.undo()
     n_audit = _counts(eng)["audit"]
     CHANGE_KINDS[kind](eng, plan, it)
     assert _counts(eng)["audit"] > n_audit and data_version(eng) > before[-1]
+
+
+def test_added_and_moved_items_take_the_plans_own_level_names(eng):
+    plan = repository.resolve_plan(eng, INNOVATIONS)  # levels: Topic area, Initiative, Idea
+    top = editing.add_item(eng, plan.id, parent_id=None, title="New topic", author="Ann")
+    mid = editing.add_item(eng, plan.id, parent_id=top, title="New initiative", author="Ann")
+    items = repository.load_items(eng, plan.id).set_index("id")
+    assert (items.loc[top, "level"], items.loc[mid, "level"]) == ("Topic area", "Initiative")
+    # Under an idea (depth 3) is deeper than the plan names: "Level 4", never a default name.
+    idea = int(items.index[items["level"] == "Idea"][0])
+    editing.move_item(eng, mid, idea, "Ann", int(items.loc[mid, "version"]))
+    assert repository.load_items(eng, plan.id).set_index("id").loc[mid, "level"] == "Level 4"
+
+
+def test_item_snapshot_reads_names_and_refuses_an_unknown_item(eng, plan):
+    item = _items(eng, plan).loc["1.1.1"]
+    v = editing.edit_item(eng, int(item["id"]), {"owner": "Jane Doe", "partners": "Planning; IT"}, "Ann",
+                          int(item["version"]))
+    snap = repository.item_snapshot(eng, int(item["id"]))
+    assert (snap["code"], snap["version"], snap["archived"]) == ("1.1.1", v, False)
+    assert (snap["owner"], snap["partners"]) == ("Jane Doe", "IT; Planning")
+    with pytest.raises(repository.ItemNotFound, match="item 999999 does not exist"):
+        repository.item_snapshot(eng, 999999)
+
+
+def test_current_states_and_bulk_changes_on_literal_frames():
+    from wehoplan.editing.frames import bulk_changes, bulk_editor_frame, current_states
+
+    T = pd.Timestamp
+    updates = pd.DataFrame({"id": [1, 2, 3], "item_id": [10, 10, 11], "as_of": [T("2020-01-31"), T("2020-01-31"),
+                                                                                T("2020-02-29")],
+                            "status": ["on_track", "some_disruption", "completed"], "progress": [20.0, 25.0, 100.0]})
+    # Two reports on one day: the later-recorded one (higher id) is the current state.
+    cur = current_states(updates).set_index("item_id")
+    assert cur.loc[10, ["status", "progress"]].tolist() == ["some_disruption", 25.0]
+    tree = pd.DataFrame({"id": [10, 11, 12], "version": [3, 1, 1], "code": ["1.1", "1.2", "1.3"],
+                         "title": ["a", "b", "c"], "owner": ["Ann", "Ann", None], "is_leaf": [True, True, True]})
+    base = bulk_editor_frame(tree, updates, dt.date(2020, 3, 31))
+    assert base[["code", "current_status", "current_progress", "status"]].values.tolist() == [
+        ["1.1", "Some disruption", 25.0, "Some disruption"], ["1.2", "Completed", 100.0, "Completed"],
+        ["1.3", "Not started", 0.0, "Not started"]]
+    assert bulk_changes(base).empty  # nothing touched: nothing to save
+    edited = base.assign(progress=[30.0, 100.0, 0.0], report=[False, False, True])
+    rows = bulk_changes(edited)
+    assert rows[["item_id", "expected_version", "progress"]].values.tolist() == [[10, 3, 30.0], [12, 1, 0.0]]

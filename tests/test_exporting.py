@@ -31,6 +31,7 @@ from wehoplan.exporting import (
     ACTIONS_COLUMNS,
     DEMO_NOTE,
     build_extract,
+    csv_bytes,
     extract_bytes,
     neutralise_csv_field,
     write_csv,
@@ -426,6 +427,29 @@ def test_neutralise_csv_field():
     assert neutralise_csv_field("\n=1") == "'\n=1"
     assert neutralise_csv_field("Plain text") == "Plain text"
     assert neutralise_csv_field("") == ""
+
+
+def test_csv_bytes_is_the_one_formula_safe_writer_for_any_frame():
+    frame = pd.DataFrame({
+        "note": ["=1+1", "\tx", "\rx", "+x", "-x", "@x", "plain", None],
+        "at": pd.to_datetime(["2026-01-02 13:45:07", *["2026-01-03 00:00:00"] * 6, None]),
+        "due": pd.to_datetime(["2026-01-02", *["2026-01-03"] * 6, None]),
+        "n": pd.array([1, 2, 3, 4, 5, 6, 7, None], dtype="Int64"),
+        "Progress": [0.655, 1.0, 0, 0, 0, 0, 0, None],
+        "score": [62.5, 1, 1, 1, 1, 1, 1, 1],
+    })
+    data = csv_bytes(frame, percent_columns={"Progress"})
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
+    assert csv_bytes(frame, percent_columns={"Progress"}, bom=False) == data[3:]
+    rows = _csv_rows(data)
+    assert rows[0] == ["note", "at", "due", "n", "Progress", "score"]
+    assert [r[0] for r in rows[1:]] == ["'=1+1", "'\tx", "'\rx", "'+x", "'-x", "'@x", "plain", ""]
+    # Timestamps keep their time (audit "at"); date-only columns read as dates; numbers stay numbers.
+    assert rows[1][1:] == ["2026-01-02 13:45:07", "2026-01-02", "1", "65.5", "62.5"]
+    assert rows[2][1:3] == ["2026-01-03 00:00:00", "2026-01-03"]
+    assert rows[8][1:5] == ["", "", "", ""]
+    # Text is quoted, numbers are not (QUOTE_NONNUMERIC), so a reader knows "1.10" is text.
+    assert data.decode("utf-8-sig").splitlines()[1].startswith('"\'=1+1","2026-01-02 13:45:07",')
 
 
 # ---------------------------------------------------------------- LibreOffice opens every extract

@@ -47,7 +47,10 @@ def test_the_app_and_the_cli_write_the_same_extract(demo_url, demo_engine, tmp_p
                                         pd.Timestamp("2020-10-15"), filters)
     for sheet in ("Actions", "Roll-up", "Executive", "Updates"):
         assert sheet_values(out, sheet) == sheet_values(app_bytes, sheet), sheet
-    drop_generated = lambda rows: [r for r in rows if not (r and str(r[0]).startswith("Generated"))]  # noqa: E731
+
+    def drop_generated(rows):
+        return [r for r in rows if not (r and str(r[0]).startswith("Generated"))]
+
     assert drop_generated(sheet_values(out, "About")) == drop_generated(sheet_values(app_bytes, "About"))
 
 
@@ -67,7 +70,7 @@ def test_export_errors(capsys, demo_url, tmp_path, argv, code, message):
 
 
 @pytest.mark.parametrize("as_of", ["2019-06-30", "2020-10-15"])
-def test_an_exported_plan_imports_back_into_an_equal_plan(tmp_path, demo_engine, empty_url, as_of):
+def test_an_exported_plan_imports_back_into_an_equal_plan(demo_engine, empty_url, as_of):
     plan = repository.resolve_plan(demo_engine, "smart city")
     tree = prepare_tree(repository.load_items(demo_engine, plan.id))
     ups = repository.load_updates(demo_engine, plan.id)
@@ -86,7 +89,7 @@ def test_an_exported_plan_imports_back_into_an_equal_plan(tmp_path, demo_engine,
         pd.testing.assert_series_equal(got.loc[leaf, c], want.loc[leaf, c], check_dtype=False, check_names=False)
 
 
-def test_the_csv_extract_imports_back_with_the_same_progress(tmp_path, demo_engine, empty_url):
+def test_the_csv_extract_imports_back_with_the_same_progress(demo_engine, empty_url):
     plan = repository.resolve_plan(demo_engine, "smart city")
     tree = prepare_tree(repository.load_items(demo_engine, plan.id))
     ups = repository.load_updates(demo_engine, plan.id)

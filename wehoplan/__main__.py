@@ -1,7 +1,8 @@
-"""Entry point of ``python -m wehoplan``."""
+"""Entry point of ``python -m wehoplan`` (the ``wehoplan`` command calls the same ``main``)."""
 
 import sys
 
 from wehoplan.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -264,3 +264,28 @@ def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Cha
     ).transform_calculate(
         status_order=f"indexof({STATUS_ORDER!r}, datum.label)"
     ).properties(title=title, width="container", height=alt.Step(26))
+
+
+def history_chart(history: pd.DataFrame) -> alt.Chart | alt.LayerChart:
+    """Small timeline of one item's reports: progress over time, points coloured by status.
+
+    Args:
+        history: the item's rows of the updates frame (``as_of, status, progress, author, comment``).
+
+    """
+    if history.empty:
+        return empty("No report yet.")
+    # Only what the marks use travels to the browser (the status key is replaced by its label).
+    data = _dates_as_text(_with_labels(history[["as_of", "status", "progress", "author", "comment"]])
+                          .drop(columns="status"))
+    x = alt.X("as_of:T", title="As of")
+    y = alt.Y("progress:Q", title="Progress %", scale=alt.Scale(domain=[0, 100]))
+    # Step after each point: a report holds until the next one (GUIDE §3, as-of state).
+    line = alt.Chart().mark_line(color="#9e9e9e", interpolate="step-after").encode(x=x, y=y)
+    points = alt.Chart().mark_point(filled=True, size=70).encode(
+        x=x, y=y, color=_status_colour(),
+        tooltip=[alt.Tooltip("as_of:T", title="As of"), alt.Tooltip("label:N", title="Status"),
+                 alt.Tooltip("progress:Q", title="Progress %"), alt.Tooltip("author:N", title="Author"),
+                 alt.Tooltip("comment:N", title="Comment")],
+    )
+    return _layer(data, line, points, height=180, width="container")

@@ -461,3 +461,13 @@ def write_audit(
         )
     )
     bump_data_version(session.connection())
+
+
+# Readers that live in their own modules, re-exported so ``repository.audit_frame(...)`` works.
+from wehoplan.repository.audit import AUDIT_COLUMNS as AUDIT_COLUMNS  # noqa: E402
+from wehoplan.repository.audit import audit_frame as audit_frame  # noqa: E402
+from wehoplan.repository.editable import ItemNotFound as ItemNotFound  # noqa: E402
+from wehoplan.repository.editable import editable_fields as editable_fields  # noqa: E402
+from wehoplan.repository.editable import item_snapshot as item_snapshot  # noqa: E402
+from wehoplan.repository.people import departments_frame as departments_frame  # noqa: E402
+from wehoplan.repository.people import people_frame as people_frame  # noqa: E402

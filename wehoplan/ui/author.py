@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from wehoplan.editing import people_frame
+from wehoplan.repository import people_frame
 from wehoplan.ui import cache
 
 AUTHOR_KEY = "author"
@@ -19,9 +19,9 @@ OTHER = "Someone else…"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _people_names(url: str, version: int) -> tuple[str, ...]:
-    # Once per data version: people_frame counts each person's items with a correlated
-    # subquery (~200 ms for 10k items), which every rerun of pages 4-6 paid.
+def _people_names(url: str, version: int) -> tuple[str, ...]:  # noqa: ARG001 (the cache key)
+    # Read once per database and data version, not on every rerun of pages 4-6:
+    # people_frame also counts each person's items (figures in bench/README.md).
     return tuple(people_frame(cache.engine())["name"].tolist())
 
 

@@ -72,16 +72,10 @@ def progress_column(label: str = "Progress") -> dict:
 def report_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
     """Return a callable building the CSV bytes of ``frame`` (runs only when the user clicks).
 
-    Text that a spreadsheet would run as a formula is neutralised as in the extracts.
+    Written by the one CSV writer (:func:`wehoplan.exporting.csv_bytes`), so text a
+    spreadsheet would run as a formula is neutralised exactly as in the extracts.
     """
-
-    def build() -> bytes:
-        text_cols = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
-        safe = frame.assign(**{c: frame[c].map(lambda v: exporting.neutralise_csv_field(v) if isinstance(v, str) else v)
-                              for c in text_cols})
-        return safe.to_csv(index=False).encode("utf-8-sig")
-
-    return build
+    return partial(exporting.csv_bytes, frame)
 
 
 def download_extract(view: View, report: pd.DataFrame | None = None) -> None:

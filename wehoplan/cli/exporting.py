@@ -5,23 +5,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from wehoplan import exporting, repository
-from wehoplan.cli import (
+from wehoplan import exporting
+from wehoplan.cli.common import (
     InputError,
+    SubParsers,
     UsageError,
     add_db,
     add_filters,
     add_plan_asof,
     engine_from_args,
     filters_from_args,
+    load_plan_as_of,
     parse_date,
 )
 from wehoplan.config import load_config
 from wehoplan.rollup import Thresholds, prepare_tree
 
 
-def register(sub) -> None:
-    """Add the ``export`` subcommand."""
+def register(sub: SubParsers) -> None:
+    """Add the ``export`` command."""
     p = sub.add_parser("export", help="write a filtered Excel (.xlsx) or CSV extract")
     p.add_argument("out", metavar="OUT.xlsx|OUT.csv", help="file to write; the extension picks the format")
     add_db(p)
@@ -42,20 +44,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {out.name!r}: the file name must end in .xlsx or .csv")
     filters = filters_from_args(args)
     engine = engine_from_args(args)
-    try:
-        plan = repository.resolve_plan(engine, args.plan)
-    except repository.PlanNotFound as exc:
-        raise InputError(str(exc)) from None
-    tree = prepare_tree(repository.load_items(engine, plan.id))
-    updates = repository.load_updates(engine, plan.id)
-    as_of = args.as_of if args.as_of is not None else repository.default_as_of(updates)
+    view = load_plan_as_of(engine, args)
     extract = exporting.build_extract(
-        tree, updates, plan, as_of, filters, updates_from=args.updates_from, updates_to=args.updates_to,
+        prepare_tree(view.items), view.updates, view.plan, view.as_of, filters,
+        updates_from=args.updates_from, updates_to=args.updates_to,
         thresholds=Thresholds.from_config(load_config()),
     )
     if not out.parent.exists():
         raise InputError(f"folder {out.parent} does not exist")
     (exporting.write_xlsx if fmt == "xlsx" else exporting.write_csv)(extract, out)
-    print(f"wrote {out}: {plan.name} as of {as_of:%Y-%m-%d} ({filters.describe()}), "
+    print(f"wrote {out}: {view.plan.name} as of {view.as_of:%Y-%m-%d} ({filters.describe()}), "
           f"{len(extract.actions)} actions")
     return 0

@@ -1,4 +1,4 @@
-"""`python -m wehoplan import FILE...` and `undo-import BATCH` (GUIDE §4): parse, call, print."""
+"""``python -m wehoplan import FILE...`` and ``undo-import BATCH`` (GUIDE §4): parse, call, print."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ import json
 import sys
 from pathlib import Path
 
-from wehoplan.cli import InputError, UsageError, add_db, engine_from_args, parse_date
+from wehoplan.cli.common import InputError, SubParsers, UsageError, add_as_of, add_db, add_plan, engine_from_args
+from wehoplan.db import create_schema
+from wehoplan.importing import UndoRefused, import_files, load_mapping_file, undo_import
 
 
-def register(subparsers) -> None:
-    """Add the import and undo-import commands."""
-    p = subparsers.add_parser("import", help="import legacy work-plan spreadsheets (.xlsx, .xlsm, .csv, .txt)")
+def register(sub: SubParsers) -> None:
+    """Add the ``import`` and ``undo-import`` commands."""
+    p = sub.add_parser("import", help="import legacy work-plan spreadsheets (.xlsx, .xlsm, .csv, .txt)")
     p.add_argument("files", nargs="+", metavar="FILE", help="spreadsheet files; several are imported as one plan")
     add_db(p)
-    p.add_argument("--plan", metavar="NAME", help="plan to create or update (exact name; default: the file name stem)")
-    p.add_argument("--as-of", type=parse_date, metavar="DATE",
-                   help="date of the imported status/progress when the file has no update-date column "
-                        "(default: today)")
+    # Import names the plan to create or update, so here --plan is an exact name, not a match.
+    add_plan(p, "plan to create or update (exact name; default: the file name stem)")
+    add_as_of(p, "date of the imported status/progress when the file has no update-date column (default: today)")
     p.add_argument("--sheet", metavar="NAME", help="import only this sheet")
     p.add_argument("--mapping", metavar="FILE.json",
                    help='column mapping {"Column header": "field"} overriding detection')
@@ -27,7 +28,7 @@ def register(subparsers) -> None:
     p.add_argument("--author", metavar="NAME", help="who imports (recorded with the batch and the audit trail)")
     p.set_defaults(func=cmd_import)
 
-    p = subparsers.add_parser("undo-import", help="undo an import batch: remove what it added, restore what it changed")
+    p = sub.add_parser("undo-import", help="undo an import batch: remove what it added, restore what it changed")
     p.add_argument("batch", type=int, metavar="BATCH", help="import batch id (printed by import)")
     add_db(p)
     p.add_argument("--author", metavar="NAME", help="who undoes it (audit trail)")
@@ -36,9 +37,6 @@ def register(subparsers) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Run an import; exit 1 when rejected (nothing written), every problem on stderr."""
-    from wehoplan.db import create_schema
-    from wehoplan.importing import import_files, load_mapping_file
-
     mapping = None
     if args.mapping:
         try:
@@ -64,8 +62,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_undo_import(args: argparse.Namespace) -> int:
     """Undo a batch; exit 1 when it cannot be undone."""
-    from wehoplan.importing import UndoRefused, undo_import
-
     engine = engine_from_args(args)
     try:
         res = undo_import(engine, args.batch, args.author)

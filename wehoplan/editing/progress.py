@@ -1,0 +1,185 @@
+"""Progress reports: one at a time, or several at once (all or none).
+
+Reports are appended, never edited or deleted; each one writes an audit row in the
+same transaction (:func:`wehoplan.repository.write_audit`, which also bumps the data
+version so cached dashboards reload) and checks the item's version first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from wehoplan import repository
+from wehoplan.domain import is_blank
+from wehoplan.editing.validation import APP_SOURCE, CleanUpdate, EditError, ValidationError, validate_update
+from wehoplan.editing.versions import claim
+from wehoplan.models import Item, Update
+
+
+def _is_leaf(session: Session, item_id: int) -> bool:
+    n = session.scalar(
+        select(func.count()).select_from(Item).where(Item.parent_id == item_id, Item.archived.is_(False))
+    )
+    return not n
+
+
+def _update_summary(u: CleanUpdate) -> str:
+    text_ = f"{u.status} {u.progress:g}% as of {u.as_of:%Y-%m-%d}"
+    return f"{text_}: {u.comment}" if u.comment else text_
+
+
+def _check_reportable(item: Item, session: Session) -> list[str]:
+    node: Item | None = item
+    while node is not None:  # an archived ancestor hides the whole subtree
+        if node.archived:
+            what = "is archived" if node is item else f"is under archived item {node.code}"
+            return [f"item {item.code} {what}; restore it before reporting progress"]
+        node = session.get(Item, node.parent_id) if node.parent_id is not None else None
+    if not _is_leaf(session, item.id):
+        return [f"item {item.code} has sub-items; progress is reported on its actions and rolls up"]
+    return []
+
+
+def record_update(
+    engine: Engine,
+    item_id: int,
+    *,
+    as_of: object,
+    status: object,
+    progress: object,
+    comment: object = None,
+    author: str,
+    expected_version: int,
+    allow_future: bool = False,
+    source: str = APP_SOURCE,
+    today: dt.date | None = None,
+) -> int:
+    """Append one progress report to a leaf item; return the item's new version.
+
+    Raises:
+        ValidationError: bad status, progress or date, or the item is archived / not a leaf.
+        StaleWriteError: the item changed since ``expected_version`` was read.
+        NotFoundError: no such item.
+
+    """
+    clean, problems = validate_update(
+        as_of=as_of, status=status, progress=progress, comment=comment, allow_future=allow_future, today=today
+    )
+    if problems or clean is None:
+        raise ValidationError(problems)
+    with Session(engine) as s, s.begin():
+        item = claim(s, item_id, expected_version)
+        problems = _check_reportable(item, s)
+        if problems:
+            raise ValidationError(problems)
+        _store_update(s, item, clean, author, source)
+        return item.version
+
+
+def _store_update(s: Session, item: Item, clean: CleanUpdate, author: str, source: str) -> None:
+    u = Update(item_id=item.id, as_of=clean.as_of, status=clean.status, progress=clean.progress,
+               comment=clean.comment, author=author, source=source)
+    s.add(u)
+    s.flush()
+    repository.write_audit(s, author=author, action="update", entity="item", entity_id=item.id,
+                           field="progress", new=_update_summary(clean), source=source)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """What is wrong with one row of a bulk update (``row`` is its position, from 0)."""
+
+    row: int
+    item_id: object
+    code: str | None
+    message: str
+
+
+@dataclass
+class BulkResult:
+    """Outcome of :func:`record_updates_bulk`: all rows saved, or none and the problems."""
+
+    saved: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every row was saved."""
+        return not self.problems
+
+    def frame(self) -> pd.DataFrame:
+        """Return the problems as a frame (row, item_id, code, message) for display."""
+        return pd.DataFrame([p.__dict__ for p in self.problems], columns=["row", "item_id", "code", "message"])
+
+
+def record_updates_bulk(
+    engine: Engine,
+    rows: Iterable[Mapping] | pd.DataFrame,
+    author: str,
+    *,
+    allow_future: bool = False,
+    source: str = "app bulk",
+    today: dt.date | None = None,
+) -> BulkResult:
+    """Record several progress reports at once: all of them, or none.
+
+    Each row needs ``item_id``, ``expected_version``, ``as_of``, ``status``, ``progress``
+    and may carry ``comment`` (and ``code``, used in messages). Every row is validated
+    and version-checked first; if any has a problem nothing is written and the result
+    lists every problem, by row.
+    """
+    records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else [dict(r) for r in rows]
+    result = BulkResult()
+    cleaned: list[tuple[int, dict, CleanUpdate]] = []
+    for n, r in enumerate(records):
+        clean, problems = validate_update(
+            as_of=r.get("as_of"), status=r.get("status"), progress=r.get("progress"), comment=r.get("comment"),
+            allow_future=allow_future, today=today,
+        )
+        if is_blank(r.get("item_id")):
+            problems = ["item is required", *problems]
+        if is_blank(r.get("expected_version")):
+            problems = ["the version the row was read at is missing; reload", *problems]
+        result.problems += [RowProblem(n, r.get("item_id"), r.get("code"), m) for m in problems]
+        if clean is not None and not problems:
+            cleaned.append((n, r, clean))
+    seen: set[int] = set()
+    for n, r, _ in cleaned:
+        if int(r["item_id"]) in seen:
+            result.problems.append(RowProblem(n, r["item_id"], r.get("code"), "the same item appears twice"))
+        seen.add(int(r["item_id"]))
+    if result.problems:
+        return result
+    s = Session(engine)
+    try:
+        s.begin()
+        stored = 0
+        for n, r, clean in cleaned:
+            try:
+                item = claim(s, int(r["item_id"]), int(r["expected_version"]))
+            except EditError as e:
+                result.problems.append(RowProblem(n, r["item_id"], r.get("code"), str(e)))
+                continue
+            bad = _check_reportable(item, s)
+            if bad:
+                result.problems += [RowProblem(n, r["item_id"], item.code, m) for m in bad]
+                continue
+            _store_update(s, item, clean, author, source)
+            stored += 1
+        if result.problems:
+            s.rollback()
+            return result
+        s.commit()
+        result.saved = stored
+        return result
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        s.close()

@@ -1,0 +1,262 @@
+"""The extract as an .xlsx workbook that opens cleanly and never runs a formula.
+
+Every text cell is written with ``write_string`` on a workbook opened with
+``strings_to_formulas=False``, ``strings_to_urls=False`` and ``strings_to_numbers=False``,
+so no text ever becomes a formula, a hyperlink or a number (a code like "1.10" stays
+"1.10"). Dates are real date cells, progress is a 0-1 fraction with a percent format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from typing import IO, cast
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+from wehoplan import __version__
+from wehoplan.domain import STATUS_COLOURS, STATUS_KEYS, STATUS_LABELS
+from wehoplan.exporting.frames import SHEET_NAMES, Extract, column_kind
+
+DATE_FORMAT = "yyyy-mm-dd"
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
+_DAY_NS = np.timedelta64(1, "D").astype("timedelta64[ns]")
+# Amber needs dark text to stay readable; the other status colours take white text.
+_DARK_TEXT_STATUSES = frozenset({"some_disruption"})
+
+
+def _excel_serials(s: pd.Series) -> list:
+    """Datetimes as Excel serial numbers (None when missing): real date cells, written fast."""
+    values = s.astype("datetime64[ns]").to_numpy()
+    serial = (values - _EXCEL_EPOCH) / _DAY_NS
+    return cast(np.ndarray, np.where(np.isnat(values), None, serial)).tolist()
+
+
+def _numbers(s: pd.Series) -> list:
+    values = s.astype("float64").to_numpy()
+    return cast(np.ndarray, np.where(np.isnan(values), None, values)).tolist()
+
+
+def _texts(s: pd.Series) -> list:
+    return [v if v else None for v in s.astype("string").fillna("").tolist()]
+
+
+def _width(name: str, values: pd.Series, kind: str) -> float:
+    if kind == "date":
+        return max(11.0, len(name) * 0.9 + 2)
+    if kind in ("pct", "num"):
+        return max(8.0, min(len(name), 18) * 0.9 + 2)
+    # A sample is enough for a width and keeps 100k-row extracts fast.
+    sample = values.iloc[:2000].astype("string").fillna("").str.len()
+    longest = float(sample.max()) if len(sample) else 0.0
+    return float(min(max(longest, len(name) * 0.9, 6) + 2, 50))
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        base = {"valign": "top", "font_size": 10}
+        self.header = wb.add_format({**base, "bold": True, "bg_color": "#e0e0e0", "bottom": 1, "text_wrap": True})
+        self.text = wb.add_format(base)
+        self.wrap = wb.add_format({**base, "text_wrap": True})
+        self.date = wb.add_format({**base, "num_format": DATE_FORMAT})
+        self.datetime = wb.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"})
+        self.pct = wb.add_format({**base, "num_format": "0%"})
+        self.num = wb.add_format({**base, "num_format": "0"})
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.subtitle = wb.add_format({"italic": True, "font_size": 10, "font_color": "#424242"})
+        self.status = {
+            k: wb.add_format({**base, "bold": True, "bg_color": STATUS_COLOURS[k], "border": 1,
+                              "border_color": "#ffffff",
+                              "font_color": "#000000" if k in _DARK_TEXT_STATUSES else "#ffffff"})
+            for k in STATUS_KEYS
+        }
+        self.bold = {kind: wb.add_format({**props, "bold": True, "bg_color": "#eeeeee", "top": 1})
+                     for kind, props in (("text", base), ("wrap", {**base, "text_wrap": True}),
+                                         ("pct", {**base, "num_format": "0%"}), ("num", {**base, "num_format": "0"}))}
+        self.indent = wb.add_format({**base, "text_wrap": True, "indent": 1})
+
+
+_WRAP_COLUMNS = frozenset({"Title", "Strategy", "Initiative", "Latest comment", "Comment", "Strategy / initiative",
+                           "Partner departments", "Value"})
+
+
+def _page_setup(ws, header_row: int, footer: str) -> None:
+    ws.set_landscape()
+    ws.set_paper(1)  # US Letter: the reference city is in California
+    ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+    ws.repeat_rows(header_row)
+    ws.freeze_panes(header_row + 1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer(footer)
+
+
+def _footer(extract: Extract) -> str:
+    name = extract.plan_name.replace("&", "&&")[:120]
+    return f"&L&8{name}&C&8Page &P of &N&R&8As of {extract.as_of:%Y-%m-%d}"
+
+
+def _write_table(ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, autofilter: bool = True) -> int:
+    """Write ``frame`` (visible columns only) with a header at ``first_row``; return the last row written."""
+    cols = [c for c in frame.columns if not str(c).startswith("_")]
+    status_keys = frame["_status"].tolist() if "_status" in frame.columns else None
+    specs = []
+    for c, name in enumerate(cols):
+        s = frame[name]
+        kind = column_kind(name, s)
+        width = _width(name, s, kind)
+        if kind == "date":
+            has_time = name == "Recorded at"
+            specs.append((_excel_serials(s), ws.write_number, fmt.datetime if has_time else fmt.date))
+            width = 17.0 if has_time else width
+        elif kind == "pct":
+            specs.append((_numbers(s), ws.write_number, fmt.pct))
+        elif kind == "num":
+            specs.append((_numbers(s), ws.write_number, fmt.num))
+        else:
+            specs.append((_texts(s), ws.write_string, fmt.wrap if name in _WRAP_COLUMNS else fmt.text))
+        ws.set_column(c, c, width)
+    for c, name in enumerate(cols):
+        ws.write_string(first_row, c, name, fmt.header)
+    if status_keys is not None and "Status" in cols:
+        # Status cells take their GUIDE colour; rows are written in order (constant_memory),
+        # so the per-row format is picked while writing rather than patched in afterwards.
+        status_formats = [fmt.status.get(k, fmt.text) for k in status_keys]
+        row0 = first_row + 1
+
+        def write_status(row: int, col: int, value: str, _fmt=None) -> None:
+            ws.write_string(row, col, value, status_formats[row - row0])
+
+        c = cols.index("Status")
+        specs[c] = (specs[c][0], write_status, None)
+    values = [s[0] for s in specs]
+    writers = [(c, s[1], s[2]) for c, s in enumerate(specs)]
+    row = first_row
+    # The hot loop: typed writes only (write_string / write_number), never ws.write(),
+    # so nothing is ever guessed to be a formula, a URL or a number.
+    for row, cells in enumerate(zip(*values, strict=True), start=first_row + 1):
+        for (c, write, cell_fmt), v in zip(writers, cells, strict=True):
+            if v is not None:
+                write(row, c, v, cell_fmt)
+    if autofilter and cols:
+        ws.autofilter(first_row, 0, max(row, first_row), len(cols) - 1)
+    return row
+
+
+def _write_executive(ws, fmt: _Formats, extract: Extract) -> None:
+    frame = extract.executive
+    cols = [c for c in frame.columns if not str(c).startswith("_")]
+    ws.write_string(0, 0, f"{extract.plan_name}: executive summary", fmt.title)
+    ws.write_string(1, 0, f"As of {extract.as_of:%Y-%m-%d} · {extract.filters.describe()} · "
+                          f"generated {extract.generated_at:%Y-%m-%d %H:%M}", fmt.subtitle)
+    header = 3
+    widths = {"Code": 7, "Strategy / initiative": 62, "Lead department": 28, "Status": 27, "Progress": 22,
+              "Expected progress": 10, "Actions": 8, "Completed": 10, "Overdue": 8}
+    for c, name in enumerate(cols):
+        ws.set_column(c, c, widths.get(name, 12))
+        ws.write_string(header, c, name, fmt.header)
+    ws.set_row(header, 28)
+    kinds = {"Progress": "pct", "Expected progress": "pct", "Actions": "num", "Completed": "num", "Overdue": "num"}
+    columns = {name: (_numbers(frame[name]) if name in kinds else _texts(frame[name])) for name in cols}
+    statuses = frame["_status"].tolist()
+    depths = frame["_depth"].tolist()
+    row = header
+    for r in range(len(frame)):
+        row = header + 1 + r
+        strong = depths[r] <= 1
+        title = columns["Strategy / initiative"][r] or ""
+        if len(title) > 66:
+            # Writers cannot measure text: give long titles a second line so they never overprint.
+            ws.set_row(row, 26)
+        for c, name in enumerate(cols):
+            v = columns[name][r]
+            if name == "Status":
+                key = statuses[r]
+                ws.write_string(row, c, v or "", fmt.status.get(key, fmt.text))
+                continue
+            kind = kinds.get(name, "wrap" if name == "Strategy / initiative" else "text")
+            if strong:
+                cell_fmt = fmt.bold[kind]
+            elif name == "Strategy / initiative":
+                cell_fmt = fmt.indent
+            else:
+                cell_fmt = {"pct": fmt.pct, "num": fmt.num}.get(kind, fmt.text)
+            if v is None:
+                ws.write_blank(row, c, None, cell_fmt)
+            elif kind in ("pct", "num"):
+                ws.write_number(row, c, v, cell_fmt)
+            else:
+                ws.write_string(row, c, v, cell_fmt)
+    if len(frame):
+        pc = cols.index("Progress")
+        ws.conditional_format(header + 1, pc, row, pc, {
+            "type": "data_bar", "bar_color": "#5b8def", "bar_solid": True,
+            "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1,
+        })
+        ws.autofilter(header, 0, row, len(cols) - 1)
+    # A legend under the Status column, so a black-and-white print still names the colours.
+    legend = row + 2
+    status_col = cols.index("Status")
+    ws.write_string(legend, status_col - 1, "Status colours:", fmt.subtitle)
+    for i, key in enumerate(STATUS_KEYS):
+        ws.write_string(legend + i, status_col, STATUS_LABELS[key], fmt.status[key])
+    _page_setup(ws, header, _footer(extract))
+
+
+def _write_about(ws, fmt: _Formats, extract: Extract) -> None:
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 1, 100)
+    ws.write_string(0, 0, "Item", fmt.header)
+    ws.write_string(0, 1, "Value", fmt.header)
+    for r, (item, value) in enumerate(extract.about.itertuples(index=False, name=None), start=1):
+        ws.write_string(r, 0, str(item), fmt.text)
+        if isinstance(value, pd.Timestamp) or isinstance(value, dt.datetime):
+            ts = pd.Timestamp(value)
+            serial = (ts.to_datetime64().astype("datetime64[ns]") - _EXCEL_EPOCH) / _DAY_NS
+            is_date = ts == ts.normalize()
+            ws.write_number(r, 1, float(serial), fmt.date if is_date else fmt.datetime)
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            ws.write_number(r, 1, float(value), fmt.num)
+        elif value is not None and str(value):
+            ws.write_string(r, 1, str(value), fmt.wrap)
+    _page_setup(ws, 0, _footer(extract))
+
+
+def _workbook(target) -> xlsxwriter.Workbook:
+    return xlsxwriter.Workbook(target, {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "default_date_format": DATE_FORMAT,
+        "tmpdir": tempfile.gettempdir(),
+    })
+
+
+def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes]) -> None:
+    """Write the extract as an .xlsx workbook (a path or a binary file object).
+
+    Sheets: Actions, Roll-up, Executive, Updates, About; dates are real date cells,
+    progress is 0-1 with a percent format, tables have autofilters and frozen headers,
+    every sheet prints landscape, one page wide, header row repeated.
+    """
+    wb = _workbook(os.fspath(target) if isinstance(target, (str, os.PathLike)) else target)
+    wb.set_properties({"title": f"{extract.plan_name} as of {extract.as_of:%Y-%m-%d}",
+                       "subject": extract.filters.describe(), "creator": f"wehoplan {__version__}"})
+    fmt = _Formats(wb)
+    footer = _footer(extract)
+    for name in SHEET_NAMES:
+        ws = wb.add_worksheet(name)
+        if name == "Executive":
+            _write_executive(ws, fmt, extract)
+        elif name == "About":
+            _write_about(ws, fmt, extract)
+        else:
+            frame = extract.sheets()[name]
+            ws.set_row(0, 30)
+            _write_table(ws, fmt, frame, 0)
+            _page_setup(ws, 0, footer)
+    wb.worksheets()[SHEET_NAMES.index("Executive")].activate()
+    wb.close()
