@@ -9,7 +9,7 @@ Data loaded and the tree prepared once, outside the timing.
 from __future__ import annotations
 
 import pandas as pd
-from common import args, line, paired  # noqa: I001 - common puts the repo on sys.path
+from common import args, line, paired  # common puts the repo on sys.path
 
 from wehoplan import repository
 from wehoplan.db import make_engine

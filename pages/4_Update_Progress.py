@@ -15,7 +15,7 @@ from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_edi
 
 view, author = start_editing_page("Update progress", "📝")
 cfg = load_config()
-tree, updates = view.frames.tree, view.frames.updates
+tree, updates = view.frames.tree.frame, view.frames.updates
 today = dt.date.today()
 leaves = tree[tree["is_leaf"]]
 

@@ -70,4 +70,4 @@ def prepared(url: str, plan: str) -> pd.DataFrame:
     """The prepared tree (effective values) of a plan."""
     eng = make_engine(url)
     p = repository.resolve_plan(eng, plan)
-    return prepare_tree(repository.load_items(eng, p.id))
+    return prepare_tree(repository.load_items(eng, p.id)).frame

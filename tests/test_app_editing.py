@@ -208,7 +208,7 @@ def test_the_overview_shows_a_saved_update_on_its_next_run(url):
     assert not at.exception
     recent = lambda: next(m.value for m in at.metric if m.label.startswith("Completed, last"))  # noqa: E731
     before = recent()
-    leaves = prepare_tree(repository.load_items(eng, plan.id)).query("is_leaf")
+    leaves = prepare_tree(repository.load_items(eng, plan.id)).frame.query("is_leaf")
     ups = repository.load_updates(eng, plan.id)
     done = set(ups.sort_values(["as_of", "id"]).groupby("item_id").tail(1).query("status == 'completed'")["item_id"])
     open_leaf = leaves[~leaves["id"].isin(done)].iloc[0]

@@ -34,13 +34,13 @@ def test_demo_holds_exactly_the_two_real_plans(demo_engine):
 def test_plan_shapes(demo_engine, name, levels, counts):
     plan, tree, _ = frames(demo_engine, name)
     assert plan.is_demo and "Illustrative" in plan.source_note
-    assert tree.groupby("level").size().reindex(list(levels)).tolist() == counts
-    assert tree.loc[tree["is_leaf"], "level"].eq(levels[2]).all()
+    assert tree.frame.groupby("level").size().reindex(list(levels)).tolist() == counts
+    assert tree.frame.loc[tree.frame["is_leaf"], "level"].eq(levels[2]).all()
 
 
 def test_smart_city_keeps_real_attributes(demo_engine):
     _, tree, _ = frames(demo_engine, SMART_CITY)
-    i = tree.set_index("code")
+    i = tree.frame.set_index("code")
     assert i.loc["1.3", "department"] == "Department of Public Works"
     assert i.loc["1.3", "partners"] == "Long Range & Mobility Planning"
     assert i.loc["1.3.2", "department"] == "Department of Public Works"  # inherited
@@ -81,7 +81,8 @@ def test_every_dated_milestone_holds(demo_engine, m):
         assert at["status"] == "completed" and at["progress"] == 100.0
         assert before["status"] != "completed"
     else:  # evaluated: an update carrying the event is dated that day
-        ids = tree.loc[tree["path_codes"].str.contains(f"|{m['code']}|", regex=False), "id"]
+        items = tree.frame
+        ids = items.loc[items["path_codes"].str.contains(f"|{m['code']}|", regex=False), "id"]
         assert ups[ups["item_id"].isin(ids) & (ups["as_of"] == when)]["comment"].str.contains("evaluation").any()
 
 

@@ -305,7 +305,7 @@ def test_move_renumbers_the_subtree_consistently_and_keeps_codes_unique(eng, pla
         assert after.loc[new, "level"] == ("Initiative" if c == "1.1" else "Action")
         assert after.loc[new, "version"] == items.loc[c, "version"] + 1
     assert after.loc[new_code, "parent_id"] == dest["id"]
-    tree = prepare_tree(repository.load_items(eng, plan.id))  # still a valid tree
+    tree = prepare_tree(repository.load_items(eng, plan.id)).frame  # still a valid tree
     assert tree.set_index("code").loc[new_code, "depth"] == 2
     audit = repository.audit_frame(eng, actions=["move", "renumber"])
     assert len(audit) == 1 + len(old_codes)
@@ -336,7 +336,7 @@ def test_archived_items_leave_rollups_and_come_back_on_restore(eng, plan):
     before = total()
     items = _items(eng, plan)
     strategy = items.loc["1"]
-    n_leaves_1 = len(prepare_tree(repository.load_items(eng, plan.id)).query("top_code == '1' and is_leaf"))
+    n_leaves_1 = len(prepare_tree(repository.load_items(eng, plan.id)).frame.query("top_code == '1' and is_leaf"))
     n_updates = _counts(eng)["updates"]
     v = editing.archive_item(eng, int(strategy["id"]), "Ann", int(strategy["version"]))
     archived_total = total()
@@ -432,7 +432,7 @@ def test_audit_csv_neutralises_every_formula_trigger_like_the_extracts(eng, trig
 
 
 def test_find_items_searches_code_title_and_owner(eng, plan):
-    tree = prepare_tree(repository.load_items(eng, plan.id))
+    tree = prepare_tree(repository.load_items(eng, plan.id)).frame
     assert find_items(tree, text_contains="1.1.")["code"].tolist()[:2] == ["1.1.1", "1.1.2"]
     owner = tree.loc[tree["is_leaf"], "owner"].iloc[0]
     mine = find_items(tree, owner=owner, leaves_only=True)
@@ -469,7 +469,7 @@ def _codes_consistent(eng, plan):
             assert c.isdigit(), c
         else:
             assert c.startswith(code[int(p)] + ".") and c[len(code[int(p)]) + 1:].isdigit(), (c, code[int(p)])
-    tree = prepare_tree(items)
+    tree = prepare_tree(items).frame
     assert (tree["level"] == tree["depth"].map({1: "Strategy", 2: "Initiative", 3: "Action"})
             .fillna("Level " + tree["depth"].astype(str))).all()
 

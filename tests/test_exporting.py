@@ -330,7 +330,7 @@ def hostile(fresh_url) -> tuple[Frames, dict[str, str]]:
     """
     engine = make_engine(fresh_url)
     plan = repository.resolve_plan(engine, SMART_CITY)
-    items = rollup.prepare_tree(repository.load_items(engine, plan.id))
+    items = rollup.prepare_tree(repository.load_items(engine, plan.id)).frame
     leaves = items[items["is_leaf"].astype(bool)]["id"].tolist()
     chosen = dict(zip(leaves, HOSTILE, strict=False))
     with engine.begin() as conn:

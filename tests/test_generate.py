@@ -84,7 +84,7 @@ def test_items_use_inheritance_weights_and_smart(small):
     assert set(actions["weight"]) > {1.0}
     assert actions["partners"].notna().any()
     assert (actions["start"] <= actions["due"]).all()
-    tree = rollup.prepare_tree(items)
+    tree = rollup.prepare_tree(items).frame
     assert tree.loc[tree["is_leaf"], "level"].eq("Action").all()
     table = rollup.rollup_table(tree, repository.load_updates(engine, made.plan_id), pd.Timestamp("2025-12-31"))
     assert table.loc[table["id"] == 0, "n_leaves"].item() == len(tree[tree["is_leaf"]])

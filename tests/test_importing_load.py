@@ -95,7 +95,7 @@ def _extract(url: str, plan: str, as_of: pd.Timestamp) -> bytes:
     """An extract shaped like the Export engineer's: About, Actions (one row per leaf), Roll-up."""
     eng = make_engine(url)
     p = repository.resolve_plan(eng, plan)
-    t = prepare_tree(repository.load_items(eng, p.id))
+    t = prepare_tree(repository.load_items(eng, p.id)).frame
     table = rollup(t, repository.load_updates(eng, p.id), as_of)
     by_id = table.set_index("id")
     buf = io.BytesIO()

@@ -7,6 +7,7 @@ rolls the selected subtree up.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -130,11 +131,13 @@ def _matches(m: pd.Series) -> np.ndarray:
     return m.to_numpy(dtype=bool, na_value=False)
 
 
-def _any(masks) -> np.ndarray:
-    out = None
+def _any(masks: Iterable[pd.Series]) -> np.ndarray:
+    """Rows where any of the masks (at least one) holds."""
+    out: np.ndarray | None = None
     for m in masks:
-        m = _matches(m)
-        out = m if out is None else out | m
+        hit = _matches(m)
+        out = hit if out is None else out | hit
+    assert out is not None, "every filter passes at least one mask"
     return out
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from wehoplan import __version__
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
-from wehoplan.rollup import ROOT_ID, Thresholds, prepare_tree, rollup_table
+from wehoplan.rollup import ROOT_ID, PreparedTree, Thresholds, prepare_tree, rollup_table
 
 # The importer reads these headers back: keep them exactly.
 ACTIONS_COLUMNS: tuple[str, ...] = (
@@ -214,7 +214,7 @@ def _about_frame(
 
 
 def build_extract(
-    tree: pd.DataFrame,
+    tree: pd.DataFrame | PreparedTree,
     updates: pd.DataFrame,
     plan,
     as_of,
@@ -247,7 +247,7 @@ def build_extract(
     end = as_of if updates_to is None else pd.Timestamp(updates_to).normalize()
     tree = prepare_tree(tree)
     table = rollup_table(tree, updates, as_of, filters, thresholds or Thresholds())
-    actions = _actions_frame(table, tree)
+    actions = _actions_frame(table, tree.frame)
     rolled = _rollup_frame(table, plan.name)
     executive = _executive_frame(table, plan.name)
     history = _updates_frame(updates, table, start, end)

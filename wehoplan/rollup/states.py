@@ -45,7 +45,9 @@ def merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str,
     when = right[on].to_numpy(dtype="datetime64[ns]").view("int64")
     r_ids = right["id"].to_numpy()
     nat = np.iinfo("int64").min
-    fast = (leaf_ids is not None and len(right) > 0 and len(left) == len(leaf_ids) * n_snaps > 0
+    if leaf_ids is None:
+        return pd.merge_asof(left, right, left_on="snap", right_on=on, by="id", direction="backward")
+    fast = (len(right) > 0 and len(left) == len(leaf_ids) * n_snaps > 0
             and not (when == nat).any() and not (snap == nat).any()
             and not (when % _DAY_NS).any() and not (snap % _DAY_NS).any())
     if fast:

@@ -145,7 +145,7 @@ def prepare_tree(items: pd.DataFrame | PreparedTree) -> PreparedTree:
     # Position of each item's parent; -1 (the top level) reads the trailing None: nothing to inherit.
     parent_pos = np.array([pos.get(parent[i], -1) for i in ids], dtype="int64")
     fields = [k for k in INHERITED_FIELDS if k in df.columns]
-    eff = {k: np.append(df[k].to_numpy(dtype=object), None) for k in fields}
+    eff = {k: np.concatenate([df[k].to_numpy(dtype=object), np.array([None], dtype=object)]) for k in fields}
     path_codes = [""] * len(ids)
     path_text = [""] * len(ids)
     for d in range(1, int(depth_arr.max(initial=0)) + 1):  # parents before children

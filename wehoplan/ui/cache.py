@@ -53,7 +53,7 @@ def version() -> int:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _plans(url: str, version: int) -> pd.DataFrame:  # noqa: ARG001 - version: the cache key
+def _plans(url: str, version: int) -> pd.DataFrame:
     return repository.list_plans(_engine(url))
 
 
@@ -85,7 +85,7 @@ def plan_frames(plan_name: str) -> PlanFrames:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _leaf_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timestamp, ...],  # noqa: ARG001 - key
+def _leaf_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timestamp, ...],
                  th: tuple[int, int], _frames: PlanFrames) -> pd.DataFrame:
     return leaf_states(_frames.tree, _frames.updates, list(dates), Thresholds(*th))
 
@@ -102,7 +102,7 @@ def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.Data
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _first_completed(url: str, plan_name: str, version: int, as_of: pd.Timestamp,  # noqa: ARG001 - key
+def _first_completed(url: str, plan_name: str, version: int, as_of: pd.Timestamp,
                      _frames: PlanFrames) -> pd.Series:
     return first_completed(_frames.updates, as_of)
 
