@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import altair as alt
 import numpy as np
 import pandas as pd
 
+from wehoplan import charts
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
 from wehoplan.rollup import COUNT_COLUMNS, ROOT_ID, PreparedTree, aggregate, roll_up_many
@@ -236,15 +238,39 @@ def forecast(tree: PreparedTree, rolled: pd.DataFrame, as_of, window_days: int, 
     return out.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class TrendsPage:
-    """Everything the Trends page draws (each frame as its function above returns it)."""
+# The page's choices (value -> label, in the order shown), kept in the URL, and their defaults.
+GROUP_OPTIONS = {"strategy": "Strategy", "department": "Department", "smart": "SMART value"}
+STEP_OPTIONS = {"month": "Month", "quarter": "Quarter"}
+WINDOW_OPTIONS = {"90": "90 days", "180": "180 days", "365": "365 days"}
+DEFAULT_GROUP, DEFAULT_STEP, DEFAULT_WINDOW = "strategy", "quarter", "180"
 
-    progress: pd.DataFrame
-    status_mix: pd.DataFrame
-    overdue: pd.DataFrame
-    completions: pd.DataFrame
-    forecast: pd.DataFrame
+
+# eq=False: frames have no single truth value, so the generated __eq__ would raise.
+@dataclass(frozen=True, eq=False)
+class TrendsPage:
+    """Everything the Trends page shows (each frame as its function above returns it, and its chart)."""
+
+    progress: pd.DataFrame  # :func:`progress_over_time`
+    status_mix: pd.DataFrame  # :func:`status_mix_over_time`
+    overdue: pd.DataFrame  # :func:`overdue_over_time`
+    completions: pd.DataFrame  # :func:`completions_per_quarter`
+    forecast: pd.DataFrame  # :func:`forecast`
+    window_days: int
+    progress_chart: alt.Chart | alt.LayerChart
+    status_chart: alt.Chart | alt.LayerChart
+    overdue_chart: alt.Chart | alt.LayerChart
+    completions_chart: alt.Chart | alt.LayerChart
+    forecast_chart: alt.Chart | alt.LayerChart
+
+    @property
+    def n_late(self) -> int:
+        """How many of the forecast's items are projected late."""
+        return int(self.forecast["late"].sum()) if len(self.forecast) else 0
+
+    @property
+    def forecast_table(self) -> pd.DataFrame:
+        """The forecast as the page's table shows it: velocity in points per 30 days, no id."""
+        return self.forecast.drop(columns=["id"]).assign(velocity=lambda d: (d["velocity"] * 30).round(2))
 
 
 def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates, as_of, window_days: int,
@@ -259,15 +285,21 @@ def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates,
         dates: the trend's dates (e.g. :func:`period_ends`).
         as_of: the as-of date.
         window_days: the forecast's trailing window.
-        by: what the progress chart groups by (see :func:`progress_over_time`).
+        by: what the progress chart groups by (a key of :data:`GROUP_OPTIONS`).
         first_done: :func:`wehoplan.rollup.first_completed` at ``as_of``.
 
     """
     rolled = roll_up_many(tree, states, filters)
+    progress = progress_over_time(tree, rolled, dates, by)
+    mix = status_mix_over_time(rolled, dates)
+    overdue = overdue_over_time(rolled, dates)
+    done = completions_per_quarter(rolled, as_of, first_done)
+    fc = forecast(tree, rolled, as_of, window_days)
     return TrendsPage(
-        progress=progress_over_time(tree, rolled, dates, by),
-        status_mix=status_mix_over_time(rolled, dates),
-        overdue=overdue_over_time(rolled, dates),
-        completions=completions_per_quarter(rolled, as_of, first_done),
-        forecast=forecast(tree, rolled, as_of, window_days),
+        progress=progress, status_mix=mix, overdue=overdue, completions=done, forecast=fc, window_days=window_days,
+        progress_chart=charts.progress_trend(progress, GROUP_OPTIONS[by]),
+        status_chart=charts.status_area(mix),
+        overdue_chart=charts.overdue_line(overdue),
+        completions_chart=charts.completions_bar(done),
+        forecast_chart=charts.forecast_chart(fc, pd.Timestamp(as_of).normalize()),
     )
