@@ -26,13 +26,34 @@ def require_plan(view: View) -> None:
         st.stop()
 
 
+def no_match() -> None:
+    """Show the nothing-matches empty state and stop the page (its data call gave None)."""
+    st.info(NO_MATCH)
+    st.stop()
+
+
+def header_caption(plan, as_of, filters) -> str:
+    """The line under a page title: the plan, the as-of date and the filters shown."""
+    return f"**{plan.name}**, as of **{as_of:%d %B %Y}** · filters: {filters.describe()}"
+
+
+def demo_notice(plan) -> str | None:
+    """The warning a demo plan carries (None for a real plan)."""
+    return f"Illustrative demo data. {plan.source_note or ''}".strip() if plan.is_demo else None
+
+
+def draw_header(title: str, caption: str, notice: str | None) -> None:
+    """Draw a page's title block (the benchmark floors call this with precomputed texts)."""
+    st.title(title)
+    st.caption(caption)
+    if notice:
+        st.warning(notice, icon=":material/science:")
+
+
 def header(view: View, title: str) -> None:
     """Page title, the plan and as-of date shown, the filters, and the demo notice."""
     plan = view.frames.plan
-    st.title(title)
-    st.caption(f"**{plan.name}**, as of **{view.as_of:%d %B %Y}** · filters: {view.filters.describe()}")
-    if plan.is_demo:
-        st.warning(f"Illustrative demo data. {plan.source_note or ''}".strip(), icon=":material/science:")
+    draw_header(title, header_caption(plan, view.as_of, view.filters), demo_notice(plan))
 
 
 def thresholds() -> Thresholds:
