@@ -25,7 +25,7 @@ import sys
 import warnings
 from types import SimpleNamespace
 
-from common import CACHE, ROOT, args, line, paired  # noqa: I001 - common puts the repo on sys.path
+from common import CACHE, ROOT, args, line, paired  # common puts the repo on sys.path
 
 from wehoplan import repository
 from wehoplan.config import load_config

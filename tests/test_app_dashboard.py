@@ -149,7 +149,7 @@ def test_filters_persist_across_pages_and_reset_clears_them(demo_app):
     at.switch_page("pages/1_Action_Report.py").run()
     assert at.multiselect(key="w_smart").value == ["M"]
     rows_m = len(at.dataframe[0].value)
-    [b for b in at.button if b.label == "Reset filters"][0].click().run()
+    next(b for b in at.button if b.label == "Reset filters").click().run()
     assert at.multiselect(key="w_smart").value == []
     assert len(at.dataframe[0].value) > rows_m
     assert "smart" not in at.query_params

@@ -7,6 +7,8 @@ from functools import partial
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from wehoplan import exporting
 from wehoplan.domain import STATUS_COLOURS, STATUS_LABELS
@@ -50,9 +52,16 @@ def draw_header(title: str, caption: str, notice: str | None) -> None:
         st.warning(notice, icon=":material/science:")
 
 
+def frames(view: View) -> cache.PlanFrames:
+    """The view's plan frames (a page calls :func:`require_plan` first, so there is a plan)."""
+    if view.frames is None:
+        raise RuntimeError("no plan: call require_plan(view) before reading the view's frames")
+    return view.frames
+
+
 def header(view: View, title: str) -> None:
     """Page title, the plan and as-of date shown, the filters, and the demo notice."""
-    plan = view.frames.plan
+    plan = frames(view).plan
     draw_header(title, header_caption(plan, view.as_of, view.filters), demo_notice(plan))
 
 
@@ -65,17 +74,17 @@ def thresholds() -> Thresholds:
 
 def table(view: View) -> pd.DataFrame:
     """Roll up the filtered plan at the view's date (only the filtered roll-up is recomputed per rerun)."""
-    th = thresholds()
-    states = cache.leaf_states_at(view.frames, [view.as_of], th)  # computed once per date and data version
-    return rollup_table(view.frames.tree, view.frames.updates, view.as_of, view.filters, th, states)
+    th, plan = thresholds(), frames(view)
+    states = cache.leaf_states_at(plan, [view.as_of], th)  # computed once per date and data version
+    return rollup_table(plan.tree, plan.updates, view.as_of, view.filters, th, states)
 
 
-def status_style(frame: pd.DataFrame, column: str = "Status"):
+def status_style(frame: pd.DataFrame, column: str = "Status") -> Styler:
     """Colour the status cells with the GUIDE colours (a pandas Styler for st.dataframe)."""
     by_label = {STATUS_LABELS[k]: c for k, c in STATUS_COLOURS.items()}
 
     def cell(v: object) -> str:
-        c = by_label.get(v)
+        c = by_label.get(v) if isinstance(v, str) else None
         return f"background-color: {c}; color: white" if c else ""
 
     return frame.style.map(cell, subset=[column])
@@ -84,8 +93,8 @@ def status_style(frame: pd.DataFrame, column: str = "Status"):
 PROGRESS_COLOUR = "#546e7a"  # neutral: the status column carries the GUIDE colours
 
 
-def progress_column(label: str = "Progress") -> dict:
-    """Configure a 0–100 % progress bar column in a neutral colour (red would read as "late")."""
+def progress_column(label: str = "Progress") -> ColumnConfig:
+    """Configure a 0-100 % progress bar column in a neutral colour (red would read as "late")."""
     return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f%%",
                                            color=PROGRESS_COLOUR)
 
