@@ -39,15 +39,15 @@ class Kpis:
 def leaves(table: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Return the selected leaves of a roll-up table (the actions), optionally only ``columns``.
 
-    Asking for the columns a caller reads avoids copying the whole ~40-column table
-    (~1 ms per call on a 1 400-action selection).
+    Asking for the columns a caller reads avoids copying the whole ~40-column table on
+    every rerun (measured in bench/README.md).
     """
     if columns is None:
         return table[table["is_leaf"] & (table["id"] != ROOT_ID)]
     return table.loc[(table["is_leaf"] & (table["id"] != ROOT_ID)).to_numpy(dtype=bool), columns]
 
 
-def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of, recent_days: int = RECENT_DAYS,
+def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | str, recent_days: int = RECENT_DAYS,
          first_done: pd.Series | None = None) -> Kpis | None:
     """Headline numbers of the selection at ``as_of``; None when nothing is selected.
 
@@ -128,7 +128,7 @@ def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     lv = leaves(table, ["code", "title", "owner", "department", "due", "status", "progress", "last_update",
                         "order", "overdue", "stale"])
     flagged = lv[(lv["status"] == "major_disruption") | lv["overdue"] | lv["stale"]]
-    # One join per row over three booleans (a row-wise DataFrame.apply cost ~10 ms per rerun).
+    # One join per row over three booleans: a row-wise DataFrame.apply was the slow part of the page.
     words = ("major disruption", "overdue", "stale")
     reasons = pd.Series([", ".join(w for w, on in zip(words, row, strict=True) if on) for row in zip(
         (flagged["status"] == "major_disruption").to_numpy(), flagged["overdue"].to_numpy(dtype=bool),
@@ -213,7 +213,7 @@ def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["department", "smart", "n_leaves", "progress"])
     # One (department, SMART value) row per tag of each leaf, in leaf order, then the
     # cells in sorted order, numbered in plain Python: a few thousand rows at most, where
-    # explode + a named groupby.agg cost ~12 ms per rerun. The means stay pandas' own
+    # explode + a named groupby.agg cost several times more (bench/README.md). The means stay pandas' own
     # (same summation, so the same numbers to the last bit).
     depts = lv["department"].fillna("(none)").astype(str).tolist()
     smarts = lv["smart"].fillna("").astype(str).tolist()
@@ -248,7 +248,7 @@ def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
     if lv.empty:
         return pd.DataFrame(columns=["group", "status", "n"])
     # Counted in plain Python (hundreds of owners: two groupbys, a map and a sort cost
-    # ~4 ms per chart). Groups by their number of actions, most first (ties by name, as
+    # more than the counting, see bench/README.md). Groups by their number of actions, most first (ties by name, as
     # the stable sort of the name-sorted groups gave); statuses by name within a group.
     pairs = Counter(zip(lv[by].fillna("(none)").astype(str).tolist(), lv["status"].astype(str).tolist(),
                         strict=True))
@@ -309,7 +309,7 @@ def _metrics(k: Kpis, stale_days: int) -> tuple[Metric, ...]:
     )
 
 
-def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of, first_done: pd.Series,
+def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | str, first_done: pd.Series,
              thresholds: Thresholds) -> Overview | None:
     """Everything the executive overview shows; None when nothing is selected.
 
