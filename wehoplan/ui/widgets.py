@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
-from pandas.io.formats.style import Styler
-from streamlit.elements.lib.column_types import ColumnConfig
 
 from wehoplan import exporting
 from wehoplan.domain import STATUS_COLOURS, STATUS_LABELS
 from wehoplan.rollup import Thresholds, rollup_table
 from wehoplan.ui import cache
 from wehoplan.ui.state import View
+
+if TYPE_CHECKING:  # annotations only; ColumnConfig lives in a Streamlit module that is not public API
+    from pandas.io.formats.style import Styler
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 NO_PLAN = "No plan yet: import one (Import page, or `python -m wehoplan import FILE`), or run " \
           "`python -m wehoplan init-demo` for the demo."
