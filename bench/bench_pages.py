@@ -8,10 +8,12 @@ sidebar's Department filter between two departments and reruns
 roll-up, the page's frames and charts, and Streamlit's rendering of them.
 
 Floor: a page of the same elements (``bench/floor_pages/floor_<page>.py``: the
-same sidebar widgets, titles, metrics, charts, tables and column configs) whose
-frames and charts were computed once before timing (``floor_pages/precompute.py``,
-the pages' own library calls) and pickled, loaded once into a module-level cache:
-the cost of drawing the page with nothing left to compute. Driven the same way.
+same sidebar widgets, then the page's own drawing code, ``wehoplan.ui.draw``) fed
+with the page's data object (``wehoplan.dashboard.overview``, ``action_report``,
+``departments``: every frame and chart) computed once before timing by the page's
+own library call (``floor_pages/precompute.py``) and pickled, loaded once into a
+module-level cache: the cost of drawing the page with nothing left to compute.
+Driven the same way. (The trends floor still lists its page's elements by hand.)
 
 Before timing, the real page and its floor must show the same captions, metrics,
 table sizes and chart specs; the benchmark stops otherwise.
@@ -25,7 +27,7 @@ import sys
 import warnings
 from types import SimpleNamespace
 
-from common import CACHE, ROOT, args, line, paired  # noqa: I001 - common puts the repo on sys.path
+from common import CACHE, ROOT, args, line, paired  # common puts the repo on sys.path
 
 from wehoplan import repository
 from wehoplan.config import load_config

@@ -1,8 +1,10 @@
 """Dashboard numbers and tables, computed from one roll-up table (no Streamlit).
 
 Every function takes the frame of :func:`wehoplan.rollup.rollup_table` (already
-filtered and evaluated at the as-of date) and returns a small new frame or dict
-that a page shows as is.
+filtered and evaluated at the as-of date) and returns a small new frame or value
+that a page shows as is. :func:`overview`, :func:`action_report` and
+:func:`departments` gather everything one page shows into one frozen object, which
+``wehoplan.ui.draw`` draws (and the benchmark floors draw the same object, pickled).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+import altair as alt
 import numpy as np
 import pandas as pd
 
-from wehoplan.domain import SMART_NAMES, STATUS_KEYS, STATUS_LABELS
-from wehoplan.rollup import ROOT_ID, first_completed
+from wehoplan import charts
+from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
+from wehoplan.rollup import ROOT_ID, Thresholds, first_completed, group_leaves
 
 RECENT_DAYS = 90
 
@@ -35,15 +39,15 @@ class Kpis:
 def leaves(table: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Return the selected leaves of a roll-up table (the actions), optionally only ``columns``.
 
-    Asking for the columns a caller reads avoids copying the whole ~40-column table
-    (~1 ms per call on a 1 400-action selection).
+    Asking for the columns a caller reads avoids copying the whole ~40-column table on
+    every rerun (measured in bench/README.md).
     """
     if columns is None:
         return table[table["is_leaf"] & (table["id"] != ROOT_ID)]
     return table.loc[(table["is_leaf"] & (table["id"] != ROOT_ID)).to_numpy(dtype=bool), columns]
 
 
-def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of, recent_days: int = RECENT_DAYS,
+def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | str, recent_days: int = RECENT_DAYS,
          first_done: pd.Series | None = None) -> Kpis | None:
     """Headline numbers of the selection at ``as_of``; None when nothing is selected.
 
@@ -124,7 +128,7 @@ def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     lv = leaves(table, ["code", "title", "owner", "department", "due", "status", "progress", "last_update",
                         "order", "overdue", "stale"])
     flagged = lv[(lv["status"] == "major_disruption") | lv["overdue"] | lv["stale"]]
-    # One join per row over three booleans (a row-wise DataFrame.apply cost ~10 ms per rerun).
+    # One join per row over three booleans: a row-wise DataFrame.apply was the slow part of the page.
     words = ("major disruption", "overdue", "stale")
     reasons = pd.Series([", ".join(w for w, on in zip(words, row, strict=True) if on) for row in zip(
         (flagged["status"] == "major_disruption").to_numpy(), flagged["overdue"].to_numpy(dtype=bool),
@@ -151,8 +155,8 @@ REPORT_COLUMNS = ["Code", "Title", "Status", "Progress", "Expected", "Owner", "D
 SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
 
 
-def action_report(table: pd.DataFrame, tree: bool = True, show: str = "all") -> pd.DataFrame:
-    """Build the tabular action report of the selection.
+def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all") -> pd.DataFrame:
+    """Build the rows of the tabular action report of the selection.
 
     Args:
         table: the roll-up table.
@@ -178,7 +182,7 @@ def action_report(table: pd.DataFrame, tree: bool = True, show: str = "all") -> 
     if not tree:
         rows = rows[rows["is_leaf"]]
     indent = rows["depth"].map(lambda d: "\u2003" * max(int(d) - 1, 0)).astype(str) if tree else ""
-    smart = rows["smart"].fillna("").astype(str).map(lambda s: ", ".join(SMART_NAMES[c] for c in s if c in SMART_NAMES))
+    smart = rows["smart"].map(lambda s: ", ".join(smart_names(s))).astype(str)
     return pd.DataFrame({
         "Code": rows["code"].astype(str),
         "Level": rows["level"].astype(str),
@@ -209,13 +213,13 @@ def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["department", "smart", "n_leaves", "progress"])
     # One (department, SMART value) row per tag of each leaf, in leaf order, then the
     # cells in sorted order, numbered in plain Python: a few thousand rows at most, where
-    # explode + a named groupby.agg cost ~12 ms per rerun. The means stay pandas' own
+    # explode + a named groupby.agg cost several times more (bench/README.md). The means stay pandas' own
     # (same summation, so the same numbers to the last bit).
     depts = lv["department"].fillna("(none)").astype(str).tolist()
     smarts = lv["smart"].fillna("").astype(str).tolist()
     row_of, cell = [], []
     for i, (d, tags) in enumerate(zip(depts, smarts, strict=True)):
-        for name in [SMART_NAMES[c] for c in tags if c in SMART_NAMES] or ["(none)"]:
+        for name in smart_names(tags) or ["(none)"]:
             row_of.append(i)
             cell.append((d, name))
     keys = sorted(set(cell))
@@ -244,7 +248,7 @@ def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
     if lv.empty:
         return pd.DataFrame(columns=["group", "status", "n"])
     # Counted in plain Python (hundreds of owners: two groupbys, a map and a sort cost
-    # ~4 ms per chart). Groups by their number of actions, most first (ties by name, as
+    # more than the counting, see bench/README.md). Groups by their number of actions, most first (ties by name, as
     # the stable sort of the name-sorted groups gave); statuses by name within a group.
     pairs = Counter(zip(lv[by].fillna("(none)").astype(str).tolist(), lv["status"].astype(str).tolist(),
                         strict=True))
@@ -259,3 +263,146 @@ def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
         "status": pd.Series([k[1] for k in keys], dtype="str"),
         "n": np.array([pairs[k] for k in keys], dtype="int64"),
     })
+
+
+# ---------------------------------------------------------------- one object per page
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One headline number as a page shows it."""
+
+    label: str
+    value: str
+    delta: str | None = None
+    help: str | None = None
+
+
+# eq=False: frames have no single truth value, so the generated __eq__ would raise.
+@dataclass(frozen=True, eq=False)
+class Overview:
+    """What the executive overview (``app.py``) shows of a selection."""
+
+    kpis: Kpis
+    metrics: tuple[Metric, ...]  # the five headline numbers, formatted, in page order
+    strategy_progress: pd.DataFrame  # :func:`strategy_progress`
+    status_counts: pd.DataFrame  # :func:`status_counts`
+    progress_chart: alt.Chart
+    status_chart: alt.Chart
+    summary: pd.DataFrame  # :func:`summary_table` as shown (without ``status_key``)
+    attention: pd.DataFrame  # :func:`needs_attention`
+    attention_caption: str  # the line above a non-empty attention table
+
+
+def _metrics(k: Kpis, stale_days: int) -> tuple[Metric, ...]:
+    gap = None if k.expected_progress is None else k.progress - k.expected_progress
+    return (
+        Metric("Overall progress", f"{k.progress:.0f} %",
+               None if gap is None else f"{gap:+.0f} pts vs expected {k.expected_progress:.0f} %",
+               "Rolled-up progress of the selection; the delta compares it with the progress "
+               "expected from start and due dates."),
+        Metric("On track", "–" if k.share_on_track is None else f"{k.share_on_track:.0f} %",
+               help="Share of started, non-deferred actions that are on track or completed."),
+        Metric("Overdue actions", str(k.n_overdue), help="Open actions past their due date."),
+        Metric(f"Completed, last {RECENT_DAYS} days", str(k.n_completed_recently)),
+        Metric("Stale actions", str(k.n_stale), help=f"Open actions with no update for more than {stale_days} days."),
+    )
+
+
+def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | str, first_done: pd.Series,
+             thresholds: Thresholds) -> Overview | None:
+    """Everything the executive overview shows; None when nothing is selected.
+
+    Args:
+        table: the roll-up table of the selection at ``as_of``.
+        updates: the plan's updates.
+        as_of: the as-of date.
+        first_done: :func:`wehoplan.rollup.first_completed` at ``as_of`` (filter-independent,
+            so the caller caches it).
+        thresholds: the schedule thresholds the table was rolled up with (their stale days
+            appear in the help texts).
+
+    """
+    k = kpis(table, updates, as_of, first_done=first_done)
+    if k is None:
+        return None
+    bars, mix = strategy_progress(table), status_counts(table)
+    attention = needs_attention(table)
+    n = len(attention)
+    return Overview(
+        kpis=k, metrics=_metrics(k, thresholds.stale_days), strategy_progress=bars, status_counts=mix,
+        progress_chart=charts.progress_bars(bars, "Progress by strategy (tick = expected)"),
+        status_chart=charts.status_mix(mix),
+        summary=summary_table(table).drop(columns=["status_key"]), attention=attention,
+        attention_caption=f"{n} action{'s' if n != 1 else ''}: major disruption, overdue, or no update for "
+                          f"{thresholds.stale_days}+ days.",
+    )
+
+
+LAYOUT_OPTIONS = {"tree": "Tree", "flat": "Flat (actions only)"}
+
+
+@dataclass(frozen=True, eq=False)
+class ActionReport:
+    """What the Action Report page shows: the rows (also the "Rows shown" CSV) and their count."""
+
+    rows: pd.DataFrame  # :data:`REPORT_COLUMNS`, in the chosen layout
+    caption: str  # "56 rows (39 of 39 selected actions)..."
+
+
+def action_report(table: pd.DataFrame, layout: str = "tree", show: str = "all") -> ActionReport | None:
+    """The Action Report of the selection; None when no row is left to show.
+
+    Args:
+        table: the roll-up table.
+        layout: a key of :data:`LAYOUT_OPTIONS` (``tree`` or ``flat``).
+        show: a key of :data:`SHOW_OPTIONS` (see :func:`report_rows`).
+
+    """
+    tree = layout == "tree"
+    rows = report_rows(table, tree=tree, show=show)
+    if rows.empty:
+        return None
+    n_actions = int((table["is_leaf"] & (table["id"] != ROOT_ID)).sum())
+    shown = int((rows["Level"] == "Action").sum()) if tree else len(rows)
+    return ActionReport(
+        rows=rows.drop(columns=["status_key"]),  # the Status column carries the colour
+        caption=f"{len(rows)} rows ({shown} of {n_actions} selected actions). Click a column header to sort.",
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Departments:
+    """What the Departments & SMART values page shows."""
+
+    heatmap: pd.DataFrame  # :func:`heatmap_data`
+    by_department: pd.DataFrame  # roll-up per department, best progress first (``name`` + roll-up columns)
+    by_smart: pd.DataFrame  # roll-up per SMART value
+    department_status: pd.DataFrame  # :func:`status_counts_by` department
+    owner_status: pd.DataFrame  # :func:`status_counts_by` owner
+    heatmap_chart: alt.Chart
+    department_chart: alt.Chart
+    department_status_chart: alt.Chart
+    smart_chart: alt.Chart
+    owner_status_chart: alt.Chart
+
+
+def departments(table: pd.DataFrame) -> Departments | None:
+    """The department, SMART and owner views of the selection; None when no action is selected."""
+    if not (table["is_leaf"] & (table["id"] != ROOT_ID)).any():
+        return None
+    heat = heatmap_data(table)
+    by_dept = group_leaves(table, "department").rename(columns={"group": "name"}) \
+        .sort_values("progress", ascending=False)
+    by_smart = group_leaves(table, "smart").rename(columns={"group": "name"})
+    dept_status, owner_status = status_counts_by(table, "department"), status_counts_by(table, "owner")
+    return Departments(
+        heatmap=heat, by_department=by_dept, by_smart=by_smart, department_status=dept_status,
+        owner_status=owner_status,
+        heatmap_chart=charts.heatmap(heat, "Department × SMART value (number = actions, colour = progress)"),
+        department_chart=charts.progress_bars(by_dept, "Progress by department (tick = expected)"),
+        department_status_chart=charts.status_counts_bar(dept_status, "Department",
+                                                         "Actions per status, by department"),
+        smart_chart=charts.progress_bars(by_smart, "Progress by SMART value (tick = expected)"),
+        owner_status_chart=charts.status_counts_bar(owner_status, "Owner", "Workload by owner (actions per status)"),
+    )

@@ -1,10 +1,11 @@
 """Shared parts of the floor pages: the precomputed payload, the sidebar, the header.
 
-A floor page draws exactly the elements of its real page (same sidebar widgets,
-titles, metrics, charts, tables, column configs), but every frame and chart was
-computed once before timing (``bench/floor_pages/precompute.py``) and pickled; it
-is loaded once per process into :data:`_LOADED`, so a floor rerun costs only the
-rendering. The pickle's path comes from ``WEHOPLAN_BENCH_FLOOR``.
+A floor page draws exactly the elements of its real page, with the page's own drawing
+code (``wehoplan.ui.draw``, ``widgets.draw_header``), but the page's data object
+(``wehoplan.dashboard.overview`` etc.: every frame and chart) was computed once before
+timing (``bench/floor_pages/precompute.py``) and pickled; it is loaded once per process
+into :data:`_LOADED`, so a floor rerun costs only the rendering. The pickle's path comes
+from ``WEHOPLAN_BENCH_FLOOR``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import pickle
 from pathlib import Path
 
 import streamlit as st
+
+from wehoplan.ui import widgets
 
 _LOADED: dict[str, dict] = {}  # module-level: survives AppTest reruns (the module stays imported)
 
@@ -48,8 +51,5 @@ def start() -> tuple[dict, dict]:
 
 
 def header(meta: dict, page: dict, title: str) -> None:
-    """The real header: title, plan/date/filter caption, the demo notice when it applies."""
-    st.title(title)
-    st.caption(page["caption"])
-    if meta["demo_notice"]:
-        st.warning(meta["demo_notice"], icon=":material/science:")
+    """The real header (the page's own drawing code) with the precomputed caption and demo notice."""
+    widgets.draw_header(title, page["caption"], meta["demo_notice"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +14,10 @@ from wehoplan.domain import STATUS_COLOURS, STATUS_LABELS
 from wehoplan.rollup import Thresholds, rollup_table
 from wehoplan.ui import cache
 from wehoplan.ui.state import View
+
+if TYPE_CHECKING:  # annotations only; ColumnConfig lives in a Streamlit module that is not public API
+    from pandas.io.formats.style import Styler
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 NO_PLAN = "No plan yet: import one (Import page, or `python -m wehoplan import FILE`), or run " \
           "`python -m wehoplan init-demo` for the demo."
@@ -26,13 +31,41 @@ def require_plan(view: View) -> None:
         st.stop()
 
 
+def no_match() -> None:
+    """Show the nothing-matches empty state and stop the page (its data call gave None)."""
+    st.info(NO_MATCH)
+    st.stop()
+
+
+def header_caption(plan, as_of, filters) -> str:
+    """The line under a page title: the plan, the as-of date and the filters shown."""
+    return f"**{plan.name}**, as of **{as_of:%d %B %Y}** · filters: {filters.describe()}"
+
+
+def demo_notice(plan) -> str | None:
+    """The warning a demo plan carries (None for a real plan)."""
+    return f"Illustrative demo data. {plan.source_note or ''}".strip() if plan.is_demo else None
+
+
+def draw_header(title: str, caption: str, notice: str | None) -> None:
+    """Draw a page's title block (the benchmark floors call this with precomputed texts)."""
+    st.title(title)
+    st.caption(caption)
+    if notice:
+        st.warning(notice, icon=":material/science:")
+
+
+def frames(view: View) -> cache.PlanFrames:
+    """The view's plan frames (a page calls :func:`require_plan` first, so there is a plan)."""
+    if view.frames is None:
+        raise RuntimeError("no plan: call require_plan(view) before reading the view's frames")
+    return view.frames
+
+
 def header(view: View, title: str) -> None:
     """Page title, the plan and as-of date shown, the filters, and the demo notice."""
-    plan = view.frames.plan
-    st.title(title)
-    st.caption(f"**{plan.name}**, as of **{view.as_of:%d %B %Y}** · filters: {view.filters.describe()}")
-    if plan.is_demo:
-        st.warning(f"Illustrative demo data. {plan.source_note or ''}".strip(), icon=":material/science:")
+    plan = frames(view).plan
+    draw_header(title, header_caption(plan, view.as_of, view.filters), demo_notice(plan))
 
 
 def thresholds() -> Thresholds:
@@ -44,17 +77,17 @@ def thresholds() -> Thresholds:
 
 def table(view: View) -> pd.DataFrame:
     """Roll up the filtered plan at the view's date (only the filtered roll-up is recomputed per rerun)."""
-    th = thresholds()
-    states = cache.leaf_states_at(view.frames, [view.as_of], th)  # computed once per date and data version
-    return rollup_table(view.frames.tree, view.frames.updates, view.as_of, view.filters, th, states)
+    th, plan = thresholds(), frames(view)
+    states = cache.leaf_states_at(plan, [view.as_of], th)  # computed once per date and data version
+    return rollup_table(plan.tree, plan.updates, view.as_of, view.filters, th, states)
 
 
-def status_style(frame: pd.DataFrame, column: str = "Status"):
+def status_style(frame: pd.DataFrame, column: str = "Status") -> Styler:
     """Colour the status cells with the GUIDE colours (a pandas Styler for st.dataframe)."""
     by_label = {STATUS_LABELS[k]: c for k, c in STATUS_COLOURS.items()}
 
     def cell(v: object) -> str:
-        c = by_label.get(v)
+        c = by_label.get(v) if isinstance(v, str) else None
         return f"background-color: {c}; color: white" if c else ""
 
     return frame.style.map(cell, subset=[column])
@@ -63,8 +96,8 @@ def status_style(frame: pd.DataFrame, column: str = "Status"):
 PROGRESS_COLOUR = "#546e7a"  # neutral: the status column carries the GUIDE colours
 
 
-def progress_column(label: str = "Progress") -> dict:
-    """Configure a 0–100 % progress bar column in a neutral colour (red would read as "late")."""
+def progress_column(label: str = "Progress") -> ColumnConfig:
+    """Configure a 0-100 % progress bar column in a neutral colour (red would read as "late")."""
     return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f%%",
                                            color=PROGRESS_COLOUR)
 
