@@ -47,7 +47,7 @@ PRECOMPUTE = {"home": "home", "action_report": "report", "trends": "trends_page"
 
 def _two_departments(tree) -> tuple[str, str]:
     """The two lead departments with the most actions: a realistic switch, both non-trivial."""
-    leaves = tree[tree["is_leaf"]]
+    leaves = tree.frame[tree.frame["is_leaf"]]
     top = leaves["department"].dropna().astype(str).value_counts().index[:2]
     return str(top[0]), str(top[1])
 

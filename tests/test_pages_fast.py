@@ -19,7 +19,16 @@ from wehoplan import dashboard, repository, trends
 from wehoplan.db import make_engine
 from wehoplan.filters import Filters
 from wehoplan.generate import generate_plan
-from wehoplan.rollup import ROOT_ID, Thresholds, first_completed, leaf_states, prepare_tree, rollup_table
+from wehoplan.rollup import (
+    ROOT_ID,
+    Thresholds,
+    first_completed,
+    leaf_states,
+    prepare_tree,
+    roll_up,
+    roll_up_many,
+    rollup_table,
+)
 
 same = functools.partial(pd.testing.assert_frame_equal, check_exact=True)
 TH = Thresholds()
@@ -135,7 +144,7 @@ def generated(tmp_path_factory):
 
 
 def _filter_sets(tree):
-    leaves = tree[tree["is_leaf"]]
+    leaves = tree.frame[tree.frame["is_leaf"]]
     top = leaves["department"].dropna().astype(str).value_counts().index
     owner = leaves["owner"].dropna().astype(str).iloc[0]
     return [Filters(), Filters(department=(top[0],)), Filters(department=(top[-1],), smart=("M", "T")),
@@ -163,11 +172,12 @@ def test_page_objects_add_up_to_the_selection_on_a_generated_plan(generated):
 
 def test_a_tree_changed_after_a_roll_up_is_not_served_stale_filter_ids(generated):
     tree, updates, as_of = generated
-    f = Filters(department=(tree.loc[tree["is_leaf"], "department"].dropna().iloc[0],))
+    frame = tree.frame
+    f = Filters(department=(frame.loc[frame["is_leaf"], "department"].dropna().iloc[0],))
     states = leaf_states(tree, updates, [as_of], TH)
-    before = rollup_table(tree, updates, as_of, f, TH, states)
-    other = tree.assign(department="Elsewhere", partners=None)  # a new tree object: its own memo
-    after = rollup_table(other, updates, as_of, f, TH, states)
+    before = roll_up(tree, states, f)
+    other = prepare_tree(frame.assign(department="Elsewhere", partners=None))  # a new tree: its own indices
+    after = roll_up(other, states, f)
     assert (before["id"] != ROOT_ID).sum() > 0
     assert (after["id"] != ROOT_ID).sum() == 0
 
@@ -182,16 +192,15 @@ def _check_shared_trend(tree, updates, as_of):
         many, both = leaf_states(tree, updates, dates, TH), leaf_states(tree, updates, fdates, TH)
         every = leaf_states(tree, updates, shared, TH)
         for f in _filter_sets(tree):
-            alone = trends.series(tree, updates, dates, f, TH, many)
-            rolled = trends.series(tree, updates, shared, f, TH, every)
-            same(trends.forecast(tree, updates, as_of, f, window_days=window, thresholds=TH, rolled=rolled),
-                 trends.forecast(tree, updates, as_of, f, window_days=window, thresholds=TH, states=both))
-            same(trends.progress_over_time(tree, updates, dates, f, "strategy", TH, rolled),
-                 trends.progress_over_time(tree, updates, dates, f, "strategy", TH, alone))
-            same(trends.status_mix_over_time(tree, updates, dates, f, TH, rolled),
-                 trends.status_mix_over_time(tree, updates, dates, f, TH, alone))
-            same(trends.overdue_over_time(tree, updates, dates, f, TH, rolled),
-                 trends.overdue_over_time(tree, updates, dates, f, TH, alone))
+            alone = roll_up_many(tree, many, f)
+            rolled = roll_up_many(tree, every, f)
+            same(trends.forecast(tree, rolled, as_of, window), trends.forecast(tree, roll_up_many(tree, both, f),
+                                                                               as_of, window))
+            for by in trends.TREND_GROUPS:
+                same(trends.progress_over_time(tree, rolled, dates, by),
+                     trends.progress_over_time(tree, alone, dates, by))
+            same(trends.status_mix_over_time(rolled, dates), trends.status_mix_over_time(alone, dates))
+            same(trends.overdue_over_time(rolled, dates), trends.overdue_over_time(alone, dates))
 
 
 @pytest.mark.parametrize("name", ["WeHo Smart City Strategic Plan 2018", "WeHoX Innovations Annual Report 2015"])

@@ -57,7 +57,7 @@ def test_latest_updates_give_the_same_rollup_as_the_full_history(fresh_url, monk
     engine = make_engine(fresh_url)
     plan_id = _plans(engine)[0]
     leaves = rollup.prepare_tree(repository.load_items(engine, plan_id))
-    leaf_ids = leaves.loc[leaves["is_leaf"], "id"].tolist()
+    leaf_ids = leaves.frame.loc[leaves.frame["is_leaf"], "id"].tolist()
     # Awkward history: two updates on one day (the later wins), a whitespace-only comment
     # after a real one (the real one stays the latest comment), an update after as-of;
     # all after the demo history ends so nothing of the demo hides them.

@@ -113,3 +113,32 @@ def test_roll_up_takes_one_date():
     tree = prepare_tree(ITEMS)
     with pytest.raises(ValueError, match="roll_up_many"):
         roll_up(tree, leaf_states(tree, UPS, ["2020-01-31", D], Thresholds()), Filters())
+
+
+def _tree_with_owners() -> PreparedTree:
+    return prepare_tree(items((1, None, "1", {"owner": "Ana", "department": "Works"}),
+                              (2, 1, "1.1"), (3, 1, "1.2", {"owner": "Ben"}), (4, 2, "1.1.1")))
+
+
+def test_an_effective_value_changed_in_the_frame_becomes_the_items_own_and_is_inherited():
+    frame = _tree_with_owners().frame
+    frame.loc[frame["code"] == "1.1", "owner"] = "Cy"
+    got = prepare_tree(frame).frame.set_index("code")
+    assert got["owner"].to_dict() == {"1": "Ana", "1.1": "Cy", "1.1.1": "Cy", "1.2": "Ben"}
+    assert got.loc["1.1", "own_owner"] == "Cy" and pd.isna(got.loc["1.1.1", "own_owner"])
+
+
+def test_a_blanked_effective_value_inherits_again():
+    frame = _tree_with_owners().frame
+    frame.loc[frame["code"] == "1.2", "owner"] = None
+    assert prepare_tree(frame).frame.set_index("code").loc["1.2", "owner"] == "Ana"
+
+
+def test_a_changed_department_moves_the_filter():
+    tree = _tree_with_owners()
+    ups = updates((4, "2020-01-01", "on_track", 10), (3, "2020-01-01", "on_track", 30))
+    works = Filters(department=("works",))
+    assert len(roll_up(tree, leaf_states(tree, ups, [D], Thresholds()), works)) == 5  # plan, 1, 1.1, 1.1.1, 1.2
+    moved = prepare_tree(tree.frame.assign(department="Elsewhere"))
+    assert roll_up(moved, leaf_states(moved, ups, [D], Thresholds()), works).empty
+    assert len(roll_up(tree, leaf_states(tree, ups, [D], Thresholds()), works)) == 5  # the first tree is unchanged

@@ -4,16 +4,16 @@ The overview, action report and departments pages get their data from one librar
 call each (``wehoplan.dashboard.overview``, ``action_report``, ``departments``, the
 page's default choices); this module makes the same calls and returns the objects,
 ready to pickle, which the floors draw with the pages' own drawing code. The trends
-page still has its frames and charts listed here by hand.
+page's object is ``wehoplan.trends.page_data``'s.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from wehoplan import charts, dashboard, trends
+from wehoplan import dashboard, trends
 from wehoplan.filters import Filters
-from wehoplan.rollup import Thresholds, first_completed, rollup_table
+from wehoplan.rollup import Thresholds, first_completed, leaf_states, rollup_table
 from wehoplan.ui import widgets
 from wehoplan.ui.state import filter_options
 
@@ -48,22 +48,13 @@ def report(frames, as_of: pd.Timestamp, f: Filters, th: Thresholds) -> dict:
 
 
 def trends_page(frames, as_of: pd.Timestamp, f: Filters, th: Thresholds) -> dict:
-    """pages/2_Trends.py with its defaults (by strategy, every quarter, 180-day window)."""
-    tree, updates = frames.tree, frames.updates
-    dates = trends.period_ends(updates, as_of, "quarter")
-    rolled = trends.series(tree, updates, dates, f, th)
-    fc = trends.forecast(tree, updates, as_of, f, window_days=180, thresholds=th)
-    return {
-        "caption": _caption(frames, as_of, f),
-        "progress": charts.progress_trend(trends.progress_over_time(tree, updates, dates, f, "strategy", th, rolled),
-                                          "Strategy"),
-        "status": charts.status_area(trends.status_mix_over_time(tree, updates, dates, f, th, rolled)),
-        "completions": charts.completions_bar(trends.completions_per_quarter(tree, updates, as_of, f, th)),
-        "overdue": charts.overdue_line(trends.overdue_over_time(tree, updates, dates, f, th, rolled)),
-        "forecast_chart": charts.forecast_chart(fc, as_of),
-        "n_late": int(fc["late"].sum()) if len(fc) else 0, "n_fc": len(fc),
-        "forecast": fc.drop(columns=["id"]).assign(velocity=lambda d: (d["velocity"] * 30).round(2)),
-    }
+    """pages/2_Trends.py with its defaults (by strategy, every quarter, 180-day window): its TrendsPage."""
+    dates = trends.period_ends(frames.updates, as_of, trends.DEFAULT_STEP)
+    window = int(trends.DEFAULT_WINDOW)
+    states = leaf_states(frames.tree, frames.updates, trends.shared_dates(dates, as_of, window), th)
+    data = trends.page_data(frames.tree, states, f, dates, as_of, window, trends.DEFAULT_GROUP,
+                            first_completed(frames.updates, as_of))
+    return {"caption": _caption(frames, as_of, f), "data": data}
 
 
 def departments(frames, as_of: pd.Timestamp, f: Filters, th: Thresholds) -> dict:

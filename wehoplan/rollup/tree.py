@@ -36,7 +36,9 @@ class PreparedTree:
     ``department``, ``partners`` and ``smart`` replaced by their effective values (the
     own ones kept as ``own_*``), plus ``depth`` (1 = top level), ``is_leaf``,
     ``parent_key`` (0 for top level), ``order`` (outline order), ``top_code`` and the
-    ``path_codes`` / ``path_text`` the filters search. Build it with :func:`prepare_tree`.
+    ``path_codes`` / ``path_text`` the filters search. Build it with :func:`prepare_tree`;
+    to roll up a changed plan, change a copy of :attr:`frame` (its effective values or
+    any other item column; the derived columns are recomputed) and prepare that.
     """
 
     _frame: pd.DataFrame
@@ -85,13 +87,44 @@ class PreparedTree:
                 {c: (self._frame[c].array, self._frame[c].dtype == object) for c in names})
 
 
-def _raw_items(items: pd.DataFrame) -> pd.DataFrame:
-    """A prepared frame back to plain items (own values in place), anything else unchanged."""
-    if "own_owner" not in items.columns and "own_department" not in items.columns:
-        return items
-    own = {k: items[f"own_{k}"] for k in INHERITED_FIELDS if f"own_{k}" in items.columns}
-    drop = [c for c in (*DERIVED_COLUMNS, *(f"own_{k}" for k in own)) if c in items.columns]
+def _own_fields(items: pd.DataFrame) -> list[str]:
+    """The inherited fields whose own values a (once) prepared frame keeps as ``own_*``."""
+    return [k for k in INHERITED_FIELDS if f"own_{k}" in items.columns and k in items.columns]
+
+
+def _raw_items(items: pd.DataFrame, edited: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """A prepared frame back to plain items: each field's own value, no derived columns.
+
+    ``edited``: per field, the rows whose (effective) value is taken as their own instead.
+    """
+    fields = _own_fields(items)
+    own = {k: items[f"own_{k}"] for k in fields}
+    for k, rows in (edited or {}).items():
+        own[k] = items[k].where(rows, own[k])
+    drop = [c for c in (*DERIVED_COLUMNS, *(f"own_{k}" for k in fields)) if c in items.columns]
     return items.assign(**own).drop(columns=drop)
+
+
+def _plain(values: pd.Series) -> list:
+    """Values to compare: every kind of blank as None."""
+    return [None if is_blank(v) else v for v in values.tolist()]
+
+
+def _edited(items: pd.DataFrame, tree: PreparedTree) -> dict[str, np.ndarray]:
+    """Effective values of a prepared frame that someone changed: they become the items' own.
+
+    A value equal to what the own values give is left alone (so a change further up
+    is still inherited); any other was written by hand.
+    """
+    derived = tree.frame.set_index("id")
+    given = items.set_index("id")
+    out = {}
+    for k in _own_fields(items):
+        now = derived[k].reindex(given.index)
+        changed = np.array([a != b for a, b in zip(_plain(given[k]), _plain(now), strict=True)], dtype=bool)
+        if changed.any():
+            out[k] = changed
+    return out
 
 
 def _depths(ids: list[int], parent: dict[int, int]) -> dict[int, int]:
@@ -121,11 +154,22 @@ def prepare_tree(items: pd.DataFrame | PreparedTree) -> PreparedTree:
     Archived items and everything under them are dropped; each inherited field takes
     the item's own value, else its nearest ancestor's, on its own (GUIDE §3). A frame
     read from :attr:`PreparedTree.frame` (perhaps changed) is prepared afresh from its
-    own values.
+    ``own_*`` values, except that an effective value someone changed becomes that
+    item's own (and is inherited from it).
     """
     if isinstance(items, PreparedTree):
         return items
-    df = _raw_items(items)
+    if not _own_fields(items):
+        return _prepare(items)
+    # A frame read from a tree, perhaps changed: prepared from its own values, and any
+    # effective value changed by hand counts as that item's own.
+    tree = _prepare(_raw_items(items))
+    edited = _edited(items, tree)
+    return _prepare(_raw_items(items, edited)) if edited else tree
+
+
+def _prepare(df: pd.DataFrame) -> PreparedTree:
+    """:func:`prepare_tree` of plain items."""
     df = df[~df["archived"].astype(bool)] if "archived" in df.columns else df
     ids_set = set(df["id"].tolist())
     while True:  # drop children whose parent is archived or missing, repeatedly (whole subtrees)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from wehoplan import exporting
 from wehoplan.domain import STATUS_COLOURS, STATUS_LABELS
-from wehoplan.rollup import Thresholds, rollup_table
+from wehoplan.rollup import Thresholds, roll_up
 from wehoplan.ui import cache
 from wehoplan.ui.state import View
 
@@ -79,7 +79,7 @@ def table(view: View) -> pd.DataFrame:
     """Roll up the filtered plan at the view's date (only the filtered roll-up is recomputed per rerun)."""
     th, plan = thresholds(), frames(view)
     states = cache.leaf_states_at(plan, [view.as_of], th)  # computed once per date and data version
-    return rollup_table(plan.tree, plan.updates, view.as_of, view.filters, th, states)
+    return roll_up(plan.tree, states, view.filters)
 
 
 def status_style(frame: pd.DataFrame, column: str = "Status") -> Styler:
