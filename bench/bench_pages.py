@@ -13,7 +13,8 @@ with the page's data object (``wehoplan.dashboard.overview``, ``action_report``,
 ``departments``: every frame and chart) computed once before timing by the page's
 own library call (``floor_pages/precompute.py``) and pickled, loaded once into a
 module-level cache: the cost of drawing the page with nothing left to compute.
-Driven the same way. (The trends floor still lists its page's elements by hand.)
+Driven the same way. The trends page is drawn by ``wehoplan.ui.draw_trends`` from
+``wehoplan.trends.page_data``'s object the same way.
 
 Before timing, the real page and its floor must show the same captions, metrics,
 table sizes and chart specs; the benchmark stops otherwise.

@@ -62,6 +62,18 @@ def _leaf_extra(tree: PreparedTree, states: pd.DataFrame) -> dict[str, np.ndarra
         c: tree.nodes[c].to_numpy()[at] for c in ("start", "due")}
 
 
+def _leaf_frame(tree: PreparedTree, states: pd.DataFrame, code: np.ndarray) -> pd.DataFrame:
+    """The selected states with each leaf's counts and tree columns beside.
+
+    One concat of a frame of new columns (``assign`` inserts them one by one); on many
+    dates pandas' block-wise concat of the leaf frame is faster than column arrays. A
+    function of its own so the new columns' arrays are freed before the roll-up
+    allocates its own (kept alive, they made every later allocation slower).
+    """
+    extra = {**engine.leaf_counts(states, code), **_leaf_extra(tree, states)}
+    return pd.concat([states, pd.DataFrame(extra, index=states.index)], axis=1)
+
+
 def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """Roll the selected leaves of ``states`` (any number of dates) up the tree.
 
@@ -81,10 +93,7 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters) -> 
     if states.empty:
         return _empty(states)
     code = engine.status_codes(states["status"])
-    extra = {**engine.leaf_counts(states, code), **_leaf_extra(tree, states)}
-    # One concat of a frame of new columns (``assign`` inserts them one by one); on many
-    # dates pandas' block-wise concat of the leaf frame is faster than column arrays.
-    leaves = pd.concat([states, pd.DataFrame(extra, index=states.index)], axis=1)
+    leaves = _leaf_frame(tree, states, code)
     parents = engine.roll_levels(leaves, tree, code)
     out = pd.concat([leaves] if parents is None else [leaves, pd.DataFrame(parents)], ignore_index=True)
     return out.assign(
