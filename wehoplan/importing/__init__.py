@@ -10,10 +10,7 @@ Library API (the CLI and the Import page are thin wrappers):
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +19,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from wehoplan.config import Config, load_config
-from wehoplan.domain import STATUS_LABELS
-from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
+from wehoplan.domain import STATUS_LABELS, level_name, match_names
+from wehoplan.importing.load import CoreWriter, RowWriter, SQLiteDriverWriter, UndoRefused, leaf_state, load, sha256_of
 from wehoplan.importing.load import undo_import as _undo
 from wehoplan.importing.mapping import (
     FIELD_HELP,
@@ -40,7 +37,8 @@ from wehoplan.importing.table import Table, find_tables
 Source = str | Path | tuple[str, bytes]
 
 __all__ = [
-    "FIELDS", "FIELD_HELP", "Analysis", "FileRejected", "ImportReport", "Problem", "UndoRefused",
+    "FIELDS", "FIELD_HELP", "Analysis", "CoreWriter", "FileRejected", "ImportReport", "Problem", "RowWriter",
+    "SQLiteDriverWriter", "UndoRefused",
     "analyse", "import_files", "list_batches", "load_mapping_file", "mapping_from_frame", "mapping_to_json",
     "undo_import",
 ]
@@ -75,7 +73,7 @@ class Analysis:
             # A row whose status or progress cell was rejected shows blanks, not a made-up state.
             st = leaf_state(n, as_of or dt.date.today()) if not n.children and not n.state.get("bad") else None
             recs.append({
-                "code": n.code, "level": names[n.depth - 1] if n.depth <= len(names) else f"Level {n.depth}",
+                "code": n.code, "level": level_name(n.depth, names),
                 "title": ("    " * (n.depth - 1)) + (n.title or ""),
                 "status": STATUS_LABELS[st["status"]] if st else None, "progress": st["progress"] if st else None,
                 "sheet": n.sheet, "row": n.row, "problem": "; ".join(where.get((n.sheet, n.row), [])),
@@ -146,30 +144,10 @@ def mapping_from_frame(frame: pd.DataFrame) -> dict[str, str]:
     return {str(h): str(f or "ignore") for h, f in zip(frame["header"], frame["field"], strict=True)}
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while an import builds and writes its rows.
-
-    A 100k-row import allocates millions of objects that all stay alive until it ends
-    (rows, nodes, values); each allocation burst made the collector walk them again:
-    about 1.5 s of a 5.5 s import. Reference counting still frees everything as usual;
-    only cycles wait until the collector is back on (it is turned back on only if it
-    was on, so nested calls are fine).
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def _name(src: Source) -> str:
     return src[0] if isinstance(src, tuple) else Path(src).name
 
 
-@_gc_paused()  # a @contextmanager works as a decorator too
 def analyse(
     sources: list[Source],
     *,
@@ -221,7 +199,6 @@ def analyse(
     return Analysis(names, digest, tables, parsed, errors, warnings)
 
 
-@_gc_paused()
 def import_files(
     engine: Engine,
     sources: list[Source] | Source,
@@ -234,6 +211,7 @@ def import_files(
     author: str | None = None,
     config: Config | None = None,
     progress=None,
+    writer: RowWriter | None = None,
 ) -> ImportReport:
     """Import one or more files as one plan in one transaction.
 
@@ -248,6 +226,8 @@ def import_files(
         author: who imports (audit trail, batch).
         config: settings (fiscal year start); default from the environment.
         progress: optional callback taking a fraction 0..1 (the page's progress bar).
+        writer: how the rows are inserted (default: the fastest the engine allows; the rows
+            stored are the same).
 
     Returns:
         The report; ``ok`` is False when anything was rejected, and then nothing was written.
@@ -273,7 +253,7 @@ def import_files(
         res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names,
                    level_names_from_file=an.parsed.level_names_from_file, as_of=day, as_of_given=as_of is not None,
                    file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=author, dry_run=dry_run,
-                   progress_cb=progress)
+                   progress_cb=progress, writer=writer)
     except SQLAlchemyError as exc:
         # The checks above should catch everything; if the database still refuses, nothing was written.
         report.errors.append(Problem(", ".join(an.file_names), "", None, None, None,
@@ -284,7 +264,7 @@ def import_files(
     # at once instead of waiting for the garbage collector (~0.3 s for 100k nodes).
     for n in an.parsed.nodes:
         n.parent = None
-        n.children = []
+        n.children = ()
     report.ok = True
     report.items_created = int(res["items_created"])
     report.items_updated = int(res["items_updated"])
@@ -297,8 +277,7 @@ def import_files(
                                        f"{len(res['missing'])} item(s) of the plan are not in the file and were "
                                        f"kept: {shown}"))
     if res["plan_created"] and not dry_run:
-        similar = [p for p in list_plans_names(engine) if p != plan and (p.casefold() == plan.casefold()
-                   or plan.casefold() in p.casefold())]
+        similar = match_names(plan, [p for p in list_plans_names(engine) if p != plan])
         if similar:
             report.warnings.append(Problem("", "", None, None, None,
                                            f"created a new plan {plan!r}; --plan takes the exact name of an "

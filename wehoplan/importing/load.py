@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
+from typing import Protocol
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from wehoplan.db import bump_data_version
+from wehoplan.domain import code_sort_key, level_name, split_level_names
 from wehoplan.importing.parse import Node
 from wehoplan.models import Audit, Department, ImportBatch, Item, Person, Plan, Update, item_partner_departments
 from wehoplan.repository import department_id, person_id, write_audit
@@ -20,47 +23,73 @@ ITEM_FIELDS = ("parent", "level", "title", "description", "owner", "sponsor", "d
                "smart", "start", "due", "weight", "sort_order")
 
 
-# Driver-level executemany for the big inserts on SQLite (see _insert_many); False takes the
-# Core insert everywhere (the tests compare the two).
-FAST_SQLITE_WRITE = True
 _ITEM_COLS = ("plan_id", "code", "level", "title", "parent_id", "description", "owner_id", "sponsor_id",
               "lead_department_id", "smart", "start", "due", "weight", "sort_order", "version", "archived")
 _AUDIT_COLS = ("author", "action", "entity", "entity_id", "field", "old_value", "new_value", "source", "batch_id")
 _UPDATE_COLS = ("item_id", "as_of", "status", "progress", "comment", "author", "source", "batch_id")
 
 
-def _insert_many(s: Session, table, cols: tuple[str, ...], rows: list[tuple], fast: bool) -> None:
-    """INSERT ``rows`` (tuples in ``cols`` order) into ``table`` in the session's transaction.
+class RowWriter(Protocol):
+    """How the import's big INSERTs reach the database (the rows stored are the same)."""
 
-    On SQLite (``fast``) the tuples go straight to the driver's executemany, so their dates
-    must already be the ISO text SQLAlchemy's Date type stores (:func:`_date_text`):
-    SQLAlchemy's per-row bind processing of 100k dicts cost ~0.4 s per table. Other
-    databases take the ordinary Core insert of the same values.
+    def insert_many(self, s: Session, table: Table, cols: tuple[str, ...], rows: list[tuple]) -> None:
+        """INSERT ``rows`` (tuples in ``cols`` order) into ``table`` in the session's transaction."""
+        ...
+
+    def date(self, v: object) -> object:
+        """A date as this writer passes it to the database."""
+        ...
+
+
+@dataclass(frozen=True)
+class CoreWriter:
+    """SQLAlchemy's Core insert: any database, dates as ``datetime.date``."""
+
+    def insert_many(self, s: Session, table: Table, cols: tuple[str, ...], rows: list[tuple]) -> None:
+        """INSERT ``rows`` (tuples in ``cols`` order) into ``table`` in the session's transaction."""
+        if rows:
+            s.execute(table.insert(), [dict(zip(cols, r, strict=True)) for r in rows])
+
+    def date(self, v: object) -> object:
+        """Dates go as they are: SQLAlchemy's Date type converts them."""
+        return v
+
+
+@dataclass(frozen=True)
+class SQLiteDriverWriter:
+    """The sqlite3 driver's own executemany, skipping SQLAlchemy's per-row bind processing.
+
+    The tuples go straight to the driver, so their dates are the ISO text SQLAlchemy's
+    Date type stores in SQLite (:meth:`date`).
     """
-    if not rows:
-        return
-    if not fast:
-        s.execute(table.insert(), [dict(zip(cols, r, strict=True)) for r in rows])
-        return
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
-    cur = s.connection().connection.driver_connection.cursor()
-    try:
-        cur.executemany(sql, rows)
-    finally:
-        cur.close()
+
+    def insert_many(self, s: Session, table: Table, cols: tuple[str, ...], rows: list[tuple]) -> None:
+        """INSERT ``rows`` (tuples in ``cols`` order) into ``table`` in the session's transaction."""
+        if not rows:
+            return
+        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
+        cur = s.connection().connection.driver_connection.cursor()
+        try:
+            cur.executemany(sql, rows)
+        finally:
+            cur.close()
+
+    def date(self, v: object) -> object:
+        """A date as SQLAlchemy's SQLite Date stores it (the date part of a datetime too)."""
+        if v is None:
+            return None
+        if type(v) is dt.date:
+            return v.isoformat()
+        if isinstance(v, dt.datetime):
+            return v.date().isoformat()
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        return v
 
 
-def _date_text(v: object) -> object:
-    """A date as SQLAlchemy's SQLite Date stores it (the date part of a datetime too)."""
-    if v is None:
-        return None
-    if type(v) is dt.date:
-        return v.isoformat()
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return v
+def writer_for(engine: Engine) -> RowWriter:
+    """The fastest writer the engine's database allows."""
+    return SQLiteDriverWriter() if engine.dialect.name == "sqlite" else CoreWriter()
 
 
 class UndoRefused(ValueError):
@@ -188,12 +217,15 @@ def load(
     author: str | None,
     dry_run: bool,
     progress_cb=None,
+    writer: RowWriter | None = None,
 ) -> dict[str, object]:
     """Create or update the plan's items and add the leaves' updates, all in one transaction.
 
+    ``writer`` inserts the new rows (default :func:`writer_for` the engine).
     Returns counts (items_created, items_updated, updates_added, batch_id, missing, plan_created).
     On a dry run everything is computed and rolled back.
     """
+    writer = writer or writer_for(engine)
     s = Session(engine)
     tx = s.begin()
     try:
@@ -207,7 +239,7 @@ def load(
         s.flush()
         if not plan_created and not level_names_from_file and plan.level_names:
             # The plan's own level names (e.g. Topic area / Initiative / Idea) win over the defaults.
-            level_names = tuple(plan.level_names.split(";"))
+            level_names = split_level_names(plan.level_names)
         batch.plan_id = plan.id
         if plan_created:
             write_audit(s, author=author, action="create", entity="plan", entity_id=plan.id,
@@ -227,27 +259,23 @@ def load(
         total = len(nodes)
         # New items go in with one multi-row INSERT per depth (parents before children): a
         # flush per item made a 3,000-row import take seconds.
-        def level_of(n: Node) -> str:
-            return level_names[n.depth - 1] if n.depth <= len(level_names) else f"Level {n.depth}"
-
         order_of = {id(n): i for i, n in enumerate(nodes)}
         new_by_depth: dict[int, list[Node]] = {}
         for n in nodes:
             if n.code not in existing:
                 new_by_depth.setdefault(n.depth, []).append(n)
         partner_rows: list[tuple[int, int]] = []
-        fast = FAST_SQLITE_WRITE and s.get_bind().dialect.name == "sqlite"
-        day = _date_text if fast else (lambda v: v)
+        day = writer.date
         # Plain ints for the per-row tuples: an ORM attribute read costs ~0.2 us x 300k rows.
         plan_id, batch_id = plan.id, batch.id
         items_t = Item.__table__
         for depth in sorted(new_by_depth):
             batch_nodes = new_by_depth[depth]
-            level = level_names[depth - 1] if depth <= len(level_names) else f"Level {depth}"
+            level = level_name(depth, level_names)
             # Tuples in _ITEM_COLS order, built straight from the parsed fields (what _desired
             # gives for a new item): one dict per row and per value look-up cost ~1 s per 100k.
             rows: list[tuple] = []
-            partners_new: list[list[str]] = []
+            partners_new: list[list[str] | tuple[()]] = []
             for n in batch_nodes:
                 f = n.fields
                 parent = n.parent.code if n.parent is not None else None
@@ -257,10 +285,10 @@ def load(
                     names.dept(f.get("department")), f.get("smart") or "", day(f.get("start")), day(f.get("due")),
                     float(f.get("weight", 1.0)), order_of[id(n)], 1, False,
                 ))
-                partners_new.append(f.get("partners") or [])
+                partners_new.append(f.get("partners") or ())
             # One plain executemany, then the new ids by code (codes are unique in a plan): an
             # INSERT ... RETURNING in parameter order cost 1.3 s for 100k items, this ~0.5 s.
-            _insert_many(s, items_t, _ITEM_COLS, rows, fast)
+            writer.insert_many(s, items_t, _ITEM_COLS, rows)
             id_of = dict((code, item_id) for item_id, code in s.execute(
                 select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan.id)).all())
             audit_rows: list[tuple] = []
@@ -273,19 +301,19 @@ def load(
                 audit_rows.append((author, "create", "item", item_id, "code", None, code, SOURCE, batch_id))
             # The same rows write_audit would add, in one multi-row INSERT and one data-version
             # bump: one ORM object and one UPDATE of meta per item took 1.4 s of a 20k-row import.
-            _insert_many(s, Audit.__table__, _AUDIT_COLS, audit_rows, fast)
+            writer.insert_many(s, Audit.__table__, _AUDIT_COLS, audit_rows)
             bump_data_version(s.connection())
             created += len(rows)
             if progress_cb is not None:
                 progress_cb(0.5 + 0.3 * created / max(total, 1))
         if partner_rows:
-            _insert_many(s, item_partner_departments, ("item_id", "department_id"), partner_rows, fast)
+            writer.insert_many(s, item_partner_departments, ("item_id", "department_id"), partner_rows)
         for order, n in enumerate(nodes):
             item = existing.get(n.code)
             if item is not None:
                 old = _current(item, names, sorted(p for p in partners_of.get(item.id, []) if p),
                                code_of.get(item.parent_id))
-                want = _desired(n, level_of(n), order, old)
+                want = _desired(n, level_name(n.depth, level_names), order, old)
                 want["partners"] = sorted(want["partners"])
                 changed = [k for k in ITEM_FIELDS if _ser(old[k]) != _ser(want[k])]
                 if item.archived:
@@ -346,9 +374,9 @@ def load(
             new_updates.append((item_id, day(u["as_of"]), u["status"], u["progress"], u["comment"], author, source,
                                 batch_id))
         if new_updates:
-            _insert_many(s, Update.__table__, _UPDATE_COLS, new_updates, fast)
+            writer.insert_many(s, Update.__table__, _UPDATE_COLS, new_updates)
         in_file = {n.code for n in nodes}
-        missing = sorted((c for c, it in existing.items() if c not in in_file and not it.archived), key=_code_key)
+        missing = sorted((c for c, it in existing.items() if c not in in_file and not it.archived), key=code_sort_key)
         batch.items_created, batch.items_updated, batch.updates_added = created, updated, len(new_updates)
         changed_any = created or updated or new_updates or plan_created
         result = {"items_created": created, "items_updated": updated, "updates_added": len(new_updates),
@@ -368,12 +396,6 @@ def load(
         raise
     finally:
         s.close()
-
-
-def _code_key(code: str) -> tuple:
-    from wehoplan.domain import code_sort_key
-
-    return code_sort_key(code)
 
 
 def _restore_value(s: Session, item: Item, k: str, raw: str | None, names: _Names, ids: dict[str, int]) -> None:
