@@ -33,6 +33,7 @@ from wehoplan.importing.mapping import (
 from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
 from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
 from wehoplan.importing.table import Table, find_tables
+from wehoplan.repository import Query, read_frame
 
 Source = str | Path | tuple[str, bytes]
 
@@ -261,7 +262,7 @@ def import_files(
                                      f"{str(exc).splitlines()[0]}); nothing was written"))
         return report
     # The tree's parent/child links are reference cycles: unlinked here, the nodes are freed
-    # at once instead of waiting for the garbage collector (~0.3 s for 100k nodes).
+    # at once instead of waiting for the garbage collector (bench/README.md has the numbers).
     for n in an.parsed.nodes:
         n.parent = None
         n.children = ()
@@ -306,10 +307,8 @@ def list_batches(engine: Engine) -> pd.DataFrame:
     sql = """SELECT b.id, p.name AS plan, b.file_name, b.sha256, b.author, b.created_at, b.items_created,
                     b.items_updated, b.updates_added, b.undone_at
              FROM import_batches b LEFT JOIN plans p ON p.id = b.plan_id ORDER BY b.id DESC"""
-    with engine.connect() as conn:
-        rows = conn.execute(text(sql)).all()
-    return pd.DataFrame(rows, columns=["id", "plan", "file_name", "sha256", "author", "created_at",
-                                       "items_created", "items_updated", "updates_added", "undone_at"])
+    return read_frame(engine, Query(sql, ("id", "plan", "file_name", "sha256", "author", "created_at",
+                                          "items_created", "items_updated", "updates_added", "undone_at")))
 
 
 __all__ += ["Node", "Source", "Table"]

@@ -258,7 +258,7 @@ def load(
         leaves: list[tuple[int, Node, bool]] = []  # (item id, row, existed before this import)
         total = len(nodes)
         # New items go in with one multi-row INSERT per depth (parents before children): a
-        # flush per item made a 3,000-row import take seconds.
+        # flush per item made large imports slow.
         order_of = {id(n): i for i, n in enumerate(nodes)}
         new_by_depth: dict[int, list[Node]] = {}
         for n in nodes:
@@ -266,14 +266,14 @@ def load(
                 new_by_depth.setdefault(n.depth, []).append(n)
         partner_rows: list[tuple[int, int]] = []
         day = writer.date
-        # Plain ints for the per-row tuples: an ORM attribute read costs ~0.2 us x 300k rows.
+        # Plain ints for the per-row tuples: an ORM attribute read per value adds up over every row.
         plan_id, batch_id = plan.id, batch.id
         items_t = Item.__table__
         for depth in sorted(new_by_depth):
             batch_nodes = new_by_depth[depth]
             level = level_name(depth, level_names)
             # Tuples in _ITEM_COLS order, built straight from the parsed fields (what _desired
-            # gives for a new item): one dict per row and per value look-up cost ~1 s per 100k.
+            # gives for a new item): one dict per row and per value look-up is much slower.
             rows: list[tuple] = []
             partners_new: list[list[str] | tuple[()]] = []
             for n in batch_nodes:
@@ -287,7 +287,7 @@ def load(
                 ))
                 partners_new.append(f.get("partners") or ())
             # One plain executemany, then the new ids by code (codes are unique in a plan): an
-            # INSERT ... RETURNING in parameter order cost 1.3 s for 100k items, this ~0.5 s.
+            # INSERT ... RETURNING in parameter order is slower.
             writer.insert_many(s, items_t, _ITEM_COLS, rows)
             id_of = dict((code, item_id) for item_id, code in s.execute(
                 select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan.id)).all())
@@ -300,7 +300,7 @@ def load(
                     partner_rows += [(item_id, d) for d in {names.dept(p) for p in partners}]
                 audit_rows.append((author, "create", "item", item_id, "code", None, code, SOURCE, batch_id))
             # The same rows write_audit would add, in one multi-row INSERT and one data-version
-            # bump: one ORM object and one UPDATE of meta per item took 1.4 s of a 20k-row import.
+            # bump: one ORM object and one UPDATE of meta per item cost most of an import's time.
             writer.insert_many(s, Audit.__table__, _AUDIT_COLS, audit_rows)
             bump_data_version(s.connection())
             created += len(rows)

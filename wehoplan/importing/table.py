@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wehoplan.domain import is_blank
 from wehoplan.importing.mapping import apply_mapping_file, detect_mapping
 from wehoplan.importing.reading import Sheet, Workbook
-from wehoplan.importing.values import is_blank
 
 HEADER_SCAN_ROWS = 40
 _NAME_FIELDS = {"title", "code", "h1", "h2", "h3"}
