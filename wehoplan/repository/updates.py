@@ -24,12 +24,15 @@ PLAN_UPDATES = (f"SELECT {UPDATE_SELECT} FROM updates u "  # noqa: S608 - fixed 
                 "WHERE u.item_id IN (SELECT id FROM items WHERE plan_id = :plan_id)")
 # GUIDE §3: the default as-of date counts the live items only: walk down from the top
 # level through items that are not archived (an archived item hides its whole subtree).
+# CROSS JOIN keeps SQLite's planner on "each live item, then its children by index"
+# (some SQLite versions otherwise scan the live set once per item); other databases
+# read it as a plain join.
 LIVE_LATEST = """
     WITH RECURSIVE live(id) AS (
         SELECT id FROM items WHERE plan_id = :plan_id AND parent_id IS NULL AND NOT archived
         UNION ALL
-        SELECT i.id FROM items i JOIN live ON i.parent_id = live.id
-        WHERE i.plan_id = :plan_id AND NOT i.archived
+        SELECT i.id FROM live CROSS JOIN items i
+        WHERE i.plan_id = :plan_id AND i.parent_id = live.id AND NOT i.archived
     )
     SELECT MAX(u.as_of) FROM updates u WHERE u.item_id IN (SELECT id FROM live)
 """
