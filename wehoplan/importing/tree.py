@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wehoplan.domain import code_sort_key
-from wehoplan.importing.nodes import NO_CHILDREN, Node, Problem
+from wehoplan.importing.nodes import Node, Problem
 
 
 def link_codes(nodes: list[Node], errors: list[Problem]) -> None:
@@ -31,10 +31,10 @@ def link_codes(nodes: list[Node], errors: list[Problem]) -> None:
     for n in nodes:
         p = n.parent
         if p is not None:
-            if p.children is NO_CHILDREN:
-                p.children = [n]
-            else:
+            if isinstance(p.children, list):
                 p.children.append(n)
+            else:
+                p.children = [n]
 
 
 def assign_codes(nodes: list[Node]) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import pandas as pd
-from sqlalchemy import Engine, Executable, text
+from sqlalchemy import Engine, Select, TextClause, text
 
 from wehoplan.db import READ_LOCK, checkpoint
 
@@ -40,12 +40,12 @@ class Query:
 
     """
 
-    statement: str | Executable
+    statement: str | TextClause | Select[Any]
     columns: tuple[str, ...]
     params: Mapping[str, object] = field(default_factory=dict)
     dates: tuple[str, ...] = ()
 
-    def executable(self) -> Executable:
+    def executable(self) -> TextClause | Select[Any]:
         """The statement as something SQLAlchemy can execute or compile."""
         return text(self.statement) if isinstance(self.statement, str) else self.statement
 
@@ -58,9 +58,14 @@ class Reader(Protocol):
     same frames.
     """
 
-    #: Share of a table above which a plan's rows are read fastest by scanning the whole
-    #: table and filtering in memory instead of through an index (None: never scan).
-    scan_share: float | None
+    @property
+    def scan_share(self) -> float | None:
+        """Share of a table above which a plan's rows are read fastest by a whole-table scan.
+
+        Above it the whole table is read and filtered in memory instead of going through
+        an index (None: never scan).
+        """
+        ...
 
     def frames(self, engine: Engine, *queries: Query) -> list[pd.DataFrame]:
         """Run ``queries`` in one transaction; one frame per query."""
@@ -179,11 +184,12 @@ class ArrowSQLiteReader:
     def frames(self, engine: Engine, *queries: Query) -> list[pd.DataFrame]:
         """Run ``queries`` in one read transaction; one frame per query."""
         path = arrow_sqlite_path(engine)
+        failures: tuple[type[BaseException], ...] = (ArrowUnavailable, *_adbc_errors())
         try:
             if path is None:
                 raise ArrowUnavailable(f"no SQLite file the Arrow reader can open behind {engine.url!r}")
             tables = self._fetch(engine, path, queries)
-        except (ArrowUnavailable, *_adbc_errors()):
+        except failures:
             if self.fallback is None:
                 raise
             return self.fallback.frames(engine, *queries)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,7 @@ LATEST = f"""
 BLANK_CHARS = " \t\n\r"
 
 
-def _updates_query(statement: str, params: dict[str, object] | None = None) -> Query:
+def _updates_query(statement: str, params: Mapping[str, object] | None = None) -> Query:
     return Query(statement, tuple(UPDATE_COLUMNS), params or {}, dates=_UPDATE_DATES)
 
 
