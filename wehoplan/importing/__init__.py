@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, text
@@ -267,23 +268,23 @@ def import_files(
         n.parent = None
         n.children = ()
     report.ok = True
-    report.items_created = int(res["items_created"])
-    report.items_updated = int(res["items_updated"])
-    report.updates_added = int(res["updates_added"])
-    report.batch_id = res["batch_id"]
-    report.missing_codes = list(res["missing"])
-    if res["missing"]:
-        shown = ", ".join(res["missing"][:20]) + (" …" if len(res["missing"]) > 20 else "")
+    report.items_created = res.items_created
+    report.items_updated = res.items_updated
+    report.updates_added = res.updates_added
+    report.batch_id = res.batch_id
+    report.missing_codes = list(res.missing)
+    if res.missing:
+        shown = ", ".join(res.missing[:20]) + (" …" if len(res.missing) > 20 else "")
         report.warnings.append(Problem("", "", None, None, None,
-                                       f"{len(res['missing'])} item(s) of the plan are not in the file and were "
+                                       f"{len(res.missing)} item(s) of the plan are not in the file and were "
                                        f"kept: {shown}"))
-    if res["plan_created"] and not dry_run:
+    if res.plan_created and not dry_run:
         similar = match_names(plan, [p for p in list_plans_names(engine) if p != plan])
         if similar:
             report.warnings.append(Problem("", "", None, None, None,
                                            f"created a new plan {plan!r}; --plan takes the exact name of an "
                                            f"existing plan to update it (similar: {'; '.join(similar)})"))
-    if not dry_run and res["batch_id"] is None:
+    if not dry_run and res.batch_id is None:
         report.warnings.append(Problem("", "", None, None, None,
                                        "nothing new: the plan already holds everything in this file"))
     if progress:
@@ -297,7 +298,7 @@ def list_plans_names(engine: Engine) -> list[str]:
         return [r[0] for r in conn.execute(text("SELECT name FROM plans ORDER BY name"))]
 
 
-def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, object]:
+def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, Any]:
     """Undo an import batch (see :func:`wehoplan.importing.load.undo_import`)."""
     return _undo(engine, batch_id, author)
 

@@ -6,15 +6,25 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, Table, delete, select, update
+from sqlalchemy import CursorResult, Engine, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from wehoplan.db import bump_data_version
 from wehoplan.domain import code_sort_key, level_name, split_level_names
 from wehoplan.importing.parse import Node
-from wehoplan.models import Audit, Department, ImportBatch, Item, Person, Plan, Update, item_partner_departments
+from wehoplan.models import (
+    Audit,
+    Base,
+    Department,
+    ImportBatch,
+    Item,
+    Person,
+    Plan,
+    Update,
+    item_partner_departments,
+)
 from wehoplan.repository import department_id, person_id, write_audit
 
 SOURCE = "import"
@@ -68,7 +78,9 @@ class SQLiteDriverWriter:
         if not rows:
             return
         sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
-        cur = s.connection().connection.driver_connection.cursor()
+        driver = s.connection().connection.driver_connection
+        assert driver is not None  # an open session's connection always has one
+        cur = driver.cursor()
         try:
             cur.executemany(sql, rows)
         finally:
@@ -90,6 +102,24 @@ class SQLiteDriverWriter:
 def writer_for(engine: Engine) -> RowWriter:
     """The fastest writer the engine's database allows."""
     return SQLiteDriverWriter() if engine.dialect.name == "sqlite" else CoreWriter()
+
+
+def _table(model: type[Base]) -> Table:
+    """The Core table of an ORM class (typed as a Table, which ``__table__`` is not)."""
+    return Base.metadata.tables[model.__tablename__]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What :func:`load` did (or, on a dry run, would do)."""
+
+    items_created: int
+    items_updated: int
+    updates_added: int
+    batch_id: int | None  # None on a dry run or when nothing was new
+    missing: list[str]  # codes of the plan's items that the file does not hold
+    plan_created: bool
+    plan_id: int
 
 
 class UndoRefused(ValueError):
@@ -121,8 +151,9 @@ class _Names:
         self.s = s
         self.dep: dict[str, int] = {}
         self.ppl: dict[str, int] = {}
-        self.dep_names = dict(s.execute(select(Department.id, Department.name)).all())
-        self.ppl_names = dict(s.execute(select(Person.id, Person.name)).all())
+        # Keyed by id or None, so an item's optional foreign key looks up directly.
+        self.dep_names: dict[int | None, str] = dict(s.execute(select(Department.id, Department.name)).all())
+        self.ppl_names: dict[int | None, str] = dict(s.execute(select(Person.id, Person.name)).all())
 
     # A hit in the cache first: its keys are trimmed non-blank names, so a hit is what the
     # repository helper would return (it trims, then looks up the same cache).
@@ -135,7 +166,7 @@ class _Names:
         return hit if hit is not None else person_id(self.s, name, self.ppl)
 
 
-def _current(item: Item, names: _Names, partners: list[str], parent_code: str | None) -> dict[str, object]:
+def _current(item: Item, names: _Names, partners: list[str], parent_code: str | None) -> dict[str, Any]:
     return {
         "parent": parent_code, "level": item.level, "title": item.title, "description": item.description,
         "owner": names.ppl_names.get(item.owner_id), "sponsor": names.ppl_names.get(item.sponsor_id),
@@ -145,9 +176,9 @@ def _current(item: Item, names: _Names, partners: list[str], parent_code: str | 
     }
 
 
-def _desired(n: Node, level: str, order: int, old: dict[str, object] | None) -> dict[str, object]:
+def _desired(n: Node, level: str, order: int, old: dict[str, Any] | None) -> dict[str, Any]:
     f = n.fields
-    want = {
+    want: dict[str, Any] = {
         "parent": n.parent.code if n.parent is not None else None, "level": level, "title": n.title,
         "sort_order": order,
     }
@@ -158,7 +189,7 @@ def _desired(n: Node, level: str, order: int, old: dict[str, object] | None) -> 
     return want
 
 
-def _apply(s: Session, item: Item, want: dict[str, object], ids: dict[str, int], names: _Names) -> None:
+def _apply(s: Session, item: Item, want: dict[str, Any], ids: dict[str | None, int], names: _Names) -> None:
     item.parent_id = ids[want["parent"]] if want["parent"] else None
     item.level = want["level"]
     item.title = want["title"]
@@ -180,7 +211,7 @@ def _set_partners(s: Session, item_id: int, partners: list[str], names: _Names) 
         s.execute(item_partner_departments.insert(), [{"item_id": item_id, "department_id": d} for d in ids])
 
 
-def leaf_state(n: Node, default_as_of: dt.date) -> dict[str, object] | None:
+def leaf_state(n: Node, default_as_of: dt.date) -> dict[str, Any] | None:
     """Return the update a leaf row asks for, or None when its state cells are blank."""
     t = _leaf_tuple(n.state)
     if t is None:
@@ -189,7 +220,7 @@ def leaf_state(n: Node, default_as_of: dt.date) -> dict[str, object] | None:
     return {"as_of": as_of or default_as_of, "status": status, "progress": progress, "comment": comment}
 
 
-def _leaf_tuple(st: dict[str, object]) -> tuple[dt.date | None, str, float, object] | None:
+def _leaf_tuple(st: dict[str, Any]) -> tuple[dt.date | None, str, float, object] | None:
     """(own as-of date or None, status, progress, comment) of a leaf's state cells, or None."""
     if "status" not in st and "progress" not in st and "comment" not in st:
         return None
@@ -218,12 +249,11 @@ def load(
     dry_run: bool,
     progress_cb=None,
     writer: RowWriter | None = None,
-) -> dict[str, object]:
+) -> LoadResult:
     """Create or update the plan's items and add the leaves' updates, all in one transaction.
 
     ``writer`` inserts the new rows (default :func:`writer_for` the engine).
-    Returns counts (items_created, items_updated, updates_added, batch_id, missing, plan_created).
-    On a dry run everything is computed and rolled back.
+    On a dry run (or when nothing is new) everything is computed and rolled back.
     """
     writer = writer or writer_for(engine)
     s = Session(engine)
@@ -245,15 +275,17 @@ def load(
             write_audit(s, author=author, action="create", entity="plan", entity_id=plan.id,
                         new=plan_name, source=SOURCE, batch_id=batch.id)
         names = _Names(s)
-        existing = {it.code: it for it in s.scalars(select(Item).where(Item.plan_id == plan.id))}
-        code_of = {it.id: it.code for it in existing.values()}
-        partners_of: dict[int, list[str]] = {}
+        # Keyed by str | None like Node.code (every parsed node has its code by now).
+        existing: dict[str | None, Item] = {
+            it.code: it for it in s.scalars(select(Item).where(Item.plan_id == plan.id))}
+        code_of: dict[int | None, str] = {it.id: it.code for it in existing.values()}
+        partners_of: dict[int, list[str | None]] = {}
         for item_id, dep_id in s.execute(
             select(item_partner_departments.c.item_id, item_partner_departments.c.department_id)
             .join(Item, Item.id == item_partner_departments.c.item_id).where(Item.plan_id == plan.id)
         ).all():
             partners_of.setdefault(item_id, []).append(names.dep_names.get(dep_id))
-        ids = {code: it.id for code, it in existing.items()}
+        ids: dict[str | None, int] = {code: it.id for code, it in existing.items()}
         created = updated = 0
         leaves: list[tuple[int, Node, bool]] = []  # (item id, row, existed before this import)
         total = len(nodes)
@@ -264,11 +296,11 @@ def load(
         for n in nodes:
             if n.code not in existing:
                 new_by_depth.setdefault(n.depth, []).append(n)
-        partner_rows: list[tuple[int, int]] = []
+        partner_rows: list[tuple[int, int | None]] = []
         day = writer.date
         # Plain ints for the per-row tuples: an ORM attribute read per value adds up over every row.
         plan_id, batch_id = plan.id, batch.id
-        items_t = Item.__table__
+        items_t = _table(Item)
         for depth in sorted(new_by_depth):
             batch_nodes = new_by_depth[depth]
             level = level_name(depth, level_names)
@@ -301,7 +333,7 @@ def load(
                 audit_rows.append((author, "create", "item", item_id, "code", None, code, SOURCE, batch_id))
             # The same rows write_audit would add, in one multi-row INSERT and one data-version
             # bump: one ORM object and one UPDATE of meta per item cost most of an import's time.
-            writer.insert_many(s, Audit.__table__, _AUDIT_COLS, audit_rows)
+            writer.insert_many(s, _table(Audit), _AUDIT_COLS, audit_rows)
             bump_data_version(s.connection())
             created += len(rows)
             if progress_cb is not None:
@@ -353,8 +385,8 @@ def load(
         new_updates: list[tuple] = []
         source = f"import: {file_name}"[:200]
         as_of_text = day(as_of)
-        for item_id, n, old in leaves:
-            if not old:
+        for item_id, n, existed in leaves:
+            if not existed:
                 # An item this import created holds no update yet and appears once: nothing to skip.
                 t = _leaf_tuple(n.state)
                 if t is not None:
@@ -374,21 +406,22 @@ def load(
             new_updates.append((item_id, day(u["as_of"]), u["status"], u["progress"], u["comment"], author, source,
                                 batch_id))
         if new_updates:
-            writer.insert_many(s, Update.__table__, _UPDATE_COLS, new_updates)
+            writer.insert_many(s, _table(Update), _UPDATE_COLS, new_updates)
         in_file = {n.code for n in nodes}
-        missing = sorted((c for c, it in existing.items() if c not in in_file and not it.archived), key=code_sort_key)
+        missing = sorted((it.code for c, it in existing.items() if c not in in_file and not it.archived),
+                         key=code_sort_key)
         batch.items_created, batch.items_updated, batch.updates_added = created, updated, len(new_updates)
         changed_any = created or updated or new_updates or plan_created
-        result = {"items_created": created, "items_updated": updated, "updates_added": len(new_updates),
-                  "batch_id": batch.id, "missing": missing, "plan_created": plan_created,
-                  "plan_id": plan.id}
-        if dry_run or not changed_any:
-            tx.rollback()
-            result["batch_id"] = None
-        else:
+        kept = not dry_run and bool(changed_any)
+        result = LoadResult(items_created=created, items_updated=updated, updates_added=len(new_updates),
+                            batch_id=batch.id if kept else None, missing=missing, plan_created=plan_created,
+                            plan_id=plan.id)
+        if kept:
             write_audit(s, author=author, action="import", entity="batch", entity_id=batch.id,
                         new=f"{file_name} sha256={sha256}", source=SOURCE, batch_id=batch.id)
             tx.commit()
+        else:
+            tx.rollback()
         return result
     except Exception:
         if tx.is_active:
@@ -423,7 +456,7 @@ def _restore_value(s: Session, item: Item, k: str, raw: str | None, names: _Name
         setattr(item, k, raw)
 
 
-def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, object]:
+def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, Any]:
     """Undo one import batch: remove the updates and items it added, restore what it changed.
 
     Raises:
@@ -451,14 +484,15 @@ def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dic
         # Mark first: the append-only trigger lets only an undone batch's updates be deleted.
         batch.undone_at = dt.datetime.now()
         s.flush()
-        removed_updates = s.execute(delete(Update).where(Update.batch_id == batch_id)).rowcount
+        removed: CursorResult = s.execute(delete(Update).where(Update.batch_id == batch_id))  # type: ignore[assignment]
+        removed_updates = removed.rowcount
         names = _Names(s)
         ids = {it.code: it.id for it in s.scalars(select(Item).where(Item.plan_id == batch.plan_id))}
         restored = 0
         for a in audits:
             if a.entity == "item" and a.action == "update":
                 item = s.get(Item, a.entity_id)
-                if item is not None:
+                if item is not None and a.field is not None:
                     _restore_value(s, item, a.field, a.old_value, names, ids)
                     item.version = (item.version or 1) + 1
                     restored += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from wehoplan.domain import DEFAULT_LEVEL_NAMES
 
@@ -54,8 +55,9 @@ class Node:
     parent: Node | None = None
     parent_code: str | None = None  # code mode: resolved after all rows are read
     level_label: str | None = None
-    fields: dict[str, object] = field(default_factory=dict)
-    state: dict[str, object] = field(default_factory=dict)
+    # Values by key (a date for "due", a list for "partners", ...): Any, read per key.
+    fields: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
     file: str = ""
     sheet: str = ""
     row: int | None = None

@@ -8,6 +8,7 @@ order; a section row (only its first cell filled) starts a new top-level item.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from wehoplan.domain import DEFAULT_LEVEL_NAMES, STATUS_SYNONYMS, is_blank, level_name
 from wehoplan.importing.nodes import Node, Parsed, Problem
@@ -86,9 +87,9 @@ def _parse_table(ctx: RowContext, nodes: list[Node], errors: list[Problem]) -> s
             continue
         sec = section_title(ctx, row)
         if sec is not None and mode != "columns":
-            code, title = split_section(sec)
-            section = Node(code=code, title=title, file=t.file_name, sheet=t.sheet.name, row=r + 1, section=True,
-                           depth_hint=1)
+            sec_code, sec_title = split_section(sec)
+            section = Node(code=sec_code, title=sec_title, file=t.file_name, sheet=t.sheet.name, row=r + 1,
+                           section=True, depth_hint=1)
             nodes.append(section)
             stack = [section]
             last = section
@@ -104,9 +105,10 @@ def _parse_table(ctx: RowContext, nodes: list[Node], errors: list[Problem]) -> s
         node = Node(code=code, title=title, file=t.file_name, sheet=t.sheet.name, row=r + 1,
                     numeric_code=isinstance(raw_code, float))
         if mode == "columns":
-            node = _place_by_columns(ctx, r, node, groups, fill, nodes)
-            if node is None:
+            placed = _place_by_columns(ctx, r, node, groups, fill, nodes)
+            if placed is None:
                 continue
+            node = placed
         elif mode == "codes" and code:
             if "." in code:
                 node.parent_code = code.rsplit(".", 1)[0]
@@ -185,7 +187,7 @@ def _place_by_columns(ctx: RowContext, r: int, node: Node, groups: dict[tuple, N
     if node.code and "." in node.code and parent is not None:
         # Codes are the truth when given: a leaf straight under a strategy has the strategy's code prefix.
         pc = node.code.rsplit(".", 1)[0]
-        p = parent
+        p: Node | None = parent
         while p is not None and p.code != pc:
             p = p.parent
         parent = p if p is not None else parent
@@ -205,7 +207,7 @@ def _warn_fractions(ctx: RowContext, warnings: list[Problem]) -> None:
             continue
         try:
             # A plain number is its own value (what float(str(v)) gives, without the text).
-            nums.append(float(v) if type(v) in (int, float) else float(str(v).strip()))
+            nums.append(float(cast(float, v)) if type(v) in (int, float) else float(str(v).strip()))
         except ValueError:
             continue
     if nums and max(nums) <= 1 and any(0 < x < 1 for x in nums):

@@ -34,9 +34,9 @@ class RowContext:
         self.pct: set[tuple[int, int]] = set()
         self._status_memo: dict[object, str | ValueError] = {}
         # Which optional fields the table has, decided once instead of per row.
-        self.text_fields = [n for n in ("description", "owner", "sponsor", "department") if n in self.col]
+        self.text_fields: list[str] = [n for n in ("description", "owner", "sponsor", "department") if n in self.col]
         self.smart_fields = [(letter, f"smart_{letter}") for letter in "SMART" if f"smart_{letter}" in self.col]
-        self.date_fields = [n for n in ("start", "due") if n in self.col]
+        self.date_fields: list[str] = [n for n in ("start", "due") if n in self.col]
         pc = self.col.get("progress")
         if pc is not None and table.workbook.kind == "xlsx":
             rows = table.sheet.rows
@@ -118,9 +118,9 @@ def read_fields(ctx: RowContext, r: int, node: Node) -> None:
 
     f = node.fields
     for name in ctx.text_fields:
-        v = text(cell(name))
-        if v is not None:
-            f[name] = v
+        t = text(cell(name))
+        if t is not None:
+            f[name] = t
     if "partners" in col:
         names = _split_names(cell("partners"))
         if names:

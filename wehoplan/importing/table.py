@@ -89,9 +89,9 @@ def _no_table_message(workbooks: list[Workbook]) -> str:
                     best = (len(cells), sh.name, r + 1, cells)
     if best is None:
         return msg + "; the file holds no table"
-    _, sheet, row, cells = best
+    _, sheet, row_no, cells = best
     example = ", ".join(f'"{c}": "..."' for c in cells[:3])
-    return (f"{msg}. The most header-like row is sheet {sheet!r} row {row}: {', '.join(cells[:12])}. "
+    return (f"{msg}. The most header-like row is sheet {sheet!r} row {row_no}: {', '.join(cells[:12])}. "
             f"Name its columns in a mapping file ({{{example}}}, fields: code, title, owner, department, due, "
             "status, progress, ...) and pass it with --mapping")
 
