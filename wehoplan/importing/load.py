@@ -189,7 +189,7 @@ def _desired(n: Node, level: str, order: int, old: dict[str, Any] | None) -> dic
     return want
 
 
-def _apply(s: Session, item: Item, want: dict[str, Any], ids: dict[str | None, int], names: _Names) -> None:
+def _apply(item: Item, want: dict[str, Any], ids: dict[str | None, int], names: _Names) -> None:
     item.parent_id = ids[want["parent"]] if want["parent"] else None
     item.level = want["level"]
     item.title = want["title"]
@@ -355,7 +355,7 @@ def load(
                                 field="archived", old="True", new="False", source=SOURCE, batch_id=batch.id)
                     updated += 0 if changed else 1
                 if changed:
-                    _apply(s, item, want, ids, names)
+                    _apply(item, want, ids, names)
                     item.version = (item.version or 1) + 1
                     if "partners" in changed:
                         _set_partners(s, item.id, want["partners"], names)

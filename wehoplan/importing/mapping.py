@@ -53,7 +53,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                 "objective number", "initiative id", "objective id"),
     "h3": ("action", "task", "activity", "action step", "idea"),
 }
-FIELDS: tuple[str, ...] = tuple(SYNONYMS) + ("ignore",)
+FIELDS: tuple[str, ...] = (*SYNONYMS, "ignore")
 FIELD_HELP = {
     "code": "outline code", "level": "level / type", "title": "title", "description": "description",
     "owner": "owner", "sponsor": "sponsor", "department": "lead department", "partners": "partner departments",

@@ -37,7 +37,7 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
     modes: set[str] = set()
     for t in tables:
         ctx = RowContext(t, errors, fiscal_year_start_month, latest_update, words)
-        modes.add(_parse_table(ctx, nodes, errors))
+        modes.add(_parse_table(ctx, nodes))
         _warn_fractions(ctx, warnings)
     link_codes(nodes, errors)
     assign_codes(nodes)
@@ -54,7 +54,7 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
     return Parsed(ordered, errors, warnings, names, "+".join(sorted(modes)), bool(labels))
 
 
-def _parse_table(ctx: RowContext, nodes: list[Node], errors: list[Problem]) -> str:
+def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
     t = ctx.t
     fields = set(t.mapping.values())
     group_cols = [h for h in ("h1", "h2") if h in fields]
