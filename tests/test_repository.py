@@ -214,8 +214,8 @@ def test_every_reader_copes_with_columns_that_are_null_for_a_long_while(fresh_ur
     assert got_i["priority"].isna().all() and got_i["priority"].dtype == object
 
 
-def test_arrow_reads_stay_consistent_while_the_same_process_writes(fresh_url):
-    """Reads through ADBC (its own SQLite copy) and writes through SQLAlchemy in one process.
+def test_reads_stay_consistent_while_the_same_process_writes(fresh_url, reader):
+    """Reads (through ADBC, its own SQLite copy, or SQLAlchemy) while SQLAlchemy writes in one process.
 
     Every write transaction adds 40 updates; a read must see whole transactions only, and
     the file must pass SQLite's integrity check afterwards.
@@ -252,7 +252,7 @@ def test_arrow_reads_stay_consistent_while_the_same_process_writes(fresh_url):
     def read():
         try:
             for _ in range(60):
-                seen.append(len(repository.load_updates(eng, plan.id)))
+                seen.append(len(repository.load_updates(eng, plan.id, reader=reader)))
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 

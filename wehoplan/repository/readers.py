@@ -86,6 +86,10 @@ class SQLAlchemyReader:
         """Run ``queries`` in one transaction; one frame per query."""
         out = []
         with engine.connect() as conn, conn.begin():
+            if len(queries) > 1 and engine.dialect.name == "sqlite":
+                # pysqlite opens no transaction for a SELECT: without this BEGIN each query
+                # would see the data as of its own start, not one snapshot.
+                conn.exec_driver_sql("BEGIN")
             for q in queries:
                 rows = conn.execute(q.executable(), dict(q.params)).all()
                 df = pd.DataFrame(rows, columns=list(q.columns))
