@@ -287,7 +287,11 @@ def load(
             partners_of.setdefault(item_id, []).append(names.dep_names.get(dep_id))
         ids: dict[str | None, int] = {code: it.id for code, it in existing.items()}
         created = updated = 0
-        leaves: list[tuple[int, Node, bool]] = []  # (item id, row, existed before this import)
+        # The leaves as three parallel lists (item id, row, existed before this import): a tuple
+        # holding a node would stay tracked by the garbage collector, one per leaf.
+        leaf_ids: list[int] = []
+        leaf_nodes: list[Node] = []
+        leaf_existed: list[bool] = []
         total = len(nodes)
         # New items go in with one multi-row INSERT per depth (parents before children): a
         # flush per item made large imports slow.
@@ -321,8 +325,9 @@ def load(
             # One plain executemany, then the new ids by code (codes are unique in a plan): an
             # INSERT ... RETURNING in parameter order is slower.
             writer.insert_many(s, items_t, _ITEM_COLS, rows)
-            id_of = dict((code, item_id) for item_id, code in s.execute(
-                select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan.id)).all())
+            # Iterated, not .all(): one result row alive at a time, not a list of them.
+            id_of = {code: item_id for item_id, code in s.execute(
+                select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan.id))}
             audit_rows: list[tuple] = []
             for r, partners in zip(rows, partners_new, strict=True):
                 code = r[1]
@@ -366,16 +371,18 @@ def load(
                     if set(changed) - {"sort_order"}:
                         updated += 1
             if not n.children:
-                leaves.append((ids[n.code], n, item is not None))
+                leaf_ids.append(ids[n.code])
+                leaf_nodes.append(n)
+                leaf_existed.append(item is not None)
         s.flush()
         # Updates: skip any the plan already holds (same item, date, status, progress, comment),
         # so re-importing a file adds nothing.
         have = set()
         latest: dict[int, tuple] = {}  # item -> ((as_of, id), state) of its newest update
         # Only items that existed before this import can hold updates already.
-        leaf_ids = [i for i, _n, old in leaves if old]
-        for chunk in range(0, len(leaf_ids), 900):
-            part = leaf_ids[chunk:chunk + 900]
+        old_ids = [i for i, old in zip(leaf_ids, leaf_existed, strict=True) if old]
+        for chunk in range(0, len(old_ids), 900):
+            part = old_ids[chunk:chunk + 900]
             for row in s.execute(select(Update.item_id, Update.as_of, Update.status, Update.progress,
                                         Update.comment, Update.id).where(Update.item_id.in_(part))).all():
                 have.add((row[0], row[1], row[2], round(float(row[3]), 6), row[4] or None))
@@ -385,7 +392,7 @@ def load(
         new_updates: list[tuple] = []
         source = f"import: {file_name}"[:200]
         as_of_text = day(as_of)
-        for item_id, n, existed in leaves:
+        for item_id, n, existed in zip(leaf_ids, leaf_nodes, leaf_existed, strict=True):
             if not existed:
                 # An item this import created holds no update yet and appears once: nothing to skip.
                 t = _leaf_tuple(n.state)
