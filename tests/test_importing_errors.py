@@ -143,3 +143,30 @@ def test_fraction_progress_in_csv_warns(empty_url):
     data = b"Code,Title,Progress\n1,A,0.45\n2,B,1\n"
     rep = import_files(make_engine(empty_url), [("f.csv", data)], plan_name="F", as_of="2020-01-01")
     assert rep.ok and any("between 0 and 1" in w.message for w in rep.warnings)
+
+
+@pytest.mark.parametrize(("body", "reaches"), [
+    (b'<row r="2"><c r="B2"><v>1</v></c></row>', None),
+    (b'<row r="2"><c r="B2"><v>1</v></c></row><row r="900000"/>', "B900000"),
+    (b'<row r="2"><x:c s="1" r="ZZ2"><v>1</v></x:c></row>', "ZZ2"),
+    (b'<row r="2" spans="1:2"><c r="C250000"><v>1</v></c></row>', "C250000"),
+])
+def test_guard_reads_the_largest_cell_and_row_reference(body, reaches):
+    """A declared dimension can lie: the largest real reference decides (cells and empty rows alike)."""
+    import io
+    import zipfile
+
+    from wehoplan.importing.reading import FileRejected, _guard_sheet_xml
+
+    xml = (b'<worksheet><dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>' + body
+           + b'</sheetData></worksheet>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", xml)
+    zf = zipfile.ZipFile(buf)
+    info = zf.getinfo("xl/worksheets/sheet1.xml")
+    if reaches is None:
+        _guard_sheet_xml(zf, info, "f.xlsx")
+    else:
+        with pytest.raises(FileRejected, match=f"reaches cell {reaches}"):
+            _guard_sheet_xml(zf, info, "f.xlsx")

@@ -113,7 +113,7 @@ def _extract(url: str, plan: str, as_of: pd.Timestamp) -> bytes:
     r = 1
     for _, row in table[table["is_leaf"]].iterrows():
         path = [by_id.loc[i] for i in _ancestors(t, row["id"])]
-        s, i = (path + [None, None])[:2]
+        s, i = [*path, None, None][:2]
         vals = [s["code"] if s is not None else None, s["title"] if s is not None else None,
                 i["code"] if i is not None else None, i["title"] if i is not None else None,
                 row["code"], row["title"], row["owner"], row["department"], row["smart"]]

@@ -45,3 +45,20 @@ def test_percent_cells_openpyxl_layout_matches_openpyxl():
 def test_workbook_without_percent_formats_has_none():
     data = xlsx({"S": [["Code", "Progress"], ["1", 0.5]]})
     assert percent_cells(data, "S", [1]) == set()
+
+
+def test_sheet_rows_start_at_a1_like_the_whole_sheet_read():
+    """Rows read one by one hold exactly what the whole-sheet read holds (leading blank rows and columns too)."""
+    import datetime as dt
+
+    import python_calamine as pc
+
+    from wehoplan.importing.reading import read_source
+
+    data = xlsx({"S": [[], [], [None, None, "Code", "Title"], [None, None, "1", "Roads"],
+                       [None, None, "1.1", dt.datetime(2020, 1, 1)]]})
+    book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    whole = [tuple(r) for r in book.get_sheet_by_name("S").to_python(skip_empty_area=False)]
+    (sheet,) = read_source(("s.xlsx", data)).sheets
+    assert sheet.rows == whole
+    assert sheet.rows[3] == ("", "", "1", "Roads")

@@ -1,46 +1,74 @@
-"""Readers: the fast (ADBC/Arrow) paths give exactly what the SQLAlchemy path gives."""
+"""Readers: every reader (Arrow, SQLAlchemy; index or scan) gives the same frames and the same rules."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pandas as pd
 import pytest
+from sqlalchemy.orm import Session
 
 from wehoplan import repository, rollup
 from wehoplan.db import make_engine
+from wehoplan.models import Item, Plan, Update
+from wehoplan.repository import ArrowSQLiteReader, SQLAlchemyReader
+
+# No fallback on the Arrow readers: a failed Arrow read must fail the test, not hide.
+READERS = {
+    "arrow": ArrowSQLiteReader(fallback=None),
+    "arrow-scan": ArrowSQLiteReader(fallback=None, scan_share=0.0),
+    "arrow-index": ArrowSQLiteReader(fallback=None, scan_share=None),
+    "sqlalchemy": SQLAlchemyReader(),
+    "sqlalchemy-scan": SQLAlchemyReader(scan_share=0.0),
+}
+
+
+@pytest.fixture(params=list(READERS))
+def reader(request):
+    """Each reader in turn: the behaviour tests below run against every one."""
+    return READERS[request.param]
 
 
 def _plans(engine) -> list[int]:
     return repository.list_plans(engine)["id"].tolist()
 
 
-def _slow_updates(engine, plan_id, monkeypatch) -> pd.DataFrame:
-    with monkeypatch.context() as m:
-        m.setattr(repository, "_sqlite_file", lambda _e: None)
-        return repository.load_updates(engine, plan_id)
+def test_the_engine_chooses_arrow_for_a_sqlite_file_and_sqlalchemy_otherwise(demo_engine):
+    assert isinstance(repository.reader_for(demo_engine), ArrowSQLiteReader), "adbc-driver-sqlite must be installed"
+    assert isinstance(repository.reader_for(demo_engine, prefer_arrow=False), SQLAlchemyReader)
+    assert isinstance(repository.reader_for(make_engine("sqlite://")), SQLAlchemyReader)
 
 
-@pytest.mark.parametrize("share", [0.0, 1.0], ids=["index", "scan"])
-def test_arrow_loader_equals_the_sqlalchemy_loader(demo_engine, monkeypatch, share):
-    assert repository._sqlite_file(demo_engine) is not None, "adbc-driver-sqlite must be installed"
-    monkeypatch.setattr(repository, "_plan_share", lambda _e, _p: share)
-    monkeypatch.setattr(repository, "_adbc_errors", lambda: ())  # no silent fallback here
+@pytest.mark.parametrize("loader", ["load_items", "load_items_archived", "load_updates", "load_latest_updates"])
+def test_every_reader_gives_the_same_frames(demo_engine, reader, loader):
+    def load(plan_id, rd):
+        if loader == "load_items_archived":
+            return repository.load_items(demo_engine, plan_id, include_archived=True, reader=rd)
+        return getattr(repository, loader)(demo_engine, plan_id, reader=rd)
+
     for plan_id in _plans(demo_engine):
-        fast = repository.load_updates(demo_engine, plan_id)
-        slow = _slow_updates(demo_engine, plan_id, monkeypatch)
-        assert len(fast) > 100
-        pd.testing.assert_frame_equal(fast, slow)
+        got = load(plan_id, reader)
+        assert len(got) > 20
+        pd.testing.assert_frame_equal(got, load(plan_id, SQLAlchemyReader()))
 
 
-def test_updates_come_oldest_first_with_every_row(demo_url, demo_engine):
+def test_an_arrow_reader_falls_back_where_it_cannot_read():
+    memory = make_engine("sqlite://")  # no file for ADBC to open
+    one = repository.Query("SELECT 1", ("one",))
+    with pytest.raises(Exception, match="no SQLite file"):
+        repository.read_frame(memory, one, ArrowSQLiteReader(fallback=None))
+    assert repository.read_frame(memory, one, ArrowSQLiteReader())["one"].tolist() == [1]
+
+
+def test_updates_come_oldest_first_with_every_row(demo_url, demo_engine, reader):
     con = sqlite3.connect(demo_url.removeprefix("sqlite:///"))
     expected = con.execute(
         "SELECT u.id FROM updates u JOIN items i ON i.id = u.item_id WHERE i.plan_id = ? ORDER BY u.as_of, u.id",
         (_plans(demo_engine)[0],),
     ).fetchall()
     con.close()
-    got = repository.load_updates(demo_engine, _plans(demo_engine)[0])
+    got = repository.load_updates(demo_engine, _plans(demo_engine)[0], reader=reader)
     assert got["id"].tolist() == [r[0] for r in expected]
     assert got["as_of"].dtype == "datetime64[ns]" and got["created_at"].notna().all()
 
@@ -53,10 +81,10 @@ def _add_updates(url: str, rows: list[tuple]) -> None:
     con.close()
 
 
-def test_latest_updates_give_the_same_rollup_as_the_full_history(fresh_url, monkeypatch):
+def test_latest_updates_give_the_same_rollup_as_the_full_history(fresh_url, reader):
     engine = make_engine(fresh_url)
     plan_id = _plans(engine)[0]
-    leaves = rollup.prepare_tree(repository.load_items(engine, plan_id))
+    leaves = rollup.prepare_tree(repository.load_items(engine, plan_id, reader=reader))
     leaf_ids = leaves.frame.loc[leaves.frame["is_leaf"], "id"].tolist()
     # Awkward history: two updates on one day (the later wins), a whitespace-only comment
     # after a real one (the real one stays the latest comment), an update after as-of;
@@ -68,47 +96,103 @@ def test_latest_updates_give_the_same_rollup_as_the_full_history(fresh_url, monk
         (leaf_ids[1], "2023-03-01", "some_disruption", 12.0, " \n\t"),
         (leaf_ids[2], "2031-01-01", "completed", 100.0, "in the future"),
     ])
-    full = repository.load_updates(engine, plan_id)
+    full = repository.load_updates(engine, plan_id, reader=reader)
     for day in ["2018-01-01", "2019-03-31", "2021-12-31", "2023-02-15", "2023-03-31", None]:
         as_of = pd.Timestamp(day) if day else repository.default_as_of(full)
-        latest = repository.load_latest_updates(engine, plan_id, as_of if day else None)
+        latest = repository.load_latest_updates(engine, plan_id, as_of if day else None, reader=reader)
         assert len(latest) < len(full)
         expected = rollup.rollup_table(leaves, full, as_of)
         pd.testing.assert_frame_equal(rollup.rollup_table(leaves, latest, as_of), expected)
-        with monkeypatch.context() as m:
-            m.setattr(repository, "_sqlite_file", lambda _e: None)
-            slow = repository.load_latest_updates(engine, plan_id, as_of)
-        pd.testing.assert_frame_equal(slow, repository.load_latest_updates(engine, plan_id, as_of))
 
 
-def test_plan_default_as_of_matches_default_as_of(demo_engine):
+def test_plan_default_as_of_matches_default_as_of(demo_engine, reader):
     for plan_id in _plans(demo_engine):
-        updates = repository.load_updates(demo_engine, plan_id)
-        assert repository.plan_default_as_of(demo_engine, plan_id) == repository.default_as_of(updates)
+        updates = repository.load_updates(demo_engine, plan_id, reader=reader)
+        items = repository.load_items(demo_engine, plan_id, include_archived=True, reader=reader)
+        assert (repository.plan_default_as_of(demo_engine, plan_id, reader=reader)
+                == repository.default_as_of(updates, items=items))
         early = pd.Timestamp("2019-01-01").date()
-        assert repository.plan_default_as_of(demo_engine, plan_id, early) == repository.default_as_of(updates, early)
+        assert (repository.plan_default_as_of(demo_engine, plan_id, early, reader=reader)
+                == repository.default_as_of(updates, early, items=items))
 
 
-def test_empty_plan_loads_empty_frames(empty_url):
+def _plan_with_archived_latest(url: str) -> int:
+    """A plan whose newest updates belong to an archived action and to an action under an archived strategy."""
+    engine = make_engine(url)
+    with Session(engine) as s, s.begin():
+        plan = Plan(name="Archived last")
+        s.add(plan)
+        s.flush()
+        s1 = Item(plan_id=plan.id, code="1", level="Strategy", title="Kept")
+        s2 = Item(plan_id=plan.id, code="2", level="Strategy", title="Archived strategy", archived=True)
+        s.add_all([s1, s2])
+        s.flush()
+        a11 = Item(plan_id=plan.id, parent_id=s1.id, code="1.1", level="Action", title="Live action")
+        a12 = Item(plan_id=plan.id, parent_id=s1.id, code="1.2", level="Action", title="Archived", archived=True)
+        a21 = Item(plan_id=plan.id, parent_id=s2.id, code="2.1", level="Action", title="Under archived")
+        s.add_all([a11, a12, a21])
+        s.flush()
+        s.add_all([
+            Update(item_id=a11.id, as_of=dt.date(2024, 1, 10), status="on_track", progress=10.0),
+            Update(item_id=a12.id, as_of=dt.date(2024, 3, 1), status="on_track", progress=50.0),
+            Update(item_id=a21.id, as_of=dt.date(2024, 5, 1), status="completed", progress=100.0),
+        ])
+        return plan.id
+
+
+def test_a_plan_whose_last_updated_item_was_archived_opens_on_the_earlier_date(empty_url, reader):
+    plan_id = _plan_with_archived_latest(empty_url)
+    engine = make_engine(empty_url)
+    today = dt.date(2026, 1, 1)
+    assert repository.plan_default_as_of(engine, plan_id, today, reader=reader) == pd.Timestamp("2024-01-10")
+    updates = repository.load_updates(engine, plan_id, reader=reader)
+    assert updates["as_of"].max() == pd.Timestamp("2024-05-01")  # the history keeps every update
+    for items in (repository.load_items(engine, plan_id, reader=reader),
+                  repository.load_items(engine, plan_id, include_archived=True, reader=reader),
+                  rollup.prepare_tree(repository.load_items(engine, plan_id, reader=reader))):
+        assert repository.default_as_of(updates, today, items=items) == pd.Timestamp("2024-01-10")
+    # Today still caps it.
+    assert repository.plan_default_as_of(engine, plan_id, dt.date(2023, 6, 1), reader=reader) == pd.Timestamp(
+        "2023-06-01")
+
+
+def test_default_as_of_ignores_archived_items_in_a_literal_frame():
+    items = pd.DataFrame({"id": [1, 2, 3, 4, 5], "parent_id": pd.array([None, None, 1, 1, 2], dtype="Int64"),
+                          "archived": [False, True, False, True, False]})
+    updates = pd.DataFrame({"item_id": [3, 4, 5],
+                            "as_of": pd.to_datetime(["2024-01-10", "2024-03-01", "2024-05-01"])})
+    today = dt.date(2026, 1, 1)
+    assert repository.default_as_of(updates, today, items=items) == pd.Timestamp("2024-01-10")
+    assert repository.default_as_of(updates, today) == pd.Timestamp("2024-05-01")  # no items: every update
+    assert repository.default_as_of(updates.iloc[1:], today, items=items) == pd.Timestamp("2026-01-01")
+
+
+def test_empty_plan_loads_empty_frames(empty_url, reader):
     engine = make_engine(empty_url)
     for loader in (repository.load_updates, repository.load_latest_updates):
-        df = loader(engine, 1)
+        df = loader(engine, 1, reader=reader)
         assert df.empty and list(df.columns) == repository.UPDATE_COLUMNS
+    assert repository.load_items(engine, 1, reader=reader).empty
+    assert repository.list_plans(engine, reader).empty
 
 
-def test_arrow_items_equal_the_sqlalchemy_items(demo_engine, monkeypatch):
-    monkeypatch.setattr(repository, "_adbc_errors", lambda: ())  # no silent fallback here
-    for plan_id in _plans(demo_engine):
-        for archived in (False, True):
-            fast = repository.load_items(demo_engine, plan_id, include_archived=archived)
-            with monkeypatch.context() as m:
-                m.setattr(repository, "_sqlite_file", lambda _e: None)
-                slow = repository.load_items(demo_engine, plan_id, include_archived=archived)
-            assert len(fast) > 20
-            pd.testing.assert_frame_equal(fast, slow)
+def test_partner_departments_are_joined_in_key_order(fresh_url, reader):
+    engine = make_engine(fresh_url)
+    plan_id = _plans(engine)[0]
+    items = repository.load_items(engine, plan_id, reader=reader)
+    item = int(items["id"].iloc[-1])
+    con = sqlite3.connect(fresh_url.removeprefix("sqlite:///"))
+    con.execute("DELETE FROM item_partner_departments WHERE item_id = ?", (item,))
+    con.executemany("INSERT INTO departments (name) VALUES (?)", [("Zoo",), ("Aquarium",)])
+    con.execute("INSERT INTO item_partner_departments SELECT ?, id FROM departments WHERE name IN ('Zoo', 'Aquarium')",
+                (item,))
+    con.commit()
+    con.close()
+    got = repository.load_items(engine, plan_id, reader=reader).set_index("id")["partners"]
+    assert got[item] == "Zoo; Aquarium"
 
 
-def test_fast_path_copes_with_columns_that_are_null_for_a_long_while(fresh_url, monkeypatch):
+def test_every_reader_copes_with_columns_that_are_null_for_a_long_while(fresh_url, reader):
     # The ADBC driver types a column from the rows it sees first: text after many NULLs
     # must still load, and all-NULL text columns must look as they do through SQLAlchemy.
     path = fresh_url.removeprefix("sqlite:///")
@@ -121,19 +205,17 @@ def test_fast_path_copes_with_columns_that_are_null_for_a_long_while(fresh_url, 
     con.commit()
     con.close()
     engine = make_engine(fresh_url)
-    monkeypatch.setattr(repository, "_adbc_errors", lambda: ())  # no silent fallback here
     for plan_id in _plans(engine):
-        fast_u = repository.load_updates(engine, plan_id)
-        fast_i = repository.load_items(engine, plan_id)
-        with monkeypatch.context() as m:
-            m.setattr(repository, "_sqlite_file", lambda _e: None)
-            pd.testing.assert_frame_equal(fast_u, repository.load_updates(engine, plan_id))
-            pd.testing.assert_frame_equal(fast_i, repository.load_items(engine, plan_id))
-    assert fast_u["author"].isna().all()
+        got_u = repository.load_updates(engine, plan_id, reader=reader)
+        got_i = repository.load_items(engine, plan_id, reader=reader)
+        pd.testing.assert_frame_equal(got_u, repository.load_updates(engine, plan_id, reader=SQLAlchemyReader()))
+        pd.testing.assert_frame_equal(got_i, repository.load_items(engine, plan_id, reader=SQLAlchemyReader()))
+    assert got_u["author"].isna().all()
+    assert got_i["priority"].isna().all() and got_i["priority"].dtype == object
 
 
-def test_arrow_reads_stay_consistent_while_the_same_process_writes(fresh_url):
-    """Reads through ADBC (its own SQLite copy) and writes through SQLAlchemy in one process.
+def test_reads_stay_consistent_while_the_same_process_writes(fresh_url, reader):
+    """Reads (through ADBC, its own SQLite copy, or SQLAlchemy) while SQLAlchemy writes in one process.
 
     Every write transaction adds 40 updates; a read must see whole transactions only, and
     the file must pass SQLite's integrity check afterwards.
@@ -170,7 +252,7 @@ def test_arrow_reads_stay_consistent_while_the_same_process_writes(fresh_url):
     def read():
         try:
             for _ in range(60):
-                seen.append(len(repository.load_updates(eng, plan.id)))
+                seen.append(len(repository.load_updates(eng, plan.id, reader=reader)))
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 

@@ -35,7 +35,7 @@ def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(**out)
 
 
-def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.LayerChart:
+def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.Chart | alt.LayerChart:
     """Layer data-less charts over one shared ``data``, top-level properties set at once.
 
     Same spec as ``(alt.Chart(data)... + alt.Chart(data)...).properties(...)``, but
@@ -55,7 +55,7 @@ def empty(message: str = NO_MATCH, height: int = 120) -> alt.Chart:
     )
 
 
-def progress_bars(df: pd.DataFrame, title: str = "Progress") -> alt.Chart:
+def progress_bars(df: pd.DataFrame, title: str = "Progress") -> alt.Chart | alt.LayerChart:
     """Horizontal bars of progress per group, coloured by status, with an expected-progress tick.
 
     Args:
@@ -174,7 +174,9 @@ FORECAST_COLOURS = {"late": "#c62828", "on time": "#2e7d32", "no velocity": "#9e
                     "completed": "#1565c0", "deferred": "#616161"}
 
 
-def forecast_chart(df: pd.DataFrame, as_of, title: str = "Completion forecast per initiative") -> alt.Chart:
+def forecast_chart(
+    df: pd.DataFrame, as_of, title: str = "Completion forecast per initiative"
+) -> alt.Chart | alt.LayerChart:
     """Due date (tick) against projected finish (dot) per item; red when projected late.
 
     Args:
@@ -214,7 +216,7 @@ _HEAT_TEXT_COLOUR = alt.Chart().encode(
     color=alt.condition("datum.progress > 60", alt.value("white"), alt.value("black"))).encoding.color
 
 
-def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> alt.Chart:
+def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> alt.Chart | alt.LayerChart:
     """Department × SMART value grid coloured by progress, labelled with the action count.
 
     Args:

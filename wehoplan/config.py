@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -67,7 +68,7 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> C
 
     """
     env = os.environ if environ is None else environ
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for s in SETTINGS:
         raw = env.get(s.env)
         if raw not in (None, ""):

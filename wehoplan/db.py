@@ -37,7 +37,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    # No checkpoint at commit time: the Arrow reader (repository, ADBC) links its own copy
+    # No checkpoint at commit time: the Arrow reader (repository.readers, ADBC) links its own copy
     # of SQLite, whose read locks this copy cannot see inside one process, so a commit-time
     # checkpoint could rewrite pages under a running Arrow read. Checkpoints run instead in
     # :func:`checkpoint`, under READ_LOCK, which every Arrow read holds.

@@ -96,7 +96,7 @@ def _month_end(d: dt.date) -> dt.date:
 
 
 def _add_days(d: dt.date, days: float) -> dt.date:
-    return d + dt.timedelta(days=int(round(days)))
+    return d + dt.timedelta(days=round(days))
 
 
 def _planned_dates(row: dict, parent_timeframe: str, start_floor: dt.date) -> tuple[dt.date, dt.date]:
@@ -168,7 +168,7 @@ def _history(spec: PlanSpec, leaf: _Leaf) -> list[dict]:
         in_episode = episode is not None and episode[0] <= day <= episode[1]
         step = max(0.0, target - progress) * (0.3 if in_episode else rng.uniform(0.8, 1.0))
         progress = min(95.0, round((progress + step) / 5) * 5)
-        if in_episode:
+        if in_episode and episode is not None:
             status = "major_disruption" if episode[2] else "some_disruption"
             comment = "Delayed: waiting on procurement and staff capacity (illustrative)."
         elif day > leaf.due:
@@ -234,7 +234,7 @@ def _load_plan(session: Session, spec: PlanSpec, data_dir: Path, caches: dict) -
         if len(depts) > 1:
             from wehoplan.models import Department
 
-            item.partner_departments = [session.get(Department, department_id(session, d, caches["departments"]))
+            item.partner_departments = [session.get_one(Department, department_id(session, d, caches["departments"]))
                                         for d in depts[1:]]
         ids[code] = item.id
         if is_leaf:
@@ -244,6 +244,8 @@ def _load_plan(session: Session, spec: PlanSpec, data_dir: Path, caches: dict) -
                 ds = [d.strip() for d in (by_code[anc].get("lead_department") or "").split(";") if d.strip()]
                 author = OWNER_ROLES.get(ds[0]) if ds else None
                 anc = by_code[anc]["parent_code"]
+            # Every leaf of the demo plans has both dates (the CSVs are checked by tests/test_demo.py).
+            assert start is not None and due is not None, code
             leaves[code] = _Leaf(code, start, due, author)
 
     def leaves_under(code: str) -> list[str]:
@@ -265,7 +267,8 @@ def _load_plan(session: Session, spec: PlanSpec, data_dir: Path, caches: dict) -
             for c in under:
                 leaves[c].completes_on = when
                 leaves[c].events[when] = text
-                if leaves[c].starts_on and leaves[c].starts_on > when:
+                began = leaves[c].starts_on
+                if began and began > when:
                     leaves[c].starts_on = None
         else:  # evaluated: the first leaf completes with the evaluation
             leaves[under[0]].completes_on = when

@@ -171,21 +171,17 @@ def is_blank(value: object) -> bool:
     """None, NaN, pandas' NA/NaT or whitespace-only text: the one "empty cell" test."""
     if value is None:
         return True
-    # Exact types first (the cells of a sheet): one type() instead of isinstance chains.
-    kind = type(value)
-    if kind is str:
-        return not value.strip()
-    if kind is int or kind is bool:
-        return False
-    if kind is float:
-        return value != value
     if isinstance(value, str):
         return not value.strip()
+    if isinstance(value, int):  # bool included
+        return False
     try:
-        # NaN, pd.NA and pd.NaT are each unequal to themselves or refuse to compare.
+        # NaN and NaT are unequal to themselves; pd.NA's comparison refuses to be a bool.
         return bool(value != value)
     except TypeError:
         return True
+    except ValueError:  # an array: a value, not a blank cell
+        return False
 
 
 def match_names(query: str, names: list[str]) -> list[str]:

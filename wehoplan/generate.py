@@ -94,7 +94,7 @@ def _split(total: int, parts: int, rng: np.random.Generator, minimum: int = 1) -
 def _tree(rng: np.random.Generator, n_actions: int) -> list[dict]:
     """Outline of one plan: a list of item dicts (code, depth, parent code), strategies first."""
     # Tiny plans (tests) keep every strategy and initiative non-empty.
-    n_strat = int(min(rng.integers(3, 9), n_actions))
+    n_strat = min(int(rng.integers(3, 9)), n_actions)
     n_init = int(np.clip(rng.integers(10, 61), n_strat, max(n_strat, n_actions)))
     init_per_strat = _split(n_init, n_strat, rng)
     act_per_init = _split(n_actions, n_init, rng)
@@ -202,7 +202,7 @@ def generate_plan(
         people = [every_name[k] for k in rng.permutation(len(every_name))[:n_people]]
         people_ids = [person_id(session, p, caches["people"]) for p in people]
         conn = session.connection()
-        base_id = int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM items")).scalar()) + 1
+        base_id = int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM items")).scalar_one()) + 1
         ids = {r["code"]: base_id + k for k, r in enumerate(tree)}
 
         # Per-item attributes, drawn in one go so the stream of random numbers is fixed.

@@ -43,7 +43,7 @@ def server(tmp_path_factory, demo_url):
         src.backup(dst)
     port = free_port()
     env = {**os.environ, "WEHOPLAN_DATABASE_URL": f"sqlite:///{db}"}
-    log = open(db.parent / "streamlit.log", "w")  # noqa: SIM115 - closed below
+    log = open(db.parent / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -70,7 +70,7 @@ def server(tmp_path_factory, demo_url):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def page(server):  # noqa: ARG001 - the page needs the running server, not its value
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

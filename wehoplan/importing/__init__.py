@@ -10,19 +10,17 @@ Library API (the CLI and the Import page are thin wrappers):
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from wehoplan.config import Config, load_config
-from wehoplan.domain import STATUS_LABELS
+from wehoplan.domain import STATUS_LABELS, level_name, match_names
 from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
 from wehoplan.importing.load import undo_import as _undo
 from wehoplan.importing.mapping import (
@@ -36,11 +34,14 @@ from wehoplan.importing.mapping import (
 from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
 from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
 from wehoplan.importing.table import Table, find_tables
+from wehoplan.importing.writers import CoreWriter, RowWriter, SQLiteDriverWriter
+from wehoplan.repository import Query, read_frame
 
 Source = str | Path | tuple[str, bytes]
 
 __all__ = [
-    "FIELDS", "FIELD_HELP", "Analysis", "FileRejected", "ImportReport", "Problem", "UndoRefused",
+    "FIELDS", "FIELD_HELP", "Analysis", "CoreWriter", "FileRejected", "ImportReport", "Problem", "RowWriter",
+    "SQLiteDriverWriter", "UndoRefused",
     "analyse", "import_files", "list_batches", "load_mapping_file", "mapping_from_frame", "mapping_to_json",
     "undo_import",
 ]
@@ -75,7 +76,7 @@ class Analysis:
             # A row whose status or progress cell was rejected shows blanks, not a made-up state.
             st = leaf_state(n, as_of or dt.date.today()) if not n.children and not n.state.get("bad") else None
             recs.append({
-                "code": n.code, "level": names[n.depth - 1] if n.depth <= len(names) else f"Level {n.depth}",
+                "code": n.code, "level": level_name(n.depth, names),
                 "title": ("    " * (n.depth - 1)) + (n.title or ""),
                 "status": STATUS_LABELS[st["status"]] if st else None, "progress": st["progress"] if st else None,
                 "sheet": n.sheet, "row": n.row, "problem": "; ".join(where.get((n.sheet, n.row), [])),
@@ -146,30 +147,10 @@ def mapping_from_frame(frame: pd.DataFrame) -> dict[str, str]:
     return {str(h): str(f or "ignore") for h, f in zip(frame["header"], frame["field"], strict=True)}
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while an import builds and writes its rows.
-
-    A 100k-row import allocates millions of objects that all stay alive until it ends
-    (rows, nodes, values); each allocation burst made the collector walk them again:
-    about 1.5 s of a 5.5 s import. Reference counting still frees everything as usual;
-    only cycles wait until the collector is back on (it is turned back on only if it
-    was on, so nested calls are fine).
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def _name(src: Source) -> str:
     return src[0] if isinstance(src, tuple) else Path(src).name
 
 
-@_gc_paused()  # a @contextmanager works as a decorator too
 def analyse(
     sources: list[Source],
     *,
@@ -221,7 +202,6 @@ def analyse(
     return Analysis(names, digest, tables, parsed, errors, warnings)
 
 
-@_gc_paused()
 def import_files(
     engine: Engine,
     sources: list[Source] | Source,
@@ -234,6 +214,7 @@ def import_files(
     author: str | None = None,
     config: Config | None = None,
     progress=None,
+    writer: RowWriter | None = None,
 ) -> ImportReport:
     """Import one or more files as one plan in one transaction.
 
@@ -248,6 +229,8 @@ def import_files(
         author: who imports (audit trail, batch).
         config: settings (fiscal year start); default from the environment.
         progress: optional callback taking a fraction 0..1 (the page's progress bar).
+        writer: how the rows are inserted (default: the fastest the engine allows; the rows
+            stored are the same).
 
     Returns:
         The report; ``ok`` is False when anything was rejected, and then nothing was written.
@@ -273,7 +256,7 @@ def import_files(
         res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names,
                    level_names_from_file=an.parsed.level_names_from_file, as_of=day, as_of_given=as_of is not None,
                    file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=author, dry_run=dry_run,
-                   progress_cb=progress)
+                   progress_cb=progress, writer=writer)
     except SQLAlchemyError as exc:
         # The checks above should catch everything; if the database still refuses, nothing was written.
         report.errors.append(Problem(", ".join(an.file_names), "", None, None, None,
@@ -281,29 +264,28 @@ def import_files(
                                      f"{str(exc).splitlines()[0]}); nothing was written"))
         return report
     # The tree's parent/child links are reference cycles: unlinked here, the nodes are freed
-    # at once instead of waiting for the garbage collector (~0.3 s for 100k nodes).
+    # at once instead of waiting for the garbage collector (bench/README.md has the numbers).
     for n in an.parsed.nodes:
         n.parent = None
-        n.children = []
+        n.children = ()
     report.ok = True
-    report.items_created = int(res["items_created"])
-    report.items_updated = int(res["items_updated"])
-    report.updates_added = int(res["updates_added"])
-    report.batch_id = res["batch_id"]
-    report.missing_codes = list(res["missing"])
-    if res["missing"]:
-        shown = ", ".join(res["missing"][:20]) + (" …" if len(res["missing"]) > 20 else "")
+    report.items_created = res.items_created
+    report.items_updated = res.items_updated
+    report.updates_added = res.updates_added
+    report.batch_id = res.batch_id
+    report.missing_codes = list(res.missing)
+    if res.missing:
+        shown = ", ".join(res.missing[:20]) + (" …" if len(res.missing) > 20 else "")
         report.warnings.append(Problem("", "", None, None, None,
-                                       f"{len(res['missing'])} item(s) of the plan are not in the file and were "
+                                       f"{len(res.missing)} item(s) of the plan are not in the file and were "
                                        f"kept: {shown}"))
-    if res["plan_created"] and not dry_run:
-        similar = [p for p in list_plans_names(engine) if p != plan and (p.casefold() == plan.casefold()
-                   or plan.casefold() in p.casefold())]
+    if res.plan_created and not dry_run:
+        similar = match_names(plan, [p for p in list_plans_names(engine) if p != plan])
         if similar:
             report.warnings.append(Problem("", "", None, None, None,
                                            f"created a new plan {plan!r}; --plan takes the exact name of an "
                                            f"existing plan to update it (similar: {'; '.join(similar)})"))
-    if not dry_run and res["batch_id"] is None:
+    if not dry_run and res.batch_id is None:
         report.warnings.append(Problem("", "", None, None, None,
                                        "nothing new: the plan already holds everything in this file"))
     if progress:
@@ -317,7 +299,7 @@ def list_plans_names(engine: Engine) -> list[str]:
         return [r[0] for r in conn.execute(text("SELECT name FROM plans ORDER BY name"))]
 
 
-def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, object]:
+def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, Any]:
     """Undo an import batch (see :func:`wehoplan.importing.load.undo_import`)."""
     return _undo(engine, batch_id, author)
 
@@ -327,10 +309,8 @@ def list_batches(engine: Engine) -> pd.DataFrame:
     sql = """SELECT b.id, p.name AS plan, b.file_name, b.sha256, b.author, b.created_at, b.items_created,
                     b.items_updated, b.updates_added, b.undone_at
              FROM import_batches b LEFT JOIN plans p ON p.id = b.plan_id ORDER BY b.id DESC"""
-    with engine.connect() as conn:
-        rows = conn.execute(text(sql)).all()
-    return pd.DataFrame(rows, columns=["id", "plan", "file_name", "sha256", "author", "created_at",
-                                       "items_created", "items_updated", "updates_added", "undone_at"])
+    return read_frame(engine, Query(sql, ("id", "plan", "file_name", "sha256", "author", "created_at",
+                                          "items_created", "items_updated", "updates_added", "undone_at")))
 
 
 __all__ += ["Node", "Source", "Table"]

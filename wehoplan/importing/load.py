@@ -5,13 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import CursorResult, Engine, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from wehoplan.db import bump_data_version
+from wehoplan.domain import code_sort_key, level_name, split_level_names
 from wehoplan.importing.parse import Node
-from wehoplan.models import Audit, Department, ImportBatch, Item, Person, Plan, Update, item_partner_departments
+from wehoplan.importing.writers import RowWriter, writer_for
+from wehoplan.models import (
+    Audit,
+    Base,
+    Department,
+    ImportBatch,
+    Item,
+    Person,
+    Plan,
+    Update,
+    item_partner_departments,
+)
 from wehoplan.repository import department_id, person_id, write_audit
 
 SOURCE = "import"
@@ -20,47 +34,29 @@ ITEM_FIELDS = ("parent", "level", "title", "description", "owner", "sponsor", "d
                "smart", "start", "due", "weight", "sort_order")
 
 
-# Driver-level executemany for the big inserts on SQLite (see _insert_many); False takes the
-# Core insert everywhere (the tests compare the two).
-FAST_SQLITE_WRITE = True
 _ITEM_COLS = ("plan_id", "code", "level", "title", "parent_id", "description", "owner_id", "sponsor_id",
               "lead_department_id", "smart", "start", "due", "weight", "sort_order", "version", "archived")
 _AUDIT_COLS = ("author", "action", "entity", "entity_id", "field", "old_value", "new_value", "source", "batch_id")
 _UPDATE_COLS = ("item_id", "as_of", "status", "progress", "comment", "author", "source", "batch_id")
 
 
-def _insert_many(s: Session, table, cols: tuple[str, ...], rows: list[tuple], fast: bool) -> None:
-    """INSERT ``rows`` (tuples in ``cols`` order) into ``table`` in the session's transaction.
 
-    On SQLite (``fast``) the tuples go straight to the driver's executemany, so their dates
-    must already be the ISO text SQLAlchemy's Date type stores (:func:`_date_text`):
-    SQLAlchemy's per-row bind processing of 100k dicts cost ~0.4 s per table. Other
-    databases take the ordinary Core insert of the same values.
-    """
-    if not rows:
-        return
-    if not fast:
-        s.execute(table.insert(), [dict(zip(cols, r, strict=True)) for r in rows])
-        return
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
-    cur = s.connection().connection.driver_connection.cursor()
-    try:
-        cur.executemany(sql, rows)
-    finally:
-        cur.close()
+def _table(model: type[Base]) -> Table:
+    """The Core table of an ORM class (typed as a Table, which ``__table__`` is not)."""
+    return Base.metadata.tables[model.__tablename__]
 
 
-def _date_text(v: object) -> object:
-    """A date as SQLAlchemy's SQLite Date stores it (the date part of a datetime too)."""
-    if v is None:
-        return None
-    if type(v) is dt.date:
-        return v.isoformat()
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return v
+@dataclass(frozen=True)
+class LoadResult:
+    """What :func:`load` did (or, on a dry run, would do)."""
+
+    items_created: int
+    items_updated: int
+    updates_added: int
+    batch_id: int | None  # None on a dry run or when nothing was new
+    missing: list[str]  # codes of the plan's items that the file does not hold
+    plan_created: bool
+    plan_id: int
 
 
 class UndoRefused(ValueError):
@@ -92,8 +88,9 @@ class _Names:
         self.s = s
         self.dep: dict[str, int] = {}
         self.ppl: dict[str, int] = {}
-        self.dep_names = dict(s.execute(select(Department.id, Department.name)).all())
-        self.ppl_names = dict(s.execute(select(Person.id, Person.name)).all())
+        # Keyed by id or None, so an item's optional foreign key looks up directly.
+        self.dep_names: dict[int | None, str] = dict(s.execute(select(Department.id, Department.name)).all())
+        self.ppl_names: dict[int | None, str] = dict(s.execute(select(Person.id, Person.name)).all())
 
     # A hit in the cache first: its keys are trimmed non-blank names, so a hit is what the
     # repository helper would return (it trims, then looks up the same cache).
@@ -106,7 +103,7 @@ class _Names:
         return hit if hit is not None else person_id(self.s, name, self.ppl)
 
 
-def _current(item: Item, names: _Names, partners: list[str], parent_code: str | None) -> dict[str, object]:
+def _current(item: Item, names: _Names, partners: list[str], parent_code: str | None) -> dict[str, Any]:
     return {
         "parent": parent_code, "level": item.level, "title": item.title, "description": item.description,
         "owner": names.ppl_names.get(item.owner_id), "sponsor": names.ppl_names.get(item.sponsor_id),
@@ -116,9 +113,9 @@ def _current(item: Item, names: _Names, partners: list[str], parent_code: str | 
     }
 
 
-def _desired(n: Node, level: str, order: int, old: dict[str, object] | None) -> dict[str, object]:
+def _desired(n: Node, level: str, order: int, old: dict[str, Any] | None) -> dict[str, Any]:
     f = n.fields
-    want = {
+    want: dict[str, Any] = {
         "parent": n.parent.code if n.parent is not None else None, "level": level, "title": n.title,
         "sort_order": order,
     }
@@ -129,7 +126,7 @@ def _desired(n: Node, level: str, order: int, old: dict[str, object] | None) -> 
     return want
 
 
-def _apply(s: Session, item: Item, want: dict[str, object], ids: dict[str, int], names: _Names) -> None:
+def _apply(item: Item, want: dict[str, Any], ids: dict[str | None, int], names: _Names) -> None:
     item.parent_id = ids[want["parent"]] if want["parent"] else None
     item.level = want["level"]
     item.title = want["title"]
@@ -151,7 +148,7 @@ def _set_partners(s: Session, item_id: int, partners: list[str], names: _Names) 
         s.execute(item_partner_departments.insert(), [{"item_id": item_id, "department_id": d} for d in ids])
 
 
-def leaf_state(n: Node, default_as_of: dt.date) -> dict[str, object] | None:
+def leaf_state(n: Node, default_as_of: dt.date) -> dict[str, Any] | None:
     """Return the update a leaf row asks for, or None when its state cells are blank."""
     t = _leaf_tuple(n.state)
     if t is None:
@@ -160,7 +157,7 @@ def leaf_state(n: Node, default_as_of: dt.date) -> dict[str, object] | None:
     return {"as_of": as_of or default_as_of, "status": status, "progress": progress, "comment": comment}
 
 
-def _leaf_tuple(st: dict[str, object]) -> tuple[dt.date | None, str, float, object] | None:
+def _leaf_tuple(st: dict[str, Any]) -> tuple[dt.date | None, str, float, object] | None:
     """(own as-of date or None, status, progress, comment) of a leaf's state cells, or None."""
     if "status" not in st and "progress" not in st and "comment" not in st:
         return None
@@ -188,12 +185,14 @@ def load(
     author: str | None,
     dry_run: bool,
     progress_cb=None,
-) -> dict[str, object]:
+    writer: RowWriter | None = None,
+) -> LoadResult:
     """Create or update the plan's items and add the leaves' updates, all in one transaction.
 
-    Returns counts (items_created, items_updated, updates_added, batch_id, missing, plan_created).
-    On a dry run everything is computed and rolled back.
+    ``writer`` inserts the new rows (default :func:`writer_for` the engine).
+    On a dry run (or when nothing is new) everything is computed and rolled back.
     """
+    writer = writer or writer_for(engine)
     s = Session(engine)
     tx = s.begin()
     try:
@@ -207,47 +206,49 @@ def load(
         s.flush()
         if not plan_created and not level_names_from_file and plan.level_names:
             # The plan's own level names (e.g. Topic area / Initiative / Idea) win over the defaults.
-            level_names = tuple(plan.level_names.split(";"))
+            level_names = split_level_names(plan.level_names)
         batch.plan_id = plan.id
         if plan_created:
             write_audit(s, author=author, action="create", entity="plan", entity_id=plan.id,
                         new=plan_name, source=SOURCE, batch_id=batch.id)
         names = _Names(s)
-        existing = {it.code: it for it in s.scalars(select(Item).where(Item.plan_id == plan.id))}
-        code_of = {it.id: it.code for it in existing.values()}
-        partners_of: dict[int, list[str]] = {}
+        # Keyed by str | None like Node.code (every parsed node has its code by now).
+        existing: dict[str | None, Item] = {
+            it.code: it for it in s.scalars(select(Item).where(Item.plan_id == plan.id))}
+        code_of: dict[int | None, str] = {it.id: it.code for it in existing.values()}
+        partners_of: dict[int, list[str | None]] = {}
         for item_id, dep_id in s.execute(
             select(item_partner_departments.c.item_id, item_partner_departments.c.department_id)
             .join(Item, Item.id == item_partner_departments.c.item_id).where(Item.plan_id == plan.id)
         ).all():
             partners_of.setdefault(item_id, []).append(names.dep_names.get(dep_id))
-        ids = {code: it.id for code, it in existing.items()}
+        ids: dict[str | None, int] = {code: it.id for code, it in existing.items()}
         created = updated = 0
-        leaves: list[tuple[int, Node, bool]] = []  # (item id, row, existed before this import)
+        # The leaves as three parallel lists (item id, row, existed before this import): a tuple
+        # holding a node would stay tracked by the garbage collector, one per leaf.
+        leaf_ids: list[int] = []
+        leaf_nodes: list[Node] = []
+        leaf_existed: list[bool] = []
         total = len(nodes)
         # New items go in with one multi-row INSERT per depth (parents before children): a
-        # flush per item made a 3,000-row import take seconds.
-        def level_of(n: Node) -> str:
-            return level_names[n.depth - 1] if n.depth <= len(level_names) else f"Level {n.depth}"
-
+        # flush per item made large imports slow.
         order_of = {id(n): i for i, n in enumerate(nodes)}
         new_by_depth: dict[int, list[Node]] = {}
         for n in nodes:
             if n.code not in existing:
                 new_by_depth.setdefault(n.depth, []).append(n)
-        partner_rows: list[tuple[int, int]] = []
-        fast = FAST_SQLITE_WRITE and s.get_bind().dialect.name == "sqlite"
-        day = _date_text if fast else (lambda v: v)
-        # Plain ints for the per-row tuples: an ORM attribute read costs ~0.2 us x 300k rows.
+        partner_rows: list[tuple[int, int | None]] = []
+        day = writer.date
+        # Plain ints for the per-row tuples: an ORM attribute read per value adds up over every row.
         plan_id, batch_id = plan.id, batch.id
-        items_t = Item.__table__
+        items_t = _table(Item)
         for depth in sorted(new_by_depth):
             batch_nodes = new_by_depth[depth]
-            level = level_names[depth - 1] if depth <= len(level_names) else f"Level {depth}"
+            level = level_name(depth, level_names)
             # Tuples in _ITEM_COLS order, built straight from the parsed fields (what _desired
-            # gives for a new item): one dict per row and per value look-up cost ~1 s per 100k.
+            # gives for a new item): one dict per row and per value look-up is much slower.
             rows: list[tuple] = []
-            partners_new: list[list[str]] = []
+            partners_new: list[list[str] | tuple[()]] = []
             for n in batch_nodes:
                 f = n.fields
                 parent = n.parent.code if n.parent is not None else None
@@ -257,12 +258,13 @@ def load(
                     names.dept(f.get("department")), f.get("smart") or "", day(f.get("start")), day(f.get("due")),
                     float(f.get("weight", 1.0)), order_of[id(n)], 1, False,
                 ))
-                partners_new.append(f.get("partners") or [])
+                partners_new.append(f.get("partners") or ())
             # One plain executemany, then the new ids by code (codes are unique in a plan): an
-            # INSERT ... RETURNING in parameter order cost 1.3 s for 100k items, this ~0.5 s.
-            _insert_many(s, items_t, _ITEM_COLS, rows, fast)
-            id_of = dict((code, item_id) for item_id, code in s.execute(
-                select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan.id)).all())
+            # INSERT ... RETURNING in parameter order is slower.
+            writer.insert_many(s, items_t, _ITEM_COLS, rows)
+            # Iterated, not .all(): one result row alive at a time, not a list of them.
+            id_of = {code: item_id for item_id, code in s.execute(
+                select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan.id))}
             audit_rows: list[tuple] = []
             for r, partners in zip(rows, partners_new, strict=True):
                 code = r[1]
@@ -272,20 +274,20 @@ def load(
                     partner_rows += [(item_id, d) for d in {names.dept(p) for p in partners}]
                 audit_rows.append((author, "create", "item", item_id, "code", None, code, SOURCE, batch_id))
             # The same rows write_audit would add, in one multi-row INSERT and one data-version
-            # bump: one ORM object and one UPDATE of meta per item took 1.4 s of a 20k-row import.
-            _insert_many(s, Audit.__table__, _AUDIT_COLS, audit_rows, fast)
+            # bump: one ORM object and one UPDATE of meta per item cost most of an import's time.
+            writer.insert_many(s, _table(Audit), _AUDIT_COLS, audit_rows)
             bump_data_version(s.connection())
             created += len(rows)
             if progress_cb is not None:
                 progress_cb(0.5 + 0.3 * created / max(total, 1))
         if partner_rows:
-            _insert_many(s, item_partner_departments, ("item_id", "department_id"), partner_rows, fast)
+            writer.insert_many(s, item_partner_departments, ("item_id", "department_id"), partner_rows)
         for order, n in enumerate(nodes):
             item = existing.get(n.code)
             if item is not None:
                 old = _current(item, names, sorted(p for p in partners_of.get(item.id, []) if p),
                                code_of.get(item.parent_id))
-                want = _desired(n, level_of(n), order, old)
+                want = _desired(n, level_name(n.depth, level_names), order, old)
                 want["partners"] = sorted(want["partners"])
                 changed = [k for k in ITEM_FIELDS if _ser(old[k]) != _ser(want[k])]
                 if item.archived:
@@ -295,7 +297,7 @@ def load(
                                 field="archived", old="True", new="False", source=SOURCE, batch_id=batch.id)
                     updated += 0 if changed else 1
                 if changed:
-                    _apply(s, item, want, ids, names)
+                    _apply(item, want, ids, names)
                     item.version = (item.version or 1) + 1
                     if "partners" in changed:
                         _set_partners(s, item.id, want["partners"], names)
@@ -306,16 +308,18 @@ def load(
                     if set(changed) - {"sort_order"}:
                         updated += 1
             if not n.children:
-                leaves.append((ids[n.code], n, item is not None))
+                leaf_ids.append(ids[n.code])
+                leaf_nodes.append(n)
+                leaf_existed.append(item is not None)
         s.flush()
         # Updates: skip any the plan already holds (same item, date, status, progress, comment),
         # so re-importing a file adds nothing.
         have = set()
         latest: dict[int, tuple] = {}  # item -> ((as_of, id), state) of its newest update
         # Only items that existed before this import can hold updates already.
-        leaf_ids = [i for i, _n, old in leaves if old]
-        for chunk in range(0, len(leaf_ids), 900):
-            part = leaf_ids[chunk:chunk + 900]
+        old_ids = [i for i, old in zip(leaf_ids, leaf_existed, strict=True) if old]
+        for chunk in range(0, len(old_ids), 900):
+            part = old_ids[chunk:chunk + 900]
             for row in s.execute(select(Update.item_id, Update.as_of, Update.status, Update.progress,
                                         Update.comment, Update.id).where(Update.item_id.in_(part))).all():
                 have.add((row[0], row[1], row[2], round(float(row[3]), 6), row[4] or None))
@@ -325,8 +329,8 @@ def load(
         new_updates: list[tuple] = []
         source = f"import: {file_name}"[:200]
         as_of_text = day(as_of)
-        for item_id, n, old in leaves:
-            if not old:
+        for item_id, n, existed in zip(leaf_ids, leaf_nodes, leaf_existed, strict=True):
+            if not existed:
                 # An item this import created holds no update yet and appears once: nothing to skip.
                 t = _leaf_tuple(n.state)
                 if t is not None:
@@ -346,21 +350,22 @@ def load(
             new_updates.append((item_id, day(u["as_of"]), u["status"], u["progress"], u["comment"], author, source,
                                 batch_id))
         if new_updates:
-            _insert_many(s, Update.__table__, _UPDATE_COLS, new_updates, fast)
+            writer.insert_many(s, _table(Update), _UPDATE_COLS, new_updates)
         in_file = {n.code for n in nodes}
-        missing = sorted((c for c, it in existing.items() if c not in in_file and not it.archived), key=_code_key)
+        missing = sorted((it.code for c, it in existing.items() if c not in in_file and not it.archived),
+                         key=code_sort_key)
         batch.items_created, batch.items_updated, batch.updates_added = created, updated, len(new_updates)
         changed_any = created or updated or new_updates or plan_created
-        result = {"items_created": created, "items_updated": updated, "updates_added": len(new_updates),
-                  "batch_id": batch.id, "missing": missing, "plan_created": plan_created,
-                  "plan_id": plan.id}
-        if dry_run or not changed_any:
-            tx.rollback()
-            result["batch_id"] = None
-        else:
+        kept = not dry_run and bool(changed_any)
+        result = LoadResult(items_created=created, items_updated=updated, updates_added=len(new_updates),
+                            batch_id=batch.id if kept else None, missing=missing, plan_created=plan_created,
+                            plan_id=plan.id)
+        if kept:
             write_audit(s, author=author, action="import", entity="batch", entity_id=batch.id,
                         new=f"{file_name} sha256={sha256}", source=SOURCE, batch_id=batch.id)
             tx.commit()
+        else:
+            tx.rollback()
         return result
     except Exception:
         if tx.is_active:
@@ -368,12 +373,6 @@ def load(
         raise
     finally:
         s.close()
-
-
-def _code_key(code: str) -> tuple:
-    from wehoplan.domain import code_sort_key
-
-    return code_sort_key(code)
 
 
 def _restore_value(s: Session, item: Item, k: str, raw: str | None, names: _Names, ids: dict[str, int]) -> None:
@@ -401,7 +400,7 @@ def _restore_value(s: Session, item: Item, k: str, raw: str | None, names: _Name
         setattr(item, k, raw)
 
 
-def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, object]:
+def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, Any]:
     """Undo one import batch: remove the updates and items it added, restore what it changed.
 
     Raises:
@@ -429,14 +428,15 @@ def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dic
         # Mark first: the append-only trigger lets only an undone batch's updates be deleted.
         batch.undone_at = dt.datetime.now()
         s.flush()
-        removed_updates = s.execute(delete(Update).where(Update.batch_id == batch_id)).rowcount
+        removed: CursorResult = s.execute(delete(Update).where(Update.batch_id == batch_id))  # type: ignore[assignment]
+        removed_updates = removed.rowcount
         names = _Names(s)
         ids = {it.code: it.id for it in s.scalars(select(Item).where(Item.plan_id == batch.plan_id))}
         restored = 0
         for a in audits:
             if a.entity == "item" and a.action == "update":
                 item = s.get(Item, a.entity_id)
-                if item is not None:
+                if item is not None and a.field is not None:
                     _restore_value(s, item, a.field, a.old_value, names, ids)
                     item.version = (item.version or 1) + 1
                     restored += 1

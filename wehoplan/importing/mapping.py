@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 # Hierarchy columns (h1 = top level ... h3 = action) are separate from "title": a file with
@@ -52,7 +53,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                 "objective number", "initiative id", "objective id"),
     "h3": ("action", "task", "activity", "action step", "idea"),
 }
-FIELDS: tuple[str, ...] = tuple(SYNONYMS) + ("ignore",)
+FIELDS: tuple[str, ...] = (*SYNONYMS, "ignore")
 FIELD_HELP = {
     "code": "outline code", "level": "level / type", "title": "title", "description": "description",
     "owner": "owner", "sponsor": "sponsor", "department": "lead department", "partners": "partner departments",
@@ -159,7 +160,7 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
 STATUS_PREFIX = "status:"
 
 
-def status_words(mapping: dict[str, str | None] | None) -> dict[str, str]:
+def status_words(mapping: Mapping[str, str | None] | None) -> dict[str, str]:
     """Return the user's own status words from a mapping ({"status:Purple": "on_track"}) -> {word: key}.
 
     Raises:
@@ -179,7 +180,7 @@ def status_words(mapping: dict[str, str | None] | None) -> dict[str, str]:
     return out
 
 
-def check_mapping(mapping: dict[str, str | None]) -> None:
+def check_mapping(mapping: Mapping[str, str | None]) -> None:
     """Raise ValueError naming the first unknown field (or status) of a {header: field} mapping."""
     status_words(mapping)
     for header, f in mapping.items():

@@ -44,7 +44,9 @@ class Sheet:
     """
 
     name: str
-    rows: list[list[object]]
+    # Tuples, not lists: a tuple of plain values leaves the garbage collector's watch at
+    # its first pass, so a 100k-row sheet does not make every later collection walk it.
+    rows: list[tuple[object, ...]]
     visible: bool = True
     percent_cells: set[tuple[int, int]] = field(default_factory=set)
     percent_columns_checked: bool = False
@@ -194,8 +196,7 @@ def _read_xlsx(name: str, data: bytes, suffix: str) -> Workbook:
             if str(meta.typ).lower().endswith("chartsheet"):
                 continue
             sh = wb.get_sheet_by_name(meta.name)
-            rows = [list(r) for r in sh.to_python(skip_empty_area=False)]
-            _fill_vertical_merges(rows, sh.merged_cell_ranges or [])
+            rows = _fill_vertical_merges(_sheet_rows(sh), sh.merged_cell_ranges or [])
             sheets.append(Sheet(name=meta.name, rows=rows,
                                 visible=str(meta.visible).lower().endswith("visible")
                                 and "hidden" not in str(meta.visible).lower()))
@@ -205,20 +206,39 @@ def _read_xlsx(name: str, data: bytes, suffix: str) -> Workbook:
     return Workbook(file_name=name, sheets=sheets, notices=notices, data=data, kind="xlsx")
 
 
-def _fill_vertical_merges(rows: list[list[object]], ranges: list) -> None:
-    """Give every row of a vertically merged cell the merged value.
+def _sheet_rows(sh) -> list[tuple[object, ...]]:
+    """The sheet's rows from A1 (what ``to_python(skip_empty_area=False)`` gives), as tuples.
+
+    Row by row: each row list is dropped as soon as its tuple exists, so the garbage
+    collector never sees a whole sheet of lists at once. ``iter_rows`` starts at row 1 but
+    at the first used column: the columns before it are padded back.
+    """
+    pad = ("",) * (sh.start[1] if sh.start else 0)
+    return [pad + tuple(r) for r in sh.iter_rows()]
+
+
+def _fill_vertical_merges(rows: list[tuple[object, ...]], ranges: list) -> list[tuple[object, ...]]:
+    """Return the rows as tuples, every row of a vertically merged cell holding the merged value.
 
     A department or strategy merged over its rows belongs to each of them. Horizontal merges
     (a section title across the row) stay in their first cell, so such a row still reads as
     a section row.
     """
+    fills: dict[int, dict[int, object]] = {}
     for (r1, c1), (r2, _c2) in ranges:
         if r2 <= r1 or r1 >= len(rows) or c1 >= len(rows[r1]):
             continue
         value = rows[r1][c1]
         for r in range(r1 + 1, min(r2, len(rows) - 1) + 1):
             if c1 < len(rows[r]) and rows[r][c1] in (None, ""):
-                rows[r][c1] = value
+                fills.setdefault(r, {})[c1] = value
+    out = list(rows)
+    for r, cells in fills.items():
+        row = list(out[r])
+        for c, value in cells.items():
+            row[c] = value
+        out[r] = tuple(row)
+    return out
 
 
 def percent_cells(data: bytes, sheet_name: str, columns: list[int]) -> set[tuple[int, int]]:
@@ -227,8 +247,8 @@ def percent_cells(data: bytes, sheet_name: str, columns: list[int]) -> set[tuple
     Read straight from the xlsx parts: the styles give the cell formats (``xf``) whose
     number format holds a ``%``; a workbook without any (the common case) needs no cell
     scan at all, otherwise one regex pass over the sheet's XML finds the numeric cells
-    of ``columns`` carrying such a format. openpyxl did the same in ~2.6 s for 20k rows
-    (it builds every cell); it stays the fallback for parts this scan does not understand.
+    of ``columns`` carrying such a format. openpyxl does the same far more slowly (it
+    builds every cell); it stays the fallback for parts this scan does not understand.
     """
     out: set[tuple[int, int]] = set()
     if not columns:
@@ -349,9 +369,9 @@ def _read_csv(name: str, data: bytes) -> Workbook:
         # A one-column file or an odd sample: count candidates in the first lines.
         first = "\n".join(sample.splitlines()[:20])
         delimiter = max(",;\t|", key=first.count)
-    rows: list[list[object]] = []
+    rows: list[tuple[object, ...]] = []
     for rec in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-        rows.append([c if c.strip() != "" else None for c in rec])
+        rows.append(tuple(c if c.strip() != "" else None for c in rec))
         if len(rows) > MAX_ROWS:
             raise FileRejected(f"{name}: refused: more than {MAX_ROWS} rows")
     width = max((len(r) for r in rows), default=0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wehoplan.domain import is_blank
 from wehoplan.importing.mapping import apply_mapping_file, detect_mapping
 from wehoplan.importing.reading import Sheet, Workbook
-from wehoplan.importing.values import is_blank
 
 HEADER_SCAN_ROWS = 40
 _NAME_FIELDS = {"title", "code", "h1", "h2", "h3"}
@@ -89,9 +89,9 @@ def _no_table_message(workbooks: list[Workbook]) -> str:
                     best = (len(cells), sh.name, r + 1, cells)
     if best is None:
         return msg + "; the file holds no table"
-    _, sheet, row, cells = best
+    _, sheet, row_no, cells = best
     example = ", ".join(f'"{c}": "..."' for c in cells[:3])
-    return (f"{msg}. The most header-like row is sheet {sheet!r} row {row}: {', '.join(cells[:12])}. "
+    return (f"{msg}. The most header-like row is sheet {sheet!r} row {row_no}: {', '.join(cells[:12])}. "
             f"Name its columns in a mapping file ({{{example}}}, fields: code, title, owner, department, due, "
             "status, progress, ...) and pass it with --mapping")
 

@@ -10,6 +10,8 @@ import calendar
 import datetime as dt
 import re
 
+from wehoplan.domain import is_blank
+
 NO_DATE_WORDS = {"tbd", "tba", "n/a", "na", "none", "-", "--", "ongoing", "not set", "unknown", "?"}
 COMPLETE_WORDS = {"complete", "completed", "done", "finished"}
 YES_WORDS = {"y", "yes", "x", "true", "1", "✓", "✔", "checked"}
@@ -22,23 +24,6 @@ _MONTHS["sept"] = 9
 
 
 _WS = re.compile(r"\s+")
-
-
-def is_blank(value: object) -> bool:
-    """None, NaN or whitespace-only text."""
-    if value is None:
-        return True
-    # Exact types first (the cells of a sheet): one type() instead of two isinstance calls.
-    kind = type(value)
-    if kind is str:
-        return not value.strip()
-    if kind is int or kind is dt.datetime:
-        return False
-    if kind is float:
-        return value != value
-    if isinstance(value, float) and value != value:
-        return True
-    return isinstance(value, str) and not value.strip()
 
 
 def text(value: object) -> str | None:

@@ -19,7 +19,7 @@ OTHER = "Someone else…"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _people_names(url: str, version: int) -> tuple[str, ...]:  # noqa: ARG001 (the cache key)
+def _people_names(url: str, version: int) -> tuple[str, ...]:
     # Read once per database and data version, not on every rerun of pages 4-6:
     # people_frame also counts each person's items (figures in bench/README.md).
     return tuple(people_frame(cache.engine())["name"].tolist())

@@ -119,12 +119,13 @@ def download_extract(view: View, report: pd.DataFrame | None = None) -> None:
     page body would cost every rerun about a second on a large plan. The extract honours the
     sidebar's filters and as-of date, like the page.
     """
-    plan = view.frames.plan
-    args = (view.frames.tree, view.frames.updates, plan, view.as_of, view.filters)
-    kw = {"thresholds": thresholds()}
+    pf = frames(view)
+    plan = pf.plan
+    args = (pf.tree, pf.updates, plan, view.as_of, view.filters)
+    th = thresholds()
     cols = st.columns(3 if report is not None else 2)
     cols[0].download_button(
-        "Excel extract", data=partial(exporting.extract_bytes, *args, fmt="xlsx", **kw),
+        "Excel extract", data=partial(exporting.extract_bytes, *args, fmt="xlsx", thresholds=th),
         file_name=exporting.extract_filename(plan.name, view.as_of, "xlsx"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:", on_click="ignore", key="dl_xlsx",
@@ -132,7 +133,7 @@ def download_extract(view: View, report: pd.DataFrame | None = None) -> None:
              "with the sidebar's filters and as-of date.",
     )
     cols[1].download_button(
-        "Actions (CSV)", data=partial(exporting.extract_bytes, *args, fmt="csv", **kw),
+        "Actions (CSV)", data=partial(exporting.extract_bytes, *args, fmt="csv", thresholds=th),
         file_name=exporting.extract_filename(plan.name, view.as_of, "csv"), mime="text/csv",
         icon=":material/download:", on_click="ignore", key="dl_csv",
         help="The extract's Actions sheet as CSV (UTF-8 with BOM; formula-like text neutralised).",

@@ -1,0 +1,270 @@
+"""One way to run read queries into DataFrames, whichever reader fetches the rows.
+
+A :class:`Query` is written once (a SQLAlchemy ``text()`` with named bound parameters or
+a Core ``select()``) and every :class:`Reader` accepts it:
+
+- :class:`SQLAlchemyReader` runs it through the engine (any database);
+- :class:`ArrowSQLiteReader` compiles it for SQLite and fetches Arrow tables through
+  ``adbc-driver-sqlite`` (a SQLite file only; much faster on large tables).
+
+:func:`reader_for` picks the reader an engine allows. Callers pass ``reader=`` to the
+loaders to choose one; tests run the same behaviour tests against every reader.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import pandas as pd
+from sqlalchemy import Engine, Select, TextClause, text
+
+from wehoplan.db import READ_LOCK, checkpoint
+
+
+@dataclass(frozen=True)
+class Query:
+    """One read statement and the frame it gives.
+
+    Attributes:
+        statement: SQL text with ``:name`` parameters, or a SQLAlchemy Core statement.
+        columns: the result's column names, in select order.
+        params: values of the bound parameters.
+        dates: columns to return as ``datetime64[ns]`` (unparseable values become NaT).
+
+    """
+
+    statement: str | TextClause | Select[Any]
+    columns: tuple[str, ...]
+    params: Mapping[str, object] = field(default_factory=dict)
+    dates: tuple[str, ...] = ()
+
+    def executable(self) -> TextClause | Select[Any]:
+        """The statement as something SQLAlchemy can execute or compile."""
+        return text(self.statement) if isinstance(self.statement, str) else self.statement
+
+
+class Reader(Protocol):
+    """Runs queries in one read snapshot and returns one DataFrame per query.
+
+    Column dtypes are what pandas infers from the fetched values, except ``dates``
+    (``datetime64[ns]``); the loaders pin the final dtypes, so every reader gives the
+    same frames.
+    """
+
+    @property
+    def scan_share(self) -> float | None:
+        """Share of a table above which a plan's rows are read fastest by a whole-table scan.
+
+        Above it the whole table is read and filtered in memory instead of going through
+        an index (None: never scan).
+        """
+        ...
+
+    def frames(self, engine: Engine, *queries: Query) -> list[pd.DataFrame]:
+        """Run ``queries`` in one transaction; one frame per query."""
+        ...
+
+
+def _dates(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+
+
+@dataclass(frozen=True)
+class SQLAlchemyReader:
+    """Rows through the engine's own driver (SQLite, PostgreSQL, ...)."""
+
+    scan_share: float | None = None
+
+    def frames(self, engine: Engine, *queries: Query) -> list[pd.DataFrame]:
+        """Run ``queries`` in one transaction; one frame per query."""
+        out = []
+        with engine.connect() as conn, conn.begin():
+            if len(queries) > 1 and engine.dialect.name == "sqlite":
+                # pysqlite opens no transaction for a SELECT: without this BEGIN each query
+                # would see the data as of its own start, not one snapshot.
+                conn.exec_driver_sql("BEGIN")
+            for q in queries:
+                rows = conn.execute(q.executable(), dict(q.params)).all()
+                df = pd.DataFrame(rows, columns=list(q.columns))
+                if q.dates:
+                    df = df.assign(**{c: _dates(df[c]) for c in q.dates})
+                out.append(df)
+        return out
+
+
+class ArrowUnavailable(RuntimeError):
+    """The Arrow reader cannot read this engine's database (not a SQLite file, no driver)."""
+
+
+def arrow_sqlite_path(engine: Engine) -> str | None:
+    """Path of the SQLite file behind ``engine`` when the Arrow reader can read it, else None."""
+    if engine.dialect.name != "sqlite":
+        return None
+    db = engine.url.database
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi  # noqa: F401 - optional: only the Arrow reader needs it
+    except ImportError:
+        return None
+    return db if Path(db).exists() else None
+
+
+def _adbc_errors() -> tuple[type[BaseException], ...]:
+    """What a failed Arrow read raises (none of the driver's own when it is not installed)."""
+    try:
+        from adbc_driver_manager import Error
+    except ImportError:
+        return (OSError,)
+    return (Error, OSError)
+
+
+class _ArrowConnections:
+    """The process's read-only ADBC connections, one per file (a small LRU).
+
+    ADBC links its own copy of SQLite. Two copies in one process do not share SQLite's
+    per-process bookkeeping of file locks, and closing a file in one copy drops the POSIX
+    locks the other holds; a read-write ADBC connection closing as the "last" one also
+    checkpoints and deletes the WAL under the other copy's feet ("disk I/O error" /
+    "database disk image is malformed" within 30 alternations). So ADBC only ever opens
+    the file read-only (it never checkpoints, never deletes the WAL) and its connections
+    stay open for the life of the process. The pool holds connections, never results.
+    """
+
+    def __init__(self, lock: threading.RLock, max_open: int = 8) -> None:
+        self.lock = lock  # shared with db.checkpoint: no checkpoint during an Arrow read
+        self.max_open = max_open
+        self._open: OrderedDict[str, Any] = OrderedDict()
+
+    def get(self, path: str) -> Any:
+        """Return the read-only connection to ``path`` (call with :attr:`lock` held)."""
+        import adbc_driver_sqlite.dbapi as adbc
+
+        key = str(Path(path).resolve())
+        conn = self._open.pop(key, None)
+        if conn is None:
+            conn = adbc.connect(f"file:{quote(key)}?mode=ro", autocommit=True)
+            while len(self._open) >= self.max_open:
+                self._open.popitem(last=False)[1].close()
+        self._open[key] = conn
+        return conn
+
+    def close_all(self) -> None:
+        """Close every connection (at exit: ADBC's own __del__ fails once its module is gone)."""
+        with self.lock:
+            while self._open:
+                try:
+                    self._open.popitem()[1].close()
+                except Exception:
+                    pass
+
+
+_CONNECTIONS = _ArrowConnections(READ_LOCK)
+atexit.register(_CONNECTIONS.close_all)
+
+
+@dataclass(frozen=True)
+class ArrowSQLiteReader:
+    """Arrow tables through ``adbc-driver-sqlite`` from a SQLite file, read-only.
+
+    Every read holds ``db.READ_LOCK`` and checkpoints first: the engine turns SQLite's
+    automatic checkpoints off (``wal_autocheckpoint=0``, see ``db.py``) so that no
+    checkpoint rewrites pages under a running Arrow read, and these are the only ones.
+
+    Attributes:
+        fallback: the reader that answers when the Arrow read fails (a value the driver
+            cannot put in its column, or no file to read); None raises instead.
+        scan_share: see :class:`Reader`.
+
+    """
+
+    fallback: Reader | None = SQLAlchemyReader()
+    scan_share: float | None = 0.25
+
+    def frames(self, engine: Engine, *queries: Query) -> list[pd.DataFrame]:
+        """Run ``queries`` in one read transaction; one frame per query."""
+        path = arrow_sqlite_path(engine)
+        failures: tuple[type[BaseException], ...] = (ArrowUnavailable, *_adbc_errors())
+        try:
+            if path is None:
+                raise ArrowUnavailable(f"no SQLite file the Arrow reader can open behind {engine.url!r}")
+            tables = self._fetch(engine, path, queries)
+        except failures:
+            if self.fallback is None:
+                raise
+            return self.fallback.frames(engine, *queries)
+        return [_arrow_frame(t, q) for t, q in zip(tables, queries, strict=True)]
+
+    @staticmethod
+    def _fetch(engine: Engine, path: str, queries: tuple[Query, ...]) -> list:
+        compiled = []
+        for q in queries:
+            c = q.executable().compile(dialect=engine.dialect)
+            values = c.construct_params(dict(q.params))
+            compiled.append((str(c), tuple(values[k] for k in c.positiontup or ())))
+        out = []
+        with _CONNECTIONS.lock:  # one ADBC connection per file, shared by Streamlit's threads
+            checkpoint(engine)  # the only checkpoints: never during an Arrow read (see db.py)
+            cur = _CONNECTIONS.get(path).cursor()
+            # One batch per result: the driver infers each column's type from its first batch,
+            # so a column that starts with NULLs and holds text later would fail with small
+            # batches; one batch is also faster.
+            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "100000000"})
+            try:
+                cur.execute("BEGIN")  # every query of the call sees one snapshot
+                try:
+                    for sql, params in compiled:
+                        cur.execute(sql, params or None)
+                        out.append(cur.fetch_arrow_table())
+                finally:
+                    cur.execute("COMMIT")
+            finally:
+                cur.close()
+        return out
+
+
+def _arrow_frame(table, q: Query) -> pd.DataFrame:
+    """An Arrow table as a frame named by ``q.columns``, its ``q.dates`` parsed in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = table.rename_columns(list(q.columns))
+    later = []
+    for c in q.dates:
+        arr = table[c]
+        if pa.types.is_timestamp(arr.type):
+            parsed = pc.cast(arr, pa.timestamp("ns"))
+        else:
+            try:  # ISO text, as SQLAlchemy stores dates in SQLite: parsed in C++
+                parsed = pc.cast(pc.cast(arr, pa.string()), pa.timestamp("ns"))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                later.append(c)  # leave to pandas' tolerant parser
+                continue
+        table = table.set_column(table.schema.get_field_index(c), c, parsed)
+    # split_blocks: no consolidation copy of the numeric columns.
+    df = table.to_pandas(split_blocks=True)
+    return df.assign(**{c: _dates(df[c]) for c in later}) if later else df
+
+
+def reader_for(engine: Engine, prefer_arrow: bool = True) -> Reader:
+    """The reader for ``engine``: Arrow on a SQLite file when the driver is installed, else SQLAlchemy."""
+    if prefer_arrow and arrow_sqlite_path(engine) is not None:
+        return ArrowSQLiteReader()
+    return SQLAlchemyReader()
+
+
+def read_frames(engine: Engine, *queries: Query, reader: Reader | None = None) -> list[pd.DataFrame]:
+    """Run ``queries`` in one snapshot with ``reader`` (default :func:`reader_for` the engine)."""
+    return (reader or reader_for(engine)).frames(engine, *queries)
+
+
+def read_frame(engine: Engine, query: Query, reader: Reader | None = None) -> pd.DataFrame:
+    """Run one query into a frame with ``reader`` (default :func:`reader_for` the engine)."""
+    return read_frames(engine, query, reader=reader)[0]
