@@ -149,7 +149,7 @@ def test_a_plan_whose_last_updated_item_was_archived_opens_on_the_earlier_date(e
     assert updates["as_of"].max() == pd.Timestamp("2024-05-01")  # the history keeps every update
     for items in (repository.load_items(engine, plan_id, reader=reader),
                   repository.load_items(engine, plan_id, include_archived=True, reader=reader),
-                  rollup.prepare_tree(repository.load_items(engine, plan_id, reader=reader))):
+                  rollup.prepare_tree(repository.load_items(engine, plan_id, reader=reader)).frame):
         assert repository.default_as_of(updates, today, items=items) == pd.Timestamp("2024-01-10")
     # Today still caps it.
     assert repository.plan_default_as_of(engine, plan_id, dt.date(2023, 6, 1), reader=reader) == pd.Timestamp(
