@@ -15,6 +15,7 @@ How the values travel:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -123,6 +124,11 @@ def _filter_options(url: str, plan_name: str, version: int, _tree: PreparedTree)
     return filter_options(_tree)
 
 
+def _label(options: dict[str, str], value: str) -> str:
+    """A filter value's label (a value from a URL that is no option shows as itself)."""
+    return options.get(value, value)
+
+
 def _write_url(plan: str, as_of: dt.date, filters: Filters) -> None:
     wanted: dict[str, str | list[str]] = {"plan": plan, "as_of": as_of.isoformat(), **filters.to_query()}
     for key in QUERY_KEYS:
@@ -173,7 +179,7 @@ def sidebar() -> View:
         # Values from a URL may be parts of names (as on the CLI): keep them selectable.
         all_opts = list(opts) + [v for v in current if v not in opts]
         values = sb.multiselect(labels[fname], all_opts, key=_bind(fname), on_change=_keep, args=(fname,),
-                                format_func=lambda v, o=opts: o.get(v, v), placeholder="All")
+                                format_func=functools.partial(_label, opts), placeholder="All")
         st.session_state[_store(fname)] = list(values)
         chosen[fname] = tuple(values)
     text = sb.text_input("Search", key=_bind("text"), on_change=_keep, args=("text",),
