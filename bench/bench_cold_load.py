@@ -13,7 +13,7 @@ Operations (nothing cached between runs; each opens its own engine):
 from __future__ import annotations
 
 import adbc_driver_sqlite.dbapi as adbc
-from common import args, line, paired  # noqa: I001 - common puts the repo on sys.path
+from common import args, line, paired
 
 from wehoplan import repository, rollup
 from wehoplan.db import make_engine

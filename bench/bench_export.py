@@ -28,7 +28,7 @@ import time
 import numpy as np
 import pandas as pd
 import xlsxwriter
-from common import CACHE, ROOT, RUNS, line, paired  # noqa: I001 - common puts the repo on sys.path
+from common import CACHE, ROOT, RUNS, line, paired
 
 from wehoplan import exporting, repository
 from wehoplan.db import make_engine

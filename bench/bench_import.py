@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from common import CACHE, args, line, paired  # noqa: I001 - common puts the repo on sys.path
+from common import CACHE, args, line, paired
 
 from wehoplan.db import create_schema, make_engine
 from wehoplan.importing import import_files

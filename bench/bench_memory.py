@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 
-from common import ROOT, args, line  # noqa: I001 - common puts the repo on sys.path
+from common import ROOT, args, line
 
 
 def child(path: str) -> None:

@@ -246,14 +246,14 @@ def test_reads_stay_consistent_while_the_same_process_writes(fresh_url, reader):
                     rows = [dict(item_id=leaf, as_of=day, status="on_track", progress=float(k), comment="x" * 3000)
                             for k in range(40)]
                     c.execute(insert(Update), rows)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     def read():
         try:
             for _ in range(60):
                 seen.append(len(repository.load_updates(eng, plan.id, reader=reader)))
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=write), threading.Thread(target=read)]

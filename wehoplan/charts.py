@@ -13,6 +13,9 @@ import pandas as pd
 
 from wehoplan.domain import SMART_VALUES, STATUS_KEYS, STATUS_LABELS, STATUSES
 
+# What the builders return: a single chart, or bars and ticks layered.
+AnyChart = alt.Chart | alt.LayerChart
+
 NO_MATCH = "No items match these filters."
 STATUS_ORDER = [STATUS_LABELS[k] for k in STATUS_KEYS]
 STATUS_SCALE = alt.Scale(domain=STATUS_ORDER, range=[s.colour for s in STATUSES])
@@ -35,7 +38,7 @@ def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(**out)
 
 
-def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.Chart | alt.LayerChart:
+def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> AnyChart:
     """Layer data-less charts over one shared ``data``, top-level properties set at once.
 
     Same spec as ``(alt.Chart(data)... + alt.Chart(data)...).properties(...)``, but
@@ -55,7 +58,7 @@ def empty(message: str = NO_MATCH, height: int = 120) -> alt.Chart:
     )
 
 
-def progress_bars(df: pd.DataFrame, title: str = "Progress") -> alt.Chart | alt.LayerChart:
+def progress_bars(df: pd.DataFrame, title: str = "Progress") -> AnyChart:
     """Horizontal bars of progress per group, coloured by status, with an expected-progress tick.
 
     Args:
@@ -176,7 +179,7 @@ FORECAST_COLOURS = {"late": "#c62828", "on time": "#2e7d32", "no velocity": "#9e
 
 def forecast_chart(
     df: pd.DataFrame, as_of, title: str = "Completion forecast per initiative"
-) -> alt.Chart | alt.LayerChart:
+) -> AnyChart:
     """Due date (tick) against projected finish (dot) per item; red when projected late.
 
     Args:
@@ -216,7 +219,7 @@ _HEAT_TEXT_COLOUR = alt.Chart().encode(
     color=alt.condition("datum.progress > 60", alt.value("white"), alt.value("black"))).encoding.color
 
 
-def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> alt.Chart | alt.LayerChart:
+def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> AnyChart:
     """Department × SMART value grid coloured by progress, labelled with the action count.
 
     Args:
@@ -268,7 +271,7 @@ def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Cha
     ).properties(title=title, width="container", height=alt.Step(26))
 
 
-def history_chart(history: pd.DataFrame) -> alt.Chart | alt.LayerChart:
+def history_chart(history: pd.DataFrame) -> AnyChart:
     """Small timeline of one item's reports: progress over time, points coloured by status.
 
     Args:

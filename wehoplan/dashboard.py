@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
@@ -287,8 +286,8 @@ class Overview:
     metrics: tuple[Metric, ...]  # the five headline numbers, formatted, in page order
     strategy_progress: pd.DataFrame  # :func:`strategy_progress`
     status_counts: pd.DataFrame  # :func:`status_counts`
-    progress_chart: alt.Chart
-    status_chart: alt.Chart
+    progress_chart: charts.AnyChart
+    status_chart: charts.AnyChart
     summary: pd.DataFrame  # :func:`summary_table` as shown (without ``status_key``)
     attention: pd.DataFrame  # :func:`needs_attention`
     attention_caption: str  # the line above a non-empty attention table
@@ -380,11 +379,11 @@ class Departments:
     by_smart: pd.DataFrame  # roll-up per SMART value
     department_status: pd.DataFrame  # :func:`status_counts_by` department
     owner_status: pd.DataFrame  # :func:`status_counts_by` owner
-    heatmap_chart: alt.Chart
-    department_chart: alt.Chart
-    department_status_chart: alt.Chart
-    smart_chart: alt.Chart
-    owner_status_chart: alt.Chart
+    heatmap_chart: charts.AnyChart
+    department_chart: charts.AnyChart
+    department_status_chart: charts.AnyChart
+    smart_chart: charts.AnyChart
+    owner_status_chart: charts.AnyChart
 
 
 def departments(table: pd.DataFrame) -> Departments | None:

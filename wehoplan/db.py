@@ -93,7 +93,7 @@ def data_version(engine: Engine) -> int:
     try:
         with engine.connect() as conn:
             v = conn.execute(text("SELECT value FROM meta WHERE key = 'data_version'")).scalar()
-    except Exception:  # noqa: BLE001 - no schema yet is a normal state for a new database
+    except Exception:
         return -1
     return int(v) if v is not None else -1
 

@@ -53,7 +53,7 @@ class SQLiteDriverWriter:
         """INSERT ``rows`` (tuples in ``cols`` order) into ``table`` in the session's transaction."""
         if not rows:
             return
-        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
+        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         driver = s.connection().connection.driver_connection
         assert driver is not None  # an open session's connection always has one
         cur = driver.cursor()
