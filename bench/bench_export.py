@@ -74,7 +74,7 @@ def build(url: str, rows: int) -> exporting.Extract:
     plan = repository.resolve_plan(engine, None)
     items = repository.load_items(engine, plan.id)
     updates = repository.load_updates(engine, plan.id)
-    extract = exporting.build_extract(items, updates, plan, repository.default_as_of(updates))
+    extract = exporting.build_extract(items, updates, plan, repository.default_as_of(updates, items))
     return dataclasses.replace(extract, actions=extract.actions.iloc[:rows], updates=extract.updates.iloc[:0])
 
 

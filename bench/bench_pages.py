@@ -95,7 +95,7 @@ def main() -> None:
     plan = repository.resolve_plan(engine, plans[0])
     updates = repository.load_updates(engine, plan.id)
     frames = SimpleNamespace(plan=plan, tree=prepare_tree(repository.load_items(engine, plan.id)), updates=updates)
-    as_of = repository.default_as_of(updates)
+    as_of = repository.default_as_of(updates, frames.tree.frame)
     th = Thresholds.from_config(load_config())
     depts = _two_departments(frames.tree)
     meta = precompute.meta(frames, as_of, plans)

@@ -23,7 +23,7 @@ def main() -> None:
     plan = repository.resolve_plan(engine, None)
     tree = prepare_tree(repository.load_items(engine, plan.id))
     updates = repository.load_updates(engine, plan.id)
-    as_of = repository.default_as_of(updates)
+    as_of = repository.default_as_of(updates, tree.frame)
     ends = pd.date_range(end=as_of, periods=60, freq="ME")
     th, f = Thresholds(), Filters()
     op, floor = paired(lambda: roll_up_many(tree, leaf_states(tree, updates, ends, th), f),

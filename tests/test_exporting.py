@@ -146,7 +146,7 @@ def test_actions_sheet_is_the_views_leaves(smart_city, case):
 
 
 def test_actions_sheet_other_plan_default_as_of(wehox):
-    as_of = repository.default_as_of(wehox.updates)
+    as_of = repository.default_as_of(wehox.updates, wehox.tree)
     extract = build_extract(wehox.tree, wehox.updates, wehox.plan, as_of)
     sheet = _table(_book(extract)["Actions"])
     view = _view(wehox, Filters(), as_of)

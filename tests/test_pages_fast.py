@@ -134,7 +134,8 @@ def test_filters_select_the_actions_a_user_asked_for(f, codes):
 def _plan(engine, name):
     p = repository.resolve_plan(engine, name)
     ups = repository.load_updates(engine, p.id)
-    return prepare_tree(repository.load_items(engine, p.id)), ups, repository.default_as_of(ups)
+    tree = prepare_tree(repository.load_items(engine, p.id))
+    return tree, ups, repository.default_as_of(ups, tree.frame)
 
 
 @pytest.fixture(scope="module")

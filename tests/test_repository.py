@@ -97,8 +97,9 @@ def test_latest_updates_give_the_same_rollup_as_the_full_history(fresh_url, read
         (leaf_ids[2], "2031-01-01", "completed", 100.0, "in the future"),
     ])
     full = repository.load_updates(engine, plan_id, reader=reader)
+    items = repository.load_items(engine, plan_id, reader=reader)
     for day in ["2018-01-01", "2019-03-31", "2021-12-31", "2023-02-15", "2023-03-31", None]:
-        as_of = pd.Timestamp(day) if day else repository.default_as_of(full)
+        as_of = pd.Timestamp(day) if day else repository.default_as_of(full, items)
         latest = repository.load_latest_updates(engine, plan_id, as_of if day else None, reader=reader)
         assert len(latest) < len(full)
         expected = rollup.rollup_table(leaves, full, as_of)
@@ -110,10 +111,10 @@ def test_plan_default_as_of_matches_default_as_of(demo_engine, reader):
         updates = repository.load_updates(demo_engine, plan_id, reader=reader)
         items = repository.load_items(demo_engine, plan_id, include_archived=True, reader=reader)
         assert (repository.plan_default_as_of(demo_engine, plan_id, reader=reader)
-                == repository.default_as_of(updates, items=items))
+                == repository.default_as_of(updates, items))
         early = pd.Timestamp("2019-01-01").date()
         assert (repository.plan_default_as_of(demo_engine, plan_id, early, reader=reader)
-                == repository.default_as_of(updates, early, items=items))
+                == repository.default_as_of(updates, items, early))
 
 
 def _plan_with_archived_latest(url: str) -> int:
@@ -150,7 +151,7 @@ def test_a_plan_whose_last_updated_item_was_archived_opens_on_the_earlier_date(e
     for items in (repository.load_items(engine, plan_id, reader=reader),
                   repository.load_items(engine, plan_id, include_archived=True, reader=reader),
                   rollup.prepare_tree(repository.load_items(engine, plan_id, reader=reader)).frame):
-        assert repository.default_as_of(updates, today, items=items) == pd.Timestamp("2024-01-10")
+        assert repository.default_as_of(updates, items, today) == pd.Timestamp("2024-01-10")
     # Today still caps it.
     assert repository.plan_default_as_of(engine, plan_id, dt.date(2023, 6, 1), reader=reader) == pd.Timestamp(
         "2023-06-01")
@@ -162,9 +163,10 @@ def test_default_as_of_ignores_archived_items_in_a_literal_frame():
     updates = pd.DataFrame({"item_id": [3, 4, 5],
                             "as_of": pd.to_datetime(["2024-01-10", "2024-03-01", "2024-05-01"])})
     today = dt.date(2026, 1, 1)
-    assert repository.default_as_of(updates, today, items=items) == pd.Timestamp("2024-01-10")
-    assert repository.default_as_of(updates, today) == pd.Timestamp("2024-05-01")  # no items: every update
-    assert repository.default_as_of(updates.iloc[1:], today, items=items) == pd.Timestamp("2026-01-01")
+    assert repository.default_as_of(updates, items, today) == pd.Timestamp("2024-01-10")
+    every_item_live = items.assign(archived=False)
+    assert repository.default_as_of(updates, every_item_live, today) == pd.Timestamp("2024-05-01")
+    assert repository.default_as_of(updates.iloc[1:], items, today) == pd.Timestamp("2026-01-01")
 
 
 def test_empty_plan_loads_empty_frames(empty_url, reader):

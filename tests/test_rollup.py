@@ -323,9 +323,9 @@ def test_leaf_states_carry_latest_comment_and_date():
 
 
 def test_default_as_of_is_latest_update_or_today_if_earlier():
-    assert default_as_of(UPS_A, today=dt.date(2026, 1, 1)) == pd.Timestamp("2020-02-29")
-    assert default_as_of(UPS_A, today=dt.date(2020, 2, 1)) == pd.Timestamp("2020-02-01")
-    assert default_as_of(updates(), today=dt.date(2026, 1, 1)) == pd.Timestamp("2026-01-01")
+    assert default_as_of(UPS_A, tree_a(), today=dt.date(2026, 1, 1)) == pd.Timestamp("2020-02-29")
+    assert default_as_of(UPS_A, tree_a(), today=dt.date(2020, 2, 1)) == pd.Timestamp("2020-02-01")
+    assert default_as_of(updates(), tree_a(), today=dt.date(2026, 1, 1)) == pd.Timestamp("2026-01-01")
 
 
 def test_an_empty_plan_rolls_up_to_nothing():

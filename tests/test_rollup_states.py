@@ -30,7 +30,7 @@ def plan(demo_engine):
     p = repository.resolve_plan(demo_engine, SMART_CITY)
     tree = prepare_tree(repository.load_items(demo_engine, p.id))
     updates = repository.load_updates(demo_engine, p.id)
-    return tree, updates, repository.default_as_of(updates)
+    return tree, updates, repository.default_as_of(updates, tree.frame)
 
 
 def test_one_states_frame_serves_every_filter(plan):

@@ -135,5 +135,5 @@ def load_plan_as_of(engine: Engine, args: argparse.Namespace) -> PlanAsOf:
     plan = resolve_plan(engine, args.plan)
     items = repository.load_items(engine, plan.id)
     updates = repository.load_updates(engine, plan.id)
-    as_of = args.as_of if args.as_of is not None else repository.default_as_of(updates, items=items)
+    as_of = args.as_of if args.as_of is not None else repository.default_as_of(updates, items)
     return PlanAsOf(plan, items, updates, pd.Timestamp(as_of))

@@ -146,18 +146,18 @@ def latest_update_date(updates: pd.DataFrame) -> pd.Timestamp | None:
     return None if updates.empty else updates["as_of"].max()
 
 
-def default_as_of(updates: pd.DataFrame, today: dt.date | None = None, *,
-                  items: pd.DataFrame | None = None) -> pd.Timestamp:
+def default_as_of(updates: pd.DataFrame, items: pd.DataFrame, today: dt.date | None = None) -> pd.Timestamp:
     """GUIDE §3: the date of the latest update of the plan's live items, or today if that is earlier.
 
     Args:
         updates: the plan's updates (:func:`load_updates`).
         today: the date to cap at (default: today).
-        items: the plan's items or prepared tree; updates of archived items and of items
-            under an archived item do not count. Without it every update counts.
+        items: the plan's items (:func:`load_items`) or a prepared tree's frame; updates of
+            archived items and of items under an archived item do not count. Required, so
+            no caller can forget the rule.
 
     """
-    if items is not None and not updates.empty:
+    if not updates.empty:
         updates = updates[updates["item_id"].isin(live_item_ids(items))]
     today_ts = pd.Timestamp(today or dt.date.today())
     latest = latest_update_date(updates)

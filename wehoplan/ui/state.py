@@ -154,7 +154,7 @@ def sidebar() -> View:
     sb = st.sidebar
     name = sb.selectbox("Plan", names, key=_bind("plan"), on_change=_on_plan_change)
     frames = cache.plan_frames(name)
-    default = default_as_of(frames.updates, items=frames.tree.frame).date()  # live items only (GUIDE §3)
+    default = default_as_of(frames.updates, frames.tree.frame).date()  # live items only (GUIDE §3)
     if st.session_state.get(_store("as_of")) is None:
         st.session_state[_store("as_of")] = default
     as_of = sb.date_input("As of", key=_bind("as_of"), on_change=_keep, args=("as_of",), format="YYYY-MM-DD",
