@@ -35,7 +35,7 @@ def child(path: str) -> None:
     updates = repository.load_updates(engine, plan_id)
     tree = rollup.prepare_tree(items)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-    frames = sum(int(f.memory_usage(deep=True).sum()) for f in (items, updates, tree))
+    frames = sum(int(f.memory_usage(deep=True).sum()) for f in (items, updates, tree.frame))
     print(json.dumps({"peak_mb": (peak - base) / 2**20, "frames_mb": frames / 2**20, "rows": len(updates)}))
 
 

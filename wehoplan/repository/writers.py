@@ -9,38 +9,33 @@ from wehoplan.db import bump_data_version
 from wehoplan.models import Audit, Department, Person
 
 
-def department_id(session: Session, name: str | None, cache: dict[str, int] | None = None) -> int | None:
-    """Id of the named department, created when new; None for a blank name."""
+def _id_by_name(session: Session, model: type[Department] | type[Person], name: str | None,
+                cache: dict[str, int] | None) -> int | None:
+    """Id of the row of ``model`` with this name, created when new; None for a blank name."""
     if not name or not str(name).strip():
         return None
     name = str(name).strip()
     if cache is not None and name in cache:
         return cache[name]
-    dep = session.scalars(select(Department).where(Department.name == name)).one_or_none()
-    if dep is None:
-        dep = Department(name=name)
-        session.add(dep)
+    found: int | None = session.scalars(select(model.id).where(model.name == name)).one_or_none()
+    if found is None:
+        row = model(name=name)
+        session.add(row)
         session.flush()
+        found = row.id
     if cache is not None:
-        cache[name] = dep.id
-    return dep.id
+        cache[name] = found
+    return found
+
+
+def department_id(session: Session, name: str | None, cache: dict[str, int] | None = None) -> int | None:
+    """Id of the named department, created when new; None for a blank name."""
+    return _id_by_name(session, Department, name, cache)
 
 
 def person_id(session: Session, name: str | None, cache: dict[str, int] | None = None) -> int | None:
     """Id of the named person, created when new; None for a blank name."""
-    if not name or not str(name).strip():
-        return None
-    name = str(name).strip()
-    if cache is not None and name in cache:
-        return cache[name]
-    p = session.scalars(select(Person).where(Person.name == name)).one_or_none()
-    if p is None:
-        p = Person(name=name)
-        session.add(p)
-        session.flush()
-    if cache is not None:
-        cache[name] = p.id
-    return p.id
+    return _id_by_name(session, Person, name, cache)
 
 
 def write_audit(

@@ -8,6 +8,7 @@ is seen on the next rerun.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
@@ -110,3 +111,16 @@ def _first_completed(url: str, plan_name: str, version: int, as_of: pd.Timestamp
 def first_completed_at(frames: PlanFrames, as_of) -> pd.Series:
     """:func:`wehoplan.rollup.first_completed` of the plan at ``as_of``, cached per data version."""
     return _first_completed(database_url(), frames.plan.name, frames.version, pd.Timestamp(as_of), frames)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _default_as_of(url: str, plan_name: str, version: int, today: dt.date, _frames: PlanFrames) -> pd.Timestamp:
+    return repository.default_as_of(_frames.updates, _frames.tree.frame, today)
+
+
+def default_as_of(frames: PlanFrames) -> pd.Timestamp:
+    """GUIDE §3's default as-of date of the plan, cached per data version and day.
+
+    It scans every update for those of live items, too much for every rerun of a page.
+    """
+    return _default_as_of(database_url(), frames.plan.name, frames.version, dt.date.today(), frames)

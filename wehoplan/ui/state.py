@@ -23,7 +23,6 @@ import streamlit as st
 
 from wehoplan.domain import SMART_LETTERS, SMART_NAMES, STATUS_KEYS, STATUS_LABELS
 from wehoplan.filters import Filters
-from wehoplan.repository import default_as_of
 from wehoplan.rollup import PreparedTree
 from wehoplan.ui import cache
 
@@ -154,7 +153,7 @@ def sidebar() -> View:
     sb = st.sidebar
     name = sb.selectbox("Plan", names, key=_bind("plan"), on_change=_on_plan_change)
     frames = cache.plan_frames(name)
-    default = default_as_of(frames.updates, frames.tree.frame).date()  # live items only (GUIDE §3)
+    default = cache.default_as_of(frames).date()  # live items only (GUIDE §3)
     if st.session_state.get(_store("as_of")) is None:
         st.session_state[_store("as_of")] = default
     as_of = sb.date_input("As of", key=_bind("as_of"), on_change=_keep, args=("as_of",), format="YYYY-MM-DD",
