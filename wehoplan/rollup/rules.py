@@ -98,20 +98,23 @@ def is_open(status: pd.Series) -> np.ndarray:
     return (~status.isin(["completed", "deferred"])).to_numpy(dtype=bool)
 
 
-def is_overdue(status: pd.Series, due: np.ndarray, on: np.ndarray) -> np.ndarray:
+# The flags take ``open_`` = :func:`is_open` of the statuses, computed once for all three.
+
+
+def is_overdue(open_: np.ndarray, due: np.ndarray, on: np.ndarray) -> np.ndarray:
     """Open and due before D."""
-    return is_open(status) & (whole_days(due, on) < 0)
+    return open_ & (whole_days(due, on) < 0)
 
 
-def is_due_soon(status: pd.Series, due: np.ndarray, on: np.ndarray, th: Thresholds) -> np.ndarray:
+def is_due_soon(open_: np.ndarray, due: np.ndarray, on: np.ndarray, th: Thresholds) -> np.ndarray:
     """Open and due within ``th.due_soon_days`` of D (D itself included)."""
     left = whole_days(due, on)
-    return is_open(status) & (left >= 0) & (left <= th.due_soon_days)
+    return open_ & (left >= 0) & (left <= th.due_soon_days)
 
 
-def is_stale(status: pd.Series, last_update: np.ndarray, on: np.ndarray, th: Thresholds) -> np.ndarray:
+def is_stale(open_: np.ndarray, last_update: np.ndarray, on: np.ndarray, th: Thresholds) -> np.ndarray:
     """Open and its latest update more than ``th.stale_days`` before D (never updated: not stale)."""
-    return is_open(status) & (whole_days(on, last_update) > th.stale_days)
+    return open_ & (whole_days(on, last_update) > th.stale_days)
 
 
 # ---------------------------------------------------------------- Progress and status roll-up

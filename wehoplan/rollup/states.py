@@ -126,15 +126,16 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame, dates, thresholds: Th
     on, start, due, last_update = (state[c].to_numpy(dtype="datetime64[ns]")
                                    for c in ("snap", "start", "due", "last_update"))
     status = rules.leaf_status(state["status"])
+    open_ = rules.is_open(status)
     idx = state.index
     return state.assign(
         status=status,
         progress=pd.Series(rules.leaf_progress(status, state["progress"].to_numpy(dtype="float64", na_value=np.nan)),
                            index=idx),
         expected_progress=pd.Series(rules.expected_progress(start, due, on), index=idx),
-        overdue=pd.Series(rules.is_overdue(status, due, on), index=idx),
-        due_soon=pd.Series(rules.is_due_soon(status, due, on, thresholds), index=idx),
-        stale=pd.Series(rules.is_stale(status, last_update, on, thresholds), index=idx),
+        overdue=pd.Series(rules.is_overdue(open_, due, on), index=idx),
+        due_soon=pd.Series(rules.is_due_soon(open_, due, on, thresholds), index=idx),
+        stale=pd.Series(rules.is_stale(open_, last_update, on, thresholds), index=idx),
     )[STATE_COLUMNS]
 
 
