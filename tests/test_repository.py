@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from wehoplan import repository, rollup
 from wehoplan.db import make_engine
 from wehoplan.models import Item, Plan, Update
-from wehoplan.repository import ArrowSQLiteReader, SQLAlchemyReader
+from wehoplan.repository import ArrowPostgresReader, ArrowSQLiteReader, SQLAlchemyReader
 
 # No fallback on the Arrow readers: a failed Arrow read must fail the test, not hide.
 READERS = {
     "arrow": ArrowSQLiteReader(fallback=None),
     "arrow-scan": ArrowSQLiteReader(fallback=None, scan_share=0.0),
     "arrow-index": ArrowSQLiteReader(fallback=None, scan_share=None),
+    "arrow-pg": ArrowPostgresReader(fallback=None),
     "sqlalchemy": SQLAlchemyReader(),
     "sqlalchemy-scan": SQLAlchemyReader(scan_share=0.0),
 }
@@ -27,8 +28,8 @@ READERS = {
 @pytest.fixture(params=list(READERS))
 def reader(request, db_backend):
     """Each reader in turn: the behaviour tests below run against every one that can read the backend."""
-    if request.param.startswith("arrow") and db_backend != "sqlite":
-        pytest.skip("the Arrow reader reads SQLite files only")
+    if request.param.startswith("arrow") and (request.param == "arrow-pg") != (db_backend == "postgresql"):
+        pytest.skip(f"reader {request.param} does not read {db_backend}")
     return READERS[request.param]
 
 
@@ -49,7 +50,8 @@ def _plans(engine) -> list[int]:
 
 def test_the_engine_chooses_arrow_for_a_sqlite_file_and_sqlalchemy_otherwise(demo_engine, db_backend):
     if db_backend != "sqlite":
-        assert isinstance(repository.reader_for(demo_engine), SQLAlchemyReader)
+        assert isinstance(repository.reader_for(demo_engine), ArrowPostgresReader), "adbc-driver-postgresql missing"
+        assert isinstance(repository.reader_for(demo_engine, prefer_arrow=False), SQLAlchemyReader)
         return
     assert isinstance(repository.reader_for(demo_engine), ArrowSQLiteReader), "adbc-driver-sqlite must be installed"
     assert isinstance(repository.reader_for(demo_engine, prefer_arrow=False), SQLAlchemyReader)
