@@ -13,7 +13,7 @@ transaction, and writes its audit rows in that same transaction through
 dashboards reload at once. Either the change and its audit rows are stored, or neither is.
 
 Nothing here deletes or edits progress updates or audit rows: the ORM guard in
-:mod:`wehoplan.models` and the SQLite triggers of :func:`wehoplan.db.create_schema`
+:mod:`wehoplan.models` and the database triggers of :func:`wehoplan.db.create_schema`
 both refuse it. The readers (audit trail, people, an item's fields) live in
 :mod:`wehoplan.repository`.
 """
