@@ -7,6 +7,7 @@ Debian's nginx with deploy/nginx.conf (only the upstream ports changed), and sto
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import os
 import shutil
@@ -97,7 +98,7 @@ def replicas(pg_databases, tmp_path):
         for p, proc in zip(ports, procs, strict=True):
             _wait_health(p, proc)
         _wait_health(listen, nginx)
-        yield listen, ports
+        yield listen, ports, url
     finally:
         for proc in [nginx, *procs]:
             proc.terminate()
@@ -110,7 +111,7 @@ def replicas(pg_databases, tmp_path):
 
 @pytest.mark.slow
 def test_two_replicas_behind_nginx_keep_a_browser_on_one_and_upgrade_the_websocket(replicas):
-    listen, ports = replicas
+    listen, ports, _ = replicas
     first = _get(listen, "/")
     assert first.status == 200
     route = first.getheader("Set-Cookie", "").split(";")[0].removeprefix("wehoplan_route=")
@@ -128,3 +129,64 @@ def test_two_replicas_behind_nginx_keep_a_browser_on_one_and_upgrade_the_websock
                    f"Sec-WebSocket-Protocol: streamlit\r\nCookie: wehoplan_route={route}\r\n\r\n").encode())
         status = s.recv(4096).decode("latin-1").split("\r\n", 1)[0]
     assert " 101 " in status, status
+
+
+class Session:
+    """One browser tab's Streamlit session over the WebSocket (the protocol the browser speaks)."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+
+    @staticmethod
+    def connect(port: int, route: str):
+        """A WebSocket to ``/_stcore/stream`` through nginx, carrying the route cookie (a context manager)."""
+        from websockets.sync.client import connect
+
+        return connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                       additional_headers={"Cookie": f"wehoplan_route={route}"}, open_timeout=30)
+
+    def rerun(self) -> str:
+        """Run the page once more, as a click would; everything it drew, as protobuf text."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        msg = BackMsg()
+        msg.rerun_script.query_string = ""
+        self.ws.send(msg.SerializeToString())
+        drawn = []
+        while True:
+            fwd = ForwardMsg()
+            fwd.ParseFromString(self.ws.recv(timeout=90))
+            drawn.append(str(fwd))
+            if fwd.WhichOneof("type") == "script_finished":
+                return "\n".join(drawn)
+
+    def metric(self, label: str) -> str:
+        """The value of the metric named ``label`` on a fresh rerun."""
+        import re
+
+        found = re.search(rf'label: "{re.escape(label)}"\s+body: "([^"]*)"', self.rerun())
+        assert found, f"no metric {label!r}"
+        return found.group(1)
+
+
+@pytest.mark.slow
+def test_a_report_shows_on_every_replica_at_its_next_rerun(replicas, capsys):
+    """Two sessions through nginx, pinned to different replicas; another writer reports; both see it."""
+    from wehoplan.cli import main
+
+    listen, ports, url = replicas
+    routes: dict[str, str] = {}
+    for n in range(64):
+        routes.setdefault(_get(listen, "/_stcore/health", f"tab-{n}").getheader("X-Wehoplan-Upstream"), f"tab-{n}")
+        if len(routes) == 2:
+            break
+    assert set(routes) == {f"127.0.0.1:{p}" for p in ports}
+    with contextlib.ExitStack() as stack:
+        tabs = [Session(stack.enter_context(Session.connect(listen, route))) for route in routes.values()]
+        assert [t.metric("Overdue actions") for t in tabs] == ["12", "12"]  # both caches warm
+        # An overdue action (due mid-2021, last reported "Some disruption") is completed.
+        assert main(["record-update", "--db", url, "--plan", "smart city", "1.1.4", "--status", "completed",
+                     "--as-of", "2022-12-31", "--author", "Replica Test"]) == 0, capsys.readouterr().err
+        assert [t.metric("Overdue actions") for t in tabs] == ["11", "11"]
+        assert [t.metric("Completed, last 90 days") for t in tabs] == ["2", "2"]
