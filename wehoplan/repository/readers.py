@@ -283,11 +283,12 @@ class ArrowPostgresReader:
     def frames(self, engine: Engine, *queries: Query) -> list[pd.DataFrame]:
         """Run ``queries`` in one repeatable-read transaction; one frame per query."""
         uri = arrow_postgres_uri(engine)
+        failures: tuple[type[BaseException], ...] = (ArrowUnavailable, *_adbc_errors())
         try:
             if uri is None:
                 raise ArrowUnavailable(f"no PostgreSQL database the Arrow reader can open behind {engine.url!r}")
             tables = self._fetch(uri, queries)
-        except (ArrowUnavailable, *_adbc_errors()):
+        except failures:
             if self.fallback is None:
                 raise
             return self.fallback.frames(engine, *queries)
