@@ -11,7 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DB := data/wehoplan.db
-APT_PACKAGES := chromium libreoffice-calc
+APT_PACKAGES := chromium libreoffice-calc postgresql nginx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LOCK_ARGS := pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.txt
@@ -28,11 +28,15 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-# Debian packages the tests need: Chromium (browser tests) and LibreOffice (extracts open cleanly).
+# Debian packages the tests need: Chromium (browser tests), LibreOffice (extracts open cleanly),
+# PostgreSQL (every database test runs on a throwaway cluster too; its server binaries live under
+# /usr/lib/postgresql/*/bin, off the PATH) and nginx (replicas behind a load balancer).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \

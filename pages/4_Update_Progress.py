@@ -61,16 +61,21 @@ with one:
         comment = st.text_area("Comment", key=f"upd_comment:{k}")
         saved = st.form_submit_button("Save update", type="primary")
     if saved and require_author(author):
-        try:
-            editing.record_update(
-                cache.engine(), int(item_id), as_of=as_of, status=status, progress=progress, comment=comment,
-                author=author, expected_version=expected, allow_future=cfg.allow_future_updates,
-            )
-        except editing.EditError as e:
-            st.error(str(e))
+        if expected != current:
+            # Someone saved the item since this form was drawn: the form is now drawn from their values,
+            # so what this user typed is gone. Reports never conflict; this only says what happened.
+            st.error(str(editing.changed_meanwhile(cache.engine(), int(item_id))))
         else:
-            flash(f"Saved {row['code']}: {STATUS_LABELS[status]}, {progress:g} % as of {as_of:%d %b %Y}.")
-            st.rerun()  # fresh frames: the new numbers show at once
+            try:
+                editing.record_update(
+                    cache.engine(), int(item_id), as_of=as_of, status=status, progress=progress, comment=comment,
+                    author=author, expected_version=expected, allow_future=cfg.allow_future_updates,
+                )
+            except editing.EditError as e:
+                st.error(str(e))
+            else:
+                flash(f"Saved {row['code']}: {STATUS_LABELS[status]}, {progress:g} % as of {as_of:%d %b %Y}.")
+                st.rerun()  # fresh frames: the new numbers show at once
     mark_seen(item_id, current)
 
 with bulk:

@@ -10,7 +10,9 @@ from wehoplan.db import data_version, make_engine
 from wehoplan.models import Item, Update
 
 
-def test_every_connection_has_foreign_keys_wal_and_busy_timeout(demo_url):
+def test_every_connection_has_foreign_keys_wal_and_busy_timeout(demo_url, db_backend):
+    if db_backend != "sqlite":
+        pytest.skip("SQLite connection pragmas; PostgreSQL enforces foreign keys always")
     engine = make_engine(demo_url)
     with engine.connect() as c:
         assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -21,10 +23,11 @@ def test_every_connection_has_foreign_keys_wal_and_busy_timeout(demo_url):
 @pytest.mark.parametrize(
     "row, message",
     [
-        (dict(progress=101.0, status="on_track"), "CHECK constraint"),
-        (dict(progress=-1.0, status="on_track"), "CHECK constraint"),
-        (dict(progress=10.0, status="green"), "CHECK constraint"),
-        (dict(progress=10.0, status="on_track", item_id=999999), "FOREIGN KEY"),
+        # Case-insensitive: SQLite says "CHECK constraint", PostgreSQL "check constraint".
+        (dict(progress=101.0, status="on_track"), "(?i)CHECK constraint"),
+        (dict(progress=-1.0, status="on_track"), "(?i)CHECK constraint"),
+        (dict(progress=10.0, status="green"), "(?i)CHECK constraint"),
+        (dict(progress=10.0, status="on_track", item_id=999999), "(?i)FOREIGN KEY"),
     ],
 )
 def test_bad_updates_are_refused_by_the_database(fresh_url, row, message):
@@ -35,9 +38,9 @@ def test_bad_updates_are_refused_by_the_database(fresh_url, row, message):
 
 def test_code_is_unique_per_plan_and_weight_not_negative(fresh_url):
     engine = make_engine(fresh_url)
-    with pytest.raises(exc.IntegrityError, match="UNIQUE"), Session(engine) as s, s.begin():
+    with pytest.raises(exc.IntegrityError, match=r"(?i)UNIQUE"), Session(engine) as s, s.begin():
         s.add(Item(plan_id=1, code="1", level="Strategy", title="dup"))
-    with pytest.raises(exc.IntegrityError, match="CHECK"), Session(engine) as s, s.begin():
+    with pytest.raises(exc.IntegrityError, match=r"(?i)CHECK"), Session(engine) as s, s.begin():
         s.add(Item(plan_id=1, code="9", level="Strategy", title="neg", weight=-1))
 
 

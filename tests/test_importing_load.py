@@ -8,6 +8,7 @@ import io
 import pandas as pd
 import xlsxwriter
 from importing_helpers import counts, leaf_updates, prepared, tree
+from sqlalchemy import text
 
 from wehoplan import repository
 from wehoplan.db import make_engine
@@ -58,8 +59,8 @@ def test_changes_are_audited_and_undo_restores_exactly(empty_url):
     t2 = tree(empty_url, "P").set_index("code")
     assert t2.loc["1.1", "title"] == "Crash data dashboard" and t2.loc["1.2", "department"] == "Transit"
     with eng.connect() as c:
-        audit = pd.read_sql("SELECT action, field, old_value, new_value FROM audit WHERE batch_id = ?", c,
-                            params=(b2.batch_id,))
+        audit = pd.read_sql(text("SELECT action, field, old_value, new_value FROM audit WHERE batch_id = :b"), c,
+                            params={"b": b2.batch_id})
     assert {("update", "title", "Crash dashboard", "Crash data dashboard"),
             ("update", "department", "Public Works", "Transit")} <= set(map(tuple, audit.to_numpy().tolist()))
     assert list_batches(eng)["id"].tolist() == [b2.batch_id, b1.batch_id]

@@ -1,7 +1,12 @@
-"""Engine factory, schema creation and the data version.
+"""Engine factory, schema creation and checks, and the data version.
 
 SQLite leaves foreign keys off unless each connection turns them on, so the engine
 sets ``foreign_keys=ON``, WAL and a busy timeout on every new connection.
+
+The schema has a revision (Alembic, :mod:`wehoplan.migrations`). :func:`create_schema`
+builds it only in a database with no tables at all and stamps it with the code's revision;
+:func:`check_schema` refuses a database whose revision is older or newer than the code
+with one line naming the command to run (``wehoplan db upgrade``).
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from wehoplan.models import Base
@@ -29,6 +34,40 @@ _SQLITE_TRIGGERS = (
     """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
 )
+
+
+# PostgreSQL: the same rules in PL/pgSQL (row triggers, plus TRUNCATE, which skips row triggers).
+PG_TRIGGERS = (
+    """CREATE OR REPLACE FUNCTION wehoplan_updates_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF TG_OP = 'DELETE' AND OLD.batch_id IS NOT NULL AND EXISTS (
+              SELECT 1 FROM import_batches WHERE id = OLD.batch_id AND undone_at IS NOT NULL) THEN
+           RETURN OLD;
+         END IF;
+         RAISE EXCEPTION 'progress updates are append-only';
+       END $$""",
+    """CREATE OR REPLACE FUNCTION wehoplan_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$""",
+    """CREATE TRIGGER updates_append_only BEFORE UPDATE OR DELETE ON updates
+       FOR EACH ROW EXECUTE FUNCTION wehoplan_updates_append_only()""",
+    """CREATE TRIGGER updates_no_truncate BEFORE TRUNCATE ON updates
+       FOR EACH STATEMENT EXECUTE FUNCTION wehoplan_audit_append_only()""",
+    """CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+       FOR EACH ROW EXECUTE FUNCTION wehoplan_audit_append_only()""",
+    """CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+       FOR EACH STATEMENT EXECUTE FUNCTION wehoplan_audit_append_only()""",
+)
+
+
+class SchemaError(RuntimeError):
+    """The database's schema is not the one this code runs on; the message names the command to run."""
+
+
+def install_triggers(conn) -> None:
+    """Create the append-only triggers of the connection's dialect (inside the caller's transaction)."""
+    name = conn.dialect.name
+    for ddl in _SQLITE_TRIGGERS if name == "sqlite" else PG_TRIGGERS if name == "postgresql" else ():
+        conn.execute(text(ddl))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -68,17 +107,79 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _display(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def schema_state(engine: Engine) -> str:
+    """Where the database's schema stands against the code.
+
+    Returns:
+        ``"blank"`` (no tables at all), ``"current"`` (the code's revision), ``"old"`` (an older
+        revision, or today's tables from before revisions were kept), ``"new"`` (a revision
+        this code does not know: made by newer code), or ``"foreign"`` (tables, none of them ours).
+
+    """
+    from wehoplan import migrations
+
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+        if not tables:
+            return "blank"
+        if "alembic_version" not in tables:
+            return "old" if "meta" in tables and "items" in tables else "foreign"
+        rev = migrations.current_revision(conn)
+    if rev == migrations.head_revision():
+        return "current"
+    return "old" if rev is None or migrations.is_known(rev) else "new"
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise :class:`SchemaError` unless the database holds this code's schema revision."""
+    state = schema_state(engine)
+    if state == "current":
+        return
+    where = _display(engine)
+    if state == "blank":
+        raise SchemaError(f"no wehoplan database at {where}; run `wehoplan init-demo` or import a plan")
+    if state == "old":
+        raise SchemaError(f"the database at {where} has an older schema; run `wehoplan db upgrade --db URL` "
+                          "(back it up first with `wehoplan db backup`)")
+    if state == "new":
+        raise SchemaError(f"the database at {where} was upgraded by a newer wehoplan; upgrade wehoplan itself")
+    raise SchemaError(f"the database at {where} holds other tables and no wehoplan schema; "
+                      "use an empty database for wehoplan")
+
+
 def create_schema(engine: Engine) -> None:
-    """Create every table (idempotent) and the append-only triggers where supported."""
-    Base.metadata.create_all(engine)
+    """Make sure the database holds this code's schema, building it in a database with no tables.
+
+    A blank database gets every table, the append-only triggers and the code's schema revision,
+    in one transaction. A current one is left as it is. Anything else is refused: tables are
+    never created silently beside other tables, nor over an older or newer schema.
+
+    Raises:
+        SchemaError: the database is not blank and not at the code's revision (the message says what to run).
+
+    """
+    from wehoplan import migrations
+
+    state = schema_state(engine)
+    if state == "blank":
+        with engine.begin() as conn:
+            Base.metadata.create_all(conn)
+            install_triggers(conn)
+            conn.execute(text("INSERT INTO meta (key, value) VALUES ('data_version', '0')"))
+            migrations.stamp_head(conn)
+        return
+    check_schema(engine)
+
+
+def drop_schema(engine: Engine) -> None:
+    """Drop every wehoplan table and the schema revision (all data in them is lost)."""
+    Base.metadata.drop_all(engine)
     with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            for ddl in _SQLITE_TRIGGERS:
-                conn.execute(text(ddl))
-        conn.execute(
-            text("INSERT INTO meta (key, value) SELECT 'data_version', '0' "
-                 "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'data_version')")
-        )
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 def bump_data_version(conn) -> None:

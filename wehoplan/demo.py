@@ -24,9 +24,9 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from wehoplan.config import DATA_DIR
-from wehoplan.db import create_schema
+from wehoplan.db import create_schema, drop_schema
 from wehoplan.domain import parse_smart
-from wehoplan.models import Base, Item, Measure, Plan, Update
+from wehoplan.models import Item, Measure, Plan, Update
 from wehoplan.repository import department_id, person_id, write_audit
 
 SMART_CITY = "WeHo Smart City Strategic Plan 2018"
@@ -314,7 +314,7 @@ def build_demo(engine: Engine, data_dir: Path = DATA_DIR, force: bool = False) -
 
     """
     if force:
-        Base.metadata.drop_all(engine)
+        drop_schema(engine)
     create_schema(engine)
     with Session(engine) as session, session.begin():
         existing = session.scalars(select(Plan.name)).all()

@@ -12,14 +12,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from wehoplan.cli import demo, editing, exporting, generate, importing, rollup
+from wehoplan.cli import db, demo, editing, exporting, generate, importing, rollup
 from wehoplan.cli.common import InputError, Parser, UsageError
 from wehoplan.cli.rollup import ROLLUP_CSV_COLUMNS
+from wehoplan.db import SchemaError
 
 __all__ = ["ROLLUP_CSV_COLUMNS", "InputError", "UsageError", "build_parser", "main"]
 
 # In the order `--help` lists them.
-COMMAND_GROUPS = (demo, rollup, editing, importing, generate, exporting)
+COMMAND_GROUPS = (demo, rollup, editing, importing, generate, exporting, db)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except InputError as exc:
+    except (InputError, SchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. piped into `head`

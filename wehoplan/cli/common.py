@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from wehoplan import repository
 from wehoplan.config import load_config
-from wehoplan.db import database_exists, make_engine
+from wehoplan.db import SchemaError, check_schema, database_exists, make_engine
 from wehoplan.filters import Filters
 
 # What each command group's ``register`` receives from ``build_parser``.
@@ -109,7 +109,13 @@ def engine_from_args(args: argparse.Namespace, must_exist: bool = True) -> Engin
     url = args.db or load_config().database_url
     if must_exist and not database_exists(url):
         raise InputError(f"no wehoplan database at {url}; run `python -m wehoplan init-demo` or import a plan")
-    return make_engine(url)
+    engine = make_engine(url)
+    if must_exist:
+        try:
+            check_schema(engine)
+        except SchemaError as exc:
+            raise InputError(str(exc)) from None
+    return engine
 
 
 def resolve_plan(engine: Engine, name: str | None) -> repository.PlanInfo:

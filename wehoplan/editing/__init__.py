@@ -13,7 +13,7 @@ transaction, and writes its audit rows in that same transaction through
 dashboards reload at once. Either the change and its audit rows are stored, or neither is.
 
 Nothing here deletes or edits progress updates or audit rows: the ORM guard in
-:mod:`wehoplan.models` and the SQLite triggers of :func:`wehoplan.db.create_schema`
+:mod:`wehoplan.models` and the database triggers of :func:`wehoplan.db.create_schema`
 both refuse it. The readers (audit trail, people, an item's fields) live in
 :mod:`wehoplan.repository`.
 """
@@ -35,7 +35,7 @@ from wehoplan.editing.validation import (
     to_date,
     validate_update,
 )
-from wehoplan.editing.versions import StaleWriteError
+from wehoplan.editing.versions import StaleWriteError, changed_meanwhile
 from wehoplan.exporting import csv_bytes
 from wehoplan.models import AppendOnlyError
 from wehoplan.repository.audit import audit_frame
@@ -53,6 +53,6 @@ def audit_csv(frame: pd.DataFrame) -> bytes:
 __all__ = [
     "APP_SOURCE", "EDITABLE_FIELDS", "AppendOnlyError", "BulkResult", "CleanUpdate", "EditError", "NotFoundError",
     "RowProblem", "StaleWriteError", "ValidationError", "add_department", "add_item", "add_person", "archive_item",
-    "audit_csv", "audit_frame", "edit_item", "edit_person", "move_item", "record_update", "record_updates_bulk",
-    "rename_department", "restore_item", "to_date", "validate_update",
+    "audit_csv", "audit_frame", "changed_meanwhile", "edit_item", "edit_person", "move_item", "record_update",
+    "record_updates_bulk", "rename_department", "restore_item", "to_date", "validate_update",
 ]

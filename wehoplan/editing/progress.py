@@ -2,7 +2,9 @@
 
 Reports are appended, never edited or deleted; each one writes an audit row in the
 same transaction (:func:`wehoplan.repository.write_audit`, which also bumps the data
-version so cached dashboards reload) and checks the item's version first.
+version so cached dashboards reload). Reports never conflict with each other: two owners
+reporting on one action at once both succeed (:func:`~wehoplan.editing.versions.claim_for_report`);
+only edits of an item's fields are version-checked.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 from wehoplan import repository
 from wehoplan.domain import is_blank
 from wehoplan.editing.validation import APP_SOURCE, CleanUpdate, EditError, ValidationError, validate_update
-from wehoplan.editing.versions import claim
+from wehoplan.editing.versions import claim_for_report
 from wehoplan.models import Item, Update
 
 
@@ -55,16 +57,19 @@ def record_update(
     progress: object,
     comment: object = None,
     author: str,
-    expected_version: int,
+    expected_version: int | None = None,
     allow_future: bool = False,
     source: str = APP_SOURCE,
     today: dt.date | None = None,
 ) -> int:
     """Append one progress report to a leaf item; return the item's new version.
 
+    ``expected_version`` (the version the caller read) is accepted but not compared: a report
+    is an append and a newer version means only that someone else reported or edited too.
+    Whether the item may take a report (a live leaf) is checked against its stored state.
+
     Raises:
         ValidationError: bad status, progress or date, or the item is archived / not a leaf.
-        StaleWriteError: the item changed since ``expected_version`` was read.
         NotFoundError: no such item.
 
     """
@@ -74,7 +79,8 @@ def record_update(
     if problems or clean is None:
         raise ValidationError(problems)
     with Session(engine) as s, s.begin():
-        item = claim(s, item_id, expected_version)
+        del expected_version  # not compared: see the docstring
+        item = claim_for_report(s, item_id)
         problems = _check_reportable(item, s)
         if problems:
             raise ValidationError(problems)
@@ -131,8 +137,9 @@ def record_updates_bulk(
 
     Each row needs ``item_id``, ``expected_version``, ``as_of``, ``status``, ``progress``
     and may carry ``comment`` (and ``code``, used in messages). Every row is validated
-    and version-checked first; if any has a problem nothing is written and the result
-    lists every problem, by row.
+    first, and checked again against the stored item (a live leaf) as it is written; if any
+    has a problem nothing is written and the result lists every problem, by row. As with
+    :func:`record_update`, reports by others since ``expected_version`` are no conflict.
     """
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else [dict(r) for r in rows]
     result = BulkResult()
@@ -162,7 +169,7 @@ def record_updates_bulk(
         stored = 0
         for n, r, clean in cleaned:
             try:
-                item = claim(s, int(r["item_id"]), int(r["expected_version"]))
+                item = claim_for_report(s, int(r["item_id"]))
             except EditError as e:
                 result.problems.append(RowProblem(n, r["item_id"], r.get("code"), str(e)))
                 continue

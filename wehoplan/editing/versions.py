@@ -8,7 +8,7 @@ gets :class:`StaleWriteError` naming who changed it and when, and nothing is wri
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Engine, select, update
 from sqlalchemy.orm import Session
 
 from wehoplan.editing.validation import EditError, NotFoundError
@@ -35,6 +35,18 @@ def last_change(session: Session, item_id: int) -> tuple[str | None, object]:
     return (row.author, row.at) if row else (None, None)
 
 
+def changed_meanwhile(engine: Engine, item_id: int) -> StaleWriteError:
+    """The "changed by X at T, reload" error for a form drawn from an older version of the item.
+
+    Reports never conflict in the database, but a page whose form was redrawn from newer stored
+    values has lost what its user typed; it says so with this error instead of saving.
+    """
+    with Session(engine) as s:
+        item = s.get(Item, item_id)
+        by, at = last_change(s, item_id)
+        return StaleWriteError(item.code if item is not None else str(item_id), by, at)
+
+
 def claim(session: Session, item_id: int, expected_version: int) -> Item:
     """Compare-and-swap the item's version inside the caller's transaction; return the item.
 
@@ -55,6 +67,27 @@ def claim(session: Session, item_id: int, expected_version: int) -> Item:
     if res.rowcount != 1:
         by, at = last_change(session, item_id)
         raise StaleWriteError(item.code, by, at)
+    session.refresh(item)
+    return item
+
+
+def claim_for_report(session: Session, item_id: int) -> Item:
+    """Bump the item's version without a check, inside the caller's transaction; return the item.
+
+    A progress report is an append: two owners reporting on one action at the same moment
+    both keep their report (the history shows both; the later date wins the as-of state), so
+    there is nothing to compare. The UPDATE still takes the item's row lock (PostgreSQL) or the
+    write lock (SQLite) first, which serialises concurrent reports on one item instead of
+    refusing one, and the new version tells open edit forms that the item moved on.
+
+    Raises:
+        NotFoundError: no such item.
+
+    """
+    bump(session, item_id)
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFoundError(f"item {item_id} does not exist")
     session.refresh(item)
     return item
 

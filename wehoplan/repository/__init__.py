@@ -14,6 +14,7 @@ from __future__ import annotations
 from wehoplan.repository.items import ITEM_COLUMNS, live_item_ids, load_items
 from wehoplan.repository.plans import PlanInfo, PlanNotFound, list_plans, resolve_plan
 from wehoplan.repository.readers import (
+    ArrowPostgresReader,
     ArrowSQLiteReader,
     Query,
     Reader,
@@ -36,6 +37,7 @@ __all__ = [
     "AUDIT_COLUMNS",
     "ITEM_COLUMNS",
     "UPDATE_COLUMNS",
+    "ArrowPostgresReader",
     "ArrowSQLiteReader",
     "ItemNotFound",
     "PlanInfo",

@@ -5,7 +5,9 @@ a Core ``select()``) and every :class:`Reader` accepts it:
 
 - :class:`SQLAlchemyReader` runs it through the engine (any database);
 - :class:`ArrowSQLiteReader` compiles it for SQLite and fetches Arrow tables through
-  ``adbc-driver-sqlite`` (a SQLite file only; much faster on large tables).
+  ``adbc-driver-sqlite`` (a SQLite file only; much faster on large tables);
+- :class:`ArrowPostgresReader` compiles it for PostgreSQL and fetches Arrow tables through
+  ``adbc-driver-postgresql`` (the server's binary COPY protocol, no Python object per value).
 
 :func:`reader_for` picks the reader an engine allows. Callers pass ``reader=`` to the
 loaders to choose one; tests run the same behaviour tests against every reader.
@@ -14,6 +16,7 @@ loaders to choose one; tests run the same behaviour tests against every reader.
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -253,10 +256,84 @@ def _arrow_frame(table, q: Query) -> pd.DataFrame:
     return df.assign(**{c: _dates(df[c]) for c in later}) if later else df
 
 
+def arrow_postgres_uri(engine: Engine) -> str | None:
+    """The libpq URI of the PostgreSQL database behind ``engine`` when ADBC can read it, else None."""
+    if engine.dialect.name != "postgresql":
+        return None
+    try:
+        import adbc_driver_postgresql.dbapi  # noqa: F401 - optional: only this reader needs it
+    except ImportError:
+        return None
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class ArrowPostgresReader:
+    """Arrow tables through ``adbc-driver-postgresql``; the queries of one call share one snapshot.
+
+    Attributes:
+        fallback: the reader that answers when the Arrow read fails; None raises instead.
+        scan_share: see :class:`Reader`.
+
+    """
+
+    fallback: Reader | None = SQLAlchemyReader()
+    scan_share: float | None = None
+
+    def frames(self, engine: Engine, *queries: Query) -> list[pd.DataFrame]:
+        """Run ``queries`` in one repeatable-read transaction; one frame per query."""
+        uri = arrow_postgres_uri(engine)
+        failures: tuple[type[BaseException], ...] = (ArrowUnavailable, *_adbc_errors())
+        try:
+            if uri is None:
+                raise ArrowUnavailable(f"no PostgreSQL database the Arrow reader can open behind {engine.url!r}")
+            tables = self._fetch(uri, queries)
+        except failures:
+            if self.fallback is None:
+                raise
+            return self.fallback.frames(engine, *queries)
+        return [_arrow_frame(t, q) for t, q in zip(tables, queries, strict=True)]
+
+    @staticmethod
+    def _fetch(uri: str, queries: tuple[Query, ...]) -> list:
+        import adbc_driver_postgresql.dbapi as adbc
+        from sqlalchemy.dialects.postgresql import psycopg
+
+        dialect = psycopg.dialect(paramstyle="numeric_dollar")  # ADBC binds $1, $2, ...
+        out = []
+        with adbc.connect(uri) as conn, conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            for q in queries:
+                c = q.executable().compile(dialect=dialect)
+                values = c.construct_params(dict(q.params))
+                params = tuple(_pg_param(values[k]) for k in c.positiontup or ())
+                cur.execute(str(c), params or None)
+                out.append(cur.fetch_arrow_table())
+            conn.rollback()
+        return out
+
+
+def _pg_param(value: object) -> object:
+    """A bound value as ADBC should type it: ISO date text as a date.
+
+    ADBC binds typed values (a str is ``text``), where psycopg leaves a string's type to the
+    server; the loaders pass dates as ISO text (what SQLite stores), which PostgreSQL will not
+    compare with a ``date`` column unless it arrives as one.
+    """
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 def reader_for(engine: Engine, prefer_arrow: bool = True) -> Reader:
-    """The reader for ``engine``: Arrow on a SQLite file when the driver is installed, else SQLAlchemy."""
+    """The reader for ``engine``: Arrow on a SQLite file or PostgreSQL when the driver is installed, else SQLAlchemy."""
     if prefer_arrow and arrow_sqlite_path(engine) is not None:
         return ArrowSQLiteReader()
+    if prefer_arrow and arrow_postgres_uri(engine) is not None:
+        return ArrowPostgresReader()
     return SQLAlchemyReader()
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from wehoplan import repository
 from wehoplan.config import load_config
-from wehoplan.db import create_schema, data_version, make_engine
+from wehoplan.db import SchemaError, create_schema, data_version, make_engine
 from wehoplan.rollup import PreparedTree, Thresholds, first_completed, leaf_states, prepare_tree
 
 
@@ -39,7 +39,11 @@ def database_url() -> str:
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
     engine = make_engine(url)
-    create_schema(engine)
+    try:
+        create_schema(engine)
+    except SchemaError as exc:  # an older/newer/foreign schema: one line naming the command, no traceback
+        st.error(str(exc))
+        st.stop()
     return engine
 
 
