@@ -156,7 +156,7 @@ def test_guard_reads_the_largest_cell_and_row_reference(body, reaches):
     import io
     import zipfile
 
-    from wehoplan.importing.reading import FileRejected, _guard_sheet_xml
+    from wehoplan.importing.guard import FileRejected, _guard_sheet_part
 
     xml = (b'<worksheet><dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>' + body
            + b'</sheetData></worksheet>')
@@ -166,7 +166,7 @@ def test_guard_reads_the_largest_cell_and_row_reference(body, reaches):
     zf = zipfile.ZipFile(buf)
     info = zf.getinfo("xl/worksheets/sheet1.xml")
     if reaches is None:
-        _guard_sheet_xml(zf, info, "f.xlsx")
+        _guard_sheet_part(zf, info.filename, "f.xlsx")
     else:
         with pytest.raises(FileRejected, match=f"reaches cell {reaches}"):
-            _guard_sheet_xml(zf, info, "f.xlsx")
+            _guard_sheet_part(zf, info.filename, "f.xlsx")

@@ -1,0 +1,236 @@
+"""The pre-read guard of xlsx files: container shape, then every sheet part through a real XML parser.
+
+Regular expressions over the XML can be walked around (single-quoted attributes, row numbers
+of eight digits, cells without a reference, sheet parts outside ``xl/worksheets/`` that the
+workbook's relationships point to), so the parts are parsed by expat, streamed from the zip
+in chunks, with document type declarations (and so every entity) refused outright: no
+OOXML part has one. What calamine would size its buffers from is bounded here: the declared
+dimension, every row and cell position (counted when a cell or row carries no reference),
+and the shared-string counts. The child-process reader (``reader_child``) is the second line
+for whatever this guard does not foresee.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from xml.parsers import expat
+
+MAX_ZIP_PARTS = 2_000
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_INFLATE_RATIO = 200
+MAX_ROWS = 200_000
+MAX_COLUMNS = 500
+MAX_CELLS = 5_000_000
+MAX_SHARED_STRINGS = 5_000_000
+
+_CHUNK = 1 << 16
+_CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,9})\Z")
+_RANGE_PART = re.compile(r"\$?([A-Za-z]{0,3})\$?([0-9]{0,9})\Z")
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+class FileRejected(ValueError):
+    """The file cannot be read at all (wrong format, corrupt, hostile); nothing was written."""
+
+
+class _Stop(Exception):
+    """Raised inside an expat handler to end a parse early (a bound was crossed)."""
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def col_index(letters: str) -> int:
+    """A -> 1, Z -> 26, AA -> 27 (case ignored)."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition(":")[2]
+
+
+def _parse(zf: zipfile.ZipFile, part: str, name: str, start) -> None:
+    """Stream one part through expat, calling ``start(local_tag, attrs)`` for each element.
+
+    Raises:
+        FileRejected: the part is not well-formed XML, carries a DTD, or cannot be inflated.
+
+    """
+    px = expat.ParserCreate()
+    px.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def no_dtd(*_args: object) -> None:
+        raise FileRejected(f"{name}: refused: part {part} declares a document type (entities are never read)")
+
+    px.StartDoctypeDeclHandler = no_dtd
+    px.EntityDeclHandler = no_dtd
+    px.ExternalEntityRefHandler = no_dtd
+    px.StartElementHandler = lambda tag, attrs: start(_local(tag), attrs)
+    try:
+        with zf.open(part) as f:
+            while chunk := f.read(_CHUNK):
+                px.Parse(chunk, False)
+            px.Parse(b"", True)
+    except _Stop:
+        return
+    except FileRejected:  # a ValueError too: raised by a handler, it already says what is wrong
+        raise
+    except expat.ExpatError as exc:
+        raise FileRejected(f"{name}: the file is corrupt ({part} is not well-formed XML at line {exc.lineno}); "
+                           "open it in Excel and save it again as .xlsx") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise FileRejected(f"{name}: the file is corrupt or truncated ({part} cannot be read); "
+                           "save it again as .xlsx") from None
+
+
+def guard_zip(data: bytes, name: str) -> zipfile.ZipFile:
+    """Check a zip container's shape, then every part a reader sizes its buffers from.
+
+    Raises:
+        FileRejected: too many parts, too large inflated, a zip bomb ratio, malformed or
+            DTD-carrying XML, or sheets declaring more rows/columns/cells than any work plan has.
+
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise FileRejected(f"{name}: the file is corrupt or truncated (not a readable .xlsx); "
+                           "open it in Excel and save it again as .xlsx") from None
+    if len(infos) > MAX_ZIP_PARTS:
+        raise FileRejected(f"{name}: refused: the workbook has {len(infos)} parts (at most {MAX_ZIP_PARTS})")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise FileRejected(f"{name}: refused: it would inflate to {total / 1e6:.0f} MB "
+                           f"(at most {MAX_UNCOMPRESSED_BYTES / 1e6:.0f} MB)")
+    for i in infos:
+        if i.file_size > 1_000_000 and i.file_size > MAX_INFLATE_RATIO * max(i.compress_size, 1):
+            raise FileRejected(f"{name}: refused: part {i.filename} inflates {i.file_size // max(i.compress_size, 1)}x "
+                               f"(a zip bomb; at most {MAX_INFLATE_RATIO}x)")
+    names = {i.filename for i in infos}
+    if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
+        raise FileRejected(f"{name}: OpenDocument (.ods) files are not read; save it as .xlsx")
+    if "xl/workbook.xml" not in names:
+        raise FileRejected(f"{name}: not an Excel workbook (no xl/workbook.xml); save it as .xlsx")
+    for part in sorted(sheet_parts(zf, name)):
+        if part not in names:
+            raise FileRejected(f"{name}: the file is corrupt (its sheet part {part} is missing); "
+                               "open it in Excel and save it again as .xlsx")
+        _guard_sheet_part(zf, part, name)
+    for part in names:
+        if _local(posixpath.basename(part)).lower().startswith("sharedstrings") and part.endswith(".xml"):
+            _guard_shared_strings(zf, part, name)
+    return zf
+
+
+def sheet_parts(zf: zipfile.ZipFile, name: str) -> set[str]:
+    """Every part a reader may open as a sheet: those under xl/worksheets/ and every rel target.
+
+    The workbook's relationships can point a sheet anywhere in the zip, so the targets of
+    ``xl/_rels/workbook.xml.rels`` (internal ones) are resolved and guarded too.
+    """
+    names = set(zf.namelist())
+    parts = {n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+    rels = "xl/_rels/workbook.xml.rels"
+    if rels not in names:
+        return parts
+    targets: list[tuple[str, str]] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == "Relationship" and attrs.get("TargetMode", "").lower() != "external":
+            targets.append((attrs.get("Type", ""), attrs.get("Target", "")))
+
+    _parse(zf, rels, name, start)
+    for typ, target in targets:
+        kind = typ.rpartition("/")[2].lower()
+        if not target or kind not in ("worksheet", "chartsheet", "dialogsheet", "macrosheet", "xlmacrosheet"):
+            continue
+        path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        parts.add(posixpath.normpath(path))
+    return parts
+
+
+def _bound(name: str, part: str, row: int, col: int) -> None:
+    if row > MAX_ROWS or col > MAX_COLUMNS or row * col > MAX_CELLS:
+        raise FileRejected(
+            f"{name}: refused: a sheet ({part}) reaches cell {column_letter(max(col, 1) - 1)}{row}; "
+            f"at most {MAX_ROWS} rows and {MAX_COLUMNS} columns are read. Delete the stray cells and save again"
+        )
+
+
+def _guard_sheet_part(zf: zipfile.ZipFile, part: str, name: str) -> None:
+    # Positions follow the spreadsheet rules: a row without r is the one after the previous
+    # row, a cell without r the one after the previous cell of its row. Each is bounded the
+    # moment it is seen, so a hostile part is refused before the parse reaches its end.
+    state = [0, 0, 0, 0]  # current row, current column, cells seen, largest column so far
+
+    def bad_ref(ref: str) -> FileRejected:
+        return FileRejected(f"{name}: the file is corrupt ({part} has the cell reference {ref[:20]!r}); "
+                            "open it in Excel and save it again as .xlsx")
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == "c":
+            ref = attrs.get("r")
+            if ref is None:
+                state[1] += 1
+            else:
+                m = _CELL_REF.match(ref)
+                if m is None:
+                    raise bad_ref(ref)
+                state[1] = col_index(m.group(1))
+                row = int(m.group(2))
+                if row > state[0]:
+                    state[0] = row
+            state[2] += 1
+            if state[2] > MAX_CELLS:
+                raise FileRejected(f"{name}: refused: a sheet ({part}) has more than {MAX_CELLS} cells")
+            if state[1] > state[3]:
+                state[3] = state[1]
+            _bound(name, part, max(state[0], 1), state[3])
+        elif tag == "row":
+            ref = attrs.get("r")
+            if ref is None:
+                state[0] += 1
+            elif ref.isdigit() and ref.isascii() and len(ref) <= 9:
+                state[0] = max(int(ref), 1)
+            else:
+                raise bad_ref(ref)
+            state[1] = 0
+            _bound(name, part, state[0], max(state[3], 1))
+        elif tag == "dimension":
+            ref = attrs.get("ref", "")
+            for piece in ref.split(":")[:2]:
+                m = _RANGE_PART.match(piece)
+                if m is None:
+                    raise bad_ref(ref)
+                col = col_index(m.group(1)) if m.group(1) else 1
+                state[3] = max(state[3], col)
+                _bound(name, part, max(int(m.group(2) or 1), state[0]), state[3])
+
+    _parse(zf, part, name, start)
+
+
+def _guard_shared_strings(zf: zipfile.ZipFile, part: str, name: str) -> None:
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == "sst":
+            for key in ("count", "uniqueCount"):
+                value = attrs.get(key, "0")
+                if not (value.isdigit() and value.isascii()) or len(value) > 9 or int(value) > MAX_SHARED_STRINGS:
+                    raise FileRejected(f"{name}: refused: the shared strings declare {key}={value[:20]!r} "
+                                       f"(at most {MAX_SHARED_STRINGS})")
+        raise _Stop
+
+    _parse(zf, part, name, start)
