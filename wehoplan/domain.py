@@ -6,6 +6,7 @@ import synonyms, the roll-up scores and the chart colours can never disagree.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -208,3 +209,19 @@ def code_sort_key(code: str) -> tuple:
     """Outline order: "1.10" after "1.9"; non-numeric parts sort after numbers."""
     parts = str(code).split(".")
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+# Dates a plan can hold: pandas keeps Timestamps in a bounded range, and a stored date out of it
+# would make every page and command of its plan fail, while the append-only triggers keep it
+# there for good. So every entrance (CLI, forms, import, URL) refuses dates outside these.
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2199, 12, 31)
+# The common "no end" value of other tools; a due date of it means no due date.
+NO_END_DATE = dt.date(9999, 12, 31)
+
+
+def date_range_error(value: dt.date) -> str | None:
+    """One line saying why ``value`` cannot be stored, or None when it is within DATE_MIN..DATE_MAX."""
+    if DATE_MIN <= value <= DATE_MAX:
+        return None
+    return f"{value.isoformat()} is outside the years {DATE_MIN.year} to {DATE_MAX.year} that a plan can hold"

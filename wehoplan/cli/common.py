@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from wehoplan import repository
 from wehoplan.config import load_config
 from wehoplan.db import database_exists, make_engine
+from wehoplan.domain import date_range_error
 from wehoplan.filters import Filters
 
 # What each command group's ``register`` receives from ``build_parser``.
@@ -45,9 +46,13 @@ class Parser(argparse.ArgumentParser):
 def parse_date(text: str) -> pd.Timestamp:
     """Parse an ISO date (YYYY-MM-DD) given on the command line."""
     try:
-        return pd.Timestamp(dt.date.fromisoformat(text))
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}; use YYYY-MM-DD") from None
+    problem = date_range_error(day)
+    if problem:
+        raise argparse.ArgumentTypeError(f"invalid date: {problem}")
+    return pd.Timestamp(day)
 
 
 def positive_int(text: str) -> int:
