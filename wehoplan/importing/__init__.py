@@ -22,7 +22,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from wehoplan.config import Config, load_config
 from wehoplan.domain import STATUS_LABELS, level_name, match_names
 from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
-from wehoplan.importing.load import undo_import as _undo
 from wehoplan.importing.mapping import (
     FIELD_HELP,
     FIELDS,
@@ -34,6 +33,7 @@ from wehoplan.importing.mapping import (
 from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
 from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
 from wehoplan.importing.table import Table, find_tables
+from wehoplan.importing.undo import undo_import as _undo
 from wehoplan.importing.writers import CoreWriter, RowWriter, SQLiteDriverWriter
 from wehoplan.repository import Query, read_frame
 
