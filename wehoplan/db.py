@@ -31,6 +31,29 @@ _SQLITE_TRIGGERS = (
 )
 
 
+# ---- append-only bypasses (issue 11), kept in their own block: REPLACE INTO deletes the row it
+# replaces without firing DELETE triggers (recursive triggers are off), so an insert over an
+# existing id is refused outright; an import batch is marked undone once, never unmarked, and
+# only with its undo already on the audit trail, so no update leaves without a trace.
+_SQLITE_BYPASS_GUARDS = (
+    *(f"""CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table}
+       WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)
+       BEGIN SELECT RAISE(ABORT, '{what} are append-only: an existing row cannot be replaced'); END"""
+      for table, what in (("updates", "progress updates"), ("audit", "audit rows"),
+                          ("import_batches", "import batches"))),
+    """CREATE TRIGGER IF NOT EXISTS import_batches_undone_once BEFORE UPDATE OF undone_at ON import_batches
+       WHEN OLD.undone_at IS NOT NULL AND (NEW.undone_at IS NULL OR NEW.undone_at <> OLD.undone_at)
+       BEGIN SELECT RAISE(ABORT, 'an undone import batch stays undone'); END""",
+    """CREATE TRIGGER IF NOT EXISTS import_batches_undo_audited BEFORE UPDATE OF undone_at ON import_batches
+       WHEN OLD.undone_at IS NULL AND NEW.undone_at IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM audit WHERE action = 'undo' AND entity = 'batch' AND entity_id = NEW.id)
+       BEGIN SELECT RAISE(ABORT, 'an import batch is marked undone only by undo-import'); END""",
+    """CREATE TRIGGER IF NOT EXISTS import_batches_no_rekey BEFORE UPDATE OF id ON import_batches
+       WHEN NEW.id <> OLD.id
+       BEGIN SELECT RAISE(ABORT, 'import batches keep their id'); END""",
+)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
@@ -73,7 +96,7 @@ def create_schema(engine: Engine) -> None:
     Base.metadata.create_all(engine)
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
-            for ddl in _SQLITE_TRIGGERS:
+            for ddl in _SQLITE_TRIGGERS + _SQLITE_BYPASS_GUARDS:
                 conn.execute(text(ddl))
         conn.execute(
             text("INSERT INTO meta (key, value) SELECT 'data_version', '0' "

@@ -17,7 +17,7 @@ from sqlalchemy import CursorResult, Engine, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from wehoplan.importing.load import SOURCE, UndoRefused, _Names, _set_partners
-from wehoplan.models import Audit, ImportBatch, Item, Plan, Update, item_partner_departments
+from wehoplan.models import UNDO_BATCH_OPTION, Audit, ImportBatch, Item, Plan, Update, item_partner_departments
 from wehoplan.repository import write_audit
 
 # Later audit fields that collide with a restored "parent" (a move renumbers the code too).
@@ -130,7 +130,8 @@ def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dic
         s.flush()
         batch.undone_at = dt.datetime.now()
         s.flush()
-        removed: CursorResult = s.execute(delete(Update).where(Update.batch_id == batch_id))  # type: ignore[assignment]
+        removed: CursorResult = s.execute(  # type: ignore[assignment]
+            delete(Update).where(Update.batch_id == batch_id).execution_options(**{UNDO_BATCH_OPTION: batch_id}))
         summary["removed"] = removed.rowcount
         names = _Names(s)
         ids = {it.code: it.id for it in s.scalars(select(Item).where(Item.plan_id == batch.plan_id))}
