@@ -129,10 +129,10 @@ def test_future_update_dates_are_refused_unless_allowed(empty_url):
     from wehoplan.config import load_config
 
     eng = make_engine(empty_url)
-    data = b"Code,Title,Status,As of\n1,A,on track,2999-01-31\n"
+    data = b"Code,Title,Status,As of\n1,A,on track,2190-01-31\n"
     rep = import_files(eng, [("f.csv", data)], plan_name="F")
     assert not rep.ok and rep.errors[0].column == "D (As of)" and "in the future" in rep.errors[0].message
-    rep = import_files(eng, [("f.csv", data.replace(b"2999-01-31", b""))], plan_name="F", as_of="2999-01-01")
+    rep = import_files(eng, [("f.csv", data.replace(b"2190-01-31", b""))], plan_name="F", as_of="2190-01-01")
     assert not rep.ok and "as-of date is in the future" in rep.errors[0].message
     assert all(n == 0 for n in counts(empty_url).values())
     allowed = load_config({"WEHOPLAN_ALLOW_FUTURE_UPDATES": "true"})

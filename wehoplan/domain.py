@@ -225,3 +225,15 @@ def date_range_error(value: dt.date) -> str | None:
     if DATE_MIN <= value <= DATE_MAX:
         return None
     return f"{value.isoformat()} is outside the years {DATE_MIN.year} to {DATE_MAX.year} that a plan can hold"
+
+
+# Line breaks, other control characters and bidirectional overrides in a name (file, sheet,
+# plan) would split an error line in two or make a name read backwards.
+_NAME_BREAKS = re.compile("[\r\n\t\v\f\u0085\u2028\u2029]+")
+_NAME_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line of visible characters: breaks become spaces, controls and bidi marks go."""
+    return _NAME_INVISIBLE.sub("", _NAME_BREAKS.sub(" ", text)).strip()

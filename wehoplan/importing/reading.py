@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wehoplan.domain import one_line
 from wehoplan.importing.guard import (
     MAX_COLUMNS,
     MAX_ROWS,
@@ -77,9 +78,10 @@ def read_source(source: str | Path | tuple[str, bytes]) -> Workbook:
     """
     if isinstance(source, tuple):
         name, data = source
+        name = one_line(name) or "upload"
     else:
         p = Path(source)
-        name = p.name
+        name = one_line(p.name) or "file"
         try:
             size = p.stat().st_size
         except OSError as exc:
@@ -318,7 +320,8 @@ def _decode(name: str, data: bytes) -> tuple[str, str | None]:
 
 
 def _read_csv(name: str, data: bytes) -> Workbook:
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"\x00" in data[:4096] and not utf16:
         raise FileRejected(f"{name}: this is a binary file, not CSV text")
     try:
         text, notice = _decode(name, data)
@@ -331,11 +334,23 @@ def _read_csv(name: str, data: bytes) -> Workbook:
         # A one-column file or an odd sample: count candidates in the first lines.
         first = "\n".join(sample.splitlines()[:20])
         delimiter = max(",;\t|", key=first.count)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise FileRejected(f"{name}: line {line} holds a NUL byte (binary data, not text); "
+                           "save the file again as CSV UTF-8")
     rows: list[tuple[object, ...]] = []
-    for rec in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-        rows.append(tuple(c if c.strip() != "" else None for c in rec))
-        if len(rows) > MAX_ROWS:
-            raise FileRejected(f"{name}: refused: more than {MAX_ROWS} rows")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for rec in reader:
+            rows.append(tuple(c if c.strip() != "" else None for c in rec))
+            if len(rows) > MAX_ROWS:
+                raise FileRejected(f"{name}: refused: more than {MAX_ROWS} rows")
+    except csv.Error as exc:
+        # The usual cause is a quote opened and never closed: the rest of the file became one field.
+        start = len(rows) + 1
+        raise FileRejected(f"{name}: row {start} (line {reader.line_num}) cannot be read ({exc}); "
+                           "look for a double quote that is opened and never closed") from None
     width = max((len(r) for r in rows), default=0)
     if width > MAX_COLUMNS:
         raise FileRejected(f"{name}: refused: {width} columns (at most {MAX_COLUMNS})")

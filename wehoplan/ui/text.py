@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from wehoplan.domain import one_line
+
 # Characters that start Markdown (and Streamlit) syntax anywhere in a line: emphasis, code,
 # links and images, HTML and autolinks, tables, strike-through, maths, entities, headings,
 # e-mail autolinks. A backslash before ASCII punctuation always shows it literally.
@@ -19,17 +21,9 @@ _INLINE = re.compile(r"([\\`*_\[\]<>|~$&#@])")
 _AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|file|javascript|data|www)([:.])")
 # Block syntax at the very start (lists, quotes, rules): "- x", "+ x", "1. x", "1) x", "= x".
 _LEADING = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
-# Line and paragraph breaks would start new Markdown blocks (headings, lists, tables).
-_BREAKS = re.compile("[\r\n\t\v\f\u0085\u2028\u2029]+")
-# Other control characters and bidirectional overrides (which can make a name read
-# backwards, hiding what a link or file really is) are dropped.
-_INVISIBLE = re.compile("[\u0000-\u0008\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
 def plain(value: object) -> str:
     """``value`` as one line of visible text: breaks become spaces, control and bidi characters go."""
-    text = "" if value is None else str(value)
-    return _INVISIBLE.sub("", _BREAKS.sub(" ", text))
+    return "" if value is None else one_line(str(value))
 
 
 def md(value: object) -> str:

@@ -1,0 +1,62 @@
+"""Parser and database errors are one accurate line: which file, which row, what to do."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from importing_helpers import counts, xlsx
+
+from wehoplan.db import make_engine
+from wehoplan.importing import import_files
+
+
+def _one_error(url: str, name: str, data: bytes, **kw):
+    rep = import_files(make_engine(url), [(name, data)], plan_name=kw.pop("plan_name", "X"), **kw)
+    assert not rep.ok
+    assert all(n == 0 for n in counts(url).values())
+    (err,) = rep.errors
+    assert "\n" not in err.message and "Traceback" not in err.message
+    return err
+
+
+def test_a_200k_character_field_names_file_and_row(empty_url):
+    data = b"Code,Title,Status\n1,Goal,\n1.1," + b"x" * 200_000 + b",on track\n"
+    err = _one_error(empty_url, "big.csv", data)
+    assert err.file == "big.csv" and "row 3" in err.message
+
+
+def test_an_unbalanced_quote_names_file_and_row(empty_url):
+    data = b'Code,Title,Status\n1,Goal,\n1.1,"Unclosed,on track\n' + (b"1.2,Next,on track\n" * 20_000)
+    err = _one_error(empty_url, "quote.csv", data)
+    assert err.file == "quote.csv" and "row 3" in err.message and "quote" in err.message
+
+
+def test_nul_bytes_after_the_first_4kb_are_refused_with_their_line(empty_url):
+    data = b"Code,Title,Status\n1,Goal,\n" + b"1.1,Padding title,on track\n" * 300 + b"1.2,Bad\x00title,on track\n"
+    err = _one_error(empty_url, "nul.csv", data)
+    assert "NUL" in err.message and "line 303" in err.message
+
+
+def test_a_workbook_whose_sheets_are_all_hidden_says_hidden(empty_url):
+    # Excel itself refuses to hide the last visible sheet; a hand-edited or generated file can.
+    src = zipfile.ZipFile(io.BytesIO(xlsx({"Plan": [["Code", "Title", "Status"], ["1", "Goal", None]]})))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for n in src.namelist():
+            part = src.read(n)
+            out.writestr(n, part.replace(b'state="visible"', b'state="hidden"') if n == "xl/workbook.xml" else part)
+    data = buf.getvalue()
+    err = _one_error(empty_url, "hidden.xlsx", data)
+    assert "hidden" in err.message and "'Plan'" in err.message
+
+
+@pytest.mark.parametrize("bad", ["work\nplan.csv", "work\u202eplan.csv", "work\rplan\u2066.csv"])
+def test_bidi_and_newline_characters_leave_file_and_plan_names(empty_url, bad):
+    data = b"Code,Title,Status\n1,Goal,\n1.1,Act,sort of\n"
+    rep = import_files(make_engine(empty_url), [(bad, data)])
+    assert not rep.ok
+    for p in rep.errors:
+        assert all(ch not in p.file for ch in "\n\r\u202e\u2066")
+    assert rep.plan.startswith("work") and all(ch not in rep.plan for ch in "\n\r\u202e\u2066")
