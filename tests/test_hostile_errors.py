@@ -60,3 +60,25 @@ def test_bidi_and_newline_characters_leave_file_and_plan_names(empty_url, bad):
     for p in rep.errors:
         assert all(ch not in p.file for ch in "\n\r\u202e\u2066")
     assert rep.plan.startswith("work") and all(ch not in rep.plan for ch in "\n\r\u202e\u2066")
+
+
+def _with_error_cell(ref: str, error: str = "#DIV/0!") -> bytes:
+    data = xlsx({"Plan": [["Code", "Title", "Status", "Progress"], ["1", "Goal", None, None],
+                          ["1.1", "Act", "on track", 0.5]]}, pct={"Plan": ["D3"]})
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for n in src.namelist():
+            part = src.read(n)
+            if n == "xl/worksheets/sheet1.xml":
+                head, _, rest = part.partition(f'<c r="{ref}"'.encode())
+                _, _, tail = rest.partition(b"</c>")
+                part = head + f'<c r="{ref}" t="e"><v>{error}</v></c>'.encode() + tail
+            out.writestr(n, part)
+    return buf.getvalue()
+
+
+def test_a_typed_error_cell_is_an_error_not_zero_percent(empty_url):
+    err = _one_error(empty_url, "div.xlsx", _with_error_cell("D3"))
+    assert (err.sheet, err.row) == ("Plan", 3) and err.column.startswith("D")
+    assert "spreadsheet error" in err.message

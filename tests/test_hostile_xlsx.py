@@ -142,7 +142,7 @@ def test_the_reader_runs_under_a_memory_limit(monkeypatch, tmp_path):
 @pytest.mark.parametrize("case", ["single-quoted dimension", "cells without refs"])
 def test_without_the_guard_the_real_reader_still_cannot_take_the_process_down(monkeypatch, case):
     """The second line alone: calamine on the hostile file, in its capped child, is one refused file."""
-    monkeypatch.setattr(reading, "guard_zip", lambda data, _name: zipfile.ZipFile(io.BytesIO(data)))
+    monkeypatch.setattr(reading, "guard_workbook", lambda data, _name: (zipfile.ZipFile(io.BytesIO(data)), {}))
     try:
         wb = read_source(("evil.xlsx", HOSTILE[case]))
     except FileRejected as exc:

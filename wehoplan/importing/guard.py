@@ -97,7 +97,17 @@ def _parse(zf: zipfile.ZipFile, part: str, name: str, start) -> None:
 
 
 def guard_zip(data: bytes, name: str) -> zipfile.ZipFile:
+    """:func:`guard_workbook` without the error cells it found."""
+    return guard_workbook(data, name)[0]
+
+
+def guard_workbook(data: bytes, name: str) -> tuple[zipfile.ZipFile, dict[str, set[tuple[int, int]]]]:
     """Check a zip container's shape, then every part a reader sizes its buffers from.
+
+    Returns:
+        The open zip, and per sheet name the (row, column), 0-based, of every cell holding a
+        spreadsheet error (``#DIV/0!``, ``#N/A``...), which readers give as blank cells.
+
 
     Raises:
         FileRejected: too many parts, too large inflated, a zip bomb ratio, malformed or
@@ -125,18 +135,39 @@ def guard_zip(data: bytes, name: str) -> zipfile.ZipFile:
         raise FileRejected(f"{name}: OpenDocument (.ods) files are not read; save it as .xlsx")
     if "xl/workbook.xml" not in names:
         raise FileRejected(f"{name}: not an Excel workbook (no xl/workbook.xml); save it as .xlsx")
-    for part in sorted(sheet_parts(zf, name)):
+    by_rid: dict[str, str] = {}
+    errors_by_part: dict[str, set[tuple[int, int]]] = {}
+    for part in sorted(sheet_parts(zf, name, by_rid)):
         if part not in names:
             raise FileRejected(f"{name}: the file is corrupt (its sheet part {part} is missing); "
                                "open it in Excel and save it again as .xlsx")
-        _guard_sheet_part(zf, part, name)
+        errors_by_part[part] = _guard_sheet_part(zf, part, name)
     for part in names:
         if _local(posixpath.basename(part)).lower().startswith("sharedstrings") and part.endswith(".xml"):
             _guard_shared_strings(zf, part, name)
-    return zf
+    errors: dict[str, set[tuple[int, int]]] = {}
+    if any(errors_by_part.values()):
+        for sheet, rid in _sheet_ids(zf, name):
+            cells = errors_by_part.get(by_rid.get(rid, ""))
+            if cells:
+                errors[sheet] = cells
+    return zf, errors
 
 
-def sheet_parts(zf: zipfile.ZipFile, name: str) -> set[str]:
+def _sheet_ids(zf: zipfile.ZipFile, name: str) -> list[tuple[str, str]]:
+    """(sheet name, relationship id) of every sheet the workbook lists."""
+    out: list[tuple[str, str]] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == "sheet":
+            rid = next((v for k, v in attrs.items() if k == "id" or k.endswith(":id")), "")
+            out.append((attrs.get("name", ""), rid))
+
+    _parse(zf, "xl/workbook.xml", name, start)
+    return out
+
+
+def sheet_parts(zf: zipfile.ZipFile, name: str, by_rid: dict[str, str] | None = None) -> set[str]:
     """Every part a reader may open as a sheet: those under xl/worksheets/ and every rel target.
 
     The workbook's relationships can point a sheet anywhere in the zip, so the targets of
@@ -147,19 +178,21 @@ def sheet_parts(zf: zipfile.ZipFile, name: str) -> set[str]:
     rels = "xl/_rels/workbook.xml.rels"
     if rels not in names:
         return parts
-    targets: list[tuple[str, str]] = []
+    targets: list[tuple[str, str, str]] = []
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         if tag == "Relationship" and attrs.get("TargetMode", "").lower() != "external":
-            targets.append((attrs.get("Type", ""), attrs.get("Target", "")))
+            targets.append((attrs.get("Type", ""), attrs.get("Target", ""), attrs.get("Id", "")))
 
     _parse(zf, rels, name, start)
-    for typ, target in targets:
+    for typ, target, rid in targets:
         kind = typ.rpartition("/")[2].lower()
         if not target or kind not in ("worksheet", "chartsheet", "dialogsheet", "macrosheet", "xlmacrosheet"):
             continue
-        path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-        parts.add(posixpath.normpath(path))
+        path = posixpath.normpath(target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target))
+        parts.add(path)
+        if by_rid is not None:
+            by_rid[rid] = path
     return parts
 
 
@@ -171,11 +204,12 @@ def _bound(name: str, part: str, row: int, col: int) -> None:
         )
 
 
-def _guard_sheet_part(zf: zipfile.ZipFile, part: str, name: str) -> None:
+def _guard_sheet_part(zf: zipfile.ZipFile, part: str, name: str) -> set[tuple[int, int]]:
     # Positions follow the spreadsheet rules: a row without r is the one after the previous
     # row, a cell without r the one after the previous cell of its row. Each is bounded the
     # moment it is seen, so a hostile part is refused before the parse reaches its end.
     state = [0, 0, 0, 0]  # current row, current column, cells seen, largest column so far
+    errors: set[tuple[int, int]] = set()
 
     def bad_ref(ref: str) -> FileRejected:
         return FileRejected(f"{name}: the file is corrupt ({part} has the cell reference {ref[:20]!r}); "
@@ -199,6 +233,8 @@ def _guard_sheet_part(zf: zipfile.ZipFile, part: str, name: str) -> None:
                 raise FileRejected(f"{name}: refused: a sheet ({part}) has more than {MAX_CELLS} cells")
             if state[1] > state[3]:
                 state[3] = state[1]
+            if attrs.get("t") == "e":
+                errors.add((max(state[0], 1) - 1, state[1] - 1))
             _bound(name, part, max(state[0], 1), state[3])
         elif tag == "row":
             ref = attrs.get("r")
@@ -221,6 +257,7 @@ def _guard_sheet_part(zf: zipfile.ZipFile, part: str, name: str) -> None:
                 _bound(name, part, max(int(m.group(2) or 1), state[0]), state[3])
 
     _parse(zf, part, name, start)
+    return errors
 
 
 def _guard_shared_strings(zf: zipfile.ZipFile, part: str, name: str) -> None:

@@ -26,7 +26,7 @@ from wehoplan.importing.guard import (
     MAX_ROWS,
     FileRejected,
     column_letter,  # noqa: F401 - re-exported: rows.py and the package import it from here
-    guard_zip,
+    guard_workbook,
 )
 from wehoplan.importing.guard import col_index as _col_index_str
 
@@ -56,6 +56,8 @@ class Sheet:
     visible: bool = True
     percent_cells: set[tuple[int, int]] = field(default_factory=set)
     percent_columns_checked: bool = False
+    # (row, col) of cells holding a spreadsheet error (#DIV/0!, #N/A...); their value reads as blank.
+    error_cells: set[tuple[int, int]] = field(default_factory=set)
 
 
 @dataclass
@@ -109,7 +111,7 @@ def _read_xlsx(name: str, data: bytes, suffix: str) -> Workbook:
     # a refused file's child is killed unread, so the child's fixed cost mostly overlaps.
     child = _ReaderChild(data)
     try:
-        zf = guard_zip(data, name)
+        zf, error_cells = guard_workbook(data, name)
     except BaseException:
         child.kill()
         raise
@@ -119,7 +121,8 @@ def _read_xlsx(name: str, data: bytes, suffix: str) -> Workbook:
     entries = child.result(name)
     sheets = [
         Sheet(name=e["name"], rows=_fill_vertical_merges(e["rows"], e["merged"]),
-              visible=e["visible"].endswith("visible") and "hidden" not in e["visible"])
+              visible=e["visible"].endswith("visible") and "hidden" not in e["visible"],
+              error_cells=error_cells.get(e["name"], set()))
         for e in entries if not e["typ"].endswith("chartsheet")
     ]
     return Workbook(file_name=name, sheets=sheets, notices=notices, data=data, kind="xlsx")

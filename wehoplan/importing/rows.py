@@ -117,6 +117,11 @@ def read_fields(ctx: RowContext, r: int, node: Node) -> None:
             ctx.err(r, name, text(v), str(exc))
             return None
 
+    if ctx.t.sheet.error_cells:
+        for name, c in col.items():
+            if (r, c) in ctx.t.sheet.error_cells:
+                ctx.err(r, name, None, "the cell holds a spreadsheet error (such as #DIV/0!, #N/A or #REF!), "
+                        "not a value; fix its formula or type the value")
     f = node.fields
     for name in ctx.text_fields:
         t = text(cell(name))
