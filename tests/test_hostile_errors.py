@@ -82,3 +82,24 @@ def test_a_typed_error_cell_is_an_error_not_zero_percent(empty_url):
     err = _one_error(empty_url, "div.xlsx", _with_error_cell("D3"))
     assert (err.sheet, err.row) == ("Plan", 3) and err.column.startswith("D")
     assert "spreadsheet error" in err.message
+
+
+def test_xlsx_text_over_32767_characters_is_cut_visibly_and_the_csv_keeps_it(empty_url):
+    import openpyxl
+
+    from wehoplan import exporting, repository
+
+    long = "word " * 9_000  # 45,000 characters
+    data = f"Code,Title,Status,Progress,Comment\n1,Goal,,,\n1.1,Act,on track,10,{long}\n".encode()
+    eng = make_engine(empty_url)
+    assert import_files(eng, [("p.csv", data)], plan_name="P", as_of="2020-06-30").ok
+    plan = repository.resolve_plan(eng, "P")
+    items, updates = repository.load_items(eng, plan.id), repository.load_updates(eng, plan.id)
+    book = exporting.extract_bytes(items, updates, plan, "2020-06-30")
+    wb = openpyxl.load_workbook(io.BytesIO(book), read_only=True)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row
+             if isinstance(c, str) and c.startswith("word word")]
+    assert cells and all(len(c) <= 32_767 for c in cells)
+    assert all("cut: 44,999 characters in all" in c or "cut: 45,000 characters in all" in c for c in cells)
+    text = exporting.extract_bytes(items, updates, plan, "2020-06-30", fmt="csv").decode("utf-8-sig")
+    assert long.strip() in text
