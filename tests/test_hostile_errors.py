@@ -103,3 +103,65 @@ def test_xlsx_text_over_32767_characters_is_cut_visibly_and_the_csv_keeps_it(emp
     assert all("cut: 44,999 characters in all" in c or "cut: 45,000 characters in all" in c for c in cells)
     text = exporting.extract_bytes(items, updates, plan, "2020-06-30", fmt="csv").decode("utf-8-sig")
     assert long.strip() in text
+
+
+# ---------------------------------------------------------------- database files
+
+
+def _cli_error(capsys, *argv) -> tuple[int, str]:
+    from wehoplan.cli import main
+
+    code = main(list(argv))
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    return code, err
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"this is not a database at all, just text" * 100, "file is not a database"),
+    ("truncated", "malformed"),
+])
+def test_a_corrupt_database_file_is_reported_as_damaged_not_missing(tmp_path, demo_url, capsys, content, expected):
+    from pathlib import Path
+
+    path = tmp_path / "w.db"
+    if content == "truncated":
+        from wehoplan.db import checkpoint
+
+        checkpoint(make_engine(demo_url))  # the whole database in its file, then cut that file short
+        content = Path(demo_url.removeprefix("sqlite:///")).read_bytes()[:20_000]
+    path.write_bytes(content)
+    code, err = _cli_error(capsys, "rollup", "--db", f"sqlite:///{path}")
+    assert code == 1
+    assert expected in err and "damaged" in err and "do not run init-demo" in err
+    assert path.read_bytes() == content  # nothing touched it
+
+
+def test_a_foreign_sqlite_file_is_not_called_missing(tmp_path, capsys):
+    import sqlite3
+
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as c:
+        c.execute("CREATE TABLE t (x)")
+    code, err = _cli_error(capsys, "rollup", "--db", f"sqlite:///{path}")
+    assert code == 1 and "without a wehoplan schema" in err
+
+
+def test_a_missing_database_still_says_init_demo(tmp_path, capsys):
+    code, err = _cli_error(capsys, "rollup", "--db", f"sqlite:///{tmp_path / 'none.db'}")
+    assert code == 1 and "init-demo" in err
+
+
+def test_a_write_to_a_read_only_database_is_one_line_without_sql(fresh_url):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DBAPIError
+
+    from wehoplan.cli.common import one_line_error
+
+    path = fresh_url.removeprefix("sqlite:///")
+    ro = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    with pytest.raises(DBAPIError) as exc, ro.begin() as c:
+        c.execute(text("INSERT INTO meta (key, value) VALUES ('x', 'y')"))
+    assert "INSERT" in str(exc.value)  # SQLAlchemy's own text carries the statement...
+    line = one_line_error(exc.value)
+    assert line.startswith("the database is read-only") and "INSERT" not in line and "\n" not in line

@@ -16,6 +16,7 @@ import io
 import posixpath
 import re
 import zipfile
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 MAX_ZIP_PARTS = 2_000
@@ -72,7 +73,7 @@ def _parse(zf: zipfile.ZipFile, part: str, name: str, start) -> None:
     px = expat.ParserCreate()
     px.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
-    def no_dtd(*_args: object) -> None:
+    def no_dtd(*_args: Any) -> NoReturn:
         raise FileRejected(f"{name}: refused: part {part} declares a document type (entities are never read)")
 
     px.StartDoctypeDeclHandler = no_dtd

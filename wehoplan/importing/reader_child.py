@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import pickle
 import sys
+from typing import Any
 
 
 def _limit(memory_bytes: int, cpu_seconds: int) -> None:
@@ -34,7 +35,8 @@ def read_sheets(data: bytes) -> list[dict]:
     out = []
     for meta in wb.sheets_metadata:
         typ = str(meta.typ).lower()
-        entry = {"name": meta.name, "typ": typ, "visible": str(meta.visible).lower(), "rows": [], "merged": []}
+        entry: dict[str, Any] = {"name": meta.name, "typ": typ, "visible": str(meta.visible).lower(),
+                                 "rows": [], "merged": []}
         if not typ.endswith("chartsheet"):
             sh = wb.get_sheet_by_name(meta.name)
             pad = ("",) * (sh.start[1] if sh.start else 0)

@@ -118,8 +118,8 @@ def read_fields(ctx: RowContext, r: int, node: Node) -> None:
             return None
 
     if ctx.t.sheet.error_cells:
-        for name, c in col.items():
-            if (r, c) in ctx.t.sheet.error_cells:
+        for name, ci in col.items():
+            if (r, ci) in ctx.t.sheet.error_cells:
                 ctx.err(r, name, None, "the cell holds a spreadsheet error (such as #DIV/0!, #N/A or #REF!), "
                         "not a value; fix its formula or type the value")
     f = node.fields

@@ -61,7 +61,8 @@ def changes_since(s: Session, batch_id: int, audits: list[Audit]) -> list[str]:
         who = f" by {a.author}" if a.author else ""
         when = f" on {a.at:%Y-%m-%d %H:%M}" if a.at else ""
         how = f"import batch {a.batch_id}" if a.batch_id else a.action
-        out.append(f"{codes.get(a.entity_id, a.entity_id)} {a.field or a.action} ({how}{who}{when})")
+        code = codes.get(a.entity_id) if a.entity_id is not None else None
+        out.append(f"{code or a.entity_id} {a.field or a.action} ({how}{who}{when})")
     return out
 
 
@@ -153,7 +154,8 @@ def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dic
             s.execute(delete(Item).where(Item.id.in_(created_ids)))
             for item_id in created_ids:
                 write_audit(s, author=author, action="undo", entity="item", entity_id=item_id, field="code",
-                            old=codes.get(item_id), new=None, source=SOURCE, batch_id=batch_id)
+                            old=codes.get(item_id) if item_id is not None else None, new=None, source=SOURCE,
+                            batch_id=batch_id)
         plan_removed = False
         plan_id = batch.plan_id
         if plan_id is not None and any(a.entity == "plan" and a.action == "create" for a in audits):
