@@ -149,3 +149,39 @@ def test_without_the_guard_the_real_reader_still_cannot_take_the_process_down(mo
         assert str(exc).startswith("evil.xlsx: ")
     else:  # calamine coped within its limits: the rows it gives are the ones stored
         assert wb.sheets
+
+
+def _sheet_part_of(data: bytes) -> tuple[zipfile.ZipFile, str]:
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    return zf, next(n for n in zf.namelist() if n.startswith("xl/worksheets/sheet"))
+
+
+@pytest.mark.parametrize("case", sorted(set(HOSTILE) - {"sheet outside xl/worksheets", "huge shared string count"}))
+def test_the_fast_scan_never_vouches_for_a_part_the_walk_refuses(case):
+    """The regex scan is only a shortcut: it must refuse or step aside wherever the parser walk refuses."""
+    from wehoplan.importing import guard
+
+    zf, part = _sheet_part_of(HOSTILE[case])
+    xml = zf.read(part)
+    with pytest.raises(FileRejected):
+        guard._walk_sheet_part(zf, part, "x.xlsx")
+    try:  # the scan only ever runs after expat has read the whole part
+        guard._parse_bytes(xml, part, "x.xlsx")
+        fast = guard._scan_plain_sheet(xml, part, "x.xlsx")
+    except FileRejected:
+        return
+    assert fast is None, case
+
+
+def test_the_fast_scan_and_the_walk_agree_on_a_plain_workbook():
+    from wehoplan.importing import guard
+
+    rows = [["Code", "Title", "Status"]] + [[f"1.{i}", f"Item {i}", "on track"] for i in range(1, 300)]
+    zf, part = _sheet_part_of(xlsx({"P": rows}))
+    assert guard._scan_plain_sheet(zf.read(part), part, "x.xlsx") == guard._walk_sheet_part(zf, part, "x.xlsx")
+    big = _with_sheet(_sheet(b'<row r="2"><c r="B250000"><v>1</v></c></row>'))
+    zf, part = _sheet_part_of(big)
+    for scan in (lambda: guard._scan_plain_sheet(zf.read(part), part, "x"),
+                 lambda: guard._walk_sheet_part(zf, part, "x")):
+        with pytest.raises(FileRejected, match="reaches cell B250000"):
+            scan()

@@ -16,6 +16,7 @@ import io
 import posixpath
 import re
 import zipfile
+from operator import itemgetter
 from typing import Any, NoReturn
 from xml.parsers import expat
 
@@ -30,6 +31,8 @@ MAX_SHARED_STRINGS = 5_000_000
 _CHUNK = 1 << 16
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,9})\Z")
 _RANGE_PART = re.compile(r"\$?([A-Za-z]{0,3})\$?([0-9]{0,9})\Z")
+# Elements inside cells (values, inline and rich text, formulas): nothing to bound in them.
+_VALUE_TAGS = frozenset({"v", "t", "is", "f", "r", "rPr", "x:v", "x:t", "x:is", "x:f"})
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
@@ -63,8 +66,10 @@ def _local(tag: str) -> str:
     return tag.rpartition(":")[2]
 
 
-def _parse(zf: zipfile.ZipFile, part: str, name: str, start) -> None:
+def _parse(zf: zipfile.ZipFile, part: str, name: str, start, raw_tags: bool = False) -> None:
     """Stream one part through expat, calling ``start(local_tag, attrs)`` for each element.
+
+    With ``raw_tags`` the handler gets the tag as written (``x:c``) and strips prefixes itself.
 
     Raises:
         FileRejected: the part is not well-formed XML, carries a DTD, or cannot be inflated.
@@ -79,7 +84,7 @@ def _parse(zf: zipfile.ZipFile, part: str, name: str, start) -> None:
     px.StartDoctypeDeclHandler = no_dtd
     px.EntityDeclHandler = no_dtd
     px.ExternalEntityRefHandler = no_dtd
-    px.StartElementHandler = lambda tag, attrs: start(_local(tag), attrs)
+    px.StartElementHandler = start if raw_tags else (lambda tag, attrs: start(_local(tag), attrs))
     try:
         with zf.open(part) as f:
             while chunk := f.read(_CHUNK):
@@ -206,58 +211,151 @@ def _bound(name: str, part: str, row: int, col: int) -> None:
 
 
 def _guard_sheet_part(zf: zipfile.ZipFile, part: str, name: str) -> set[tuple[int, int]]:
-    # Positions follow the spreadsheet rules: a row without r is the one after the previous
-    # row, a cell without r the one after the previous cell of its row. Each is bounded the
-    # moment it is seen, so a hostile part is refused before the parse reaches its end.
-    state = [0, 0, 0, 0]  # current row, current column, cells seen, largest column so far
+    """Bound one sheet part; return the (row, col), 0-based, of its error cells (``t="e"``).
+
+    Two ways to the same answer. Most parts are what Excel and the usual libraries write
+    (every row and cell with a double-quoted reference, no comments, CDATA or entities in
+    tags): after expat has checked the part is well-formed and DTD-free, C-speed regular
+    expressions then read every reference exactly, and counting proves none was missed.
+    Any other part takes the element-by-element walk (:func:`_walk_sheet_part`).
+    """
+    try:
+        with zf.open(part) as f:
+            xml = f.read()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise FileRejected(f"{name}: the file is corrupt or truncated ({part} cannot be read); "
+                           "save it again as .xlsx") from None
+    _parse_bytes(xml, part, name)
+    fast = _scan_plain_sheet(xml, part, name)
+    return fast if fast is not None else _walk_sheet_part(zf, part, name)
+
+
+# The plain form: the reference is the first attribute, double-quoted, as Excel, openpyxl and
+# xlsxwriter write it. Counting every way a cell or row tag can start proves none is missed.
+_CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_REFS = re.compile(rb'<row r="([0-9]{1,7})"')
+_DIMENSION_REF = re.compile(rb'<dimension ref="([^"<>]*)"')
+# Anything but the plain form of a cell, row or dimension tag start: other whitespace, an
+# empty tag, a namespace prefix. One search finds them all; such parts take the walk.
+_UNPLAIN_TAG = re.compile(rb"<(?:c|row|dimension)[\t\n\r>/]|:(?:c|row|dimension)[\s/>]")
+
+
+def _scan_plain_sheet(xml: bytes, part: str, name: str) -> set[tuple[int, int]] | None:
+    """The references of a plainly written part read by regex; None when it is not plain."""
+    if b"<!--" in xml or b"<![CDATA[" in xml or xml.count(b"<?") > (1 if xml.lstrip().startswith(b"<?") else 0):
+        return None  # text a regex could mistake for tags, or tags it could miss
+    if b't="e"' in xml or _UNPLAIN_TAG.search(xml):
+        return None  # error cells to locate, or tags not in the plain form: the walk handles both
+    refs = _CELL_REFS.findall(xml)
+    rows = _ROW_REFS.findall(xml)
+    dims = _DIMENSION_REF.findall(xml)
+    if len(refs) != xml.count(b"<c ") or len(rows) != xml.count(b"<row ") or len(dims) != xml.count(b"<dimension "):
+        return None  # some cell or row has no reference, or not as the first attribute
+    if len(refs) > MAX_CELLS:
+        raise FileRejected(f"{name}: refused: a sheet ({part}) has more than {MAX_CELLS} cells")
+    # Distinct letters and numbers only, deduplicated by set (in C): a 100k-row sheet has a
+    # handful of column letters and one number per row.
+    max_col = max((col_index(x.decode()) for x in set(map(itemgetter(0), refs))), default=0)
+    max_row = max(map(int, set(map(itemgetter(1), refs)) | set(rows)), default=0)
+    for dim in dims:
+        for piece in dim.decode("ascii", "replace").split(":")[:2]:
+            m = _RANGE_PART.match(piece)
+            if m is None:
+                return None
+            max_col = max(max_col, col_index(m.group(1)) if m.group(1) else 1)
+            max_row = max(max_row, int(m.group(2) or 1))
+    _bound(name, part, max(max_row, 1), max(max_col, 1))
+    return set()
+
+
+def _parse_bytes(xml: bytes, part: str, name: str) -> None:
+    """Expat over a whole part with no element handler: well-formed, DTD-free, at C speed."""
+    px = expat.ParserCreate()
+    px.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def no_dtd(*_args: Any) -> NoReturn:
+        raise FileRejected(f"{name}: refused: part {part} declares a document type (entities are never read)")
+
+    px.StartDoctypeDeclHandler = no_dtd
+    px.EntityDeclHandler = no_dtd
+    px.ExternalEntityRefHandler = no_dtd
+    try:
+        px.Parse(xml, True)
+    except expat.ExpatError as exc:
+        raise FileRejected(f"{name}: the file is corrupt ({part} is not well-formed XML at line {exc.lineno}); "
+                           "open it in Excel and save it again as .xlsx") from None
+
+
+def _walk_sheet_part(zf: zipfile.ZipFile, part: str, name: str) -> set[tuple[int, int]]:
+    """Bound one sheet part element by element; return its error cells as (row, col), 0-based.
+
+    Positions follow the spreadsheet rules: a row without r is the one after the previous
+    row, a cell without r the one after the previous cell of its row. Each is bounded the
+    moment it is seen, so a hostile part is refused before the parse reaches its end. The
+    handler runs once per element of a sheet of up to millions, so it is written flat:
+    the value elements (most of them) return at the first comparison.
+    """
+    row = col = cells = max_col = 0
     errors: set[tuple[int, int]] = set()
+    col_of: dict[str, int] = {}
 
     def bad_ref(ref: str) -> FileRejected:
         return FileRejected(f"{name}: the file is corrupt ({part} has the cell reference {ref[:20]!r}); "
                             "open it in Excel and save it again as .xlsx")
 
     def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal row, col, cells, max_col
+        if tag in _VALUE_TAGS:
+            return
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
         if tag == "c":
             ref = attrs.get("r")
             if ref is None:
-                state[1] += 1
+                col += 1
             else:
-                m = _CELL_REF.match(ref)
-                if m is None:
-                    raise bad_ref(ref)
-                state[1] = col_index(m.group(1))
-                row = int(m.group(2))
-                if row > state[0]:
-                    state[0] = row
-            state[2] += 1
-            if state[2] > MAX_CELLS:
+                letters = ref.rstrip("0123456789")
+                digits = ref[len(letters):]
+                c = col_of.get(letters)
+                if c is None or not digits or len(digits) > 9:
+                    m = _CELL_REF.match(ref)
+                    if m is None:
+                        raise bad_ref(ref)
+                    letters, digits = m.group(1), m.group(2)
+                    c = col_of[letters] = col_index(letters)
+                col = c
+                r = int(digits)
+                if r > row:
+                    row = r
+            cells += 1
+            if col > max_col:
+                max_col = col
+            if max_col > MAX_COLUMNS or row > MAX_ROWS or row * max_col > MAX_CELLS:
+                _bound(name, part, max(row, 1), max_col)
+            if cells > MAX_CELLS:
                 raise FileRejected(f"{name}: refused: a sheet ({part}) has more than {MAX_CELLS} cells")
-            if state[1] > state[3]:
-                state[3] = state[1]
             if attrs.get("t") == "e":
-                errors.add((max(state[0], 1) - 1, state[1] - 1))
-            _bound(name, part, max(state[0], 1), state[3])
+                errors.add((max(row, 1) - 1, col - 1))
         elif tag == "row":
             ref = attrs.get("r")
             if ref is None:
-                state[0] += 1
+                row += 1
             elif ref.isdigit() and ref.isascii() and len(ref) <= 9:
-                state[0] = max(int(ref), 1)
+                row = max(int(ref), 1)
             else:
                 raise bad_ref(ref)
-            state[1] = 0
-            _bound(name, part, state[0], max(state[3], 1))
+            col = 0
+            _bound(name, part, row, max(max_col, 1))
         elif tag == "dimension":
             ref = attrs.get("ref", "")
             for piece in ref.split(":")[:2]:
                 m = _RANGE_PART.match(piece)
                 if m is None:
                     raise bad_ref(ref)
-                col = col_index(m.group(1)) if m.group(1) else 1
-                state[3] = max(state[3], col)
-                _bound(name, part, max(int(m.group(2) or 1), state[0]), state[3])
+                max_col = max(max_col, col_index(m.group(1)) if m.group(1) else 1)
+                _bound(name, part, max(int(m.group(2) or 1), row), max_col)
 
-    _parse(zf, part, name, start)
+    _parse(zf, part, name, start, raw_tags=True)
     return errors
 
 
