@@ -185,3 +185,20 @@ def test_the_fast_scan_and_the_walk_agree_on_a_plain_workbook():
                  lambda: guard._walk_sheet_part(zf, part, "x")):
         with pytest.raises(FileRejected, match="reaches cell B250000"):
             scan()
+
+
+def test_the_import_page_survives_every_hostile_upload(monkeypatch, empty_url):
+    """Each hostile file is one refused upload on the Import page: an error line, no exception."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", empty_url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/7_Import.py").run()
+    for case, data in sorted(HOSTILE.items()):
+        at.get("file_uploader")[0].set_value([(f"{case}.xlsx", data, "application/octet-stream")]).run()
+        assert not at.exception, case
+        assert at.error, case
+    assert all(n == 0 for n in counts(empty_url).values())
