@@ -12,6 +12,7 @@ from wehoplan.editing.frames import bulk_changes, bulk_editor_frame, current_sta
 from wehoplan.ui import cache, widgets
 from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
+from wehoplan.ui.text import md
 
 view, author = start_editing_page("Update progress", "📝")
 cfg = load_config()
@@ -42,7 +43,7 @@ with one:
     now_status = latest["status"].iloc[0] if not latest.empty else "pending"
     now_progress = float(latest["progress"].iloc[0]) if not latest.empty else 0.0
     due = f"{row['due']:%d %b %Y}" if pd.notna(row["due"]) else "—"
-    st.caption(f"Owner: {row['owner'] or '—'} · Department: {row['department'] or '—'} · Due: {due}")
+    st.caption(f"Owner: {md(row['owner'] or '—')} · Department: {md(row['department'] or '—')} · Due: {due}")
     if history.empty:
         st.caption("No report yet: the item counts as Not started at 0 %.")
     else:
@@ -64,7 +65,7 @@ with one:
         if expected != current:
             # Someone saved the item since this form was drawn: the form is now drawn from their values,
             # so what this user typed is gone. Reports never conflict; this only says what happened.
-            st.error(str(editing.changed_meanwhile(cache.engine(), int(item_id))))
+            st.error(md(editing.changed_meanwhile(cache.engine(), int(item_id))))
         else:
             try:
                 editing.record_update(
@@ -72,7 +73,7 @@ with one:
                     author=author, expected_version=expected, allow_future=cfg.allow_future_updates,
                 )
             except editing.EditError as e:
-                st.error(str(e))
+                st.error(md(e))
             else:
                 flash(f"Saved {row['code']}: {STATUS_LABELS[status]}, {progress:g} % as of {as_of:%d %b %Y}.")
                 st.rerun()  # fresh frames: the new numbers show at once

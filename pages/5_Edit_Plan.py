@@ -7,6 +7,7 @@ from wehoplan.domain import SMART_LETTERS, smart_names
 from wehoplan.ui import cache
 from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
+from wehoplan.ui.text import md
 
 view, author = start_editing_page("Edit the plan", "🛠️")
 eng = cache.engine()
@@ -26,7 +27,7 @@ def save(action, message: str) -> None:
     try:
         result = action()
     except editing.EditError as e:
-        st.error(str(e))
+        st.error(md(e))
         return
     flash(message.replace("{result}", str(result)))
     st.rerun()

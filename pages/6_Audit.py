@@ -9,6 +9,7 @@ from wehoplan import exporting, repository
 from wehoplan.ui import cache
 from wehoplan.ui.author import author_picker
 from wehoplan.ui.state import sidebar
+from wehoplan.ui.text import md
 
 st.set_page_config(page_title="Audit · wehoplan", page_icon="🧾", layout="wide")
 st.title("Audit trail")
@@ -28,7 +29,7 @@ c4, c5, c6 = st.columns(3)
 first = everything["at"].min().date()
 dates = c4.date_input("Between", (first, dt.date.today()), key="au_dates")
 search = c5.text_input("Text in field or values", key="au_text")
-this_plan = c6.checkbox(f"Only {view.frames.plan.name}" if view.frames else "Only this plan",
+this_plan = c6.checkbox(f"Only {md(view.frames.plan.name)}" if view.frames else "Only this plan",
                         value=view.frames is not None, disabled=view.frames is None, key="au_plan")
 since, until = (dates[0], dates[1]) if isinstance(dates, tuple) and len(dates) == 2 else (None, None)
 frame = repository.audit_frame(

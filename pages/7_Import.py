@@ -18,6 +18,7 @@ from wehoplan.importing import (
     undo_import,
 )
 from wehoplan.ui import cache
+from wehoplan.ui.text import md
 
 st.set_page_config(page_title="Import · wehoplan", page_icon="📥", layout="wide")
 st.title("Import a work plan")
@@ -50,7 +51,7 @@ if sources:
 
     st.subheader("1. Detected table and columns")
     for m in an.mappings():
-        st.write(f"**{m['file']}**, sheet **{m['sheet']}**, header on row {m['header_row']}")
+        st.write(f"**{md(m['file'])}**, sheet **{md(m['sheet'])}**, header on row {m['header_row']}")
     edited = st.data_editor(
         an.mapping_frame(), hide_index=True, disabled=["file", "sheet", "column", "header"], key="mapping_editor",
         column_config={"field": st.column_config.SelectboxColumn("field", options=list(FIELDS), required=True)},
@@ -85,10 +86,10 @@ if sources:
         bar.empty()
         for line in report.lines():
             (st.success if line.startswith("imported") else st.warning if line.startswith("warning")
-             else st.error if line.startswith(("error", "rejected")) else st.info)(line)
+             else st.error if line.startswith(("error", "rejected")) else st.info)(md(line))
         if report.ok:
             st.query_params["plan"] = report.plan
-            st.page_link("app.py", label=f"Open {report.plan} in the dashboard", icon="📈")
+            st.page_link("app.py", label=f"Open {md(report.plan)} in the dashboard", icon="📈")
 
 st.subheader("Import history")
 history = list_batches(cache.engine())
@@ -106,4 +107,4 @@ else:
                 st.success(f"Undid batch {choice}: removed {res['updates_removed']} updates and "
                            f"{res['items_removed']} items, restored {res['fields_restored']} fields.")
             except UndoRefused as exc:
-                st.error(str(exc))
+                st.error(md(exc))

@@ -34,7 +34,7 @@ def test_import_report_and_exit_codes(tmp_path, empty_url, capsys):
     rep = json.loads(report.read_text())
     assert (rep["ok"], rep["plan"], rep["items_created"], rep["updates_added"]) == (True, "work plan", 2, 1)
     assert main(["rollup", "--db", empty_url, "--plan", "work plan", "--as-of", "2020-06-30"]) == 0
-    assert "1,Goal,Strategy,40.0,on_track" in capsys.readouterr().out
+    assert '"1","Goal","Strategy",40.0,"on_track"' in capsys.readouterr().out
 
     assert main(["undo-import", str(rep["batch_id"]), "--db", empty_url]) == 0
     assert "undid import batch" in capsys.readouterr().err

@@ -59,6 +59,49 @@ PG_TRIGGERS = (
 )
 
 
+# ---- append-only bypasses (issue 11), kept in their own block: REPLACE INTO deletes the row it
+# replaces without firing DELETE triggers (recursive triggers are off), so an insert over an
+# existing id is refused outright; an import batch is marked undone once, never unmarked, and
+# only with its undo already on the audit trail, so no update leaves without a trace.
+_SQLITE_BYPASS_GUARDS = (
+    *(f"""CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table}
+       WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)
+       BEGIN SELECT RAISE(ABORT, '{what} are append-only: an existing row cannot be replaced'); END"""
+      for table, what in (("updates", "progress updates"), ("audit", "audit rows"),
+                          ("import_batches", "import batches"))),
+    """CREATE TRIGGER IF NOT EXISTS import_batches_undone_once BEFORE UPDATE OF undone_at ON import_batches
+       WHEN OLD.undone_at IS NOT NULL AND (NEW.undone_at IS NULL OR NEW.undone_at <> OLD.undone_at)
+       BEGIN SELECT RAISE(ABORT, 'an undone import batch stays undone'); END""",
+    """CREATE TRIGGER IF NOT EXISTS import_batches_undo_audited BEFORE UPDATE OF undone_at ON import_batches
+       WHEN OLD.undone_at IS NULL AND NEW.undone_at IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM audit WHERE action = 'undo' AND entity = 'batch' AND entity_id = NEW.id)
+       BEGIN SELECT RAISE(ABORT, 'an import batch is marked undone only by undo-import'); END""",
+    """CREATE TRIGGER IF NOT EXISTS import_batches_no_rekey BEFORE UPDATE OF id ON import_batches
+       WHEN NEW.id <> OLD.id
+       BEGIN SELECT RAISE(ABORT, 'import batches keep their id'); END""",
+)
+
+
+# PostgreSQL has no REPLACE INTO (ON CONFLICT DO UPDATE fires the update triggers above); the
+# import-batch rules are the same as SQLite's.
+PG_BYPASS_GUARDS = (
+    """CREATE OR REPLACE FUNCTION wehoplan_batch_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.id <> OLD.id THEN RAISE EXCEPTION 'import batches keep their id'; END IF;
+         IF OLD.undone_at IS NOT NULL AND (NEW.undone_at IS NULL OR NEW.undone_at <> OLD.undone_at) THEN
+           RAISE EXCEPTION 'an undone import batch stays undone';
+         END IF;
+         IF OLD.undone_at IS NULL AND NEW.undone_at IS NOT NULL AND NOT EXISTS (
+              SELECT 1 FROM audit WHERE action = 'undo' AND entity = 'batch' AND entity_id = NEW.id) THEN
+           RAISE EXCEPTION 'an import batch is marked undone only by undo-import';
+         END IF;
+         RETURN NEW;
+       END $$""",
+    """CREATE TRIGGER import_batches_guard BEFORE UPDATE ON import_batches
+       FOR EACH ROW EXECUTE FUNCTION wehoplan_batch_guard()""",
+)
+
+
 class SchemaError(RuntimeError):
     """The database's schema is not the one this code runs on; the message names the command to run."""
 
@@ -66,7 +109,9 @@ class SchemaError(RuntimeError):
 def install_triggers(conn) -> None:
     """Create the append-only triggers of the connection's dialect (inside the caller's transaction)."""
     name = conn.dialect.name
-    for ddl in _SQLITE_TRIGGERS if name == "sqlite" else PG_TRIGGERS if name == "postgresql" else ():
+    ddls = ((*_SQLITE_TRIGGERS, *_SQLITE_BYPASS_GUARDS) if name == "sqlite"
+            else (*PG_TRIGGERS, *PG_BYPASS_GUARDS) if name == "postgresql" else ())
+    for ddl in ddls:
         conn.execute(text(ddl))
 
 

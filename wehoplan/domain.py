@@ -6,6 +6,7 @@ import synonyms, the roll-up scores and the chart colours can never disagree.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -208,3 +209,31 @@ def code_sort_key(code: str) -> tuple:
     """Outline order: "1.10" after "1.9"; non-numeric parts sort after numbers."""
     parts = str(code).split(".")
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+# Dates a plan can hold: pandas keeps Timestamps in a bounded range, and a stored date out of it
+# would make every page and command of its plan fail, while the append-only triggers keep it
+# there for good. So every entrance (CLI, forms, import, URL) refuses dates outside these.
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2199, 12, 31)
+# The common "no end" value of other tools; a due date of it means no due date.
+NO_END_DATE = dt.date(9999, 12, 31)
+
+
+def date_range_error(value: dt.date) -> str | None:
+    """One line saying why ``value`` cannot be stored, or None when it is within DATE_MIN..DATE_MAX."""
+    if DATE_MIN <= value <= DATE_MAX:
+        return None
+    return f"{value.isoformat()} is outside the years {DATE_MIN.year} to {DATE_MAX.year} that a plan can hold"
+
+
+# Line breaks, other control characters and bidirectional overrides in a name (file, sheet,
+# plan) would split an error line in two or make a name read backwards.
+_NAME_BREAKS = re.compile("[\r\n\t\v\f\u0085\u2028\u2029]+")
+_NAME_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line of visible characters: breaks become spaces, controls and bidi marks go."""
+    return _NAME_INVISIBLE.sub("", _NAME_BREAKS.sub(" ", text)).strip()

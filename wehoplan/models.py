@@ -240,10 +240,24 @@ def _refuse_append_only_changes(session: Session, _ctx, _instances) -> None:
         raise AppendOnlyError(f"{type(obj).__name__.lower()} rows are append-only: never edited or deleted")
 
 
+# Execution option naming the undone import batch whose updates a bulk DELETE removes.
+UNDO_BATCH_OPTION = "wehoplan_undo_batch"
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_audit_changes(state) -> None:
-    """Refuse ORM-enabled bulk UPDATE/DELETE statements on the audit trail."""
-    if (state.is_update or state.is_delete) and any(
-        m.class_ is Audit for m in state.all_mappers
-    ):
+    """Refuse ORM-enabled bulk UPDATE/DELETE statements on the append-only tables.
+
+    The one exception is undo-import's DELETE of the updates of a batch already marked
+    undone, which says so with the :data:`UNDO_BATCH_OPTION` execution option.
+    """
+    if not (state.is_update or state.is_delete):
+        return
+    classes = {m.class_ for m in state.all_mappers}
+    if Audit in classes:
         raise AppendOnlyError("audit rows are append-only: never edited or deleted")
+    if Update in classes:
+        batch_id = state.execution_options.get(UNDO_BATCH_OPTION) if state.is_delete else None
+        batch = state.session.get(ImportBatch, batch_id) if batch_id is not None else None
+        if batch is None or batch.undone_at is None:
+            raise AppendOnlyError("update rows are append-only: never edited or deleted")

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from wehoplan.cli import db, demo, editing, exporting, generate, importing, rollup
-from wehoplan.cli.common import InputError, Parser, UsageError
+from wehoplan.cli.common import InputError, Parser, UsageError, one_line_error
 from wehoplan.cli.rollup import ROLLUP_CSV_COLUMNS
 from wehoplan.db import SchemaError
 
@@ -49,5 +49,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return 1
     except Exception as exc:  # the contract is one line, never a traceback
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {one_line_error(exc)}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from wehoplan.cli.common import (
     load_plan_as_of,
 )
 from wehoplan.config import load_config
+from wehoplan.exporting import csv_bytes
 
 # GUIDE §4: columns are only ever appended, never renamed or reordered.
 ROLLUP_CSV_COLUMNS = [
@@ -74,6 +75,9 @@ def cmd_rollup(args: argparse.Namespace) -> int:
         json.dump(records, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        out.to_csv(sys.stdout, index=False, float_format="%.1f", lineterminator="\n")
+        # The one CSV writer (codes, titles and owners are user text: quoted and neutralised).
+        floats = out.select_dtypes("float").columns
+        sys.stdout.write(csv_bytes(out.assign(**{c: out[c].round(1) for c in floats}), bom=False,
+                                   line_end="\n").decode("utf-8"))
     print(f"{view.plan.name} as of {view.as_of.date()} ({filters.describe()})", file=sys.stderr)
     return 0

@@ -14,7 +14,7 @@ from typing import Any, SupportsFloat, cast
 
 import pandas as pd
 
-from wehoplan.domain import STATUS_KEYS, is_blank, parse_smart, parse_status
+from wehoplan.domain import STATUS_KEYS, date_range_error, is_blank, parse_smart, parse_status
 from wehoplan.repository.editable import ItemNotFound
 
 APP_SOURCE = "app"
@@ -56,13 +56,27 @@ def to_date(value: object, what: str = "date") -> dt.date | None:
     """
     if is_blank(value):
         return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ValidationError([f"{what} {value!r} is not a date (use YYYY-MM-DD)"]) from None
-    if pd.isna(ts):
-        return None
-    return ts.date()
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        # ISO text is read by the date type itself: pd.Timestamp cannot hold years such as
+        # 0202 or 9999, and those must get the range message below, not "not a date".
+        try:
+            day = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            try:
+                ts = pd.Timestamp(value)
+            except (ValueError, TypeError, OverflowError):
+                raise ValidationError([f"{what} {value!r} is not a date (use YYYY-MM-DD)"]) from None
+            if pd.isna(ts):
+                return None
+            day = ts.date()
+    problem = date_range_error(day)
+    if problem:
+        raise ValidationError([f"{what} {problem}"])
+    return day
 
 
 def clean_name(name: object, what: str) -> str:

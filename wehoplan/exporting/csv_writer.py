@@ -43,7 +43,8 @@ def _column(s: pd.Series, percent: bool) -> list:
     return [None if np.isnan(v) else float(v) for v in values]
 
 
-def csv_bytes(frame: pd.DataFrame, *, percent_columns: Collection[str] = (), bom: bool = True) -> bytes:
+def csv_bytes(frame: pd.DataFrame, *, percent_columns: Collection[str] = (), bom: bool = True,
+              line_end: str = "\r\n") -> bytes:
     """Write ``frame`` (every column, in order) as formula-safe CSV bytes.
 
     Args:
@@ -51,6 +52,7 @@ def csv_bytes(frame: pd.DataFrame, *, percent_columns: Collection[str] = (), bom
         percent_columns: columns holding 0-1 fractions, written as 0-100 numbers.
         bom: start with a UTF-8 byte-order mark (for spreadsheets; off for text streams
             such as a terminal).
+        line_end: the record separator (CRLF, as RFC 4180 says; a terminal's commands want LF).
 
     Returns:
         The file's bytes.
@@ -58,7 +60,7 @@ def csv_bytes(frame: pd.DataFrame, *, percent_columns: Collection[str] = (), bom
     """
     buf = io.StringIO(newline="")
     # QUOTE_NONNUMERIC: text fields are quoted (OWASP), numbers stay numbers.
-    writer = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
+    writer = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator=line_end)
     cols = list(frame.columns)
     writer.writerow([neutralise_csv_field(str(c)) for c in cols])
     writer.writerows(zip(*(_column(frame[c], c in percent_columns) for c in cols), strict=True))

@@ -40,8 +40,24 @@ def _numbers(s: pd.Series) -> list:
     return cast(np.ndarray, np.where(np.isnan(values), None, values)).tolist()
 
 
+# Excel holds at most 32,767 characters in a cell (xlsxwriter cuts longer strings without a
+# word); a longer text is cut with a note saying so, and the CSV extract keeps it whole.
+XLSX_CELL_LIMIT = 32_767
+
+
+def fit_cell(text: str) -> str:
+    """``text`` unchanged when a cell can hold it, else cut with a visible note of its real length."""
+    if len(text) <= XLSX_CELL_LIMIT:
+        return text
+    note = f" [... cut: {len(text):,} characters in all; the CSV extract holds the full text]"
+    return text[: XLSX_CELL_LIMIT - len(note)] + note
+
+
 def _texts(s: pd.Series) -> list:
-    return [v if v else None for v in s.astype("string").fillna("").tolist()]
+    values = s.astype("string").fillna("")
+    if len(values) and int(values.str.len().max()) > XLSX_CELL_LIMIT:
+        return [fit_cell(v) if v else None for v in values.tolist()]
+    return [v if v else None for v in values.tolist()]
 
 
 def _width(name: str, values: pd.Series, kind: str) -> float:
@@ -220,7 +236,7 @@ def _write_about(ws, fmt: _Formats, extract: Extract) -> None:
         elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
             ws.write_number(r, 1, float(value), fmt.num)
         elif value is not None and str(value):
-            ws.write_string(r, 1, str(value), fmt.wrap)
+            ws.write_string(r, 1, fit_cell(str(value)), fmt.wrap)
     _page_setup(ws, 0, _footer(extract))
 
 

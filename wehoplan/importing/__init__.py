@@ -20,9 +20,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from wehoplan.config import Config, load_config
-from wehoplan.domain import STATUS_LABELS, level_name, match_names
+from wehoplan.domain import STATUS_LABELS, date_range_error, level_name, match_names, one_line
 from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
-from wehoplan.importing.load import undo_import as _undo
 from wehoplan.importing.mapping import (
     FIELD_HELP,
     FIELDS,
@@ -34,6 +33,7 @@ from wehoplan.importing.mapping import (
 from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
 from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
 from wehoplan.importing.table import Table, find_tables
+from wehoplan.importing.undo import undo_import as _undo
 from wehoplan.importing.writers import CoreWriter, RowWriter, SQLiteDriverWriter
 from wehoplan.repository import Query, read_frame
 
@@ -147,8 +147,24 @@ def mapping_from_frame(frame: pd.DataFrame) -> dict[str, str]:
     return {str(h): str(f or "ignore") for h, f in zip(frame["header"], frame["field"], strict=True)}
 
 
+def _as_of_day(as_of: object) -> dt.date:
+    """The import's as-of date (today when None); ISO text of any year is read, to be range-checked."""
+    if as_of is None:
+        return dt.date.today()
+    if isinstance(as_of, dt.datetime):
+        return as_of.date()
+    if isinstance(as_of, dt.date):
+        return as_of
+    try:
+        return dt.date.fromisoformat(str(as_of).strip())
+    except ValueError:
+        return pd.Timestamp(as_of).date()
+
+
 def _name(src: Source) -> str:
-    return src[0] if isinstance(src, tuple) else Path(src).name
+    # The name as every message shows it (read_source cleans it the same way).
+    return one_line(src[0] if isinstance(src, tuple) else Path(src).name) or ("upload" if isinstance(src, tuple)
+                                                                                else "file")
 
 
 def analyse(
@@ -238,15 +254,18 @@ def import_files(
     """
     srcs = sources if isinstance(sources, list) else [sources]
     cfg = config or load_config()
-    day = pd.Timestamp(as_of).date() if as_of is not None else dt.date.today()
-    plan = plan_name or (Path(_name(srcs[0])).stem if srcs else "Imported plan")
+    day = _as_of_day(as_of)
+    plan = one_line(plan_name or (Path(_name(srcs[0])).stem if srcs else "")) or "Imported plan"
     if progress:
         progress(0.05)
     an = analyse(srcs, sheet=sheet, mapping=mapping, config=cfg)
     if progress:
         progress(0.5)
     report = ImportReport(ok=False, plan=plan, errors=list(an.errors), warnings=list(an.warnings), dry_run=dry_run)
-    if day > dt.date.today() and not cfg.allow_future_updates:
+    out_of_range = date_range_error(day)
+    if out_of_range:
+        report.errors.append(Problem("", "", None, None, day.isoformat(), f"the as-of date {out_of_range}"))
+    elif day > dt.date.today() and not cfg.allow_future_updates:
         report.errors.append(Problem("", "", None, None, day.isoformat(),
                                      "the as-of date is in the future; set WEHOPLAN_ALLOW_FUTURE_UPDATES=true "
                                      "to allow planned updates"))

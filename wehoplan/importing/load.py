@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, Table, delete, select, update
+from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.orm import Session
 
 from wehoplan.db import bump_data_version
@@ -373,90 +373,3 @@ def load(
         raise
     finally:
         s.close()
-
-
-def _restore_value(s: Session, item: Item, k: str, raw: str | None, names: _Names, ids: dict[str, int]) -> None:
-    if k == "parent":
-        item.parent_id = ids.get(raw) if raw else None
-    elif k in ("start", "due"):
-        setattr(item, k, dt.date.fromisoformat(raw) if raw else None)
-    elif k == "weight":
-        item.weight = float(raw) if raw is not None else 1.0
-    elif k == "sort_order":
-        item.sort_order = int(raw) if raw is not None else 0
-    elif k == "owner":
-        item.owner_id = names.person(raw)
-    elif k == "sponsor":
-        item.sponsor_id = names.person(raw)
-    elif k == "department":
-        item.lead_department_id = names.dept(raw)
-    elif k == "partners":
-        _set_partners(s, item.id, json.loads(raw) if raw else [], names)
-    elif k == "archived":
-        item.archived = raw == "True"
-    elif k == "smart":
-        item.smart = raw or ""
-    else:
-        setattr(item, k, raw)
-
-
-def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, Any]:
-    """Undo one import batch: remove the updates and items it added, restore what it changed.
-
-    Raises:
-        UndoRefused: unknown or already undone batch, or items it created have since received
-            updates or children from elsewhere (undo those first).
-
-    """
-    with Session(engine) as s, s.begin():
-        batch = s.get(ImportBatch, batch_id)
-        if batch is None:
-            raise UndoRefused(f"no import batch {batch_id}")
-        if batch.undone_at is not None:
-            raise UndoRefused(f"import batch {batch_id} was already undone on {batch.undone_at:%Y-%m-%d %H:%M}")
-        audits = s.scalars(select(Audit).where(Audit.batch_id == batch_id).order_by(Audit.id.desc())).all()
-        created_ids = [a.entity_id for a in audits if a.entity == "item" and a.action == "create"]
-        if created_ids:
-            foreign = s.scalar(select(Update.id).where(Update.item_id.in_(created_ids),
-                                                      (Update.batch_id.is_(None)) | (Update.batch_id != batch_id))
-                               .limit(1))
-            stray = s.scalar(select(Item.id).where(Item.parent_id.in_(created_ids), Item.id.not_in(created_ids))
-                             .limit(1))
-            if foreign is not None or stray is not None:
-                raise UndoRefused(f"import batch {batch_id} cannot be undone: items it created have since received "
-                                  "updates or children from elsewhere")
-        # Mark first: the append-only trigger lets only an undone batch's updates be deleted.
-        batch.undone_at = dt.datetime.now()
-        s.flush()
-        removed: CursorResult = s.execute(delete(Update).where(Update.batch_id == batch_id))  # type: ignore[assignment]
-        removed_updates = removed.rowcount
-        names = _Names(s)
-        ids = {it.code: it.id for it in s.scalars(select(Item).where(Item.plan_id == batch.plan_id))}
-        restored = 0
-        for a in audits:
-            if a.entity == "item" and a.action == "update":
-                item = s.get(Item, a.entity_id)
-                if item is not None and a.field is not None:
-                    _restore_value(s, item, a.field, a.old_value, names, ids)
-                    item.version = (item.version or 1) + 1
-                    restored += 1
-        s.flush()
-        if created_ids:
-            # Children first: detach, then delete, so the self-referencing key never dangles.
-            s.execute(update(Item).where(Item.id.in_(created_ids)).values(parent_id=None))
-            s.execute(delete(item_partner_departments).where(item_partner_departments.c.item_id.in_(created_ids)))
-            s.execute(delete(Item).where(Item.id.in_(created_ids)))
-        plan_removed = False
-        plan_id = batch.plan_id
-        if plan_id is not None and any(a.entity == "plan" and a.action == "create" for a in audits):
-            left = s.scalar(select(Item.id).where(Item.plan_id == plan_id).limit(1))
-            if left is None:
-                # Keep the batches (history) but let go of the plan they created.
-                s.execute(update(ImportBatch).where(ImportBatch.plan_id == plan_id).values(plan_id=None))
-                s.execute(delete(Plan).where(Plan.id == plan_id))
-                plan_removed = True
-        write_audit(s, author=author, action="undo", entity="batch", entity_id=batch_id,
-                    new=f"removed {removed_updates} updates, {len(created_ids)} items; restored {restored} fields",
-                    source=SOURCE, batch_id=batch_id)
-        return {"batch_id": batch_id, "updates_removed": removed_updates, "items_removed": len(created_ids),
-                "fields_restored": restored, "plan_removed": plan_removed}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from wehoplan.domain import DEFAULT_LEVEL_NAMES, STATUS_SYNONYMS, is_blank, level_name
+from wehoplan.domain import DEFAULT_LEVEL_NAMES, NO_END_DATE, STATUS_SYNONYMS, is_blank, level_name
 from wehoplan.importing.nodes import Node, Parsed, Problem
 from wehoplan.importing.rows import RowContext, level_depth, read_fields, section_title
 from wehoplan.importing.table import Table
@@ -39,6 +39,11 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
         ctx = RowContext(t, errors, fiscal_year_start_month, latest_update, words)
         modes.add(_parse_table(ctx, nodes))
         _warn_fractions(ctx, warnings)
+        if ctx.no_end_rows:
+            shown = ", ".join(str(r + 1) for r in ctx.no_end_rows[:10]) + (" ..." if len(ctx.no_end_rows) > 10 else "")
+            warnings.append(Problem(ctx.t.file_name, ctx.t.sheet.name, ctx.no_end_rows[0] + 1, ctx.colname("due"),
+                                    NO_END_DATE.isoformat(), f"due date {NO_END_DATE.isoformat()} read as no due "
+                                    f"date in {len(ctx.no_end_rows)} row(s): {shown}"))
     link_codes(nodes, errors)
     assign_codes(nodes)
     check(nodes, errors, warnings)

@@ -10,29 +10,35 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import re
+import signal
+import subprocess
+import sys
+import threading
 import zipfile
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 
+from wehoplan.domain import one_line
+from wehoplan.importing.guard import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    FileRejected,
+    column_letter,  # noqa: F401 - re-exported: rows.py and the package import it from here
+    guard_workbook,
+)
+from wehoplan.importing.guard import col_index as _col_index_str
+
 MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_ZIP_PARTS = 2_000
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_INFLATE_RATIO = 200
-MAX_ROWS = 200_000
-MAX_COLUMNS = 500
-MAX_CELLS = 5_000_000
+# The child reader's limits: far above what any real plan needs (a 100k-row workbook reads
+# in a few hundred MB), far below what a hostile file would make calamine try to allocate.
+READER_MEMORY_BYTES = 3 * 1024**3
+READER_CPU_SECONDS = 60
+READER_WALL_SECONDS = 120
 
 _MOJIBAKE = re.compile("Ã[\u00a0-\u00bf]|â€[\u0090-\u203a™œ\u009d]")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# Cell references (letters, number) and row numbers (b"", number) in one pass over the sheet.
-_REF = re.compile(rb'<(?:\w+:)?(?:c\b[^>]*?\br="([A-Z]{1,3})|row\b[^>]*?\br=")([0-9]{1,7})"')
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([^"]+)"')
-
-
-class FileRejected(ValueError):
-    """The file cannot be read at all (wrong format, corrupt, hostile); nothing was written."""
 
 
 @dataclass
@@ -50,6 +56,8 @@ class Sheet:
     visible: bool = True
     percent_cells: set[tuple[int, int]] = field(default_factory=set)
     percent_columns_checked: bool = False
+    # (row, col) of cells holding a spreadsheet error (#DIV/0!, #N/A...); their value reads as blank.
+    error_cells: set[tuple[int, int]] = field(default_factory=set)
 
 
 @dataclass
@@ -63,91 +71,6 @@ class Workbook:
     kind: str = "xlsx"
 
 
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def _col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ch - 64)
-    return n
-
-
-def guard_zip(data: bytes, name: str) -> zipfile.ZipFile:
-    """Check a zip container's shape before anything inflates it.
-
-    Raises:
-        FileRejected: too many parts, too large inflated, a zip bomb ratio, or sheets
-            declaring more rows/columns/cells than any work plan has.
-
-    """
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise FileRejected(f"{name}: the file is corrupt or truncated (not a readable .xlsx); "
-                           "open it in Excel and save it again as .xlsx") from None
-    if len(infos) > MAX_ZIP_PARTS:
-        raise FileRejected(f"{name}: refused: the workbook has {len(infos)} parts (at most {MAX_ZIP_PARTS})")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise FileRejected(f"{name}: refused: it would inflate to {total / 1e6:.0f} MB "
-                           f"(at most {MAX_UNCOMPRESSED_BYTES / 1e6:.0f} MB)")
-    for i in infos:
-        if i.file_size > 1_000_000 and i.file_size > MAX_INFLATE_RATIO * max(i.compress_size, 1):
-            raise FileRejected(f"{name}: refused: part {i.filename} inflates {i.file_size // max(i.compress_size, 1)}x "
-                               f"(a zip bomb; at most {MAX_INFLATE_RATIO}x)")
-    names = {i.filename for i in infos}
-    if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
-        raise FileRejected(f"{name}: OpenDocument (.ods) files are not read; save it as .xlsx")
-    if "xl/workbook.xml" not in names:
-        raise FileRejected(f"{name}: not an Excel workbook (no xl/workbook.xml); save it as .xlsx")
-    for i in infos:
-        if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"):
-            _guard_sheet_xml(zf, i, name)
-    return zf
-
-
-def _guard_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
-    # The declared dimension can lie (or be absent), so the real cell references count too;
-    # scanning the XML with a regex is milliseconds for any sheet that passed the size guard.
-    try:
-        xml = zf.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        raise FileRejected(f"{name}: the file is corrupt or truncated ({info.filename} cannot be read); "
-                           "save it again as .xlsx") from None
-    max_row = max_col = 0
-    m = _DIMENSION.search(xml, 0, 4096)
-    if m:
-        for part in m.group(1).split(b":"):
-            mm = re.match(rb"\$?([A-Z]+)\$?([0-9]+)", part)
-            if mm:
-                max_col = max(max_col, _col_index(mm.group(1)))
-                max_row = max(max_row, int(mm.group(2)))
-    # Distinct letters and numbers only, split by itemgetter and deduplicated by set (all in
-    # C): a 100k-row sheet has a handful of column letters and one number per row, and every
-    # (letters, number) pair is distinct, so no Python loop may run per reference.
-    refs = _REF.findall(xml)
-    for letters in set(map(itemgetter(0), refs)):
-        if letters:
-            max_col = max(max_col, _col_index(letters))
-    rows = set(map(itemgetter(1), refs))
-    if rows:
-        max_row = max(max_row, max(map(int, rows)))
-    if max_row > MAX_ROWS or max_col > MAX_COLUMNS or max_row * max_col > MAX_CELLS:
-        raise FileRejected(
-            f"{name}: refused: a sheet ({info.filename}) reaches cell {column_letter(max_col - 1)}{max_row}; "
-            f"at most {MAX_ROWS} rows and {MAX_COLUMNS} columns are read. Delete the stray cells and save again"
-        )
-
-
 def read_source(source: str | Path | tuple[str, bytes]) -> Workbook:
     """Read a path or a (file name, bytes) pair into sheets of values, guarded.
 
@@ -157,9 +80,10 @@ def read_source(source: str | Path | tuple[str, bytes]) -> Workbook:
     """
     if isinstance(source, tuple):
         name, data = source
+        name = one_line(name) or "upload"
     else:
         p = Path(source)
-        name = p.name
+        name = one_line(p.name) or "file"
         try:
             size = p.stat().st_size
         except OSError as exc:
@@ -183,38 +107,81 @@ def read_source(source: str | Path | tuple[str, bytes]) -> Workbook:
 
 
 def _read_xlsx(name: str, data: bytes, suffix: str) -> Workbook:
-    import python_calamine as pc
-
-    zf = guard_zip(data, name)
+    # The child starts reading while this process runs the guard: the guard decides, and
+    # a refused file's child is killed unread, so the child's fixed cost mostly overlaps.
+    child = _ReaderChild(data)
+    try:
+        zf, error_cells = guard_workbook(data, name)
+    except BaseException:
+        child.kill()
+        raise
     notices: list[str] = []
     if suffix == ".xlsm" or any(n.filename.lower().endswith("vbaproject.bin") for n in zf.infolist()):
         notices.append(f"{name}: macros were ignored (never run); only cell values are read")
-    try:
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets: list[Sheet] = []
-        for meta in wb.sheets_metadata:
-            if str(meta.typ).lower().endswith("chartsheet"):
-                continue
-            sh = wb.get_sheet_by_name(meta.name)
-            rows = _fill_vertical_merges(_sheet_rows(sh), sh.merged_cell_ranges or [])
-            sheets.append(Sheet(name=meta.name, rows=rows,
-                                visible=str(meta.visible).lower().endswith("visible")
-                                and "hidden" not in str(meta.visible).lower()))
-    except Exception as exc:
-        raise FileRejected(f"{name}: the workbook cannot be read ({exc}); "
-                           "open it in Excel and save it as .xlsx") from None
+    entries = child.result(name)
+    sheets = [
+        Sheet(name=e["name"], rows=_fill_vertical_merges(e["rows"], e["merged"]),
+              visible=e["visible"].endswith("visible") and "hidden" not in e["visible"],
+              error_cells=error_cells.get(e["name"], set()))
+        for e in entries if not e["typ"].endswith("chartsheet")
+    ]
     return Workbook(file_name=name, sheets=sheets, notices=notices, data=data, kind="xlsx")
 
 
-def _sheet_rows(sh) -> list[tuple[object, ...]]:
-    """The sheet's rows from A1 (what ``to_python(skip_empty_area=False)`` gives), as tuples.
+class _ReaderChild:
+    """calamine in a child process with memory, CPU and wall-clock limits (see ``reader_child``)."""
 
-    Row by row: each row list is dropped as soon as its tuple exists, so the garbage
-    collector never sees a whole sheet of lists at once. ``iter_rows`` starts at row 1 but
-    at the first used column: the columns before it are padded back.
-    """
-    pad = ("",) * (sh.start[1] if sh.start else 0)
-    return [pad + tuple(r) for r in sh.iter_rows()]
+    script = Path(__file__).with_name("reader_child.py")
+
+    def __init__(self, data: bytes) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-I", str(self.script), str(READER_MEMORY_BYTES), str(READER_CPU_SECONDS)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        self._out: bytes = b""
+        self._timed_out = False
+        self._thread = threading.Thread(target=self._talk, args=(data,), daemon=True)
+        self._thread.start()
+
+    def _talk(self, data: bytes) -> None:
+        try:
+            self._out, _ = self._proc.communicate(data, timeout=READER_WALL_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._timed_out = True
+            self._proc.kill()
+            self._proc.communicate()
+        except OSError:  # the child died before reading all of stdin: its return code says why
+            self._proc.wait()
+
+    def kill(self) -> None:
+        """Stop the child (the guard refused the file) and reap it."""
+        self._proc.kill()
+        self._thread.join()
+
+    def result(self, name: str) -> list[dict]:
+        """The sheets the child read.
+
+        Raises:
+            FileRejected: the child crashed, ran out of its limits or could not read the file.
+
+        """
+        self._thread.join()
+        code = self._proc.returncode
+        fix = "open it in Excel and save it again as .xlsx"
+        if self._timed_out:
+            raise FileRejected(f"{name}: refused: reading it took longer than {READER_WALL_SECONDS} s; {fix}")
+        if code:
+            how = (f"signal {signal.Signals(-code).name}" if code < 0 and -code in signal.valid_signals()
+                   else f"exit code {code}")
+            raise FileRejected(f"{name}: refused: the spreadsheet reader stopped on this file ({how}: it needed "
+                               f"more memory or time than a work plan does, or the file is damaged); {fix}")
+        try:
+            ok, value = pickle.loads(self._out)
+        except Exception:
+            raise FileRejected(f"{name}: refused: the spreadsheet reader gave no answer; {fix}") from None
+        if not ok:
+            raise FileRejected(f"{name}: the workbook cannot be read ({value}); {fix}")
+        return value
 
 
 def _fill_vertical_merges(rows: list[tuple[object, ...]], ranges: list) -> list[tuple[object, ...]]:
@@ -313,7 +280,7 @@ def _percent_cells_xml(data: bytes, sheet_name: str, columns: list[int]) -> set[
         mm = re.match(rb"\$?([A-Z]+)\$?([0-9]+)", ref)
         if mm is None:
             raise _Unsupported
-        col = _col_index(mm.group(1)) - 1
+        col = _col_index_str(mm.group(1).decode()) - 1
         if col in wanted and m.group(3) is not None and _HAS_VALUE.search(m.group(3)):
             out.add((int(mm.group(2)) - 1, col))
     return out
@@ -356,7 +323,8 @@ def _decode(name: str, data: bytes) -> tuple[str, str | None]:
 
 
 def _read_csv(name: str, data: bytes) -> Workbook:
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"\x00" in data[:4096] and not utf16:
         raise FileRejected(f"{name}: this is a binary file, not CSV text")
     try:
         text, notice = _decode(name, data)
@@ -369,11 +337,23 @@ def _read_csv(name: str, data: bytes) -> Workbook:
         # A one-column file or an odd sample: count candidates in the first lines.
         first = "\n".join(sample.splitlines()[:20])
         delimiter = max(",;\t|", key=first.count)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise FileRejected(f"{name}: line {line} holds a NUL byte (binary data, not text); "
+                           "save the file again as CSV UTF-8")
     rows: list[tuple[object, ...]] = []
-    for rec in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-        rows.append(tuple(c if c.strip() != "" else None for c in rec))
-        if len(rows) > MAX_ROWS:
-            raise FileRejected(f"{name}: refused: more than {MAX_ROWS} rows")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for rec in reader:
+            rows.append(tuple(c if c.strip() != "" else None for c in rec))
+            if len(rows) > MAX_ROWS:
+                raise FileRejected(f"{name}: refused: more than {MAX_ROWS} rows")
+    except csv.Error as exc:
+        # The usual cause is a quote opened and never closed: the rest of the file became one field.
+        start = len(rows) + 1
+        raise FileRejected(f"{name}: row {start} (line {reader.line_num}) cannot be read ({exc}); "
+                           "look for a double quote that is opened and never closed") from None
     width = max((len(r) for r in rows), default=0)
     if width > MAX_COLUMNS:
         raise FileRejected(f"{name}: refused: {width} columns (at most {MAX_COLUMNS})")

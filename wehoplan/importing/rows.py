@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from wehoplan.domain import is_blank, parse_smart, parse_status
+from wehoplan.domain import NO_END_DATE, is_blank, parse_smart, parse_status
 from wehoplan.importing.nodes import Node, Problem
 from wehoplan.importing.reading import column_letter, percent_cells
 from wehoplan.importing.table import Table
-from wehoplan.importing.values import parse_date, parse_progress, parse_weight, parse_yes, text
+from wehoplan.importing.values import DateOutOfRange, parse_date, parse_progress, parse_weight, parse_yes, text
 
 LEVEL_WORDS: dict[str, int] = {
     **{w: 1 for w in ("strategy", "goal", "focus area", "pillar", "theme", "priority", "topic area", "topic",
@@ -32,6 +32,7 @@ class RowContext:
         self.fy_start = fy_start
         self.col = {f: c for c, f in table.mapping.items()}
         self.pct: set[tuple[int, int]] = set()
+        self.no_end_rows: list[int] = []  # 0-based rows whose due date was 9999-12-31
         self._status_memo: dict[object, str | ValueError] = {}
         # Which optional fields the table has, decided once instead of per row.
         self.text_fields: list[str] = [n for n in ("description", "owner", "sponsor", "department") if n in self.col]
@@ -116,6 +117,11 @@ def read_fields(ctx: RowContext, r: int, node: Node) -> None:
             ctx.err(r, name, text(v), str(exc))
             return None
 
+    if ctx.t.sheet.error_cells:
+        for name, ci in col.items():
+            if (r, ci) in ctx.t.sheet.error_cells:
+                ctx.err(r, name, None, "the cell holds a spreadsheet error (such as #DIV/0!, #N/A or #REF!), "
+                        "not a value; fix its formula or type the value")
     f = node.fields
     for name in ctx.text_fields:
         t = text(cell(name))
@@ -136,7 +142,18 @@ def read_fields(ctx: RowContext, r: int, node: Node) -> None:
     if letters:
         f["smart"] = "".join(c for c in "SMART" if c in letters + str(f.get("smart", "")))
     for name in ctx.date_fields:
-        d = parsed(name, parse_date, ctx.fy_start)
+        v = cell(name)
+        try:
+            d = parse_date(v, ctx.fy_start)
+        except DateOutOfRange as exc:
+            if name == "due" and exc.date == NO_END_DATE:
+                ctx.no_end_rows.append(r)  # the common "no end" value: no due date (one warning)
+            else:
+                ctx.err(r, name, text(v), str(exc))
+            continue
+        except ValueError as exc:
+            ctx.err(r, name, text(v), str(exc))
+            continue
         if d is not None:
             f[name] = d
     if f.get("start") and f.get("due") and f["start"] > f["due"]:

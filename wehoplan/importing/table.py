@@ -147,6 +147,12 @@ def find_tables(
         names = [s.name for wb in workbooks for s in wb.sheets]
         raise ValueError(f"no sheet named {sheet_name!r}; sheets: {', '.join(names)}")
     if not candidates:
+        hidden = [f"{wb.file_name}: {sh.name!r}" for wb in workbooks for sh in wb.sheets if not sh.visible]
+        if hidden and wanted is None and all(not sh.visible for wb in workbooks for sh in wb.sheets
+                                             if wb.kind != "csv"):
+            raise ValueError(f"every sheet is hidden ({', '.join(hidden[:5])}); hidden sheets are not "
+                             "imported unless named: unhide the sheet, or name it with --sheet (Sheet box "
+                             "on the Import page)")
         raise ValueError(_no_table_message(workbooks))
     kinds: dict[frozenset[str], int] = {}
     for t in candidates:

@@ -10,7 +10,7 @@ import calendar
 import datetime as dt
 import re
 
-from wehoplan.domain import is_blank
+from wehoplan.domain import date_range_error, is_blank
 
 NO_DATE_WORDS = {"tbd", "tba", "n/a", "na", "none", "-", "--", "ongoing", "not set", "unknown", "?"}
 COMPLETE_WORDS = {"complete", "completed", "done", "finished"}
@@ -66,7 +66,33 @@ def _year(y: str) -> int:
     return n + 2000 if n < 100 else n
 
 
+class DateOutOfRange(ValueError):
+    """A real date that a plan cannot hold (outside DATE_MIN..DATE_MAX); ``date`` is the date read."""
+
+    def __init__(self, date: dt.date, message: str):
+        super().__init__(message)
+        self.date = date
+
+
 def parse_date(value: object, fiscal_year_start_month: int = 7) -> dt.date | None:
+    """Parse a plan date within the years a plan can hold (:data:`wehoplan.domain.DATE_MIN` to DATE_MAX).
+
+    See :func:`_parse_date` for the forms read.
+
+    Raises:
+        DateOutOfRange: a real date outside the range (9999-12-31 included).
+        ValueError: anything else that is not a date.
+
+    """
+    d = _parse_date(value, fiscal_year_start_month)
+    if d is not None:
+        problem = date_range_error(d)
+        if problem:
+            raise DateOutOfRange(d, problem)
+    return d
+
+
+def _parse_date(value: object, fiscal_year_start_month: int = 7) -> dt.date | None:
     """Parse a plan date.
 
     Excel dates, ISO, US m/d/yyyy, "June 2020" (month end), "Q3 2020" (quarter end),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from wehoplan.ui.text import md
+
 _SEEN = "_seen_versions"
 _FLASH = "_flash"
 
@@ -33,7 +35,7 @@ def show_flash() -> None:
     """Show and forget the message left by :func:`flash`."""
     msg = st.session_state.pop(_FLASH, None)
     if msg:
-        st.success(msg)
+        st.success(md(msg))  # messages name codes, titles and people: user text
 
 
 def start_editing_page(title: str, icon: str):

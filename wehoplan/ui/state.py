@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from wehoplan.domain import SMART_LETTERS, SMART_NAMES, STATUS_KEYS, STATUS_LABELS
+from wehoplan.domain import SMART_LETTERS, SMART_NAMES, STATUS_KEYS, STATUS_LABELS, date_range_error
 from wehoplan.filters import Filters
 from wehoplan.rollup import PreparedTree
 from wehoplan.ui import cache
@@ -59,7 +59,9 @@ def _init_from_url(names: list[str]) -> None:
     st.session_state[_store("plan")] = plan or names[0]
     as_of = qp.get("as_of")
     try:
-        st.session_state[_store("as_of")] = dt.date.fromisoformat(as_of) if as_of else None
+        day = dt.date.fromisoformat(as_of) if as_of else None
+        # A shared link's date outside what a plan can hold is ignored like a malformed one.
+        st.session_state[_store("as_of")] = day if day is None or date_range_error(day) is None else None
     except ValueError:
         st.session_state[_store("as_of")] = None
     f = Filters.from_query(qp)

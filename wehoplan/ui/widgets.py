@@ -14,6 +14,7 @@ from wehoplan.domain import STATUS_COLOURS, STATUS_LABELS
 from wehoplan.rollup import Thresholds, roll_up
 from wehoplan.ui import cache
 from wehoplan.ui.state import View
+from wehoplan.ui.text import md
 
 if TYPE_CHECKING:  # annotations only; ColumnConfig lives in a Streamlit module that is not public API
     from pandas.io.formats.style import Styler
@@ -39,12 +40,12 @@ def no_match() -> None:
 
 def header_caption(plan, as_of, filters) -> str:
     """The line under a page title: the plan, the as-of date and the filters shown."""
-    return f"**{plan.name}**, as of **{as_of:%d %B %Y}** · filters: {filters.describe()}"
+    return f"**{md(plan.name)}**, as of **{as_of:%d %B %Y}** · filters: {md(filters.describe())}"
 
 
 def demo_notice(plan) -> str | None:
     """The warning a demo plan carries (None for a real plan)."""
-    return f"Illustrative demo data. {plan.source_note or ''}".strip() if plan.is_demo else None
+    return f"Illustrative demo data. {md(plan.source_note or '')}".strip() if plan.is_demo else None
 
 
 def draw_header(title: str, caption: str, notice: str | None) -> None:
