@@ -18,7 +18,7 @@ def test_rollup_by_strategy_prints_the_three_strategies(capsys, demo_url):
                          "--as-of", "2020-10-15")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert next(csv.reader(io.StringIO(out))) == list(ROLLUP_CSV_COLUMNS)
+    assert out.splitlines()[0] == ",".join(ROLLUP_CSV_COLUMNS)  # the contract's header line, byte for byte
     assert [r["code"] for r in rows] == ["1", "2", "3"]
     assert all(r["level"] == "Strategy" for r in rows)
     assert "as of 2020-10-15" in err

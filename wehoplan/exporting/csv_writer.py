@@ -59,10 +59,13 @@ def csv_bytes(frame: pd.DataFrame, *, percent_columns: Collection[str] = (), bom
 
     """
     buf = io.StringIO(newline="")
+    cols = list(frame.columns)
+    # The header holds the product's own column names, never user text: quoted only where CSV
+    # needs it, so a command's header line stays as GUIDE §4 writes it (code,title,level,...).
+    csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator=line_end).writerow(
+        [neutralise_csv_field(str(c)) for c in cols])
     # QUOTE_NONNUMERIC: text fields are quoted (OWASP), numbers stay numbers.
     writer = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator=line_end)
-    cols = list(frame.columns)
-    writer.writerow([neutralise_csv_field(str(c)) for c in cols])
     writer.writerows(zip(*(_column(frame[c], c in percent_columns) for c in cols), strict=True))
     return buf.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
