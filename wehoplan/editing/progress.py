@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from wehoplan import repository
+from wehoplan.access import AccessDenied, Principal, as_principal, require_progress
 from wehoplan.domain import is_blank
 from wehoplan.editing.validation import APP_SOURCE, CleanUpdate, EditError, ValidationError, validate_update
 from wehoplan.editing.versions import claim
@@ -54,7 +55,7 @@ def record_update(
     status: object,
     progress: object,
     comment: object = None,
-    author: str,
+    author: str | Principal,
     expected_version: int,
     allow_future: bool = False,
     source: str = APP_SOURCE,
@@ -62,7 +63,11 @@ def record_update(
 ) -> int:
     """Append one progress report to a leaf item; return the item's new version.
 
+    ``author`` is the acting principal (a plain name: the trusted local caller, see
+    :func:`wehoplan.access.as_principal`); its label is recorded as the author.
+
     Raises:
+        AccessDenied: the principal may not record progress on this item.
         ValidationError: bad status, progress or date, or the item is archived / not a leaf.
         StaleWriteError: the item changed since ``expected_version`` was read.
         NotFoundError: no such item.
@@ -73,12 +78,14 @@ def record_update(
     )
     if problems or clean is None:
         raise ValidationError(problems)
+    actor = as_principal(author)
     with Session(engine) as s, s.begin():
         item = claim(s, item_id, expected_version)
+        require_progress(s, actor, item)
         problems = _check_reportable(item, s)
         if problems:
             raise ValidationError(problems)
-        _store_update(s, item, clean, author, source)
+        _store_update(s, item, clean, actor.label, source)
         return item.version
 
 
@@ -121,7 +128,7 @@ class BulkResult:
 def record_updates_bulk(
     engine: Engine,
     rows: Iterable[Mapping] | pd.DataFrame,
-    author: str,
+    author: str | Principal,
     *,
     allow_future: bool = False,
     source: str = "app bulk",
@@ -132,8 +139,9 @@ def record_updates_bulk(
     Each row needs ``item_id``, ``expected_version``, ``as_of``, ``status``, ``progress``
     and may carry ``comment`` (and ``code``, used in messages). Every row is validated
     and version-checked first; if any has a problem nothing is written and the result
-    lists every problem, by row.
+    lists every problem, by row (an item the principal may not report on is one).
     """
+    actor = as_principal(author)
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else [dict(r) for r in rows]
     result = BulkResult()
     cleaned: list[tuple[int, dict, CleanUpdate]] = []
@@ -166,11 +174,16 @@ def record_updates_bulk(
             except EditError as e:
                 result.problems.append(RowProblem(n, r["item_id"], r.get("code"), str(e)))
                 continue
+            try:
+                require_progress(s, actor, item)
+            except AccessDenied as e:
+                result.problems.append(RowProblem(n, r["item_id"], item.code, str(e)))
+                continue
             bad = _check_reportable(item, s)
             if bad:
                 result.problems += [RowProblem(n, r["item_id"], item.code, m) for m in bad]
                 continue
-            _store_update(s, item, clean, author, source)
+            _store_update(s, item, clean, actor.label, source)
             stored += 1
         if result.problems:
             s.rollback()
