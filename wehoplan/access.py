@@ -26,7 +26,7 @@ from types import MappingProxyType
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from wehoplan.models import Item, Plan, User, UserDepartment, UserPlanRole
+from wehoplan.models import Base, Item, Plan, User, UserDepartment, UserPlanRole
 
 ROLES: tuple[str, ...] = ("viewer", "updater", "editor", "admin")
 _RANK = {r: n for n, r in enumerate(ROLES, start=1)}
@@ -203,6 +203,12 @@ def principal_for_email(
                                    .where(UserDepartment.user_id == user.id)).all())
         return Principal(email=key, name=user.name or name or key, roles=roles, person_id=user.person_id,
                          department_ids=deps)
+
+
+def ensure_user_tables(engine: Engine) -> None:
+    """Create the users tables in a database made before they existed (nothing else is touched)."""
+    tables = [m.__table__ for m in (User, UserPlanRole, UserDepartment)]
+    Base.metadata.create_all(engine, tables=tables)  # type: ignore[arg-type]
 
 
 def visible_plan_ids(engine: Engine, actor: Principal) -> list[int]:

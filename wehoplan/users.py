@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from wehoplan import repository
@@ -139,10 +139,9 @@ def remove_user(engine: Engine, email: str, *, author: str | Principal) -> None:
     with Session(engine) as s, s.begin():
         require(s, actor, "manage_users", None)
         user = _user(s, email)
-        for row in s.scalars(select(UserPlanRole).where(UserPlanRole.user_id == user.id)):
-            s.delete(row)
-        for dep in s.scalars(select(UserDepartment).where(UserDepartment.user_id == user.id)):
-            s.delete(dep)
+        # Statements, not ORM deletes: the link tables have no relationship that would order them.
+        s.execute(delete(UserPlanRole).where(UserPlanRole.user_id == user.id))
+        s.execute(delete(UserDepartment).where(UserDepartment.user_id == user.id))
         repository.write_audit(s, author=actor.label, action="remove", entity="user", entity_id=user.id,
                                field="email", old=user.email, source="users")
         s.delete(user)

@@ -12,14 +12,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from wehoplan.cli import demo, editing, exporting, generate, importing, rollup
+from wehoplan.cli import demo, editing, exporting, generate, importing, rollup, users
 from wehoplan.cli.common import InputError, Parser, UsageError
 from wehoplan.cli.rollup import ROLLUP_CSV_COLUMNS
 
 __all__ = ["ROLLUP_CSV_COLUMNS", "InputError", "UsageError", "build_parser", "main"]
 
 # In the order `--help` lists them.
-COMMAND_GROUPS = (demo, rollup, editing, importing, generate, exporting)
+COMMAND_GROUPS = (demo, rollup, editing, importing, generate, exporting, users)
 
 
 def build_parser() -> argparse.ArgumentParser:
