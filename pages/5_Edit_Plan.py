@@ -3,12 +3,13 @@
 import streamlit as st
 
 from wehoplan import editing, repository
+from wehoplan.access import AccessDenied
 from wehoplan.domain import SMART_LETTERS, smart_names
 from wehoplan.ui import cache
 from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
 
-view, author = start_editing_page("Edit the plan", "🛠️")
+view, author = start_editing_page("Edit the plan", "🛠️", "edit_plan")
 eng = cache.engine()
 plan = view.frames.plan
 # Read fresh (not the cached tree): this page needs archived items and every version.
@@ -25,7 +26,7 @@ def save(action, message: str) -> None:
         return
     try:
         result = action()
-    except editing.EditError as e:
+    except (editing.EditError, AccessDenied) as e:
         st.error(str(e))
         return
     flash(message.replace("{result}", str(result)))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from wehoplan.access import AccessDenied
 from wehoplan.importing import (
     FIELDS,
     UndoRefused,
@@ -17,9 +18,10 @@ from wehoplan.importing import (
     mapping_from_frame,
     undo_import,
 )
-from wehoplan.ui import cache
+from wehoplan.ui import auth, cache
 
 st.set_page_config(page_title="Import · wehoplan", page_icon="📥", layout="wide")
+who = auth.gate("import")
 st.title("Import a work plan")
 st.caption("Excel (.xlsx, .xlsm) or CSV/text files. Nothing is written until you press Import, and every "
            "import can be undone below.")
@@ -79,16 +81,21 @@ if sources:
     st.subheader("3. Import")
     if st.button("Import", type="primary", disabled=not an.ok or not plan_name.strip()):
         bar = st.progress(0.0, text="Importing…")
-        report = import_files(cache.engine(), sources, plan_name=plan_name.strip(),
-                              as_of=as_of if use_date else None, sheet=sheet, mapping=override,
-                              author="Import page", progress=lambda f: bar.progress(min(f, 1.0), text="Importing…"))
+        try:
+            report = import_files(cache.engine(), sources, plan_name=plan_name.strip(),
+                                  as_of=as_of if use_date else None, sheet=sheet, mapping=override, author=who,
+                                  progress=lambda f: bar.progress(min(f, 1.0), text="Importing…"))
+        except AccessDenied as exc:
+            bar.empty()
+            st.error(f"{exc}; nothing was written.")
+            st.stop()
         bar.empty()
         for line in report.lines():
             (st.success if line.startswith("imported") else st.warning if line.startswith("warning")
              else st.error if line.startswith(("error", "rejected")) else st.info)(line)
         if report.ok:
             st.query_params["plan"] = report.plan
-            st.page_link("app.py", label=f"Open {report.plan} in the dashboard", icon="📈")
+            st.page_link("pages/0_Overview.py", label=f"Open {report.plan} in the dashboard", icon="📈")
 
 st.subheader("Import history")
 history = list_batches(cache.engine())
@@ -102,8 +109,8 @@ else:
                               format_func=lambda i: f"batch {i}: {history.set_index('id').loc[i, 'file_name']}")
         if st.button("Undo this import"):
             try:
-                res = undo_import(cache.engine(), int(choice), "Import page")
+                res = undo_import(cache.engine(), int(choice), who)
                 st.success(f"Undid batch {choice}: removed {res['updates_removed']} updates and "
                            f"{res['items_removed']} items, restored {res['fields_restored']} fields.")
-            except UndoRefused as exc:
+            except (UndoRefused, AccessDenied) as exc:
                 st.error(str(exc))
