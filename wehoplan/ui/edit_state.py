@@ -64,5 +64,6 @@ def start_editing_page(title: str, icon: str, action: str):
         who = local_principal(author_picker())
     show_flash()
     require_plan(view)
+    assert view.frames is not None  # require_plan stopped the page otherwise
     auth.check_plan(who, view.frames.plan.id, view.frames.plan.name, action)
     return view, who
