@@ -77,13 +77,18 @@ def may(who: Principal | None, action: str) -> bool:
     return who is not None and at_least(who.best_role(), ACTIONS[action])
 
 
+def menu(who: Principal | None) -> list[str]:
+    """The navigation labels ``who`` sees, in order (signed out: none)."""
+    return [title for _, title, action in PAGES if may(who, action)]
+
+
 def navigation_pages() -> list:
     """The pages for ``st.navigation``: every page registered (so its URL answers), hidden unless usable."""
-    who = current()
+    shown = set(menu(current()))
     return [st.Page(str(ROOT / path), title=title, default=(n == 0),
                     url_path=None if n == 0 else Path(path).stem.split("_", 1)[1],
-                    visibility="visible" if may(who, action) else "hidden")
-            for n, (path, title, action) in enumerate(PAGES)]
+                    visibility="visible" if title in shown else "hidden")
+            for n, (path, title, _) in enumerate(PAGES)]
 
 
 def _startup_check() -> None:
@@ -107,13 +112,9 @@ def _identity(who: Principal) -> None:
         sb.caption("Local mode: no sign-in is configured, so you act as the local user with every right.")
         return
     role = who.best_role() or "no role"
-    sb.markdown(f"Signed in as **{_escape(who.name)}**  \n{_escape(who.email)} · {role}")
+    # Plain text, never Markdown: names come from the identity provider.
+    sb.text(f"Signed in as {who.name}\n{who.email} · {role}")
     sb.button("Sign out", key="_sign_out", on_click=st.logout)
-
-
-def _escape(text: str) -> str:
-    # Names come from the identity provider: shown as text, never as Markdown.
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)
 
 
 def gate(action: str = "view") -> Principal:
