@@ -79,7 +79,7 @@ def test_signed_out_every_url_shows_only_the_sign_in_button(page):
 @pytest.mark.usefixtures("url")
 def test_an_email_without_a_user_row_is_told_whom_to_ask():
     at = _app(_signed_in("stranger@weho.org"))
-    assert "has no access" in _texts(at) and "users add" in _texts(at)
+    assert "has no access" in _texts(at) and "Ask an admin to add you: Ada Admin <admin@weho.org>." in _texts(at)
     assert not at.metric and not at.dataframe
     assert [b.label for b in at.button] == ["Sign out"]
 

@@ -205,6 +205,15 @@ def principal_for_email(
                          department_ids=deps)
 
 
+def admin_contacts(engine: Engine) -> list[str]:
+    """Name and email of every admin of every plan: whom a person without access should ask."""
+    with Session(engine) as s:
+        rows = s.execute(select(User.name, User.email).join(UserPlanRole)
+                         .where(UserPlanRole.plan_id.is_(None), UserPlanRole.role == "admin")
+                         .order_by(User.email)).all()
+    return [f"{name} <{email}>" if name else email for name, email in rows]
+
+
 def ensure_user_tables(engine: Engine) -> None:
     """Create the users tables in a database made before they existed (nothing else is touched)."""
     tables = [m.__table__ for m in (User, UserPlanRole, UserDepartment)]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from wehoplan.access import ACTIONS, Principal, at_least, local_principal, principal_for_email
+from wehoplan.access import ACTIONS, Principal, admin_contacts, at_least, local_principal, principal_for_email
 from wehoplan.config import ROOT, load_config
 from wehoplan.ui import cache
 
@@ -129,8 +129,11 @@ def gate(action: str = "view") -> Principal:
         if not sign_in_on() or not _signed_in():
             _sign_in_screen()
         st.title("wehoplan")
-        st.warning(f"{st.user.get('email')} has no access to wehoplan yet. Ask an admin of the plan to add "
-                   "you (`wehoplan users add EMAIL --role viewer`).")
+        admins = admin_contacts(cache.engine())
+        ask = f"Ask an admin to add you: {', '.join(admins)}." if admins else (
+            "No admin is set up yet: whoever runs the server adds one with `wehoplan users add EMAIL --role admin`.")
+        st.text(f"{st.user.get('email')} has no access to wehoplan yet.")
+        st.warning(ask)
         st.button("Sign out", key="_sign_out_denied", on_click=st.logout)
         st.stop()
     _identity(who)
