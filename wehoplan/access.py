@@ -123,13 +123,13 @@ def refusal(action: str, needed: str) -> str:
     return f"you need the {needed} role {_DOING[action]}"
 
 
-def require(session: Session, actor: Principal, action: str, plan_id: int | None) -> None:
+def require(actor: Principal, action: str, plan_id: int | None) -> None:
     """Raise :class:`AccessDenied` unless ``actor`` may do ``action`` on ``plan_id``.
 
     ``plan_id`` None means "every plan" (creating a plan, managing users): only a role
-    granted for every plan counts then.
+    granted for every plan counts then. The principal carries its roles, so this reads
+    nothing; writers call it inside their transaction, before the first write.
     """
-    del session  # the principal carries its roles; kept for a uniform call in every writer
     needed = ACTIONS[action]
     if not at_least(actor.role(plan_id), needed):
         raise AccessDenied(refusal(action, needed) + (" for every plan" if plan_id is None else " on this plan"))

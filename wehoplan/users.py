@@ -99,7 +99,7 @@ def add_user(
     key = _clean_email(email)
     _check_role(role)
     with Session(engine) as s, s.begin():
-        require(s, actor, "manage_users", None)
+        require(actor, "manage_users", None)
         if s.scalar(select(User.id).where(func.lower(User.email) == key)) is not None:
             raise ValidationError([f"user {key!r} already exists; use set-role to change their role"])
         person_id = None
@@ -129,7 +129,7 @@ def set_role(engine: Engine, email: str, *, role: str, plan_id: int | None = Non
     actor = as_principal(author)
     _check_role(role)
     with Session(engine) as s, s.begin():
-        require(s, actor, "manage_users", None)
+        require(actor, "manage_users", None)
         _set_role(s, _user(s, email), role, plan_id, actor.label)
 
 
@@ -137,7 +137,7 @@ def remove_user(engine: Engine, email: str, *, author: str | Principal) -> None:
     """Remove a user and their roles (their past changes keep their name in the audit trail)."""
     actor = as_principal(author)
     with Session(engine) as s, s.begin():
-        require(s, actor, "manage_users", None)
+        require(actor, "manage_users", None)
         user = _user(s, email)
         # Statements, not ORM deletes: the link tables have no relationship that would order them.
         s.execute(delete(UserPlanRole).where(UserPlanRole.user_id == user.id))

@@ -102,7 +102,7 @@ def add_item(
     with Session(engine) as s, s.begin():
         if s.get(Plan, plan_id) is None:
             raise NotFoundError(f"plan {plan_id} does not exist")
-        require(s, actor, "edit_plan", plan_id)
+        require(actor, "edit_plan", plan_id)
         parent = None
         if parent_id is not None:
             parent = claim(s, parent_id, parent_version) if parent_version is not None else s.get(Item, parent_id)
@@ -153,7 +153,7 @@ def _edit_item(engine: Engine, item_id: int, values: Mapping[str, Any], author: 
     author = actor.label
     with Session(engine) as s, s.begin():
         item = claim(s, item_id, expected_version)
-        require(s, actor, "edit_plan", item.plan_id)
+        require(actor, "edit_plan", item.plan_id)
         before = editable_fields(s, item)
         diff = {k: v for k, v in values.items() if shown(before[k]) != shown(v)}
         problems = check_dates(diff.get("start", before["start"]), diff.get("due", before["due"]))
@@ -187,7 +187,7 @@ def move_item(engine: Engine, item_id: int, new_parent_id: int | None, author: s
     author = actor.label
     with Session(engine) as s, s.begin():
         item = claim(s, item_id, expected_version)
-        require(s, actor, "edit_plan", item.plan_id)
+        require(actor, "edit_plan", item.plan_id)
         parent = None
         if new_parent_id is not None:
             parent = s.get(Item, new_parent_id)
@@ -265,7 +265,7 @@ def _set_archived(engine: Engine, item_id: int, archived: bool, author: str | Pr
     author = actor.label
     with Session(engine) as s, s.begin():
         item = claim(s, item_id, expected_version)
-        require(s, actor, "edit_plan", item.plan_id)
+        require(actor, "edit_plan", item.plan_id)
         if bool(item.archived) == archived:
             raise ValidationError([f"item {item.code} is already {'archived' if archived else 'active'}"])
         item.archived = archived

@@ -249,7 +249,7 @@ def import_files(
     plan = plan_name or (Path(_name(srcs[0])).stem if srcs else "Imported plan")
     actor = as_principal(author)
     with Session(engine) as s:
-        require(s, actor, "import", s.scalar(select(Plan.id).where(Plan.name == plan)))
+        require(actor, "import", s.scalar(select(Plan.id).where(Plan.name == plan)))
     if progress:
         progress(0.05)
     an = analyse(srcs, sheet=sheet, mapping=mapping, config=cfg)
@@ -321,7 +321,7 @@ def undo_import(engine: Engine, batch_id: int, author: str | Principal | None = 
     with Session(engine) as s:
         batch = s.get(ImportBatch, batch_id)
         if batch is not None:  # an unknown batch is refused by the undo itself
-            require(s, actor, "undo_import", batch.plan_id)
+            require(actor, "undo_import", batch.plan_id)
     return _undo(engine, batch_id, actor.label)
 
 
