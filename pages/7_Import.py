@@ -104,7 +104,7 @@ if history.empty:
 else:
     st.dataframe(history.drop(columns=["sha256"]), hide_index=True)
     undoable = history[history["undone_at"].isna()]
-    if not undoable.empty:
+    if not undoable.empty and auth.may(who, "undo_import"):
         choice = st.selectbox("Undo an import", undoable["id"].tolist(),
                               format_func=lambda i: f"batch {i}: {history.set_index('id').loc[i, 'file_name']}")
         if st.button("Undo this import"):

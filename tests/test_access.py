@@ -40,9 +40,11 @@ def world(fresh_url):
     own_dep = leaves[leaves["department"] == "Department of Public Safety"].iloc[0]
     other = leaves[leaves["department"] == "Innovation Division"].iloc[0]
     users.add_user(eng, "boss@weho.org", role="admin", author="Setup")
-    return {"eng": eng, "plan": plan.id, "other_plan": other_plan.id, "batch": batch, "pwd": pwd,
-            "safety": safety, "own_person": own_person, "own_dep": own_dep, "other": other,
-            "dep_any": dep_any, "person_any": person_any}
+    gone = leaves[leaves["owner"] == "Public Works Director"].iloc[1]
+    gone_version = editing.archive_item(eng, int(gone["id"]), "Setup", int(gone["version"]))
+    return {"archived": (int(gone["id"]), gone_version), "eng": eng, "plan": plan.id,
+            "other_plan": other_plan.id, "batch": batch, "pwd": pwd, "safety": safety, "own_person": own_person,
+            "own_dep": own_dep, "other": other, "dep_any": dep_any, "person_any": person_any}
 
 
 def _principals(w) -> dict[str, Principal]:
@@ -99,6 +101,8 @@ ACTIONS = {
     "archive own item": (lambda w, a: editing.archive_item(w["eng"], int(w["own_person"]["id"]), a,
                                                            int(w["own_person"]["version"])),
                          {"editor", "plan_admin", "admin"}),
+    "restore own archived item": (lambda w, a: editing.restore_item(w["eng"], w["archived"][0], a, w["archived"][1]),
+                                  {"editor", "plan_admin", "admin"}),
     "add department": (lambda w, a: editing.add_department(w["eng"], "Dept of Tests", a),
                        {"editor", "editor_other_plan", "plan_admin", "admin"}),
     "rename department": (lambda w, a: editing.rename_department(w["eng"], w["dep_any"], "Renamed", a),

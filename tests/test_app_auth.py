@@ -216,6 +216,10 @@ def test_sidebar_filters_survive_a_page_switch_and_a_second_run_under_navigation
     (Principal("e@x.org", "E", {1: "editor"}),
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
       "Import"]),
+    (Principal("pa@x.org", "PA", {1: "admin"}),  # users and roles span plans: not for a plan's admin
+     ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
+      "Import"]),
+    (Principal("a@x.org", "A", {None: "admin"}), [t for _, t, _ in PAGES]),
     (local_principal(), [t for _, t, _ in PAGES]),
 ])
 def test_navigation_per_role(who, labels):

@@ -95,6 +95,15 @@ class Principal:
         """Whether the role on ``plan_id`` allows ``action`` at all (updaters: on some items)."""
         return at_least(self.role(plan_id), ACTIONS[action])
 
+    def can_somewhere(self, action: str) -> bool:
+        """Whether ``action`` is allowed on at least one plan (what navigation shows).
+
+        Users and roles span plans, so managing them needs the admin role for every plan.
+        """
+        if action == "manage_users":
+            return self.can(action, None)
+        return at_least(self.best_role(), ACTIONS[action])
+
 
 def at_least(role: str | None, needed: str) -> bool:
     """True when ``role`` is ``needed`` or stronger."""

@@ -74,7 +74,7 @@ def current() -> Principal | None:
 
 def may(who: Principal | None, action: str) -> bool:
     """Whether ``who`` may use a page needing ``action`` on at least one plan (navigation)."""
-    return who is not None and at_least(who.best_role(), ACTIONS[action])
+    return who is not None and who.can_somewhere(action)
 
 
 def menu(who: Principal | None) -> list[str]:
