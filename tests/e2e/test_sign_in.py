@@ -106,10 +106,17 @@ def _save_on(pg, code: str) -> None:
     box = pg.get_by_label("Search code or title")
     box.fill(code)
     box.press("Enter")
+    time.sleep(1.5)  # let the search's rerun start: the status widget is absent until it does
     pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
     pg.get_by_role("button", name="Save update").click()
+    time.sleep(1.5)
     pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
     time.sleep(1.0)
+
+
+def _shown(pg, text: str) -> None:
+    """Wait until a visible element shows ``text`` (a rerun may still be drawing it)."""
+    pg.locator(f"text={text} >> visible=true").first.wait_for(timeout=30_000)
 
 
 def test_updater_signs_in_records_own_item_is_refused_elsewhere_and_signs_out(signed_server):
@@ -119,7 +126,8 @@ def test_updater_signs_in_records_own_item_is_refused_elsewhere_and_signs_out(si
     own, other = _leaf_codes(eng, plan_id)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1500, "height": 1400})
+        ctx = browser.new_context(viewport={"width": 1500, "height": 1400})
+        pg = ctx.new_page()
         pg.set_default_timeout(60_000)
         pg.goto(f"{base}/Update_Progress")
         pg.get_by_role("button", name="Sign in").click()  # no plan data before signing in
@@ -132,11 +140,18 @@ def test_updater_signs_in_records_own_item_is_refused_elsewhere_and_signs_out(si
         wait_ready(pg, "Update progress")
         _save_on(pg, own)
         no_exception(pg)
-        assert pg.get_by_text(f"Saved {own}").first.is_visible()
+        _shown(pg, f"Saved {own}")
         _save_on(pg, other)
-        assert pg.get_by_text(f"item {other} is not yours").first.is_visible()
+        _shown(pg, f"item {other} is not yours")
         pg.get_by_role("button", name="Sign out").click()
-        pg.get_by_role("button", name="Sign in").wait_for()
+        # Streamlit ends the provider's session too (its end_session page); back in the app,
+        # the session cookie is gone: no plan data, only the Sign in button.
+        pg.wait_for_url(lambda url: "end_session" in url or url.startswith(base), timeout=30_000)
+        pg.wait_for_load_state("networkidle")
+        fresh = ctx.new_page()  # same cookies, no redirect still under way
+        fresh.goto(f"{base}/Update_Progress")
+        fresh.get_by_role("button", name="Sign in").wait_for()
+        assert fresh.get_by_text("Signed in as").count() == 0
         browser.close()
     with Session(eng) as s:
         rows = s.scalars(select(Audit).where(Audit.entity == "item", Audit.author.contains(EMAIL))).all()
