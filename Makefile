@@ -14,6 +14,10 @@ DB := data/wehoplan.db
 APT_PACKAGES := chromium libreoffice-calc postgresql nginx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# Sign-in cookies of a large ID token (many claims or groups) make the WebSocket handshake's
+# Cookie line longer than the websockets library's 8 KB default; the app would never connect.
+WS_MAX_LINE := 65536
+
 LOCK_ARGS := pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.txt
 
 .PHONY: run test setup system-deps demo bench lint lock clean
@@ -50,7 +54,7 @@ demo: $(STAMP)
 	$(PY) -m wehoplan init-demo --force
 
 run: $(STAMP) $(DB)
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 \
+	WEBSOCKETS_MAX_LINE_LENGTH=$(WS_MAX_LINE) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 \
 	  --server.headless true --browser.gatherUsageStats false
 
 test: $(STAMP) system-deps $(DB)

@@ -1,19 +1,12 @@
-"""wehoplan home page: the executive overview."""
+"""wehoplan: the entry point registers the pages per role and runs the chosen one.
+
+Every page is registered so its URL always answers (a page the role may not use is
+hidden from the menu and says which role it needs, GUIDE §4); the home page is
+"Overview". Who may do what is decided in :mod:`wehoplan.ui.auth`.
+"""
 
 import streamlit as st
 
-from wehoplan import dashboard
-from wehoplan.ui import cache, draw, widgets
-from wehoplan.ui.state import sidebar
+from wehoplan.ui import auth
 
-st.set_page_config(page_title="wehoplan: overview", page_icon="📈", layout="wide")
-view = sidebar()
-widgets.require_plan(view)
-widgets.header(view, "Executive overview")
-data = dashboard.overview(widgets.table(view), view.frames.updates, view.as_of,
-                          cache.first_completed_at(view.frames, view.as_of), widgets.thresholds())
-if data is None:
-    widgets.no_match()
-draw.overview(data)
-st.divider()
-widgets.download_extract(view)
+st.navigation(auth.navigation_pages()).run()

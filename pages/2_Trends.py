@@ -1,12 +1,14 @@
 import streamlit as st
 
 from wehoplan import trends
-from wehoplan.ui import cache, draw_trends, widgets
+from wehoplan.ui import auth, cache, draw_trends, widgets
 from wehoplan.ui.state import sidebar
 
 st.set_page_config(page_title="wehoplan: trends", page_icon="📈", layout="wide")
+who = auth.gate("view")
 view = sidebar()
 widgets.require_plan(view)
+auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
 widgets.header(view, "Trends")
 by, step, window, charts_area = draw_trends.controls()
 dates = trends.period_ends(view.frames.updates, view.as_of, step)

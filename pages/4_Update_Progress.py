@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from wehoplan import charts, editing
+from wehoplan.access import AccessDenied
 from wehoplan.config import load_config
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
 from wehoplan.editing.frames import bulk_changes, bulk_editor_frame, current_states, find_items
@@ -14,7 +15,7 @@ from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
 from wehoplan.ui.text import md
 
-view, author = start_editing_page("Update progress", "📝")
+view, author = start_editing_page("Update progress", "📝", "record_progress")
 cfg = load_config()
 tree, updates = view.frames.tree.frame, view.frames.updates
 today = dt.date.today()
@@ -72,7 +73,7 @@ with one:
                     cache.engine(), int(item_id), as_of=as_of, status=status, progress=progress, comment=comment,
                     author=author, expected_version=expected, allow_future=cfg.allow_future_updates,
                 )
-            except editing.EditError as e:
+            except (editing.EditError, AccessDenied) as e:
                 st.error(md(e))
             else:
                 flash(f"Saved {row['code']}: {STATUS_LABELS[status]}, {progress:g} % as of {as_of:%d %b %Y}.")

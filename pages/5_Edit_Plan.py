@@ -3,13 +3,14 @@
 import streamlit as st
 
 from wehoplan import editing, repository
+from wehoplan.access import AccessDenied
 from wehoplan.domain import SMART_LETTERS, smart_names
 from wehoplan.ui import cache
 from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
 from wehoplan.ui.text import md
 
-view, author = start_editing_page("Edit the plan", "🛠️")
+view, author = start_editing_page("Edit the plan", "🛠️", "edit_plan")
 eng = cache.engine()
 plan = view.frames.plan
 # Read fresh (not the cached tree): this page needs archived items and every version.
@@ -26,7 +27,7 @@ def save(action, message: str) -> None:
         return
     try:
         result = action()
-    except editing.EditError as e:
+    except (editing.EditError, AccessDenied) as e:
         st.error(md(e))
         return
     flash(message.replace("{result}", str(result)))

@@ -6,15 +6,17 @@ from functools import partial
 import streamlit as st
 
 from wehoplan import exporting, repository
-from wehoplan.ui import cache
+from wehoplan.ui import auth, cache
 from wehoplan.ui.author import author_picker
 from wehoplan.ui.state import sidebar
 from wehoplan.ui.text import md
 
 st.set_page_config(page_title="Audit · wehoplan", page_icon="🧾", layout="wide")
+who = auth.gate("view")
 st.title("Audit trail")
 view = sidebar()
-author_picker()
+if who.local:
+    author_picker()
 eng = cache.engine()
 everything = repository.audit_frame(eng)
 if everything.empty:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from wehoplan.access import AccessDenied
 from wehoplan.importing import (
     FIELDS,
     UndoRefused,
@@ -17,10 +18,11 @@ from wehoplan.importing import (
     mapping_from_frame,
     undo_import,
 )
-from wehoplan.ui import cache
+from wehoplan.ui import auth, cache
 from wehoplan.ui.text import md
 
 st.set_page_config(page_title="Import · wehoplan", page_icon="📥", layout="wide")
+who = auth.gate("import")
 st.title("Import a work plan")
 st.caption("Excel (.xlsx, .xlsm) or CSV/text files. Nothing is written until you press Import, and every "
            "import can be undone below.")
@@ -80,16 +82,21 @@ if sources:
     st.subheader("3. Import")
     if st.button("Import", type="primary", disabled=not an.ok or not plan_name.strip()):
         bar = st.progress(0.0, text="Importing…")
-        report = import_files(cache.engine(), sources, plan_name=plan_name.strip(),
-                              as_of=as_of if use_date else None, sheet=sheet, mapping=override,
-                              author="Import page", progress=lambda f: bar.progress(min(f, 1.0), text="Importing…"))
+        try:
+            report = import_files(cache.engine(), sources, plan_name=plan_name.strip(),
+                                  as_of=as_of if use_date else None, sheet=sheet, mapping=override, author=who,
+                                  progress=lambda f: bar.progress(min(f, 1.0), text="Importing…"))
+        except AccessDenied as exc:
+            bar.empty()
+            st.error(f"{exc}; nothing was written.")
+            st.stop()
         bar.empty()
         for line in report.lines():
             (st.success if line.startswith("imported") else st.warning if line.startswith("warning")
              else st.error if line.startswith(("error", "rejected")) else st.info)(md(line))
         if report.ok:
             st.query_params["plan"] = report.plan
-            st.page_link("app.py", label=f"Open {md(report.plan)} in the dashboard", icon="📈")
+            st.page_link("pages/0_Overview.py", label=f"Open {md(report.plan)} in the dashboard", icon="📈")
 
 st.subheader("Import history")
 history = list_batches(cache.engine())
@@ -98,13 +105,13 @@ if history.empty:
 else:
     st.dataframe(history.drop(columns=["sha256"]), hide_index=True)
     undoable = history[history["undone_at"].isna()]
-    if not undoable.empty:
+    if not undoable.empty and auth.may(who, "undo_import"):
         choice = st.selectbox("Undo an import", undoable["id"].tolist(),
                               format_func=lambda i: f"batch {i}: {history.set_index('id').loc[i, 'file_name']}")
         if st.button("Undo this import"):
             try:
-                res = undo_import(cache.engine(), int(choice), "Import page")
+                res = undo_import(cache.engine(), int(choice), who)
                 st.success(f"Undid batch {choice}: removed {res['updates_removed']} updates and "
                            f"{res['items_removed']} items, restored {res['fields_restored']} fields.")
-            except UndoRefused as exc:
+            except (UndoRefused, AccessDenied) as exc:
                 st.error(md(exc))

@@ -39,7 +39,16 @@ SETTINGS: tuple[Setting, ...] = (
             "First month of the fiscal year, used to read dates like 'FY2020 Q3' (7 = July)."),
     Setting("allow_future_updates", "WEHOPLAN_ALLOW_FUTURE_UPDATES", False, bool,
             "Allow progress updates dated after today."),
+    Setting("require_sign_in", "WEHOPLAN_REQUIRE_SIGN_IN", False, bool,
+            "Refuse to start the app without an [auth] sign-in provider in .streamlit/secrets.toml (servers)."),
+    Setting("unknown_user_role", "WEHOPLAN_UNKNOWN_USER_ROLE", "none", str,
+            "Role, on every plan, of a signed-in email with no user row: none (no access), viewer, updater, "
+            "editor or admin."),
+    Setting("local_user", "WEHOPLAN_LOCAL_USER", "Local user", str,
+            "Name recorded as the author of changes when the app runs without sign-in (local mode)."),
 )
+
+UNKNOWN_USER_ROLES = ("none", "viewer", "updater", "editor", "admin")
 
 
 def _coerce(setting: Setting, raw: str) -> object:
@@ -57,6 +66,9 @@ class Config:
     stale_days: int = 90
     fiscal_year_start_month: int = 7
     allow_future_updates: bool = False
+    require_sign_in: bool = False
+    unknown_user_role: str = "none"
+    local_user: str = "Local user"
     extra: dict = field(default_factory=dict)
 
 
@@ -77,4 +89,8 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> C
             except ValueError:
                 raise ValueError(f"{s.env}={raw!r} is not a valid {s.type.__name__}") from None
     values.update({k: v for k, v in overrides.items() if v is not None})
+    role = str(values.get("unknown_user_role", "none")).strip().lower()
+    if role not in UNKNOWN_USER_ROLES:
+        raise ValueError(f"WEHOPLAN_UNKNOWN_USER_ROLE={role!r} is not one of {', '.join(UNKNOWN_USER_ROLES)}")
+    values["unknown_user_role"] = role
     return Config(**values)

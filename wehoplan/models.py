@@ -211,6 +211,43 @@ class Audit(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 
+_ROLE_SQL = "'viewer', 'updater', 'editor', 'admin'"
+
+
+class User(Base):
+    """Someone who signs in: matched by email (case-insensitive), optionally a person of the plan."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower case so the unique constraint is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class UserPlanRole(Base):
+    """A user's role on one plan, or on every plan when ``plan_id`` is NULL (one row per user and plan)."""
+
+    __tablename__ = "user_plan_roles"
+    __table_args__ = (
+        UniqueConstraint("user_id", "plan_id", name="uq_user_plan_role"),
+        CheckConstraint(f"role IN ({_ROLE_SQL})", name="ck_user_role"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class UserDepartment(Base):
+    """A department whose items an updater may report on."""
+
+    __tablename__ = "user_departments"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+
+
 # ---------------------------------------------------------------- append-only guard
 # The data layer refuses edits of the append-only tables whatever the database; SQLite
 # triggers (db.py) enforce the same rule below the ORM.

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from wehoplan import repository
+from wehoplan.access import Principal, as_principal, require
 from wehoplan.domain import code_sort_key, level_name, split_level_names
 from wehoplan.editing.validation import (
     APP_SOURCE,
@@ -76,7 +77,7 @@ def add_item(
     *,
     parent_id: int | None,
     title: str,
-    author: str,
+    author: str | Principal,
     parent_version: int | None = None,
     **fields: object,
 ) -> int:
@@ -85,8 +86,10 @@ def add_item(
     The code is the next free outline number under the parent and the level name
     follows the depth. ``fields`` takes any of :data:`EDITABLE_FIELDS` besides title.
     When ``parent_version`` is given the parent's version is checked (and bumped).
+    ``author`` is the acting principal (or a trusted local caller's name); editors only.
 
     Raises:
+        AccessDenied: the principal may not edit this plan.
         ValidationError: a field is invalid. StaleWriteError / NotFoundError: see above.
 
     """
@@ -94,9 +97,12 @@ def add_item(
     problems += check_dates(values.get("start"), values.get("due"))
     if problems:
         raise ValidationError(problems)
+    actor = as_principal(author)
+    author = actor.label
     with Session(engine) as s, s.begin():
         if s.get(Plan, plan_id) is None:
             raise NotFoundError(f"plan {plan_id} does not exist")
+        require(actor, "edit_plan", plan_id)
         parent = None
         if parent_id is not None:
             parent = claim(s, parent_id, parent_version) if parent_version is not None else s.get(Item, parent_id)
@@ -116,7 +122,8 @@ def add_item(
         return item.id
 
 
-def edit_item(engine: Engine, item_id: int, changes: Mapping[str, object], author: str, expected_version: int) -> int:
+def edit_item(engine: Engine, item_id: int, changes: Mapping[str, object], author: str | Principal,
+              expected_version: int) -> int:
     """Change some fields of an item; one audit row per field that really changed.
 
     ``changes`` maps field names of :data:`EDITABLE_FIELDS` to new values (people and
@@ -124,7 +131,7 @@ def edit_item(engine: Engine, item_id: int, changes: Mapping[str, object], autho
     Returns the new version (unchanged when nothing differed: nothing is written then).
 
     Raises:
-        ValidationError, StaleWriteError, NotFoundError.
+        AccessDenied, ValidationError, StaleWriteError, NotFoundError.
 
     """
     values, problems = normalise_changes(changes)
@@ -140,10 +147,13 @@ class _NoChange(Exception):
     """Raised inside the transaction to roll back the version claim when nothing differed."""
 
 
-def _edit_item(engine: Engine, item_id: int, values: Mapping[str, Any], author: str,
+def _edit_item(engine: Engine, item_id: int, values: Mapping[str, Any], author: str | Principal,
                expected_version: int) -> int:
+    actor = as_principal(author)
+    author = actor.label
     with Session(engine) as s, s.begin():
         item = claim(s, item_id, expected_version)
+        require(actor, "edit_plan", item.plan_id)
         before = editable_fields(s, item)
         diff = {k: v for k, v in values.items() if shown(before[k]) != shown(v)}
         problems = check_dates(diff.get("start", before["start"]), diff.get("due", before["due"]))
@@ -159,7 +169,8 @@ def _edit_item(engine: Engine, item_id: int, values: Mapping[str, Any], author: 
         return item.version
 
 
-def move_item(engine: Engine, item_id: int, new_parent_id: int | None, author: str, expected_version: int) -> str:
+def move_item(engine: Engine, item_id: int, new_parent_id: int | None, author: str | Principal,
+              expected_version: int) -> str:
     """Re-parent an item with its whole subtree; return the item's new code.
 
     The item takes the next free number under its new parent and every descendant's
@@ -169,11 +180,14 @@ def move_item(engine: Engine, item_id: int, new_parent_id: int | None, author: s
 
     Raises:
         ValidationError: moving under itself or one of its descendants, or another plan.
-        StaleWriteError, NotFoundError.
+        AccessDenied, StaleWriteError, NotFoundError.
 
     """
+    actor = as_principal(author)
+    author = actor.label
     with Session(engine) as s, s.begin():
         item = claim(s, item_id, expected_version)
+        require(actor, "edit_plan", item.plan_id)
         parent = None
         if new_parent_id is not None:
             parent = s.get(Item, new_parent_id)
@@ -245,9 +259,13 @@ def _level_names(s: Session, plan_id: int) -> tuple[str, ...]:
     return split_level_names(s.get_one(Plan, plan_id).level_names)
 
 
-def _set_archived(engine: Engine, item_id: int, archived: bool, author: str, expected_version: int) -> int:
+def _set_archived(engine: Engine, item_id: int, archived: bool, author: str | Principal,
+                  expected_version: int) -> int:
+    actor = as_principal(author)
+    author = actor.label
     with Session(engine) as s, s.begin():
         item = claim(s, item_id, expected_version)
+        require(actor, "edit_plan", item.plan_id)
         if bool(item.archived) == archived:
             raise ValidationError([f"item {item.code} is already {'archived' if archived else 'active'}"])
         item.archived = archived
@@ -258,11 +276,11 @@ def _set_archived(engine: Engine, item_id: int, archived: bool, author: str, exp
         return item.version
 
 
-def archive_item(engine: Engine, item_id: int, author: str, expected_version: int) -> int:
+def archive_item(engine: Engine, item_id: int, author: str | Principal, expected_version: int) -> int:
     """Hide an item and its subtree from every roll-up; nothing is deleted. Returns the new version."""
     return _set_archived(engine, item_id, True, author, expected_version)
 
 
-def restore_item(engine: Engine, item_id: int, author: str, expected_version: int) -> int:
+def restore_item(engine: Engine, item_id: int, author: str | Principal, expected_version: int) -> int:
     """Bring an archived item (and its subtree) back into the roll-ups. Returns the new version."""
     return _set_archived(engine, item_id, False, author, expected_version)

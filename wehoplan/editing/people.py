@@ -1,4 +1,8 @@
-"""Departments and people: add, rename, edit; each change audited in its own transaction."""
+"""Departments and people: add, rename, edit; each change audited in its own transaction.
+
+They are shared by every plan, so an editor of any plan may change them (``author`` is
+the acting principal, or a trusted local caller's name).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,19 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from wehoplan import repository
+from wehoplan.access import Principal, as_principal, require_any_plan
 from wehoplan.domain import is_blank
 from wehoplan.editing.validation import APP_SOURCE, NotFoundError, ValidationError, clean_name
 from wehoplan.models import Department, Person
 from wehoplan.repository.editable import name_of
 
 
-def add_department(engine: Engine, name: str, author: str) -> int:
+def add_department(engine: Engine, name: str, author: str | Principal) -> int:
     """Create a department; return its id. Raises ValidationError if the name is blank or taken."""
     name = clean_name(name, "department")
+    actor = as_principal(author)
+    author = actor.label
+    require_any_plan(actor, "edit_plan")
     with Session(engine) as s, s.begin():
         if s.scalar(select(Department.id).where(Department.name == name)) is not None:
             raise ValidationError([f"department {name!r} already exists"])
@@ -28,9 +36,12 @@ def add_department(engine: Engine, name: str, author: str) -> int:
         return dep.id
 
 
-def rename_department(engine: Engine, department_id: int, new_name: str, author: str) -> None:
+def rename_department(engine: Engine, department_id: int, new_name: str, author: str | Principal) -> None:
     """Rename a department (items keep pointing at it). Raises ValidationError / NotFoundError."""
     new_name = clean_name(new_name, "department")
+    actor = as_principal(author)
+    author = actor.label
+    require_any_plan(actor, "edit_plan")
     with Session(engine) as s, s.begin():
         dep = s.get(Department, department_id)
         if dep is None:
@@ -45,10 +56,13 @@ def rename_department(engine: Engine, department_id: int, new_name: str, author:
                                field="name", old=old, new=new_name, source=APP_SOURCE)
 
 
-def add_person(engine: Engine, name: str, author: str, *, email: str | None = None,
+def add_person(engine: Engine, name: str, author: str | Principal, *, email: str | None = None,
                department: str | None = None) -> int:
     """Create a person; return the id. Raises ValidationError if the name is blank or taken."""
     name = clean_name(name, "person")
+    actor = as_principal(author)
+    author = actor.label
+    require_any_plan(actor, "edit_plan")
     with Session(engine) as s, s.begin():
         if s.scalar(select(Person.id).where(Person.name == name)) is not None:
             raise ValidationError([f"person {name!r} already exists"])
@@ -61,11 +75,14 @@ def add_person(engine: Engine, name: str, author: str, *, email: str | None = No
         return p.id
 
 
-def edit_person(engine: Engine, person_id: int, changes: Mapping[str, object], author: str) -> None:
+def edit_person(engine: Engine, person_id: int, changes: Mapping[str, object], author: str | Principal) -> None:
     """Change a person's ``name``, ``email`` or ``department`` (by name); audited per field."""
     unknown = sorted(set(changes) - {"name", "email", "department"})
     if unknown:
         raise ValidationError(["cannot edit " + ", ".join(unknown) + "; editable: name, email, department"])
+    actor = as_principal(author)
+    author = actor.label
+    require_any_plan(actor, "edit_plan")
     with Session(engine) as s, s.begin():
         p = s.get(Person, person_id)
         if p is None:

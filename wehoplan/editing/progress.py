@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from wehoplan import repository
+from wehoplan.access import AccessDenied, Principal, as_principal, require_progress
 from wehoplan.domain import is_blank
 from wehoplan.editing.validation import APP_SOURCE, CleanUpdate, EditError, ValidationError, validate_update
 from wehoplan.editing.versions import claim_for_report
@@ -56,7 +57,7 @@ def record_update(
     status: object,
     progress: object,
     comment: object = None,
-    author: str,
+    author: str | Principal,
     expected_version: int | None = None,
     allow_future: bool = False,
     source: str = APP_SOURCE,
@@ -68,7 +69,11 @@ def record_update(
     is an append and a newer version means only that someone else reported or edited too.
     Whether the item may take a report (a live leaf) is checked against its stored state.
 
+    ``author`` is the acting principal (a plain name: the trusted local caller, see
+    :func:`wehoplan.access.as_principal`); its label is recorded as the author.
+
     Raises:
+        AccessDenied: the principal may not record progress on this item.
         ValidationError: bad status, progress or date, or the item is archived / not a leaf.
         NotFoundError: no such item.
 
@@ -78,13 +83,15 @@ def record_update(
     )
     if problems or clean is None:
         raise ValidationError(problems)
+    actor = as_principal(author)
     with Session(engine) as s, s.begin():
         del expected_version  # not compared: see the docstring
         item = claim_for_report(s, item_id)
+        require_progress(s, actor, item)
         problems = _check_reportable(item, s)
         if problems:
             raise ValidationError(problems)
-        _store_update(s, item, clean, author, source)
+        _store_update(s, item, clean, actor.label, source)
         return item.version
 
 
@@ -127,7 +134,7 @@ class BulkResult:
 def record_updates_bulk(
     engine: Engine,
     rows: Iterable[Mapping] | pd.DataFrame,
-    author: str,
+    author: str | Principal,
     *,
     allow_future: bool = False,
     source: str = "app bulk",
@@ -139,8 +146,11 @@ def record_updates_bulk(
     and may carry ``comment`` (and ``code``, used in messages). Every row is validated
     first, and checked again against the stored item (a live leaf) as it is written; if any
     has a problem nothing is written and the result lists every problem, by row. As with
-    :func:`record_update`, reports by others since ``expected_version`` are no conflict.
+    :func:`record_update`, reports by others since ``expected_version`` are no conflict. An
+    item the principal may not report on is a problem of its row.
+
     """
+    actor = as_principal(author)
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else [dict(r) for r in rows]
     result = BulkResult()
     cleaned: list[tuple[int, dict, CleanUpdate]] = []
@@ -173,11 +183,16 @@ def record_updates_bulk(
             except EditError as e:
                 result.problems.append(RowProblem(n, r["item_id"], r.get("code"), str(e)))
                 continue
+            try:
+                require_progress(s, actor, item)
+            except AccessDenied as e:
+                result.problems.append(RowProblem(n, r["item_id"], item.code, str(e)))
+                continue
             bad = _check_reportable(item, s)
             if bad:
                 result.problems += [RowProblem(n, r["item_id"], item.code, m) for m in bad]
                 continue
-            _store_update(s, item, clean, author, source)
+            _store_update(s, item, clean, actor.label, source)
             stored += 1
         if result.problems:
             s.rollback()

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from wehoplan.access import Principal, as_principal, require
 from wehoplan.config import Config, load_config
 from wehoplan.domain import STATUS_LABELS, date_range_error, level_name, match_names, one_line
 from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
@@ -35,6 +37,7 @@ from wehoplan.importing.reading import FileRejected, Workbook, column_letter, re
 from wehoplan.importing.table import Table, find_tables
 from wehoplan.importing.undo import undo_import as _undo
 from wehoplan.importing.writers import CoreWriter, RowWriter, SQLiteDriverWriter
+from wehoplan.models import ImportBatch, Plan
 from wehoplan.repository import Query, read_frame
 
 Source = str | Path | tuple[str, bytes]
@@ -227,7 +230,7 @@ def import_files(
     sheet: str | None = None,
     mapping: dict[str, str] | None = None,
     dry_run: bool = False,
-    author: str | None = None,
+    author: str | Principal | None = None,
     config: Config | None = None,
     progress=None,
     writer: RowWriter | None = None,
@@ -242,7 +245,8 @@ def import_files(
         sheet: only this sheet.
         mapping: {column header: field} overriding detection.
         dry_run: validate and count, write nothing.
-        author: who imports (audit trail, batch).
+        author: who imports: the acting principal (an editor of the plan; a new plan needs a role
+            for every plan), or a trusted local caller's name (audit trail, batch).
         config: settings (fiscal year start); default from the environment.
         progress: optional callback taking a fraction 0..1 (the page's progress bar).
         writer: how the rows are inserted (default: the fastest the engine allows; the rows
@@ -251,11 +255,17 @@ def import_files(
     Returns:
         The report; ``ok`` is False when anything was rejected, and then nothing was written.
 
+    Raises:
+        AccessDenied: the principal may not import into this plan (nothing is read or written).
+
     """
     srcs = sources if isinstance(sources, list) else [sources]
     cfg = config or load_config()
     day = _as_of_day(as_of)
     plan = one_line(plan_name or (Path(_name(srcs[0])).stem if srcs else "")) or "Imported plan"
+    actor = as_principal(author)
+    with Session(engine) as s:
+        require(actor, "import", s.scalar(select(Plan.id).where(Plan.name == plan)))
     if progress:
         progress(0.05)
     an = analyse(srcs, sheet=sheet, mapping=mapping, config=cfg)
@@ -274,7 +284,7 @@ def import_files(
     try:
         res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names,
                    level_names_from_file=an.parsed.level_names_from_file, as_of=day, as_of_given=as_of is not None,
-                   file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=author, dry_run=dry_run,
+                   file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=actor.label, dry_run=dry_run,
                    progress_cb=progress, writer=writer)
     except SQLAlchemyError as exc:
         # The checks above should catch everything; if the database still refuses, nothing was written.
@@ -318,9 +328,20 @@ def list_plans_names(engine: Engine) -> list[str]:
         return [r[0] for r in conn.execute(text("SELECT name FROM plans ORDER BY name"))]
 
 
-def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dict[str, Any]:
-    """Undo an import batch (see :func:`wehoplan.importing.load.undo_import`)."""
-    return _undo(engine, batch_id, author)
+def undo_import(engine: Engine, batch_id: int, author: str | Principal | None = None) -> dict[str, Any]:
+    """Undo an import batch (see :func:`wehoplan.importing.load.undo_import`); admins of its plan only.
+
+    Raises:
+        AccessDenied: the principal is not an admin of the batch's plan (nothing is undone).
+        UndoRefused: see :func:`wehoplan.importing.load.undo_import`.
+
+    """
+    actor = as_principal(author)
+    with Session(engine) as s:
+        batch = s.get(ImportBatch, batch_id)
+        if batch is not None:  # an unknown batch is refused by the undo itself
+            require(actor, "undo_import", batch.plan_id)
+    return _undo(engine, batch_id, actor.label)
 
 
 def list_batches(engine: Engine) -> pd.DataFrame:

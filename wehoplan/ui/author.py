@@ -1,14 +1,15 @@
-"""Who is making changes: chosen in the sidebar until sign-in exists.
+"""Who is making changes in local mode (no sign-in configured): chosen in the sidebar.
 
 The choice lives in ``st.session_state["author"]`` so it survives page switches
-(widget state is dropped on pages that do not draw the widget); the data layer only
-ever receives the returned name, so sign-in can replace this function later.
+(widget state is dropped on pages that do not draw the widget). With sign-in on the
+picker is not drawn at all: the signed-in user is the author (:mod:`wehoplan.ui.auth`).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from wehoplan.access import Principal
 from wehoplan.repository import people_frame
 from wehoplan.ui import cache
 
@@ -47,9 +48,14 @@ def author_picker() -> str:
     return name
 
 
-def require_author(name: str) -> bool:
-    """Show a warning and return False when no author is chosen (saving is then refused)."""
-    if name:
+def require_author(who: str | Principal) -> bool:
+    """Show a warning and return False when no author is chosen (saving is then refused).
+
+    A signed-in principal always has a name; only the local user must pick one.
+    """
+    if isinstance(who, Principal) and not who.local:
+        return True
+    if (who.name if isinstance(who, Principal) else who):
         return True
     st.warning("Choose who you are in the sidebar (\"You are\") before saving.")
     return False

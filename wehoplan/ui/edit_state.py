@@ -38,21 +38,34 @@ def show_flash() -> None:
         st.success(md(msg))  # messages name codes, titles and people: user text
 
 
-def start_editing_page(title: str, icon: str):
-    """Common top of the editing pages: config, title, sidebar, author, flash, plan required.
+def start_editing_page(title: str, icon: str, action: str):
+    """Common top of the editing pages: config, sign-in gate, title, sidebar, author, flash, plan required.
+
+    Args:
+        title: the page title.
+        icon: its icon.
+        action: what the page does (:data:`wehoplan.access.ACTIONS`); a role that may not do it
+            on any plan, or on the chosen plan, gets the role it needs and the page stops.
 
     Returns:
-        ``(view, author)``: the sidebar's view (with a plan) and the chosen author.
+        ``(view, who)``: the sidebar's view (with a plan) and the acting principal (in local
+        mode, the local user named by "You are"), which the writers take as the author.
 
     """
+    from wehoplan.access import local_principal
+    from wehoplan.ui import auth
     from wehoplan.ui.author import author_picker
     from wehoplan.ui.state import sidebar
     from wehoplan.ui.widgets import require_plan
 
     st.set_page_config(page_title=f"{title} · wehoplan", page_icon=icon, layout="wide")
+    who = auth.gate(action)
     st.title(title)
     view = sidebar()
-    author = author_picker()
+    if who.local:  # "You are" only without sign-in; a signed-in user is who they signed in as
+        who = local_principal(author_picker())
     show_flash()
     require_plan(view)
-    return view, author
+    assert view.frames is not None  # require_plan stopped the page otherwise
+    auth.check_plan(who, view.frames.plan.id, view.frames.plan.name, action)
+    return view, who
