@@ -6,18 +6,13 @@ Debian's Chromium (/usr/bin/chromium) is absent.
 
 from __future__ import annotations
 
-import os
-import socket
-import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .serve import ROOT, copy_demo, streamlit
+
 SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -29,44 +24,11 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, demo_url):
-    db = tmp_path_factory.mktemp("e2e") / "demo.db"
-    # SQLite's backup API: a plain file copy would miss pages still in the WAL file.
-    with sqlite3.connect(demo_url.removeprefix("sqlite:///")) as src, sqlite3.connect(db) as dst:
-        src.backup(dst)
-    port = free_port()
-    env = {**os.environ, "WEHOPLAN_DATABASE_URL": f"sqlite:///{db}"}
-    log = open(db.parent / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("streamlit did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    tmp = tmp_path_factory.mktemp("e2e")
+    with streamlit(copy_demo(demo_url, tmp / "demo.db"), tmp) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

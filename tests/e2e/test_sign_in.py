@@ -7,12 +7,7 @@ signs out; the audit row carries their email. Skipped only when Debian's Chromiu
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,9 +20,9 @@ from wehoplan.demo import SMART_CITY
 from wehoplan.models import Audit
 from wehoplan.rollup import prepare_tree
 
-from .test_browser import ARGS, CHROMIUM, free_port, no_exception, wait_ready
+from .serve import copy_demo, free_port, streamlit
+from .test_browser import ARGS, CHROMIUM, no_exception, wait_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 EMAIL = "updater@weho.org"
 
 pytestmark = [
@@ -50,10 +45,7 @@ def provider():
 def signed_server(tmp_path_factory, demo_url, provider):
     """``streamlit run`` with an [auth] section pointing at the provider, on a copy of the demo."""
     tmp = tmp_path_factory.mktemp("sign_in")
-    db = tmp / "demo.db"
-    with sqlite3.connect(demo_url.removeprefix("sqlite:///")) as src, sqlite3.connect(db) as dst:
-        src.backup(dst)
-    url = f"sqlite:///{db}"
+    url = copy_demo(demo_url, tmp / "demo.db")
     eng = make_engine(url)
     plan = repository.resolve_plan(eng, SMART_CITY)
     users.add_user(eng, EMAIL, role="updater", plan_id=plan.id, person="Public Works Director", author="Setup")
@@ -67,31 +59,9 @@ def signed_server(tmp_path_factory, demo_url, provider):
         'client_secret = "e2e-secret"\n'
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n',
         encoding="utf-8")
-    env = {**os.environ, "WEHOPLAN_DATABASE_URL": url, "WEBSOCKETS_MAX_LINE_LENGTH": "65536"}
-    log = open(tmp / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--secrets.files", str(secrets)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("streamlit did not start")
-    yield base, eng, plan.id
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with streamlit(url, tmp, port=port, args=("--secrets.files", str(secrets)),
+                   env={"WEBSOCKETS_MAX_LINE_LENGTH": "65536"}) as base:
+        yield base, eng, plan.id
 
 
 def _leaf_codes(eng, plan_id) -> tuple[str, str]:

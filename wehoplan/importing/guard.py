@@ -66,15 +66,8 @@ def _local(tag: str) -> str:
     return tag.rpartition(":")[2]
 
 
-def _parse(zf: zipfile.ZipFile, part: str, name: str, start, raw_tags: bool = False) -> None:
-    """Stream one part through expat, calling ``start(local_tag, attrs)`` for each element.
-
-    With ``raw_tags`` the handler gets the tag as written (``x:c``) and strips prefixes itself.
-
-    Raises:
-        FileRejected: the part is not well-formed XML, carries a DTD, or cannot be inflated.
-
-    """
+def _safe_parser(part: str, name: str) -> Any:
+    """An expat parser that refuses any DTD or entity declaration (so no entity is ever expanded)."""
     px = expat.ParserCreate()
     px.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
@@ -84,6 +77,19 @@ def _parse(zf: zipfile.ZipFile, part: str, name: str, start, raw_tags: bool = Fa
     px.StartDoctypeDeclHandler = no_dtd
     px.EntityDeclHandler = no_dtd
     px.ExternalEntityRefHandler = no_dtd
+    return px
+
+
+def _parse(zf: zipfile.ZipFile, part: str, name: str, start, raw_tags: bool = False) -> None:
+    """Stream one part through expat, calling ``start(local_tag, attrs)`` for each element.
+
+    With ``raw_tags`` the handler gets the tag as written (``x:c``) and strips prefixes itself.
+
+    Raises:
+        FileRejected: the part is not well-formed XML, carries a DTD, or cannot be inflated.
+
+    """
+    px = _safe_parser(part, name)
     px.StartElementHandler = start if raw_tags else (lambda tag, attrs: start(_local(tag), attrs))
     try:
         with zf.open(part) as f:
@@ -270,15 +276,7 @@ def _scan_plain_sheet(xml: bytes, part: str, name: str) -> set[tuple[int, int]] 
 
 def _parse_bytes(xml: bytes, part: str, name: str) -> None:
     """Expat over a whole part with no element handler: well-formed, DTD-free, at C speed."""
-    px = expat.ParserCreate()
-    px.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-
-    def no_dtd(*_args: Any) -> NoReturn:
-        raise FileRejected(f"{name}: refused: part {part} declares a document type (entities are never read)")
-
-    px.StartDoctypeDeclHandler = no_dtd
-    px.EntityDeclHandler = no_dtd
-    px.ExternalEntityRefHandler = no_dtd
+    px = _safe_parser(part, name)
     try:
         px.Parse(xml, True)
     except expat.ExpatError as exc:
