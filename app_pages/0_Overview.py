@@ -1,0 +1,21 @@
+"""Overview (the home page): the executive overview."""
+
+import streamlit as st
+
+from wehoplan import dashboard
+from wehoplan.ui import auth, cache, draw, widgets
+from wehoplan.ui.state import sidebar
+
+st.set_page_config(page_title="wehoplan: overview", page_icon="📈", layout="wide")
+who = auth.gate("view")
+view = sidebar()
+widgets.require_plan(view)
+auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
+widgets.header(view, "Executive overview")
+data = dashboard.overview(widgets.table(view), view.frames.updates, view.as_of,
+                          cache.first_completed_at(view.frames, view.as_of), widgets.thresholds())
+if data is None:
+    widgets.no_match()
+draw.overview(data)
+st.divider()
+widgets.download_extract(view)

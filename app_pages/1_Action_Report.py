@@ -1,0 +1,20 @@
+"""Action report: the selection as a table, in tree or flat layout, with its downloads."""
+
+import streamlit as st
+
+from wehoplan import dashboard
+from wehoplan.ui import auth, draw, widgets
+from wehoplan.ui.state import sidebar
+
+st.set_page_config(page_title="wehoplan: action report", page_icon="📋", layout="wide")
+who = auth.gate("view")
+view = sidebar()
+widgets.require_plan(view)
+auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
+widgets.header(view, "Action report")
+layout, show = draw.report_controls()
+data = dashboard.action_report(widgets.table(view), layout, show)
+if data is None:
+    widgets.no_match()
+draw.action_report(data)
+widgets.download_extract(view, data.rows)

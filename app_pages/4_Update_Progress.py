@@ -1,0 +1,119 @@
+"""Record progress: one item through a form, or several at once in a table."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from wehoplan import charts, editing
+from wehoplan.access import AccessDenied
+from wehoplan.config import load_config
+from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
+from wehoplan.editing.frames import bulk_changes, bulk_editor_frame, current_states, find_items
+from wehoplan.ui import cache, widgets
+from wehoplan.ui.author import require_author
+from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
+from wehoplan.ui.text import md
+
+view, author = start_editing_page("Update progress", "📝", "record_progress")
+cfg = load_config()
+tree, updates = view.frames.tree.frame, view.frames.updates
+today = dt.date.today()
+leaves = tree[tree["is_leaf"]]
+
+c1, c2 = st.columns(2)
+owners = sorted(leaves["owner"].dropna().unique().tolist())
+owner = c1.selectbox("My items (owner)", ["", *owners], key="upd_owner",
+                     format_func=lambda o: "(everyone)" if o == "" else o)
+search = c2.text_input("Search code or title", key="upd_search")
+found = find_items(leaves, text_contains=search, owner=owner or None)
+if found.empty:
+    st.info("No action matches; clear the search or choose another owner.")
+    st.stop()
+
+one, bulk = st.tabs(["One item", f"Several items ({len(found)})"])
+
+with one:
+    labels = dict(zip(found["id"], found["code"] + " · " + found["title"], strict=True))
+    item_id = st.selectbox("Item", list(labels), format_func=labels.get, key="upd_item")
+    row = found.set_index("id").loc[item_id]
+    current = int(row["version"])
+    expected = expected_version(item_id, current)
+    history = updates[updates["item_id"] == item_id]
+    latest = current_states(history)
+    now_status = latest["status"].iloc[0] if not latest.empty else "pending"
+    now_progress = float(latest["progress"].iloc[0]) if not latest.empty else 0.0
+    due = f"{row['due']:%d %b %Y}" if pd.notna(row["due"]) else "—"
+    st.caption(f"Owner: {md(row['owner'] or '—')} · Department: {md(row['department'] or '—')} · Due: {due}")
+    if history.empty:
+        st.caption("No report yet: the item counts as Not started at 0 %.")
+    else:
+        widgets.chart(charts.history_chart(history))
+        with st.expander(f"History ({len(history)} reports)"):
+            st.dataframe(history[["as_of", "status", "progress", "comment", "author", "source"]]
+                         .iloc[::-1], hide_index=True)
+    k = f"{item_id}:{current}"  # another item, or a new version, starts from the stored state
+    with st.form(f"record:{item_id}"):
+        as_of = st.date_input("As of", value=today, key=f"upd_as_of:{k}",
+                              max_value=None if cfg.allow_future_updates else today)
+        status = st.selectbox("Status", STATUS_KEYS, index=STATUS_KEYS.index(now_status),
+                              format_func=STATUS_LABELS.get, key=f"upd_status:{k}")
+        progress = st.number_input("Progress %", min_value=0.0, max_value=100.0, value=now_progress, step=5.0,
+                                   key=f"upd_progress:{k}")
+        comment = st.text_area("Comment", key=f"upd_comment:{k}")
+        saved = st.form_submit_button("Save update", type="primary")
+    if saved and require_author(author):
+        if expected != current:
+            # Someone saved the item since this form was drawn: the form is now drawn from their values,
+            # so what this user typed is gone. Reports never conflict; this only says what happened.
+            st.error(md(editing.changed_meanwhile(cache.engine(), int(item_id))))
+        else:
+            try:
+                editing.record_update(
+                    cache.engine(), int(item_id), as_of=as_of, status=status, progress=progress, comment=comment,
+                    author=author, expected_version=expected, allow_future=cfg.allow_future_updates,
+                )
+            except (editing.EditError, AccessDenied) as e:
+                st.error(md(e))
+            else:
+                flash(f"Saved {row['code']}: {STATUS_LABELS[status]}, {progress:g} % as of {as_of:%d %b %Y}.")
+                st.rerun()  # fresh frames: the new numbers show at once
+    mark_seen(item_id, current)
+
+with bulk:
+    st.caption("Change status, progress or comment in the rows you report on (tick *report* to confirm a row "
+               "unchanged). Valid rows are saved together, or none at all.")
+    # The editor's base is kept until saved or reloaded: it holds the versions the user edits against.
+    base_key = f"bulk_base:{view.frames.plan.name}:{owner}:{search}"
+    if st.session_state.get("_bulk_base_key") != base_key or st.button("Reload", key="bulk_reload"):
+        st.session_state["_bulk_base_key"] = base_key
+        st.session_state["_bulk_base"] = bulk_editor_frame(found, updates, today)
+        st.session_state.pop("bulk_editor", None)
+    base = st.session_state["_bulk_base"]
+    edited = st.data_editor(
+        base, key="bulk_editor", hide_index=True, num_rows="fixed", width="stretch",
+        # What an owner edits comes right after what they read; context columns last.
+        column_order=["code", "title", "current_status", "current_progress", "status", "progress", "comment",
+                      "report", "as_of", "last_update", "owner"],
+        disabled=["code", "title", "owner", "current_status", "current_progress", "last_update"],
+        column_config={
+            "current_status": st.column_config.TextColumn("Now"),
+            "current_progress": st.column_config.NumberColumn("Now %", format="%.0f"),
+            "last_update": st.column_config.DateColumn("Last report"),
+            "report": st.column_config.CheckboxColumn("Report"),
+            "as_of": st.column_config.DateColumn("As of"),
+            "status": st.column_config.SelectboxColumn("New status", options=[STATUS_LABELS[k] for k in STATUS_KEYS]),
+            "progress": st.column_config.NumberColumn("New %", min_value=0, max_value=100, step=1),
+            "comment": st.column_config.TextColumn("Comment"),
+        },
+    )
+    changes = bulk_changes(edited)
+    if st.button(f"Save {len(changes)} update(s)", type="primary", key="bulk_save", disabled=changes.empty) \
+            and require_author(author):
+        result = editing.record_updates_bulk(cache.engine(), changes, author, allow_future=cfg.allow_future_updates)
+        if result.ok:
+            st.session_state.pop("_bulk_base_key", None)
+            flash(f"Saved {result.saved} update(s).")
+            st.rerun()
+        st.error(f"Nothing was saved: {len(result.problems)} problem(s). Fix these rows and save again.")
+        st.dataframe(result.frame()[["code", "message"]], hide_index=True)

@@ -1,0 +1,47 @@
+"""Audit trail: who changed what, when; filter and download."""
+
+import datetime as dt
+from functools import partial
+
+import streamlit as st
+
+from wehoplan import exporting, repository
+from wehoplan.ui import auth, cache
+from wehoplan.ui.author import author_picker
+from wehoplan.ui.state import sidebar
+from wehoplan.ui.text import md
+
+st.set_page_config(page_title="Audit · wehoplan", page_icon="🧾", layout="wide")
+who = auth.gate("view")
+st.title("Audit trail")
+view = sidebar()
+if who.local:
+    author_picker()
+eng = cache.engine()
+everything = repository.audit_frame(eng)
+if everything.empty:
+    st.info("Nothing has been changed yet.")
+    st.stop()
+
+c1, c2, c3 = st.columns(3)
+authors = c1.multiselect("Who", sorted(everything["author"].dropna().unique()), key="au_author")
+actions = c2.multiselect("Action", sorted(everything["action"].dropna().unique()), key="au_action")
+entities = c3.multiselect("About", sorted(everything["entity"].dropna().unique()), key="au_entity")
+c4, c5, c6 = st.columns(3)
+first = everything["at"].min().date()
+dates = c4.date_input("Between", (first, dt.date.today()), key="au_dates")
+search = c5.text_input("Text in field or values", key="au_text")
+this_plan = c6.checkbox(f"Only {md(view.frames.plan.name)}" if view.frames else "Only this plan",
+                        value=view.frames is not None, disabled=view.frames is None, key="au_plan")
+since, until = (dates[0], dates[1]) if isinstance(dates, tuple) and len(dates) == 2 else (None, None)
+frame = repository.audit_frame(
+    eng, plan_id=view.frames.plan.id if this_plan and view.frames else None, authors=authors, actions=actions,
+    entities=entities, since=since, until=until, text_contains=search or None,
+)
+st.caption(f"{len(frame)} of {len(everything)} changes, newest first.")
+st.dataframe(frame, hide_index=True, width="stretch", column_config={
+    "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+    "item_code": st.column_config.TextColumn("Item"),
+})
+st.download_button("Download CSV", data=partial(exporting.csv_bytes, frame), file_name="wehoplan_audit.csv",
+                   mime="text/csv", key="au_download")
