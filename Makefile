@@ -64,7 +64,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 lint: $(STAMP)
-	$(PY) -m ruff check wehoplan tests bench app.py pages
+	$(PY) -m ruff check wehoplan tests bench app.py app_pages
 	$(PY) -m mypy wehoplan
 
 # Keeps every version already in requirements.txt; add --upgrade-package NAME to move one on purpose.

@@ -1,6 +1,6 @@
 """Benchmark 1: every dashboard page's rerun after a filter change against a floor page (target <= 1.5x).
 
-Operation: the real page (``app.py``, ``pages/1_…``, ``2_…``, ``3_…``) run by
+Operation: the real page (``app.py``, ``app_pages/1_…``, ``2_…``, ``3_…``) run by
 Streamlit's ``AppTest`` on the generated database (``WEHOPLAN_DATABASE_URL``),
 after a warm-up run that fills the plan cache; each timed run switches the
 sidebar's Department filter between two departments and reruns
@@ -38,9 +38,9 @@ from wehoplan.rollup import Thresholds, prepare_tree
 
 PAGES = [  # (name, real page, floor page)
     ("home", "app.py", "floor_home.py"),
-    ("action_report", "pages/1_Action_Report.py", "floor_report.py"),
-    ("trends", "pages/2_Trends.py", "floor_trends.py"),
-    ("departments_smart", "pages/3_Departments_and_SMART.py", "floor_departments.py"),
+    ("action_report", "app_pages/1_Action_Report.py", "floor_report.py"),
+    ("trends", "app_pages/2_Trends.py", "floor_trends.py"),
+    ("departments_smart", "app_pages/3_Departments_and_SMART.py", "floor_departments.py"),
 ]
 PRECOMPUTE = {"home": "home", "action_report": "report", "trends": "trends_page",
               "departments_smart": "departments"}
@@ -133,7 +133,8 @@ def plain_reruns(runs: int) -> None:
 
     from streamlit.testing.v1 import AppTest
 
-    for page in ("pages/4_Update_Progress.py", "pages/5_Edit_Plan.py", "pages/6_Audit.py", "pages/7_Import.py"):
+    for page in ("app_pages/4_Update_Progress.py", "app_pages/5_Edit_Plan.py", "app_pages/6_Audit.py",
+                 "app_pages/7_Import.py"):
         at = AppTest.from_file(str(ROOT / page), default_timeout=600)
         at.run()
         at.run()

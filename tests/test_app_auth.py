@@ -27,8 +27,8 @@ APP = str(ROOT / "app.py")
 AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "test-secret",
         "client_id": "wehoplan", "client_secret": "s3cret",
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
-EDIT_PAGES = {"pages/4_Update_Progress.py": "updater", "pages/5_Edit_Plan.py": "editor",
-              "pages/7_Import.py": "editor", "pages/8_Users.py": "admin"}
+EDIT_PAGES = {"app_pages/4_Update_Progress.py": "updater", "app_pages/5_Edit_Plan.py": "editor",
+              "app_pages/7_Import.py": "editor", "app_pages/8_Users.py": "admin"}
 ALL_PAGES = [p for p, _, _ in PAGES]
 
 
@@ -89,14 +89,14 @@ def test_unknown_email_role_setting_lets_them_read(monkeypatch):
     monkeypatch.setenv("WEHOPLAN_UNKNOWN_USER_ROLE", "viewer")
     at = _app(_signed_in("stranger@weho.org"))
     assert at.metric
-    at.switch_page("pages/4_Update_Progress.py").run()
+    at.switch_page("app_pages/4_Update_Progress.py").run()
     assert "You need the updater role for this page." in _texts(at)
 
 
 @pytest.mark.parametrize(("email", "allowed"), [
     ("viewer@weho.org", set()),
-    ("updater@weho.org", {"pages/4_Update_Progress.py"}),
-    ("editor@weho.org", {"pages/4_Update_Progress.py", "pages/5_Edit_Plan.py", "pages/7_Import.py"}),
+    ("updater@weho.org", {"app_pages/4_Update_Progress.py"}),
+    ("editor@weho.org", {"app_pages/4_Update_Progress.py", "app_pages/5_Edit_Plan.py", "app_pages/7_Import.py"}),
     ("admin@weho.org", set(EDIT_PAGES)),
 ])
 @pytest.mark.usefixtures("url")
@@ -115,7 +115,7 @@ def test_each_role_reads_every_dashboard_and_only_its_edit_pages(email, allowed)
 
 @pytest.mark.usefixtures("url")
 def test_email_matches_case_insensitively_never_by_sub():
-    at = _app(_signed_in("UPDATER@weho.ORG", "Whatever The Provider Says"), "pages/4_Update_Progress.py")
+    at = _app(_signed_in("UPDATER@weho.ORG", "Whatever The Provider Says"), "app_pages/4_Update_Progress.py")
     assert "You need" not in _texts(at)
     assert "Una Updater" in _texts(at)
 
@@ -148,7 +148,7 @@ def _audit_authors(url) -> list[str]:
 def test_updater_records_on_own_item_and_is_refused_on_another_departments(url):
     own = _leaf(url, owner="Public Works Director")
     other = _leaf(url, not_owner="Public Works Director")
-    at = _app(_signed_in("updater@weho.org"), "pages/4_Update_Progress.py")
+    at = _app(_signed_in("updater@weho.org"), "app_pages/4_Update_Progress.py")
     _save_one(at, own)
     assert not at.error and _audit_authors(url) == ["Una Updater <updater@weho.org>"]
     _save_one(at, other)
@@ -165,7 +165,7 @@ def test_sign_out_button_signs_out():
 
 
 def test_admin_adds_a_user_on_the_users_page_and_it_is_audited_with_their_email(url):
-    at = _app(_signed_in("admin@weho.org"), "pages/8_Users.py")
+    at = _app(_signed_in("admin@weho.org"), "app_pages/8_Users.py")
     assert "admin@weho.org" in at.dataframe[0].value["email"].tolist()
     at.text_input(key="usr_email").set_value("New.Person@weho.org")
     at.selectbox(key="usr_role").set_value("viewer")
@@ -184,7 +184,7 @@ def test_local_mode_says_so_and_keeps_the_you_are_picker():
     at.run()
     assert not at.exception
     assert "Local mode" in _texts(at) and at.metric
-    at.switch_page("pages/5_Edit_Plan.py").run()
+    at.switch_page("app_pages/5_Edit_Plan.py").run()
     assert "You are" in [s.label for s in at.sidebar.selectbox]
 
 
@@ -199,11 +199,11 @@ def test_require_sign_in_without_a_provider_is_a_start_up_error(monkeypatch):
 def test_sidebar_filters_survive_a_page_switch_and_a_second_run_under_navigation():
     at = _app(_signed_in("editor@weho.org"))
     at.multiselect(key="w_smart").set_value(["M"]).run()
-    at.switch_page("pages/2_Trends.py").run()
+    at.switch_page("app_pages/2_Trends.py").run()
     assert at.multiselect(key="w_smart").value == ["M"]
     at.run()
     assert not at.exception and at.multiselect(key="w_smart").value == ["M"]
-    at.switch_page("pages/0_Overview.py").run()
+    at.switch_page("app_pages/0_Overview.py").run()
     assert at.multiselect(key="w_smart").value == ["M"] and at.query_params.get("smart") in ("M", ["M"])
 
 

@@ -10,7 +10,7 @@ from wehoplan.dashboard import REPORT_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-PAGES = ["pages/1_Action_Report.py", "pages/2_Trends.py", "pages/3_Departments_and_SMART.py"]
+PAGES = ["app_pages/1_Action_Report.py", "app_pages/2_Trends.py", "app_pages/3_Departments_and_SMART.py"]
 SMART_CITY = "WeHo Smart City Strategic Plan 2018"
 
 
@@ -51,10 +51,10 @@ def test_overview_shows_plan_date_demo_notice_kpis_and_charts(demo_app):
 
 # What each page draws, by chart title (the Action Report draws a table instead).
 CHART_TITLES = {
-    "pages/1_Action_Report.py": [],
-    "pages/2_Trends.py": ["Progress over time", "Status mix over time", "Actions completed per quarter",
+    "app_pages/1_Action_Report.py": [],
+    "app_pages/2_Trends.py": ["Progress over time", "Status mix over time", "Actions completed per quarter",
                           "Overdue actions over time", "Completion forecast per initiative"],
-    "pages/3_Departments_and_SMART.py": [
+    "app_pages/3_Departments_and_SMART.py": [
         "Department × SMART value (number = actions, colour = progress)", "Progress by department (tick = expected)",
         "Actions per status, by department", "Progress by SMART value (tick = expected)",
         "Workload by owner (actions per status)"],
@@ -146,7 +146,7 @@ def test_filters_persist_across_pages_and_reset_clears_them(demo_app):
     at.query_params["plan"] = SMART_CITY
     at.run()
     at.multiselect(key="w_smart").set_value(["M"]).run()
-    at.switch_page("pages/1_Action_Report.py").run()
+    at.switch_page("app_pages/1_Action_Report.py").run()
     assert at.multiselect(key="w_smart").value == ["M"]
     rows_m = len(at.dataframe[0].value)
     next(b for b in at.button if b.label == "Reset filters").click().run()
@@ -159,7 +159,7 @@ def test_action_report_tree_and_flat_and_row_count(demo_app):
     at = demo_app
     at.query_params["plan"] = SMART_CITY
     at.run()
-    at.switch_page("pages/1_Action_Report.py").run()
+    at.switch_page("app_pages/1_Action_Report.py").run()
     tree = at.dataframe[0].value
     assert list(tree["Code"][:3]) == ["1", "1.1", "1.1.1"]
     assert len(tree) == 56 and "56 rows (39 of 39 selected actions)" in at.caption[1].value
@@ -176,13 +176,13 @@ def test_trends_switch_grouping_and_no_match(demo_app):
     at = demo_app
     at.query_params["plan"] = SMART_CITY
     at.run()
-    at.switch_page("pages/2_Trends.py").run()
+    at.switch_page("app_pages/2_Trends.py").run()
     at.segmented_control(key="w_page:by").set_value("smart").run()
     assert not at.exception and len(charts(at)) >= 4
     assert not at.exception
     at.text_input(key="w_text").set_value("no such words anywhere").run()
     assert not at.exception
-    at.switch_page("pages/3_Departments_and_SMART.py").run()
+    at.switch_page("app_pages/3_Departments_and_SMART.py").run()
     assert any("No items match" in i.value for i in at.info)
 
 
@@ -192,7 +192,7 @@ def test_overdue_in_public_works_for_mobility_from_a_link(demo_app):
                  "show": "overdue", "layout": "flat"}.items():
         at.query_params[k] = v
     at.run()
-    at.switch_page("pages/1_Action_Report.py").run()
+    at.switch_page("app_pages/1_Action_Report.py").run()
     assert not at.exception
     assert at.segmented_control(key="w_page:show").value == "overdue"
     rows = at.dataframe[0].value
@@ -234,13 +234,13 @@ def test_a_filter_change_does_not_reload_the_database(demo_app, monkeypatch):
     at.query_params["plan"] = SMART_CITY
     at.run()
     at.multiselect(key="w_status").set_value(["on_track"]).run()
-    at.switch_page("pages/2_Trends.py").run()
+    at.switch_page("app_pages/2_Trends.py").run()
     assert not at.exception
     assert len(calls) == 1
 
 
-@pytest.mark.parametrize("page", [None, "pages/1_Action_Report.py", "pages/2_Trends.py",
-                                  "pages/3_Departments_and_SMART.py"])
+@pytest.mark.parametrize("page", [None, "app_pages/1_Action_Report.py", "app_pages/2_Trends.py",
+                                  "app_pages/3_Departments_and_SMART.py"])
 def test_every_dashboard_page_offers_the_extract_downloads(demo_app, page):
     at = demo_app
     at.run()
@@ -248,7 +248,7 @@ def test_every_dashboard_page_offers_the_extract_downloads(demo_app, page):
         at.switch_page(page).run()
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Excel extract" in labels and "Actions (CSV)" in labels
-    if page == "pages/1_Action_Report.py":
+    if page == "app_pages/1_Action_Report.py":
         assert "Rows shown (CSV)" in labels
     # Built only on click: the page hands Streamlit a callable (a deferred file), not bytes.
     assert all(b.proto.deferred_file_id for b in at.get("download_button"))

@@ -14,9 +14,9 @@ from wehoplan.demo import SMART_CITY
 from wehoplan.rollup import prepare_tree
 
 ROOT = Path(__file__).resolve().parent.parent
-UPDATE_PAGE = str(ROOT / "pages" / "4_Update_Progress.py")
-PLAN_PAGE = str(ROOT / "pages" / "5_Edit_Plan.py")
-AUDIT_PAGE = str(ROOT / "pages" / "6_Audit.py")
+UPDATE_PAGE = str(ROOT / "app_pages" / "4_Update_Progress.py")
+PLAN_PAGE = str(ROOT / "app_pages" / "5_Edit_Plan.py")
+AUDIT_PAGE = str(ROOT / "app_pages" / "6_Audit.py")
 
 
 @pytest.fixture

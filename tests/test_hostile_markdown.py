@@ -75,7 +75,7 @@ def test_a_plan_named_like_a_link_is_shown_as_text(monkeypatch, empty_url):
 def test_import_page_escapes_the_upload_file_name(monkeypatch, empty_url):
     monkeypatch.setenv("WEHOPLAN_DATABASE_URL", empty_url)
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/7_Import.py").run()
+    at.switch_page("app_pages/7_Import.py").run()
     name = "[Open me](http://evil.example)\u202e.csv"
     data = b"Code,Title,Status,Progress\n1,Goal,,\n1.1,Act,on track,40\n"
     at.get("file_uploader")[0].set_value([(name, data, "text/csv")]).run()

@@ -196,7 +196,7 @@ def test_the_import_page_survives_every_hostile_upload(monkeypatch, empty_url):
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/7_Import.py").run()
+    at.switch_page("app_pages/7_Import.py").run()
     for case, data in sorted(HOSTILE.items()):
         at.get("file_uploader")[0].set_value([(f"{case}.xlsx", data, "application/octet-stream")]).run()
         assert not at.exception, case

@@ -21,7 +21,7 @@ def _db(monkeypatch, empty_url):
 
 def test_upload_preview_import_and_undo():
     at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page("pages/7_Import.py").run()
+    at.switch_page("app_pages/7_Import.py").run()
     assert not at.exception
     assert any("No imports yet" in c.value for c in at.caption)
     data = b"Code,Title,Status,Progress\n1,Goal,,\n1.1,Act,on track,40\n1.2,Bad,meh,10\n"

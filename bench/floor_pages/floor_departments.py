@@ -1,4 +1,4 @@
-"""Floor of pages/3_Departments_and_SMART.py: the page's drawing code, precomputed data."""
+"""Floor of app_pages/3_Departments_and_SMART.py: the page's drawing code, precomputed data."""
 
 import streamlit as st
 

@@ -1,4 +1,4 @@
-"""Floor of pages/1_Action_Report.py: the page's drawing code, precomputed data."""
+"""Floor of app_pages/1_Action_Report.py: the page's drawing code, precomputed data."""
 
 from types import SimpleNamespace
 

@@ -1,4 +1,4 @@
-"""Floor of pages/2_Trends.py: the page's own drawing code, precomputed data."""
+"""Floor of app_pages/2_Trends.py: the page's own drawing code, precomputed data."""
 
 import streamlit as st
 

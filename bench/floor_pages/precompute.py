@@ -42,13 +42,13 @@ def home(frames, as_of: pd.Timestamp, f: Filters, th: Thresholds) -> dict:
 
 
 def report(frames, as_of: pd.Timestamp, f: Filters, th: Thresholds) -> dict:
-    """pages/1_Action_Report.py with its defaults (tree layout, all rows): its ActionReport."""
+    """app_pages/1_Action_Report.py with its defaults (tree layout, all rows): its ActionReport."""
     table = rollup_table(frames.tree, frames.updates, as_of, f, th)
     return {"caption": _caption(frames, as_of, f), "data": dashboard.action_report(table, "tree", "all")}
 
 
 def trends_page(frames, as_of: pd.Timestamp, f: Filters, th: Thresholds) -> dict:
-    """pages/2_Trends.py with its defaults (by strategy, every quarter, 180-day window): its TrendsPage."""
+    """app_pages/2_Trends.py with its defaults (by strategy, every quarter, 180-day window): its TrendsPage."""
     dates = trends.period_ends(frames.updates, as_of, trends.DEFAULT_STEP)
     window = int(trends.DEFAULT_WINDOW)
     states = leaf_states(frames.tree, frames.updates, trends.shared_dates(dates, as_of, window), th)
@@ -58,7 +58,7 @@ def trends_page(frames, as_of: pd.Timestamp, f: Filters, th: Thresholds) -> dict
 
 
 def departments(frames, as_of: pd.Timestamp, f: Filters, th: Thresholds) -> dict:
-    """pages/3_Departments_and_SMART.py: its :class:`wehoplan.dashboard.Departments`."""
+    """app_pages/3_Departments_and_SMART.py: its :class:`wehoplan.dashboard.Departments`."""
     table = rollup_table(frames.tree, frames.updates, as_of, f, th)
     return {"caption": _caption(frames, as_of, f), "data": dashboard.departments(table)}
 

@@ -70,6 +70,9 @@ def test_every_page_filter_and_shared_link(server, page):
     no_exception(pg)
     assert pg.get_by_role("heading", name="Executive overview").first.is_visible()
     assert pg.get_by_text("Illustrative demo data").first.is_visible()
+    # The menu a person sees on the first visit: Overview first, no entry named after the script.
+    menu = [t.strip() for t in pg.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+    assert menu[0] == "Overview" and "app" not in menu, menu
     pg.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
     overdue_all = pg.locator('[data-testid="stMetric"]').nth(2).inner_text()
 

@@ -26,15 +26,15 @@ from wehoplan.ui import cache
 
 #: Each page: file, navigation label (GUIDE §4), and the action it needs.
 PAGES: tuple[tuple[str, str, str], ...] = (
-    ("pages/0_Overview.py", "Overview", "view"),
-    ("pages/1_Action_Report.py", "Action Report", "view"),
-    ("pages/2_Trends.py", "Trends", "view"),
-    ("pages/3_Departments_and_SMART.py", "Departments and SMART", "view"),
-    ("pages/4_Update_Progress.py", "Update Progress", "record_progress"),
-    ("pages/5_Edit_Plan.py", "Edit Plan", "edit_plan"),
-    ("pages/6_Audit.py", "Audit", "view"),
-    ("pages/7_Import.py", "Import", "import"),
-    ("pages/8_Users.py", "Users", "manage_users"),
+    ("app_pages/0_Overview.py", "Overview", "view"),
+    ("app_pages/1_Action_Report.py", "Action Report", "view"),
+    ("app_pages/2_Trends.py", "Trends", "view"),
+    ("app_pages/3_Departments_and_SMART.py", "Departments and SMART", "view"),
+    ("app_pages/4_Update_Progress.py", "Update Progress", "record_progress"),
+    ("app_pages/5_Edit_Plan.py", "Edit Plan", "edit_plan"),
+    ("app_pages/6_Audit.py", "Audit", "view"),
+    ("app_pages/7_Import.py", "Import", "import"),
+    ("app_pages/8_Users.py", "Users", "manage_users"),
 )
 
 
