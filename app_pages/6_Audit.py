@@ -6,6 +6,7 @@ from functools import partial
 import streamlit as st
 
 from wehoplan import exporting, repository
+from wehoplan.access import sees_every_plan
 from wehoplan.ui import auth, cache
 from wehoplan.ui.author import author_picker
 from wehoplan.ui.state import sidebar
@@ -18,7 +19,10 @@ view = sidebar()
 if who.local:
     author_picker()
 eng = cache.engine()
-everything = repository.audit_frame(eng)
+# Without a role for every plan, only the chosen plan's changes (and those tied to no plan) are shown.
+every_plan = sees_every_plan(who)
+scope = None if every_plan else (view.frames.plan.id if view.frames else -1)
+everything = repository.audit_frame(eng, plan_id=scope)
 if everything.empty:
     st.info("Nothing has been changed yet.")
     st.stop()
@@ -32,10 +36,11 @@ first = everything["at"].min().date()
 dates = c4.date_input("Between", (first, dt.date.today()), key="au_dates")
 search = c5.text_input("Text in field or values", key="au_text")
 this_plan = c6.checkbox(f"Only {md(view.frames.plan.name)}" if view.frames else "Only this plan",
-                        value=view.frames is not None, disabled=view.frames is None, key="au_plan")
+                        value=view.frames is not None, disabled=view.frames is None or not every_plan,
+                        key="au_plan", help=None if every_plan else "Your role covers this plan only.")
 since, until = (dates[0], dates[1]) if isinstance(dates, tuple) and len(dates) == 2 else (None, None)
 frame = repository.audit_frame(
-    eng, plan_id=view.frames.plan.id if this_plan and view.frames else None, authors=authors, actions=actions,
+    eng, plan_id=view.frames.plan.id if this_plan and view.frames else scope, authors=authors, actions=actions,
     entities=entities, since=since, until=until, text_contains=search or None,
 )
 st.caption(f"{len(frame)} of {len(everything)} changes, newest first.")

@@ -224,3 +224,24 @@ def test_sidebar_filters_survive_a_page_switch_and_a_second_run_under_navigation
 ])
 def test_navigation_per_role(who, labels):
     assert menu(who) == labels
+
+
+@pytest.mark.usefixtures("url")
+def test_the_audit_trail_shows_a_plan_scoped_role_only_its_plan(url):
+    from sqlalchemy.orm import Session
+
+    from wehoplan.repository import write_audit
+
+    eng = make_engine(url)
+    other = next(n for n in repository.list_plans(eng)["name"] if n != SMART_CITY)
+    with Session(eng) as s, s.begin():
+        write_audit(s, author="Setup", action="edit", entity="plan", entity_id=repository.resolve_plan(eng, other).id,
+                    field="description", old="", new="SECRET-OTHER-PLAN")
+
+    at = _app(_signed_in("editor@weho.org"), "app_pages/6_Audit.py")  # editor of the Smart City plan only
+    box = at.checkbox(key="au_plan")
+    assert box.value and box.disabled  # "Only <plan>" cannot be switched off
+    assert "SECRET-OTHER-PLAN" not in at.dataframe[0].value.to_string()
+    at = _app(_signed_in("admin@weho.org"), "app_pages/6_Audit.py")  # a role for every plan
+    at.checkbox(key="au_plan").uncheck().run()
+    assert "SECRET-OTHER-PLAN" in at.dataframe[0].value.to_string()

@@ -223,6 +223,15 @@ def admin_contacts(engine: Engine) -> list[str]:
     return [f"{name} <{email}>" if name else email for name, email in rows]
 
 
+def sees_every_plan(actor: Principal) -> bool:
+    """Whether the principal holds a role for every plan (an admin without a plan, the local user).
+
+    Everyone else reads only the plans they have a role on: the audit trail, too, is shown
+    for the chosen plan only.
+    """
+    return actor.role(None) is not None
+
+
 def visible_plan_ids(engine: Engine, actor: Principal) -> list[int]:
     """The plans this principal may see (every plan with a role for every plan)."""
     with Session(engine) as s:
