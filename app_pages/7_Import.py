@@ -72,7 +72,8 @@ if sources:
     if an.errors:
         st.error(f"{len(an.errors)} problem(s) to fix in the file before it can be imported (nothing was written):")
     if not problems.empty:
-        st.dataframe(problems, hide_index=True)
+        # A problem about the whole file has no row, column or value: show blanks, not "None".
+        st.dataframe(problems.astype(object).where(problems.notna(), ""), hide_index=True)
     preview = an.preview(as_of if use_date else None)
     if not preview.empty:
         st.dataframe(preview.style.apply(

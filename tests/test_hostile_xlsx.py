@@ -201,4 +201,7 @@ def test_the_import_page_survives_every_hostile_upload(monkeypatch, empty_url):
         at.get("file_uploader")[0].set_value([(f"{case}.xlsx", data, "application/octet-stream")]).run()
         assert not at.exception, case
         assert at.error, case
+        # The problems table: blanks where a cell has nothing to say, never "None".
+        (shown,) = [d.value for d in at.dataframe if "message" in d.value.columns]
+        assert not shown.isna().any().any() and "None" not in shown.astype(str).to_numpy(), case
     assert all(n == 0 for n in counts(empty_url).values())
