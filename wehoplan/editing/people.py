@@ -19,19 +19,27 @@ from wehoplan.models import Department, Person
 from wehoplan.repository.editable import name_of
 
 
+def _plan_editor(author: str | Principal) -> str:
+    """The acting principal's audit label, once it is known to hold the editor role on some plan.
+
+    People and departments are shared by every plan, so an editor of any plan may change them.
+    """
+    actor = as_principal(author)
+    require_any_plan(actor, "edit_plan")
+    return actor.label
+
+
 def add_department(engine: Engine, name: str, author: str | Principal) -> int:
     """Create a department; return its id. Raises ValidationError if the name is blank or taken."""
     name = clean_name(name, "department")
-    actor = as_principal(author)
-    author = actor.label
-    require_any_plan(actor, "edit_plan")
+    who = _plan_editor(author)
     with Session(engine) as s, s.begin():
         if s.scalar(select(Department.id).where(Department.name == name)) is not None:
             raise ValidationError([f"department {name!r} already exists"])
         dep = Department(name=name)
         s.add(dep)
         s.flush()
-        repository.write_audit(s, author=author, action="add", entity="department", entity_id=dep.id,
+        repository.write_audit(s, author=who, action="add", entity="department", entity_id=dep.id,
                                field="name", new=name, source=APP_SOURCE)
         return dep.id
 
@@ -39,9 +47,7 @@ def add_department(engine: Engine, name: str, author: str | Principal) -> int:
 def rename_department(engine: Engine, department_id: int, new_name: str, author: str | Principal) -> None:
     """Rename a department (items keep pointing at it). Raises ValidationError / NotFoundError."""
     new_name = clean_name(new_name, "department")
-    actor = as_principal(author)
-    author = actor.label
-    require_any_plan(actor, "edit_plan")
+    who = _plan_editor(author)
     with Session(engine) as s, s.begin():
         dep = s.get(Department, department_id)
         if dep is None:
@@ -52,7 +58,7 @@ def rename_department(engine: Engine, department_id: int, new_name: str, author:
             raise ValidationError([f"department {new_name!r} already exists"])
         old, dep.name = dep.name, new_name
         s.flush()
-        repository.write_audit(s, author=author, action="edit", entity="department", entity_id=dep.id,
+        repository.write_audit(s, author=who, action="edit", entity="department", entity_id=dep.id,
                                field="name", old=old, new=new_name, source=APP_SOURCE)
 
 
@@ -60,9 +66,7 @@ def add_person(engine: Engine, name: str, author: str | Principal, *, email: str
                department: str | None = None) -> int:
     """Create a person; return the id. Raises ValidationError if the name is blank or taken."""
     name = clean_name(name, "person")
-    actor = as_principal(author)
-    author = actor.label
-    require_any_plan(actor, "edit_plan")
+    who = _plan_editor(author)
     with Session(engine) as s, s.begin():
         if s.scalar(select(Person.id).where(Person.name == name)) is not None:
             raise ValidationError([f"person {name!r} already exists"])
@@ -70,7 +74,7 @@ def add_person(engine: Engine, name: str, author: str | Principal, *, email: str
                    department_id=repository.department_id(s, department))
         s.add(p)
         s.flush()
-        repository.write_audit(s, author=author, action="add", entity="person", entity_id=p.id,
+        repository.write_audit(s, author=who, action="add", entity="person", entity_id=p.id,
                                field="name", new=name, source=APP_SOURCE)
         return p.id
 
@@ -80,9 +84,7 @@ def edit_person(engine: Engine, person_id: int, changes: Mapping[str, object], a
     unknown = sorted(set(changes) - {"name", "email", "department"})
     if unknown:
         raise ValidationError(["cannot edit " + ", ".join(unknown) + "; editable: name, email, department"])
-    actor = as_principal(author)
-    author = actor.label
-    require_any_plan(actor, "edit_plan")
+    who = _plan_editor(author)
     with Session(engine) as s, s.begin():
         p = s.get(Person, person_id)
         if p is None:
@@ -102,5 +104,5 @@ def edit_person(engine: Engine, person_id: int, changes: Mapping[str, object], a
             else:
                 p.department_id = repository.department_id(s, new)
             s.flush()
-            repository.write_audit(s, author=author, action="edit", entity="person", entity_id=p.id, field=k,
+            repository.write_audit(s, author=who, action="edit", entity="person", entity_id=p.id, field=k,
                                    old=before[k], new=new, source=APP_SOURCE)
