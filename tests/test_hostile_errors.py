@@ -165,3 +165,29 @@ def test_a_write_to_a_read_only_database_is_one_line_without_sql(fresh_url):
     assert "INSERT" in str(exc.value)  # SQLAlchemy's own text carries the statement...
     line = one_line_error(exc.value)
     assert line.startswith("the database is read-only") and "INSERT" not in line and "\n" not in line
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"this is not a database at all, just text" * 100, "damaged or not a database"),
+    (None, "without a wehoplan schema"),
+])
+def test_the_app_names_a_damaged_or_foreign_database_file_without_cli_words(tmp_path, monkeypatch, content, expected):
+    import sqlite3
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    path = tmp_path / "w.db"
+    if content is None:
+        with sqlite3.connect(path) as c:
+            c.execute("CREATE TABLE t (x)")
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", f"sqlite:///{path}")
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert expected in errors
+    assert "--db" not in errors and "init-demo" not in errors
+    assert path.read_bytes() == before  # no tables created in somebody else's file

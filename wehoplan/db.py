@@ -11,7 +11,10 @@ with one line naming the command to run (``wehoplan db upgrade``).
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
@@ -251,3 +254,39 @@ def database_exists(url: str) -> bool:
         if not Path(u.database).exists():
             return False
     return data_version(make_engine(url)) >= 0
+
+
+def database_problem(url: str, on_page: bool = False) -> str | None:
+    """Why an existing SQLite file at ``url`` cannot be used, in one line (None: no such file, or not SQLite).
+
+    "No database, run init-demo" is only right when there is no file: for a read-only,
+    unreadable, corrupt or foreign file that advice would point at a destructive fix. ``on_page``
+    words the advice for a web page, which has no command-line options.
+    """
+    dont = "do not rebuild the demo over it" if on_page else "do not run init-demo over it"
+    elsewhere = "point WEHOPLAN_DATABASE_URL at the right database" if on_page else "pass the right --db"
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
+        return None
+    path = Path(u.database)
+    if not path.exists():
+        return None
+    if not os.access(path, os.R_OK):
+        return f"cannot read the database file {path} (permission denied); check its owner and permissions"
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        return (f"the database file {path} (or its folder) is read-only; wehoplan needs write access to it "
+                "and its folder, even to read (its journal lives beside it)")
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+            # Only on this failure path: a cut-off file can lose its schema rows too.
+            check = conn.execute("PRAGMA quick_check(1)").fetchone() if not has_meta else ("ok",)
+    except sqlite3.DatabaseError as exc:
+        return (f"the database file {path} cannot be read ({exc}); it is damaged or not a database. "
+                f"Restore it from a backup; {dont}")
+    if check and check[0] != "ok":
+        return (f"the database file {path} is damaged ({check[0]}). Restore it from a backup; "
+                f"{dont}")
+    if not has_meta:
+        return f"{path} is an SQLite file without a wehoplan schema; {elsewhere}"
+    return None

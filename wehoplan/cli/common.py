@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NoReturn, TypeAlias
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from wehoplan import repository
 from wehoplan.config import load_config
-from wehoplan.db import SchemaError, check_schema, database_exists, make_engine
+from wehoplan.db import SchemaError, check_schema, database_exists, database_problem, make_engine
 from wehoplan.domain import date_range_error
 from wehoplan.filters import Filters
 
@@ -128,39 +123,6 @@ def engine_from_args(args: argparse.Namespace, must_exist: bool = True) -> Engin
         except SchemaError as exc:
             raise InputError(str(exc)) from None
     return engine
-
-
-def database_problem(url: str) -> str | None:
-    """Why an existing SQLite file at ``url`` cannot be used, in one line (None: no such file, or not SQLite).
-
-    "No database, run init-demo" is only right when there is no file: for a read-only,
-    unreadable, corrupt or foreign file that advice would point at a destructive fix.
-    """
-    u = make_url(url)
-    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
-        return None
-    path = Path(u.database)
-    if not path.exists():
-        return None
-    if not os.access(path, os.R_OK):
-        return f"cannot read the database file {path} (permission denied); check its owner and permissions"
-    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
-        return (f"the database file {path} (or its folder) is read-only; wehoplan needs write access to it "
-                "and its folder, even to read (its journal lives beside it)")
-    try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
-            # Only on this failure path: a cut-off file can lose its schema rows too.
-            check = conn.execute("PRAGMA quick_check(1)").fetchone() if not has_meta else ("ok",)
-    except sqlite3.DatabaseError as exc:
-        return (f"the database file {path} cannot be read ({exc}); it is damaged or not a database. "
-                "Restore it from a backup; do not run init-demo over it")
-    if check and check[0] != "ok":
-        return (f"the database file {path} is damaged ({check[0]}). Restore it from a backup; "
-                "do not run init-demo over it")
-    if not has_meta:
-        return f"{path} is an SQLite file without a wehoplan schema; pass the right --db"
-    return None
 
 
 def one_line_error(exc: BaseException) -> str:

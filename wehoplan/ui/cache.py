@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from wehoplan import repository
 from wehoplan.config import load_config
-from wehoplan.db import SchemaError, create_schema, data_version, make_engine
+from wehoplan.db import SchemaError, create_schema, data_version, database_problem, make_engine
 from wehoplan.rollup import PreparedTree, Thresholds, first_completed, leaf_states, prepare_tree
 
 
@@ -38,6 +38,12 @@ def database_url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
+    # A damaged, read-only or foreign file is named as such, before SQLite's own error (or an
+    # attempt to create tables in it) can reach the page as a traceback.
+    problem = database_problem(url, on_page=True)
+    if problem:
+        st.error(problem[0].upper() + problem[1:])
+        st.stop()
     engine = make_engine(url)
     try:
         create_schema(engine)
