@@ -245,3 +245,14 @@ def test_the_audit_trail_shows_a_plan_scoped_role_only_its_plan(url):
     at = _app(_signed_in("admin@weho.org"), "app_pages/6_Audit.py")  # a role for every plan
     at.checkbox(key="au_plan").uncheck().run()
     assert "SECRET-OTHER-PLAN" in at.dataframe[0].value.to_string()
+
+
+def test_the_plan_picker_offers_only_plans_the_person_has_a_role_on(url):
+    eng = make_engine(url)
+    every = repository.list_plans(eng)["name"].tolist()
+    assert len(every) > 1
+    at = _app(_signed_in("editor@weho.org"))  # editor of the Smart City plan only
+    plan_box = next(s for s in at.sidebar.selectbox if s.label == "Plan")
+    assert plan_box.options == [SMART_CITY]
+    at = _app(_signed_in("admin@weho.org"))  # a role for every plan
+    assert next(s for s in at.sidebar.selectbox if s.label == "Plan").options == every

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from wehoplan.access import sees_every_plan
 from wehoplan.domain import SMART_LETTERS, SMART_NAMES, STATUS_KEYS, STATUS_LABELS, date_range_error
 from wehoplan.filters import Filters
 from wehoplan.rollup import PreparedTree
@@ -141,9 +142,22 @@ def _write_url(plan: str, as_of: dt.date, filters: Filters) -> None:
             st.query_params[key] = value
 
 
+def visible_plans(plans: pd.DataFrame) -> pd.DataFrame:
+    """The plans the acting person holds a role on (every plan for an admin of all plans or the local user).
+
+    The picker offers only these: a plan without a role would answer every page with a refusal.
+    """
+    from wehoplan.ui import auth  # auth draws pages' gates and imports this module's callers
+
+    who = auth.current()
+    if who is None or sees_every_plan(who):
+        return plans
+    return plans[[who.role(int(i)) is not None for i in plans["id"]]]
+
+
 def sidebar() -> View:
     """Draw the shared sidebar and return the chosen view (frames None when no plan)."""
-    plans = cache.plans()
+    plans = visible_plans(cache.plans())
     if plans.empty:
         st.sidebar.info("No plan yet: import one, or run `python -m wehoplan init-demo`.")
         return View(None, pd.Timestamp(dt.date.today()), Filters())
