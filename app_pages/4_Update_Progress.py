@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from wehoplan import charts, editing
-from wehoplan.access import AccessDenied
+from wehoplan.access import AccessDenied, recordable
 from wehoplan.config import load_config
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
 from wehoplan.editing.frames import bulk_changes, bulk_editor_frame, current_states, find_items
@@ -20,6 +20,12 @@ cfg = load_config()
 tree, updates = view.frames.tree.frame, view.frames.updates
 today = dt.date.today()
 leaves = tree[tree["is_leaf"]]
+# An updater is offered only the items they may report on (their own, or their departments' lead).
+leaves = leaves[recordable(cache.engine(), author, view.frames.plan.id, leaves)]
+if leaves.empty:
+    st.info("No action here is yours to report on: an updater reports on the items they own or their "
+            "departments lead. Ask an editor if an item should be yours.")
+    st.stop()
 
 c1, c2 = st.columns(2)
 owners = sorted(leaves["owner"].dropna().unique().tolist())

@@ -23,10 +23,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from wehoplan.models import Item, Plan, User, UserDepartment, UserPlanRole
+from wehoplan.models import Department, Item, Person, Plan, User, UserDepartment, UserPlanRole
 
 ROLES: tuple[str, ...] = ("viewer", "updater", "editor", "admin")
 _RANK = {r: n for n, r in enumerate(ROLES, start=1)}
@@ -180,6 +181,23 @@ def require_progress(session: Session, actor: Principal, item: Item) -> None:
         raise AccessDenied(f"item {item.code} is not yours: an updater records progress only on items they "
                            "own or their departments lead")
     raise AccessDenied(refusal("record_progress", "updater") + " on this plan")
+
+
+def recordable(engine: Engine, actor: Principal, plan_id: int, items: pd.DataFrame) -> pd.Series:
+    """Which rows of a prepared tree's frame ``actor`` may record progress on (the rule of :func:`require_progress`).
+
+    The frame's ``owner`` and ``department`` are the effective (inherited) names, so the
+    updater's person and departments are matched by name (both unique).
+    """
+    role = actor.role(plan_id)
+    if at_least(role, "editor"):
+        return pd.Series(True, index=items.index)
+    if role != "updater":
+        return pd.Series(False, index=items.index)
+    with Session(engine) as s:
+        person = s.get(Person, actor.person_id).name if actor.person_id is not None else None
+        departments = set(s.scalars(select(Department.name).where(Department.id.in_(actor.department_ids))))
+    return items["owner"].eq(person).fillna(False) | items["department"].isin(departments)
 
 
 # ---------------------------------------------------------------- loading principals
