@@ -195,7 +195,8 @@ def recordable(engine: Engine, actor: Principal, plan_id: int, items: pd.DataFra
     if role != "updater":
         return pd.Series(False, index=items.index)
     with Session(engine) as s:
-        person = s.get(Person, actor.person_id).name if actor.person_id is not None else None
+        found = s.get(Person, actor.person_id) if actor.person_id is not None else None
+        person = found.name if found is not None else None
         departments = set(s.scalars(select(Department.name).where(Department.id.in_(actor.department_ids))))
     return items["owner"].eq(person).fillna(False) | items["department"].isin(departments)
 
