@@ -19,6 +19,7 @@ from wehoplan.report.build import (
     Headline,
     Packet,
     build_packet,
+    changes_between,
     day_text,
     pct_text,
     previous_cycle_end,
@@ -41,6 +42,7 @@ def packet_filename(plan_name: str, as_of) -> str:
 
 __all__ = [
     "CHANGE_COLUMNS", "CHANGE_KINDS", "CHANGE_LABELS", "HEALTH_LABELS", "Headline", "Packet", "build_packet",
+    "changes_between",
     "counts", "day_text", "default_since", "diff", "items_at", "packet_bytes", "packet_data", "packet_filename",
     "pct_text", "previous_cycle_end", "render",
 ]

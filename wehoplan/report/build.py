@@ -148,6 +148,45 @@ def _headline(root: pd.Series | None, status: pd.DataFrame, health: pd.DataFrame
     return tuple(out)
 
 
+def _two_rollups(items: pd.DataFrame, updates: pd.DataFrame, since: pd.Timestamp, as_of: pd.Timestamp,
+                 filters: Filters, audit: pd.DataFrame | None, thresholds: Thresholds):
+    """The prepared tree at ``as_of`` and the roll-up tables at ``as_of`` and at ``since``."""
+    events = audit if audit is not None else pd.DataFrame(columns=["id", "at", "action", "entity", "entity_id"])
+    if "archived" not in items.columns:
+        items = items.assign(archived=False)
+    live_after = ch.items_at(items, events, as_of)
+    live_before = ch.items_at(items, events, since)
+    tree_after = prepare_tree(live_after)
+    # Without items added or archived in between, both dates share one tree (prepared once).
+    same = live_after is live_before or (len(live_after) == len(live_before)
+                                         and live_after["id"].equals(live_before["id"])
+                                         and live_after["archived"].equals(live_before["archived"]))
+    tree_before = tree_after if same else prepare_tree(live_before)
+    after = rollup_table(tree_after, updates, as_of, filters, thresholds)
+    before = rollup_table(tree_before, updates, since, filters, thresholds)
+    return tree_after, after, before
+
+
+def changes_between(
+    items: pd.DataFrame,
+    updates: pd.DataFrame,
+    since,
+    as_of,
+    filters: Filters | None = None,
+    *,
+    audit: pd.DataFrame | None = None,
+    thresholds: Thresholds | None = None,
+) -> pd.DataFrame:
+    """What changed between ``since`` and ``as_of`` for the selection (the packet's and the Changes page's rows).
+
+    The :func:`wehoplan.report.changes.diff` of the roll-ups at the two dates, with the
+    items as they stood at each (see :func:`wehoplan.report.changes.items_at`).
+    """
+    _, after, before = _two_rollups(items, updates, pd.Timestamp(since).normalize(), pd.Timestamp(as_of).normalize(),
+                                    filters or Filters(), audit, thresholds or Thresholds())
+    return ch.diff(before, after)
+
+
 def build_packet(
     items: pd.DataFrame,
     updates: pd.DataFrame,
@@ -191,13 +230,7 @@ def build_packet(
         since, reason = ch.default_since(as_of, cycle_end)
     else:
         since, reason = pd.Timestamp(since).normalize(), "given"
-    events = audit if audit is not None else pd.DataFrame(columns=["id", "at", "action", "entity", "entity_id"])
-    if "archived" not in items.columns:
-        items = items.assign(archived=False)
-    tree_after = prepare_tree(ch.items_at(items, events, as_of))
-    tree_before = prepare_tree(ch.items_at(items, events, since))
-    after = rollup_table(tree_after, updates, as_of, filters, thresholds)
-    before = rollup_table(tree_before, updates, since, filters, thresholds)
+    tree_after, after, before = _two_rollups(items, updates, since, as_of, filters, audit, thresholds)
     changes = ch.diff(before, after)
     root_rows = after[after["id"] == ROOT_ID]
     root = root_rows.iloc[0] if len(root_rows) else None
