@@ -93,3 +93,22 @@ def test_the_wehoplan_command_is_the_same_main_as_python_m_wehoplan():
                           check=False)
     assert done.returncode == 0
     assert all(cmd in done.stdout for cmd in ("init-demo", "rollup", "import", "export", "record-update", "audit"))
+
+
+def test_rollup_health_is_the_last_column_and_reads_behind_schedule(capsys, demo_url):
+    code, out, _ = run(capsys, "rollup", "--db", demo_url, "--plan", "smart city", "--by", "strategy",
+                       "--as-of", "2020-10-15")
+    assert code == 0
+    header = out.splitlines()[0]
+    # GUIDE §4: health appended after the fourteen columns, nothing reordered.
+    assert header == ("code,title,level,progress,status,expected_progress,n_leaves,n_pending,n_on_track,"
+                      "n_some_disruption,n_major_disruption,n_completed,n_deferred,n_overdue,health")
+    s2 = next(r for r in csv.DictReader(io.StringIO(out)) if r["code"] == "2")
+    # Reported "on track" at 52 % against 80 % expected: at risk on schedule.
+    assert (s2["status"], round(float(s2["progress"])), round(float(s2["expected_progress"]))) == ("on_track", 52, 80)
+    assert s2["health"] == "at_risk"
+    _, by_dept, _ = run(capsys, "rollup", "--db", demo_url, "--plan", "smart city", "--by", "department",
+                        "--as-of", "2020-10-15", "--format", "json")
+    recs = json.loads(by_dept)
+    assert list(recs[0])[-1] == "health" and {r["health"] for r in recs} <= {"on_schedule", "behind", "at_risk",
+                                                                            "done", ""}

@@ -46,6 +46,11 @@ SETTINGS: tuple[Setting, ...] = (
             "editor or admin."),
     Setting("local_user", "WEHOPLAN_LOCAL_USER", "Local user", str,
             "Name recorded as the author of changes when the app runs without sign-in (local mode)."),
+    Setting("on_schedule_ratio", "WEHOPLAN_ON_SCHEDULE_RATIO", 0.95, float,
+            "Schedule health: an item whose progress is at least this share of its expected progress is "
+            "'on schedule'."),
+    Setting("behind_ratio", "WEHOPLAN_BEHIND_RATIO", 0.85, float,
+            "Schedule health: at least this share (and below the on-schedule share) is 'behind'; less is 'at risk'."),
 )
 
 UNKNOWN_USER_ROLES = ("none", "viewer", "updater", "editor", "admin")
@@ -69,6 +74,8 @@ class Config:
     require_sign_in: bool = False
     unknown_user_role: str = "none"
     local_user: str = "Local user"
+    on_schedule_ratio: float = 0.95
+    behind_ratio: float = 0.85
     extra: dict = field(default_factory=dict)
 
 
@@ -93,4 +100,8 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> C
     if role not in UNKNOWN_USER_ROLES:
         raise ValueError(f"WEHOPLAN_UNKNOWN_USER_ROLE={role!r} is not one of {', '.join(UNKNOWN_USER_ROLES)}")
     values["unknown_user_role"] = role
+    on_schedule, behind = (float(values.get(k, d)) for k, d in (("on_schedule_ratio", 0.95), ("behind_ratio", 0.85)))
+    if not 0 < behind <= on_schedule:
+        raise ValueError(f"WEHOPLAN_BEHIND_RATIO={behind} must be above 0 and at most "
+                         f"WEHOPLAN_ON_SCHEDULE_RATIO={on_schedule}")
     return Config(**values)

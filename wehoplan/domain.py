@@ -35,6 +35,20 @@ STATUS_LABELS: dict[str, str] = {s.key: s.label for s in STATUSES}
 STATUS_COLOURS: dict[str, str] = {s.key: s.colour for s in STATUSES}
 STATUS_SCORES: dict[str, int] = {s.key: s.score for s in STATUSES if s.score is not None}
 
+# Schedule health (GUIDE §3): computed from progress and expected progress, shown beside
+# the reported status (which stays the owners' word). Blank ("") when it does not apply.
+HEALTH_KEYS: tuple[str, ...] = ("on_schedule", "behind", "at_risk", "done")
+HEALTH_LABELS: dict[str, str] = {"on_schedule": "On schedule", "behind": "Behind", "at_risk": "At risk",
+                                 "done": "Done"}
+HEALTH_COLOURS: dict[str, str] = {"on_schedule": "#2e7d32", "behind": "#f9a825", "at_risk": "#c62828",
+                                  "done": "#1565c0"}
+
+
+def health_label(key: object) -> str:
+    """The words for a schedule-health key ("at_risk" -> "At risk"); blank for a blank or unknown key."""
+    return HEALTH_LABELS.get(key, "") if isinstance(key, str) else ""
+
+
 # Thresholds of the weighted mean score (GUIDE §3).
 ON_TRACK_MIN_SCORE = 2.5
 SOME_DISRUPTION_MIN_SCORE = 1.5

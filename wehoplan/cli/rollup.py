@@ -26,6 +26,7 @@ from wehoplan.exporting import csv_bytes
 ROLLUP_CSV_COLUMNS = [
     "code", "title", "level", "progress", "status", "expected_progress", "n_leaves", "n_pending",
     "n_on_track", "n_some_disruption", "n_major_disruption", "n_completed", "n_deferred", "n_overdue",
+    "health",
 ]
 
 
@@ -41,10 +42,10 @@ def register(sub: SubParsers) -> None:
     p.set_defaults(func=cmd_rollup)
 
 
-def _rows(table: pd.DataFrame, by: str, level_names: tuple[str, ...]) -> pd.DataFrame:
+def _rows(table: pd.DataFrame, by: str, level_names: tuple[str, ...], thresholds: rollup.Thresholds) -> pd.DataFrame:
     """The rows and columns that ``--by`` asks for, progress rounded to one decimal."""
     if by.casefold() in rollup.GROUP_KINDS:
-        out = rollup.group_leaves(table, by.casefold())
+        out = rollup.group_leaves(table, by.casefold(), thresholds)
         cols = ["group", *ROLLUP_CSV_COLUMNS[3:]]
     else:
         if by:
@@ -67,9 +68,9 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     engine = engine_from_args(args)
     filters = filters_from_args(args)
     view = load_plan_as_of(engine, args)
-    table = rollup.rollup(view.items, view.updates, view.as_of, filters,
-                          rollup.Thresholds.from_config(load_config()))
-    out = _rows(table, (args.by or "").strip(), view.plan.level_names)
+    thresholds = rollup.Thresholds.from_config(load_config())
+    table = rollup.rollup(view.items, view.updates, view.as_of, filters, thresholds)
+    out = _rows(table, (args.by or "").strip(), view.plan.level_names, thresholds)
     if args.format == "json":
         records = json.loads(out.to_json(orient="records"))
         json.dump(records, sys.stdout, indent=1)

@@ -42,7 +42,7 @@ def rollup_table(
 ) -> pd.DataFrame:
     """All three stages at one date: :func:`roll_up` of :func:`leaf_states` of :func:`prepare_tree`."""
     tree = prepare_tree(items)
-    return roll_up(tree, leaf_states(tree, updates, [as_of], thresholds), filters or Filters())
+    return roll_up(tree, leaf_states(tree, updates, [as_of], thresholds), filters or Filters(), thresholds)
 
 
 def rollup(

@@ -104,12 +104,13 @@ def _counts(gid: np.ndarray, n_groups: int, per_code: np.ndarray, ch: dict, leav
             for c in LEAF_COUNT_COLUMNS}
 
 
-def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def aggregate(children: pd.DataFrame, keys: list[str], thresholds: rules.Thresholds | None = None) -> pd.DataFrame:
     """Roll ``children`` up into one row per ``keys`` group with the parent rules of GUIDE §3.
 
     ``children`` needs ``weight, progress, status, expected_progress`` and the leaf
     counts ``n_leaves, n_<status>..., n_overdue``. Groups are not items (e.g. a
-    department), so their expected progress is always rolled up.
+    department), so their expected progress is always rolled up. With ``thresholds``, each
+    group also gets its schedule ``health`` (never overdue: a group is not a leaf).
     """
     code = status_codes(children["status"])
     w, p, e = (children[c].to_numpy(dtype="float64", na_value=np.nan)
@@ -127,7 +128,10 @@ def aggregate(children: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     values = {"progress": rules.parent_progress(sums),
               "status": pd.array(STATUS_TEXT[rules.parent_status(sums)], dtype="string"),
               "expected_progress": rules.rolled_expected_progress(sums)}
-    return pd.concat([keys_frame, pd.DataFrame({**values, **counts}, index=keys_frame.index)], axis=1)
+    health = {} if thresholds is None else {"health": pd.array(rules.schedule_health(
+        np.asarray(values["status"], dtype=object), values["progress"], values["expected_progress"],
+        np.zeros(n_groups, dtype=bool), thresholds), dtype="string")}
+    return pd.concat([keys_frame, pd.DataFrame({**values, **counts, **health}, index=keys_frame.index)], axis=1)
 
 
 def _group_extreme(values: np.ndarray, gid: np.ndarray, n_groups: int, how: np.ufunc) -> np.ndarray:

@@ -30,15 +30,18 @@ SCORE_BY_CODE = np.array([float(STATUS_SCORES.get(k, np.nan)) for k in STATUS_KE
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Schedule flag thresholds (settings ``due_soon_days`` and ``stale_days``)."""
+    """Schedule thresholds: the flags' and schedule health's (the settings of the same names)."""
 
     due_soon_days: int = 30
     stale_days: int = 90
+    on_schedule_ratio: float = 0.95
+    behind_ratio: float = 0.85
 
     @classmethod
     def from_config(cls, cfg) -> Thresholds:
         """Take the thresholds from a :class:`wehoplan.config.Config`."""
-        return cls(due_soon_days=cfg.due_soon_days, stale_days=cfg.stale_days)
+        return cls(due_soon_days=cfg.due_soon_days, stale_days=cfg.stale_days,
+                   on_schedule_ratio=cfg.on_schedule_ratio, behind_ratio=cfg.behind_ratio)
 
 
 # ---------------------------------------------------------------- Inheritance
@@ -199,3 +202,40 @@ def parent_expected_progress(s: ChildSums, start: np.ndarray, due: np.ndarray, o
 def parent_span(start: np.ndarray, due: np.ndarray, earliest: np.ndarray, latest: np.ndarray):
     """Displayed dates: each own date, else the descendants' earliest start / latest due."""
     return np.where(np.isnat(start), earliest, start), np.where(np.isnat(due), latest, due)
+
+
+# ---------------------------------------------------------------- Schedule health
+
+
+def schedule_health(status: np.ndarray, progress: np.ndarray, expected: np.ndarray, overdue: np.ndarray,
+                    th: Thresholds) -> np.ndarray:
+    """Schedule health of each item: the plan's own arithmetic beside the owners' reported status.
+
+    ``done`` when completed; blank ("") when deferred; ``at_risk`` for an overdue leaf;
+    otherwise, with an expected progress above 0, ratio = progress / expected gives
+    ``on_schedule`` (ratio >= ``th.on_schedule_ratio``), ``behind`` (>= ``th.behind_ratio``)
+    or ``at_risk`` (below); blank without an expected progress above 0.
+
+    Args:
+        status: status keys (any array-like of text), one per item.
+        progress: progress in percent (NaN: none).
+        expected: expected progress in percent (NaN: none).
+        overdue: the leaf's overdue flag (False for parents and groups: only a leaf is overdue).
+        th: the thresholds.
+
+    Returns:
+        An object array of :data:`wehoplan.domain.HEALTH_KEYS` and "".
+
+    """
+    status = np.asarray(status, dtype=object)
+    progress = np.asarray(progress, dtype="float64")
+    expected = np.asarray(expected, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        measured = (expected > 0) & ~np.isnan(progress)
+        ratio = np.where(measured, progress / np.where(measured, expected, 1.0), np.nan)
+    return np.select(
+        [status == "completed", status == "deferred", np.asarray(overdue, dtype=bool), ~measured,
+         ratio >= th.on_schedule_ratio, ratio >= th.behind_ratio],
+        ["done", "", "at_risk", "", "on_schedule", "behind"],
+        default="at_risk",
+    ).astype(object)

@@ -12,11 +12,13 @@ import pandas as pd
 
 from wehoplan.domain import smart_names
 from wehoplan.filters import Filters
-from wehoplan.rollup import engine
+from wehoplan.rollup import engine, rules
 from wehoplan.rollup.engine import COUNT_COLUMNS, LEAF_COUNT_COLUMNS
+from wehoplan.rollup.rules import Thresholds
 from wehoplan.rollup.tree import ROOT_ID, PreparedTree
 
-ROLLUP_COLUMNS = ["progress", "status", "expected_progress", *LEAF_COUNT_COLUMNS]
+ROLLUP_COLUMNS = ["progress", "status", "expected_progress", *LEAF_COUNT_COLUMNS, "health"]
+_DEFAULT_THRESHOLDS = Thresholds()
 GROUP_KINDS = ("department", "smart", "owner")
 
 
@@ -49,7 +51,7 @@ def _empty(states: pd.DataFrame) -> pd.DataFrame:
     """Zero rows with the real dtypes, so callers can use .dt / string ops without special cases."""
     typed = {**{c: "int64" for c in (*LEAF_COUNT_COLUMNS, "depth", "parent_key")},
              "weight": "float64", "schedule_variance": "float64", "is_leaf": "bool",
-             "start": "datetime64[ns]", "due": "datetime64[ns]"}
+             "start": "datetime64[ns]", "due": "datetime64[ns]", "health": "string"}
     return states.iloc[0:0].assign(id=states["id"].iloc[0:0].astype("int64"),
                                    **{c: pd.Series(dtype=t) for c, t in typed.items()})
 
@@ -74,19 +76,35 @@ def _leaf_frame(tree: PreparedTree, states: pd.DataFrame, code: np.ndarray) -> p
     return pd.concat([states, pd.DataFrame(extra, index=states.index)], axis=1)
 
 
-def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+def health_of(cols, th: Thresholds) -> pd.api.extensions.ExtensionArray:
+    """Schedule health (:func:`wehoplan.rollup.rules.schedule_health`) of roll-up rows (a frame or column dict).
+
+    Only leaves carry a true ``overdue`` flag (parent rows have False), so only a leaf is
+    at risk for being overdue.
+    """
+    keys = rules.schedule_health(
+        np.asarray(cols["status"], dtype=object),
+        np.asarray(cols["progress"], dtype="float64"), np.asarray(cols["expected_progress"], dtype="float64"),
+        np.asarray(cols["overdue"], dtype=bool), th)
+    return pd.array(keys, dtype="string")
+
+
+def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
+                 thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
     """Roll the selected leaves of ``states`` (any number of dates) up the tree.
 
     Args:
         tree: the prepared tree.
         states: ``leaf_states(tree, updates, dates, thresholds)`` (unfiltered).
         filters: which leaves to roll up (``Filters()`` for all).
+        thresholds: the schedule-health ratios (``on_schedule_ratio``, ``behind_ratio``).
 
     Returns:
         One row per (snap, item) for every item with at least one selected leaf, plus
         one plan row per snap (``id == 0``, ``depth == 0``): the leaf states' columns,
         :data:`ROLLUP_COLUMNS`, ``depth, parent_key, weight``, the effective
-        ``start``/``due`` span, ``schedule_variance`` and ``is_leaf``.
+        ``start``/``due`` span, ``schedule_variance``, ``is_leaf`` and ``health``
+        (schedule health, GUIDE §3: ``on_schedule``, ``behind``, ``at_risk``, ``done`` or "").
 
     """
     states = select_leaves(tree, states, filters)
@@ -99,16 +117,19 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters) -> 
     return out.assign(
         schedule_variance=out["progress"] - out["expected_progress"],
         is_leaf=engine.is_leaf(tree, out["id"].to_numpy()),
+        health=health_of(out, thresholds),
     )
 
 
-def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
+            thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
     """The roll-up at one as-of date: one row per item in outline order, plan row first.
 
     Args:
         tree: the prepared tree.
         states: ``leaf_states(tree, updates, [as_of], thresholds)`` (one date, unfiltered).
         filters: which leaves to roll up (``Filters()`` for all).
+        thresholds: the schedule-health ratios (``on_schedule_ratio``, ``behind_ratio``).
 
     Returns:
         :func:`roll_up_many`'s columns (but ``snap``, ``depth`` from the tree) with the
@@ -134,6 +155,7 @@ def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters) -> pd.Da
     cols = engine.stack_columns(leaves, engine.roll_levels(leaves, tree, code))
     cols["schedule_variance"] = cols["progress"] - cols["expected_progress"]
     cols["is_leaf"] = engine.is_leaf(tree, cols["id"])
+    cols["health"] = health_of(cols, thresholds)
     return engine.decorate(cols, tree)
 
 
@@ -143,7 +165,7 @@ def plan_total(table: pd.DataFrame) -> pd.Series | None:
     return None if root.empty else root.iloc[0]
 
 
-def group_leaves(table: pd.DataFrame, by: str) -> pd.DataFrame:
+def group_leaves(table: pd.DataFrame, by: str, thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
     """Roll the leaves of a :func:`roll_up` table up by effective department, SMART value or owner.
 
     A leaf tagged with several SMART values counts in each of them; leaves without a
@@ -164,7 +186,7 @@ def group_leaves(table: pd.DataFrame, by: str) -> pd.DataFrame:
                                                           index=leaves.index[rows]))
     else:
         leaves = leaves.assign(group=leaves[by].fillna("(none)").astype("string"))
-    agg = engine.aggregate(leaves, ["group"])
+    agg = engine.aggregate(leaves, ["group"], thresholds)
     return agg.sort_values("group", key=lambda s: s.astype("string").str.casefold()).reset_index(drop=True)
 
 

@@ -70,7 +70,7 @@ def header(view: View, title: str) -> None:
 
 
 def thresholds() -> Thresholds:
-    """Due-soon and stale thresholds from the settings."""
+    """Due-soon, stale and schedule-health thresholds from the settings."""
     from wehoplan.config import load_config
 
     return Thresholds.from_config(load_config())
@@ -80,7 +80,7 @@ def table(view: View) -> pd.DataFrame:
     """Roll up the filtered plan at the view's date (only the filtered roll-up is recomputed per rerun)."""
     th, plan = thresholds(), frames(view)
     states = cache.leaf_states_at(plan, [view.as_of], th)  # computed once per date and data version
-    return roll_up(plan.tree, states, view.filters)
+    return roll_up(plan.tree, states, view.filters, th)
 
 
 def status_style(frame: pd.DataFrame, column: str = "Status") -> Styler:
