@@ -57,7 +57,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         thresholds=Thresholds.from_config(cfg), made_by=f"{getpass.getuser()} (command line)",
         cycle_end=report.previous_cycle_end(engine, plan.id, as_of),
     )
-    pdf = report.render(packet, stale_days=cfg.stale_days)
+    pdf = report.render(packet)
     out.write_bytes(pdf)
     n = packet.change_counts
     print(f"wrote {out}: {plan.name} as of {packet.as_of:%Y-%m-%d}, changes since {packet.since:%Y-%m-%d} "

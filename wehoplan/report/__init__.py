@@ -15,7 +15,6 @@ from __future__ import annotations
 import pandas as pd
 
 from wehoplan.report.build import (
-    HEALTH_LABELS,
     Headline,
     Packet,
     build_packet,
@@ -28,9 +27,9 @@ from wehoplan.report.changes import CHANGE_COLUMNS, CHANGE_KINDS, CHANGE_LABELS,
 from wehoplan.report.pdf import packet_data, render
 
 
-def packet_bytes(*args, stale_days: int = 90, **kwargs) -> bytes:
+def packet_bytes(*args, **kwargs) -> bytes:
     """:func:`build_packet` then :func:`render`: the packet's PDF bytes (same arguments as ``build_packet``)."""
-    return render(build_packet(*args, **kwargs), stale_days=stale_days)
+    return render(build_packet(*args, **kwargs))
 
 
 def packet_filename(plan_name: str, as_of) -> str:
@@ -41,7 +40,7 @@ def packet_filename(plan_name: str, as_of) -> str:
 
 
 __all__ = [
-    "CHANGE_COLUMNS", "CHANGE_KINDS", "CHANGE_LABELS", "HEALTH_LABELS", "Headline", "Packet", "build_packet",
+    "CHANGE_COLUMNS", "CHANGE_KINDS", "CHANGE_LABELS", "Headline", "Packet", "build_packet",
     "changes_between",
     "counts", "day_text", "default_since", "diff", "items_at", "packet_bytes", "packet_data", "packet_filename",
     "pct_text", "previous_cycle_end", "render",

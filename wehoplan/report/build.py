@@ -14,15 +14,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from wehoplan import charts, dashboard
-from wehoplan.domain import STATUS_LABELS
+from wehoplan.domain import HEALTH_KEYS, HEALTH_LABELS, STATUS_LABELS
 from wehoplan.exporting import DEMO_NOTE
 from wehoplan.filters import Filters
 from wehoplan.report import changes as ch
 from wehoplan.rollup import ROOT_ID, Thresholds, prepare_tree, rollup_table
 
-#: Schedule health values (GUIDE §3), in the order the packet counts them, with their words.
-HEALTH_LABELS: dict[str, str] = {"on_schedule": "On schedule", "behind": "Behind", "at_risk": "At risk",
-                                 "done": "Done"}
 NARRATIVE_CHARS = 280  # one paragraph per initiative: the packet is read in a meeting, not searched
 
 
@@ -71,6 +68,7 @@ class Packet:
     progress_chart: charts.AnyChart
     status_chart: charts.AnyChart
     table: pd.DataFrame  # the as-of roll-up table itself (tests and callers compare against it)
+    thresholds: Thresholds  # what "stale" and the health ratios meant for this packet
 
     @property
     def change_counts(self) -> dict[str, int]:
@@ -120,8 +118,8 @@ def _health_counts(table: pd.DataFrame) -> pd.DataFrame | None:
     if "health" not in table.columns:
         return None
     lv = dashboard.leaves(table, ["health"])["health"].astype("string")
-    return pd.DataFrame({"health": list(HEALTH_LABELS), "label": list(HEALTH_LABELS.values()),
-                         "n": [int((lv == k).sum()) for k in HEALTH_LABELS]})
+    return pd.DataFrame({"health": list(HEALTH_KEYS), "label": [HEALTH_LABELS[k] for k in HEALTH_KEYS],
+                         "n": [int((lv == k).sum()) for k in HEALTH_KEYS]})
 
 
 def _headline(root: pd.Series | None, status: pd.DataFrame, health: pd.DataFrame | None, n_done_since: int,
@@ -229,7 +227,7 @@ def build_packet(
     if since is None:
         since, reason = ch.default_since(as_of, cycle_end)
     else:
-        since, reason = pd.Timestamp(since).normalize(), "given"
+        since, reason = pd.Timestamp(since).normalize(), "chosen for this report"
     tree_after, after, before = _two_rollups(items, updates, since, as_of, filters, audit, thresholds)
     changes = ch.diff(before, after)
     root_rows = after[after["id"] == ROOT_ID]
@@ -256,7 +254,7 @@ def build_packet(
         measures=measures if measures is not None and len(measures) else None,
         progress_chart=charts.progress_bars(bars, "Progress by strategy (tick = expected by now)"),
         status_chart=charts.status_mix(mix, "Actions by status"),
-        table=after,
+        table=after, thresholds=thresholds,
     )
 
 

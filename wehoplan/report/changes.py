@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wehoplan.domain import STATUS_LABELS
+from wehoplan.domain import HEALTH_LABELS, STATUS_LABELS
 from wehoplan.rollup import ROOT_ID
 
 #: Change kinds (key, heading), in the order the packet and the page list them.
@@ -33,7 +33,7 @@ CHANGE_LABELS = dict(CHANGE_KINDS)
 
 #: The columns of :func:`diff` a person reads (``kind`` and ``order`` are for sorting and filtering).
 CHANGE_COLUMNS = ["Change", "Code", "Title", "Level", "Status before", "Status after", "Progress before",
-                  "Progress after", "Points", "Owner", "Department"]
+                  "Progress after", "Points", "Health before", "Health after", "Owner", "Department"]
 
 # Progress is compared at the precision it is shown (one decimal): a drift in the
 # 10th decimal of a mean is not a change anyone could see.
@@ -79,13 +79,20 @@ def items_at(items: pd.DataFrame, audit: pd.DataFrame, when) -> pd.DataFrame:
 
 
 def _items(table: pd.DataFrame) -> pd.DataFrame:
-    cols = ["id", "code", "title", "level", "status", "progress", "overdue", "is_leaf", "owner", "department", "order"]
+    cols = ["id", "code", "title", "level", "status", "progress", "overdue", "is_leaf", "owner", "department", "order",
+            "health"]
     rows = table[table["id"] != ROOT_ID]
-    return rows[[c for c in cols if c in rows.columns]]
+    if "health" not in rows.columns:  # a roll-up without schedule health: blank
+        rows = rows.assign(health="")
+    return rows[cols]
 
 
 def _label(status: pd.Series) -> pd.Series:
     return status.astype("string").map(STATUS_LABELS).fillna("").astype(str)
+
+
+def _health(health: pd.Series) -> pd.Series:
+    return health.astype("string").map(HEALTH_LABELS).fillna("").astype(str)
 
 
 def diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -106,7 +113,8 @@ def diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
     """
     b, a = _items(before), _items(after)
-    both = a.merge(b[["id", "status", "progress", "overdue"]], on="id", how="inner", suffixes=("", "_before"))
+    both = a.merge(b[["id", "status", "progress", "overdue", "health"]], on="id", how="inner",
+                   suffixes=("", "_before"))
     p_after = both["progress"].astype("float64").round(_PRECISION)
     p_before = both["progress_before"].astype("float64").round(_PRECISION)
     points = (p_after - p_before).round(_PRECISION)
@@ -123,6 +131,7 @@ def diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         "Code": both["code"].astype(str), "Title": both["title"].astype(str), "Level": both["level"].astype(str),
         "Status before": _label(both["status_before"]), "Status after": _label(both["status"]),
         "Progress before": p_before, "Progress after": p_after, "Points": points,
+        "Health before": _health(both["health_before"]), "Health after": _health(both["health"]),
         "Owner": both["owner"].fillna("").astype(str), "Department": both["department"].fillna("").astype(str),
         "order": both["order"].astype("int64"),
     })
@@ -150,7 +159,8 @@ def _one_side(rows: pd.DataFrame, kind: str, after_side: bool) -> pd.DataFrame:
         "Status before": blank if after_side else _label(rows["status"]),
         "Status after": _label(rows["status"]) if after_side else blank,
         "Progress before": nan if after_side else progress, "Progress after": progress if after_side else nan,
-        "Points": nan, "Owner": rows["owner"].fillna("").astype(str),
+        "Points": nan, "Health before": blank if after_side else _health(rows["health"]),
+        "Health after": _health(rows["health"]) if after_side else blank, "Owner": rows["owner"].fillna("").astype(str),
         "Department": rows["department"].fillna("").astype(str), "order": rows["order"].astype("int64"),
         "kind": kind,
     })

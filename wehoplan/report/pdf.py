@@ -17,7 +17,7 @@ from importlib import resources
 import pandas as pd
 
 from wehoplan import charts
-from wehoplan.domain import STATUS_COLOURS
+from wehoplan.domain import HEALTH_COLOURS, STATUS_COLOURS
 from wehoplan.report.build import Packet, day_text, pct_text
 from wehoplan.report.changes import CHANGE_KINDS
 
@@ -68,9 +68,11 @@ def _num(v) -> float | None:
 def _items(frame: pd.DataFrame) -> list[dict]:
     return [{
         "code": r.code, "title": r.title, "status_label": r.status_label, "colour": _colour(r.status),
-        "health_label": r.health_label, "progress": _num(r.progress), "expected_progress": _num(r.expected_progress),
+        "health_label": r.health_label, "health_colour": HEALTH_COLOURS.get(r.health, "#ffffff"),
+        "progress": _num(r.progress), "expected_progress": _num(r.expected_progress),
         "progress_text": pct_text(r.progress), "expected_text": pct_text(r.expected_progress),
-        "owner": r.owner or "–", "department": r.department or "–",
+        "owner": r.owner or "no owner", "department": r.department or "no lead department",
+        "who": " · ".join(x for x in (r.owner, r.department) if x) or "–",
         "narrative": r.narrative, "n_leaves": int(r.n_leaves), "n_completed": int(r.n_completed),
         "n_overdue": int(r.n_overdue),
     } for r in frame.itertuples(index=False)]
@@ -116,7 +118,7 @@ def _measures(p: Packet) -> dict | None:
             "rows": [["" if pd.isna(v) else str(v) for v in row] for row in m.itertuples(index=False)]}
 
 
-def packet_data(p: Packet, stale_days: int = 90) -> dict:
+def packet_data(p: Packet) -> dict:
     """The JSON content ``packet.typ`` lays out (plain strings, numbers and lists)."""
     strategies = _items(p.strategies)
     by_parent = p.initiatives.groupby("parent_id", sort=False)
@@ -133,24 +135,27 @@ def packet_data(p: Packet, stale_days: int = 90) -> dict:
         "status_counts": [{"label": r.label, "n": int(r.n), "colour": _colour(r.status)}
                           for r in p.status_counts.itertuples(index=False)],
         "health_counts": None if p.health_counts is None else [
-            {"label": r.label, "n": int(r.n)} for r in p.health_counts.itertuples(index=False)],
+            {"label": r.label, "n": int(r.n), "colour": HEALTH_COLOURS[r.health]}
+            for r in p.health_counts.itertuples(index=False)],
         "charts": {"progress": chart_svg(p.progress_chart, 560), "status": chart_svg(p.status_chart, 170),
                    "progress_alt": _progress_alt(p), "status_alt": _status_alt(p)},
         "strategies": strategies,
         "changes": _changes(p),
         "measures": _measures(p),
         "attention": _attention(p),
-        "stale_days": stale_days,
+        "stale_days": p.thresholds.stale_days,
+        "on_schedule_pct": f"{p.thresholds.on_schedule_ratio * 100:g} %",
+        "behind_pct": f"{p.thresholds.behind_ratio * 100:g} %",
     }
 
 
-def render(p: Packet, stale_days: int = 90) -> bytes:
+def render(p: Packet) -> bytes:
     """The packet as PDF bytes: tagged, PDF/UA-1, language English, fonts embedded."""
     import typst
 
     source = resources.files("wehoplan.report").joinpath("packet.typ").read_bytes()
     made = p.made_at if p.made_at.tzinfo else p.made_at.replace(tzinfo=dt.UTC)
-    out = typst.compile(source, format="pdf", sys_inputs={"data": json.dumps(packet_data(p, stale_days))},
+    out = typst.compile(source, format="pdf", sys_inputs={"data": json.dumps(packet_data(p))},
                         pdf_standards=["ua-1"], timestamp=made)
     if not isinstance(out, bytes):  # one PDF, never a list of pages
         raise TypeError("typst returned pages instead of one PDF")
