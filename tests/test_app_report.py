@@ -105,4 +105,4 @@ def test_overview_offers_the_packet_built_on_click_with_the_sidebars_filters(dem
     plan = repository.resolve_plan(demo_engine, "smart city")
     same = report.build_packet(repository.load_items(demo_engine, plan.id), repository.load_updates(
         demo_engine, plan.id), plan, "2020-10-15", filters=Filters(strategy=("3",)))
-    assert re.search(r"Overall progress.*?(\d+\.\d) %", text, re.DOTALL).group(1) == f"{same.progress:.1f}"
+    assert re.search(r"Overall progress.*?(\d+\.\d)\s%", text, re.DOTALL).group(1) == f"{same.progress:.1f}"

@@ -40,7 +40,7 @@ def pdfinfo(path) -> dict[str, str]:
 
 def overall_progress(text: str) -> str:
     # The first percentage after the label (poppler reads the row of figure cards label by label).
-    return re.search(r"Overall progress.*?(\d+\.\d) %", text, re.DOTALL).group(1)
+    return re.search(r"Overall progress.*?(\d+\.\d)\s%", text, re.DOTALL).group(1)
 
 
 # ---------------------------------------------------------------- diff on hand-written frames

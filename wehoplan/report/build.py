@@ -29,8 +29,11 @@ def day_text(d) -> str:
 
 
 def pct_text(v) -> str:
-    """A 0-100 value with one decimal and a percent sign (blank when missing), as ``wehoplan rollup`` rounds."""
-    return "" if v is None or pd.isna(v) else f"{float(v):.1f} %"
+    """A 0-100 value with one decimal and a percent sign (blank when missing), as ``wehoplan rollup`` rounds.
+
+    The space before the sign is a no-break space: "100.0" and "%" never part at a line end.
+    """
+    return "" if v is None or pd.isna(v) else f"{float(v):.1f}\u00a0%"
 
 
 @dataclass(frozen=True)

@@ -144,8 +144,8 @@ def packet_data(p: Packet) -> dict:
         "measures": _measures(p),
         "attention": _attention(p),
         "stale_days": p.thresholds.stale_days,
-        "on_schedule_pct": f"{p.thresholds.on_schedule_ratio * 100:g} %",
-        "behind_pct": f"{p.thresholds.behind_ratio * 100:g} %",
+        "on_schedule_pct": f"{p.thresholds.on_schedule_ratio * 100:g}\u00a0%",
+        "behind_pct": f"{p.thresholds.behind_ratio * 100:g}\u00a0%",
     }
 
 
