@@ -161,7 +161,8 @@ def test_demo_packet_is_tagged_pdf_ua_with_embedded_fonts_and_bounded_pages(demo
     rows = fonts.splitlines()[2:]
     assert rows and all(r.split()[-5] == "yes" for r in rows)  # the "emb" column
     meta = subprocess.run(["pdfinfo", "-meta", str(demo_packet)], capture_output=True, text=True).stdout
-    assert "pdfuaid:part" in meta and "en" in meta
+    assert "<pdfuaid:part>1</pdfuaid:part>" in meta  # PDF/UA-1
+    assert "<dc:language><rdf:Bag><rdf:li>en-US</rdf:li>" in meta
     # Page numbers count the packet's own pages.
     text = pdftext(demo_packet)
     assert f"Page {info['Pages']} of {info['Pages']}" in text and "Page 1 of" in text
@@ -227,3 +228,14 @@ def test_generated_plan_packet_stays_short(tmp_path):
     out = tmp_path / "gen.pdf"
     assert main(["report", str(out), "--db", url, "--plan", plan]) == 0
     assert int(pdfinfo(out)["Pages"]) <= 40
+
+
+def test_measures_are_a_section_when_the_hook_gives_rows(demo_engine, tmp_path):
+    plan = repository.resolve_plan(demo_engine, "smart city")
+    measures = pd.DataFrame({"Measure": ["Public Wi-Fi uptime"], "Target": ["99 %"], "Latest value": ["97.5 %"]})
+    pdf = report.packet_bytes(repository.load_items(demo_engine, plan.id), repository.load_updates(
+        demo_engine, plan.id), plan, "2020-10-15", measures=measures)
+    (tmp_path / "m.pdf").write_bytes(pdf)
+    text = pdftext(tmp_path / "m.pdf")
+    assert "Measures\nMeasure Target Latest value\nPublic Wi-Fi uptime 99 % 97.5 %" in text
+    assert report.plan_measures(demo_engine, plan.id, "2020-10-15") is None  # no measures reader yet

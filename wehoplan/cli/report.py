@@ -56,6 +56,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         items, updates, plan, as_of, args.since, filters, audit=repository.audit_frame(engine, plan_id=plan.id),
         thresholds=Thresholds.from_config(cfg), made_by=f"{getpass.getuser()} (command line)",
         cycle_end=report.previous_cycle_end(engine, plan.id, as_of),
+        measures=report.plan_measures(engine, plan.id, as_of),
     )
     pdf = report.render(packet)
     out.write_bytes(pdf)

@@ -21,6 +21,7 @@ from wehoplan.report.build import (
     changes_between,
     day_text,
     pct_text,
+    plan_measures,
     previous_cycle_end,
 )
 from wehoplan.report.changes import CHANGE_COLUMNS, CHANGE_KINDS, CHANGE_LABELS, counts, default_since, diff, items_at
@@ -43,5 +44,5 @@ __all__ = [
     "CHANGE_COLUMNS", "CHANGE_KINDS", "CHANGE_LABELS", "Headline", "Packet", "build_packet",
     "changes_between",
     "counts", "day_text", "default_since", "diff", "items_at", "packet_bytes", "packet_data", "packet_filename",
-    "pct_text", "previous_cycle_end", "render",
+    "pct_text", "plan_measures", "previous_cycle_end", "render",
 ]

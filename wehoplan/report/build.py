@@ -270,3 +270,14 @@ def previous_cycle_end(engine, plan_id: int, as_of) -> pd.Timestamp | None:  # n
     on None. Until cycles exist there is none.
     """
     return None
+
+
+def plan_measures(engine, plan_id: int, as_of) -> pd.DataFrame | None:  # noqa: ARG001 - the hook's signature
+    """Display-ready rows of the plan's measures at ``as_of`` for the packet, or None.
+
+    The one hook for measures (issue 17 builds them): return a small frame whose columns are
+    the headings the packet prints (e.g. Measure, Target, Latest value, As of); the CLI and the
+    Overview's download pass it to :func:`build_packet` as ``measures``. Until measures have a
+    reader there are none to show.
+    """
+    return None

@@ -43,7 +43,8 @@ def _packet_pdf(view: View, made_by: str) -> bytes:
     items, audit = history(view)
     return report.packet_bytes(items, pf.updates, pf.plan, view.as_of, None, view.filters, audit=audit,
                                thresholds=thresholds(), made_by=made_by,
-                               cycle_end=report.previous_cycle_end(cache.engine(), pf.plan.id, view.as_of))
+                               cycle_end=report.previous_cycle_end(cache.engine(), pf.plan.id, view.as_of),
+                               measures=report.plan_measures(cache.engine(), pf.plan.id, view.as_of))
 
 
 def download_packet(view: View, who: Principal) -> None:
