@@ -14,9 +14,10 @@ by, step, window, charts_area = draw_trends.controls()
 dates = trends.period_ends(view.frames.updates, view.as_of, step)
 # One roll-up over the trend's dates and the forecast's serves the whole page; the leaf
 # states under it do not depend on the filters (cached per dates and data version).
-states = cache.leaf_states_at(view.frames, trends.shared_dates(dates, view.as_of, window), widgets.thresholds())
+th = widgets.thresholds()
+states = cache.leaf_states_at(view.frames, trends.shared_dates(dates, view.as_of, window), th)
 data = trends.page_data(view.frames.tree, states, view.filters, dates, view.as_of, window, by,
-                        cache.first_completed_at(view.frames, view.as_of))
+                        cache.first_completed_at(view.frames, view.as_of), th)
 draw_trends.page(data, charts_area)
 
 st.divider()

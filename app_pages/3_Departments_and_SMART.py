@@ -12,7 +12,7 @@ view = sidebar()
 widgets.require_plan(view)
 auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
 widgets.header(view, "Departments & SMART values")
-data = dashboard.departments(widgets.table(view))
+data = dashboard.departments(widgets.table(view), widgets.thresholds())
 if data is None:
     widgets.no_match()
 draw.departments(data)

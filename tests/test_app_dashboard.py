@@ -43,7 +43,7 @@ def test_overview_shows_plan_date_demo_notice_kpis_and_charts(demo_app):
     # Which date is shown, and that the data is illustrative.
     assert "as of **31 December 2022**" in at.caption[0].value
     assert "Illustrative demo data" in at.warning[0].value
-    assert set(metrics(at)) == {"Overall progress", "On track", "Overdue actions",
+    assert set(metrics(at)) == {"Overall progress", "On track", "Initiatives behind schedule", "Overdue actions",
                                 "Completed, last 90 days", "Stale actions"}
     assert len(charts(at)) == 2
     assert [s.value for s in at.subheader] == ["Strategies and initiatives", "Needs attention"]
@@ -76,7 +76,7 @@ def test_every_page_renders_on_the_demo(demo_app, page):
     assert chart_titles(at) == CHART_TITLES[page]
     if "Action" in page:
         assert [d.value.shape for d in at.dataframe] == [(56, len(REPORT_COLUMNS))]
-    assert len(at.multiselect) == 5 and at.date_input[0].label == "As of"
+    assert len(at.multiselect) == 6 and at.date_input[0].label == "As of"
 
 
 def test_overview_numbers_and_attention_list_on_a_known_date(demo_app):
@@ -85,7 +85,8 @@ def test_overview_numbers_and_attention_list_on_a_known_date(demo_app):
     at.query_params["as_of"] = "2020-10-15"
     at.run()
     assert not at.exception
-    assert metrics(at) == {"Overall progress": "48 %", "On track": "59 %", "Overdue actions": "13",
+    assert metrics(at) == {"Overall progress": "48 %", "On track": "59 %", "Initiatives behind schedule": "12",
+                           "Overdue actions": "13",
                            "Completed, last 90 days": "2", "Stale actions": "0"}
     assert at.metric[0].delta == "-21 pts vs expected 69 %"
     assert chart_titles(at) == ["Progress by strategy (tick = expected)", "Status mix (actions)"]

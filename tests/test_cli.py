@@ -112,3 +112,13 @@ def test_rollup_health_is_the_last_column_and_reads_behind_schedule(capsys, demo
     recs = json.loads(by_dept)
     assert list(recs[0])[-1] == "health" and {r["health"] for r in recs} <= {"on_schedule", "behind", "at_risk",
                                                                             "done", ""}
+
+
+def test_rollup_health_filter_keeps_the_actions_of_that_health(capsys, demo_url):
+    code, out, err = run(capsys, "rollup", "--db", demo_url, "--plan", "smart city", "--by", "action",
+                         "--as-of", "2020-10-15", "--health", "done", "--health", "on_schedule")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == 8 and {r["health"] for r in rows} == {"done", "on_schedule"}
+    assert "schedule health: Done, On schedule" in err
+    code, _, err = run(capsys, "rollup", "--db", demo_url, "--plan", "smart city", "--health", "late")
+    assert code == 2 and "unknown schedule health 'late'" in err

@@ -54,7 +54,8 @@ def test_overview_page_shows_the_headline_numbers_as_text():
     page = dashboard.overview(table, updates(), "2021-01-31", first_completed(updates(), "2021-01-31"), Thresholds())
     assert [(m.label, m.value, m.delta) for m in page.metrics] == [
         ("Overall progress", "70 %", "-30 pts vs expected 100 %"), ("On track", "100 %", None),
-        ("Overdue actions", "1", None), ("Completed, last 90 days", "0", None), ("Stale actions", "1", None)]
+        ("Initiatives behind schedule", "1", None), ("Overdue actions", "1", None),
+        ("Completed, last 90 days", "0", None), ("Stale actions", "1", None)]
     assert page.metrics[-1].help == "Open actions with no update for more than 90 days."
     assert page.status_counts.set_index("status")["n"].to_dict() == {
         "pending": 0, "on_track": 1, "some_disruption": 0, "major_disruption": 0, "completed": 1, "deferred": 0}

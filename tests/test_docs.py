@@ -74,3 +74,28 @@ def test_requirements_txt_is_a_hashed_lock_of_every_declared_dependency():
         assert name in pins, f"{req.name} is declared in pyproject.toml but missing from the lock"
         assert req.specifier.contains(pins[name]), f"lock pins {req.name}=={pins[name]}, pyproject wants {spec}"
     assert {"authlib", "httpx"} <= set(pins)  # what streamlit[auth] brings
+
+
+RULES = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+
+
+def test_the_rules_name_every_status_word_the_code_accepts():
+    from wehoplan.domain import STATUS_SYNONYMS, STATUSES
+
+    missing = [w for w in STATUS_SYNONYMS if f"`{w}`" not in RULES]
+    assert not missing, f"docs/rules.md does not name the status words {missing}"
+    for s in STATUSES:
+        assert f"`{s.key}` | {s.label} |" in RULES and s.colour in RULES, s.key
+
+
+def test_the_rules_give_the_rollup_columns_and_health_words_the_code_uses():
+    from wehoplan.cli import ROLLUP_CSV_COLUMNS
+    from wehoplan.domain import HEALTH_KEYS, HEALTH_LABELS
+
+    assert ",".join(ROLLUP_CSV_COLUMNS) in RULES
+    assert all(f"`{k}`" in RULES and f"**{HEALTH_LABELS[k]}**" in RULES for k in HEALTH_KEYS)
+
+
+def test_the_readme_points_at_the_rules_in_the_repository():
+    assert "docs/rules.md" in README
+    assert "../shared" not in README and "synonyms of the guide" not in README

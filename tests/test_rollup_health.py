@@ -131,3 +131,18 @@ def test_groups_carry_health():
     assert g.loc["B", "health"] == "on_schedule"  # 2.1 at 96 and 2.2 done against 100 expected: 0.98
     assert g.loc["A", "health"] == ""  # its one action has no dates
     assert list(g.columns)[-1] == "health"
+
+
+def test_the_health_filter_reads_each_dates_health_on_many_dates():
+    tree = prepare_tree(plan())
+    states = leaf_states(tree, UPS, ["2020-01-05", D], TH)
+    risky = roll_up_many(tree, states, Filters(health=("at_risk",)))
+    leaves = risky[risky["is_leaf"]]
+    # 2.1 is on schedule on 5 Jan (96 % of 80 %) and at risk on 9 Jan (overdue): selected on the 9th only.
+    assert 4 not in set(leaves.loc[leaves["snap"] == pd.Timestamp("2020-01-05"), "id"])
+    assert 4 in set(leaves.loc[leaves["snap"] == pd.Timestamp(D), "id"])
+    assert set(leaves["health"]) == {"at_risk"}
+    strict = Thresholds(on_schedule_ratio=1.5, behind_ratio=1.0)  # 2.1's 96 % of 80 % (1.2) is behind then
+    behind = roll_up_many(tree, states, Filters(health=("behind",)), strict)
+    assert behind.loc[behind["is_leaf"], "id"].tolist() == [4]
+    assert roll_up_many(tree, states, Filters(health=("behind",))).empty  # on schedule by the default ratios

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wehoplan import charts
-from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
+from wehoplan.domain import HEALTH_LABELS, STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.rollup import ROOT_ID, Thresholds, first_completed, group_leaves
 
 RECENT_DAYS = 90
@@ -33,6 +33,9 @@ class Kpis:
     n_overdue: int
     n_completed_recently: int
     n_stale: int
+    health: str = ""  # the plan's (the selection's) schedule health key, GUIDE §3
+    n_behind_schedule: int = 0  # second-level items (initiatives) behind or at risk
+    behind_label: str = "Initiatives behind schedule"  # with the plan's own name for its second level
 
 
 def leaves(table: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
@@ -69,6 +72,7 @@ def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | str, 
     first_done = first_done[first_done.index.isin(done_ids)]
     recent = int((first_done > as_of - pd.Timedelta(days=recent_days)).sum())
     expected = total["expected_progress"]
+    level, behind = behind_schedule(table)
     return Kpis(
         progress=float(total["progress"]),
         expected_progress=None if pd.isna(expected) else float(expected),
@@ -77,18 +81,44 @@ def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | str, 
         n_overdue=int(total["n_overdue"]),
         n_completed_recently=recent,
         n_stale=int(lv["stale"].sum()),
+        health=str(total["health"]),
+        n_behind_schedule=behind,
+        behind_label=f"{plural(level)} behind schedule",
     )
+
+
+def plural(name: str) -> str:
+    """A level name in the plural ("Initiative" -> "Initiatives", "Strategy" -> "Strategies")."""
+    if name.endswith("y") and not name.endswith(("ay", "ey", "oy", "uy")):
+        return name[:-1] + "ies"
+    return name if name.endswith("s") else name + "s"
+
+
+def behind_schedule(table: pd.DataFrame, depth: int = 2) -> tuple[str, int]:
+    """The level name at ``depth`` and how many of its items are behind or at risk on schedule.
+
+    The second level (initiatives, by default names) is where a plan's work is managed:
+    the count a City Manager reads beside the owners' own statuses.
+    """
+    rows = table.loc[table["depth"].to_numpy() == depth, ["level", "health"]]
+    level = str(rows["level"].iloc[0]) if len(rows) else ("Initiative" if depth == 2 else f"Level {depth}")
+    return level, int(rows["health"].isin(["behind", "at_risk"]).sum())
 
 
 def _status_text(s: pd.Series) -> pd.Series:
     return s.astype("string").map(STATUS_LABELS)
 
 
+def _health_text(s: pd.Series) -> pd.Series:
+    """Schedule-health words ("At risk"); blank where health does not apply."""
+    return s.astype("string").map(HEALTH_LABELS).fillna("").astype(str)
+
+
 def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
     """Strategies and initiatives (depth ≤ ``max_depth``) with progress and leaf counts per status."""
     depth = table["depth"].to_numpy()
     rows = table.loc[(depth >= 1) & (depth <= max_depth),  # only the columns shown: no 40-column copy
-                     ["code", "title", "depth", "level", "status", "progress", "expected_progress",
+                     ["code", "title", "depth", "level", "status", "health", "progress", "expected_progress",
                       *(f"n_{k}" for k in STATUS_KEYS), "n_overdue"]]
     indent = rows["depth"].map(lambda d: "\u2003" * (d - 1)).astype(str)  # str even with no rows
     return pd.DataFrame({
@@ -96,6 +126,7 @@ def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
         "Title": (indent + rows["title"].astype(str)).to_numpy(),
         "Level": rows["level"].astype(str).to_numpy(),
         "Status": _status_text(rows["status"]).to_numpy(),
+        "Health": _health_text(rows["health"]).to_numpy(),
         "Progress": rows["progress"].round(1).to_numpy(),
         "Expected": rows["expected_progress"].round(1).to_numpy(),
         **{STATUS_LABELS[k].split(" /")[0]: rows[f"n_{k}"].astype("int64").to_numpy() for k in STATUS_KEYS},
@@ -124,7 +155,7 @@ def status_counts(table: pd.DataFrame) -> pd.DataFrame:
 
 def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     """Actions in major disruption, overdue or stale, worst first, with owner and department."""
-    lv = leaves(table, ["code", "title", "owner", "department", "due", "status", "progress", "last_update",
+    lv = leaves(table, ["code", "title", "owner", "department", "due", "status", "health", "progress", "last_update",
                         "order", "overdue", "stale"])
     flagged = lv[(lv["status"] == "major_disruption") | lv["overdue"] | lv["stale"]]
     # One join per row over three booleans: a row-wise DataFrame.apply was the slow part of the page.
@@ -139,6 +170,7 @@ def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
         "Why": reasons.astype(str) if len(flagged) else pd.Series(dtype=str),
         "Owner": flagged["owner"].fillna(""), "Department": flagged["department"].fillna(""),
         "Due": flagged["due"].dt.date, "Status": _status_text(flagged["status"]),
+        "Health": _health_text(flagged["health"]),
         "Progress": flagged["progress"].round(1), "Last update": flagged["last_update"].dt.date,
         "_rank": rank, "_order": flagged["order"],
     })
@@ -147,8 +179,8 @@ def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # What a reader scans first (status, progress) comes before who and when.
-REPORT_COLUMNS = ["Code", "Title", "Status", "Progress", "Expected", "Owner", "Department", "SMART", "Start", "Due",
-                  "Overdue", "Latest comment", "Comment date", "Level"]
+REPORT_COLUMNS = ["Code", "Title", "Status", "Health", "Progress", "Expected", "Owner", "Department", "SMART",
+                  "Start", "Due", "Overdue", "Latest comment", "Comment date", "Level"]
 
 
 SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
@@ -192,6 +224,7 @@ def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all") -> pd
         "Start": rows["start"].dt.date,
         "Due": rows["due"].dt.date,
         "Status": _status_text(rows["status"]),
+        "Health": _health_text(rows["health"]),
         "Progress": rows["progress"].round(1),
         "Expected": rows["expected_progress"].round(1),
         "Overdue": rows["n_overdue"].astype("int64"),
@@ -283,7 +316,7 @@ class Overview:
     """What the executive overview (``app.py``) shows of a selection."""
 
     kpis: Kpis
-    metrics: tuple[Metric, ...]  # the five headline numbers, formatted, in page order
+    metrics: tuple[Metric, ...]  # the six headline numbers, formatted, in page order
     strategy_progress: pd.DataFrame  # :func:`strategy_progress`
     status_counts: pd.DataFrame  # :func:`status_counts`
     progress_chart: charts.AnyChart
@@ -293,7 +326,7 @@ class Overview:
     attention_caption: str  # the line above a non-empty attention table
 
 
-def _metrics(k: Kpis, stale_days: int) -> tuple[Metric, ...]:
+def _metrics(k: Kpis, th: Thresholds) -> tuple[Metric, ...]:
     gap = None if k.expected_progress is None else k.progress - k.expected_progress
     return (
         Metric("Overall progress", f"{k.progress:.0f} %",
@@ -302,9 +335,14 @@ def _metrics(k: Kpis, stale_days: int) -> tuple[Metric, ...]:
                "expected from start and due dates."),
         Metric("On track", "–" if k.share_on_track is None else f"{k.share_on_track:.0f} %",
                help="Share of started, non-deferred actions that are on track or completed."),
+        Metric(k.behind_label, str(k.n_behind_schedule),
+               help=f"Behind (progress below {th.on_schedule_ratio:.0%} of the progress expected by now) or at "
+                    f"risk (below {th.behind_ratio:.0%}, or an action past its due date): the plan's own "
+                    "arithmetic, beside the statuses the owners report."),
         Metric("Overdue actions", str(k.n_overdue), help="Open actions past their due date."),
         Metric(f"Completed, last {RECENT_DAYS} days", str(k.n_completed_recently)),
-        Metric("Stale actions", str(k.n_stale), help=f"Open actions with no update for more than {stale_days} days."),
+        Metric("Stale actions", str(k.n_stale),
+               help=f"Open actions with no update for more than {th.stale_days} days."),
     )
 
 
@@ -329,7 +367,7 @@ def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | s
     attention = needs_attention(table)
     n = len(attention)
     return Overview(
-        kpis=k, metrics=_metrics(k, thresholds.stale_days), strategy_progress=bars, status_counts=mix,
+        kpis=k, metrics=_metrics(k, thresholds), strategy_progress=bars, status_counts=mix,
         progress_chart=charts.progress_bars(bars, "Progress by strategy (tick = expected)"),
         status_chart=charts.status_mix(mix),
         summary=summary_table(table).drop(columns=["status_key"]), attention=attention,
@@ -384,16 +422,34 @@ class Departments:
     department_status_chart: charts.AnyChart
     smart_chart: charts.AnyChart
     owner_status_chart: charts.AnyChart
+    department_table: pd.DataFrame  # :func:`group_table` of by_department: status beside schedule health
 
 
-def departments(table: pd.DataFrame) -> Departments | None:
-    """The department, SMART and owner views of the selection; None when no action is selected."""
+def group_table(groups: pd.DataFrame, label: str) -> pd.DataFrame:
+    """A :func:`wehoplan.rollup.group_leaves` roll-up (``name`` column) as a page shows it, health beside status."""
+    return pd.DataFrame({
+        label: groups["name"].astype(str).to_numpy(),
+        "Actions": groups["n_leaves"].astype("int64").to_numpy(),
+        "Status": _status_text(groups["status"]).to_numpy(),
+        "Health": _health_text(groups["health"]).to_numpy(),
+        "Progress": groups["progress"].round(1).to_numpy(),
+        "Expected": groups["expected_progress"].round(1).to_numpy(),
+        "Overdue": groups["n_overdue"].astype("int64").to_numpy(),
+    })
+
+
+def departments(table: pd.DataFrame, thresholds: Thresholds | None = None) -> Departments | None:
+    """The department, SMART and owner views of the selection; None when no action is selected.
+
+    ``thresholds``: the schedule-health ratios the groups' health is read with (default: the defaults).
+    """
+    th = thresholds or Thresholds()
     if not (table["is_leaf"] & (table["id"] != ROOT_ID)).any():
         return None
     heat = heatmap_data(table)
-    by_dept = group_leaves(table, "department").rename(columns={"group": "name"}) \
+    by_dept = group_leaves(table, "department", th).rename(columns={"group": "name"}) \
         .sort_values("progress", ascending=False)
-    by_smart = group_leaves(table, "smart").rename(columns={"group": "name"})
+    by_smart = group_leaves(table, "smart", th).rename(columns={"group": "name"})
     dept_status, owner_status = status_counts_by(table, "department"), status_counts_by(table, "owner")
     return Departments(
         heatmap=heat, by_department=by_dept, by_smart=by_smart, department_status=dept_status,
@@ -404,4 +460,5 @@ def departments(table: pd.DataFrame) -> Departments | None:
                                                          "Actions per status, by department"),
         smart_chart=charts.progress_bars(by_smart, "Progress by SMART value (tick = expected)"),
         owner_status_chart=charts.status_counts_bar(owner_status, "Owner", "Workload by owner (actions per status)"),
+        department_table=group_table(by_dept, "Department"),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from wehoplan.domain import SMART_LETTERS, STATUS_KEYS
+from wehoplan.domain import HEALTH_KEYS, HEALTH_LABELS, SMART_LETTERS, STATUS_KEYS
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Filters:
         status: status keys of the leaf at the as-of date.
         owner: texts matched (contains, case-insensitive) against the effective owner.
         text: free text searched in code, title, description, ancestors' titles and the latest comment.
+        health: schedule-health keys of the leaf at the as-of date (GUIDE §3).
 
     """
 
@@ -36,9 +37,10 @@ class Filters:
     status: tuple[str, ...] = ()
     owner: tuple[str, ...] = ()
     text: str = ""
+    health: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for f in ("strategy", "department", "smart", "status", "owner"):
+        for f in ("strategy", "department", "smart", "status", "owner", "health"):
             v = getattr(self, f)
             if isinstance(v, str):
                 v = (v,)
@@ -51,6 +53,9 @@ class Filters:
         bad = [s for s in self.status if s not in STATUS_KEYS]
         if bad:
             raise ValueError(f"unknown status {bad[0]!r}; use one of {', '.join(STATUS_KEYS)}")
+        bad = [h for h in self.health if h not in HEALTH_KEYS]
+        if bad:
+            raise ValueError(f"unknown schedule health {bad[0]!r}; use one of {', '.join(HEALTH_KEYS)}")
 
     def is_empty(self) -> bool:
         """True when nothing is filtered."""
@@ -93,7 +98,7 @@ class Filters:
 
     @classmethod
     def from_query(cls, params) -> Filters:
-        """Build from query parameters; unknown SMART letters or statuses are dropped.
+        """Build from query parameters; unknown SMART letters, statuses or health values are dropped.
 
         ``params`` maps names to a string or a list of strings (``st.query_params``
         offers ``get_all``; a plain dict works too).
@@ -113,6 +118,7 @@ class Filters:
             status=tuple(s for s in get_all("status") if s in STATUS_KEYS),
             owner=tuple(get_all("owner")),
             text=text[0] if text else "",
+            health=tuple(h for h in get_all("health") if h in HEALTH_KEYS),
         )
 
     def describe(self) -> str:
@@ -121,7 +127,9 @@ class Filters:
         for f in fields(self):
             v = getattr(self, f.name)
             if v:
-                label = "SMART" if f.name == "smart" else f.name
+                label = {"smart": "SMART", "health": "schedule health"}.get(f.name, f.name)
+                if f.name == "health":
+                    v = tuple(HEALTH_LABELS[h] for h in v)
                 parts.append(f"{label}: {', '.join(v) if isinstance(v, tuple) else v}")
         return "; ".join(parts) or "no filters"
 

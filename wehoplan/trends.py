@@ -29,7 +29,7 @@ import pandas as pd
 from wehoplan import charts
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
-from wehoplan.rollup import COUNT_COLUMNS, ROOT_ID, PreparedTree, aggregate, roll_up_many
+from wehoplan.rollup import COUNT_COLUMNS, ROOT_ID, PreparedTree, Thresholds, aggregate, roll_up_many
 
 TREND_GROUPS = ("strategy", "department", "smart")
 
@@ -274,7 +274,7 @@ class TrendsPage:
 
 
 def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates, as_of, window_days: int,
-              by: str, first_done: pd.Series) -> TrendsPage:
+              by: str, first_done: pd.Series, thresholds: Thresholds | None = None) -> TrendsPage:
     """The Trends page's data from one roll-up.
 
     Args:
@@ -287,9 +287,10 @@ def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates,
         window_days: the forecast's trailing window.
         by: what the progress chart groups by (a key of :data:`GROUP_OPTIONS`).
         first_done: :func:`wehoplan.rollup.first_completed` at ``as_of``.
+        thresholds: the schedule-health ratios a health filter reads (default: the defaults).
 
     """
-    rolled = roll_up_many(tree, states, filters)
+    rolled = roll_up_many(tree, states, filters, thresholds or Thresholds())
     progress = progress_over_time(tree, rolled, dates, by)
     mix = status_mix_over_time(rolled, dates)
     overdue = overdue_over_time(rolled, dates)

@@ -60,7 +60,7 @@ def trends_page(frames, as_of: pd.Timestamp, f: Filters, th: Thresholds) -> dict
 def departments(frames, as_of: pd.Timestamp, f: Filters, th: Thresholds) -> dict:
     """app_pages/3_Departments_and_SMART.py: its :class:`wehoplan.dashboard.Departments`."""
     table = rollup_table(frames.tree, frames.updates, as_of, f, th)
-    return {"caption": _caption(frames, as_of, f), "data": dashboard.departments(table)}
+    return {"caption": _caption(frames, as_of, f), "data": dashboard.departments(table, th)}
 
 
 PAGES = {"home": home, "report": report, "trends": trends_page, "departments": departments}

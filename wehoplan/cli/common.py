@@ -104,13 +104,16 @@ def add_filters(p: argparse.ArgumentParser) -> None:
     g.add_argument("--status", action="append", default=[], metavar="KEY", help="status key, e.g. on_track")
     g.add_argument("--owner", action="append", default=[], metavar="NAME", help="owner name contains NAME")
     g.add_argument("--text", default="", metavar="TEXT", help="free-text search")
+    g.add_argument("--health", action="append", default=[], metavar="KEY",
+                   help="schedule health: on_schedule, behind, at_risk or done")
 
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
     """Build Filters from parsed arguments; bad SMART letters or statuses are usage errors."""
     try:
         return Filters(strategy=tuple(args.strategy), department=tuple(args.department), smart=tuple(args.smart),
-                       status=tuple(args.status), owner=tuple(args.owner), text=args.text)
+                       status=tuple(args.status), owner=tuple(args.owner), text=args.text,
+                       health=tuple(args.health))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

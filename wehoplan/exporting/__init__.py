@@ -33,7 +33,6 @@ from wehoplan.exporting.frames import (
     NO_MATCH_NOTE,
     PERCENT_COLUMNS,
     ROLLUP_COLUMNS,
-    SAFETY_NOTE,
     SHEET_NAMES,
     UPDATES_COLUMNS,
     Extract,
@@ -78,7 +77,7 @@ def extract_filename(plan_name: str, as_of, fmt: str = "xlsx") -> str:
 
 __all__ = [
     "ACTIONS_COLUMNS", "COUNT_HEADERS", "CSV_FORMULA_TRIGGERS", "DATE_FORMAT", "DEMO_NOTE", "EXECUTIVE_COLUMNS",
-    "NO_MATCH_NOTE", "PERCENT_COLUMNS", "ROLLUP_COLUMNS", "SAFETY_NOTE", "SHEET_NAMES", "UPDATES_COLUMNS",
+    "NO_MATCH_NOTE", "PERCENT_COLUMNS", "ROLLUP_COLUMNS", "SHEET_NAMES", "UPDATES_COLUMNS",
     "Extract", "build_extract", "csv_bytes", "extract_bytes", "extract_filename", "neutralise_csv_field",
     "write_csv", "write_xlsx",
 ]

@@ -14,23 +14,23 @@ import numpy as np
 import pandas as pd
 
 from wehoplan import __version__
-from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
+from wehoplan.domain import HEALTH_LABELS, STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
 from wehoplan.rollup import ROOT_ID, PreparedTree, Thresholds, prepare_tree, rollup_table
 
 # The importer reads these headers back: keep them exactly.
 ACTIONS_COLUMNS: tuple[str, ...] = (
     "Strategy code", "Strategy", "Initiative code", "Initiative", "Code", "Title", "Level", "Owner",
-    "Department", "Partner departments", "SMART values", "Start", "Due", "Status", "Progress",
+    "Department", "Partner departments", "SMART values", "Start", "Due", "Status", "Schedule health", "Progress",
     "Expected progress", "Overdue", "Latest comment", "Comment date",
 )
 COUNT_HEADERS: tuple[str, ...] = tuple(STATUS_LABELS[k] for k in STATUS_KEYS)
 ROLLUP_COLUMNS: tuple[str, ...] = (
-    "Code", "Title", "Level", "Owner", "Department", "SMART values", "Start", "Due", "Status", "Progress",
-    "Expected progress", "Schedule variance", "Actions", *COUNT_HEADERS, "Overdue",
+    "Code", "Title", "Level", "Owner", "Department", "SMART values", "Start", "Due", "Status", "Schedule health",
+    "Progress", "Expected progress", "Schedule variance", "Actions", *COUNT_HEADERS, "Overdue",
 )
 EXECUTIVE_COLUMNS: tuple[str, ...] = (
-    "Code", "Strategy / initiative", "Lead department", "Status", "Progress", "Expected progress",
+    "Code", "Strategy / initiative", "Lead department", "Status", "Schedule health", "Progress", "Expected progress",
     "Actions", "Completed", "Overdue",
 )
 UPDATES_COLUMNS: tuple[str, ...] = (
@@ -43,10 +43,6 @@ PERCENT_COLUMNS = frozenset({"Progress", "Expected progress", "Schedule variance
 DEMO_NOTE = (
     "Illustrative demo data: the plan's items are real, but owners, planned dates and the "
     "month-by-month progress history were generated for demonstration."
-)
-SAFETY_NOTE = (
-    "No cell in this workbook is a formula or a link: text that begins with = + - @ is stored as text. "
-    "In the CSV extract such fields are prefixed with a single quote (')."
 )
 NO_MATCH_NOTE = "No actions match these filters at this as-of date: the other sheets are empty too."
 
@@ -67,6 +63,7 @@ class Extract:
     executive: pd.DataFrame
     updates: pd.DataFrame
     about: pd.DataFrame
+    demo_note: str = ""  # DEMO_NOTE when the plan is the illustrative demo (the Executive sheet says so too)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
 
     def sheets(self) -> dict[str, pd.DataFrame]:
@@ -91,6 +88,11 @@ def _status_labels(s: pd.Series) -> pd.Series:
     return s.astype("string").map(STATUS_LABELS).astype("string")
 
 
+def _health_labels(s: pd.Series) -> pd.Series:
+    # Blank where health does not apply (deferred, nothing expected yet): an empty cell.
+    return s.astype("string").map(HEALTH_LABELS).astype("string")
+
+
 def _ancestors(tree: pd.DataFrame, ids: pd.Series, depth: int) -> tuple[pd.Series, pd.Series]:
     """Code and title of each item's ancestor at ``depth`` (blank for the item itself or shallower)."""
     path = ids.map(tree.set_index("id")["path_codes"]).astype("string").str.strip("|").str.split("|")
@@ -109,7 +111,8 @@ def _actions_frame(table: pd.DataFrame, tree: pd.DataFrame) -> pd.DataFrame:
         "Code": leaves["code"], "Title": leaves["title"], "Level": leaves["level"], "Owner": leaves["owner"],
         "Department": leaves["department"], "Partner departments": leaves["partners"],
         "SMART values": _smart_names(leaves["smart"]), "Start": leaves["start"], "Due": leaves["due"],
-        "Status": _status_labels(leaves["status"]), "Progress": _fraction(leaves["progress"]),
+        "Status": _status_labels(leaves["status"]), "Schedule health": _health_labels(leaves["health"]),
+        "Progress": _fraction(leaves["progress"]),
         "Expected progress": _fraction(leaves["expected_progress"]),
         "Overdue": np.where(leaves["overdue"].astype(bool), "Yes", "No"),
         "Latest comment": leaves["comment"], "Comment date": leaves["comment_date"],
@@ -131,6 +134,7 @@ def _rollup_frame(table: pd.DataFrame, plan_name: str) -> pd.DataFrame:
         "Code": parents["code"], "Title": parents["title"].where(~root, plan_name), "Level": parents["level"],
         "Owner": parents["owner"], "Department": parents["department"], "SMART values": _smart_names(parents["smart"]),
         "Start": parents["start"], "Due": parents["due"], "Status": _status_labels(parents["status"]),
+        "Schedule health": _health_labels(parents["health"]),
         "Progress": _fraction(parents["progress"]), "Expected progress": _fraction(parents["expected_progress"]),
         "Schedule variance": _fraction(parents["schedule_variance"]), "Actions": parents["n_leaves"].astype("int64"),
         **_counts(parents), "Overdue": parents["n_overdue"].astype("int64"),
@@ -145,6 +149,7 @@ def _executive_frame(table: pd.DataFrame, plan_name: str) -> pd.DataFrame:
     out = pd.DataFrame({
         "Code": rows["code"], "Strategy / initiative": rows["title"].where(~root, plan_name),
         "Lead department": rows["department"], "Status": _status_labels(rows["status"]),
+        "Schedule health": _health_labels(rows["health"]),
         "Progress": _fraction(rows["progress"]), "Expected progress": _fraction(rows["expected_progress"]),
         "Actions": rows["n_leaves"].astype("int64"), "Completed": rows["n_completed"].astype("int64"),
         "Overdue": rows["n_overdue"].astype("int64"),
@@ -173,8 +178,17 @@ def _updates_frame(
     return out.reset_index(drop=True)
 
 
+def health_note(th: Thresholds) -> str:
+    """The schedule-health rule in a reader's words, with the ratios in use."""
+    return (f"Schedule health compares progress with the progress expected by the as-of date from start and due "
+            f"dates: On schedule at {th.on_schedule_ratio:.0%} of expected or more, Behind at "
+            f"{th.behind_ratio:.0%} or more, At risk below that or when an action is past its due date; Done when "
+            "completed. The status is what owners report; health is the plan's own arithmetic.")
+
+
 def _about_frame(
-    plan, as_of: pd.Timestamp, filters: Filters, start, end, counts: dict[str, int], generated_at: dt.datetime
+    plan, as_of: pd.Timestamp, filters: Filters, start, end, counts: dict[str, int], generated_at: dt.datetime,
+    thresholds: Thresholds,
 ) -> pd.DataFrame:
     def when(d) -> str:
         return "" if d is None else pd.Timestamp(d).strftime("%Y-%m-%d")
@@ -185,13 +199,15 @@ def _about_frame(
         ("Filters", filters.describe()),
     ]
     labels = {"strategy": "Strategy codes", "department": "Departments", "smart": "SMART values",
-              "status": "Statuses", "owner": "Owners", "text": "Text search"}
+              "status": "Statuses", "health": "Schedule health", "owner": "Owners", "text": "Text search"}
     for name, label in labels.items():
         v = getattr(filters, name)
         if name == "smart":
             v = tuple(smart_names("".join(v)))
         elif name == "status":
             v = tuple(STATUS_LABELS[s] for s in v)
+        elif name == "health":
+            v = tuple(HEALTH_LABELS[h] for h in v)
         rows.append((label, "; ".join(v) if isinstance(v, tuple) else v))
     if counts.get("Actions", 0) == 0:
         rows.append(("Note", NO_MATCH_NOTE))
@@ -208,7 +224,7 @@ def _about_frame(
     rows += [
         ("Values", "Owner, department and SMART values are effective values: an item without its own takes its "
                    "nearest ancestor's. Progress is rolled up from the filtered actions at the as-of date."),
-        ("Safety", SAFETY_NOTE),
+        ("Schedule health rule", health_note(thresholds)),
     ]
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
@@ -235,7 +251,8 @@ def build_extract(
         updates_from: first date of the Updates sheet (default: the first update).
         updates_to: last date of the Updates sheet (default: ``as_of``, so the history ends
             where the view stands).
-        thresholds: due-soon / stale thresholds (settings; default 30 and 90 days).
+        thresholds: due-soon / stale and schedule-health thresholds (settings; default 30 and 90 days,
+            0.95 and 0.85).
 
     Returns:
         The extract; write it with :func:`write_xlsx` or :func:`write_csv`.
@@ -246,16 +263,18 @@ def build_extract(
     start = None if updates_from is None else pd.Timestamp(updates_from).normalize()
     end = as_of if updates_to is None else pd.Timestamp(updates_to).normalize()
     tree = prepare_tree(tree)
-    table = rollup_table(tree, updates, as_of, filters, thresholds or Thresholds())
+    thresholds = thresholds or Thresholds()
+    table = rollup_table(tree, updates, as_of, filters, thresholds)
     actions = _actions_frame(table, tree.frame)
     rolled = _rollup_frame(table, plan.name)
     executive = _executive_frame(table, plan.name)
     history = _updates_frame(updates, table, start, end)
     generated_at = dt.datetime.now().replace(microsecond=0)
     counts = {"Actions": len(actions), "Roll-up": len(rolled), "Executive": len(executive), "Updates": len(history)}
-    about = _about_frame(plan, as_of, filters, start, end, counts, generated_at)
+    about = _about_frame(plan, as_of, filters, start, end, counts, generated_at, thresholds)
     return Extract(plan_name=plan.name, as_of=as_of, filters=filters, actions=actions, rollup=rolled,
-                   executive=executive, updates=history, about=about, generated_at=generated_at)
+                   executive=executive, updates=history, about=about, generated_at=generated_at,
+                   demo_note=DEMO_NOTE if plan.is_demo else "")
 
 
 def column_kind(name: str, s: pd.Series) -> str:

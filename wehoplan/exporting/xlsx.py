@@ -83,6 +83,7 @@ class _Formats:
         self.num = wb.add_format({**base, "num_format": "0"})
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.subtitle = wb.add_format({"italic": True, "font_size": 10, "font_color": "#424242"})
+        self.notice = wb.add_format({"bold": True, "font_size": 10, "font_color": "#8a4b00"})
         self.status = {
             k: wb.add_format({**base, "bold": True, "bg_color": STATUS_COLOURS[k], "border": 1,
                               "border_color": "#ffffff",
@@ -107,11 +108,14 @@ def _page_setup(ws, header_row: int, footer: str) -> None:
     ws.freeze_panes(header_row + 1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.set_footer(footer)
+    # Each sheet's pages are numbered from 1: printing the workbook numbers the print job
+    # otherwise, and a total (&N) would count every sheet's pages, not this sheet's.
+    ws.set_start_page(1)
 
 
 def _footer(extract: Extract) -> str:
     name = extract.plan_name.replace("&", "&&")[:120]
-    return f"&L&8{name}&C&8Page &P of &N&R&8As of {extract.as_of:%Y-%m-%d}"
+    return f"&L&8{name}&C&8&A, page &P&R&8As of {extract.as_of:%Y-%m-%d}"
 
 
 def _write_table(ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, autofilter: bool = True) -> int:
@@ -168,8 +172,11 @@ def _write_executive(ws, fmt: _Formats, extract: Extract) -> None:
     ws.write_string(1, 0, f"As of {extract.as_of:%Y-%m-%d} · {extract.filters.describe()} · "
                           f"generated {extract.generated_at:%Y-%m-%d %H:%M}", fmt.subtitle)
     header = 3
-    widths = {"Code": 7, "Strategy / initiative": 62, "Lead department": 28, "Status": 27, "Progress": 22,
-              "Expected progress": 10, "Actions": 8, "Completed": 10, "Overdue": 8}
+    if extract.demo_note:
+        # The same notice as the About sheet's, where a reader of the printed summary sees it.
+        ws.write_string(2, 0, extract.demo_note, fmt.notice)
+    widths = {"Code": 7, "Strategy / initiative": 62, "Lead department": 28, "Status": 27, "Schedule health": 14,
+              "Progress": 22, "Expected progress": 10, "Actions": 8, "Completed": 10, "Overdue": 8}
     for c, name in enumerate(cols):
         ws.set_column(c, c, widths.get(name, 12))
         ws.write_string(header, c, name, fmt.header)
@@ -219,6 +226,18 @@ def _write_executive(ws, fmt: _Formats, extract: Extract) -> None:
     for i, key in enumerate(STATUS_KEYS):
         ws.write_string(legend + i, status_col, STATUS_LABELS[key], fmt.status[key])
     _page_setup(ws, header, _footer(extract))
+    if extract.demo_note:
+        ws.set_header("&C&8&\"-,Bold\"Illustrative demo data")  # on every printed page, not only the first
+
+
+def _about_height(text: str, chars_per_line: int = 95) -> float:
+    """Row height (points) for wrapped 10-point text in the About sheet's value column.
+
+    Spreadsheet writers cannot measure text and a printed row keeps its stored height, so
+    a long value given one line's height overprints the rows below it.
+    """
+    lines = sum(max(1, -(-len(part) // chars_per_line)) for part in text.split("\n"))
+    return 13.5 * lines + 2
 
 
 def _write_about(ws, fmt: _Formats, extract: Extract) -> None:
@@ -227,6 +246,8 @@ def _write_about(ws, fmt: _Formats, extract: Extract) -> None:
     ws.write_string(0, 0, "Item", fmt.header)
     ws.write_string(0, 1, "Value", fmt.header)
     for r, (item, value) in enumerate(extract.about.itertuples(index=False, name=None), start=1):
+        if isinstance(value, str) and (len(value) > 95 or "\n" in value):
+            ws.set_row(r, min(_about_height(value), 409))  # 409 points: a row's maximum
         ws.write_string(r, 0, str(item), fmt.text)
         if isinstance(value, pd.Timestamp) or isinstance(value, dt.datetime):
             ts = pd.Timestamp(value)

@@ -27,11 +27,13 @@ def _check(tree: PreparedTree) -> None:
         raise TypeError("the roll-up needs a PreparedTree: call prepare_tree(items) first")
 
 
-def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
+                  thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
     """The rows of ``states`` whose leaves pass ``filters`` (effective values; GUIDE §3, §4).
 
-    Structural filters read the tree; status and text also read each row's state (its
-    status, and its as-of comment: comments are dated).
+    Structural filters read the tree; status, health and text also read each row's state
+    (its status, its schedule health under ``thresholds``, and its as-of comment:
+    comments are dated).
     """
     _check(tree)
     if filters.is_empty():
@@ -40,6 +42,8 @@ def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters) ->
     out = states[states["id"].isin(hay.ids[filters.leaf_mask(hay)])]
     if filters.status:
         out = out[out["status"].isin(list(filters.status))]
+    if filters.health:
+        out = out[np.isin(health_of(out, thresholds).to_numpy(dtype=object), list(filters.health))]
     if filters.text:
         text_hit = out["comment"].astype("string").str.contains(filters.text, case=False, regex=False)
         struct_hit = out["id"].isin(hay.ids[filters.text_mask(hay)])
@@ -107,7 +111,7 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
         (schedule health, GUIDE §3: ``on_schedule``, ``behind``, ``at_risk``, ``done`` or "").
 
     """
-    states = select_leaves(tree, states, filters)
+    states = select_leaves(tree, states, filters, thresholds)
     if states.empty:
         return _empty(states)
     code = engine.status_codes(states["status"])
@@ -144,7 +148,7 @@ def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
     snap = states["snap"].to_numpy(dtype="datetime64[ns]")
     if len(snap) and snap.min() != snap.max():
         raise ValueError("roll_up takes the states of one date; use roll_up_many for several")
-    states = select_leaves(tree, states, filters)
+    states = select_leaves(tree, states, filters, thresholds)
     if states.empty:
         empty = _empty(states)
         return engine.decorate({c: empty[c].array for c in empty.columns}, tree)

@@ -16,7 +16,7 @@ from wehoplan.ui.state import url_choice
 
 
 def overview(data: Overview) -> None:
-    """The executive overview: five headline numbers, two charts, the summary and attention tables."""
+    """The executive overview: six headline numbers, two charts, the summary and attention tables."""
     for col, m in zip(st.columns(len(data.metrics)), data.metrics, strict=True):
         col.metric(m.label, m.value, m.delta, help=m.help)
     left, right = st.columns([3, 2])
@@ -80,3 +80,7 @@ def departments(data: Departments) -> None:
     with right:
         widgets.chart(data.smart_chart)
         widgets.chart(data.owner_status_chart)
+    st.dataframe(widgets.status_style(data.department_table), hide_index=True, width="stretch",
+                 height=38 + 35 * len(data.department_table),
+                 column_config={"Progress": widgets.progress_column("Progress"),
+                                "Expected": st.column_config.NumberColumn("Expected", format="%.0f%%")})

@@ -21,14 +21,22 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from wehoplan.domain import SMART_LETTERS, SMART_NAMES, STATUS_KEYS, STATUS_LABELS, date_range_error
+from wehoplan.domain import (
+    HEALTH_KEYS,
+    HEALTH_LABELS,
+    SMART_LETTERS,
+    SMART_NAMES,
+    STATUS_KEYS,
+    STATUS_LABELS,
+    date_range_error,
+)
 from wehoplan.filters import Filters
 from wehoplan.rollup import PreparedTree
 from wehoplan.ui import cache
 
 # Query parameter names this module owns (other pages may add their own).
-QUERY_KEYS = ("plan", "as_of", "strategy", "department", "smart", "status", "owner", "text")
-LIST_FILTERS = ("strategy", "department", "smart", "status", "owner")
+QUERY_KEYS = ("plan", "as_of", "strategy", "department", "smart", "status", "owner", "text", "health")
+LIST_FILTERS = ("strategy", "department", "smart", "status", "health", "owner")
 _STORE = "_wp:"  # prefix of the persistent (non-widget) entries
 _WIDGET = "w_"  # prefix of the widget keys
 
@@ -115,6 +123,7 @@ def filter_options(prepared: PreparedTree) -> dict[str, dict[str, str]]:
         "department": {d: d for d in sorted(depts, key=str.casefold)},
         "smart": {letter: SMART_NAMES[letter] for letter in SMART_LETTERS},
         "status": {k: STATUS_LABELS[k] for k in STATUS_KEYS},
+        "health": {k: HEALTH_LABELS[k] for k in HEALTH_KEYS},
         "owner": {o: o for o in owners},
     }
 
@@ -171,6 +180,7 @@ def sidebar() -> View:
         "department": "Department",
         "smart": "SMART value",
         "status": "Status",
+        "health": "Schedule health",
         "owner": "Owner",
     }
     chosen: dict[str, tuple[str, ...]] = {}

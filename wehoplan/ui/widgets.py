@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from wehoplan import exporting
-from wehoplan.domain import STATUS_COLOURS, STATUS_LABELS
+from wehoplan.domain import HEALTH_COLOURS, HEALTH_LABELS, STATUS_COLOURS, STATUS_LABELS
 from wehoplan.rollup import Thresholds, roll_up
 from wehoplan.ui import cache
 from wehoplan.ui.state import View
@@ -84,14 +84,20 @@ def table(view: View) -> pd.DataFrame:
 
 
 def status_style(frame: pd.DataFrame, column: str = "Status") -> Styler:
-    """Colour the status cells with the GUIDE colours (a pandas Styler for st.dataframe)."""
+    """Colour the status cells (GUIDE colours) and any "Health" column's words: a Styler for st.dataframe."""
     by_label = {STATUS_LABELS[k]: c for k, c in STATUS_COLOURS.items()}
+    by_health = {HEALTH_LABELS[k]: c for k, c in HEALTH_COLOURS.items()}
 
     def cell(v: object) -> str:
         c = by_label.get(v) if isinstance(v, str) else None
         return f"background-color: {c}; color: white" if c else ""
 
-    return frame.style.map(cell, subset=[column])
+    def health(v: object) -> str:
+        c = by_health.get(v) if isinstance(v, str) else None
+        return f"color: {c}; font-weight: 600" if c else ""
+
+    style = frame.style.map(cell, subset=[column])
+    return style.map(health, subset=["Health"]) if "Health" in frame.columns else style
 
 
 PROGRESS_COLOUR = "#546e7a"  # neutral: the status column carries the GUIDE colours
