@@ -239,3 +239,29 @@ def test_measures_are_a_section_when_the_hook_gives_rows(demo_engine, tmp_path):
     text = pdftext(tmp_path / "m.pdf")
     assert "Measures\nMeasure Target Latest value\nPublic Wi-Fi uptime 99 % 97.5 %" in text
     assert report.plan_measures(demo_engine, plan.id, "2020-10-15") is None  # no measures reader yet
+
+
+def test_items_added_and_archived_in_edit_plan_are_new_and_archived_changes(fresh_url):
+    from wehoplan import editing
+
+    eng = make_engine(fresh_url)
+    plan = repository.resolve_plan(eng, "smart city")
+    items = repository.load_items(eng, plan.id)
+    gone = items[items["code"] == "3.5.1"].iloc[0]
+    editing.add_item(eng, plan.id, parent_id=int(items[items["code"] == "3.5"].iloc[0]["id"]),
+                     title="Pilot curb sensors", author="Ann")
+    editing.archive_item(eng, int(gone["id"]), "Ann", int(gone["version"]))
+    audit = repository.audit_frame(eng, plan_id=plan.id)
+    day = audit["at"].max().normalize()  # the day of the edits: the packet compares the day before with it
+    every = repository.load_items(eng, plan.id, include_archived=True)
+    packet = report.build_packet(every, repository.load_updates(eng, plan.id), plan, day, day - pd.Timedelta(days=1),
+                                 audit=audit)
+    ch = packet.changes
+    assert ch.loc[ch["kind"] == "new", ["Code", "Title"]].values.tolist() == [["3.5.2", "Pilot curb sensors"]]
+    assert ch.loc[ch["kind"] == "archived", "Code"].tolist() == ["3.5.1"]
+    text = pdftext_bytes(report.render(packet))
+    assert "New items (1)" in text and "Pilot curb sensors" in text and "Archived items (1)" in text
+
+
+def pdftext_bytes(pdf: bytes) -> str:
+    return subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
