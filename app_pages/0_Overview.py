@@ -4,6 +4,7 @@ import streamlit as st
 
 from wehoplan import dashboard
 from wehoplan.ui import auth, cache, draw, widgets
+from wehoplan.ui import report as report_ui
 from wehoplan.ui.state import sidebar
 
 st.set_page_config(page_title="wehoplan: overview", page_icon="📈", layout="wide")
@@ -19,3 +20,4 @@ if data is None:
 draw.overview(data)
 st.divider()
 widgets.download_extract(view)
+report_ui.download_packet(view, who)

@@ -1,0 +1,82 @@
+"""The council packet and the Changes page at the app's edge: cached inputs, the download, the page's table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from wehoplan import report, repository
+from wehoplan.access import Principal
+from wehoplan.filters import Filters
+from wehoplan.report.changes import CHANGE_COLUMNS
+from wehoplan.ui import cache
+from wehoplan.ui.state import View
+from wehoplan.ui.widgets import frames, thresholds
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _history(url: str, plan_name: str, version: int, plan_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # Every item (archived too) and the plan's audit rows: which items existed at each date.
+    eng = cache.engine()
+    return (repository.load_items(eng, plan_id, include_archived=True),
+            repository.audit_frame(eng, plan_id=plan_id))
+
+
+def history(view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All items of the view's plan (archived included) and its audit rows, cached per data version."""
+    pf = frames(view)
+    return _history(cache.database_url(), pf.plan.name, pf.version, pf.plan.id)
+
+
+def comparison_date(view: View) -> pd.Timestamp:
+    """The default "since" date: the previous reporting cycle's end, else 90 days before the as-of date."""
+    pf = frames(view)
+    since, _ = report.default_since(view.as_of, report.previous_cycle_end(cache.engine(), pf.plan.id, view.as_of))
+    return since
+
+
+def _packet_pdf(view: View, made_by: str) -> bytes:
+    pf = frames(view)
+    items, audit = history(view)
+    return report.packet_bytes(items, pf.updates, pf.plan, view.as_of, None, view.filters, audit=audit,
+                               thresholds=thresholds(), made_by=made_by,
+                               cycle_end=report.previous_cycle_end(cache.engine(), pf.plan.id, view.as_of),
+                               measures=report.plan_measures(cache.engine(), pf.plan.id, view.as_of))
+
+
+def download_packet(view: View, who: Principal) -> None:
+    """The council packet (PDF) of the view as a download, built only when clicked."""
+    pf = frames(view)
+    st.download_button(
+        "Council packet (PDF)", data=partial(_packet_pdf, view, who.label or who.name),
+        file_name=report.packet_filename(pf.plan.name, view.as_of), mime="application/pdf",
+        icon=":material/picture_as_pdf:", on_click="ignore", key="dl_packet",
+        help=f"A printable status report with the sidebar's filters, as of {report.day_text(view.as_of)}, "
+             f"and what changed since {report.day_text(comparison_date(view))}.",
+    )
+
+
+@st.cache_resource(show_spinner="Comparing the two dates…", max_entries=16)
+def _changes(url: str, plan_name: str, version: int, since: pd.Timestamp, until: pd.Timestamp, filters: Filters,
+             th: tuple, _view: View) -> pd.DataFrame:
+    pf = frames(_view)
+    items, audit = history(_view)
+    return report.changes_between(items, pf.updates, since, until, filters, audit=audit, thresholds=thresholds())
+
+
+def changes(view: View, since: dt.date, until: dt.date) -> pd.DataFrame:
+    """:func:`wehoplan.report.changes_between` for the view's plan and filters, cached per data version."""
+    pf = frames(view)
+    th = thresholds()
+    return _changes(cache.database_url(), pf.plan.name, pf.version, pd.Timestamp(since), pd.Timestamp(until),
+                    view.filters, (th.due_soon_days, th.stale_days, th.on_schedule_ratio, th.behind_ratio), view)
+
+
+def shown(rows: pd.DataFrame, kinds: list[str]) -> pd.DataFrame:
+    """The rows of the chosen kinds (all when none is chosen), in the columns a person reads."""
+    if kinds:
+        rows = rows[rows["kind"].isin(kinds)]
+    return rows[CHANGE_COLUMNS].reset_index(drop=True)
