@@ -46,6 +46,9 @@ SETTINGS: tuple[Setting, ...] = (
             "editor or admin."),
     Setting("local_user", "WEHOPLAN_LOCAL_USER", "Local user", str,
             "Name recorded as the author of changes when the app runs without sign-in (local mode)."),
+    Setting("measure_tolerance", "WEHOPLAN_MEASURE_TOLERANCE", 0.10, float,
+            "A measure that misses its target by at most this fraction of the target is 'Caution', "
+            "beyond it 'Off target' (a measure's own tolerance overrides it)."),
 )
 
 UNKNOWN_USER_ROLES = ("none", "viewer", "updater", "editor", "admin")
@@ -69,6 +72,7 @@ class Config:
     require_sign_in: bool = False
     unknown_user_role: str = "none"
     local_user: str = "Local user"
+    measure_tolerance: float = 0.10
     extra: dict = field(default_factory=dict)
 
 
