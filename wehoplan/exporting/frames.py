@@ -68,6 +68,8 @@ class Extract:
     updates: pd.DataFrame
     about: pd.DataFrame
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    # Further sheets (name, frame) written before About: e.g. Measures (wehoplan.measures.extract).
+    extra_sheets: tuple[tuple[str, pd.DataFrame], ...] = ()
 
     def sheets(self) -> dict[str, pd.DataFrame]:
         """Sheet name -> frame, in workbook order."""
