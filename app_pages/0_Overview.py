@@ -4,6 +4,7 @@ import streamlit as st
 
 from wehoplan import dashboard
 from wehoplan.ui import auth, cache, draw, widgets
+from wehoplan.ui import measures as measures_ui
 from wehoplan.ui.state import sidebar
 
 st.set_page_config(page_title="wehoplan: overview", page_icon="📈", layout="wide")
@@ -17,5 +18,6 @@ data = dashboard.overview(widgets.table(view), view.frames.updates, view.as_of,
 if data is None:
     widgets.no_match()
 draw.overview(data)
+measures_ui.overview_counts(view)
 st.divider()
 widgets.download_extract(view)

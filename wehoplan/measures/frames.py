@@ -156,11 +156,12 @@ def trend_points(data: MeasureData, as_of: dt.date | pd.Timestamp, n: int = 8) -
 def filter_measures(measures: pd.DataFrame, tree: PreparedTree | None, filters: Filters) -> pd.DataFrame:
     """The measures the sidebar's filters keep, through the items they are tied to.
 
-    A measure passes the strategy, department, SMART and owner filters when one of its items,
-    or an action under one of them, passes them by its effective values (GUIDE §3); a measure
-    tied to no item passes only when those filters are empty. The text search looks in the
-    measure's name, unit, goal and item codes. The status filter is about actions and leaves
-    measures alone.
+    A measure passes when one of its items passes: the strategy filter keeps an item that is
+    the chosen item or under it; the department, SMART and owner filters keep an item when it,
+    or an action under it, carries the value by its effective values (GUIDE §3), so a measure
+    of a whole strategy shows for the departments that lead work in it. A measure tied to no
+    item passes only when those filters are empty. The text search looks in the measure's
+    name, unit, goal and item codes. The status filter is about actions and leaves measures alone.
     """
     structural = Filters(strategy=filters.strategy, department=filters.department, smart=filters.smart,
                          owner=filters.owner)
@@ -169,12 +170,21 @@ def filter_measures(measures: pd.DataFrame, tree: PreparedTree | None, filters: 
         if tree is None or len(tree) == 0:
             keep[:] = False
         else:
+            frame = tree.frame
+            path_of = dict(zip(frame["id"], frame["path_codes"].astype(str), strict=True))
+            code_of = dict(zip(frame["id"], frame["code"], strict=True))
+            others = Filters(department=filters.department, smart=filters.smart, owner=filters.owner)
             hay = tree.haystacks
-            paths = hay.paths[structural.leaf_mask(hay)]
-            code_of = dict(zip(tree.frame["id"], tree.frame["code"], strict=True))
-            joined = "".join(paths.tolist())
-            keep = np.array([any(f"|{code_of[i]}|" in joined for i in ids if i in code_of)
-                             for ids in measures["item_ids"]], dtype=bool)
+            joined = "".join(hay.paths[others.leaf_mask(hay)].tolist()) if not others.is_empty() else None
+
+            def passes(i: int) -> bool:
+                if i not in code_of:  # archived, or of another plan
+                    return False
+                if filters.strategy and not any(f"|{c}|" in path_of[i] for c in filters.strategy):
+                    return False
+                return joined is None or f"|{code_of[i]}|" in joined
+
+            keep = np.array([any(passes(i) for i in ids) for ids in measures["item_ids"]], dtype=bool)
     if filters.text:
         q = filters.text.casefold()
         hay_text = (measures["name"].fillna("").astype(str) + " " + measures["unit"].fillna("").astype(str) + " "

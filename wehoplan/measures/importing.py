@@ -61,6 +61,12 @@ class MeasureImport:
         """True when nothing was refused (then every value was written, unless a dry run)."""
         return not self.problems
 
+    def frame(self) -> pd.DataFrame:
+        """The problems for display: row, measure, column, value, message (blank where about the whole file)."""
+        return pd.DataFrame([{**p.__dict__, "row": p.row or None} for p in self.problems],
+                            columns=["row", "measure", "column", "value", "message"]).astype(
+            {"row": "Int64"})
+
     def lines(self) -> list[str]:
         """Every problem as one line, with the row as the spreadsheet shows it."""
         out = []
