@@ -93,3 +93,32 @@ def test_the_overview_counts_measures_by_status(demo_app):
     assert not at.exception
     line = next(m.value for m in at.markdown if "badge[" in m.value)
     assert "On target" in line and "Off target" in line
+
+
+@pytest.mark.parametrize(("plan", "as_of"), [(INNOVATIONS, "2016-12-31"),
+                                             ("WeHo Smart City Strategic Plan 2018", "2016-12-31"),
+                                             ("WeHo Smart City Strategic Plan 2018", "2021-06-30")])
+def test_page_extract_and_cli_show_the_same_statuses(demo_app, demo_url, tmp_path, capsys, plan, as_of):
+    """Done when: the Measures page, the extract's Measures sheet and the CLI agree for the demo."""
+    import io
+    import json
+
+    import openpyxl
+
+    from wehoplan.cli import main
+
+    page = _page_statuses(_open(demo_app, plan=plan, as_of=as_of))
+    out = tmp_path / "extract.xlsx"
+    assert main(["export", str(out), "--db", demo_url, "--plan", plan, "--as-of", as_of]) == 0
+    rows = list(openpyxl.load_workbook(io.BytesIO(out.read_bytes()), read_only=True)["Measures"].values)
+    head = list(rows[0])
+    sheet = {r[head.index("Measure")]: r[head.index("Status")] for r in rows[1:]}
+    capsys.readouterr()
+    assert main(["measures", "--db", demo_url, "--plan", plan, "--as-of", as_of, "--format", "json"]) == 0
+    cli = {r["name"]: MEASURE_STATUS_LABELS[r["status"]] for r in json.loads(capsys.readouterr().out)["measures"]}
+    assert page == sheet == cli
+    assert len(page) == (34 if plan == INNOVATIONS else 5)
+    if as_of == "2016-12-31" and plan == INNOVATIONS:
+        assert {"On target", "Caution", "Off target", "No data"} <= set(page.values())
+    if as_of == "2016-12-31" and plan != INNOVATIONS:
+        assert set(page.values()) == {"No data"}  # before the Smart City plan's first period
