@@ -48,8 +48,9 @@ with tab_table:
         Value=[measures.format_number(v, f) for v, f in zip(table["value"], table["number_format"], strict=True)],
         **{"Period end": table["period"].dt.strftime("%d %b %Y")})
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button("Measures (CSV)", data=widgets.report_csv(shown), file_name=f"measures-{view.as_of:%Y-%m-%d}.csv",
-                       mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_measures")
+    st.download_button("Measures (CSV)", data=widgets.report_csv(shown),
+                       file_name=f"measures-{view.as_of:%Y-%m-%d}.csv", mime="text/csv",
+                       icon=":material/download:", on_click="ignore", key="dl_measures")
 
 with tab_entry:
     if who.local:  # "You are" only without sign-in

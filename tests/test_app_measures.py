@@ -38,7 +38,7 @@ def _page_statuses(at: AppTest) -> dict[str, str]:
     return dict(zip(table["Measure"], table["Status"], strict=True))
 
 
-def test_the_page_shows_every_measure_with_status_words_and_the_illustrative_flag(demo_app, demo_url):
+def test_the_page_shows_every_measure_with_status_words_and_the_illustrative_flag(demo_app):
     at = _open(demo_app, plan=INNOVATIONS, as_of="2016-12-31")
     assert at.title[0].value == "Measures"
     statuses = _page_statuses(at)

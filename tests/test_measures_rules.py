@@ -79,8 +79,10 @@ def test_maintain_is_on_target_inside_the_bounds_and_symmetric_about_them(a, b, 
     # Mirrored bounds and value give the same status.
     assert status_of("maintain", -value, None, -hi, -lo, tolerance) == s
     # Maintain with one bound is the plain rule of that side.
-    assert status_of("maintain", value, None, lo, None, tolerance) == status_of("increase", value, lo, tolerance=tolerance)
-    assert status_of("maintain", value, None, None, hi, tolerance) == status_of("decrease", value, hi, tolerance=tolerance)
+    assert status_of("maintain", value, None, lo, None, tolerance) == \
+        status_of("increase", value, lo, tolerance=tolerance)
+    assert status_of("maintain", value, None, None, hi, tolerance) == \
+        status_of("decrease", value, hi, tolerance=tolerance)
 
 
 def test_periods():

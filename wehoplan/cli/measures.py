@@ -11,6 +11,7 @@ import json
 import sys
 
 import pandas as pd
+from sqlalchemy import Engine
 
 from wehoplan import measures, repository
 from wehoplan.access import AccessDenied
@@ -78,7 +79,7 @@ def register(sub: SubParsers) -> None:
     a.set_defaults(func=cmd_import)
 
 
-def _as_of(engine, plan, args) -> pd.Timestamp:
+def _as_of(engine: Engine, plan: repository.PlanInfo, args: argparse.Namespace) -> pd.Timestamp:
     if getattr(args, "as_of", None) is not None:
         return pd.Timestamp(args.as_of)
     return pd.Timestamp(repository.default_as_of(repository.load_updates(engine, plan.id),
@@ -114,7 +115,7 @@ def cmd_measures(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(engine, args) -> tuple[repository.PlanInfo, pd.Series]:
+def _measure(engine: Engine, args: argparse.Namespace) -> tuple[repository.PlanInfo, pd.Series]:
     plan = resolve_plan(engine, args.plan)
     try:
         return plan, measures.resolve_measure(measures.load_measures(engine, plan.id), args.name)

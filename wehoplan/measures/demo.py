@@ -66,7 +66,7 @@ def _baseline(unit: str, rng: random.Random) -> float:
 
 
 def _series(direction: str, baseline: float, n: int, rng: random.Random, percent: bool) -> tuple[list[float], float]:
-    """n values drifting from the baseline, and the yearly step of the target."""
+    """N values drifting from the baseline, and the yearly step of the target."""
     sign = {"increase": 1.0, "decrease": -1.0, "maintain": 0.0}[direction]
     size = max(abs(baseline), 10.0 if percent else 5.0)
     step = sign * size * rng.uniform(0.01, 0.06)
@@ -116,13 +116,12 @@ def load_demo_measures(session: Session, plan_id: int, plan_key: str, ids: dict[
     if plan_key not in _WINDOWS:
         return 0
     first, last, base_day = _WINDOWS[plan_key]
-    n = 0
     if plan_key == "innovations_2015":
         for k, m in enumerate(rows):
             rng = random.Random(zlib.crc32(m["candidate_measure"].encode()))
             unit = m["unit"] or ""
             direction = DIRECTION_WORDS.get((m["direction"] or "none").strip().lower(), "maintain")
-            codes = [m["topic_code"], *re.findall(r"initiatives? ((?:\d+\.\d+(?:, )?)+)", m["basis"] + " "
+            codes: list[str] = [m["topic_code"], *re.findall(r"initiatives? ((?:\d+\.\d+(?:, )?)+)", m["basis"] + " "
                                                   + m["source_note"])]
             links = [ids[c.strip()] for part in codes for c in part.split(",") if c.strip() in ids]
             frequency = _frequency(unit)
@@ -136,16 +135,14 @@ def load_demo_measures(session: Session, plan_id: int, plan_key: str, ids: dict[
             if k % 11 == 5:  # a few measures await their first report: "No data"
                 continue
             _load(session, measure.id, direction, frequency, unit, baseline, first, last, rng, gaps=k % 7 == 3)
-            n += 1
         return len(rows)
-    for name, unit, direction, frequency, codes, baseline in SMART_CITY_MEASURES:
+    for name, unit, direction, frequency, item_codes, baseline in SMART_CITY_MEASURES:
         rng = random.Random(zlib.crc32(name.encode()))
-        links = [ids[c] for c in codes if c in ids]
+        links = [ids[c] for c in item_codes if c in ids]
         measure = add_measure(
             session, plan_id=plan_id, name=name, direction=direction, frequency=frequency, unit=unit,
             number_format="percent" if unit.startswith("%") else "integer", item_ids=links,
             baseline_value=baseline, baseline_date=base_day, data_source="illustrative (generated for the demo)",
-            provenance="inferred", source_note="inferred from the plan's action " + codes[0])
+            provenance="inferred", source_note="inferred from the plan's action " + item_codes[0])
         _load(session, measure.id, direction, frequency, unit, baseline, first, last, rng, gaps=False)
-        n += 1
-    return n
+    return len(SMART_CITY_MEASURES)

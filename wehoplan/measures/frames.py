@@ -204,7 +204,7 @@ def filtered(data: MeasureData, tree: PreparedTree | None, filters: Filters) -> 
 # ---------------------------------------------------------------- words and numbers on screen
 
 
-def format_number(value: float | None, number_format: str, unit: str | None = None) -> str:
+def format_number(value: float | None, number_format: str) -> str:
     """A value as a person reads it: "1,234", "12.5", "45 %", "$5,000" ("" when blank)."""
     if value is None or pd.isna(value):
         return ""

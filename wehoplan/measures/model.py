@@ -387,7 +387,7 @@ def record_values_bulk(engine: Engine, rows: Iterable[Mapping], measures: pd.Dat
         for c in todo:
             try:
                 _store(s, actor, c, source, checked)
-            except Exception as exc:  # noqa: BLE001 - AccessDenied and database refusals, as row problems
+            except Exception as exc:  # an AccessDenied or MeasureError becomes the row's problem
                 from wehoplan.access import AccessDenied
 
                 if not isinstance(exc, AccessDenied | MeasureError):

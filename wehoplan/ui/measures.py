@@ -120,8 +120,10 @@ def cards(table: pd.DataFrame, trends: dict[int, list[float]], per_row: int = 3)
 
 def detail(data: measures.MeasureData, table: pd.DataFrame, as_of: pd.Timestamp) -> None:
     """Pick a measure: its chart (actuals, target step line, caution band) and its periods."""
-    labels = dict(zip(table["id"], table["name"], strict=True))
-    mid = st.selectbox("Measure", list(labels), format_func=labels.get, key="measure_detail")
+    labels: dict[int, str] = {int(i): str(n) for i, n in zip(table["id"], table["name"], strict=True)}
+    mid = st.selectbox("Measure", list(labels), format_func=labels.__getitem__, key="measure_detail")
+    if mid is None:
+        return
     row = table[table["id"] == mid].iloc[0]
     hist = measures.history(data, int(mid), as_of, tolerance())
     st.markdown(f"{badge(row['status'])} · {md(DIRECTION_WORDS[row['direction']])} · "
