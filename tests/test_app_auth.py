@@ -210,15 +210,15 @@ def test_sidebar_filters_survive_a_page_switch_and_a_second_run_under_navigation
 @pytest.mark.parametrize(("who", "labels"), [
     (None, []),
     (Principal("v@x.org", "V", {None: "viewer"}),
-     ["Overview", "Action Report", "Trends", "Departments and SMART", "Audit"]),
+     ["Overview", "Action Report", "Trends", "Departments and SMART", "Audit", "Measures"]),
     (Principal("u@x.org", "U", {1: "updater"}),
-     ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Audit"]),
+     ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Audit", "Measures"]),
     (Principal("e@x.org", "E", {1: "editor"}),
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
-      "Import"]),
+      "Import", "Measures"]),
     (Principal("pa@x.org", "PA", {1: "admin"}),  # users and roles span plans: not for a plan's admin
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
-      "Import"]),
+      "Import", "Measures"]),
     (Principal("a@x.org", "A", {None: "admin"}), [t for _, t, _ in PAGES]),
     (local_principal(), [t for _, t, _ in PAGES]),
 ])
