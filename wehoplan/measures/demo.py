@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from wehoplan.measures.model import add_measure
 from wehoplan.measures.rules import DIRECTION_WORDS, period_ends
 from wehoplan.models import MeasureTarget, MeasureValue
+from wehoplan.repository import person_id
 
 DEMO_AUTHOR = "wehoplan demo builder"
 DEMO_SOURCE = "illustrative demo history"
@@ -116,6 +117,8 @@ def load_demo_measures(session: Session, plan_id: int, plan_key: str, ids: dict[
     if plan_key not in _WINDOWS:
         return 0
     first, last, base_day = _WINDOWS[plan_key]
+    # Owners are role titles, illustrative like the plan items' owners.
+    owner = person_id(session, "Innovation Manager" if plan_key == "innovations_2015" else "Data Lead")
     if plan_key == "innovations_2015":
         for k, m in enumerate(rows):
             rng = random.Random(zlib.crc32(m["candidate_measure"].encode()))
@@ -128,7 +131,7 @@ def load_demo_measures(session: Session, plan_id: int, plan_key: str, ids: dict[
             baseline = _baseline(unit, rng)
             measure = add_measure(
                 session, plan_id=plan_id, name=m["candidate_measure"], direction=direction, frequency=frequency,
-                unit=unit or None, number_format=_format(unit), item_ids=links, baseline_value=baseline,
+                unit=unit or None, number_format=_format(unit), item_ids=links, baseline_value=baseline, owner_id=owner,
                 baseline_date=base_day, data_source="illustrative (generated for the demo)",
                 provenance="illustrative", goal_code=m["goal_code"], goal=m["goal"],
                 baseline_note=m["context_or_baseline"] or None, source_note=m["source_note"] or None)
@@ -141,7 +144,7 @@ def load_demo_measures(session: Session, plan_id: int, plan_key: str, ids: dict[
         links = [ids[c] for c in item_codes if c in ids]
         measure = add_measure(
             session, plan_id=plan_id, name=name, direction=direction, frequency=frequency, unit=unit,
-            number_format="percent" if unit.startswith("%") else "integer", item_ids=links,
+            number_format="percent" if unit.startswith("%") else "integer", item_ids=links, owner_id=owner,
             baseline_value=baseline, baseline_date=base_day, data_source="illustrative (generated for the demo)",
             provenance="inferred", source_note="inferred from the plan's action " + item_codes[0])
         _load(session, measure.id, direction, frequency, unit, baseline, first, last, rng, gaps=False)
