@@ -5,6 +5,7 @@ import streamlit as st
 from wehoplan import dashboard
 from wehoplan.ui import auth, cache, draw, widgets
 from wehoplan.ui import report as report_ui
+from wehoplan.ui import measures as measures_ui
 from wehoplan.ui.state import sidebar
 
 st.set_page_config(page_title="wehoplan: overview", page_icon="📈", layout="wide")
@@ -18,6 +19,7 @@ data = dashboard.overview(widgets.table(view), view.frames.updates, view.as_of,
 if data is None:
     widgets.no_match()
 draw.overview(data)
+measures_ui.overview_counts(view)
 st.divider()
 widgets.download_extract(view)
 report_ui.download_packet(view, who)

@@ -212,15 +212,15 @@ def test_sidebar_filters_survive_a_page_switch_and_a_second_run_under_navigation
 @pytest.mark.parametrize(("who", "labels"), [
     (None, []),
     (Principal("v@x.org", "V", {None: "viewer"}),
-     ["Overview", "Action Report", "Trends", "Departments and SMART", "Audit", "Changes"]),
+     ["Overview", "Action Report", "Trends", "Departments and SMART", "Audit", "Measures", "Changes"]),
     (Principal("u@x.org", "U", {1: "updater"}),
-     ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Audit", "Changes"]),
+     ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Audit", "Measures", "Changes"]),
     (Principal("e@x.org", "E", {1: "editor"}),
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
-      "Import", "Changes"]),
+      "Import", "Measures", "Changes"]),
     (Principal("pa@x.org", "PA", {1: "admin"}),  # users and roles span plans: not for a plan's admin
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
-      "Import", "Changes"]),
+      "Import", "Measures", "Changes"]),
     (Principal("a@x.org", "A", {None: "admin"}), [t for _, t, _ in PAGES]),
     (local_principal(), [t for _, t, _ in PAGES]),
 ])

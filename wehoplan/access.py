@@ -258,3 +258,33 @@ def visible_plan_ids(engine: Engine, actor: Principal) -> list[int]:
     if actor.role(None) is not None:
         return ids
     return [i for i in ids if actor.role(i) is not None]
+
+
+# ---------------------------------------------------------------- measures (issue 17)
+
+
+def require_measure(actor: Principal, plan_id: int, owner_id: int | None, department_ids: set[int]) -> None:
+    """Raise :class:`AccessDenied` unless ``actor`` may record values of a measure.
+
+    An editor or admin of the plan records any of its measures; an updater records the
+    measures they own and those tied to an item their departments lead (effective lead);
+    and a measure's owner may record it with any role on the plan, even a viewer's.
+
+    Args:
+        actor: who is acting.
+        plan_id: the measure's plan.
+        owner_id: the measure's owner (a person), if any.
+        department_ids: effective lead departments of the items the measure is tied to.
+
+    """
+    role = actor.role(plan_id)
+    if at_least(role, "editor"):
+        return
+    if role is not None and actor.person_id is not None and owner_id == actor.person_id:
+        return
+    if role == "updater" and department_ids & actor.department_ids:
+        return
+    if role is None:
+        raise AccessDenied(refusal("view", "viewer") + " on this plan")
+    raise AccessDenied("this measure is not yours: record values of the measures you own or of items "
+                       "your departments lead, or ask an editor of the plan")

@@ -294,3 +294,78 @@ def history_chart(history: pd.DataFrame) -> AnyChart:
                  alt.Tooltip("comment:N", title="Comment")],
     )
     return _layer(data, line, points, height=180, width="container")
+
+
+# ---------------------------------------------------------------- measures (issue 17)
+
+
+def _measure_status_scale() -> alt.Scale:
+    from wehoplan.measures.rules import MEASURE_STATUSES
+
+    return alt.Scale(domain=[s.label for s in MEASURE_STATUSES] + ["Not applicable"],
+                     range=[s.colour for s in MEASURE_STATUSES] + ["#bdbdbd"])
+
+
+def measure_chart(history: pd.DataFrame, unit: str | None = None) -> AnyChart:
+    """One measure over its periods: actuals, the target as a step line, the caution band.
+
+    Args:
+        history: :func:`wehoplan.measures.history` rows (``period, label, value, target, lower,
+            upper, band_low, band_high, status``).
+        unit: the measure's unit (the y axis title).
+
+    """
+    if history.empty:
+        return empty("No value or target yet.")
+    from wehoplan.measures.rules import MEASURE_STATUS_LABELS
+
+    labels = {**MEASURE_STATUS_LABELS, "not_applicable": "Not applicable"}
+    data = _dates_as_text(history[["period", "label", "value", "target", "lower", "upper", "band_low",
+                                   "band_high", "status"]].assign(
+        status=lambda d: d["status"].astype("string").map(labels)))
+    x = alt.X("period:T", title="Period end")
+    y_title = unit or "Value"
+    # A target holds from its period until the next (step-after), like the values it is compared with.
+    band = alt.Chart().mark_area(color="#f9a825", opacity=0.18, interpolate="step-after").encode(
+        x=x, y=alt.Y("band_low:Q", title=y_title), y2="band_high:Q")
+    target = alt.Chart().mark_line(color="#424242", strokeDash=[6, 4], interpolate="step-after").encode(
+        x=x, y="target:Q")
+    lower = alt.Chart().mark_line(color="#424242", strokeDash=[2, 3], interpolate="step-after").encode(
+        x=x, y="lower:Q")
+    upper = alt.Chart().mark_line(color="#424242", strokeDash=[2, 3], interpolate="step-after").encode(
+        x=x, y="upper:Q")
+    actual = alt.Chart().mark_line(color="#546e7a").encode(x=x, y="value:Q")
+    points = alt.Chart().mark_point(filled=True, size=70).encode(
+        x=x, y="value:Q",
+        color=alt.Color("status:N", scale=_measure_status_scale(), title="Status",
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("label:N", title="Period"), alt.Tooltip("value:Q", title="Value"),
+                 alt.Tooltip("target:Q", title="Target"), alt.Tooltip("lower:Q", title="Lower bound"),
+                 alt.Tooltip("upper:Q", title="Upper bound"), alt.Tooltip("status:N", title="Status")],
+    )
+    return _layer(data, band, target, lower, upper, actual, points, height=260, width="container")
+
+
+def measure_status_bar(counts: pd.DataFrame, title: str = "Measures by status") -> AnyChart:
+    """One horizontal stacked bar of measure counts per status (the Overview's measure line).
+
+    Args:
+        counts: ``status, n`` (status keys of :data:`wehoplan.measures.MEASURE_STATUS_KEYS`).
+        title: chart title.
+
+    """
+    from wehoplan.measures.rules import MEASURE_STATUS_KEYS, MEASURE_STATUS_LABELS
+
+    counts = counts[counts["n"] > 0]
+    if counts.empty:
+        return empty("No measures.", height=60)
+    order = [MEASURE_STATUS_LABELS[k] for k in MEASURE_STATUS_KEYS]
+    data = counts.assign(label=counts["status"].map(MEASURE_STATUS_LABELS))[["label", "n"]]
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("sum(n):Q", title="Measures", stack="zero"),
+        color=alt.Color("label:N", scale=_measure_status_scale(), sort=order, title="Status",
+                        legend=alt.Legend(orient="bottom")),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("label:N", title="Status"), alt.Tooltip("n:Q", title="Measures")],
+    ).transform_calculate(order=f"indexof({order!r}, datum.label)").properties(
+        title=title, height=60, width="container")

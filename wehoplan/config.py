@@ -51,6 +51,9 @@ SETTINGS: tuple[Setting, ...] = (
             "'on schedule'."),
     Setting("behind_ratio", "WEHOPLAN_BEHIND_RATIO", 0.85, float,
             "Schedule health: at least this share (and below the on-schedule share) is 'behind'; less is 'at risk'."),
+    Setting("measure_tolerance", "WEHOPLAN_MEASURE_TOLERANCE", 0.10, float,
+            "A measure that misses its target by at most this fraction of the target is 'Caution', "
+            "beyond it 'Off target' (a measure's own tolerance overrides it)."),
 )
 
 UNKNOWN_USER_ROLES = ("none", "viewer", "updater", "editor", "admin")
@@ -76,6 +79,7 @@ class Config:
     local_user: str = "Local user"
     on_schedule_ratio: float = 0.95
     behind_ratio: float = 0.85
+    measure_tolerance: float = 0.10
     extra: dict = field(default_factory=dict)
 
 

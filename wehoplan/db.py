@@ -105,6 +105,26 @@ PG_BYPASS_GUARDS = (
 )
 
 
+# ---- measure values (issue 17): append-only like progress updates, with no undo exception.
+SQLITE_MEASURE_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS measure_values_no_edit BEFORE UPDATE ON measure_values
+       BEGIN SELECT RAISE(ABORT, 'measure values are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS measure_values_no_delete BEFORE DELETE ON measure_values
+       BEGIN SELECT RAISE(ABORT, 'measure values are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS measure_values_no_replace BEFORE INSERT ON measure_values
+       WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM measure_values WHERE id = NEW.id)
+       BEGIN SELECT RAISE(ABORT, 'measure values are append-only: an existing row cannot be replaced'); END""",
+)
+PG_MEASURE_TRIGGERS = (
+    """CREATE OR REPLACE FUNCTION wehoplan_measure_values_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'measure values are append-only'; END $$""",
+    """CREATE TRIGGER measure_values_append_only BEFORE UPDATE OR DELETE ON measure_values
+       FOR EACH ROW EXECUTE FUNCTION wehoplan_measure_values_append_only()""",
+    """CREATE TRIGGER measure_values_no_truncate BEFORE TRUNCATE ON measure_values
+       FOR EACH STATEMENT EXECUTE FUNCTION wehoplan_measure_values_append_only()""",
+)
+
+
 class SchemaError(RuntimeError):
     """The database's schema is not the one this code runs on; the message names the command to run."""
 
@@ -112,8 +132,8 @@ class SchemaError(RuntimeError):
 def install_triggers(conn) -> None:
     """Create the append-only triggers of the connection's dialect (inside the caller's transaction)."""
     name = conn.dialect.name
-    ddls = ((*_SQLITE_TRIGGERS, *_SQLITE_BYPASS_GUARDS) if name == "sqlite"
-            else (*PG_TRIGGERS, *PG_BYPASS_GUARDS) if name == "postgresql" else ())
+    ddls = ((*_SQLITE_TRIGGERS, *_SQLITE_BYPASS_GUARDS, *SQLITE_MEASURE_TRIGGERS) if name == "sqlite"
+            else (*PG_TRIGGERS, *PG_BYPASS_GUARDS, *PG_MEASURE_TRIGGERS) if name == "postgresql" else ())
     for ddl in ddls:
         conn.execute(text(ddl))
 

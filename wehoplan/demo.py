@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from wehoplan.config import DATA_DIR
 from wehoplan.db import create_schema, drop_schema
 from wehoplan.domain import parse_smart
-from wehoplan.models import Item, Measure, Plan, Update
+from wehoplan.measures.demo import load_demo_measures
+from wehoplan.models import Item, Plan, Update
 from wehoplan.repository import department_id, person_id, write_audit
 
 SMART_CITY = "WeHo Smart City Strategic Plan 2018"
@@ -284,15 +285,8 @@ def _load_plan(session: Session, spec: PlanSpec, data_dir: Path, caches: dict) -
             update_rows.append(dict(u, item_id=ids[code], source=DEMO_SOURCE))
     if update_rows:
         session.execute(insert(Update), update_rows)
-    measures = 0
-    if spec.key == "innovations_2015":
-        for m in _read_csv("weho_measures_2015.csv", data_dir):
-            session.add(Measure(
-                plan_id=plan.id, item_id=ids.get(m["topic_code"]), goal_code=m["goal_code"], goal=m["goal"],
-                name=m["candidate_measure"], unit=m["unit"] or None, direction=m["direction"] or "none",
-                baseline_note=m["context_or_baseline"] or None, source_note=m["source_note"] or None,
-            ))
-            measures += 1
+    rows = _read_csv("weho_measures_2015.csv", data_dir) if spec.key == "innovations_2015" else []
+    measures = load_demo_measures(session, plan.id, spec.key, ids, rows)
     write_audit(session, author=DEMO_AUTHOR, action="create", entity="plan", entity_id=plan.id,
                 new=spec.name, source="init-demo")
     return {"items": len(ids), "updates": len(update_rows), "measures": measures}

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -148,11 +149,16 @@ class Update(Base):
 
 
 class Measure(Base):
-    """A performance measure (KPI) of a plan, optionally tied to an item."""
+    """A performance measure (KPI) of a plan, tied to plan items (see :mod:`wehoplan.measures`).
+
+    ``item_id`` is the measure's main item; further items are linked through ``measure_items``.
+    """
 
     __tablename__ = "measures"
     __table_args__ = (
-        CheckConstraint("direction IN ('up', 'down', 'none')", name="ck_measure_direction"),
+        CheckConstraint("direction IN ('increase', 'decrease', 'maintain')", name="ck_measure_direction"),
+        CheckConstraint("frequency IN ('monthly', 'quarterly', 'annual')", name="ck_measure_frequency"),
+        CheckConstraint("tolerance IS NULL OR tolerance >= 0", name="ck_measure_tolerance"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
@@ -161,21 +167,38 @@ class Measure(Base):
     goal: Mapped[str | None] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)
     unit: Mapped[str | None] = mapped_column(String(100))
-    direction: Mapped[str] = mapped_column(String(8), default="none")
+    direction: Mapped[str] = mapped_column(String(8), default="increase")
     target: Mapped[float | None] = mapped_column(Float)
     baseline_note: Mapped[str | None] = mapped_column(Text)
     source_note: Mapped[str | None] = mapped_column(Text)
+    # Issue 17 (revision 0005_measures): all nullable or with server defaults.
+    number_format: Mapped[str] = mapped_column(String(16), server_default="decimal", default="decimal")
+    frequency: Mapped[str] = mapped_column(String(16), server_default="annual", default="annual")
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    baseline_date: Mapped[dt.date | None] = mapped_column(Date)
+    data_source: Mapped[str | None] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    tolerance: Mapped[float | None] = mapped_column(Float)
+    provenance: Mapped[str | None] = mapped_column(String(16))
 
 
 class MeasureValue(Base):
-    """A dated value of a measure."""
+    """A measure's value for one period (``as_of`` is the period's end). Append-only.
+
+    A correction is a newer row for the same period; the latest row of a period wins.
+    """
 
     __tablename__ = "measure_values"
-    __table_args__ = (UniqueConstraint("measure_id", "as_of", name="uq_measure_value_date"),)
+    __table_args__ = (Index("ix_measure_values_period", "measure_id", "as_of", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id"))
     as_of: Mapped[dt.date] = mapped_column(Date)
-    value: Mapped[float] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    not_applicable: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime, server_default=func.now())
 
 
 class ImportBatch(Base):
@@ -298,3 +321,48 @@ def _refuse_bulk_audit_changes(state) -> None:
         batch = state.session.get(ImportBatch, batch_id) if batch_id is not None else None
         if batch is None or batch.undone_at is None:
             raise AppendOnlyError("update rows are append-only: never edited or deleted")
+
+
+# ---------------------------------------------------------------- measures (issue 17)
+
+
+class MeasureItem(Base):
+    """A further plan item a measure is tied to (besides its main ``Measure.item_id``)."""
+
+    __tablename__ = "measure_items"
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+
+
+class MeasureTarget(Base):
+    """A measure's target from one period on (a step: it holds until the next target).
+
+    ``value`` for increase/decrease measures; ``lower`` and ``upper`` for maintain measures.
+    """
+
+    __tablename__ = "measure_targets"
+    __table_args__ = (
+        UniqueConstraint("measure_id", "period", name="uq_measure_target_period"),
+        CheckConstraint("lower IS NULL OR upper IS NULL OR lower <= upper", name="ck_measure_target_bounds"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"))
+    period: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[float | None] = mapped_column(Float)
+    lower: Mapped[float | None] = mapped_column(Float)
+    upper: Mapped[float | None] = mapped_column(Float)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_measure_value_changes(session: Session, _ctx, _instances) -> None:
+    """Measure values are append-only like progress updates: no ORM edit or delete gets through."""
+    for obj in list(session.deleted) + [o for o in session.dirty if session.is_modified(o)]:
+        if isinstance(obj, MeasureValue):
+            raise AppendOnlyError("measure values are append-only: never edited or deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_measure_value_changes(state) -> None:
+    """Refuse ORM bulk UPDATE/DELETE of measure values."""
+    if (state.is_update or state.is_delete) and MeasureValue in {m.class_ for m in state.all_mappers}:
+        raise AppendOnlyError("measure values are append-only: never edited or deleted")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
-from wehoplan import exporting
+from wehoplan import exporting, measures
 from wehoplan.cli.common import (
     InputError,
     SubParsers,
@@ -19,6 +20,7 @@ from wehoplan.cli.common import (
     parse_date,
 )
 from wehoplan.config import load_config
+from wehoplan.measures import extract as measures_extract
 from wehoplan.rollup import Thresholds, prepare_tree
 
 
@@ -45,11 +47,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     filters = filters_from_args(args)
     engine = engine_from_args(args)
     view = load_plan_as_of(engine, args)
+    tree = prepare_tree(view.items)
     extract = exporting.build_extract(
-        prepare_tree(view.items), view.updates, view.plan, view.as_of, filters,
+        tree, view.updates, view.plan, view.as_of, filters,
         updates_from=args.updates_from, updates_to=args.updates_to,
         thresholds=Thresholds.from_config(load_config()),
     )
+    extract = dataclasses.replace(extract, extra_sheets=measures_extract.extract_sheets(
+        measures.load_measure_data(engine, view.plan.id), tree, filters, view.as_of, load_config().measure_tolerance))
     if not out.parent.exists():
         raise InputError(f"folder {out.parent} does not exist")
     (exporting.write_xlsx if fmt == "xlsx" else exporting.write_csv)(extract, out)

@@ -17,6 +17,7 @@ downloads): every text field quoted and neutralised by
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import Literal
 
@@ -54,15 +55,19 @@ def extract_bytes(
     updates_from=None,
     updates_to=None,
     thresholds: Thresholds | None = None,
+    extra_sheets: tuple[tuple[str, pd.DataFrame], ...] = (),
 ) -> bytes:
     """Build and write an extract, returning the file's bytes (for ``st.download_button``).
 
     Pass it as a callable (e.g. ``functools.partial``) so the file is built only on click.
+    ``extra_sheets`` (name, frame) are written before About (the Measures sheets).
     """
     if fmt not in ("xlsx", "csv"):
         raise ValueError(f"unknown extract format {fmt!r}; use xlsx or csv")
     extract = build_extract(tree, updates, plan, as_of, filters, updates_from=updates_from,
                             updates_to=updates_to, thresholds=thresholds)
+    if extra_sheets:
+        extract = dataclasses.replace(extract, extra_sheets=tuple(extra_sheets))
     out = io.BytesIO()
     (write_xlsx if fmt == "xlsx" else write_csv)(extract, out)
     return out.getvalue()

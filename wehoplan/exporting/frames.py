@@ -65,6 +65,8 @@ class Extract:
     about: pd.DataFrame
     demo_note: str = ""  # DEMO_NOTE when the plan is the illustrative demo (the Executive sheet says so too)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    # Further sheets (name, frame) written before About: e.g. Measures (wehoplan.measures.extract).
+    extra_sheets: tuple[tuple[str, pd.DataFrame], ...] = ()
 
     def sheets(self) -> dict[str, pd.DataFrame]:
         """Sheet name -> frame, in workbook order."""

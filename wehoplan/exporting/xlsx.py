@@ -272,6 +272,15 @@ def _workbook(target) -> xlsxwriter.Workbook:
     })
 
 
+def _write_extra_sheets(wb: xlsxwriter.Workbook, fmt: _Formats, extract: Extract, footer: str) -> None:
+    """Write the extract's further sheets (Measures...) as tables."""
+    for extra_name, frame in extract.extra_sheets:
+        ws = wb.add_worksheet(extra_name)
+        ws.set_row(0, 30)
+        _write_table(ws, fmt, frame, 0)
+        _page_setup(ws, 0, footer)
+
+
 def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes]) -> None:
     """Write the extract as an .xlsx workbook (a path or a binary file object).
 
@@ -285,6 +294,8 @@ def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes]) -> None:
     fmt = _Formats(wb)
     footer = _footer(extract)
     for name in SHEET_NAMES:
+        if name == "About":  # further sheets (Measures...) go before About, which stays last
+            _write_extra_sheets(wb, fmt, extract, footer)
         ws = wb.add_worksheet(name)
         if name == "Executive":
             _write_executive(ws, fmt, extract)

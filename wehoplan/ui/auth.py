@@ -35,6 +35,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("app_pages/6_Audit.py", "Audit", "view"),
     ("app_pages/7_Import.py", "Import", "import"),
     ("app_pages/8_Users.py", "Users", "manage_users"),
+    ("app_pages/11_Measures.py", "Measures", "view"),
     ("app_pages/12_Changes.py", "Changes", "view"),
 )
 

@@ -13,6 +13,7 @@ from wehoplan import exporting
 from wehoplan.domain import HEALTH_COLOURS, HEALTH_LABELS, STATUS_COLOURS, STATUS_LABELS
 from wehoplan.rollup import Thresholds, roll_up
 from wehoplan.ui import cache
+from wehoplan.ui import measures as measures_ui
 from wehoplan.ui.state import View
 from wehoplan.ui.text import md
 
@@ -132,11 +133,11 @@ def download_extract(view: View, report: pd.DataFrame | None = None) -> None:
     th = thresholds()
     cols = st.columns(3 if report is not None else 2)
     cols[0].download_button(
-        "Excel extract", data=partial(exporting.extract_bytes, *args, fmt="xlsx", thresholds=th),
+        "Excel extract", data=partial(measures_ui.extract_xlsx, *args, thresholds=th),
         file_name=exporting.extract_filename(plan.name, view.as_of, "xlsx"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:", on_click="ignore", key="dl_xlsx",
-        help="Actions, Roll-up, Executive (printable, colour-coded), Updates and About sheets, "
+        help="Actions, Roll-up, Executive (printable, colour-coded), Updates, Measures and About sheets, "
              "with the sidebar's filters and as-of date.",
     )
     cols[1].download_button(

@@ -1,0 +1,57 @@
+"""Performance measures (KPIs): targets, tolerance, history, tied to the plan (issue 17).
+
+- :mod:`.rules`: the status rules (pure; an ordered list, the first match wins) and periods;
+- :mod:`.model`: readers (frames) and writers (append-only values, targets) with access checks;
+- :mod:`.frames`: pure pandas: status as of a date, history per period, filters, display;
+- :mod:`.importing`: measure values from spreadsheets, long or wide, all or nothing;
+- :mod:`.demo`: the demo's illustrative values and targets.
+"""
+
+from __future__ import annotations
+
+from wehoplan.measures.frames import (
+    display_table,
+    filter_measures,
+    filtered,
+    format_number,
+    history,
+    measure_table,
+    target_text,
+    trend_points,
+)
+from wehoplan.measures.model import (
+    BulkResult,
+    MeasureData,
+    MeasureError,
+    RowProblem,
+    load_measure_data,
+    load_measures,
+    load_targets,
+    load_values,
+    parse_value,
+    record_value,
+    record_values_bulk,
+    resolve_measure,
+    set_target,
+)
+from wehoplan.measures.rules import (
+    DEFAULT_TOLERANCE,
+    DIRECTIONS,
+    FREQUENCIES,
+    MEASURE_STATUS_COLOURS,
+    MEASURE_STATUS_KEYS,
+    MEASURE_STATUS_LABELS,
+    count_statuses,
+    period_label,
+    status_of,
+    statuses,
+)
+
+__all__ = [
+    "DEFAULT_TOLERANCE", "DIRECTIONS", "FREQUENCIES", "MEASURE_STATUS_COLOURS", "MEASURE_STATUS_KEYS",
+    "MEASURE_STATUS_LABELS", "BulkResult", "MeasureData", "MeasureError", "RowProblem", "count_statuses",
+    "display_table", "filter_measures", "filtered", "format_number", "history", "load_measure_data",
+    "load_measures", "load_targets", "load_values", "measure_table", "parse_value", "period_label",
+    "record_value", "record_values_bulk", "resolve_measure", "set_target", "status_of", "statuses",
+    "target_text", "trend_points",
+]
