@@ -4,8 +4,8 @@ import streamlit as st
 
 from wehoplan import dashboard
 from wehoplan.ui import auth, cache, draw, widgets
-from wehoplan.ui import report as report_ui
 from wehoplan.ui import measures as measures_ui
+from wehoplan.ui import report as report_ui
 from wehoplan.ui.state import sidebar
 
 st.set_page_config(page_title="wehoplan: overview", page_icon="📈", layout="wide")

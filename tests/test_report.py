@@ -238,7 +238,18 @@ def test_measures_are_a_section_when_the_hook_gives_rows(demo_engine, tmp_path):
     (tmp_path / "m.pdf").write_bytes(pdf)
     text = pdftext(tmp_path / "m.pdf")
     assert "Measures\nMeasure Target Latest value\nPublic Wi-Fi uptime 99 % 97.5 %" in text
-    assert report.plan_measures(demo_engine, plan.id, "2020-10-15") is None  # no measures reader yet
+
+
+def test_the_demo_packet_lists_the_plans_measures_with_the_measures_commands_statuses(demo_packet, demo_url, capsys):
+    _, out, _ = run(capsys, "measures", "--db", demo_url, "--plan", "smart city", "--as-of", "2020-10-15")
+    listed = list(csv.DictReader(io.StringIO(out)))
+    assert listed
+    flat = " ".join(pdftext(demo_packet).split())
+    from wehoplan.measures.rules import MEASURE_STATUS_LABELS
+
+    for m in listed:
+        assert m["name"] in flat
+        assert MEASURE_STATUS_LABELS[m["status"]] in flat
 
 
 def test_items_added_and_archived_in_edit_plan_are_new_and_archived_changes(fresh_url):

@@ -272,12 +272,21 @@ def previous_cycle_end(engine, plan_id: int, as_of) -> pd.Timestamp | None:  # n
     return None
 
 
-def plan_measures(engine, plan_id: int, as_of) -> pd.DataFrame | None:  # noqa: ARG001 - the hook's signature
-    """Display-ready rows of the plan's measures at ``as_of`` for the packet, or None.
+def plan_measures(engine, plan_id: int, as_of, tolerance: float | None = None) -> pd.DataFrame | None:
+    """Display-ready rows of the plan's measures at ``as_of`` for the packet, or None when it has none.
 
-    The one hook for measures (issue 17 builds them): return a small frame whose columns are
-    the headings the packet prints (e.g. Measure, Target, Latest value, As of); the CLI and the
-    Overview's download pass it to :func:`build_packet` as ``measures``. Until measures have a
-    reader there are none to show.
+    The same statuses as the Measures page and the extract (:func:`wehoplan.measures.measure_table`);
+    values are shown in each measure's own number format, status in words.
     """
-    return None
+    from wehoplan import measures
+    from wehoplan.config import load_config
+    from wehoplan.measures.frames import display_table, format_number
+
+    data = measures.load_measure_data(engine, plan_id)
+    if data.measures.empty:
+        return None
+    table = measures.measure_table(data, as_of, load_config().measure_tolerance if tolerance is None else tolerance)
+    shown = display_table(table)
+    shown["Value"] = [format_number(v, f) if pd.notna(v) else "" for v, f in
+                      zip(table["value"], table["number_format"], strict=True)]
+    return shown[["Measure", "Period", "Value", "Target", "Status", "Owner"]]
