@@ -17,9 +17,11 @@ from pathlib import Path
 from wehoplan.publishing.document import SCHEMA_VERSION, build_document, public_item_ids
 from wehoplan.publishing.opendata import SCHEMA_PATH, write_open_data
 from wehoplan.publishing.publish import (
+    NOTE_MAX,
     Published,
     item_visibility,
     latest_publication,
+    plan_is_public,
     public_plans,
     publications,
     publish,
@@ -46,7 +48,7 @@ def write_site(published: Published, out: str | Path) -> list[Path]:
 
 
 __all__ = [
-    "SCHEMA_PATH", "SCHEMA_VERSION", "STYLE", "Published", "body_html", "build_document", "item_visibility",
-    "latest_publication", "page_html", "public_item_ids", "public_plans", "publications", "publish",
+    "NOTE_MAX", "SCHEMA_PATH", "SCHEMA_VERSION", "STYLE", "Published", "body_html", "build_document", "item_visibility",
+    "latest_publication", "page_html", "plan_is_public", "public_item_ids", "public_plans", "publications", "publish",
     "set_items_public", "set_plan_public", "write_open_data", "write_site",
 ]

@@ -53,20 +53,20 @@ def public_item_ids(engine: Engine, plan_id: int) -> set[int]:
 
 
 def _num(value: object, digits: int = 1) -> float | None:
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
+    if value is None or pd.isna(value):
         return None
     f = float(value)  # type: ignore[arg-type]
     return None if math.isnan(f) else round(f, digits)
 
 
 def _day(value: object) -> str | None:
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
+    if value is None or pd.isna(value):
         return None
-    return pd.Timestamp(value).date().isoformat()  # type: ignore[arg-type]
+    return pd.Timestamp(value).date().isoformat()
 
 
 def _text(value: object) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     text = str(value).strip()
     return text or None

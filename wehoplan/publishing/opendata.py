@@ -118,13 +118,28 @@ def data_readme(doc: dict[str, Any]) -> str:
     return text
 
 
+def plan_json(doc: dict[str, Any]) -> bytes:
+    """plan.json: the whole document, UTF-8."""
+    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def items_csv(doc: dict[str, Any]) -> bytes:
+    """items.csv (UTF-8, no byte-order mark)."""
+    return csv_bytes(items_frame(doc), bom=False)
+
+
+def updates_csv(doc: dict[str, Any]) -> bytes:
+    """updates.csv (UTF-8, no byte-order mark)."""
+    return csv_bytes(updates_frame(doc), bom=False)
+
+
 def write_open_data(doc: dict[str, Any], out: Path) -> list[Path]:
     """Write the open-data files of ``doc`` into ``out``; return their paths."""
     files = {
-        "plan.json": (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
+        "plan.json": plan_json(doc),
         "plan.schema.json": SCHEMA_PATH.read_bytes(),
-        "items.csv": csv_bytes(items_frame(doc), bom=False),
-        "updates.csv": csv_bytes(updates_frame(doc), bom=False),
+        "items.csv": items_csv(doc),
+        "updates.csv": updates_csv(doc),
         "DATA.md": data_readme(doc).encode("utf-8"),
     }
     if doc["measures"]:

@@ -145,6 +145,12 @@ def latest_publication(engine: Engine, plan_id: int) -> Published | None:
         return None if row is None else _published(row)
 
 
+def plan_is_public(engine: Engine, plan_id: int) -> bool:
+    """Whether the plan is switched public now."""
+    with Session(engine) as s:
+        return bool(s.scalar(select(Plan.public).where(Plan.id == plan_id)))
+
+
 def public_plans(engine: Engine) -> list[tuple[int, str, bool]]:
     """Every plan switched public: (id, name, has a publication), by name."""
     with Session(engine) as s:
