@@ -23,7 +23,7 @@ AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret":
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
 
 
-def _public(sign_in: bool = True, env: dict | None = None) -> AppTest:
+def _public(sign_in: bool = True) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     if sign_in:
         at.secrets["auth"] = AUTH

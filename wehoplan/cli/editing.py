@@ -30,7 +30,8 @@ def register(sub: SubParsers) -> None:
     p.add_argument("--status", required=True, help="status key or any word of the vocabulary (e.g. 'at risk')")
     p.add_argument("--progress", type=float, help="percent complete, 0 to 100 (optional with completed)")
     add_as_of(p, "date of the report (default: today)")
-    p.add_argument("--comment", help="what happened")
+    p.add_argument("--comment", help="what happened (internal: never published)")
+    p.add_argument("--public-note", metavar="TEXT", help="what the public may read about it (see Publishing)")
     p.add_argument("--author", required=True, help="who reports (recorded in the audit trail)")
     p.set_defaults(func=cmd_record_update)
 
@@ -60,7 +61,7 @@ def cmd_record_update(args: argparse.Namespace) -> int:
         editing.record_update(
             engine, int(item["id"]), as_of=as_of, status=args.status, progress=args.progress,
             comment=args.comment, author=args.author, expected_version=int(item["version"]),
-            allow_future=load_config().allow_future_updates, source="cli",
+            allow_future=load_config().allow_future_updates, source="cli", public_note=args.public_note,
         )
     except editing.EditError as exc:
         raise InputError(str(exc)) from None
