@@ -31,7 +31,7 @@ if latest is None:
     st.info(md(f"{name} has not been published yet."))
     st.stop()
 doc = latest.document
-st.html(f"<style>{publishing.STYLE}</style>\n{publishing.body_html(doc, data_links=False)}")
+st.html(f"<style>{publishing.STYLE}</style>\n{publishing.body_html(doc, data_links=False, inline_svg=False)}")
 st.subheader("Open data")
 st.caption("The same publication as files anyone may reuse (UTF-8); the field list is in the static site's DATA.md.")
 cols = st.columns(3)

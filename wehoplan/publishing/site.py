@@ -10,6 +10,7 @@ description and the same numbers in a table.
 from __future__ import annotations
 
 import datetime as dt
+import base64
 from html import escape
 from typing import Any
 
@@ -57,18 +58,30 @@ def _status(key: str, label: str, colours: dict[str, str]) -> str:
             f"{escape(label)}")
 
 
-def _chart(tops: list[dict[str, Any]]) -> str:
-    """Progress against expected per top-level item, as an SVG bar chart with title and description."""
+def _chart_text(tops: list[dict[str, Any]]) -> str:
+    """The chart's text alternative: every bar's numbers in words."""
+    return "; ".join(f"{t['code']} {t['title']}: {_pct(t['progress'])} complete, {_pct(t['expected_progress'])} "
+                     "expected" for t in tops) + ". The table below gives the same numbers."
+
+
+def _chart(tops: list[dict[str, Any]], inline: bool = True) -> str:
+    """Progress against expected per top-level item, as an SVG bar chart with title and description.
+
+    ``inline`` False gives the same SVG as an image with the description as its ``alt`` text,
+    for the app's Public page: Streamlit's HTML sanitiser removes inline SVG.
+    """
     if not tops:
         return ""
+    if not inline:
+        data = base64.b64encode(_chart(tops).encode("utf-8")).decode("ascii")
+        return (f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(_chart_text(tops))}" '
+                'style="width:100%;max-width:46rem">')
     row, left, width = 34, 250, 400
     height = row * len(tops) + 40
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="wp-chart-title wp-chart-desc" '
              f'width="100%" viewBox="0 0 {left + width + 70} {height}" style="max-width:46rem">',
              '<title id="wp-chart-title">Progress against expected, by top-level item</title>',
-             '<desc id="wp-chart-desc">' + escape("; ".join(
-                 f"{t['code']} {t['title']}: {_pct(t['progress'])} complete, {_pct(t['expected_progress'])} expected"
-                 for t in tops)) + ". The table below gives the same numbers.</desc>"]
+             f'<desc id="wp-chart-desc">{escape(_chart_text(tops))}</desc>']
     for n, t in enumerate(tops):
         y = 10 + n * row
         label = f"{t['code']} {t['title']}"
@@ -100,12 +113,13 @@ def _th(*cols: str, num: tuple[str, ...] = ()) -> str:
                             for c in cols) + "</tr>"
 
 
-def body_html(doc: dict[str, Any], *, data_links: bool = True) -> str:
+def body_html(doc: dict[str, Any], *, data_links: bool = True, inline_svg: bool = True) -> str:
     """The publication's content: overview, chart, strategies and initiatives, actions, public notes.
 
     Args:
         doc: a published document (``plan.schema.json``).
         data_links: link the open-data files beside the page (the static site has them; the app does not).
+        inline_svg: the chart as inline SVG (the static site) or as an SVG image with alt text (the app).
 
     """
     colours = {s["key"]: s["colour"] for s in doc["statuses"]}
@@ -137,7 +151,7 @@ def body_html(doc: dict[str, Any], *, data_links: bool = True) -> str:
     out.append("</tbody></table>")
 
     tops = [i for i in items if i["depth"] == 1]
-    out.append(f"<h2>Progress by {escape(top_name)}</h2><figure>{_chart(tops)}"
+    out.append(f"<h2>Progress by {escape(top_name)}</h2><figure>{_chart(tops, inline_svg)}"
                "<figcaption>Dark bar: progress; red line: progress expected by now from the planned dates. "
                "The numbers are in the table below.</figcaption></figure>")
 

@@ -158,7 +158,7 @@ def gate_public() -> Principal | None:
     sign-in is required and not configured, since nothing on the page is internal.
     """
     who = current() if sign_in_on() or not load_config().require_sign_in else None
-    if who is not None:
+    if who is not None and not who.local:  # the local-mode caption is for staff pages, not residents
         _identity(who)
     elif sign_in_on() and not _signed_in():
         st.sidebar.button("Sign in", key="_sign_in_public", on_click=st.login)
