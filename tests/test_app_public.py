@@ -69,7 +69,8 @@ def test_signed_out_the_page_shows_the_latest_publication_not_live_data(engine):
     assert "WeHo Smart City Strategic Plan 2018" in text and "First public report." in text
     assert "Pat Publisher" in text and "On track" in text and "Progress by strategy" in text
     assert "LIVE-ONLY" not in text
-    assert publishing.body_html(published.document, data_links=False, inline_svg=False) in text  # the frozen words, unchanged
+    # The frozen words, unchanged by the live report:
+    assert publishing.body_html(published.document, data_links=False, inline_svg=False) in text
     assert [b.label for b in at.get("download_button")] == ["plan.json", "items.csv", "updates.csv"]
 
 

@@ -9,8 +9,8 @@ description and the same numbers in a table.
 
 from __future__ import annotations
 
-import datetime as dt
 import base64
+import datetime as dt
 from html import escape
 from typing import Any
 
