@@ -77,11 +77,19 @@ def test_signed_out_the_page_shows_the_latest_publication_not_live_data(engine):
 def test_an_internal_item_and_comments_never_reach_the_page(engine):
     plan = repository.resolve_plan(engine, SMART_CITY)
     publishing.set_items_public(engine, plan.id, {"2.1": False}, "Editor")
-    title = repository.load_items(engine, plan.id).set_index("code").loc["2.1.1", "title"]
+    items = repository.load_items(engine, plan.id).set_index("code")
+    title = items.loc["2.1.1", "title"]
+    people = repository.people_frame(engine)
+    owner_id = int(people.loc[people["name"] == items.loc["1.1", "owner"], "id"].iloc[0])
+    editing.edit_person(engine, owner_id, {"email": "owner.private@weho.example"}, "Editor")
+    editing.record_update(engine, int(items.loc["1.1.1", "id"]), as_of="2022-12-31", status="completed",
+                          progress=100, comment="INTERNAL remark", public_note="Done for residents.", author="O")
     publishing.publish(engine, plan.id, "Pat Publisher")
     text = _shown(_public())
-    assert title not in text and "(illustrative)" not in text  # the demo's comments all say so
-    assert "2.1.1" not in text
+    assert "Done for residents." in text
+    for secret in (title, "(illustrative)", "INTERNAL remark", "owner.private@weho.example", "2.1.1",
+                   items.loc["1.1", "owner"]):  # the demo's comments all say "(illustrative)"
+        assert secret not in text, secret
 
 
 def test_local_mode_shows_the_same_publication(engine):
@@ -96,3 +104,50 @@ def test_a_withdrawn_plan_is_not_shown(engine):
     publishing.set_plan_public(engine, plan.id, False, "Editor")
     text = _shown(_public())
     assert "Soon withdrawn." not in text
+
+
+def _publish_page(user: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if user is not None:
+        at.secrets["auth"] = AUTH
+        at.user = user
+    at.query_params["plan"] = SMART_CITY
+    at.session_state["author"] = "Innovation Manager"  # local mode: "You are" in the sidebar
+    at.run()
+    at.switch_page("app_pages/13_Publish.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_publish_page_marks_an_item_internal_and_publishes(engine):
+    plan = repository.resolve_plan(engine, SMART_CITY)
+    at = _publish_page()
+    editor = at.get("data_editor")[0] if at.get("data_editor") else None
+    assert editor is not None
+    # Untick 1.2 (an initiative): the data editor's edits arrive as its widget state.
+    codes = list(publishing.item_visibility(engine, plan.id)["code"])
+    at.session_state["pub_items"] = {"edited_rows": {codes.index("1.2"): {"Public": False}}, "added_rows": [],
+                                     "deleted_rows": []}
+    at.run()
+    save = next(b for b in at.button if b.key == "pub_save_items")
+    assert save.label == "Save public / internal (1 changed)"
+    save.click().run()
+    assert not at.exception, at.exception
+    vis = publishing.item_visibility(engine, plan.id).set_index("code")
+    assert not vis.loc["1.2", "public"] and not vis.loc["1.2.1", "published"] and vis.loc["1.2.1", "public"]
+    at.text_area[0].input("Published from the page.")
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception, at.exception
+    latest = publishing.latest_publication(engine, plan.id)
+    assert latest is not None and latest.note == "Published from the page."
+    assert not any(i["code"].startswith("1.2") for i in latest.document["items"])
+    assert not at.dataframe[0].value.empty  # the publications list
+
+
+def test_a_viewer_is_told_the_publish_page_needs_an_editor(engine):
+    from wehoplan import users
+
+    users.add_user(engine, "viewer@weho.org", role="viewer", name="Vic Viewer", author="Setup")
+    at = _publish_page({"is_logged_in": True, "email": "viewer@weho.org", "name": "Vic", "sub": "x"})
+    assert "You need the editor role for this page." in _shown(at)
+    assert not at.get("data_editor")
