@@ -187,6 +187,16 @@ def test_an_internal_plan_is_never_published_or_shown(fresh_url):
         assert s.scalar(select(func.count()).select_from(Audit).where(Audit.field == "public")) == 1
 
 
+def test_a_plan_whose_items_are_all_internal_publishes_nothing(fresh_url):
+    engine = make_engine(fresh_url)
+    plan = _plan(engine)
+    tops = [c for c in _items(engine, plan.id).index if "." not in c]
+    publishing.set_items_public(engine, plan.id, dict.fromkeys(tops, False), "Editor")
+    with pytest.raises(editing.ValidationError, match="nothing to publish"):
+        publishing.publish(engine, plan.id, "Editor")
+    assert _count(engine, Publication) == 0
+
+
 def test_new_plans_start_internal_and_new_items_public(fresh_url):
     engine = make_engine(fresh_url)
     with engine.begin() as c:

@@ -40,7 +40,8 @@ def register(sub: SubParsers) -> None:
     add_plan(p, "only changes to this plan (plus departments and people)")
     p.add_argument("--author", action="append", default=[], metavar="NAME", help="only changes by NAME (repeatable)")
     p.add_argument("--action", action="append", default=[], metavar="ACTION",
-                   help="only this action: update, edit, add, move, renumber, archive, restore, create (repeatable)")
+                   help="only this action: update, edit, add, move, renumber, archive, restore, create, "
+                        "publish (repeatable)")
     p.add_argument("--since", type=parse_date, metavar="DATE", help="changes on or after DATE")
     p.add_argument("--until", type=parse_date, metavar="DATE", help="changes on or before DATE")
     p.set_defaults(func=cmd_audit)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from wehoplan import repository
 from wehoplan.domain import STATUS_COLOURS, STATUS_KEYS, STATUS_LABELS, smart_names, split_level_names
+from wehoplan.editing.validation import ValidationError
 from wehoplan.models import Item, Measure, MeasureValue, Plan, Update
 from wehoplan.rollup import ROOT_ID, Thresholds, rollup_table
 
@@ -144,6 +145,8 @@ def build_document(
     ids = public_item_ids(engine, plan_id)
     items = repository.load_items(engine, plan_id)
     items = items[items["id"].isin(ids)].reset_index(drop=True)
+    if items.empty:
+        raise ValidationError([f"nothing to publish: every item of {plan_info['name']} is internal (or archived)"])
     updates = repository.load_updates(engine, plan_id)
     updates = updates[updates["item_id"].isin(set(items["id"]))].reset_index(drop=True)
     day = pd.Timestamp(as_of if as_of is not None else repository.default_as_of(updates, items, today)).normalize()
