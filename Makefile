@@ -11,7 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DB := data/wehoplan.db
-APT_PACKAGES := chromium libreoffice-calc postgresql nginx poppler-utils fonts-dejavu-core
+APT_PACKAGES := chromium libreoffice-calc postgresql nginx poppler-utils fonts-dejavu-core npm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Sign-in cookies of a large ID token (many claims or groups) make the WebSocket handshake's
@@ -20,7 +20,7 @@ WS_MAX_LINE := 65536
 
 LOCK_ARGS := pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.txt
 
-.PHONY: run test setup system-deps demo bench lint lock clean
+.PHONY: run test setup system-deps demo bench lint lock clean axe
 
 # The lock holds the build backend (setuptools) too, so installing the package itself
 # (--no-build-isolation) downloads nothing unpinned either.
@@ -44,11 +44,21 @@ system-deps:
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# axe-core (npm, pinned in package.json and package-lock.json) for the accessibility browser test of the
+# public pages: `npm ci` installs exactly the lock into node_modules/.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(AXE)
+
+axe: $(AXE)
 
 $(DB): $(STAMP)
 	[ -n "$$WEHOPLAN_DATABASE_URL" ] || [ -f $(DB) ] || $(PY) -m wehoplan init-demo
@@ -60,7 +70,7 @@ run: $(STAMP) $(DB)
 	WEBSOCKETS_MAX_LINE_LENGTH=$(WS_MAX_LINE) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 \
 	  --server.headless true --browser.gatherUsageStats false
 
-test: $(STAMP) system-deps $(DB)
+test: $(STAMP) system-deps $(AXE) $(DB)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -67,6 +67,8 @@ with one:
         progress = st.number_input("Progress %", min_value=0.0, max_value=100.0, value=now_progress, step=5.0,
                                    key=f"upd_progress:{k}")
         comment = st.text_area("Comment", key=f"upd_comment:{k}")
+        public_note = st.text_area("Public note (optional: published with the plan; the comment never is)",
+                                   key=f"upd_public_note:{k}")
         saved = st.form_submit_button("Save update", type="primary")
     if saved and require_author(author):
         if expected != current:
@@ -78,6 +80,7 @@ with one:
                 editing.record_update(
                     cache.engine(), int(item_id), as_of=as_of, status=status, progress=progress, comment=comment,
                     author=author, expected_version=expected, allow_future=cfg.allow_future_updates,
+                    public_note=public_note,
                 )
             except (editing.EditError, AccessDenied) as e:
                 st.error(md(e))

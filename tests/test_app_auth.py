@@ -28,8 +28,9 @@ AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret":
         "client_id": "wehoplan", "client_secret": "s3cret",
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
 EDIT_PAGES = {"app_pages/4_Update_Progress.py": "updater", "app_pages/5_Edit_Plan.py": "editor",
-              "app_pages/7_Import.py": "editor", "app_pages/8_Users.py": "admin"}
+              "app_pages/7_Import.py": "editor", "app_pages/8_Users.py": "admin", "app_pages/14_Publish.py": "editor"}
 ALL_PAGES = [p for p, _, _ in PAGES]
+PRIVATE_PAGES = [p for p, _, a in PAGES if a != "public"]  # the Public page needs no sign-in
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def _texts(at) -> str:
                     for e in getattr(at, kind))
 
 
-@pytest.mark.parametrize("page", ALL_PAGES)
+@pytest.mark.parametrize("page", PRIVATE_PAGES)
 @pytest.mark.usefixtures("url")
 def test_signed_out_every_url_shows_only_the_sign_in_button(page):
     at = _app({"is_logged_in": False}, page)
@@ -96,7 +97,8 @@ def test_unknown_email_role_setting_lets_them_read(monkeypatch):
 @pytest.mark.parametrize(("email", "allowed"), [
     ("viewer@weho.org", set()),
     ("updater@weho.org", {"app_pages/4_Update_Progress.py"}),
-    ("editor@weho.org", {"app_pages/4_Update_Progress.py", "app_pages/5_Edit_Plan.py", "app_pages/7_Import.py"}),
+    ("editor@weho.org", {"app_pages/4_Update_Progress.py", "app_pages/5_Edit_Plan.py", "app_pages/7_Import.py",
+                         "app_pages/14_Publish.py"}),
     ("admin@weho.org", set(EDIT_PAGES)),
 ])
 @pytest.mark.usefixtures("url")
@@ -210,18 +212,20 @@ def test_sidebar_filters_survive_a_page_switch_and_a_second_run_under_navigation
 
 
 @pytest.mark.parametrize(("who", "labels"), [
-    (None, []),
+    (None, ["Public"]),
     (Principal("v@x.org", "V", {None: "viewer"}),
-     ["Overview", "Action Report", "Trends", "Departments and SMART", "Audit", "Measures", "Changes"]),
+     ["Overview", "Action Report", "Trends", "Departments and SMART", "Audit", "Measures", "Changes", "Public"]),
     (Principal("u@x.org", "U", {1: "updater"}),
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Audit", "Measures",
-      "Changes"]),
+      "Changes", "Public"]),
     (Principal("e@x.org", "E", {1: "editor"}),
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
-      "Import", "Measures", "Changes"]),
+      "Import", "Measures", "Changes", "Public",
+      "Publish"]),
     (Principal("pa@x.org", "PA", {1: "admin"}),  # users and roles span plans: not for a plan's admin
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
-      "Import", "Measures", "Changes"]),
+      "Import", "Measures", "Changes", "Public",
+      "Publish"]),
     (Principal("a@x.org", "A", {None: "admin"}), [t for _, t, _ in PAGES]),
     (local_principal(), [t for _, t, _ in PAGES]),
 ])

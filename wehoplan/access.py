@@ -40,12 +40,14 @@ ACTIONS: Mapping[str, str] = MappingProxyType({
     "import": "editor",
     "undo_import": "admin",
     "manage_users": "admin",
+    "publish": "editor",
 })
 
 #: The words of a refusal, by action (shown as "you need the editor role to edit the plan").
 _DOING = {
     "view": "to see this plan", "record_progress": "to record progress", "edit_plan": "to edit the plan",
     "import": "to import", "undo_import": "to undo imports", "manage_users": "to manage users and roles",
+    "publish": "to publish the plan",
 }
 
 LOCAL_SOURCE = "local"

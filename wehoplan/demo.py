@@ -196,6 +196,7 @@ def _load_plan(session: Session, spec: PlanSpec, data_dir: Path, caches: dict) -
     plan = Plan(
         name=spec.name, description=spec.description, level_names=";".join(spec.level_names),
         adopted=spec.adopted, is_demo=True, source_note=DEMO_NOTE,
+        public=True,  # both plans were published documents; their demo items are all public
     )
     session.add(plan)
     session.flush()
@@ -280,9 +281,14 @@ def _load_plan(session: Session, spec: PlanSpec, data_dir: Path, caches: dict) -
             if begin >= leaf.completes_on:  # e.g. completed before the history window opened
                 leaf.starts_on = leaf.completes_on - dt.timedelta(days=90)
     update_rows = []
+    # The real milestones are what a city would tell the public: each one's report carries it as
+    # its public note (the comment, with its source, stays internal).
+    facts = {(c, dt.date.fromisoformat(m["date"])): m["fact"] for m in milestones if m["code"]
+             for c in leaves_under(m["code"])}
     for code, leaf in leaves.items():
         for u in _history(spec, leaf):
-            update_rows.append(dict(u, item_id=ids[code], source=DEMO_SOURCE))
+            update_rows.append(dict(u, item_id=ids[code], source=DEMO_SOURCE,
+                                    public_note=facts.get((code, u["as_of"]))))
     if update_rows:
         session.execute(insert(Update), update_rows)
     rows = _read_csv("weho_measures_2015.csv", data_dir) if spec.key == "innovations_2015" else []

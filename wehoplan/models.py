@@ -25,6 +25,7 @@ from sqlalchemy import (
     event,
     false,
     func,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -65,6 +66,8 @@ class Plan(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     source_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    # Publishing (issue 19): nothing leaves until someone switches the plan public on purpose.
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     items: Mapped[list[Item]] = relationship(back_populates="plan")
 
@@ -121,6 +124,9 @@ class Item(Base):
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     # Optimistic concurrency: every write checks and bumps it.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Publishing (issue 19): an internal item (False) and everything under it never leave;
+    # items are public by default, which counts only once their plan is switched public.
+    public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     plan: Mapped[Plan] = relationship(back_populates="items")
     partner_departments: Mapped[list[Department]] = relationship(secondary=item_partner_departments)
@@ -146,6 +152,8 @@ class Update(Base):
     source: Mapped[str | None] = mapped_column(String(200))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    # Publishing (issue 19): ``comment`` stays internal; only this note is ever published.
+    public_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Measure(Base):
@@ -366,3 +374,31 @@ def _refuse_bulk_measure_value_changes(state) -> None:
     """Refuse ORM bulk UPDATE/DELETE of measure values."""
     if (state.is_update or state.is_delete) and MeasureValue in {m.class_ for m in state.all_mappers}:
         raise AppendOnlyError("measure values are append-only: never edited or deleted")
+# ---------------------------------------------------------------- publishing (issue 19)
+
+
+class Publication(Base):
+    """A frozen publication of a plan: who published it, when, their note, and the data as published.
+
+    ``document`` is the plan as it went out (the JSON of ``wehoplan/publishing/plan.schema.json``),
+    so the public view never reads live data. Publications are never edited (ORM guard below).
+    """
+
+    __tablename__ = "publications"
+    __table_args__ = (Index("ix_publications_plan", "plan_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    author: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    schema_version: Mapped[str] = mapped_column(String(16))
+    document: Mapped[str] = mapped_column(Text)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_publication_changes(session: Session, _ctx, _instances) -> None:
+    """A publication is what went out on that day: refuse any ORM edit or delete of one."""
+    for obj in list(session.deleted) + [o for o in session.dirty if session.is_modified(o)]:
+        if isinstance(obj, Publication):
+            raise AppendOnlyError("publications are frozen: never edited or deleted")

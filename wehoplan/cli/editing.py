@@ -30,7 +30,8 @@ def register(sub: SubParsers) -> None:
     p.add_argument("--status", required=True, help="status key or any word of the vocabulary (e.g. 'at risk')")
     p.add_argument("--progress", type=float, help="percent complete, 0 to 100 (optional with completed)")
     add_as_of(p, "date of the report (default: today)")
-    p.add_argument("--comment", help="what happened")
+    p.add_argument("--comment", help="what happened (internal: never published)")
+    p.add_argument("--public-note", metavar="TEXT", help="what the public may read about it (see Publishing)")
     p.add_argument("--author", required=True, help="who reports (recorded in the audit trail)")
     p.set_defaults(func=cmd_record_update)
 
@@ -39,7 +40,8 @@ def register(sub: SubParsers) -> None:
     add_plan(p, "only changes to this plan (plus departments and people)")
     p.add_argument("--author", action="append", default=[], metavar="NAME", help="only changes by NAME (repeatable)")
     p.add_argument("--action", action="append", default=[], metavar="ACTION",
-                   help="only this action: update, edit, add, move, renumber, archive, restore, create (repeatable)")
+                   help="only this action: update, edit, add, move, renumber, archive, restore, create, "
+                        "publish (repeatable)")
     p.add_argument("--since", type=parse_date, metavar="DATE", help="changes on or after DATE")
     p.add_argument("--until", type=parse_date, metavar="DATE", help="changes on or before DATE")
     p.set_defaults(func=cmd_audit)
@@ -60,7 +62,7 @@ def cmd_record_update(args: argparse.Namespace) -> int:
         editing.record_update(
             engine, int(item["id"]), as_of=as_of, status=args.status, progress=args.progress,
             comment=args.comment, author=args.author, expected_version=int(item["version"]),
-            allow_future=load_config().allow_future_updates, source="cli",
+            allow_future=load_config().allow_future_updates, source="cli", public_note=args.public_note,
         )
     except editing.EditError as exc:
         raise InputError(str(exc)) from None

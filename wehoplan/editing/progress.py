@@ -62,8 +62,11 @@ def record_update(
     allow_future: bool = False,
     source: str = APP_SOURCE,
     today: dt.date | None = None,
+    public_note: object = None,
 ) -> int:
     """Append one progress report to a leaf item; return the item's new version.
+
+    ``comment`` stays internal; ``public_note`` (optional) is what a publication may show.
 
     ``expected_version`` (the version the caller read) is accepted but not compared: a report
     is an append and a newer version means only that someone else reported or edited too.
@@ -81,6 +84,9 @@ def record_update(
     clean, problems = validate_update(
         as_of=as_of, status=status, progress=progress, comment=comment, allow_future=allow_future, today=today
     )
+    note = None if public_note is None or is_blank(public_note) else str(public_note).strip()
+    if note is not None and len(note) > PUBLIC_NOTE_MAX:
+        problems = [*problems, f"the public note is {len(note)} characters; at most {PUBLIC_NOTE_MAX}"]
     if problems or clean is None:
         raise ValidationError(problems)
     actor = as_principal(author)
@@ -91,13 +97,18 @@ def record_update(
         problems = _check_reportable(item, s)
         if problems:
             raise ValidationError(problems)
-        _store_update(s, item, clean, actor.label, source)
+        _store_update(s, item, clean, actor.label, source, public_note=note)
         return item.version
 
 
-def _store_update(s: Session, item: Item, clean: CleanUpdate, author: str, source: str) -> None:
+#: Longest public note (publishing, issue 19).
+PUBLIC_NOTE_MAX = 2000
+
+
+def _store_update(s: Session, item: Item, clean: CleanUpdate, author: str, source: str,
+                  public_note: str | None = None) -> None:
     u = Update(item_id=item.id, as_of=clean.as_of, status=clean.status, progress=clean.progress,
-               comment=clean.comment, author=author, source=source)
+               comment=clean.comment, author=author, source=source, public_note=public_note)
     s.add(u)
     s.flush()
     repository.write_audit(s, author=author, action="update", entity="item", entity_id=item.id,

@@ -24,6 +24,9 @@ from wehoplan.access import ACTIONS, Principal, admin_contacts, at_least, local_
 from wehoplan.config import ROOT, load_config
 from wehoplan.ui import cache
 
+#: The action of a page anyone may open, signed in or not: it shows only what was published.
+PUBLIC = "public"
+
 #: Each page: file, navigation label (GUIDE §4), and the action it needs.
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("app_pages/0_Overview.py", "Overview", "view"),
@@ -37,6 +40,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("app_pages/8_Users.py", "Users", "manage_users"),
     ("app_pages/11_Measures.py", "Measures", "view"),
     ("app_pages/12_Changes.py", "Changes", "view"),
+    ("app_pages/13_Public.py", "Public", PUBLIC),
+    ("app_pages/14_Publish.py", "Publish", "publish"),
 )
 
 
@@ -76,6 +81,8 @@ def current() -> Principal | None:
 
 def may(who: Principal | None, action: str) -> bool:
     """Whether ``who`` may use a page needing ``action`` on at least one plan (navigation)."""
+    if action == PUBLIC:  # published on purpose: for everyone, signed in or not
+        return True
     return who is not None and who.can_somewhere(action)
 
 
@@ -143,6 +150,20 @@ def gate(action: str = "view") -> Principal:
     if not may(who, action):
         st.warning(f"You need the {needed} role for this page.")
         st.stop()
+    return who
+
+
+def gate_public() -> Principal | None:
+    """The top of the Public page: no sign-in needed, in any mode (it shows only what was published).
+
+    Signed-in people still see who they are in the sidebar; nobody is stopped, not even when
+    sign-in is required and not configured, since nothing on the page is internal.
+    """
+    who = current() if sign_in_on() or not load_config().require_sign_in else None
+    if who is not None and not who.local:  # the local-mode caption is for staff pages, not residents
+        _identity(who)
+    elif sign_in_on() and not _signed_in():
+        st.sidebar.button("Sign in", key="_sign_in_public", on_click=st.login)
     return who
 
 
