@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from wehoplan import repository
 from wehoplan.domain import STATUS_COLOURS, STATUS_KEYS, STATUS_LABELS, smart_names, split_level_names
 from wehoplan.editing.validation import ValidationError
-from wehoplan.models import Item, Measure, MeasureValue, Plan, Update
+from wehoplan.models import Item, Plan, Update
 from wehoplan.rollup import ROOT_ID, Thresholds, rollup_table
 
 SCHEMA_VERSION = "1.0"
@@ -88,27 +88,38 @@ def _public_updates(engine: Engine, ids: set[int], as_of: pd.Timestamp) -> pd.Da
     return pd.DataFrame(rows, columns=["id", "item_id", "as_of", "status", "progress", "public_note"])
 
 
-def measures_for(engine: Engine, plan_id: int, codes: dict[int, str]) -> list[dict[str, Any]]:
-    """The plan's measures for publication: those tied to no item or to a public item.
+def measures_for(engine: Engine, plan_id: int, codes: dict[int, str], day: pd.Timestamp) -> list[dict[str, Any]]:
+    """The plan's measures for publication: those tied to no item or to public items only.
 
-    The hook for measures (issue "Measures" builds them): a measure's name, unit, direction,
-    target and dated values are published; its internal notes are not.
+    A measure's name, unit, direction, target, status and its values by period (up to ``day``,
+    periods marked not applicable left out) are published, with the same statuses as the Measures
+    page; notes, owners and who entered the values are not.
     """
-    with Session(engine) as s:
-        measures = s.scalars(select(Measure).where(Measure.plan_id == plan_id).order_by(Measure.id)).all()
-        values = s.execute(select(MeasureValue.measure_id, MeasureValue.as_of, MeasureValue.value)
-                           .join(Measure, Measure.id == MeasureValue.measure_id)
-                           .where(Measure.plan_id == plan_id).order_by(MeasureValue.as_of)).all()
-    by_measure: dict[int, list[dict[str, Any]]] = {}
-    for mid, day, value in values:
-        by_measure.setdefault(mid, []).append({"as_of": day.isoformat(), "value": float(value)})
+    from wehoplan import measures
+    from wehoplan.config import load_config
+    from wehoplan.measures.frames import current_values
+    from wehoplan.measures.rules import MEASURE_STATUS_LABELS
+
+    data = measures.load_measure_data(engine, plan_id)
+    if data.measures.empty:
+        return []
+    table = measures.measure_table(data, day, load_config().measure_tolerance).set_index("id")
+    values = current_values(data.values, day)
+    values = values[~values["not_applicable"] & values["value"].notna()]
+    by_measure = {mid: [{"as_of": p.date().isoformat(), "value": float(v)}
+                        for p, v in zip(g["period"], g["value"], strict=True)]
+                  for mid, g in values.groupby("measure_id")}
     out = []
-    for m in measures:
-        if m.item_id is not None and m.item_id not in codes:
-            continue
-        out.append({"name": m.name, "unit": m.unit, "direction": m.direction, "target": m.target,
-                    "item_code": codes.get(m.item_id) if m.item_id is not None else None,
-                    "goal": m.goal, "values": by_measure.get(m.id, [])})
+    for m in data.measures.to_dict("records"):
+        if any(i not in codes for i in m["item_ids"]):
+            continue  # tied to an internal item: it stays in
+        row = table.loc[m["id"]]
+        status = str(row["status"])
+        out.append({"name": m["name"], "unit": m["unit"], "direction": m["direction"],
+                    "target": None if pd.isna(row["target"]) else float(row["target"]),
+                    "status": status, "status_label": MEASURE_STATUS_LABELS[status],
+                    "item_code": codes.get(m["item_ids"][0]) if m["item_ids"] else None,
+                    "goal": m["goal"], "values": by_measure.get(m["id"], [])})
     return out
 
 
@@ -207,5 +218,5 @@ def build_document(
                      "status_label": STATUS_LABELS[str(u.status)], "progress": _num(u.progress),
                      "public_note": _text(u.public_note)}
                     for u in reports.itertuples(index=False)],
-        "measures": measures_for(engine, plan_id, codes),
+        "measures": measures_for(engine, plan_id, codes, day),
     }

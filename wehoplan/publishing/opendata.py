@@ -50,8 +50,10 @@ UPDATE_FIELDS: dict[str, str] = {
     "public_note": "what the team chose to tell the public (internal comments are never published)",
 }
 MEASURE_FIELDS: dict[str, str] = {
-    "name": "the measure", "unit": "its unit", "direction": "up, down or none: which way is better",
-    "target": "its target value (blank: none set)", "item_code": "the item it measures (blank: the whole plan)",
+    "name": "the measure", "unit": "its unit", "direction": "increase, decrease or maintain: which way is better",
+    "target": "its target value in force (blank: none set)",
+    "status": "its status as of the publication's date", "status_label": "the status in words",
+    "item_code": "the item it measures (blank: the whole plan)",
     "goal": "the goal it serves", "as_of": "date of the value", "value": "the value on that date",
 }
 
@@ -83,7 +85,7 @@ def measures_frame(doc: dict[str, Any]) -> pd.DataFrame:
     """One row per measure value (a measure with no values yet: one row with a blank date and value)."""
     rows = []
     for m in doc["measures"]:
-        base = {k: m[k] for k in ("name", "unit", "direction", "target", "item_code", "goal")}
+        base = {k: m[k] for k in ("name", "unit", "direction", "target", "status", "status_label", "item_code", "goal")}
         rows += [{**base, **v} for v in m["values"]] or [{**base, "as_of": None, "value": None}]
     return pd.DataFrame(rows, columns=list(MEASURE_FIELDS)).astype({"target": "float64", "value": "float64"})
 
