@@ -53,7 +53,14 @@ def test_update_form_records_progress_and_refuses_a_stale_save(url):
     at.number_input(key=f"upd_progress:{k}").set_value(35)
     at.text_area(key=f"upd_comment:{k}").set_value("vendor late")
     at.date_input(key=f"upd_as_of:{k}").set_value(dt.date.today())
+    n_before = len(repository.load_updates(eng, plan.id))
     at.button[0].click()  # the form's submit button
+    at.run()
+    # 1.1.2 stands at 100 %: a fall to 35 % is asked about once, and nothing is saved yet.
+    assert not at.exception and not at.success
+    assert any("falls from 100 % to 35 %" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert len(repository.load_updates(eng, plan.id)) == n_before
+    at.button[0].click()  # the same values again: confirmed
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Saved 1.1.2" in s.value for s in at.success)

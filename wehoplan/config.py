@@ -46,6 +46,9 @@ SETTINGS: tuple[Setting, ...] = (
             "editor or admin."),
     Setting("local_user", "WEHOPLAN_LOCAL_USER", "Local user", str,
             "Name recorded as the author of changes when the app runs without sign-in (local mode)."),
+    Setting("progress_drop_confirm_points", "WEHOPLAN_PROGRESS_DROP_CONFIRM_POINTS", 20.0, float,
+            "Update Progress asks once before saving a report whose progress is this many points (or more) "
+            "below the action's current progress."),
 )
 
 UNKNOWN_USER_ROLES = ("none", "viewer", "updater", "editor", "admin")
@@ -69,6 +72,7 @@ class Config:
     require_sign_in: bool = False
     unknown_user_role: str = "none"
     local_user: str = "Local user"
+    progress_drop_confirm_points: float = 20.0
     extra: dict = field(default_factory=dict)
 
 

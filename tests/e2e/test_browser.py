@@ -103,7 +103,7 @@ def test_every_page_filter_and_shared_link(server, page):
             "&show=overdue&layout=flat")
     wait_ready(pg, "Action report")
     no_exception(pg)
-    assert pg.get_by_text("department: Public Works; SMART: M").first.is_visible()
+    assert pg.get_by_text("department: Public Works; SMART: Mobility").first.is_visible()
     assert pg.get_by_text("4 rows (4 of").first.is_visible()
     pg.screenshot(path=str(SHOTS / "action-report-overdue-public-works-mobility.png"), full_page=True)
 
