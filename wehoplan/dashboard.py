@@ -330,7 +330,8 @@ def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | s
     n = len(attention)
     return Overview(
         kpis=k, metrics=_metrics(k, thresholds.stale_days), strategy_progress=bars, status_counts=mix,
-        progress_chart=charts.progress_bars(bars, "Progress by strategy (tick = expected)"),
+        # The doughnut beside it carries the status legend: one legend, not two identical ones.
+        progress_chart=charts.progress_bars(bars, "Progress by strategy (tick = expected)", status_legend=False),
         status_chart=charts.status_mix(mix),
         summary=summary_table(table).drop(columns=["status_key"]), attention=attention,
         attention_caption=f"{n} action{'s' if n != 1 else ''}: major disruption, overdue, or no update for "
