@@ -20,7 +20,7 @@ WS_MAX_LINE := 65536
 
 LOCK_ARGS := pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.txt
 
-.PHONY: run test setup system-deps demo bench lint lock clean
+.PHONY: run test setup system-deps demo bench lint lock clean screenshots
 
 # The lock holds the build backend (setuptools) too, so installing the package itself
 # (--no-build-isolation) downloads nothing unpinned either.
@@ -59,6 +59,10 @@ run: $(STAMP) $(DB)
 
 test: $(STAMP) system-deps $(DB)
 	$(PY) -m pytest -q
+
+# Refresh the README's pictures in docs/screenshots/ (make test writes its screenshots to a temporary folder).
+screenshots: $(STAMP) system-deps $(DB)
+	WEHOPLAN_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_browser.py
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -67,7 +67,9 @@ with one:
         status = st.selectbox("Status", STATUS_KEYS, index=STATUS_KEYS.index(now_status),
                               format_func=status_choice_label, key=f"upd_status:{k}",
                               help="Type any word for the status (at risk, delayed, done, on hold…) to find it.")
+        # "100", not Streamlit's default "100.00"; a stored fraction keeps its one decimal.
         progress = st.number_input("Progress %", min_value=0.0, max_value=100.0, value=now_progress, step=5.0,
+                                   format="%.0f" if now_progress == round(now_progress) else "%.1f",
                                    key=f"upd_progress:{k}")
         comment = st.text_area("Comment", key=f"upd_comment:{k}")
         saved = st.form_submit_button("Save update", type="primary")

@@ -123,7 +123,7 @@ class Filters:
             if v:
                 label = "SMART" if f.name == "smart" else f.name
                 # Values as a person names them: "SMART: Mobility", "status: On track".
-                names: dict[str, str] = SMART_NAMES if f.name == "smart" else STATUS_LABELS if f.name == "status" else {}
+                names: dict[str, str] = {"smart": SMART_NAMES, "status": STATUS_LABELS}.get(f.name, {})
                 shown = [str(names.get(x, x)) for x in v] if isinstance(v, tuple) else [v]
                 parts.append(f"{label}: {', '.join(shown)}")
         return "; ".join(parts) or "no filters"

@@ -35,15 +35,16 @@ def overview(data: Overview) -> None:
     shown = mark_statuses(summary).assign(Actions=status_counts_text(summary)).drop(columns=[*counts, "Level"],
                                                                                    errors="ignore")
     st.dataframe(
-        shown, hide_index=True, width="stretch", height=widgets.fit_height(len(shown)),
+        shown, hide_index=True, width="stretch", height=widgets.fit_height(len(shown)), placeholder="",
         column_order=[c for c in ("Code", "Title", "Status", "Health", "Progress", "Expected", "Actions", "Overdue")
                       if c in shown.columns],
         column_config={
-            **widgets.text_columns(shown, {"Code": 60, "Title": 330, "Status": 165, "Actions": 220}),
-            "Progress": widgets.progress_column("Progress"),
+            # At most 1,038 px with a Health column added: whole at a 1500 px window.
+            **widgets.text_columns(shown, {"Code": 55, "Title": 250, "Status": 150}),
+            "Progress": widgets.progress_column("Progress", width=100),
             "Expected": st.column_config.NumberColumn("Expected", format="%.0f %%", width=80),
             "Actions": st.column_config.TextColumn(
-                "Actions by status", width=220,
+                "Actions by status", width=180,
                 help="Actions under this row per status: " + " · ".join(MARKED_LABELS.values())),
             "Overdue": st.column_config.NumberColumn("Overdue", width=75, help="Overdue actions under this row"),
         },
@@ -55,12 +56,13 @@ def overview(data: Overview) -> None:
         return
     st.caption(data.attention_caption)
     attention = mark_statuses(data.attention)
-    st.dataframe(attention, hide_index=True, width="stretch", height=widgets.fit_height(len(attention)),
+    st.dataframe(attention, hide_index=True, width="stretch", height=widgets.fit_height(len(attention)), placeholder="",
+                 # Who to ask and since when fit 1500 px; the toolbar's Show/hide columns adds the department.
                  column_order=[c for c in ("Code", "Title", "Why", "Status", "Progress", "Due", "Owner",
-                                           "Department", "Last update") if c in attention.columns],
-                 column_config={**widgets.text_columns(attention, {"Code": 60, "Title": 300, "Why": 150,
-                                                                   "Status": 165, "Owner": 165, "Department": 200}),
-                                "Progress": widgets.progress_column("Progress"),
+                                           "Last update") if c in attention.columns],
+                 column_config={**widgets.text_columns(attention, {"Code": 55, "Title": 230, "Why": 130,
+                                                                   "Status": 150, "Owner": 160}),
+                                "Progress": widgets.progress_column("Progress", width=100),
                                 "Due": widgets.date_column("Due"),
                                 "Last update": widgets.date_column("Last update")})
 
@@ -81,11 +83,12 @@ def report_controls() -> tuple[str, str]:
 REPORT_VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "all": ("Code", "Title", "Status", "Health", "Progress", "Due", "Department"),
     "overdue": ("Code", "Title", "Status", "Progress", "Due", "Owner", "Department"),
-    "attention": ("Code", "Title", "Status", "Health", "Progress", "Due", "Owner", "Latest comment"),
+    "attention": ("Code", "Title", "Status", "Progress", "Due", "Owner", "Latest comment"),
 }
 # Room for each text column, in pixels: a department or owner name reads whole.
-REPORT_WIDTHS = {"Code": 60, "Title": 300, "Status": 165, "Health": 120, "Owner": 165, "Department": 200,
-                 "SMART": 220, "Latest comment": 320, "Level": 90}
+# Each view's default columns add up to at most the 1,038 px a table gets at a 1500 px window.
+REPORT_WIDTHS = {"Code": 55, "Title": 260, "Status": 150, "Health": 120, "Owner": 160, "Department": 200,
+                 "SMART": 220, "Latest comment": 200, "Level": 90}
 # More rows than this are sent to the browser as it scrolls (Streamlit's lazy loading), not all at once.
 LAZY_ROWS = 2_000
 
@@ -121,7 +124,7 @@ def action_report(data: ActionReport, show: str = "all") -> pd.DataFrame:
         height=widgets.fit_height(n, row_height or 35, 720), placeholder="", lazy=n > LAZY_ROWS,
         column_config={
             **widgets.text_columns(shown, REPORT_WIDTHS),
-            "Progress": widgets.progress_column("Progress"),
+            "Progress": widgets.progress_column("Progress", width=100),
             "Expected": st.column_config.NumberColumn("Expected", format="%.0f %%", width=80),
             "Start": widgets.date_column("Start"),
             "Due": widgets.date_column("Due"),

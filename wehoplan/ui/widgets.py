@@ -97,16 +97,16 @@ def text_columns(frame: pd.DataFrame, widths: dict[str, int]) -> dict[str, Colum
 
 def date_column(label: str) -> ColumnConfig:
     """A date column in the one on-screen date format ("15 Oct 2020")."""
-    return st.column_config.DateColumn(label, format=DATE_COLUMN_FORMAT, width=105)
+    return st.column_config.DateColumn(label, format=DATE_COLUMN_FORMAT, width=100)
 
 
 PROGRESS_COLOUR = "#546e7a"  # neutral: the status column carries the GUIDE colours
 
 
-def progress_column(label: str = "Progress") -> ColumnConfig:
+def progress_column(label: str = "Progress", width: int = 120) -> ColumnConfig:
     """Configure a 0-100 % progress bar column in a neutral colour (red would read as "late")."""
     return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f %%",
-                                           color=PROGRESS_COLOUR, width=120)
+                                           color=PROGRESS_COLOUR, width=width)
 
 
 def report_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
