@@ -11,7 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DB := data/wehoplan.db
-APT_PACKAGES := chromium libreoffice-calc postgresql nginx
+APT_PACKAGES := chromium libreoffice-calc postgresql nginx fonts-noto-color-emoji
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Sign-in cookies of a large ID token (many claims or groups) make the WebSocket handshake's
@@ -34,13 +34,15 @@ setup: $(STAMP)
 
 # Debian packages the tests need: Chromium (browser tests), LibreOffice (extracts open cleanly),
 # PostgreSQL (every database test runs on a throwaway cluster too; its server binaries live under
-# /usr/lib/postgresql/*/bin, off the PATH) and nginx (replicas behind a load balancer).
+# /usr/lib/postgresql/*/bin, off the PATH), nginx (replicas behind a load balancer) and a colour emoji font (the status markers
+# in the screenshots; a person's own browser has one).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
+	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \

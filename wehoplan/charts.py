@@ -24,8 +24,15 @@ PROGRESS_AXIS = alt.Axis(title="Progress (%)", values=[0, 25, 50, 75, 100])
 # Every time axis names the year ("Oct 2020"), and tooltips the day ("15 Oct 2020"), the on-screen format.
 TIME_FORMAT = "%b %Y"
 DAY_FORMAT = "%-d %b %Y"
-# Room for a whole item name (names are cut at 60 characters before they get here).
+# Room for a whole item name on an axis (names longer than NAME_CHARS end in "…" first).
 NAME_LIMIT = 420
+NAME_CHARS = 80
+
+
+def short_names(names: pd.Series) -> pd.Series:
+    """Names as an axis shows them: whole up to :data:`NAME_CHARS` characters, else cut with "…"."""
+    s = names.astype(str)
+    return s.where(s.str.len() <= NAME_CHARS, s.str.slice(0, NAME_CHARS - 1).str.rstrip() + "…")
 
 
 def _time_x(field: str = "snap", title: str = "As of") -> alt.X:
@@ -112,9 +119,9 @@ def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> Any
     # Arcs and their counts share one stacking order, so each number sits on its own slice.
     theta, order = alt.Theta("n:Q", stack=True), alt.Order("status_order:Q")
     tooltip = [alt.Tooltip("label:N", title="Status"), alt.Tooltip("n:Q", title="Actions")]
-    arcs = alt.Chart().mark_arc(innerRadius=55, outerRadius=100).encode(
+    arcs = alt.Chart().mark_arc(innerRadius=50, outerRadius=88).encode(
         theta=theta, color=_status_colour(), order=order, tooltip=tooltip)
-    counts = alt.Chart().mark_text(radius=118, fontSize=13, fontWeight="bold", color="#212121").encode(
+    counts = alt.Chart().mark_text(radius=104, fontSize=13, fontWeight="bold", color="#212121").encode(
         theta=theta, order=order, text=alt.Text("n:Q"), tooltip=tooltip)
     return _layer(data, arcs, counts, title=title, height=260, width="container",
                   transform=[alt.CalculateTransform(calculate=f"indexof({STATUS_ORDER!r}, datum.label)",
@@ -214,7 +221,7 @@ def forecast_chart(
         return empty()
     day = pd.Timestamp(as_of).normalize()
     data = df.assign(
-        name=(df["code"] + " " + df["title"]).str.slice(0, 60),
+        name=short_names(df["code"] + " " + df["title"]),
         progress_now=df["progress_now"].round(1),
         velocity=(df["velocity"] * 30).round(1),
         mark_at=df["projected_finish"].fillna(day),

@@ -108,7 +108,7 @@ def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
     """``name, progress, expected_progress, status`` per top-level item (for a bar chart)."""
     top = table.loc[table["depth"].to_numpy() == 1, ["code", "title", "progress", "expected_progress", "status"]]
     return pd.DataFrame({
-        "name": (top["code"].astype(str) + " " + top["title"].astype(str)).str.slice(0, 60).to_numpy(),
+        "name": charts.short_names(top["code"].astype(str) + " " + top["title"].astype(str)).to_numpy(),
         "progress": top["progress"].to_numpy(),
         "expected_progress": top["expected_progress"].to_numpy(),
         "status": top["status"].astype(str).to_numpy(),
