@@ -3,10 +3,12 @@
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from wehoplan.dashboard import REPORT_COLUMNS
+from wehoplan.display import MARKED_LABELS
 from wehoplan.ui.draw import REPORT_VIEW_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -263,3 +265,43 @@ def test_every_dashboard_page_offers_the_extract_downloads(demo_app, page):
         assert "Rows shown (CSV)" in labels
     # Built only on click: the page hands Streamlit a callable (a deferred file), not bytes.
     assert all(b.proto.deferred_file_id for b in at.get("download_button"))
+
+
+def test_a_bad_link_says_what_it_left_out(demo_app):
+    at = demo_app
+    for k, v in {"plan": "nonexistent", "as_of": "2020-13-45", "smart": "Q"}.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    notice = next(w.value for w in at.warning if "This link asked for" in w.value)
+    assert all(part in notice for part in ('plan "nonexistent"', 'date "2020-13-45"', 'SMART value "Q"'))
+    # A good link says nothing of the kind.
+    good = AppTest.from_file(APP, default_timeout=60)
+    good.query_params["plan"] = "smart city"
+    good.query_params["as_of"] = "2020-10-15"
+    good.run()
+    assert not any("This link asked for" in w.value for w in good.warning)
+
+
+def test_tables_show_words_not_developer_words(demo_app):
+    at = demo_app
+    at.query_params["plan"] = SMART_CITY
+    at.query_params["as_of"] = "2020-10-15"
+    at.run()
+    pages = [None, "app_pages/1_Action_Report.py"]
+    for page in pages:
+        if page:
+            at.switch_page(page).run()
+        assert not at.exception
+        for table in at.dataframe:
+            frame = table.value
+            text_cols = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+            cells = frame[text_cols].astype(str)
+            assert not cells.isin(["None", "nan", "NaT"]).any().any(), page
+            assert not cells.apply(lambda s: s.str.contains("_disruption|on_track|00:00:00")).any().any(), page
+            assert not {"status_key", "entity_id", "expected_progress", "n_leaves"} & set(frame.columns)
+        captions = " ".join(c.value for c in at.caption)
+        assert "SMART: M;" not in captions and "%Y" not in captions
+    # Statuses read in words, each with its coloured marker.
+    statuses = set(at.dataframe[0].value["Status"])
+    assert statuses <= set(MARKED_LABELS.values()) and "🟡 Some disruption" in statuses

@@ -49,6 +49,11 @@ def test_update_form_records_progress_and_refuses_a_stale_save(url):
     at.text_input(key="upd_search").set_value("1.1.2").run()
     assert at.selectbox(key="upd_item").value == items.loc["1.1.2", "id"]
     k = f"{items.loc['1.1.2', 'id']}:{items.loc['1.1.2', 'version']}"
+    # The picker finds a status by any word an import accepts: "At risk" is Some disruption.
+    picker = at.selectbox(key=f"upd_status:{k}")
+    assert [o for o in picker.options if "at risk" in o.casefold()] == [
+        next(o for o in picker.options if "Some disruption" in o)]
+    assert not any("_" in o for o in picker.options)
     at.selectbox(key=f"upd_status:{k}").set_value("some_disruption")
     at.number_input(key=f"upd_progress:{k}").set_value(35)
     at.text_area(key=f"upd_comment:{k}").set_value("vendor late")

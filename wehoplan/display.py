@@ -88,8 +88,7 @@ def status_choice_label(key: str) -> str:
     same words an import accepts (GUIDE §3).
     """
     label = STATUS_LABELS[key]
-    others = [w for w, k in STATUS_SYNONYMS.items() if k == key and w != label.casefold()
-              and w.replace(" ", "") != key.replace("_", "") and w != STATUS_LABELS[key].casefold()]
+    others = [w for w, k in STATUS_SYNONYMS.items() if k == key and w not in label.casefold()]
     return f"{MARKED_LABELS[key]} ({', '.join(others)})" if others else MARKED_LABELS[key]
 
 
