@@ -50,8 +50,8 @@ shown = audit_for_screen(frame)
 st.dataframe(shown, hide_index=True, width="stretch", placeholder="", column_config={
     "When (UTC)": st.column_config.DatetimeColumn("When (UTC)", format=DATETIME_COLUMN_FORMAT, width=150),
     "Change number": None, "Record number": None,  # internal numbers: the item code says what changed
-    "Before": st.column_config.TextColumn("Before", width=220),
-    "After": st.column_config.TextColumn("After", width=220),
+    "Before": st.column_config.TextColumn("Before", width=170),
+    "After": st.column_config.TextColumn("After", width=170),
 })
 st.download_button("Download CSV", data=partial(exporting.csv_bytes, frame), file_name="wehoplan_audit.csv",
                    mime="text/csv", key="au_download")

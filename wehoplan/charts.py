@@ -101,7 +101,9 @@ def progress_bars(df: pd.DataFrame, title: str = "Progress", status_legend: bool
         color=_status_colour(legend=status_legend), tooltip=tooltip)
     ticks = alt.Chart().mark_tick(color="black", thickness=2).encode(
         x=alt.X("expected_progress:Q"), y=y, tooltip=tooltip)
-    return _layer(data, bars, ticks, title=title, width="container", height=alt.Step(26))
+    # Anchored at the chart's left edge, not centred over the bars: long names leave the bars narrow.
+    return _layer(data, bars, ticks, title=alt.TitleParams(title, anchor="start", frame="bounds"),
+                  width="container", height=alt.Step(26))
 
 
 def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> AnyChart:
@@ -247,7 +249,8 @@ def forecast_chart(
     proj = base.mark_circle(size=90, opacity=1).encode(x=alt.X("mark_at:T"), y=y, color=colour, tooltip=tooltip)
     today = alt.Chart(pd.DataFrame({"as_of": [day.strftime("%Y-%m-%d")]})).mark_rule(
         strokeDash=[4, 4], color="#616161").encode(x=alt.X("as_of:T"), tooltip=[_day_tip("as_of", "As of")])
-    return _layer(data, link, due, proj, today, title=title, width="container", height=alt.Step(24),
+    return _layer(data, link, due, proj, today, title=alt.TitleParams(title, anchor="start", frame="bounds"),
+                  width="container", height=alt.Step(24),
                   resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent", stroke="independent")))
 
 
