@@ -305,3 +305,27 @@ def test_tables_show_words_not_developer_words(demo_app):
     # Statuses read in words, each with its coloured marker.
     statuses = set(at.dataframe[0].value["Status"])
     assert statuses <= set(MARKED_LABELS.values()) and "🟡 Some disruption" in statuses
+
+
+def test_the_action_report_draws_a_county_sized_report_without_the_styler_limit():
+    """Above 262,144 cells the pandas Styler raised StreamlitAPIException; 30k rows × 14 columns must draw."""
+
+    def script():
+        import pandas as pd
+
+        from wehoplan.dashboard import REPORT_COLUMNS, ActionReport
+        from wehoplan.ui import draw
+
+        n = 30_000
+        rows = pd.DataFrame({c: ["x"] * n for c in REPORT_COLUMNS}).assign(
+            Status=["Some disruption", "On track"] * (n // 2), Progress=50.0, Expected=60.0, Overdue=0,
+            Start=pd.NaT, Due=pd.NaT, **{"Comment date": pd.NaT})
+        draw.action_report(ActionReport(rows=rows, caption=f"{n} rows"), "all")
+
+    at = AppTest.from_function(script, default_timeout=120).run()
+    assert not at.exception
+    # Every column picked: 420k cells, still drawn.
+    at.multiselect(key="ar_columns:all").set_value(REPORT_COLUMNS).run()
+    assert not at.exception
+    assert at.dataframe[0].value.shape == (30_000, len(REPORT_COLUMNS))
+    assert "🟡 Some disruption" in set(at.dataframe[0].value["Status"])
