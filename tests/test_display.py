@@ -57,3 +57,11 @@ def test_status_counts_in_one_compact_column():
     frame = pd.DataFrame({"Not started": [0], "On track": [3], "Some disruption": [1], "Major disruption": [0],
                           "Completed": [2], "Deferred": [0]})
     assert display.status_counts_text(frame).tolist() == ["🟢 3 · 🟡 1 · 🔵 2"]
+
+
+def test_audit_values_name_statuses_in_words():
+    frame = pd.DataFrame({"old_value": ["on_track 40% as of 2025-11-30"],
+                          "new_value": ["some_disruption 55% as of 2025-12-31: waiting"]})
+    shown = display.audit_for_screen(frame)
+    assert shown["Before"].tolist() == ["On track 40% as of 2025-11-30"]
+    assert shown["After"].tolist() == ["Some disruption 55% as of 2025-12-31: waiting"]

@@ -105,7 +105,14 @@ def audit_for_screen(frame: pd.DataFrame) -> pd.DataFrame:
     """The audit frame with friendly column names and no raw missing values (a new frame)."""
     out = frame.rename(columns={c: AUDIT_COLUMNS.get(c, c.replace("_", " ").capitalize()) for c in frame.columns})
     text = [c for c in out.columns if out[c].dtype == object or pd.api.types.is_string_dtype(out[c])]
-    return out.assign(**{c: out[c].fillna("").astype(str).replace({"None": "", "nan": ""}) for c in text})
+    out = out.assign(**{c: out[c].fillna("").astype(str).replace({"None": "", "nan": ""}) for c in text})
+    # Stored values name statuses by key ("some_disruption 55% as of ..."): show their words.
+    values = [c for c in ("Before", "After") if c in out.columns]
+    return out.assign(**{c: out[c].str.replace(_STATUS_KEY_WORD, lambda m: STATUS_LABELS[m.group(0)], regex=True)
+                         for c in values})
+
+
+_STATUS_KEY_WORD = r"\b(" + "|".join(k for k in STATUS_KEYS if "_" in k) + r")\b"
 
 
 def default_audit_range(first: dt.date | None, last: dt.date | None, today: dt.date,
