@@ -65,3 +65,10 @@ def test_audit_values_name_statuses_in_words():
     shown = display.audit_for_screen(frame)
     assert shown["Before"].tolist() == ["On track 40% as of 2025-11-30"]
     assert shown["After"].tolist() == ["Some disruption 55% as of 2025-12-31: waiting"]
+
+
+def test_status_and_health_words_carry_markers_without_a_styler():
+    frame = pd.DataFrame({"Status": ["On track", None], "Health": ["At risk", ""]})
+    shown = display.mark_statuses(frame)
+    assert isinstance(shown, pd.DataFrame)
+    assert shown.to_dict("list") == {"Status": ["🟢 On track", ""], "Health": ["🔴 At risk", ""]}

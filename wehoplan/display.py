@@ -58,12 +58,20 @@ def status_word(key: object, marked: bool = False) -> str:
     return labels.get(str(key), str(key).replace("_", " "))
 
 
+# Schedule health words (GUIDE §3) get the same hues: on schedule green, behind amber, at risk red.
+HEALTH_MARKERS: dict[str, str] = {"On schedule": "🟢", "Behind": "🟡", "At risk": "🔴", "Done": "🔵"}
+
+
 def mark_statuses(frame: pd.DataFrame, column: str = "Status") -> pd.DataFrame:
-    """A copy of ``frame`` whose ``column`` of status labels carries the coloured marker."""
-    if column not in frame.columns:
-        return frame
+    """A copy of ``frame`` whose ``column`` of status labels (and any "Health" column) carries the marker."""
     by_label = {STATUS_LABELS[k]: MARKED_LABELS[k] for k in STATUS_KEYS}
-    return frame.assign(**{column: frame[column].map(lambda v: by_label.get(v, v) if isinstance(v, str) else "")})
+    by_health = {w: f"{m} {w}" for w, m in HEALTH_MARKERS.items()}
+    out = {}
+    if column in frame.columns:
+        out[column] = frame[column].map(lambda v: by_label.get(v, v) if isinstance(v, str) else "")
+    if "Health" in frame.columns:
+        out["Health"] = frame["Health"].map(lambda v: by_health.get(v, v) if isinstance(v, str) else "")
+    return frame.assign(**out) if out else frame
 
 
 def status_counts_text(frame: pd.DataFrame) -> pd.Series:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from wehoplan import exporting
-from wehoplan.display import DATE_COLUMN_FORMAT, day
+from wehoplan.display import DATE_COLUMN_FORMAT, day, mark_statuses
 from wehoplan.rollup import Thresholds, roll_up
 from wehoplan.ui import cache
 from wehoplan.ui.state import View
@@ -80,6 +80,15 @@ def table(view: View) -> pd.DataFrame:
     th, plan = thresholds(), frames(view)
     states = cache.leaf_states_at(plan, [view.as_of], th)  # computed once per date and data version
     return roll_up(plan.tree, states, view.filters)
+
+
+def status_style(frame: pd.DataFrame, column: str = "Status") -> pd.DataFrame:
+    """The status (and health) words with their coloured markers, for st.dataframe.
+
+    Formerly a pandas Styler, which refuses tables above 262,144 cells and styles every
+    cell on every rerun; the name stays for callers that colour a table's statuses.
+    """
+    return mark_statuses(frame, column)
 
 
 def fit_height(n_rows: int, row_height: int = 35, most: int = 720) -> int:
