@@ -11,7 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DB := data/wehoplan.db
-APT_PACKAGES := chromium libreoffice-calc postgresql nginx poppler-utils fonts-dejavu-core npm
+APT_PACKAGES := chromium libreoffice-calc postgresql nginx poppler-utils fonts-dejavu-core npm fonts-noto-color-emoji
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Sign-in cookies of a large ID token (many claims or groups) make the WebSocket handshake's
@@ -20,7 +20,7 @@ WS_MAX_LINE := 65536
 
 LOCK_ARGS := pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.txt
 
-.PHONY: run test setup system-deps demo bench lint lock clean axe
+.PHONY: run test setup system-deps demo bench lint lock clean axe screenshots
 
 # The lock holds the build backend (setuptools) too, so installing the package itself
 # (--no-build-isolation) downloads nothing unpinned either.
@@ -35,7 +35,9 @@ setup: $(STAMP)
 # Debian packages the tests need: Chromium (browser tests), LibreOffice (extracts open cleanly),
 # PostgreSQL (every database test runs on a throwaway cluster too; its server binaries live under
 # /usr/lib/postgresql/*/bin, off the PATH), nginx (replicas behind a load balancer), poppler-utils
-# (pdftotext, pdfinfo, pdftoppm read the council packet back) and DejaVu Sans (the packet's font).
+# (pdftotext, pdfinfo, pdftoppm read the council packet back), DejaVu Sans (the packet's font), npm
+# (axe-core for the accessibility tests) and a colour emoji font (the status markers in the
+# screenshots; a person's own browser has one).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
@@ -45,6 +47,7 @@ system-deps:
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
@@ -72,6 +75,10 @@ run: $(STAMP) $(DB)
 
 test: $(STAMP) system-deps $(AXE) $(DB)
 	$(PY) -m pytest -q
+
+# Refresh the README's pictures in docs/screenshots/ (make test writes its screenshots to a temporary folder).
+screenshots: $(STAMP) system-deps $(DB)
+	WEHOPLAN_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_browser.py
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -16,5 +16,5 @@ layout, show = draw.report_controls()
 data = dashboard.action_report(widgets.table(view), layout, show)
 if data is None:
     widgets.no_match()
-draw.action_report(data)
-widgets.download_extract(view, data.rows)
+shown = draw.action_report(data, show)
+widgets.download_extract(view, shown)

@@ -2,12 +2,20 @@
 
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 
 from wehoplan import charts, editing
 from wehoplan.access import AccessDenied, recordable
 from wehoplan.config import load_config
+from wehoplan.display import (
+    DATE_COLUMN_FORMAT,
+    DATE_INPUT_FORMAT,
+    day,
+    history_for_screen,
+    percent,
+    progress_drop_question,
+    status_choice_label,
+)
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
 from wehoplan.editing.frames import bulk_changes, bulk_editor_frame, current_states, find_items
 from wehoplan.ui import cache, widgets
@@ -49,22 +57,25 @@ with one:
     latest = current_states(history)
     now_status = latest["status"].iloc[0] if not latest.empty else "pending"
     now_progress = float(latest["progress"].iloc[0]) if not latest.empty else 0.0
-    due = f"{row['due']:%d %b %Y}" if pd.notna(row["due"]) else "—"
+    due = day(row["due"], "—")
     st.caption(f"Owner: {md(row['owner'] or '—')} · Department: {md(row['department'] or '—')} · Due: {due}")
     if history.empty:
         st.caption("No report yet: the item counts as Not started at 0 %.")
     else:
         widgets.chart(charts.history_chart(history))
         with st.expander(f"History ({len(history)} reports)"):
-            st.dataframe(history[["as_of", "status", "progress", "comment", "author", "source"]]
-                         .iloc[::-1], hide_index=True)
+            st.dataframe(history_for_screen(history), hide_index=True, width="stretch", placeholder="")
     k = f"{item_id}:{current}"  # another item, or a new version, starts from the stored state
     with st.form(f"record:{item_id}"):
-        as_of = st.date_input("As of", value=today, key=f"upd_as_of:{k}",
+        as_of = st.date_input("As of", value=today, key=f"upd_as_of:{k}", format=DATE_INPUT_FORMAT,
                               max_value=None if cfg.allow_future_updates else today)
+        # Each status is offered with the other words for it, so typing "at risk" finds Some disruption.
         status = st.selectbox("Status", STATUS_KEYS, index=STATUS_KEYS.index(now_status),
-                              format_func=STATUS_LABELS.get, key=f"upd_status:{k}")
+                              format_func=status_choice_label, key=f"upd_status:{k}",
+                              help="Type any word for the status (at risk, delayed, done, on hold…) to find it.")
+        # "100", not Streamlit's default "100.00"; a stored fraction keeps its one decimal.
         progress = st.number_input("Progress %", min_value=0.0, max_value=100.0, value=now_progress, step=5.0,
+                                   format="%.0f" if now_progress == round(now_progress) else "%.1f",
                                    key=f"upd_progress:{k}")
         comment = st.text_area("Comment", key=f"upd_comment:{k}")
         public_note = st.text_area("Public note (optional: published with the plan; the comment never is)",
@@ -75,7 +86,13 @@ with one:
             # Someone saved the item since this form was drawn: the form is now drawn from their values,
             # so what this user typed is gone. Reports never conflict; this only says what happened.
             st.error(md(editing.changed_meanwhile(cache.engine(), int(item_id))))
+        elif (question := progress_drop_question(now_progress, progress, cfg.progress_drop_confirm_points)) \
+                and st.session_state.get("_upd_drop_ok") != (k, progress):
+            # Ask once: the same drop submitted again is what the owner meant.
+            st.session_state["_upd_drop_ok"] = (k, progress)
+            st.warning(question, icon=":material/trending_down:")
         else:
+            st.session_state.pop("_upd_drop_ok", None)
             try:
                 editing.record_update(
                     cache.engine(), int(item_id), as_of=as_of, status=status, progress=progress, comment=comment,
@@ -85,7 +102,7 @@ with one:
             except (editing.EditError, AccessDenied) as e:
                 st.error(md(e))
             else:
-                flash(f"Saved {row['code']}: {STATUS_LABELS[status]}, {progress:g} % as of {as_of:%d %b %Y}.")
+                flash(f"Saved {row['code']}: {STATUS_LABELS[status]}, {percent(progress)} as of {day(as_of)}.")
                 st.rerun()  # fresh frames: the new numbers show at once
     mark_seen(item_id, current)
 
@@ -107,13 +124,15 @@ with bulk:
         disabled=["code", "title", "owner", "current_status", "current_progress", "last_update"],
         column_config={
             "current_status": st.column_config.TextColumn("Now"),
-            "current_progress": st.column_config.NumberColumn("Now %", format="%.0f"),
-            "last_update": st.column_config.DateColumn("Last report"),
+            "current_progress": st.column_config.NumberColumn("Now", format="%.0f %%"),
+            "last_update": st.column_config.DateColumn("Last report", format=DATE_COLUMN_FORMAT),
             "report": st.column_config.CheckboxColumn("Report"),
-            "as_of": st.column_config.DateColumn("As of"),
+            "as_of": st.column_config.DateColumn("As of", format=DATE_COLUMN_FORMAT),
             "status": st.column_config.SelectboxColumn("New status", options=[STATUS_LABELS[k] for k in STATUS_KEYS]),
-            "progress": st.column_config.NumberColumn("New %", min_value=0, max_value=100, step=1),
+            "progress": st.column_config.NumberColumn("New %", min_value=0, max_value=100, step=1, format="%.0f %%"),
             "comment": st.column_config.TextColumn("Comment"),
+            "code": st.column_config.TextColumn("Code"), "title": st.column_config.TextColumn("Title", width=300),
+            "owner": st.column_config.TextColumn("Owner"),
         },
     )
     changes = bulk_changes(edited)
@@ -125,4 +144,5 @@ with bulk:
             flash(f"Saved {result.saved} update(s).")
             st.rerun()
         st.error(f"Nothing was saved: {len(result.problems)} problem(s). Fix these rows and save again.")
-        st.dataframe(result.frame()[["code", "message"]], hide_index=True)
+        st.dataframe(result.frame()[["code", "message"]].rename(columns={"code": "Code", "message": "Problem"}),
+                     hide_index=True)

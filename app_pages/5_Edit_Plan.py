@@ -4,6 +4,7 @@ import streamlit as st
 
 from wehoplan import editing, repository
 from wehoplan.access import AccessDenied
+from wehoplan.display import DATE_INPUT_FORMAT
 from wehoplan.domain import SMART_LETTERS, smart_names
 from wehoplan.ui import cache
 from wehoplan.ui.author import require_author
@@ -56,8 +57,8 @@ with edit_tab:
         smart = st.multiselect("SMART values", list(SMART_LETTERS), default=list(snap["smart"]),
                                format_func=lambda s: f"{s} · {''.join(smart_names(s))}", key=f"ed_smart:{k}")
         c4, c5, c6, c7 = st.columns(4)
-        start = c4.date_input("Start", snap["start"], key=f"ed_start:{k}")
-        due = c5.date_input("Due", snap["due"], key=f"ed_due:{k}")
+        start = c4.date_input("Start", snap["start"], key=f"ed_start:{k}", format=DATE_INPUT_FORMAT)
+        due = c5.date_input("Due", snap["due"], key=f"ed_due:{k}", format=DATE_INPUT_FORMAT)
         weight = c6.number_input("Weight", min_value=0.0, value=float(snap["weight"]), step=0.5, key=f"ed_weight:{k}")
         priority = c7.text_input("Priority", snap["priority"] or "", key=f"ed_priority:{k}")
         submitted = st.form_submit_button("Save changes", type="primary")
@@ -80,8 +81,8 @@ with add_tab:
         new_smart = c3.multiselect("SMART values", list(SMART_LETTERS), key="add_smart",
                                    format_func=lambda s: f"{s} · {''.join(smart_names(s))}")
         c4, c5 = st.columns(2)
-        new_start = c4.date_input("Start", None, key="add_start")
-        new_due = c5.date_input("Due", None, key="add_due")
+        new_start = c4.date_input("Start", None, key="add_start", format=DATE_INPUT_FORMAT)
+        new_due = c5.date_input("Due", None, key="add_due", format=DATE_INPUT_FORMAT)
         added = st.form_submit_button("Add item", type="primary")
     if added:
         def _add():
@@ -126,7 +127,8 @@ with org_tab:
     left, right = st.columns(2)
     with left:
         st.subheader("Departments")
-        st.dataframe(deps[["name", "n_items"]], hide_index=True)
+        st.dataframe(deps[["name", "n_items"]].rename(columns={"name": "Department", "n_items": "Items"}),
+                     hide_index=True)
         with st.form("add_department", clear_on_submit=True):
             dep_name = st.text_input("New department", key="dep_new")
             if st.form_submit_button("Add department"):
@@ -140,7 +142,9 @@ with org_tab:
                     save(lambda: editing.rename_department(eng, int(dep_id), dep_to, author), f"Renamed to {dep_to}.")
     with right:
         st.subheader("People")
-        st.dataframe(people[["name", "email", "department", "n_owned"]], hide_index=True)
+        st.dataframe(people[["name", "email", "department", "n_owned"]].rename(columns={
+            "name": "Name", "email": "Email", "department": "Department", "n_owned": "Items owned"}),
+            hide_index=True, placeholder="")
         with st.form("add_person", clear_on_submit=True):
             p_name = st.text_input("Name", key="person_new")
             p_email = st.text_input("Email", key="person_email")

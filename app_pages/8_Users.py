@@ -33,7 +33,7 @@ table = users.list_users(eng)
 if table.empty:
     st.info("No users yet: add the first below (or `wehoplan users add EMAIL --role admin`).")
 else:
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table.rename(columns=lambda c: c.replace("_", " ").capitalize()), hide_index=True, placeholder="")
 
 add_tab, role_tab, remove_tab = st.tabs(["Add a user", "Change a role", "Remove a user"])
 with add_tab, st.form("usr_add", clear_on_submit=True):

@@ -49,11 +49,23 @@ def test_update_form_records_progress_and_refuses_a_stale_save(url):
     at.text_input(key="upd_search").set_value("1.1.2").run()
     assert at.selectbox(key="upd_item").value == items.loc["1.1.2", "id"]
     k = f"{items.loc['1.1.2', 'id']}:{items.loc['1.1.2', 'version']}"
+    # The picker finds a status by any word an import accepts: "At risk" is Some disruption.
+    picker = at.selectbox(key=f"upd_status:{k}")
+    assert [o for o in picker.options if "at risk" in o.casefold()] == [
+        next(o for o in picker.options if "Some disruption" in o)]
+    assert not any("_" in o for o in picker.options)
     at.selectbox(key=f"upd_status:{k}").set_value("some_disruption")
     at.number_input(key=f"upd_progress:{k}").set_value(35)
     at.text_area(key=f"upd_comment:{k}").set_value("vendor late")
     at.date_input(key=f"upd_as_of:{k}").set_value(dt.date.today())
+    n_before = len(repository.load_updates(eng, plan.id))
     at.button[0].click()  # the form's submit button
+    at.run()
+    # 1.1.2 stands at 100 %: a fall to 35 % is asked about once, and nothing is saved yet.
+    assert not at.exception and not at.success
+    assert any("falls from 100 % to 35 %" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert len(repository.load_updates(eng, plan.id)) == n_before
+    at.button[0].click()  # the same values again: confirmed
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Saved 1.1.2" in s.value for s in at.success)
@@ -105,7 +117,7 @@ def test_bulk_editor_saves_my_items_together_or_shows_what_is_wrong(url):
     assert not at.exception
     assert any("Nothing was saved" in e.value for e in at.error)
     problems = at.dataframe[-1].value
-    assert problems["code"].tolist() == [base.loc[1, "code"]] and "outside 0 to 100" in problems.loc[0, "message"]
+    assert problems["Code"].tolist() == [base.loc[1, "code"]] and "outside 0 to 100" in problems.loc[0, "Problem"]
     assert len(repository.load_updates(eng, plan.id)) == n_updates
     # Fixed: both rows are saved at once, with the chosen author.
     at.session_state["bulk_editor"] = _edits({0: {"progress": 80}, 1: {"status": "Completed", "progress": 100}})
@@ -193,11 +205,18 @@ def test_audit_page_lists_filters_and_offers_a_csv(url):
     editing.edit_item(eng, int(item["id"]), {"priority": "High"}, "Jane Doe", int(item["version"]))
     at = _run(AUDIT_PAGE)
     table = at.dataframe[0].value
-    assert table.iloc[0][["author", "action", "item_code", "field", "new_value"]].tolist() == [
+    assert table.iloc[0][["Who", "Change", "Item", "Field", "After"]].tolist() == [
         "Jane Doe", "edit", "1.1.1", "priority", "High"]
+    # Column names a person uses, and blanks rather than "None".
+    raw = {"entity_id", "old_value", "new_value", "batch_id", "created_at", "undone_at", "item_code", "at"}
+    assert not raw & set(table.columns)
+    assert not (table.astype(str) == "None").any().any()
+    # The range opens on every change and is never one day ("today only").
+    since, until = at.date_input(key="au_dates").value
+    assert (until - since).days >= 90
     at.multiselect(key="au_author").set_value(["Jane Doe"]).run()
     assert not at.exception
-    assert at.dataframe[0].value["author"].tolist() == ["Jane Doe"]
+    assert at.dataframe[0].value["Who"].tolist() == ["Jane Doe"]
     assert len(at.get("download_button")) == 1
 
 

@@ -112,3 +112,40 @@ def test_history_chart_shows_one_point_per_report_and_says_when_there_is_none():
         ("2020-03-31", "On track", 20.0), ("2020-06-30", "Some disruption", 35.0)]
     spec = charts.history_chart(HISTORY.iloc[0:0]).to_dict()
     assert next(iter(spec["datasets"].values())) == [{"message": "No report yet."}]
+
+
+@pytest.mark.parametrize("name", ["progress_trend", "status_area", "overdue_line", "history_chart", "forecast_chart"])
+def test_every_time_axis_names_the_year(name):
+    spec = BUILDERS[name]().to_dict()
+    time_axes = [enc for enc in _find(spec, "x") if isinstance(enc, dict) and enc.get("type") == "temporal"
+                 and "axis" in enc]
+    assert time_axes and all("%Y" in enc["axis"]["format"] for enc in time_axes)
+
+
+def test_long_names_are_not_cut_on_axes_and_legends():
+    for name in ("progress_bars", "heatmap", "status_counts_bar", "forecast_chart"):
+        limits = [a["labelLimit"] for a in _find(BUILDERS[name]().to_dict(), "axis") if "labelLimit" in a]
+        assert limits and min(limits) >= 400, name
+    for name in ("progress_trend", "status_mix", "status_area", "forecast_chart"):
+        legends = [g for g in _find(BUILDERS[name]().to_dict(), "legend") if isinstance(g, dict)]
+        assert legends and all(g.get("labelLimit") == 0 for g in legends), name  # 0: no limit
+
+
+def test_the_overview_has_one_status_legend_and_counts_on_the_doughnut():
+    bars = charts.progress_bars(BARS, status_legend=False).to_dict()
+    assert [g for g in _find(bars, "legend") if g is not None] == []
+    mix = charts.status_mix(COUNTS).to_dict()
+    marks = [layer["mark"]["type"] for layer in mix["layer"]]
+    assert marks == ["arc", "text"]
+    assert mix["layer"][1]["encoding"]["text"]["field"] == "n"
+
+
+def test_the_forecast_marks_every_initiative_and_explains_its_tick():
+    spec = charts.forecast_chart(FORECAST.assign(state=["on time", "completed"]), "2020-04-01").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert all(r["mark_at"] for r in rows)  # the completed one too (at the as-of date)
+    assert rows[1]["mark_at"] == "2020-04-01"
+    tick = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "tick")
+    assert tick["encoding"]["stroke"]["scale"]["domain"][0] == "Tick: due date"
+    x = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "tick")["encoding"]["x"]
+    assert x["scale"]["padding"] > 0  # the earliest and latest dots are not cut at the edge

@@ -21,11 +21,32 @@ STATUS_ORDER = [STATUS_LABELS[k] for k in STATUS_KEYS]
 STATUS_SCALE = alt.Scale(domain=STATUS_ORDER, range=[s.colour for s in STATUSES])
 SMART_SCALE = alt.Scale(domain=[v.name for v in SMART_VALUES], range=[v.colour for v in SMART_VALUES])
 PROGRESS_AXIS = alt.Axis(title="Progress (%)", values=[0, 25, 50, 75, 100])
+# Every time axis names the year ("Oct 2020"), and tooltips the day ("15 Oct 2020"), the on-screen format.
+TIME_FORMAT = "%b %Y"
+DAY_FORMAT = "%-d %b %Y"
+# Room for a whole item name on an axis (names longer than NAME_CHARS end in "…" first).
+NAME_LIMIT = 420
+NAME_CHARS = 80
+
+
+def short_names(names: pd.Series) -> pd.Series:
+    """Names as an axis shows them: whole up to :data:`NAME_CHARS` characters, else cut with "…"."""
+    s = names.astype(str)
+    return s.where(s.str.len() <= NAME_CHARS, s.str.slice(0, NAME_CHARS - 1).str.rstrip() + "…")
+
+
+def _time_x(field: str = "snap", title: str = "As of") -> alt.X:
+    return alt.X(f"{field}:T", title=title, axis=alt.Axis(format=TIME_FORMAT, labelAngle=0, labelOverlap=True))
+
+
+def _day_tip(field: str = "snap", title: str = "As of") -> alt.Tooltip:
+    return alt.Tooltip(f"{field}:T", title=title, format=DAY_FORMAT)
 
 
 def _status_colour(field: str = "label", title: str = "Status", legend: bool = True) -> alt.Color:
+    # labelLimit 0: "Deferred / on hold / cancelled" reads whole (the default limit cut it).
     return alt.Color(f"{field}:N", scale=STATUS_SCALE, sort=STATUS_ORDER, title=title,
-                     legend=alt.Legend(orient="bottom", columns=3) if legend else None)
+                     legend=alt.Legend(orient="bottom", columns=3, labelLimit=0) if legend else None)
 
 
 def _with_labels(df: pd.DataFrame, status_col: str = "status") -> pd.DataFrame:
@@ -58,12 +79,13 @@ def empty(message: str = NO_MATCH, height: int = 120) -> alt.Chart:
     )
 
 
-def progress_bars(df: pd.DataFrame, title: str = "Progress") -> AnyChart:
+def progress_bars(df: pd.DataFrame, title: str = "Progress", status_legend: bool = True) -> AnyChart:
     """Horizontal bars of progress per group, coloured by status, with an expected-progress tick.
 
     Args:
         df: ``name, progress, expected_progress, status`` (one row per bar, in display order).
         title: chart title.
+        status_legend: False when a status legend is already beside it (the overview's doughnut).
 
     """
     if df.empty:
@@ -71,19 +93,21 @@ def progress_bars(df: pd.DataFrame, title: str = "Progress") -> AnyChart:
     data = _with_labels(df[["name", "progress", "expected_progress", "status"]]).assign(
         progress=lambda d: d["progress"].round(1), expected_progress=lambda d: d["expected_progress"].round(1))
     order = data["name"].tolist()
-    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=NAME_LIMIT))
     tooltip = [alt.Tooltip("name:N", title="Item"), alt.Tooltip("progress:Q", title="Progress %"),
                alt.Tooltip("expected_progress:Q", title="Expected %"), alt.Tooltip("label:N", title="Status")]
     bars = alt.Chart().mark_bar().encode(
         x=alt.X("progress:Q", scale=alt.Scale(domain=[0, 100]), axis=PROGRESS_AXIS), y=y,
-        color=_status_colour(), tooltip=tooltip)
+        color=_status_colour(legend=status_legend), tooltip=tooltip)
     ticks = alt.Chart().mark_tick(color="black", thickness=2).encode(
         x=alt.X("expected_progress:Q"), y=y, tooltip=tooltip)
-    return _layer(data, bars, ticks, title=title, width="container", height=alt.Step(26))
+    # Anchored at the chart's left edge, not centred over the bars: long names leave the bars narrow.
+    return _layer(data, bars, ticks, title=alt.TitleParams(title, anchor="start", frame="bounds"),
+                  width="container", height=alt.Step(26))
 
 
-def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> alt.Chart:
-    """Donut of leaf counts per status.
+def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> AnyChart:
+    """Doughnut of leaf counts per status, each slice labelled with its count.
 
     Args:
         counts: ``status, n`` (statuses with n == 0 are left out).
@@ -94,14 +118,16 @@ def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> alt
     if data.empty:
         return empty()
     data = _with_labels(data[["status", "n"]]).assign(n=lambda d: d["n"].astype("int64"))
-    return alt.Chart(data).mark_arc(innerRadius=55).encode(
-        theta=alt.Theta("n:Q"),
-        color=_status_colour(),
-        order=alt.Order("status_order:Q"),
-        tooltip=[alt.Tooltip("label:N", title="Status"), alt.Tooltip("n:Q", title="Actions")],
-    ).transform_calculate(
-        status_order=f"indexof({STATUS_ORDER!r}, datum.label)"
-    ).properties(title=title, height=260, width="container")
+    # Arcs and their counts share one stacking order, so each number sits on its own slice.
+    theta, order = alt.Theta("n:Q", stack=True), alt.Order("status_order:Q")
+    tooltip = [alt.Tooltip("label:N", title="Status"), alt.Tooltip("n:Q", title="Actions")]
+    arcs = alt.Chart().mark_arc(innerRadius=50, outerRadius=88).encode(
+        theta=theta, color=_status_colour(), order=order, tooltip=tooltip)
+    counts = alt.Chart().mark_text(radius=104, fontSize=13, fontWeight="bold", color="#212121").encode(
+        theta=theta, order=order, text=alt.Text("n:Q"), tooltip=tooltip)
+    return _layer(data, arcs, counts, title=title, height=260, width="container",
+                  transform=[alt.CalculateTransform(calculate=f"indexof({STATUS_ORDER!r}, datum.label)",
+                                                    **{"as": "status_order"})])
 
 
 def progress_trend(df: pd.DataFrame, by_title: str = "Strategy", title: str = "Progress over time") -> alt.Chart:
@@ -116,11 +142,12 @@ def progress_trend(df: pd.DataFrame, by_title: str = "Strategy", title: str = "P
     if df.empty:
         return empty()
     data = _dates_as_text(df[["snap", "group", "progress"]].assign(progress=lambda d: d["progress"].round(1)))
+    # One legend entry a line, whole: two columns cut long strategy titles ("...to do m").
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("snap:T", title="As of"),
+        x=_time_x(),
         y=alt.Y("progress:Q", scale=alt.Scale(domain=[0, 100]), axis=PROGRESS_AXIS),
-        color=alt.Color("group:N", title=by_title, legend=alt.Legend(orient="bottom", columns=2, labelLimit=300)),
-        tooltip=[alt.Tooltip("snap:T", title="As of"), alt.Tooltip("group:N", title=by_title),
+        color=alt.Color("group:N", title=by_title, legend=alt.Legend(orient="bottom", columns=1, labelLimit=0)),
+        tooltip=[_day_tip(), alt.Tooltip("group:N", title=by_title),
                  alt.Tooltip("progress:Q", title="Progress %")],
     ).properties(title=title, height=320, width="container")
 
@@ -137,11 +164,11 @@ def status_area(df: pd.DataFrame, title: str = "Status mix over time") -> alt.Ch
         return empty()
     data = _dates_as_text(df[["snap", "label", "n"]])
     return alt.Chart(data).mark_area().encode(
-        x=alt.X("snap:T", title="As of"),
+        x=_time_x(),
         y=alt.Y("n:Q", stack="zero", title="Actions"),
         color=_status_colour(),
         order=alt.Order("status_order:Q"),
-        tooltip=[alt.Tooltip("snap:T", title="As of"), alt.Tooltip("label:N", title="Status"),
+        tooltip=[_day_tip(), alt.Tooltip("label:N", title="Status"),
                  alt.Tooltip("n:Q", title="Actions")],
     ).transform_calculate(
         status_order=f"indexof({STATUS_ORDER!r}, datum.label)"
@@ -167,9 +194,9 @@ def overdue_line(df: pd.DataFrame, title: str = "Overdue actions over time") -> 
     data = _dates_as_text(df[["snap", "n_overdue"]])
     red = STATUS_SCALE.range[STATUS_KEYS.index("major_disruption")]
     return alt.Chart(data).mark_line(point=True, color=red, interpolate="step-after").encode(
-        x=alt.X("snap:T", title="As of"),
+        x=_time_x(),
         y=alt.Y("n_overdue:Q", title="Overdue actions", axis=alt.Axis(tickMinStep=1)),
-        tooltip=[alt.Tooltip("snap:T", title="As of"), alt.Tooltip("n_overdue:Q", title="Overdue")],
+        tooltip=[_day_tip(), alt.Tooltip("n_overdue:Q", title="Overdue")],
     ).properties(title=title, height=260, width="container")
 
 
@@ -180,7 +207,11 @@ FORECAST_COLOURS = {"late": "#c62828", "on time": "#2e7d32", "no velocity": "#9e
 def forecast_chart(
     df: pd.DataFrame, as_of, title: str = "Completion forecast per initiative"
 ) -> AnyChart:
-    """Due date (tick) against projected finish (dot) per item; red when projected late.
+    """Due date (black tick) against projected finish (dot) per item; red when projected late.
+
+    An item with no projected finish (completed, deferred, no velocity) gets its dot on the
+    as-of date, in its state's colour, so every row has a mark; the legend names the tick,
+    the dot's colours and the dashed as-of line.
 
     Args:
         df: the frame of :func:`wehoplan.trends.forecast`.
@@ -190,27 +221,37 @@ def forecast_chart(
     """
     if df.empty:
         return empty()
+    day = pd.Timestamp(as_of).normalize()
     data = df.assign(
-        name=(df["code"] + " " + df["title"]).str.slice(0, 60),
+        name=short_names(df["code"] + " " + df["title"]),
         progress_now=df["progress_now"].round(1),
         velocity=(df["velocity"] * 30).round(1),
-    )[["name", "due", "projected_finish", "progress_now", "velocity", "state"]]
+        mark_at=df["projected_finish"].fillna(day),
+    )[["name", "due", "projected_finish", "mark_at", "progress_now", "velocity", "state"]]
     data = _dates_as_text(data)
     order = data["name"].tolist()
-    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=NAME_LIMIT))
     tooltip = [alt.Tooltip("name:N", title="Initiative"), alt.Tooltip("progress_now:Q", title="Progress %"),
-               alt.Tooltip("velocity:Q", title="Points per 30 days"), alt.Tooltip("due:T", title="Due"),
-               alt.Tooltip("projected_finish:T", title="Projected finish"), alt.Tooltip("state:N", title="Forecast")]
-    colour = alt.Color("state:N", title="Forecast", legend=alt.Legend(orient="bottom"),
+               alt.Tooltip("velocity:Q", title="Points per 30 days"), _day_tip("due", "Due"),
+               _day_tip("projected_finish", "Projected finish"), alt.Tooltip("state:N", title="Forecast")]
+    colour = alt.Color("state:N", title="Dot: projected finish", legend=alt.Legend(orient="bottom", labelLimit=0),
                        scale=alt.Scale(domain=list(FORECAST_COLOURS), range=list(FORECAST_COLOURS.values())))
+    # Padding keeps the earliest and latest dots inside the plot instead of cut in half at its edge.
+    x = alt.X("due:T", title="Date", scale=alt.Scale(padding=14), axis=alt.Axis(format=TIME_FORMAT))
     base = alt.Chart()
-    link = base.mark_rule(color="#bdbdbd").encode(x=alt.X("due:T"), x2=alt.X2("projected_finish:T"), y=y)
-    due = base.mark_tick(color="black", thickness=2, size=14).encode(x=alt.X("due:T", title="Date"), y=y,
-                                                                     tooltip=tooltip)
-    proj = base.mark_circle(size=90).encode(x=alt.X("projected_finish:T"), y=y, color=colour, tooltip=tooltip)
-    today = alt.Chart(pd.DataFrame({"as_of": [pd.Timestamp(as_of).strftime("%Y-%m-%d")]})).mark_rule(
-        strokeDash=[4, 4], color="#616161").encode(x=alt.X("as_of:T"), tooltip=[alt.Tooltip("as_of:T", title="As of")])
-    return _layer(data, link, due, proj, today, title=title, width="container", height=alt.Step(24))
+    link = base.mark_rule(color="#bdbdbd").encode(x=alt.X("due:T"), x2=alt.X2("mark_at:T"), y=y)
+    due = base.mark_tick(thickness=2, size=14).encode(
+        x=x, y=y, tooltip=tooltip,
+        stroke=alt.Stroke("tick:N", title=None, scale=alt.Scale(domain=["Tick: due date", "Dashed line: as-of date"],
+                                                                 range=["black", "#616161"]),
+                          legend=alt.Legend(orient="bottom", labelLimit=0, symbolType="stroke")),
+    ).transform_calculate(tick="'Tick: due date'")
+    proj = base.mark_circle(size=90, opacity=1).encode(x=alt.X("mark_at:T"), y=y, color=colour, tooltip=tooltip)
+    today = alt.Chart(pd.DataFrame({"as_of": [day.strftime("%Y-%m-%d")]})).mark_rule(
+        strokeDash=[4, 4], color="#616161").encode(x=alt.X("as_of:T"), tooltip=[_day_tip("as_of", "As of")])
+    return _layer(data, link, due, proj, today, title=alt.TitleParams(title, anchor="start", frame="bounds"),
+                  width="container", height=alt.Step(24),
+                  resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent", stroke="independent")))
 
 
 # The label colour condition, wrapped into its channel once: Altair builds it from a dict
@@ -233,7 +274,7 @@ def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> AnyCh
     smart_order = [v.name for v in SMART_VALUES] + ["(none)"]
     base = alt.Chart().encode(
         x=alt.X("smart:N", title="SMART value", sort=smart_order, axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("department:N", title=None, axis=alt.Axis(labelLimit=300)),
+        y=alt.Y("department:N", title=None, axis=alt.Axis(labelLimit=NAME_LIMIT)),
         tooltip=[alt.Tooltip("department:N", title="Department"), alt.Tooltip("smart:N", title="SMART value"),
                  alt.Tooltip("n_leaves:Q", title="Actions"), alt.Tooltip("progress:Q", title="Progress %")],
     )
@@ -261,7 +302,7 @@ def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Cha
     order = list(dict.fromkeys(df["group"].tolist()))
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("n:Q", title="Actions", stack="zero", axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
+        y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=NAME_LIMIT)),
         color=_status_colour(),
         order=alt.Order("status_order:Q"),
         tooltip=[alt.Tooltip("group:N", title=group_title), alt.Tooltip("label:N", title="Status"),
@@ -283,13 +324,13 @@ def history_chart(history: pd.DataFrame) -> AnyChart:
     # Only what the marks use travels to the browser (the status key is replaced by its label).
     data = _dates_as_text(_with_labels(history[["as_of", "status", "progress", "author", "comment"]])
                           .drop(columns="status"))
-    x = alt.X("as_of:T", title="As of")
+    x = _time_x("as_of")
     y = alt.Y("progress:Q", title="Progress %", scale=alt.Scale(domain=[0, 100]))
     # Step after each point: a report holds until the next one (GUIDE §3, as-of state).
     line = alt.Chart().mark_line(color="#9e9e9e", interpolate="step-after").encode(x=x, y=y)
     points = alt.Chart().mark_point(filled=True, size=70).encode(
         x=x, y=y, color=_status_colour(),
-        tooltip=[alt.Tooltip("as_of:T", title="As of"), alt.Tooltip("label:N", title="Status"),
+        tooltip=[_day_tip("as_of"), alt.Tooltip("label:N", title="Status"),
                  alt.Tooltip("progress:Q", title="Progress %"), alt.Tooltip("author:N", title="Author"),
                  alt.Tooltip("comment:N", title="Comment")],
     )

@@ -54,6 +54,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("measure_tolerance", "WEHOPLAN_MEASURE_TOLERANCE", 0.10, float,
             "A measure that misses its target by at most this fraction of the target is 'Caution', "
             "beyond it 'Off target' (a measure's own tolerance overrides it)."),
+    Setting("progress_drop_confirm_points", "WEHOPLAN_PROGRESS_DROP_CONFIRM_POINTS", 20.0, float,
+            "Update Progress asks once before saving a report whose progress is this many points (or more) "
+            "below the action's current progress."),
 )
 
 UNKNOWN_USER_ROLES = ("none", "viewer", "updater", "editor", "admin")
@@ -80,6 +83,7 @@ class Config:
     on_schedule_ratio: float = 0.95
     behind_ratio: float = 0.85
     measure_tolerance: float = 0.10
+    progress_drop_confirm_points: float = 20.0
     extra: dict = field(default_factory=dict)
 
 

@@ -139,7 +139,7 @@ def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
     """``name, progress, expected_progress, status`` per top-level item (for a bar chart)."""
     top = table.loc[table["depth"].to_numpy() == 1, ["code", "title", "progress", "expected_progress", "status"]]
     return pd.DataFrame({
-        "name": (top["code"].astype(str) + " " + top["title"].astype(str)).str.slice(0, 60).to_numpy(),
+        "name": charts.short_names(top["code"].astype(str) + " " + top["title"].astype(str)).to_numpy(),
         "progress": top["progress"].to_numpy(),
         "expected_progress": top["expected_progress"].to_numpy(),
         "status": top["status"].astype(str).to_numpy(),
@@ -368,7 +368,8 @@ def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | s
     n = len(attention)
     return Overview(
         kpis=k, metrics=_metrics(k, thresholds), strategy_progress=bars, status_counts=mix,
-        progress_chart=charts.progress_bars(bars, "Progress by strategy (tick = expected)"),
+        # The doughnut beside it carries the status legend: one legend, not two identical ones.
+        progress_chart=charts.progress_bars(bars, "Progress by strategy (tick = expected)", status_legend=False),
         status_chart=charts.status_mix(mix),
         summary=summary_table(table).drop(columns=["status_key"]), attention=attention,
         attention_caption=f"{n} action{'s' if n != 1 else ''}: major disruption, overdue, or no update for "

@@ -42,10 +42,8 @@ DEMO_NOTE = (
 
 OWNER_ROLES = {
     "Innovation Division": "Innovation Manager",
-    "New Data Lead": "Data Lead",
     "Department of Public Works": "Public Works Director",
     "Long Range & Mobility Planning": "Mobility Planning Manager",
-    "Transit": "Transit Program Administrator",
     "Department of Public Safety": "Public Safety Director",
     "Public Safety Department": "Public Safety Director",
     "Information Technology Division": "IT Manager",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from wehoplan.domain import HEALTH_KEYS, HEALTH_LABELS, SMART_LETTERS, STATUS_KEYS
+from wehoplan.domain import HEALTH_KEYS, HEALTH_LABELS, SMART_LETTERS, SMART_NAMES, STATUS_KEYS, STATUS_LABELS
 
 
 @dataclass(frozen=True)
@@ -122,15 +122,17 @@ class Filters:
         )
 
     def describe(self) -> str:
-        """One human line, e.g. 'department: Public Works; SMART: M' (or 'no filters')."""
+        """One human line, e.g. 'department: Public Works; SMART: Mobility' (or 'no filters')."""
         parts = []
         for f in fields(self):
             v = getattr(self, f.name)
             if v:
                 label = {"smart": "SMART", "health": "schedule health"}.get(f.name, f.name)
-                if f.name == "health":
-                    v = tuple(HEALTH_LABELS[h] for h in v)
-                parts.append(f"{label}: {', '.join(v) if isinstance(v, tuple) else v}")
+                # Values as a person names them: "SMART: Mobility", "status: On track".
+                names: dict[str, str] = {"smart": SMART_NAMES, "status": STATUS_LABELS,
+                                         "health": HEALTH_LABELS}.get(f.name, {})
+                shown = [str(names.get(x, x)) for x in v] if isinstance(v, tuple) else [v]
+                parts.append(f"{label}: {', '.join(shown)}")
         return "; ".join(parts) or "no filters"
 
 

@@ -99,8 +99,8 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
     labels = tree.labels
     if by == "strategy":
         top = rolled[(rolled["depth"].to_numpy() == 1) & shown]
-        out = top.assign(group=(top["id"].map(labels["code"]).astype(str) + " "
-                                + top["id"].map(labels["title"]).astype(str)).str.slice(0, 60))
+        out = top.assign(group=charts.short_names(top["id"].map(labels["code"]).astype(str) + " "
+                                                  + top["id"].map(labels["title"]).astype(str)))
     else:
         # The roll-up's leaf rows are the selected leaf states with their weights and counts.
         leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & shown]

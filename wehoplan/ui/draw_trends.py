@@ -52,7 +52,9 @@ def page(data: TrendsPage, charts_area: DeltaGenerator) -> None:
     window = data.window_days
     st.caption(
         f"Velocity = progress gained over the last {window} days ÷ {window}. Projected finish = as-of date + "
-        "remaining points ÷ velocity. **Late** when the projected finish is after the due date (or the due "
+        "remaining points ÷ velocity. In the chart, the black tick is the due date and the dot the projected "
+        "finish (a completed, deferred or unmoving initiative's dot sits on the as-of date, the dashed line). "
+        "**Late** when the projected finish is after the due date (or the due "
         "date has passed and it is not complete); **no velocity** when it did not move in the window."
     )
     widgets.chart(data.forecast_chart)
@@ -62,11 +64,12 @@ def page(data: TrendsPage, charts_area: DeltaGenerator) -> None:
     config: dict[str, Any] = {
         "code": "Code", "title": "Title", "state": "Forecast",
         "progress_now": widgets.progress_column("Progress"),
-        "progress_then": st.column_config.NumberColumn(f"Progress {window} days ago", format="%.0f%%"),
-        "velocity": st.column_config.NumberColumn("Points / 30 days"),
-        "due": st.column_config.DateColumn("Due"),
-        "projected_finish": st.column_config.DateColumn("Projected finish"),
+        "progress_then": st.column_config.NumberColumn(f"Progress {window} days ago", format="%.0f %%"),
+        "velocity": st.column_config.NumberColumn("Points / 30 days", format="%.1f"),
+        "due": widgets.date_column("Due"),
+        "projected_finish": widgets.date_column("Projected finish"),
         "days_late": st.column_config.NumberColumn("Days late"),
         "late": st.column_config.CheckboxColumn("Late"),
     }
-    st.dataframe(data.forecast_table, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(data.forecast_table, hide_index=True, width="stretch", column_config=config, placeholder="",
+                 height=widgets.fit_height(len(data.forecast_table)))

@@ -22,6 +22,8 @@ import pandas as pd
 import streamlit as st
 
 from wehoplan.access import sees_every_plan
+from wehoplan.display import DATE_INPUT_FORMAT
+from wehoplan.display import day as format_day
 from wehoplan.domain import (
     HEALTH_KEYS,
     HEALTH_LABELS,
@@ -34,6 +36,7 @@ from wehoplan.domain import (
 from wehoplan.filters import Filters
 from wehoplan.rollup import PreparedTree
 from wehoplan.ui import cache
+from wehoplan.ui.text import md, plain
 
 # Query parameter names this module owns (other pages may add their own).
 QUERY_KEYS = ("plan", "as_of", "strategy", "department", "smart", "status", "owner", "text", "health")
@@ -56,34 +59,59 @@ def _store(name: str) -> str:
 
 
 def _init_from_url(names: list[str]) -> None:
-    """On a session's first run, take plan, date and filters from the URL."""
+    """On a session's first run, take plan, date and filters from the URL.
+
+    What a link asks for that cannot be shown (no such plan, an impossible date, an
+    unknown SMART letter or status) is not silently replaced: each is noted in
+    ``_wp:ignored`` and :func:`sidebar` says so above the page.
+    """
     if st.session_state.get(_store("init")):
         return
     qp = st.query_params
+    ignored: list[str] = []
     plan = qp.get("plan")
     if plan not in names:
         # A unique part of a name works too, as on the command line.
         hits = [n for n in names if plan and plan.casefold() in n.casefold()]
+        if plan and len(hits) != 1:
+            ignored.append(f'plan "{plain(plan)}" ({"matches several plans" if hits else "no such plan"})')
         plan = hits[0] if len(hits) == 1 else None
     st.session_state[_store("plan")] = plan or names[0]
     as_of = qp.get("as_of")
     try:
         day = dt.date.fromisoformat(as_of) if as_of else None
         # A shared link's date outside what a plan can hold is ignored like a malformed one.
-        st.session_state[_store("as_of")] = day if day is None or date_range_error(day) is None else None
+        if day is not None and date_range_error(day) is not None:
+            ignored.append(f'date "{plain(as_of)}" (outside the years a plan can hold)')
+            day = None
+        st.session_state[_store("as_of")] = day
     except ValueError:
+        ignored.append(f'date "{plain(as_of)}" (not a date; write it as YYYY-MM-DD)')
         st.session_state[_store("as_of")] = None
     f = Filters.from_query(qp)
+    ignored += [f'SMART value "{plain(v)}" (unknown)' for v in qp.get_all("smart")
+                if v.upper()[:1] not in SMART_LETTERS]
+    ignored += [f'status "{plain(v)}" (unknown)' for v in qp.get_all("status") if v not in STATUS_KEYS]
     for name in LIST_FILTERS:
         st.session_state[_store(name)] = list(getattr(f, name))
     st.session_state[_store("text")] = f.text
+    st.session_state[_store("ignored")] = ignored
     st.session_state[_store("init")] = True
+
+
+def link_notice() -> str | None:
+    """The sentence naming what the opening link asked for and could not be shown (None: nothing)."""
+    ignored = st.session_state.get(_store("ignored")) or []
+    if not ignored:
+        return None
+    return "This link asked for something that is not here, so it was left out: " + "; ".join(ignored) + "."
 
 
 def reset_filters() -> None:
     """Clear every filter and the as-of date (back to the plan's default date)."""
     for name in (*LIST_FILTERS, "text", "as_of"):
         st.session_state[_store(name)] = "" if name == "text" else ([] if name in LIST_FILTERS else None)
+    st.session_state[_store("ignored")] = []  # the link's notice goes with the link's view
 
 
 def _on_plan_change() -> None:
@@ -181,8 +209,8 @@ def sidebar() -> View:
     default = cache.default_as_of(frames).date()  # live items only (GUIDE §3)
     if st.session_state.get(_store("as_of")) is None:
         st.session_state[_store("as_of")] = default
-    as_of = sb.date_input("As of", key=_bind("as_of"), on_change=_keep, args=("as_of",), format="YYYY-MM-DD",
-                          help=f"Show the plan as it stood on this date (default {default:%Y-%m-%d}, "
+    as_of = sb.date_input("As of", key=_bind("as_of"), on_change=_keep, args=("as_of",), format=DATE_INPUT_FORMAT,
+                          help=f"Show the plan as it stood on this date (default {format_day(default)}, "
                                "its latest update).")
     as_of = as_of or default
     st.session_state[_store("as_of")] = as_of
@@ -214,6 +242,9 @@ def sidebar() -> View:
     sb.button("Reset filters", on_click=reset_filters, icon=":material/restart_alt:",
               disabled=filters.is_empty() and as_of == default)
     _write_url(name, as_of, filters)
+    notice = link_notice()
+    if notice:
+        st.warning(md(notice), icon=":material/link_off:")
     return View(frames, pd.Timestamp(as_of), filters)
 
 

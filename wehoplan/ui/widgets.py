@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from wehoplan import exporting
-from wehoplan.domain import HEALTH_COLOURS, HEALTH_LABELS, STATUS_COLOURS, STATUS_LABELS
+from wehoplan.display import DATE_COLUMN_FORMAT, day, mark_statuses
 from wehoplan.rollup import Thresholds, roll_up
 from wehoplan.ui import cache
 from wehoplan.ui import measures as measures_ui
@@ -18,7 +18,6 @@ from wehoplan.ui.state import View
 from wehoplan.ui.text import md
 
 if TYPE_CHECKING:  # annotations only; ColumnConfig lives in a Streamlit module that is not public API
-    from pandas.io.formats.style import Styler
     from streamlit.elements.lib.column_types import ColumnConfig
 
 NO_PLAN = "No plan yet: import one (Import page, or `python -m wehoplan import FILE`), or run " \
@@ -41,7 +40,7 @@ def no_match() -> None:
 
 def header_caption(plan, as_of, filters) -> str:
     """The line under a page title: the plan, the as-of date and the filters shown."""
-    return f"**{md(plan.name)}**, as of **{as_of:%d %B %Y}** · filters: {md(filters.describe())}"
+    return f"**{md(plan.name)}**, as of **{day(as_of)}** · filters: {md(filters.describe())}"
 
 
 def demo_notice(plan) -> str | None:
@@ -84,30 +83,40 @@ def table(view: View) -> pd.DataFrame:
     return roll_up(plan.tree, states, view.filters, th)
 
 
-def status_style(frame: pd.DataFrame, column: str = "Status") -> Styler:
-    """Colour the status cells (GUIDE colours) and any "Health" column's words: a Styler for st.dataframe."""
-    by_label = {STATUS_LABELS[k]: c for k, c in STATUS_COLOURS.items()}
-    by_health = {HEALTH_LABELS[k]: c for k, c in HEALTH_COLOURS.items()}
+def status_style(frame: pd.DataFrame, column: str = "Status") -> pd.DataFrame:
+    """The status (and health) words with their coloured markers, for st.dataframe.
 
-    def cell(v: object) -> str:
-        c = by_label.get(v) if isinstance(v, str) else None
-        return f"background-color: {c}; color: white" if c else ""
+    Formerly a pandas Styler, which refuses tables above 262,144 cells and styles every
+    cell on every rerun; the name stays for callers that colour a table's statuses.
+    """
+    return mark_statuses(frame, column)
 
-    def health(v: object) -> str:
-        c = by_health.get(v) if isinstance(v, str) else None
-        return f"color: {c}; font-weight: 600" if c else ""
 
-    style = frame.style.map(cell, subset=[column])
-    return style.map(health, subset=["Health"]) if "Health" in frame.columns else style
+def fit_height(n_rows: int, row_height: int = 35, most: int = 720) -> int:
+    """A table's height in pixels showing all its ``n_rows`` rows (header included), at most ``most``.
+
+    Streamlit's default height shows ten rows and scrolls the rest, so a 12-row list hid two.
+    """
+    return int(min(38 + row_height * max(n_rows, 1) + 2, most))
+
+
+def text_columns(frame: pd.DataFrame, widths: dict[str, int]) -> dict[str, ColumnConfig]:
+    """Text column configs giving each of ``frame``'s columns named in ``widths`` that many pixels."""
+    return {c: st.column_config.TextColumn(c, width=w) for c, w in widths.items() if c in frame.columns}
+
+
+def date_column(label: str) -> ColumnConfig:
+    """A date column in the one on-screen date format ("15 Oct 2020")."""
+    return st.column_config.DateColumn(label, format=DATE_COLUMN_FORMAT, width=100)
 
 
 PROGRESS_COLOUR = "#546e7a"  # neutral: the status column carries the GUIDE colours
 
 
-def progress_column(label: str = "Progress") -> ColumnConfig:
+def progress_column(label: str = "Progress", width: int = 120) -> ColumnConfig:
     """Configure a 0-100 % progress bar column in a neutral colour (red would read as "late")."""
-    return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f%%",
-                                           color=PROGRESS_COLOUR)
+    return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f %%",
+                                           color=PROGRESS_COLOUR, width=width)
 
 
 def report_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
