@@ -85,7 +85,7 @@ def test_the_overview_page_shows_the_count_and_health_words(monkeypatch, demo_ur
     assert {m.label: m.value for m in at.metric}["Initiatives behind schedule"] == "12"
     summary, attention = (d.value for d in at.dataframe)
     summary = summary.data if hasattr(summary, "data") else summary
-    assert "Health" in summary.columns and "At risk" in set(summary["Health"])
+    assert "Health" in summary.columns and "🔴 At risk" in set(summary["Health"])  # words beside their marker
     shown = pd.concat([summary.astype(str), attention.astype(str)]).to_string()
     assert "at_risk" not in shown and "on_schedule" not in shown and "None" not in shown
     assert at.multiselect[4].label == "Schedule health"
