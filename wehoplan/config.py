@@ -46,7 +46,22 @@ SETTINGS: tuple[Setting, ...] = (
             "editor or admin."),
     Setting("local_user", "WEHOPLAN_LOCAL_USER", "Local user", str,
             "Name recorded as the author of changes when the app runs without sign-in (local mode)."),
+    # Reminder emails (wehoplan remind).
+    Setting("smtp_host", "WEHOPLAN_SMTP_HOST", "", str,
+            "SMTP server that sends reminder emails (blank: reminders can only be listed with --dry-run)."),
+    Setting("smtp_port", "WEHOPLAN_SMTP_PORT", 587, int, "Port of the SMTP server (587 STARTTLS, 465 TLS, 25 plain)."),
+    Setting("smtp_security", "WEHOPLAN_SMTP_SECURITY", "starttls", str,
+            "How the SMTP connection is secured: starttls, tls (implicit TLS) or none."),
+    Setting("smtp_user", "WEHOPLAN_SMTP_USER", "", str, "SMTP user name (blank: no login)."),
+    Setting("smtp_password", "WEHOPLAN_SMTP_PASSWORD", "", str,
+            "SMTP password; set it in the environment (e.g. a systemd EnvironmentFile), never in a file in git."),
+    Setting("mail_from", "WEHOPLAN_MAIL_FROM", "", str,
+            "From address of reminder emails, e.g. 'Innovation team <plan@city.gov>'."),
+    Setting("public_url", "WEHOPLAN_PUBLIC_URL", "http://localhost:8501", str,
+            "The app's public address; reminder emails link to its My Updates page."),
 )
+
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 UNKNOWN_USER_ROLES = ("none", "viewer", "updater", "editor", "admin")
 
@@ -69,6 +84,13 @@ class Config:
     require_sign_in: bool = False
     unknown_user_role: str = "none"
     local_user: str = "Local user"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    mail_from: str = ""
+    public_url: str = "http://localhost:8501"
     extra: dict = field(default_factory=dict)
 
 
@@ -93,4 +115,8 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> C
     if role not in UNKNOWN_USER_ROLES:
         raise ValueError(f"WEHOPLAN_UNKNOWN_USER_ROLE={role!r} is not one of {', '.join(UNKNOWN_USER_ROLES)}")
     values["unknown_user_role"] = role
+    security = str(values.get("smtp_security", "starttls")).strip().lower()
+    if security not in SMTP_SECURITY:
+        raise ValueError(f"WEHOPLAN_SMTP_SECURITY={security!r} is not one of {', '.join(SMTP_SECURITY)}")
+    values["smtp_security"] = security
     return Config(**values)
