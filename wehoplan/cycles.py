@@ -242,7 +242,7 @@ def summarise(states: pd.DataFrame, by: str, cycle: Cycle) -> pd.DataFrame:
     """
     group = states[by].fillna("").astype(str).replace("", "(none)")
     counts = pd.crosstab(group, states["state"]).reindex(columns=["reported", "due", "late"], fill_value=0)
-    counts = counts.astype("int64")
+    counts = counts.astype("int64").rename_axis(columns=None)
     n = counts.sum(axis=1)
     out = counts.assign(n_items=n, pct_reported=(100.0 * counts["reported"] / n).round(1))
     out = out.rename_axis("group").reset_index().assign(cycle=cycle.label, period_end=_ts(cycle.period_end))
@@ -264,3 +264,43 @@ def locked_period(locks: pd.DataFrame, day: dt.date) -> pd.Series | None:
         return None
     hit = locks[(locks["period_start"] <= _ts(day)) & (locks["period_end"] >= _ts(day))]
     return None if hit.empty else hit.iloc[0]
+
+
+MY_COLUMNS = ["item_id", "version", "code", "title", "state", "last_report", "last_comment", "pick",
+              "status", "progress", "comment"]
+
+
+def my_rows(states: pd.DataFrame, leaves: pd.DataFrame) -> pd.DataFrame:
+    """The My Updates editor's rows: the due and late items, pre-filled with their last report.
+
+    ``status`` is the last status's label and ``progress`` the last percent, so an owner
+    only changes what changed; ``pick`` ticks the rows to save.
+    """
+    from wehoplan.domain import STATUS_LABELS
+
+    todo = states[states["state"] != "reported"]
+    version = todo["item_id"].map(leaves.set_index("id")["version"])
+    return todo.assign(
+        version=version, state=todo["state"].map(STATE_LABELS), last_report=todo["last_as_of"].dt.date,
+        last_comment=todo["last_comment"].fillna(""), pick=False, status=todo["last_status"].map(STATUS_LABELS),
+        progress=todo["last_progress"], comment="",
+    )[MY_COLUMNS].reset_index(drop=True)
+
+
+def no_change_note(last_report: object) -> str:
+    """The comment of a "no change" report ("No change since 30 Sep 2020")."""
+    return f"No change since {day_text(last_report)}" if not pd.isna(last_report) else "No change (first report)"
+
+
+def report_rows(rows: pd.DataFrame, today: dt.date, *, no_change: bool) -> pd.DataFrame:
+    """Rows for :func:`wehoplan.editing.record_updates_bulk` from My Updates rows.
+
+    With ``no_change``, pass the pre-filled rows (:func:`my_rows`, not what was typed): each
+    report repeats the last status and percent with a "No change since ..." note. Otherwise
+    each report carries the row's (pre-filled, maybe edited) values and comment.
+    """
+    comment = [no_change_note(d) for d in rows["last_report"]] if no_change else rows["comment"]
+    return pd.DataFrame({
+        "item_id": rows["item_id"], "code": rows["code"], "expected_version": rows["version"], "as_of": today,
+        "status": rows["status"], "progress": rows["progress"], "comment": comment,
+    }).reset_index(drop=True)
