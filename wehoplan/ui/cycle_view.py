@@ -59,8 +59,8 @@ def cycle_section(engine: Engine, plan_id: int, who: Principal) -> None:
     base = rule or CycleRule()
     with st.form("cycle_rule"):
         c1, c2, c3, c4 = st.columns(4)
-        every = c1.selectbox("Owners report", list(EVERY), index=EVERY.index(base.every),
-                             format_func=_EVERY_LABELS.get, key="cy_every")
+        every = c1.selectbox("Owners report", list[str](EVERY), index=EVERY.index(base.every),
+                             format_func=lambda e: _EVERY_LABELS[e], key="cy_every")
         window = c2.number_input("Window opens (days before period end)", min_value=0, value=base.window_days,
                                  step=1, key="cy_window")
         due = c3.number_input("Due (days after period end)", min_value=0, value=base.due_days, step=1,
@@ -101,8 +101,8 @@ def cycle_section(engine: Engine, plan_id: int, who: Principal) -> None:
             _run(lambda: cycle_store.lock_period(engine, plan_id, end, who, today=day),
                  f"Locked the period ending {day_text(end)}.", who)
     if locked:
-        ends = sorted(locked)
-        upick = c2.selectbox("Unlock", ends, key="cy_unlock_pick", format_func=day_text)
+        locked_ends = sorted(locked)
+        upick = c2.selectbox("Unlock", locked_ends, key="cy_unlock_pick", format_func=day_text)
         if c2.button("Unlock period", key="cy_unlock"):
             _run(lambda: cycle_store.unlock_period(engine, plan_id, upick, who),
                  f"Unlocked the period ending {day_text(upick)}.", who)
