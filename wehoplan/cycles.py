@@ -227,10 +227,14 @@ def item_states(leaves: pd.DataFrame, updates: pd.DataFrame, cycle: Cycle, today
     open_ = ~status_before.isin(CLOSED_STATUSES) | in_window
     late = today > cycle.late_after
     state = pd.Series("reported", index=leaves.index).where(in_window, "late" if late else "due")
+    def look(values: pd.Series) -> pd.Series:
+        # reindex, not map: mapping onto an empty datetime series fails in pandas 3.
+        return values.reindex(ids.to_numpy()).set_axis(leaves.index)
+
     out = leaves.assign(
-        item_id=ids, state=state, reported_on=ids.map(reported_on),
-        last_as_of=ids.map(last["as_of"]), last_status=ids.map(last["status"]).fillna("pending"),
-        last_progress=ids.map(last["progress"]).fillna(0.0), last_comment=ids.map(last["comment"]),
+        item_id=ids, state=state, reported_on=look(reported_on),
+        last_as_of=look(last["as_of"]), last_status=look(last["status"]).fillna("pending"),
+        last_progress=look(last["progress"]).fillna(0.0), last_comment=look(last["comment"]),
     )[open_]
     return out[STATE_COLUMNS].reset_index(drop=True)
 

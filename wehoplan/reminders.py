@@ -27,6 +27,7 @@ from wehoplan import repository
 from wehoplan.config import Config
 from wehoplan.cycle_store import get_rule
 from wehoplan.cycles import PHASE_LABELS, Cycle, current_cycle, day_text, item_states
+from wehoplan.domain import is_blank
 from wehoplan.models import ReminderLog
 from wehoplan.rollup import prepare_tree
 
@@ -99,7 +100,7 @@ def digests(plan_id: int, plan: str, states: pd.DataFrame, cycle: Cycle, today: 
     out = []
     for owner, items in todo.groupby("owner", sort=True):
         email = emails.get(str(owner))
-        out.append(Digest(plan_id, plan, str(owner), email or None, kind, cycle,
+        out.append(Digest(plan_id, plan, str(owner), None if is_blank(email) else str(email).strip(), kind, cycle,
                           items[["code", "title", "state"]].reset_index(drop=True)))
     return out
 
