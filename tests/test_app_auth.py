@@ -28,7 +28,8 @@ AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret":
         "client_id": "wehoplan", "client_secret": "s3cret",
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
 EDIT_PAGES = {"app_pages/4_Update_Progress.py": "updater", "app_pages/5_Edit_Plan.py": "editor",
-              "app_pages/7_Import.py": "editor", "app_pages/8_Users.py": "admin"}
+              "app_pages/7_Import.py": "editor", "app_pages/8_Users.py": "admin",
+              "app_pages/9_My_Updates.py": "updater", "app_pages/10_Cycle_Tracker.py": "editor"}
 ALL_PAGES = [p for p, _, _ in PAGES]
 
 
@@ -95,8 +96,9 @@ def test_unknown_email_role_setting_lets_them_read(monkeypatch):
 
 @pytest.mark.parametrize(("email", "allowed"), [
     ("viewer@weho.org", set()),
-    ("updater@weho.org", {"app_pages/4_Update_Progress.py"}),
-    ("editor@weho.org", {"app_pages/4_Update_Progress.py", "app_pages/5_Edit_Plan.py", "app_pages/7_Import.py"}),
+    ("updater@weho.org", {"app_pages/4_Update_Progress.py", "app_pages/9_My_Updates.py"}),
+    ("editor@weho.org", {"app_pages/4_Update_Progress.py", "app_pages/5_Edit_Plan.py", "app_pages/7_Import.py",
+                         "app_pages/9_My_Updates.py", "app_pages/10_Cycle_Tracker.py"}),
     ("admin@weho.org", set(EDIT_PAGES)),
 ])
 @pytest.mark.usefixtures("url")
@@ -212,13 +214,13 @@ def test_sidebar_filters_survive_a_page_switch_and_a_second_run_under_navigation
     (Principal("v@x.org", "V", {None: "viewer"}),
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Audit"]),
     (Principal("u@x.org", "U", {1: "updater"}),
-     ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Audit"]),
+     ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Audit", "My Updates"]),
     (Principal("e@x.org", "E", {1: "editor"}),
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
-      "Import"]),
+      "Import", "My Updates", "Cycle Tracker"]),
     (Principal("pa@x.org", "PA", {1: "admin"}),  # users and roles span plans: not for a plan's admin
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
-      "Import"]),
+      "Import", "My Updates", "Cycle Tracker"]),
     (Principal("a@x.org", "A", {None: "admin"}), [t for _, t, _ in PAGES]),
     (local_principal(), [t for _, t, _ in PAGES]),
 ])
