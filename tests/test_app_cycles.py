@@ -145,7 +145,7 @@ def test_the_tracker_needs_the_editor_role(url):
     assert "You need the editor role for this page." in _texts(at)
 
 
-def test_demo_quarterly_remind_dry_run_and_the_tracker_show_the_same_counts(url, capsys):
+def test_demo_quarterly_remind_dry_run_and_the_tracker_show_the_same_counts(url):
     """Done when: `remind --today 2020-10-05 --dry-run` lists one line per owner with due items, as the tracker."""
     eng, plan = _engine_plan(url)
     cycle_store.set_rule(eng, plan.id, CycleRule("quarter"), "Setup")

@@ -57,7 +57,7 @@ def test_set_rule_is_audited_and_needs_the_editor_role(setup):
 
 
 def test_locked_period_refuses_reports_except_from_an_admin_who_is_audited(setup):
-    url, eng, plan = setup
+    _, eng, plan = setup
     cycle_store.set_rule(eng, plan.id, CycleRule("quarter"), "Ed")
     users.add_user(eng, "pwd@weho.org", role="updater", plan_id=plan.id, person="Public Works Director",
                    author="Setup")

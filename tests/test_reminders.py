@@ -37,13 +37,13 @@ class Capture:
         self.refuse = refuse
         self.messages: list[tuple[list[str], Message]] = []
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd API)
+    async def handle_RCPT(self, _server, _session, envelope, address, _rcpt_options):
         if self.refuse:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, _server, _session, envelope):
         self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
         return "250 Message accepted for delivery"
 
@@ -157,7 +157,8 @@ def test_a_refusing_server_is_one_line_and_nothing_is_marked_sent(demo, smtp, ca
     assert server.messages == [] and _log_count(eng) == 0
 
 
-def test_no_server_listening_is_one_line_and_nothing_is_marked_sent(demo, smtp, monkeypatch, capsys):
+@pytest.mark.usefixtures("smtp")  # its settings, with no server started
+def test_no_server_listening_is_one_line_and_nothing_is_marked_sent(demo, monkeypatch, capsys):
     url, eng, _ = demo
     monkeypatch.setenv("WEHOPLAN_SMTP_PORT", str(_free_port()))  # nobody listens there
     assert _remind(url) == 1
