@@ -157,3 +157,16 @@ def test_one_digest_per_owner_with_their_items_and_none_outside_the_window():
     assert found[0].key == "7|2020-09-30|ana|late"
     early = cycle_for(Q, D(2020, 12, 31))
     assert digests(7, "Plan", states, early, D(2020, 12, 1), {}) == []
+
+
+def test_a_hostile_owner_or_title_cannot_add_a_mail_header():
+    from wehoplan.config import Config
+    from wehoplan.reminders import Digest, compose
+
+    c = cycle_for(Q, D(2020, 9, 30))
+    items = pd.DataFrame({"code": ["1.1"], "title": ["Data\r\nBcc: evil@example.com"], "state": ["late"]})
+    d = Digest(1, "Plan\nBcc: evil@example.com", "Ana\r\nBcc: evil@example.com", "ana@city.gov", "late", c, items)
+    msg = compose(d, Config(mail_from="plan@city.gov", public_url="https://plan.city.gov"))
+    assert msg["Bcc"] is None and "\n" not in msg["Subject"]
+    body = msg.get_content()
+    assert "  1.1  Data Bcc: evil@example.com  (late)" in body and "https://plan.city.gov/My_Updates" in body

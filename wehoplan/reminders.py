@@ -27,7 +27,7 @@ from wehoplan import repository
 from wehoplan.config import Config
 from wehoplan.cycle_store import get_rule
 from wehoplan.cycles import PHASE_LABELS, Cycle, current_cycle, day_text, item_states
-from wehoplan.domain import is_blank
+from wehoplan.domain import is_blank, one_line
 from wehoplan.models import ReminderLog
 from wehoplan.rollup import prepare_tree
 
@@ -140,13 +140,15 @@ def compose(d: Digest, cfg: Config) -> EmailMessage:
                              f"by {day_text(c.due)}:",
               "due_soon": f"Your reports for {c.label} are due on {day_text(c.due)}. Still to report:",
               "late": f"Your reports for {c.label} were due on {day_text(c.due)} and are now late:"}[d.kind], ""]
-    lines += [f"  {r.code}  {r.title}{'  (late)' if r.state == 'late' else ''}" for r in d.items.itertuples()]
+    lines += [f"  {r.code}  {one_line(str(r.title))}{'  (late)' if r.state == 'late' else ''}"
+              for r in d.items.itertuples()]
     lines += ["", f"Report them on My Updates (\"no change\" is one click): {my_updates_url(cfg.public_url)}", "",
               f"{c.describe()}.", "", "-- wehoplan"]
     msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = cfg.mail_from
-    msg["To"] = formataddr((d.owner, d.email or ""))
+    # Names and titles are user text: one line each, so none can add a header or break one.
+    msg["Subject"] = one_line(subject)
+    msg["From"] = one_line(cfg.mail_from)
+    msg["To"] = formataddr((one_line(d.owner), one_line(d.email or "")))
     msg.set_content("\n".join(lines))
     return msg
 
