@@ -39,12 +39,14 @@ ACTIONS: Mapping[str, str] = MappingProxyType({
     "import": "editor",
     "undo_import": "admin",
     "manage_users": "admin",
+    "lock_period": "admin",
 })
 
 #: The words of a refusal, by action (shown as "you need the editor role to edit the plan").
 _DOING = {
     "view": "to see this plan", "record_progress": "to record progress", "edit_plan": "to edit the plan",
     "import": "to import", "undo_import": "to undo imports", "manage_users": "to manage users and roles",
+    "lock_period": "to lock or unlock reporting periods",
 }
 
 LOCAL_SOURCE = "local"

@@ -105,7 +105,7 @@ def lock_period(engine: Engine, plan_id: int, period_end: dt.date, author: str |
     """
     actor = as_principal(author)
     with Session(engine) as s, s.begin():
-        require(actor, "undo_import", plan_id)  # the admin-only action of a plan
+        require(actor, "lock_period", plan_id)
         row = s.scalar(select(CycleSetting).where(CycleSetting.plan_id == plan_id))
         if row is None:
             raise ValidationError(["set an update cycle for the plan before locking a period"])
@@ -133,7 +133,7 @@ def unlock_period(engine: Engine, plan_id: int, period_end: dt.date, author: str
     """Unlock a locked period (admins only); audited."""
     actor = as_principal(author)
     with Session(engine) as s, s.begin():
-        require(actor, "undo_import", plan_id)
+        require(actor, "lock_period", plan_id)
         lock = s.scalar(select(PeriodLock).where(PeriodLock.plan_id == plan_id, PeriodLock.period_end == period_end))
         if lock is None:
             raise NotFoundError(f"the period ending {day_text(period_end)} is not locked")
