@@ -143,12 +143,6 @@ def unlock_period(engine: Engine, plan_id: int, period_end: dt.date, author: str
                                field="locked period", old=old, source=SOURCE)
 
 
-def lock_holding(s: Session, plan_id: int, day: dt.date) -> PeriodLock | None:
-    """The lock of ``plan_id`` whose period holds ``day`` (inside the caller's transaction), or None."""
-    return s.scalar(select(PeriodLock).where(PeriodLock.plan_id == plan_id, PeriodLock.period_start <= day,
-                                             PeriodLock.period_end >= day))
-
-
 def person_for(engine: Engine, who: Principal) -> str | None:
     """The name of the plan person ``who`` is (None: nobody).
 
