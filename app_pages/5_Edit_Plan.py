@@ -6,7 +6,7 @@ from wehoplan import editing, repository
 from wehoplan.access import AccessDenied
 from wehoplan.display import DATE_INPUT_FORMAT
 from wehoplan.domain import SMART_LETTERS, smart_names
-from wehoplan.ui import cache
+from wehoplan.ui import cache, cycle_view
 from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
 from wehoplan.ui.text import md
@@ -163,3 +163,6 @@ with org_tab:
                 if st.form_submit_button("Save person"):
                     changes = {k: v for k, v in (("name", e_name), ("email", e_email), ("department", e_dept)) if v}
                     save(lambda: editing.edit_person(eng, int(pid), changes, author), "Saved.")
+
+st.divider()
+cycle_view.cycle_section(eng, plan.id, author)  # issue 16: how often owners report; period locks

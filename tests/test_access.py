@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from wehoplan import editing, importing, repository, users
+from wehoplan import cycle_store, editing, importing, repository, users
 from wehoplan.access import AccessDenied, Principal, local_principal, principal_for_email, visible_plan_ids
+from wehoplan.cycles import CycleRule
 from wehoplan.db import data_version, make_engine
 from wehoplan.demo import INNOVATIONS, SMART_CITY
 from wehoplan.models import Audit, Department, Person
@@ -18,7 +19,7 @@ from wehoplan.rollup import prepare_tree
 
 TODAY = dt.date(2026, 1, 15)
 CSV = ("new.csv", b"code,title,status,progress\n9,New strategy,,\n9.1,New action,on track,10\n")
-TABLES = ("items", "updates", "audit", "people", "departments", "import_batches", "users", "user_plan_roles",
+TABLES = ("items", "updates", "audit", "people", "departments", "import_batches", "users", "user_plan_roles", "cycles",
           "user_departments", "item_partner_departments")
 
 
@@ -121,6 +122,8 @@ ACTIONS = {
     "set role": (lambda w, a: users.set_role(w["eng"], "boss@weho.org", role="editor", plan_id=w["plan"], author=a),
                  {"admin"}),
     "remove user": (lambda w, a: users.remove_user(w["eng"], "BOSS@weho.org", author=a), {"admin"}),
+    "set update cycle": (lambda w, a: cycle_store.set_rule(w["eng"], w["plan"], CycleRule("month", 7, 5, 2), a),
+                         {"editor", "plan_admin", "admin"}),
 }
 ROLES = ("nobody", "viewer", "updater", "editor_other_plan", "editor", "plan_admin", "admin")
 

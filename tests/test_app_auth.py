@@ -28,7 +28,9 @@ AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret":
         "client_id": "wehoplan", "client_secret": "s3cret",
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
 EDIT_PAGES = {"app_pages/4_Update_Progress.py": "updater", "app_pages/5_Edit_Plan.py": "editor",
-              "app_pages/7_Import.py": "editor", "app_pages/8_Users.py": "admin", "app_pages/14_Publish.py": "editor"}
+              "app_pages/7_Import.py": "editor", "app_pages/8_Users.py": "admin",
+              "app_pages/9_My_Updates.py": "updater", "app_pages/10_Cycle_Tracker.py": "editor",
+              "app_pages/14_Publish.py": "editor"}
 ALL_PAGES = [p for p, _, _ in PAGES]
 PRIVATE_PAGES = [p for p, _, a in PAGES if a != "public"]  # the Public page needs no sign-in
 
@@ -96,8 +98,9 @@ def test_unknown_email_role_setting_lets_them_read(monkeypatch):
 
 @pytest.mark.parametrize(("email", "allowed"), [
     ("viewer@weho.org", set()),
-    ("updater@weho.org", {"app_pages/4_Update_Progress.py"}),
+    ("updater@weho.org", {"app_pages/4_Update_Progress.py", "app_pages/9_My_Updates.py"}),
     ("editor@weho.org", {"app_pages/4_Update_Progress.py", "app_pages/5_Edit_Plan.py", "app_pages/7_Import.py",
+                         "app_pages/9_My_Updates.py", "app_pages/10_Cycle_Tracker.py",
                          "app_pages/14_Publish.py"}),
     ("admin@weho.org", set(EDIT_PAGES)),
 ])
@@ -218,16 +221,14 @@ def test_sidebar_filters_survive_a_page_switch_and_a_second_run_under_navigation
     (Principal("v@x.org", "V", {None: "viewer"}),
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Audit", "Measures", "Changes", "Public"]),
     (Principal("u@x.org", "U", {1: "updater"}),
-     ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Audit", "Measures",
-      "Changes", "Public"]),
+     ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Audit", "My Updates",
+      "Measures", "Changes", "Public"]),
     (Principal("e@x.org", "E", {1: "editor"}),
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
-      "Import", "Measures", "Changes", "Public",
-      "Publish"]),
+      "Import", "My Updates", "Cycle Tracker", "Measures", "Changes", "Public", "Publish"]),
     (Principal("pa@x.org", "PA", {1: "admin"}),  # users and roles span plans: not for a plan's admin
      ["Overview", "Action Report", "Trends", "Departments and SMART", "Update Progress", "Edit Plan", "Audit",
-      "Import", "Measures", "Changes", "Public",
-      "Publish"]),
+      "Import", "My Updates", "Cycle Tracker", "Measures", "Changes", "Public", "Publish"]),
     (Principal("a@x.org", "A", {None: "admin"}), [t for _, t, _ in PAGES]),
     (local_principal(), [t for _, t, _ in PAGES]),
 ])

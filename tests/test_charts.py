@@ -50,6 +50,8 @@ WORKLOAD = pd.DataFrame({"group": ["Ana", "Ana", "Ben"], "status": ["on_track", 
 HISTORY = pd.DataFrame({"id": [7, 9], "item_id": [3, 3], "as_of": [T("2020-03-31"), T("2020-06-30")],
                         "status": ["on_track", "some_disruption"], "progress": [20.0, 35.0],
                         "author": ["Ana", "Ben"], "comment": ["kick-off", "vendor late"], "source": ["app", "app"]})
+CYCLE = pd.DataFrame({"group": ["Ana", "Ben"], "n_items": [3, 2], "reported": [2, 0], "due": [1, 0],
+                      "late": [0, 2]})
 
 BUILDERS = {
     "progress_bars": lambda: charts.progress_bars(BARS),
@@ -63,6 +65,7 @@ BUILDERS = {
     "status_counts_bar": lambda: charts.status_counts_bar(WORKLOAD, "Owner", "Workload by owner"),
     "history_chart": lambda: charts.history_chart(HISTORY),
     "empty": lambda: charts.empty(),
+    "cycle_tracker": lambda: charts.cycle_tracker(CYCLE, "Owner"),
 }
 
 
@@ -149,3 +152,12 @@ def test_the_forecast_marks_every_initiative_and_explains_its_tick():
     assert tick["encoding"]["stroke"]["scale"]["domain"][0] == "Tick: due date"
     x = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "tick")["encoding"]["x"]
     assert x["scale"]["padding"] > 0  # the earliest and latest dots are not cut at the edge
+
+
+def test_cycle_tracker_stacks_reported_due_late_and_leaves_out_zeros():
+    spec = charts.cycle_tracker(CYCLE, "Owner").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert sorted((r["group"], r["label"], r["n"]) for r in rows) == [
+        ("Ana", "Due", 1), ("Ana", "Reported", 2), ("Ben", "Late", 2)]
+    spec = charts.cycle_tracker(CYCLE.iloc[0:0], "Owner").to_dict()
+    assert next(iter(spec["datasets"].values())) == [{"message": "No open action is due in this cycle."}]

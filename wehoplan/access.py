@@ -41,6 +41,7 @@ ACTIONS: Mapping[str, str] = MappingProxyType({
     "undo_import": "admin",
     "manage_users": "admin",
     "publish": "editor",
+    "lock_period": "admin",
 })
 
 #: The words of a refusal, by action (shown as "you need the editor role to edit the plan").
@@ -48,6 +49,7 @@ _DOING = {
     "view": "to see this plan", "record_progress": "to record progress", "edit_plan": "to edit the plan",
     "import": "to import", "undo_import": "to undo imports", "manage_users": "to manage users and roles",
     "publish": "to publish the plan",
+    "lock_period": "to lock or unlock reporting periods",
 }
 
 LOCAL_SOURCE = "local"

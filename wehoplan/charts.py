@@ -410,3 +410,31 @@ def measure_status_bar(counts: pd.DataFrame, title: str = "Measures by status") 
         tooltip=[alt.Tooltip("label:N", title="Status"), alt.Tooltip("n:Q", title="Measures")],
     ).transform_calculate(order=f"indexof({order!r}, datum.label)").properties(
         title=title, height=60, width="container")
+CYCLE_STATES = ["Reported", "Due", "Late"]
+CYCLE_SCALE = alt.Scale(domain=CYCLE_STATES, range=["#2e7d32", "#f9a825", "#c62828"])
+
+
+def cycle_tracker(summary: pd.DataFrame, group_title: str, title: str = "Reports this cycle") -> alt.Chart:
+    """Stacked horizontal bars of reported / due / late items per group (owner or department).
+
+    Args:
+        summary: :func:`wehoplan.cycles.summarise` of one cycle (``group, reported, due, late``).
+        group_title: what a group is ("Owner", "Department").
+        title: chart title.
+
+    """
+    if summary.empty or int(summary["n_items"].sum()) == 0:
+        return empty("No open action is due in this cycle.")
+    long = summary.melt(id_vars=["group"], value_vars=["reported", "due", "late"], var_name="state", value_name="n")
+    long = long[long["n"] > 0].assign(label=lambda d: d["state"].str.capitalize())
+    return alt.Chart(long[["group", "label", "n"]]).mark_bar().encode(
+        x=alt.X("n:Q", title="Actions", stack="zero", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("group:N", sort=summary["group"].tolist(), title=None, axis=alt.Axis(labelLimit=300)),
+        color=alt.Color("label:N", scale=CYCLE_SCALE, sort=CYCLE_STATES, title=None,
+                        legend=alt.Legend(orient="bottom")),
+        order=alt.Order("state_order:Q"),
+        tooltip=[alt.Tooltip("group:N", title=group_title), alt.Tooltip("label:N", title="State"),
+                 alt.Tooltip("n:Q", title="Actions")],
+    ).transform_calculate(
+        state_order=f"indexof({CYCLE_STATES!r}, datum.label)"
+    ).properties(title=title, width="container", height=alt.Step(26))

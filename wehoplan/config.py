@@ -57,7 +57,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("progress_drop_confirm_points", "WEHOPLAN_PROGRESS_DROP_CONFIRM_POINTS", 20.0, float,
             "Update Progress asks once before saving a report whose progress is this many points (or more) "
             "below the action's current progress."),
+    # Reminder emails (wehoplan remind).
+    Setting("smtp_host", "WEHOPLAN_SMTP_HOST", "", str,
+            "SMTP server that sends reminder emails (blank: reminders can only be listed with --dry-run)."),
+    Setting("smtp_port", "WEHOPLAN_SMTP_PORT", 587, int, "Port of the SMTP server (587 STARTTLS, 465 TLS, 25 plain)."),
+    Setting("smtp_security", "WEHOPLAN_SMTP_SECURITY", "starttls", str,
+            "How the SMTP connection is secured: starttls, tls (implicit TLS) or none."),
+    Setting("smtp_user", "WEHOPLAN_SMTP_USER", "", str, "SMTP user name (blank: no login)."),
+    Setting("smtp_password", "WEHOPLAN_SMTP_PASSWORD", "", str,
+            "SMTP password; set it in the environment (e.g. a systemd EnvironmentFile), never in a file in git."),
+    Setting("mail_from", "WEHOPLAN_MAIL_FROM", "", str,
+            "From address of reminder emails, e.g. 'Innovation team <plan@city.gov>'."),
+    Setting("public_url", "WEHOPLAN_PUBLIC_URL", "http://localhost:8501", str,
+            "The app's public address; reminder emails link to its My Updates page."),
 )
+
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 UNKNOWN_USER_ROLES = ("none", "viewer", "updater", "editor", "admin")
 
@@ -84,6 +99,13 @@ class Config:
     behind_ratio: float = 0.85
     measure_tolerance: float = 0.10
     progress_drop_confirm_points: float = 20.0
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    mail_from: str = ""
+    public_url: str = "http://localhost:8501"
     extra: dict = field(default_factory=dict)
 
 
@@ -112,4 +134,8 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> C
     if not 0 < behind <= on_schedule:
         raise ValueError(f"WEHOPLAN_BEHIND_RATIO={behind} must be above 0 and at most "
                          f"WEHOPLAN_ON_SCHEDULE_RATIO={on_schedule}")
+    security = str(values.get("smtp_security", "starttls")).strip().lower()
+    if security not in SMTP_SECURITY:
+        raise ValueError(f"WEHOPLAN_SMTP_SECURITY={security!r} is not one of {', '.join(SMTP_SECURITY)}")
+    values["smtp_security"] = security
     return Config(**values)

@@ -402,3 +402,53 @@ def _refuse_publication_changes(session: Session, _ctx, _instances) -> None:
     for obj in list(session.deleted) + [o for o in session.dirty if session.is_modified(o)]:
         if isinstance(obj, Publication):
             raise AppendOnlyError("publications are frozen: never edited or deleted")
+# ---------------------------------------------------------------- update cycles and reminders (issue 16)
+
+
+class CycleSetting(Base):
+    """A plan's update cycle: how often its owners report, the window, due and grace days."""
+
+    __tablename__ = "cycles"
+    __table_args__ = (
+        CheckConstraint("every IN ('month', 'quarter', 'custom')", name="ck_cycle_every"),
+        CheckConstraint("window_days >= 0 AND due_days >= 0 AND grace_days >= 0", name="ck_cycle_days"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), unique=True)
+    every: Mapped[str] = mapped_column(String(16))
+    # Custom period ends as ISO dates separated by ";" (only for every = 'custom').
+    period_ends: Mapped[str | None] = mapped_column(Text)
+    window_days: Mapped[int] = mapped_column(Integer, default=14)
+    due_days: Mapped[int] = mapped_column(Integer, default=10)
+    grace_days: Mapped[int] = mapped_column(Integer, default=5)
+
+
+class PeriodLock(Base):
+    """A reporting period an admin locked: reports dated inside it are refused (except by an admin)."""
+
+    __tablename__ = "period_locks"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "period_end", name="uq_period_lock"),
+        CheckConstraint("period_start <= period_end", name="ck_period_lock_range"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    locked_by: Mapped[str | None] = mapped_column(String(200))
+    locked_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class ReminderLog(Base):
+    """One reminder email sent; the unique key (plan, period, owner, kind) makes ``remind`` idempotent."""
+
+    __tablename__ = "reminder_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    owner: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(16))
+    n_items: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())

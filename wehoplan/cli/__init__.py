@@ -12,7 +12,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from wehoplan.cli import db, demo, editing, exporting, generate, importing, measures, publish, report, rollup, users
+from wehoplan.cli import (
+    cycles,
+    db,
+    demo,
+    editing,
+    exporting,
+    generate,
+    importing,
+    measures,
+    publish,
+    report,
+    rollup,
+    users,
+)
 from wehoplan.cli.common import InputError, Parser, UsageError, one_line_error
 from wehoplan.cli.rollup import ROLLUP_CSV_COLUMNS
 from wehoplan.db import SchemaError
@@ -20,7 +33,7 @@ from wehoplan.db import SchemaError
 __all__ = ["ROLLUP_CSV_COLUMNS", "InputError", "UsageError", "build_parser", "main"]
 
 # In the order `--help` lists them.
-COMMAND_GROUPS = (demo, rollup, editing, importing, generate, exporting, db, users, measures, publish, report)
+COMMAND_GROUPS = (demo, rollup, editing, importing, generate, exporting, db, users, cycles, measures, publish, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,11 +18,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from wehoplan import repository
-from wehoplan.access import AccessDenied, Principal, as_principal, require_progress
+from wehoplan.access import AccessDenied, Principal, as_principal, at_least, require_progress
 from wehoplan.domain import is_blank
 from wehoplan.editing.validation import APP_SOURCE, CleanUpdate, EditError, ValidationError, validate_update
 from wehoplan.editing.versions import claim_for_report
-from wehoplan.models import Item, Update
+from wehoplan.models import Item, PeriodLock, Update
 
 
 def _is_leaf(session: Session, item_id: int) -> bool:
@@ -47,6 +47,23 @@ def _check_reportable(item: Item, session: Session) -> list[str]:
     if not _is_leaf(session, item.id):
         return [f"item {item.code} has sub-items; progress is reported on its actions and rolls up"]
     return []
+
+
+def _check_lock(s: Session, actor: Principal, item: Item, clean: CleanUpdate) -> PeriodLock | None:
+    """Refuse a report dated inside a locked period unless ``actor`` is an admin of the plan.
+
+    Returns the lock an admin reports into (the caller audits that), else None.
+    """
+    lock = s.scalar(select(PeriodLock).where(PeriodLock.plan_id == item.plan_id,
+                                             PeriodLock.period_start <= clean.as_of,
+                                             PeriodLock.period_end >= clean.as_of))
+    if lock is None:
+        return None
+    if at_least(actor.role(item.plan_id), "admin"):
+        return lock
+    raise ValidationError([
+        f"the period {lock.period_start:%d %b %Y} to {lock.period_end:%d %b %Y} is locked, so a report dated "
+        f"{clean.as_of:%d %b %Y} is refused; date it after {lock.period_end:%d %b %Y}, or ask an admin"])
 
 
 def record_update(
@@ -97,7 +114,8 @@ def record_update(
         problems = _check_reportable(item, s)
         if problems:
             raise ValidationError(problems)
-        _store_update(s, item, clean, actor.label, source, public_note=note)
+        lock = _check_lock(s, actor, item, clean)
+        _store_update(s, item, clean, actor.label, source, lock, public_note=note)
         return item.version
 
 
@@ -106,13 +124,18 @@ PUBLIC_NOTE_MAX = 2000
 
 
 def _store_update(s: Session, item: Item, clean: CleanUpdate, author: str, source: str,
-                  public_note: str | None = None) -> None:
+                  lock: PeriodLock | None = None, public_note: str | None = None) -> None:
     u = Update(item_id=item.id, as_of=clean.as_of, status=clean.status, progress=clean.progress,
                comment=clean.comment, author=author, source=source, public_note=public_note)
     s.add(u)
     s.flush()
     repository.write_audit(s, author=author, action="update", entity="item", entity_id=item.id,
                            field="progress", new=_update_summary(clean), source=source)
+    if lock is not None:  # an admin reporting into a locked period: said so in the trail
+        repository.write_audit(s, author=author, action="locked report", entity="item", entity_id=item.id,
+                               field="locked period",
+                               new=f"report dated {clean.as_of:%Y-%m-%d} inside the locked period "
+                                   f"{lock.period_start:%Y-%m-%d} to {lock.period_end:%Y-%m-%d}", source=source)
 
 
 @dataclass(frozen=True)
@@ -203,7 +226,12 @@ def record_updates_bulk(
             if bad:
                 result.problems += [RowProblem(n, r["item_id"], item.code, m) for m in bad]
                 continue
-            _store_update(s, item, clean, actor.label, source)
+            try:
+                lock = _check_lock(s, actor, item, clean)
+            except ValidationError as e:
+                result.problems += [RowProblem(n, r["item_id"], item.code, m) for m in e.problems]
+                continue
+            _store_update(s, item, clean, actor.label, source, lock)
             stored += 1
         if result.problems:
             s.rollback()

@@ -38,6 +38,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("app_pages/6_Audit.py", "Audit", "view"),
     ("app_pages/7_Import.py", "Import", "import"),
     ("app_pages/8_Users.py", "Users", "manage_users"),
+    ("app_pages/9_My_Updates.py", "My Updates", "record_progress"),
+    ("app_pages/10_Cycle_Tracker.py", "Cycle Tracker", "edit_plan"),
     ("app_pages/11_Measures.py", "Measures", "view"),
     ("app_pages/12_Changes.py", "Changes", "view"),
     ("app_pages/13_Public.py", "Public", PUBLIC),

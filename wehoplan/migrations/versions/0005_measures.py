@@ -6,7 +6,7 @@ append-only, with triggers on both databases) and gain a note, an author, a sour
 "not applicable" flag. The DDL is a frozen copy of ``wehoplan.db``'s at this revision.
 
 Revision ID: 0005_measures
-Revises: 0003_users_and_roles
+Revises: 0004_cycles_and_reminders
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_measures"
-down_revision: str | None = "0003_users_and_roles"
+down_revision: str | None = "0004_cycles_and_reminders"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,0 +1,98 @@
+"""My updates: the signed-in person's due and late reports of the current cycle, pre-filled."""
+
+import streamlit as st
+
+from wehoplan import cycle_store, editing
+from wehoplan.access import AccessDenied
+from wehoplan.config import load_config
+from wehoplan.cycles import current_cycle, day_text, item_states, my_rows, report_rows
+from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
+from wehoplan.ui import cache
+from wehoplan.ui.author import require_author
+from wehoplan.ui.cycle_view import today
+from wehoplan.ui.edit_state import flash, start_editing_page
+from wehoplan.ui.text import md
+
+view, who = start_editing_page("My updates", "✅", "record_progress")
+eng = cache.engine()
+cfg = load_config()
+plan = view.frames.plan
+tree, updates = view.frames.tree.frame, view.frames.updates
+day = today()
+rule = cycle_store.get_rule(eng, plan.id)
+if rule is None:
+    st.info("This plan has no update cycle yet, so no report is due. An editor sets one on the Edit Plan page "
+            "(Update cycle).")
+    st.stop()
+cycle = current_cycle(rule, day)
+if cycle is None:
+    st.info(f"No reporting window is open on {day_text(day)}.")
+    st.stop()
+person = cycle_store.person_for(eng, who)
+if person is None:
+    st.info("You are not linked to a person of this plan, so no item is yours to report on. Ask an admin to link "
+            "your user to your person (Users page), or give your person your email (Edit Plan, people).")
+    st.stop()
+
+leaves = tree[tree["is_leaf"] & (tree["owner"] == person)]
+states = item_states(leaves, updates, cycle, day)
+st.caption(md(f"{person} · {cycle.describe()}."))
+n, done = len(states), int((states["state"] == "reported").sum())
+st.progress(done / n if n else 1.0, text=f"Done this cycle: {done} of {n} of your actions reported")
+base = my_rows(states, leaves)
+if base.empty:
+    st.success("Nothing left to report this cycle. Thank you." if n else "None of your actions is open this cycle.")
+    st.stop()
+
+
+def _save(rows, message: str) -> None:
+    if not require_author(who):
+        return
+    try:
+        result = editing.record_updates_bulk(eng, rows, who, allow_future=cfg.allow_future_updates,
+                                             source="my updates", today=day)
+    except (editing.EditError, AccessDenied) as e:
+        st.error(md(e))
+        return
+    if result.ok:
+        flash(message.format(n=result.saved))
+        st.rerun()
+    st.error(f"Nothing was saved: {len(result.problems)} problem(s).")
+    st.dataframe(result.frame()[["code", "message"]], hide_index=True)
+
+
+late = base["state"] == "Late"
+st.write(f"**{len(base)} to report** ({int(late.sum())} late), due {day_text(cycle.due)}. Each row starts from "
+         "its last report: change what changed, or report *no change* in one click.")
+edited = st.data_editor(
+    base, key="mu_editor", hide_index=True, num_rows="fixed", width="stretch",
+    column_order=["pick", "code", "title", "state", "last_report", "status", "progress", "comment", "last_comment"],
+    disabled=["code", "title", "state", "last_report", "last_comment"],
+    column_config={
+        "pick": st.column_config.CheckboxColumn("Report"),
+        "code": st.column_config.TextColumn("Code"),
+        "title": st.column_config.TextColumn("Action"),
+        "state": st.column_config.TextColumn("This cycle"),
+        "last_report": st.column_config.DateColumn("Last report", format="DD MMM YYYY"),
+        "status": st.column_config.SelectboxColumn("Status", options=[STATUS_LABELS[k] for k in STATUS_KEYS]),
+        "progress": st.column_config.NumberColumn("Progress %", min_value=0, max_value=100, step=1),
+        "comment": st.column_config.TextColumn("Comment"),
+        "last_comment": st.column_config.TextColumn("Last comment"),
+    },
+)
+picked = edited[edited["pick"].fillna(False).astype(bool)]
+c1, c2 = st.columns(2)
+if c1.button(f"Save {len(picked)} ticked report(s)", type="primary", key="mu_save", disabled=picked.empty):
+    _save(report_rows(picked, day, no_change=False), "Saved {n} report(s).")
+if c2.button(f"No change for {len(picked)} ticked", key="mu_no_change_ticked", disabled=picked.empty):
+    _save(report_rows(base[base["item_id"].isin(picked["item_id"])], day, no_change=True),
+          "Recorded no change on {n} action(s).")
+
+st.subheader("No change, one click each")
+for row in base.itertuples():
+    a, b = st.columns([4, 1])
+    last = f"last report {day_text(row.last_report)}" if day_text(row.last_report) else "no report yet"
+    a.markdown(md(f"{row.code} · {row.title} · {row.state.lower()} · {row.status}, {row.progress:g} % ({last})"))
+    if b.button("No change", key=f"mu_nc:{row.item_id}"):
+        _save(report_rows(base[base["item_id"] == row.item_id], day, no_change=True),
+              f"Recorded no change on {row.code}.")
