@@ -537,3 +537,51 @@ def test_libreoffice_opens_every_csv_extract(smart_city, hostile, tmp_path):
         assert len(rows) == n + 1, name
     titles = {r[5] for r in _read_csv_file(out / "hostile.csv")[1:]}
     assert "'+1+1" in titles  # the neutralising quote is visible text, nothing was evaluated
+
+
+# ---------------------------------------------------------------- no row left out (issue 15)
+
+
+def test_history_longer_than_a_sheet_continues_on_further_sheets_and_about_says_so(smart_city):
+    from wehoplan.exporting.xlsx import sheet_parts
+
+    extract = build_extract(smart_city.tree, smart_city.updates, smart_city.plan, AS_OF)
+    n = len(extract.updates)
+    limit = 41  # a header and 40 rows per sheet, so the demo history needs several sheets
+    out = io.BytesIO()
+    write_xlsx(extract, out, row_limit=limit)
+    book = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
+    names = [ws.title for ws in book.worksheets if ws.title.startswith("Updates")]
+    expected_sheets = -(-n // (limit - 1))
+    assert n > 2 * (limit - 1)
+    assert names == ["Updates"] + [f"Updates ({i})" for i in range(2, expected_sheets + 1)]
+    parts = [_table(book[name]) for name in names]
+    assert all(len(p) <= limit - 1 for p in parts)
+    written = pd.concat(parts, ignore_index=True)
+    # Every update row is there, once, in the extract's order.
+    assert len(written) == n
+    assert written["Code"].tolist() == extract.updates["Code"].tolist()
+    assert written["Date"].tolist() == [d.to_pydatetime() for d in extract.updates["Date"]]
+    assert written["Comment"].fillna("").tolist() == extract.updates["Comment"].fillna("").tolist()
+    about = _about(book["About"])
+    assert about["Rows in Updates"] == n
+    said = about["Sheets of Updates"]
+    assert f"{n:,} rows in all, on {expected_sheets} sheets" in said
+    for sheet, first, end in sheet_parts("Updates", n, limit):
+        assert f"{sheet}: rows {first + 1:,} to {end:,}" in said
+    # The small tables still fit one sheet each and get no such line.
+    assert "Actions (2)" not in book.sheetnames and "Sheets of Actions" not in about
+
+
+def test_the_sheet_row_limit_is_excels():
+    import xlsxwriter
+
+    from wehoplan.exporting.xlsx import EXCEL_MAX_ROWS, sheet_parts
+
+    ws = xlsxwriter.Workbook(io.BytesIO()).add_worksheet()
+    assert EXCEL_MAX_ROWS == ws.xls_rowmax == 2**20
+    # The 100k-action plan's 6 M updates: five full sheets and a sixth for the rest.
+    parts = sheet_parts("Updates", 6_000_000)
+    assert [p[0] for p in parts][-1] == "Updates (6)"
+    assert sum(end - start for _, start, end in parts) == 6_000_000
+    assert all(end - start <= EXCEL_MAX_ROWS - 1 for _, start, end in parts)

@@ -24,6 +24,8 @@ from wehoplan.exporting.frames import SHEET_NAMES, Extract, column_kind
 DATE_FORMAT = "yyyy-mm-dd"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 _DAY_NS = np.timedelta64(1, "D").astype("timedelta64[ns]")
+# Excel's own limit: a worksheet holds at most this many rows (header included).
+EXCEL_MAX_ROWS = 1_048_576
 # Amber needs dark text to stay readable; the other status colours take white text.
 _DARK_TEXT_STATUSES = frozenset({"some_disruption"})
 
@@ -221,12 +223,49 @@ def _write_executive(ws, fmt: _Formats, extract: Extract) -> None:
     _page_setup(ws, header, _footer(extract))
 
 
-def _write_about(ws, fmt: _Formats, extract: Extract) -> None:
+def sheet_parts(name: str, rows: int, row_limit: int = EXCEL_MAX_ROWS) -> list[tuple[str, int, int]]:
+    """How a table of ``rows`` rows is laid out on sheets of ``row_limit`` rows (one header each).
+
+    Returns ``(sheet name, first row, end row)`` per sheet, rows counted from 0: the first sheet
+    keeps ``name``, the next ones are "Updates (2)", "Updates (3)", ... so no row is ever left out.
+    """
+    per_sheet = row_limit - 1
+    if per_sheet < 1:
+        raise ValueError(f"a sheet needs room for a header and a row, not {row_limit} rows")
+    starts = range(0, max(rows, 1), per_sheet)
+    return [(name if i == 0 else f"{name} ({i + 1})", start, min(start + per_sheet, rows))
+            for i, start in enumerate(starts)]
+
+
+def _contents_rows(extract: Extract, row_limit: int) -> list[tuple[str, object]]:
+    """About lines naming the sheets a table continues on (none when every table fits one sheet)."""
+    rows: list[tuple[str, object]] = []
+    for name, frame in extract.sheets().items():
+        parts = sheet_parts(name, len(frame), row_limit)
+        if len(parts) > 1:
+            where = "; ".join(f"{sheet}: rows {a + 1:,} to {b:,}" for sheet, a, b in parts)
+            rows.append((f"Sheets of {name}", f"{len(frame):,} rows in all, on {len(parts)} sheets "
+                                             f"(an Excel sheet holds {row_limit - 1:,} rows under its header): "
+                                             f"{where}. No row is left out."))
+    return rows
+
+
+def _about_rows(extract: Extract, row_limit: int) -> list[tuple[str, object]]:
+    rows = list(extract.about.itertuples(index=False, name=None))
+    extra = _contents_rows(extract, row_limit)
+    if not extra:
+        return rows
+    # Right after the row counts, so the count and where the rows are stand together.
+    last_count = max((i for i, (item, _) in enumerate(rows) if str(item).startswith("Rows in ")), default=len(rows) - 1)
+    return rows[: last_count + 1] + extra + rows[last_count + 1:]
+
+
+def _write_about(ws, fmt: _Formats, extract: Extract, row_limit: int = EXCEL_MAX_ROWS) -> None:
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 100)
     ws.write_string(0, 0, "Item", fmt.header)
     ws.write_string(0, 1, "Value", fmt.header)
-    for r, (item, value) in enumerate(extract.about.itertuples(index=False, name=None), start=1):
+    for r, (item, value) in enumerate(_about_rows(extract, row_limit), start=1):
         ws.write_string(r, 0, str(item), fmt.text)
         if isinstance(value, pd.Timestamp) or isinstance(value, dt.datetime):
             ts = pd.Timestamp(value)
@@ -251,28 +290,36 @@ def _workbook(target) -> xlsxwriter.Workbook:
     })
 
 
-def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes]) -> None:
+def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes], *, row_limit: int = EXCEL_MAX_ROWS) -> None:
     """Write the extract as an .xlsx workbook (a path or a binary file object).
 
     Sheets: Actions, Roll-up, Executive, Updates, About; dates are real date cells,
     progress is 0-1 with a percent format, tables have autofilters and frozen headers,
-    every sheet prints landscape, one page wide, header row repeated.
+    every sheet prints landscape, one page wide, header row repeated. A table longer than
+    a sheet (``row_limit`` rows, header included: Excel's 1,048,576) continues on
+    "Updates (2)", "Updates (3)", ... and the About sheet says which rows each one holds.
     """
     wb = _workbook(os.fspath(target) if isinstance(target, (str, os.PathLike)) else target)
     wb.set_properties({"title": f"{extract.plan_name} as of {extract.as_of:%Y-%m-%d}",
                        "subject": extract.filters.describe(), "creator": f"wehoplan {__version__}"})
     fmt = _Formats(wb)
     footer = _footer(extract)
+    frames = extract.sheets()
+    executive = None
     for name in SHEET_NAMES:
-        ws = wb.add_worksheet(name)
         if name == "Executive":
-            _write_executive(ws, fmt, extract)
+            executive = wb.add_worksheet(name)
+            _write_executive(executive, fmt, extract)
         elif name == "About":
-            _write_about(ws, fmt, extract)
+            _write_about(wb.add_worksheet(name), fmt, extract, row_limit)
         else:
-            frame = extract.sheets()[name]
-            ws.set_row(0, 30)
-            _write_table(ws, fmt, frame, 0)
-            _page_setup(ws, 0, footer)
-    wb.worksheets()[SHEET_NAMES.index("Executive")].activate()
+            frame = frames[name]
+            for sheet, start, end in sheet_parts(name, len(frame), row_limit):
+                ws = wb.add_worksheet(sheet)
+                ws.set_row(0, 30)
+                part = frame if (start, end) == (0, len(frame)) else frame.iloc[start:end]
+                _write_table(ws, fmt, part, 0)
+                _page_setup(ws, 0, footer)
+    if executive is not None:
+        executive.activate()
     wb.close()
