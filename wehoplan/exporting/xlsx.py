@@ -20,6 +20,7 @@ import xlsxwriter
 from wehoplan import __version__
 from wehoplan.domain import STATUS_COLOURS, STATUS_KEYS, STATUS_LABELS
 from wehoplan.exporting.frames import SHEET_NAMES, Extract, column_kind
+from wehoplan.exporting.xlsx_rows import Column, write_body
 
 DATE_FORMAT = "yyyy-mm-dd"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
@@ -120,44 +121,31 @@ def _write_table(ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, auto
     """Write ``frame`` (visible columns only) with a header at ``first_row``; return the last row written."""
     cols = [c for c in frame.columns if not str(c).startswith("_")]
     status_keys = frame["_status"].tolist() if "_status" in frame.columns else None
-    specs = []
+    columns: list[Column] = []
     for c, name in enumerate(cols):
         s = frame[name]
         kind = column_kind(name, s)
         width = _width(name, s, kind)
         if kind == "date":
             has_time = name == "Recorded at"
-            specs.append((_excel_serials(s), ws.write_number, fmt.datetime if has_time else fmt.date))
+            columns.append(Column("number", _excel_serials(s), fmt.datetime if has_time else fmt.date))
             width = 17.0 if has_time else width
         elif kind == "pct":
-            specs.append((_numbers(s), ws.write_number, fmt.pct))
+            columns.append(Column("number", _numbers(s), fmt.pct))
         elif kind == "num":
-            specs.append((_numbers(s), ws.write_number, fmt.num))
+            columns.append(Column("number", _numbers(s), fmt.num))
         else:
-            specs.append((_texts(s), ws.write_string, fmt.wrap if name in _WRAP_COLUMNS else fmt.text))
+            columns.append(Column("text", _texts(s), fmt.wrap if name in _WRAP_COLUMNS else fmt.text))
         ws.set_column(c, c, width)
     for c, name in enumerate(cols):
         ws.write_string(first_row, c, name, fmt.header)
     if status_keys is not None and "Status" in cols:
-        # Status cells take their GUIDE colour; rows are written in order (constant_memory),
-        # so the per-row format is picked while writing rather than patched in afterwards.
-        status_formats = [fmt.status.get(k, fmt.text) for k in status_keys]
-        row0 = first_row + 1
-
-        def write_status(row: int, col: int, value: str, _fmt=None) -> None:
-            ws.write_string(row, col, value, status_formats[row - row0])
-
+        # Status cells take their GUIDE colour: one format per row.
         c = cols.index("Status")
-        specs[c] = (specs[c][0], write_status, None)
-    values = [s[0] for s in specs]
-    writers = [(c, s[1], s[2]) for c, s in enumerate(specs)]
-    row = first_row
-    # The hot loop: typed writes only (write_string / write_number), never ws.write(),
-    # so nothing is ever guessed to be a formula, a URL or a number.
-    for row, cells in enumerate(zip(*values, strict=True), start=first_row + 1):
-        for (c, write, cell_fmt), v in zip(writers, cells, strict=True):
-            if v is not None:
-                write(row, c, v, cell_fmt)
+        columns[c] = Column("text", columns[c].values, [fmt.status.get(k, fmt.text) for k in status_keys])
+    # Typed cells only (inline strings and numbers), never guessed: nothing becomes a
+    # formula, a URL or a number (see xlsx_rows).
+    row = write_body(ws, first_row, columns)
     if autofilter and cols:
         ws.autofilter(first_row, 0, max(row, first_row), len(cols) - 1)
     return row
