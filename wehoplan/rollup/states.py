@@ -105,6 +105,21 @@ def _merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str, leaf_ids
     return left.assign(**{c: pd.Series(v, index=left.index) for c, v in extra.items()})
 
 
+def _grid(at: pd.DatetimeIndex, leaves: pd.DataFrame) -> pd.DataFrame:
+    """Every (snap, leaf) pair: each date followed by all leaves in their order.
+
+    Built by repeat/tile when the leaf columns are plain numpy (what prepare_tree gives), the
+    same frame a cross merge sorted by snap gives at a fraction of its cost on many dates.
+    """
+    if all(isinstance(leaves[c].dtype, np.dtype) for c in leaves.columns):
+        n = len(leaves)
+        cols = {"snap": np.repeat(at.to_numpy(dtype="datetime64[ns]"), n)}
+        cols |= {c: np.tile(leaves[c].to_numpy(), len(at)) for c in leaves.columns}
+        return pd.DataFrame(cols)
+    return (pd.DataFrame({"snap": at}).merge(leaves, how="cross").sort_values("snap", kind="stable")
+            .reset_index(drop=True))
+
+
 def leaf_states(tree: PreparedTree, updates: pd.DataFrame, dates, thresholds: Thresholds) -> pd.DataFrame:
     """State of every leaf at every date in ``dates`` (GUIDE §3 "As-of state").
 
@@ -123,12 +138,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame, dates, thresholds: Th
         raise TypeError("leaf_states needs a PreparedTree: call prepare_tree(items) first")
     at = snaps(dates)
     leaves = tree.leaves
-    grid = (
-        pd.DataFrame({"snap": at})
-        .merge(leaves, how="cross")
-        .sort_values("snap", kind="stable")
-        .reset_index(drop=True)
-    )
+    grid = _grid(at, leaves)
     # Only the columns used here are carried (filtering every update's author/source text
     # costs); the loaders return rows already in (as_of, id) order: no re-sort then.
     ups = updates[["id", "item_id", "as_of", "status", "progress", "comment"]]
