@@ -20,7 +20,7 @@ import xlsxwriter
 from wehoplan import __version__
 from wehoplan.domain import STATUS_COLOURS, STATUS_KEYS, STATUS_LABELS
 from wehoplan.exporting.frames import SHEET_NAMES, Extract, column_kind
-from wehoplan.exporting.xlsx_rows import Column, write_body
+from wehoplan.exporting.xlsx_rows import BLOCK_ROWS, Column, write_body
 
 DATE_FORMAT = "yyyy-mm-dd"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
@@ -117,35 +117,41 @@ def _footer(extract: Extract) -> str:
     return f"&L&8{name}&C&8Page &P of &N&R&8As of {extract.as_of:%Y-%m-%d}"
 
 
-def _write_table(ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, autofilter: bool = True) -> int:
-    """Write ``frame`` (visible columns only) with a header at ``first_row``; return the last row written."""
-    cols = [c for c in frame.columns if not str(c).startswith("_")]
-    status_keys = frame["_status"].tolist() if "_status" in frame.columns else None
+def _body_columns(fmt: _Formats, frame: pd.DataFrame, cols: list[str]) -> list[Column]:
+    """The cells of ``frame``'s visible columns, typed (see :mod:`.xlsx_rows`)."""
     columns: list[Column] = []
-    for c, name in enumerate(cols):
+    for name in cols:
         s = frame[name]
         kind = column_kind(name, s)
-        width = _width(name, s, kind)
         if kind == "date":
-            has_time = name == "Recorded at"
-            columns.append(Column("number", _excel_serials(s), fmt.datetime if has_time else fmt.date))
-            width = 17.0 if has_time else width
+            columns.append(Column("number", _excel_serials(s), fmt.datetime if name == "Recorded at" else fmt.date))
         elif kind == "pct":
             columns.append(Column("number", _numbers(s), fmt.pct))
         elif kind == "num":
             columns.append(Column("number", _numbers(s), fmt.num))
         else:
             columns.append(Column("text", _texts(s), fmt.wrap if name in _WRAP_COLUMNS else fmt.text))
-        ws.set_column(c, c, width)
-    for c, name in enumerate(cols):
-        ws.write_string(first_row, c, name, fmt.header)
-    if status_keys is not None and "Status" in cols:
+    if "_status" in frame.columns and "Status" in cols:
         # Status cells take their GUIDE colour: one format per row.
         c = cols.index("Status")
-        columns[c] = Column("text", columns[c].values, [fmt.status.get(k, fmt.text) for k in status_keys])
+        columns[c] = Column("text", columns[c].values, [fmt.status.get(k, fmt.text) for k in frame["_status"].tolist()])
+    return columns
+
+
+def _write_table(ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, autofilter: bool = True) -> int:
+    """Write ``frame`` (visible columns only) with a header at ``first_row``; return the last row written."""
+    cols = [c for c in frame.columns if not str(c).startswith("_")]
+    for c, name in enumerate(cols):
+        s = frame[name]
+        kind = column_kind(name, s)
+        ws.set_column(c, c, 17.0 if name == "Recorded at" else _width(name, s, kind))
+        ws.write_string(first_row, c, name, fmt.header)
     # Typed cells only (inline strings and numbers), never guessed: nothing becomes a
-    # formula, a URL or a number (see xlsx_rows).
-    row = write_body(ws, first_row, columns)
+    # formula, a URL or a number. Block by block, so a history of millions of rows never
+    # holds more than one block's Python values.
+    row = first_row
+    for start in range(0, len(frame), BLOCK_ROWS):
+        row = write_body(ws, row, _body_columns(fmt, frame.iloc[start:start + BLOCK_ROWS], cols))
     if autofilter and cols:
         ws.autofilter(first_row, 0, max(row, first_row), len(cols) - 1)
     return row
