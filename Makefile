@@ -20,7 +20,7 @@ WS_MAX_LINE := 65536
 
 LOCK_ARGS := pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.txt
 
-.PHONY: run test setup system-deps demo bench lint lock clean axe screenshots
+.PHONY: run test setup system-deps demo bench bench-scale lint lock clean axe screenshots
 
 # The lock holds the build backend (setuptools) too, so installing the package itself
 # (--no-build-isolation) downloads nothing unpinned either.
@@ -81,7 +81,11 @@ screenshots: $(STAMP) system-deps $(DB)
 	WEHOPLAN_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_browser.py
 
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(if $(SCALE),--scale)
+
+# County scale: 2k, 10k, 50k and 100k actions x 60 months (`make bench SCALE=1` does the same).
+bench-scale: $(STAMP)
+	$(PY) -m bench --scale
 
 lint: $(STAMP)
 	$(PY) -m ruff check wehoplan tests bench app.py app_pages

@@ -46,7 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smaller sizes (2k actions x 24 months)")
     p.add_argument("-k", metavar="TEXT", default="", help="only scripts whose name contains TEXT")
+    p.add_argument("--scale", action="store_true",
+                   help="county scale instead: 2k, 10k, 50k and 100k actions x 60 months (bench/scale.py)")
     ns = p.parse_args(argv)
+    if ns.scale:
+        from bench import scale
+
+        return scale.main()
     db = ensure_db(ns.quick)
     s = sizes(ns.quick)
     scripts = sorted(f for f in (ROOT / "bench").glob("bench_*.py") if ns.k in f.name)

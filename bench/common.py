@@ -32,17 +32,17 @@ def sizes(quick: bool) -> dict[str, int]:
     return QUICK if quick else FULL
 
 
-def db_path(quick: bool) -> Path:
+def db_path(quick: bool, size: dict[str, int] | None = None) -> Path:
     """Cached database file for these sizes; its name changes when the generator does."""
     gen = (ROOT / "wehoplan" / "generate.py").read_bytes() + (ROOT / "wehoplan" / "models.py").read_bytes()
     tag = hashlib.sha256(gen).hexdigest()[:10]
-    s = sizes(quick)
+    s = size or sizes(quick)
     return CACHE / f"plan-{s['actions']}x{s['months']}-{tag}.db"
 
 
-def ensure_db(quick: bool) -> Path:
-    """Generate the benchmark database once; later runs reuse it from bench/.cache/."""
-    path = db_path(quick)
+def ensure_db(quick: bool, size: dict[str, int] | None = None) -> Path:
+    """Generate the benchmark database once (``size``: other sizes than the two standard ones)."""
+    path = db_path(quick, size)
     if path.exists():
         return path
     from wehoplan.db import make_engine
@@ -52,7 +52,7 @@ def ensure_db(quick: bool) -> Path:
     tmp = path.with_suffix(".tmp.db")
     for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         p.unlink(missing_ok=True)
-    s = sizes(quick)
+    s = size or sizes(quick)
     t0 = time.perf_counter()
     engine = make_engine(f"sqlite:///{tmp}")
     generate(engine, s["actions"], s["months"], seed=0)

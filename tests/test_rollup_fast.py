@@ -121,3 +121,27 @@ def test_asof_lookup_equals_merge_asof(seed, monkeypatch):
     monkeypatch.undo()
     assert got["when"].notna().any() and got["when"].isna().any()
     pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_asof_lookup_takes_the_last_update_recorded_on_a_day(seed, monkeypatch):
+    """``last_of_day``: several updates of a leaf on one day, in recorded order: the last one counts."""
+    rng = np.random.default_rng(seed)
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 60, 400), unit="D")
+    if seed % 2:  # times of day: merge_asof answers, after de-duplicating
+        days = days + pd.to_timedelta(rng.integers(0, 3, 400) * 3600, unit="s")
+    right = pd.DataFrame({"id": rng.integers(1, 20, 400), "when": days, "progress": np.arange(400.0)})
+    right = right.sort_values("when", kind="stable").reset_index(drop=True)
+    assert right.duplicated(["id", "when"]).any()
+    snaps = pd.date_range("2020-01-10", periods=5, freq="10D")
+    leaf_ids = rng.permutation(np.arange(0, 22))
+    left = (pd.DataFrame({"snap": snaps}).merge(pd.DataFrame({"id": leaf_ids}), how="cross")
+            .sort_values("snap", kind="stable").reset_index(drop=True))
+    last = right.drop_duplicates(["id", "when"], keep="last")
+    expected = pd.merge_asof(left, last, left_on="snap", right_on="when", by="id", direction="backward")
+    if seed % 2 == 0:
+        monkeypatch.setattr(states.pd, "merge_asof", None)
+    got = states.merge_asof_by_id(left, right, "when", leaf_ids, len(snaps), last_of_day=True)
+    monkeypatch.undo()
+    assert got["progress"].notna().any()
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))

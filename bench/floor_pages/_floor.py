@@ -16,7 +16,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from wehoplan.ui import widgets
+from wehoplan.access import local_principal
+from wehoplan.ui import auth, widgets
 
 _LOADED: dict[str, dict] = {}  # module-level: survives AppTest reruns (the module stays imported)
 
@@ -32,6 +33,8 @@ def payload() -> dict:
 def sidebar(meta: dict) -> tuple[str, ...]:
     """Draw the real sidebar's widgets with precomputed choices; return the chosen departments."""
     sb = st.sidebar
+    # The identity line gate() draws (local mode here: the benchmark configures no sign-in).
+    auth._identity(local_principal())
     sb.selectbox("Plan", meta["plans"], key="w_plan")
     sb.date_input("As of", value=meta["as_of"], key="w_as_of", format="YYYY-MM-DD", help=meta["as_of_help"])
     chosen = {}

@@ -20,10 +20,13 @@ import xlsxwriter
 from wehoplan import __version__
 from wehoplan.domain import STATUS_COLOURS, STATUS_KEYS, STATUS_LABELS
 from wehoplan.exporting.frames import SHEET_NAMES, Extract, column_kind
+from wehoplan.exporting.xlsx_rows import BLOCK_ROWS, Column, write_body
 
 DATE_FORMAT = "yyyy-mm-dd"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 _DAY_NS = np.timedelta64(1, "D").astype("timedelta64[ns]")
+# Excel's own limit: a worksheet holds at most this many rows (header included).
+EXCEL_MAX_ROWS = 1_048_576
 # Amber needs dark text to stay readable; the other status colours take white text.
 _DARK_TEXT_STATUSES = frozenset({"some_disruption"})
 
@@ -118,48 +121,41 @@ def _footer(extract: Extract) -> str:
     return f"&L&8{name}&C&8&A, page &P&R&8As of {extract.as_of:%Y-%m-%d}"
 
 
+def _body_columns(fmt: _Formats, frame: pd.DataFrame, cols: list[str]) -> list[Column]:
+    """The cells of ``frame``'s visible columns, typed (see :mod:`.xlsx_rows`)."""
+    columns: list[Column] = []
+    for name in cols:
+        s = frame[name]
+        kind = column_kind(name, s)
+        if kind == "date":
+            columns.append(Column("number", _excel_serials(s), fmt.datetime if name == "Recorded at" else fmt.date))
+        elif kind == "pct":
+            columns.append(Column("number", _numbers(s), fmt.pct))
+        elif kind == "num":
+            columns.append(Column("number", _numbers(s), fmt.num))
+        else:
+            columns.append(Column("text", _texts(s), fmt.wrap if name in _WRAP_COLUMNS else fmt.text))
+    if "_status" in frame.columns and "Status" in cols:
+        # Status cells take their GUIDE colour: one format per row.
+        c = cols.index("Status")
+        columns[c] = Column("text", columns[c].values, [fmt.status.get(k, fmt.text) for k in frame["_status"].tolist()])
+    return columns
+
+
 def _write_table(ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, autofilter: bool = True) -> int:
     """Write ``frame`` (visible columns only) with a header at ``first_row``; return the last row written."""
     cols = [c for c in frame.columns if not str(c).startswith("_")]
-    status_keys = frame["_status"].tolist() if "_status" in frame.columns else None
-    specs = []
     for c, name in enumerate(cols):
         s = frame[name]
         kind = column_kind(name, s)
-        width = _width(name, s, kind)
-        if kind == "date":
-            has_time = name == "Recorded at"
-            specs.append((_excel_serials(s), ws.write_number, fmt.datetime if has_time else fmt.date))
-            width = 17.0 if has_time else width
-        elif kind == "pct":
-            specs.append((_numbers(s), ws.write_number, fmt.pct))
-        elif kind == "num":
-            specs.append((_numbers(s), ws.write_number, fmt.num))
-        else:
-            specs.append((_texts(s), ws.write_string, fmt.wrap if name in _WRAP_COLUMNS else fmt.text))
-        ws.set_column(c, c, width)
-    for c, name in enumerate(cols):
+        ws.set_column(c, c, 17.0 if name == "Recorded at" else _width(name, s, kind))
         ws.write_string(first_row, c, name, fmt.header)
-    if status_keys is not None and "Status" in cols:
-        # Status cells take their GUIDE colour; rows are written in order (constant_memory),
-        # so the per-row format is picked while writing rather than patched in afterwards.
-        status_formats = [fmt.status.get(k, fmt.text) for k in status_keys]
-        row0 = first_row + 1
-
-        def write_status(row: int, col: int, value: str, _fmt=None) -> None:
-            ws.write_string(row, col, value, status_formats[row - row0])
-
-        c = cols.index("Status")
-        specs[c] = (specs[c][0], write_status, None)
-    values = [s[0] for s in specs]
-    writers = [(c, s[1], s[2]) for c, s in enumerate(specs)]
+    # Typed cells only (inline strings and numbers), never guessed: nothing becomes a
+    # formula, a URL or a number. Block by block, so a history of millions of rows never
+    # holds more than one block's Python values.
     row = first_row
-    # The hot loop: typed writes only (write_string / write_number), never ws.write(),
-    # so nothing is ever guessed to be a formula, a URL or a number.
-    for row, cells in enumerate(zip(*values, strict=True), start=first_row + 1):
-        for (c, write, cell_fmt), v in zip(writers, cells, strict=True):
-            if v is not None:
-                write(row, c, v, cell_fmt)
+    for start in range(0, len(frame), BLOCK_ROWS):
+        row = write_body(ws, row, _body_columns(fmt, frame.iloc[start:start + BLOCK_ROWS], cols))
     if autofilter and cols:
         ws.autofilter(first_row, 0, max(row, first_row), len(cols) - 1)
     return row
@@ -240,12 +236,49 @@ def _about_height(text: str, chars_per_line: int = 95) -> float:
     return 13.5 * lines + 2
 
 
-def _write_about(ws, fmt: _Formats, extract: Extract) -> None:
+def sheet_parts(name: str, rows: int, row_limit: int = EXCEL_MAX_ROWS) -> list[tuple[str, int, int]]:
+    """How a table of ``rows`` rows is laid out on sheets of ``row_limit`` rows (one header each).
+
+    Returns ``(sheet name, first row, end row)`` per sheet, rows counted from 0: the first sheet
+    keeps ``name``, the next ones are "Updates (2)", "Updates (3)", ... so no row is ever left out.
+    """
+    per_sheet = row_limit - 1
+    if per_sheet < 1:
+        raise ValueError(f"a sheet needs room for a header and a row, not {row_limit} rows")
+    starts = range(0, max(rows, 1), per_sheet)
+    return [(name if i == 0 else f"{name} ({i + 1})", start, min(start + per_sheet, rows))
+            for i, start in enumerate(starts)]
+
+
+def _contents_rows(extract: Extract, row_limit: int) -> list[tuple[str, object]]:
+    """About lines naming the sheets a table continues on (none when every table fits one sheet)."""
+    rows: list[tuple[str, object]] = []
+    for name, frame in extract.sheets().items():
+        parts = sheet_parts(name, len(frame), row_limit)
+        if len(parts) > 1:
+            where = "; ".join(f"{sheet}: rows {a + 1:,} to {b:,}" for sheet, a, b in parts)
+            rows.append((f"Sheets of {name}", f"{len(frame):,} rows in all, on {len(parts)} sheets "
+                                             f"(an Excel sheet holds {row_limit - 1:,} rows under its header): "
+                                             f"{where}. No row is left out."))
+    return rows
+
+
+def _about_rows(extract: Extract, row_limit: int) -> list[tuple[str, object]]:
+    rows = list(extract.about.itertuples(index=False, name=None))
+    extra = _contents_rows(extract, row_limit)
+    if not extra:
+        return rows
+    # Right after the row counts, so the count and where the rows are stand together.
+    last_count = max((i for i, (item, _) in enumerate(rows) if str(item).startswith("Rows in ")), default=len(rows) - 1)
+    return rows[: last_count + 1] + extra + rows[last_count + 1:]
+
+
+def _write_about(ws, fmt: _Formats, extract: Extract, row_limit: int = EXCEL_MAX_ROWS) -> None:
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 100)
     ws.write_string(0, 0, "Item", fmt.header)
     ws.write_string(0, 1, "Value", fmt.header)
-    for r, (item, value) in enumerate(extract.about.itertuples(index=False, name=None), start=1):
+    for r, (item, value) in enumerate(_about_rows(extract, row_limit), start=1):
         if isinstance(value, str) and (len(value) > 95 or "\n" in value):
             ws.set_row(r, min(_about_height(value), 409))  # 409 points: a row's maximum
         ws.write_string(r, 0, str(item), fmt.text)
@@ -281,30 +314,38 @@ def _write_extra_sheets(wb: xlsxwriter.Workbook, fmt: _Formats, extract: Extract
         _page_setup(ws, 0, footer)
 
 
-def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes]) -> None:
+def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes], *, row_limit: int = EXCEL_MAX_ROWS) -> None:
     """Write the extract as an .xlsx workbook (a path or a binary file object).
 
     Sheets: Actions, Roll-up, Executive, Updates, About; dates are real date cells,
     progress is 0-1 with a percent format, tables have autofilters and frozen headers,
-    every sheet prints landscape, one page wide, header row repeated.
+    every sheet prints landscape, one page wide, header row repeated. A table longer than
+    a sheet (``row_limit`` rows, header included: Excel's 1,048,576) continues on
+    "Updates (2)", "Updates (3)", ... and the About sheet says which rows each one holds.
     """
     wb = _workbook(os.fspath(target) if isinstance(target, (str, os.PathLike)) else target)
     wb.set_properties({"title": f"{extract.plan_name} as of {extract.as_of:%Y-%m-%d}",
                        "subject": extract.filters.describe(), "creator": f"wehoplan {__version__}"})
     fmt = _Formats(wb)
     footer = _footer(extract)
+    frames = extract.sheets()
+    executive = None
     for name in SHEET_NAMES:
         if name == "About":  # further sheets (Measures...) go before About, which stays last
             _write_extra_sheets(wb, fmt, extract, footer)
-        ws = wb.add_worksheet(name)
         if name == "Executive":
-            _write_executive(ws, fmt, extract)
+            executive = wb.add_worksheet(name)
+            _write_executive(executive, fmt, extract)
         elif name == "About":
-            _write_about(ws, fmt, extract)
+            _write_about(wb.add_worksheet(name), fmt, extract, row_limit)
         else:
-            frame = extract.sheets()[name]
-            ws.set_row(0, 30)
-            _write_table(ws, fmt, frame, 0)
-            _page_setup(ws, 0, footer)
-    wb.worksheets()[SHEET_NAMES.index("Executive")].activate()
+            frame = frames[name]
+            for sheet, start, end in sheet_parts(name, len(frame), row_limit):
+                ws = wb.add_worksheet(sheet)
+                ws.set_row(0, 30)
+                part = frame if (start, end) == (0, len(frame)) else frame.iloc[start:end]
+                _write_table(ws, fmt, part, 0)
+                _page_setup(ws, 0, footer)
+    if executive is not None:
+        executive.activate()
     wb.close()

@@ -32,7 +32,8 @@ def _sorted_by_date_id(ups: pd.DataFrame) -> bool:
 
 
 def merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str,
-                     leaf_ids: np.ndarray | None = None, n_snaps: int = 0) -> pd.DataFrame:
+                     leaf_ids: np.ndarray | None = None, n_snaps: int = 0, *,
+                     last_of_day: bool = False) -> pd.DataFrame:
     """``pd.merge_asof(left, right, left_on="snap", right_on=on, by="id", direction="backward")``.
 
     When ``left`` is the trend grid (``n_snaps`` sorted dates, each followed by the
@@ -40,7 +41,30 @@ def merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str,
     and every date is a whole day (what the loaders give), the lookup is one
     ``np.searchsorted`` of sorted (id, day) keys, several times faster than
     merge_asof on a large grid. Anything else goes through merge_asof itself.
+
+    ``last_of_day``: ``right`` may hold several rows per (id, date), in the order they were
+    recorded, and the last one counts (what ``drop_duplicates(keep="last")`` would keep).
+    The lookup's stable sort keeps that order and takes the last equal key, so the fast
+    path needs no de-duplication pass (most of a one-date roll-up's time on a long history).
     """
+    if last_of_day:
+        fast_result = _lookup_last(left, right, on, leaf_ids, n_snaps)
+        if fast_result is not None:
+            return fast_result
+        right = right.drop_duplicates(["id", on], keep="last")
+    return _merge_asof_by_id(left, right, on, leaf_ids, n_snaps)
+
+
+def _lookup_last(left: pd.DataFrame, right: pd.DataFrame, on: str, leaf_ids: np.ndarray | None,
+                 n_snaps: int) -> pd.DataFrame | None:
+    """The fast path of :func:`merge_asof_by_id` alone (None when it does not apply)."""
+    if leaf_ids is None:
+        return None
+    return _merge_asof_by_id(left, right, on, leaf_ids, n_snaps, fallback=False)
+
+
+def _merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str, leaf_ids: np.ndarray | None,
+                      n_snaps: int, fallback: bool = True) -> pd.DataFrame | None:
     snap = left["snap"].to_numpy(dtype="datetime64[ns]").view("int64")
     when = right[on].to_numpy(dtype="datetime64[ns]").view("int64")
     r_ids = right["id"].to_numpy()
@@ -61,6 +85,8 @@ def merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str,
         fast = (fast and bool((np.diff(firsts) > 0).all()) and np.array_equal(snap, np.repeat(firsts, n_leaves))
                 and np.array_equal(left["id"].to_numpy(), np.tile(leaf_ids, n_snaps)))
     if not fast:
+        if not fallback:
+            return None
         return pd.merge_asof(left, right, left_on="snap", right_on=on, by="id", direction="backward")
     day_r = when // _DAY_NS
     low = min(int(day_r.min()), int(snap_days.min()))
@@ -77,6 +103,21 @@ def merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str,
     take = take_rank_major.reshape(n_leaves, len(snap_days))[np.argsort(by_id)].T.ravel()
     extra = {c: right[c].array.take(take, allow_fill=True) for c in right.columns if c != "id"}
     return left.assign(**{c: pd.Series(v, index=left.index) for c, v in extra.items()})
+
+
+def _grid(at: pd.DatetimeIndex, leaves: pd.DataFrame) -> pd.DataFrame:
+    """Every (snap, leaf) pair: each date followed by all leaves in their order.
+
+    Built by repeat/tile when the leaf columns are plain numpy (what prepare_tree gives), the
+    same frame a cross merge sorted by snap gives at a fraction of its cost on many dates.
+    """
+    if all(isinstance(leaves[c].dtype, np.dtype) for c in leaves.columns):
+        n = len(leaves)
+        cols = {"snap": np.repeat(at.to_numpy(dtype="datetime64[ns]"), n)}
+        cols |= {c: np.tile(leaves[c].to_numpy(), len(at)) for c in leaves.columns}
+        return pd.DataFrame(cols)
+    return (pd.DataFrame({"snap": at}).merge(leaves, how="cross").sort_values("snap", kind="stable")
+            .reset_index(drop=True))
 
 
 def leaf_states(tree: PreparedTree, updates: pd.DataFrame, dates, thresholds: Thresholds) -> pd.DataFrame:
@@ -97,12 +138,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame, dates, thresholds: Th
         raise TypeError("leaf_states needs a PreparedTree: call prepare_tree(items) first")
     at = snaps(dates)
     leaves = tree.leaves
-    grid = (
-        pd.DataFrame({"snap": at})
-        .merge(leaves, how="cross")
-        .sort_values("snap", kind="stable")
-        .reset_index(drop=True)
-    )
+    grid = _grid(at, leaves)
     # Only the columns used here are carried (filtering every update's author/source text
     # costs); the loaders return rows already in (as_of, id) order: no re-sort then.
     ups = updates[["id", "item_id", "as_of", "status", "progress", "comment"]]
@@ -111,18 +147,16 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame, dates, thresholds: Th
         ups = ups[mine]
     if not _sorted_by_date_id(ups):
         ups = ups.sort_values(["as_of", "id"], kind="stable")
-    # Several updates on one day: the last one recorded wins.
-    last = ups.drop_duplicates(["item_id", "as_of"], keep="last")
-    last = last[["item_id", "as_of", "status", "progress"]].rename(columns={"item_id": "id", "as_of": "last_update"})
+    # Several updates on one day: the last one recorded wins (rows are in recorded order).
+    last = ups[["item_id", "as_of", "status", "progress"]].rename(columns={"item_id": "id", "as_of": "last_update"})
     leaf_ids = leaves["id"].to_numpy()
     state = merge_asof_by_id(grid, last.astype({"last_update": "datetime64[ns]"}), "last_update",
-                             leaf_ids, len(at))
+                             leaf_ids, len(at), last_of_day=True)
     commented = ups[ups["comment"].notna()]
-    commented = commented[commented["comment"].astype("string").str.strip() != ""]
-    commented = commented.drop_duplicates(["item_id", "as_of"], keep="last")[["item_id", "as_of", "comment"]]
+    commented = commented[commented["comment"].astype("string").str.strip() != ""][["item_id", "as_of", "comment"]]
     commented = commented.rename(columns={"item_id": "id", "as_of": "comment_date"})
     state = merge_asof_by_id(state, commented.astype({"comment_date": "datetime64[ns]"}), "comment_date",
-                             leaf_ids, len(at))
+                             leaf_ids, len(at), last_of_day=True)
     on, start, due, last_update = (state[c].to_numpy(dtype="datetime64[ns]")
                                    for c in ("snap", "start", "due", "last_update"))
     status = rules.leaf_status(state["status"])
