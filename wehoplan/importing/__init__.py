@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from wehoplan.access import Principal, as_principal, require
 from wehoplan.config import Config, load_config
 from wehoplan.domain import STATUS_LABELS, date_range_error, is_blank, level_name, match_names, one_line
+from wehoplan.importing.cells import refine
+from wehoplan.importing.explain import column_frame, column_rows, header_lines
 from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
 from wehoplan.importing.mapping import (
     FIELD_HELP,
@@ -34,8 +36,6 @@ from wehoplan.importing.mapping import (
 )
 from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
 from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
-from wehoplan.importing.cells import refine
-from wehoplan.importing.explain import column_frame, column_rows, header_lines
 from wehoplan.importing.remember import recall as recall_mapping
 from wehoplan.importing.remember import remember, saved_mappings
 from wehoplan.importing.sheets import SheetChoice, choose_tables
@@ -48,10 +48,26 @@ from wehoplan.repository import Query, read_frame
 Source = str | Path | tuple[str, bytes]
 
 __all__ = [
-    "FIELDS", "FIELD_HELP", "Analysis", "CoreWriter", "FileRejected", "ImportReport", "Problem", "RowWriter",
-    "SQLiteDriverWriter", "UndoRefused",
-    "SheetChoice", "analyse", "import_files", "list_batches", "load_mapping_file", "mapping_from_frame",
-    "mapping_to_json", "recall_mapping", "saved_mappings", "undo_import",
+    "FIELDS",
+    "FIELD_HELP",
+    "Analysis",
+    "CoreWriter",
+    "FileRejected",
+    "ImportReport",
+    "Problem",
+    "RowWriter",
+    "SQLiteDriverWriter",
+    "SheetChoice",
+    "UndoRefused",
+    "analyse",
+    "import_files",
+    "list_batches",
+    "load_mapping_file",
+    "mapping_from_frame",
+    "mapping_to_json",
+    "recall_mapping",
+    "saved_mappings",
+    "undo_import",
 ]
 
 

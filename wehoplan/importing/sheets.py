@@ -207,6 +207,15 @@ def choose_tables(
 def _skip_reason(t: Table, n: int, titles: list[str], main: Table, main_rows: int, seen: set[str],
                  main_values: dict[int, set[str]], named: bool) -> str | None:
     """Why a sheet of the workbook does not join the plan, or None when it does."""
+    if t.workbook is main.workbook and not t.signature & _STATE_FIELDS and main.signature & _STATE_FIELDS:
+        # Names only, no dates, status or progress, named in a column of the plan: a lookup list.
+        for c, values in main_values.items():
+            # Names found in the plan's own title column are a copy of its rows, not a lookup.
+            if main.mapping.get(c) in ("title", "code"):
+                continue
+            if titles and sum(x in values for x in titles) * 2 >= len(titles):
+                return (f"a lookup list: its names appear in column {main.headers[c]!r} of sheet "
+                        f"{main.sheet.name!r}")
     if not _same_kind(t.signature, main.signature):
         return f"holds a different kind of table than sheet {main.sheet.name!r} (such as a summary)"
     if titles and sum(x in seen for x in titles) * 2 >= len(titles):

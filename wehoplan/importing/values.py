@@ -249,8 +249,8 @@ _PLAIN_CODE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 
 
 # Codes whose every level carries a letter ("P1.F2.A1", "WP3-T2"): one number per level.
-_LETTERED = re.compile(r"[A-Za-z]{1,4}\s*[0-9]+(?:\s*[.\-_/]\s*[A-Za-z]{1,4}\s*[0-9]+)*")
-_LETTER_NUMBER = re.compile(r"[A-Za-z]{1,4}\s*([0-9]+)")
+_LETTERED = re.compile(r"[A-Za-z]{1,4}[ \-]?[0-9]+(?:\s*[.\-_/]\s*[A-Za-z]{1,4}[ \-]?[0-9]+)*")
+_LETTER_NUMBER = re.compile(r"[A-Za-z]{1,4}[ \-]?([0-9]+)")
 
 
 def lettered_code(value: object) -> bool:
