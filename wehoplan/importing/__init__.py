@@ -31,6 +31,7 @@ from wehoplan.importing.mapping import (
     FIELDS,
     check_mapping,
     load_mapping_file,
+    mapping_from_json,
     mapping_to_json,
     status_words,
 )
@@ -46,6 +47,11 @@ from wehoplan.models import ImportBatch, Plan
 from wehoplan.repository import Query, read_frame
 
 Source = str | Path | tuple[str, bytes]
+# Fields the preview shows when mapped, and their column names there.
+PREVIEW_FIELDS = {"description": "description", "owner": "owner", "sponsor": "sponsor",
+                  "department": "lead department", "partners": "partner departments", "smart": "SMART",
+                  "start": "start", "due": "due", "weight": "weight", "comment": "comment",
+                  "update_date": "update date"}
 
 __all__ = [
     "FIELDS",
@@ -64,6 +70,7 @@ __all__ = [
     "list_batches",
     "load_mapping_file",
     "mapping_from_frame",
+    "mapping_from_json",
     "mapping_to_json",
     "recall_mapping",
     "saved_mappings",
@@ -99,15 +106,24 @@ class Analysis:
             where.setdefault((p.sheet, p.row), []).append(f"{p.column or ''} {p.message}".strip())
         recs = []
         names = self.parsed.level_names
+        # Every mapped field, as it will be read (dates parsed, departments split, owners named).
+        mapped = {f for t in self.tables for f in t.mapping.values()}
+        extra = [k for k in PREVIEW_FIELDS if k in mapped or (k == "partners" and "department" in mapped)
+                 or (k == "smart" and any(f.startswith("smart") for f in mapped))]
         for n in self.parsed.nodes:
             # A row whose status or progress cell was rejected shows blanks, not a made-up state.
             st = leaf_state(n, as_of or dt.date.today()) if not n.children and not n.state.get("bad") else None
-            recs.append({
+            rec: dict[str, Any] = {
                 "code": n.code, "level": level_name(n.depth, names),
                 "title": ("    " * (n.depth - 1)) + (n.title or ""),
                 "status": STATUS_LABELS[st["status"]] if st else None, "progress": st["progress"] if st else None,
-                "sheet": n.sheet, "row": n.row, "problem": "; ".join(where.get((n.sheet, n.row), [])),
-            })
+            }
+            for k in extra:
+                v = n.state.get("as_of" if k == "update_date" else k) if k in ("comment", "update_date") \
+                    else n.fields.get(k)
+                rec[PREVIEW_FIELDS[k]] = "; ".join(v) if isinstance(v, list) else v
+            rec.update({"sheet": n.sheet, "row": n.row, "problem": "; ".join(where.get((n.sheet, n.row), []))})
+            recs.append(rec)
         return pd.DataFrame(recs)
 
     def explanation(self) -> list[str]:
@@ -127,7 +143,7 @@ class Analysis:
     def sheet_frame(self) -> pd.DataFrame:
         """Every sheet: used or not, why, its header row and rows (for the page)."""
         return pd.DataFrame([{"file": c.file, "sheet": c.sheet, "used": "yes" if c.used else "no",
-                              "why": c.reason, "header row": c.header_row or "", "rows": c.rows}
+                              "why": c.reason, "header row": str(c.header_row or ""), "rows": c.rows}
                              for c in self.sheets], columns=["file", "sheet", "used", "why", "header row", "rows"])
 
     def layout(self) -> str:

@@ -203,12 +203,26 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
 
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
         raise ValueError(f"mapping file {path}: {exc}") from None
+    return mapping_from_json(raw, f"mapping file {path}")
+
+
+def mapping_from_json(raw: str | bytes, name: str = "mapping file") -> dict[str, str]:
+    """Read a mapping's JSON text (a saved file uploaded on the page, or read by the CLI).
+
+    Raises:
+        ValueError: not a JSON object of strings, or an unknown field; the message starts with ``name``.
+
+    """
+    try:
+        data = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{name}: {exc}") from None
     if not isinstance(data, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
                                              for k, v in data.items()):
-        raise ValueError(f'mapping file {path}: expected a JSON object like {{"Column header": "due"}}')
+        raise ValueError(f'{name}: expected a JSON object like {{"Column header": "due"}}')
     check_mapping(data)
     return data
 
