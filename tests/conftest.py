@@ -21,7 +21,7 @@ from wehoplan.demo import build_demo
 BOTH_BACKENDS = {
     "test_repository", "test_editing", "test_editing_cli", "test_importing_load", "test_importing_cli",
     "test_cli", "test_exporting_cli", "test_demo", "test_db", "test_migrations", "test_backup",
-    "test_concurrency", "test_postgres_readers",
+    "test_concurrency", "test_postgres_readers", "test_importing_shapes",
 }
 _DB_FIXTURES = {"demo_url", "demo_engine", "fresh_url", "empty_url", "db_backend"}
 _names = itertools.count()

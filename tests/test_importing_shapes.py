@@ -242,3 +242,13 @@ def test_cli_report_says_which_sheet_header_and_columns(tmp_path, capsys, empty_
     assert "read: tracker.xlsx, sheet 'Tracker': used: the largest work-plan table" in err
     assert "read: tracker.xlsx, sheet 'Tracker': header row 5" in err
     assert "column H (Due): due date" in err
+
+
+def test_cli_header_row_picks_the_header(tmp_path, capsys, empty_url):
+    f = tmp_path / "odd.csv"
+    f.write_text("Ref,Thing\nCode,Title\n1,Portal\n")
+    code = main(["import", str(f), "--db", empty_url, "--header-row", "2", "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "header row 2, as chosen" in err and "would import into 'odd': 1 items created" in err
+    assert main(["import", str(f), "--db", empty_url, "--header-row", "0"]) == 2
