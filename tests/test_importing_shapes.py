@@ -252,3 +252,25 @@ def test_cli_header_row_picks_the_header(tmp_path, capsys, empty_url):
     assert code == 0, err
     assert "header row 2, as chosen" in err and "would import into 'odd': 1 items created" in err
     assert main(["import", str(f), "--db", empty_url, "--header-row", "0"]) == 2
+
+
+def test_level_words_before_titles_in_one_column():
+    data = (b"Goal/Objective/Task,Description,Lead,Department,Status,% Complete,Due\n"
+            b"Goal: Safe streets,Fewer crashes,,,,,\nObjective: Vision Zero,A plan,,,,,\n"
+            b"Task: Speed humps,Ten streets,Ben Okafor,Public Works,Done,100,2020-06-30\n"
+            b"Task: Crash dashboard,Weekly,Chen Li,IT,In progress,40,2020-12-31\n"
+            b"Goal: Open data,,,,,,\nTask: Portal,,Chen Li,IT,Not Yet Started,0,2021-01-31\n")
+    an = analyse([("plan.csv", data)])
+    assert an.ok, an.problem_frame()
+    got = [(n.code, n.title, n.fields.get("owner")) for n in an.parsed.nodes]
+    assert got == [("1", "Safe streets", None), ("1.1", "Vision Zero", None), ("1.1.1", "Speed humps", "Ben Okafor"),
+                   ("1.1.2", "Crash dashboard", "Chen Li"), ("2", "Open data", None), ("2.1", "Portal", "Chen Li")]
+    assert next(n for n in an.parsed.nodes if n.code == "1").fields["description"] == "Fewer crashes"
+
+
+def test_mapping_without_sheet_does_not_merge_the_filtered_copy():
+    mapping = {"Action ID": "code", "Action": "title", "Pillar": "h1"}
+    an = analyse([("tracker.xlsx", eleven_sheets())], mapping=mapping)
+    assert an.ok, an.problem_frame()
+    assert [t.sheet.name for t in an.tables] == ["Tracker"]
+    assert len([n for n in an.parsed.nodes if not n.children]) == 5

@@ -15,6 +15,7 @@ from wehoplan.importing.reading import Sheet, column_letter
 from wehoplan.importing.table import Table
 from wehoplan.importing.values import parse_progress
 
+SAMPLE_ROWS = 200
 _LIST_CELL = re.compile(r"^\s*\[.*\]\s*$", re.S)
 
 
@@ -39,16 +40,23 @@ def list_cell(value: object) -> object:
 
 def unlist_sheet(sheet: Sheet, first_row: int) -> tuple[Sheet, int]:
     """The sheet with its list cells (below ``first_row``) read as text, and how many there were."""
+    # Export tools write a list column the same way in every row: a sample of the first rows
+    # says which columns to read, so a large sheet without lists is not walked cell by cell.
+    sample = sheet.rows[first_row:first_row + SAMPLE_ROWS]
+    cols = sorted({c for row in sample for c, v in enumerate(row) if isinstance(v, str) and v[:1] == "["})
+    if not cols:
+        return sheet, 0
     changed = 0
     rows = list(sheet.rows)
     for r in range(first_row, len(rows)):
         row = rows[r]
-        if not any(isinstance(v, str) and v[:1] == "[" for v in row):
-            continue
-        new = tuple(list_cell(v) for v in row)
-        if new != row:
+        new = list(row)
+        for c in cols:
+            if c < len(row):
+                new[c] = list_cell(row[c])
+        if new != list(row):
             changed += sum(a != b for a, b in zip(new, row, strict=True))
-            rows[r] = new
+            rows[r] = tuple(new)
     return (replace(sheet, rows=rows) if changed else sheet), changed
 
 

@@ -8,11 +8,12 @@ order; a section row (only its first cell filled) starts a new top-level item.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import cast
 
 from wehoplan.domain import DEFAULT_LEVEL_NAMES, NO_END_DATE, STATUS_SYNONYMS, is_blank, level_name
 from wehoplan.importing.nodes import Node, Parsed, Problem
-from wehoplan.importing.rows import RowContext, level_depth, read_fields, section_title
+from wehoplan.importing.rows import LEVEL_WORDS, RowContext, level_depth, read_fields, section_title
 from wehoplan.importing.table import Table
 from wehoplan.importing.tree import assign_codes, check, link_codes, outline_key_fn
 from wehoplan.importing.values import lettered_code, parse_code, split_section, split_title_code, text
@@ -69,6 +70,15 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
 
 
 LEVELS = ("h1", "h2", "h3")
+_LEVEL_PREFIX = re.compile(r"^\s*(" + "|".join(sorted(LEVEL_WORDS, key=len, reverse=True))
+                           + r")\s*[:\-–—]\s*(\S.*)$", re.I)
+
+
+def _prefixed_levels(ctx: RowContext) -> bool:
+    """True when most titles start with a level word and a colon ("Goal: ...", "Task - ...")."""
+    titles = [x for x in (text(ctx.get(r, "title")) for r in ctx.t.data_rows) if x]
+    hits = [m[1].lower() for x in titles if (m := _LEVEL_PREFIX.match(x))]
+    return bool(titles) and len(hits) * 2 >= len(titles) and len(set(hits)) > 1
 
 
 def _self_numbered(ctx: RowContext, levels: list[str]) -> bool:
@@ -122,6 +132,12 @@ def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
         mode = "columns"
     elif "level" in fields:
         mode = "level"
+    elif _prefixed_levels(ctx):
+        # "Goal: Safe streets", "Objective: Vision Zero", "Task: Speed humps" in one column: the
+        # word before the colon is each row's level.
+        mode = "prefix"
+        ctx.notes.append(f"column {ctx.colname('title')} names each row's level before its title "
+                         "(\"Goal: ...\", \"Task: ...\"): read as the hierarchy")
     else:
         mode = "rows"
     section: Node | None = None
@@ -134,6 +150,8 @@ def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
         if all(is_blank(c) for c in row):
             continue
         sec = section_title(ctx, row)
+        if sec is not None and mode == "prefix" and _LEVEL_PREFIX.match(sec):
+            sec = None  # "Goal: Open data" alone on its row is a goal like the others
         if sec is not None and mode != "columns":
             sec_code, sec_title = split_section(sec)
             section = Node(code=sec_code, title=sec_title, file=t.file_name, sheet=t.sheet.name, row=r + 1,
@@ -167,8 +185,14 @@ def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
                 node.parent_code = code.rsplit(".", 1)[0]
             elif section is not None and section.code != code:
                 node.parent = section
-        elif mode == "level" and not is_blank(ctx.get(r, "level")):
-            label = text(ctx.get(r, "level")) or ""
+        elif (mode == "level" and not is_blank(ctx.get(r, "level"))) or (mode == "prefix" and title
+                                                                           and _LEVEL_PREFIX.match(title)):
+            if mode == "prefix":
+                m = _LEVEL_PREFIX.match(title or "")
+                assert m is not None
+                label, node.title = m[1], m[2].strip()
+            else:
+                label = text(ctx.get(r, "level")) or ""
             depth = level_depth(label)
             if depth is None:
                 ctx.err(r, "level", label, "unknown level; accepted: Strategy/Goal, Initiative/Objective, "

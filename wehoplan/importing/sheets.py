@@ -10,6 +10,7 @@ without titles), or hold another kind of table (a roll-up summary). Every sheet 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wehoplan.domain import is_blank
@@ -181,7 +182,14 @@ def choose_tables(
                                                              len(c[0].signature)))
     chosen: list[Table] = [main]
     seen_titles = set(main_titles)
-    main_values = _column_values(main)
+    values_memo: list[dict[int, set[str]]] = []
+
+    def main_values() -> dict[int, set[str]]:
+        # Every cell of the plan's sheet, as text: only needed when a sheet may be a lookup list.
+        if not values_memo:
+            values_memo.append(_column_values(main))
+        return values_memo[0]
+
     for t, n, titles in cands:
         if t is main:
             why = ("the largest work-plan table" if len(cands) > 1 else "the work-plan table") + f" ({n} rows)"
@@ -205,11 +213,11 @@ def choose_tables(
 
 
 def _skip_reason(t: Table, n: int, titles: list[str], main: Table, main_rows: int, seen: set[str],
-                 main_values: dict[int, set[str]], named: bool) -> str | None:
+                 main_values: Callable[[], dict[int, set[str]]], named: bool) -> str | None:
     """Why a sheet of the workbook does not join the plan, or None when it does."""
     if t.workbook is main.workbook and not t.signature & _STATE_FIELDS and main.signature & _STATE_FIELDS:
         # Names only, no dates, status or progress, named in a column of the plan: a lookup list.
-        for c, values in main_values.items():
+        for c, values in main_values().items():
             # Names found in the plan's own title column are a copy of its rows, not a lookup.
             if main.mapping.get(c) in ("title", "code"):
                 continue
@@ -226,7 +234,7 @@ def _skip_reason(t: Table, n: int, titles: list[str], main: Table, main_rows: in
         return "its name says it is a scratch, copy or lookup sheet (pick it to import it)"
     if not t.signature & _STATE_FIELDS and main.signature & _STATE_FIELDS and n < main_rows:
         # Names only, no dates, status or progress: a list other sheets refer to.
-        for c, values in main_values.items():
+        for c, values in main_values().items():
             if titles and sum(x in values for x in titles) * 2 >= len(titles):
                 return (f"a lookup list: its names appear in column {main.headers[c]!r} of sheet "
                         f"{main.sheet.name!r}")
