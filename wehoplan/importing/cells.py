@@ -91,9 +91,16 @@ def refine(table: Table, explicit: set[int] | None = None) -> list[str]:
     pc = col.get("progress")
     if pc is None or pc in (explicit or set()):
         return notes
-    values = [row[pc] for row in table.sheet.rows[table.header_row + 1:] if pc < len(row) and not is_blank(row[pc])]
-    words = [v for v in values if _not_percent(v)]
-    if not values or len(words) * 2 < len(values) or not all(_status_word(v) for v in words):
+    counts: dict[object, int] = {}
+    for row in table.sheet.rows[table.header_row + 1:]:
+        if pc < len(row) and not is_blank(row[pc]):
+            v = row[pc]
+            key = v if isinstance(v, (str, int, float)) else str(v)
+            counts[key] = counts.get(key, 0) + 1
+    # Each distinct value is checked once: a sheet repeats a few words or numbers.
+    words = [v for v in counts if _not_percent(v)]
+    n_words = sum(counts[v] for v in words)
+    if not counts or n_words * 2 < sum(counts.values()) or not all(_status_word(v) for v in words):
         return notes
     name = f"column {column_letter(pc)} ({table.headers[pc]})"
     if "status" not in col:

@@ -87,8 +87,14 @@ def _self_numbered(ctx: RowContext, levels: list[str]) -> bool:
     Plain codes without a dot that repeat, or that equal a group's own number, are local
     numbers: each is placed under its group instead of colliding with another row's code.
     """
-    codes: list[str] = [c for c in (parse_code(ctx.get(r, "code")) for r in ctx.t.data_rows) if c]
-    if not codes or any("." in c for c in codes):
+    codes: list[str] = []
+    for r in ctx.t.data_rows:
+        c = parse_code(ctx.get(r, "code"))
+        if c and "." in c:
+            return False  # outline codes: stop at the first
+        if c:
+            codes.append(c)
+    if not codes:
         return False
     if len(set(codes)) < len(codes):
         return True

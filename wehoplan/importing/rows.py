@@ -91,10 +91,15 @@ class RowContext:
             return None
 
 
+_NAME_SEPARATORS = frozenset(";\n,/")
+
+
 def _split_names(value: object) -> list[str]:
     s = text(value)
     if not s:
         return []
+    if _NAME_SEPARATORS.isdisjoint(s):
+        return [s]  # one name (most cells): no regex
     return [p.strip() for p in re.split(r"[;\n,/]+", s) if p.strip()]
 
 
