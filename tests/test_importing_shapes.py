@@ -274,3 +274,11 @@ def test_mapping_without_sheet_does_not_merge_the_filtered_copy():
     assert an.ok, an.problem_frame()
     assert [t.sheet.name for t in an.tables] == ["Tracker"]
     assert len([n for n in an.parsed.nodes if not n.children]) == 5
+
+
+def test_duplicate_whole_number_codes_get_no_excel_number_hint():
+    data = xlsx({"P": [["Code", "Title"], [1, "A"], [1, "B"]]})
+    an = analyse([("d.xlsx", data)])
+    msgs = [e.message for e in an.errors]
+    assert any("duplicate code 1" in m for m in msgs)
+    assert not any("stored these codes as numbers" in m for m in msgs)

@@ -178,7 +178,8 @@ def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
             # "P1.F2.A1" reads as 1.2.1; the file's own code stays visible in the title.
             title = f"{text(raw_code)} {title}" if title else text(raw_code)
         node = Node(code=code, title=title, file=t.file_name, sheet=t.sheet.name, row=r + 1,
-                    numeric_code=isinstance(raw_code, float))
+                    # Only a code with a fraction (1.1) can be an Excel number that lost a digit (1.10).
+                    numeric_code=isinstance(raw_code, float) and not raw_code.is_integer())
         if local:
             node.code, node.local_code = None, code
         if mode == "columns":
