@@ -111,3 +111,20 @@ def test_status_words_in_a_progress_column_are_explained_on_the_page():
     assert any("holds status words" in i.value for i in at.info)
     preview = next(f for f in _frames(at) if "level" in f.columns)
     assert preview["status"].tolist()[1:] == ["On track", "Not started"]
+
+
+def test_saved_meanings_load_from_a_file_on_the_page():
+    import json
+
+    data = b"Ref,Thing,Who\n1,Portal,Chen Li\n"
+    at = _open_with(data, "odd.csv")
+    cols = next(f for f in _frames(at) if "read as" in f.columns).set_index("header")
+    assert cols.loc["Thing", "read as"] == "not imported"
+    saved = json.dumps({"Ref": "code", "Thing": "title", "Who": "owner"}).encode()
+    at.get("file_uploader")[1].set_value([("odd.mapping.json", saved, "application/json")]).run()
+    next(b for b in at.button if b.label == "Use the loaded file").click().run()
+    assert not at.exception
+    assert any("odd.mapping.json" in i.value for i in at.info)
+    cols = next(f for f in _frames(at) if "read as" in f.columns).set_index("header")
+    assert cols.loc["Thing", "read as"] == "title" and cols.loc["Who", "read as"] == "owner"
+    assert not next(b for b in at.button if b.label == "Import").disabled

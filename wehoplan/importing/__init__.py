@@ -39,7 +39,7 @@ from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
 from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
 from wehoplan.importing.remember import recall as recall_mapping
 from wehoplan.importing.remember import remember, saved_mappings
-from wehoplan.importing.sheets import SheetChoice, choose_tables
+from wehoplan.importing.sheets import SheetChoice, choose_tables, unread_table
 from wehoplan.importing.table import Table
 from wehoplan.importing.undo import undo_import as _undo
 from wehoplan.importing.writers import CoreWriter, RowWriter, SQLiteDriverWriter
@@ -288,7 +288,9 @@ def analyse(
         choice = choose_tables(workbooks, sheet, mapping, header_row)
     except ValueError as exc:
         errors.append(Problem(", ".join(names), sheet or "", None, None, None, str(exc)))
-        return Analysis(names, digest, [], None, errors, warnings, sheet_names=all_sheets)
+        # The columns of the most header-like row, none mapped: the page lets the user name them.
+        raw = unread_table(workbooks, sheet, header_row) if not str(exc).startswith("no sheet named") else None
+        return Analysis(names, digest, [raw] if raw else [], None, errors, warnings, sheet_names=all_sheets)
     tables = choice.tables
     for note in choice.notes:
         file = next((n for n in names if note.startswith(f"{n}: ")), "")

@@ -17,7 +17,7 @@ from wehoplan.domain import is_blank
 from wehoplan.importing.cells import unlist_sheet
 from wehoplan.importing.headers import HEADER_SCAN_ROWS, find_header, sub_header
 from wehoplan.importing.mapping import norm_header
-from wehoplan.importing.reading import Workbook
+from wehoplan.importing.reading import Sheet, Workbook
 from wehoplan.importing.table import Table
 from wehoplan.importing.values import text
 
@@ -243,6 +243,38 @@ def _skip_reason(t: Table, n: int, titles: list[str], main: Table, main_rows: in
     if filled and n * 2 < filled:
         return "most of its rows have no title (a scratch sheet)"
     return None
+
+
+def _most_header_like(workbooks: list[Workbook], sheet_name: str | None) -> tuple[Workbook, Sheet, int] | None:
+    best: tuple[int, Workbook, Sheet, int] | None = None
+    for wb in workbooks:
+        for sh in wb.sheets:
+            if sheet_name and wb.kind != "csv" and sh.name.casefold().strip() != sheet_name.casefold().strip():
+                continue
+            for r, row in enumerate(sh.rows[:HEADER_SCAN_ROWS]):
+                n = sum(not is_blank(c) for c in row)
+                if n >= 2 and (best is None or n > best[0]):
+                    best = (n, wb, sh, r)
+    return None if best is None else (best[1], best[2], best[3])
+
+
+def unread_table(workbooks: list[Workbook], sheet_name: str | None = None,
+                 header_row: int | None = None) -> Table | None:
+    """When no table is found: the most header-like row (or the picked one) with no column mapped yet.
+
+    The Import page lists its columns so the user can say what each holds, which is the fix
+    the refusal names.
+    """
+    found = _most_header_like(workbooks, sheet_name)
+    if found is None:
+        return None
+    wb, sh, r = found
+    if header_row is not None:
+        r = header_row - 1
+    if r >= len(sh.rows):
+        return None
+    return Table(wb.file_name, sh, r, list(sh.rows[r]), {}, wb,
+                 header_reason=f"row {r + 1}: no column is recognised yet")
 
 
 def no_table_message(workbooks: list[Workbook]) -> str:
