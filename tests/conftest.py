@@ -22,7 +22,7 @@ BOTH_BACKENDS = {
     "test_repository", "test_editing", "test_editing_cli", "test_importing_load", "test_importing_cli",
     "test_cli", "test_exporting_cli", "test_demo", "test_db", "test_migrations", "test_backup",
     "test_concurrency", "test_postgres_readers", "test_report", "test_measures_db", "test_publishing",
-    "test_cycle_store",
+    "test_cycle_store", "test_importing_shapes",
 }
 _DB_FIXTURES = {"demo_url", "demo_engine", "fresh_url", "empty_url", "db_backend"}
 _names = itertools.count()

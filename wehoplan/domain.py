@@ -56,6 +56,15 @@ SOME_DISRUPTION_MIN_SCORE = 1.5
 STATUS_SYNONYMS: dict[str, str] = {
     **{w: "pending" for w in ("not started", "status pending", "planned", "upcoming", "future", "pending")},
     **{w: "on_track" for w in ("in progress", "on target", "on schedule", "green", "on track", "ontrack")},
+    # Words of published trackers (issue 20): mayors' 100-day trackers, action plans, Portuguese plans.
+    **{w: "pending" for w in ("not yet started", "yet to start", "not yet begun", "to be started", "to start",
+                              "not begun", "nao iniciado", "não iniciado", "não iniciada", "a iniciar")},
+    **{w: "on_track" for w in ("ongoing", "underway", "under way", "started", "in implementation",
+                               "being implemented", "in process", "em andamento", "em execução", "em execucao")},
+    **{w: "completed" for w in ("decision taken", "decision made", "implemented", "delivered", "adopted",
+                                "concluído", "concluída", "concluido", "concluida", "realizado")},
+    **{w: "some_disruption" for w in ("atrasado", "atrasada")},
+    **{w: "deferred" for w in ("suspenso", "suspensa", "cancelado", "cancelada")},
     **{
         w: "some_disruption"
         for w in (

@@ -452,3 +452,19 @@ class ReminderLog(Base):
     kind: Mapped[str] = mapped_column(String(16))
     n_items: Mapped[int] = mapped_column(Integer)
     sent_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+class ImportMapping(Base):
+    """The last column mapping used to import a header layout into a plan (issue 14: not lost on re-upload).
+
+    Keyed by plan name (the plan may not exist yet when the page looks it up) and a hash of the
+    table's normalised headers; ``mapping`` is the JSON a --mapping file holds.
+    """
+
+    __tablename__ = "import_mappings"
+    __table_args__ = (UniqueConstraint("plan_name", "layout", name="uq_import_mapping_plan_layout"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_name: Mapped[str] = mapped_column(String(200))
+    layout: Mapped[str] = mapped_column(String(64))
+    headers: Mapped[str] = mapped_column(Text)  # the headers, readable, for the page's picker
+    mapping: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())

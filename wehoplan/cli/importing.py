@@ -21,6 +21,8 @@ def register(sub: SubParsers) -> None:
     add_plan(p, "plan to create or update (exact name; default: the file name stem)")
     add_as_of(p, "date of the imported status/progress when the file has no update-date column (default: today)")
     p.add_argument("--sheet", metavar="NAME", help="import only this sheet")
+    p.add_argument("--header-row", type=int, metavar="N",
+                   help="the row holding the column headings, as the spreadsheet numbers it (default: found)")
     p.add_argument("--mapping", metavar="FILE.json",
                    help='column mapping {"Column header": "field"} overriding detection')
     p.add_argument("--dry-run", action="store_true", help="validate and report counts; write nothing")
@@ -43,6 +45,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             mapping = load_mapping_file(args.mapping)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+    if args.header_row is not None and args.header_row < 1:
+        raise UsageError("--header-row: the first row is 1")
     for f in args.files:
         if not Path(f).is_file():
             raise InputError(f"{f}: no such file")
@@ -50,7 +54,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     create_schema(engine)
     try:
         report = import_files(engine, list(args.files), plan_name=args.plan, as_of=args.as_of, sheet=args.sheet,
-                              mapping=mapping, dry_run=args.dry_run, author=args.author)
+                              mapping=mapping, dry_run=args.dry_run, author=args.author,
+                              header_row=args.header_row)
     except ValueError as exc:  # e.g. an unknown field in the mapping file
         raise InputError(str(exc)) from None
     if args.report:

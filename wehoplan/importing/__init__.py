@@ -22,30 +22,58 @@ from sqlalchemy.orm import Session
 
 from wehoplan.access import Principal, as_principal, require
 from wehoplan.config import Config, load_config
-from wehoplan.domain import STATUS_LABELS, date_range_error, level_name, match_names, one_line
+from wehoplan.domain import STATUS_LABELS, date_range_error, is_blank, level_name, match_names, one_line
+from wehoplan.importing.cells import refine
+from wehoplan.importing.explain import column_frame, column_rows, header_lines
 from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
 from wehoplan.importing.mapping import (
     FIELD_HELP,
     FIELDS,
     check_mapping,
     load_mapping_file,
+    mapping_from_json,
     mapping_to_json,
     status_words,
 )
 from wehoplan.importing.parse import Node, Parsed, Problem, parse_tables
 from wehoplan.importing.reading import FileRejected, Workbook, column_letter, read_source
-from wehoplan.importing.table import Table, find_tables
+from wehoplan.importing.remember import recall as recall_mapping
+from wehoplan.importing.remember import remember, saved_mappings
+from wehoplan.importing.sheets import SheetChoice, choose_tables, unread_table
+from wehoplan.importing.table import Table
 from wehoplan.importing.undo import undo_import as _undo
 from wehoplan.importing.writers import CoreWriter, RowWriter, SQLiteDriverWriter
 from wehoplan.models import ImportBatch, Plan
 from wehoplan.repository import Query, read_frame
 
 Source = str | Path | tuple[str, bytes]
+# Fields the preview shows when mapped, and their column names there.
+PREVIEW_FIELDS = {"description": "description", "owner": "owner", "sponsor": "sponsor",
+                  "department": "lead department", "partners": "partner departments", "smart": "SMART",
+                  "start": "start", "due": "due", "weight": "weight", "comment": "comment",
+                  "update_date": "update date"}
 
 __all__ = [
-    "FIELDS", "FIELD_HELP", "Analysis", "CoreWriter", "FileRejected", "ImportReport", "Problem", "RowWriter",
-    "SQLiteDriverWriter", "UndoRefused",
-    "analyse", "import_files", "list_batches", "load_mapping_file", "mapping_from_frame", "mapping_to_json",
+    "FIELDS",
+    "FIELD_HELP",
+    "Analysis",
+    "CoreWriter",
+    "FileRejected",
+    "ImportReport",
+    "Problem",
+    "RowWriter",
+    "SQLiteDriverWriter",
+    "SheetChoice",
+    "UndoRefused",
+    "analyse",
+    "import_files",
+    "list_batches",
+    "load_mapping_file",
+    "mapping_from_frame",
+    "mapping_from_json",
+    "mapping_to_json",
+    "recall_mapping",
+    "saved_mappings",
     "undo_import",
 ]
 
@@ -60,6 +88,9 @@ class Analysis:
     parsed: Parsed | None
     errors: list[Problem]
     warnings: list[Problem]
+    sheets: list[SheetChoice] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how cells were read (the report)
+    sheet_names: list[tuple[str, str]] = field(default_factory=list)  # (file, sheet) of every sheet
 
     @property
     def ok(self) -> bool:
@@ -75,16 +106,51 @@ class Analysis:
             where.setdefault((p.sheet, p.row), []).append(f"{p.column or ''} {p.message}".strip())
         recs = []
         names = self.parsed.level_names
+        # Every mapped field, as it will be read (dates parsed, departments split, owners named).
+        mapped = {f for t in self.tables for f in t.mapping.values()}
+        extra = [k for k in PREVIEW_FIELDS if k in mapped or (k == "partners" and "department" in mapped)
+                 or (k == "smart" and any(f.startswith("smart") for f in mapped))]
         for n in self.parsed.nodes:
             # A row whose status or progress cell was rejected shows blanks, not a made-up state.
             st = leaf_state(n, as_of or dt.date.today()) if not n.children and not n.state.get("bad") else None
-            recs.append({
+            rec: dict[str, Any] = {
                 "code": n.code, "level": level_name(n.depth, names),
                 "title": ("    " * (n.depth - 1)) + (n.title or ""),
                 "status": STATUS_LABELS[st["status"]] if st else None, "progress": st["progress"] if st else None,
-                "sheet": n.sheet, "row": n.row, "problem": "; ".join(where.get((n.sheet, n.row), [])),
-            })
+            }
+            for k in extra:
+                v = n.state.get("as_of" if k == "update_date" else k) if k in ("comment", "update_date") \
+                    else n.fields.get(k)
+                rec[PREVIEW_FIELDS[k]] = "; ".join(v) if isinstance(v, list) else v
+            rec.update({"sheet": n.sheet, "row": n.row, "problem": "; ".join(where.get((n.sheet, n.row), []))})
+            recs.append(rec)
         return pd.DataFrame(recs)
+
+    def explanation(self) -> list[str]:
+        """What the import did, in order: sheets used and why, header rows, how cells were read, columns."""
+        out = [c.line() for c in self.sheets]
+        out += header_lines(self.tables)
+        out += self.notes
+        for r in column_rows(self.tables, self.parsed):
+            out.append(f"{r['file']}, sheet {r['sheet']!r}, column {r['column']} ({r['header']}): "
+                       f"{r['read as']}: {r['why']}")
+        return out
+
+    def column_frame(self) -> pd.DataFrame:
+        """How each column of the chosen tables is read, or why it is ignored (for the page)."""
+        return column_frame(self.tables, self.parsed)
+
+    def sheet_frame(self) -> pd.DataFrame:
+        """Every sheet: used or not, why, its header row and rows (for the page)."""
+        return pd.DataFrame([{"file": c.file, "sheet": c.sheet, "used": "yes" if c.used else "no",
+                              "why": c.reason, "header row": str(c.header_row or ""), "rows": c.rows}
+                             for c in self.sheets], columns=["file", "sheet", "used", "why", "header row", "rows"])
+
+    def layout(self) -> str:
+        """The header layout of the chosen tables: what a remembered mapping is keyed by."""
+        from wehoplan.importing.remember import layout_key
+
+        return layout_key(self.tables)
 
     def mapping_frame(self) -> pd.DataFrame:
         """One row per column of the chosen tables (file, sheet, column, header, field), for editing."""
@@ -122,24 +188,35 @@ class ImportReport:
     batch_id: int | None = None
     dry_run: bool = False
     missing_codes: list[str] = field(default_factory=list)
+    explanation: list[str] = field(default_factory=list)  # sheets, header rows, columns: how it was read
+    sheets: list[dict] = field(default_factory=list)
+    columns: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """{"ok", "plan", "items_created", "items_updated", "updates_added", "errors", "warnings", ...}."""
         return {"ok": self.ok, "plan": self.plan, "items_created": self.items_created,
                 "items_updated": self.items_updated, "updates_added": self.updates_added,
                 "errors": [p.to_dict() for p in self.errors], "warnings": [p.to_dict() for p in self.warnings],
-                "batch_id": self.batch_id, "dry_run": self.dry_run, "missing_codes": self.missing_codes}
+                "batch_id": self.batch_id, "dry_run": self.dry_run, "missing_codes": self.missing_codes,
+                "explanation": self.explanation, "sheets": self.sheets, "columns": self.columns}
 
-    def lines(self) -> list[str]:
-        """Readable lines for stderr: every error, then every warning, then the summary."""
-        out = [f"error: {p.line()}" for p in self.errors]
+    def lines(self, page: bool = False) -> list[str]:
+        """Readable lines: how the file was read, every error, every warning, then the summary.
+
+        Args:
+            page: words for the Import page (undo below) instead of the command to type.
+
+        """
+        out = [f"read: {x}" for x in self.explanation]
+        out += [f"error: {p.line()}" for p in self.errors]
         out += [f"warning: {p.line() if p.file else p.message}" for p in self.warnings]
         if self.ok:
             verb = "would import" if self.dry_run else "imported"
+            undo = ("it can be undone in the import history below" if page
+                    else f"undo with `python -m wehoplan undo-import {self.batch_id}`")
             out.append(f"{verb} into {self.plan!r}: {self.items_created} items created, {self.items_updated} "
                        f"updated, {self.updates_added} updates added"
-                       + (f" (batch {self.batch_id}; undo with `python -m wehoplan undo-import {self.batch_id}`)"
-                          if self.batch_id else ""))
+                       + (f" (batch {self.batch_id}; {undo})" if self.batch_id else ""))
         else:
             out.append(f"rejected: {len(self.errors)} problem(s); nothing was written")
         return out
@@ -176,8 +253,16 @@ def analyse(
     sheet: str | None = None,
     mapping: dict[str, str] | None = None,
     config: Config | None = None,
+    header_row: int | None = None,
 ) -> Analysis:
     """Read, find tables, map columns and validate, without touching any database.
+
+    Args:
+        sources: paths, or (file name, bytes) pairs.
+        sheet: only this sheet.
+        mapping: {column header: field} overriding detection.
+        config: settings; default from the environment.
+        header_row: the header's row as the spreadsheet numbers it (1 = first); default: found.
 
     Raises:
         ValueError: ``mapping`` names an unknown field.
@@ -198,27 +283,34 @@ def analyse(
     digest = sha256_of([wb.data for wb in workbooks]) if workbooks else ""
     if errors:
         return Analysis(names, digest, [], None, errors, warnings)
+    all_sheets = [(wb.file_name, sh.name) for wb in workbooks for sh in wb.sheets]
     try:
-        tables, notes = find_tables(workbooks, sheet, mapping)
+        choice = choose_tables(workbooks, sheet, mapping, header_row)
     except ValueError as exc:
         errors.append(Problem(", ".join(names), sheet or "", None, None, None, str(exc)))
-        return Analysis(names, digest, [], None, errors, warnings)
-    for note in notes:
+        # The columns of the most header-like row, none mapped: the page lets the user name them.
+        raw = unread_table(workbooks, sheet, header_row) if not str(exc).startswith("no sheet named") else None
+        return Analysis(names, digest, [raw] if raw else [], None, errors, warnings, sheet_names=all_sheets)
+    tables = choice.tables
+    for note in choice.notes:
         file = next((n for n in names if note.startswith(f"{n}: ")), "")
         warnings.append(Problem(file, "", None, None, None, note.removeprefix(f"{file}: ") if file else note))
+    cell_notes: list[str] = []
     for t in tables:
-        unmapped = [str(h) for c, h in enumerate(t.headers) if h is not None and c not in t.mapping]
+        cell_notes += [f"sheet {t.sheet.name!r}: {n}" for n in refine(t, t.explicit)]
+        unmapped = [str(h) for c, h in enumerate(t.headers) if not is_blank(h) and c not in t.mapping]
         if unmapped:
             warnings.append(Problem(t.file_name, t.sheet.name, t.header_row + 1, None, None,
-                                    "columns not imported (name them in a --mapping file to use them): "
-                                    + ", ".join(unmapped)))
+                                    "columns not imported (their headings are not ones the import knows, or "
+                                    "another column gives the same field): " + ", ".join(unmapped)))
     latest = None if cfg.allow_future_updates else dt.date.today()
     parsed = parse_tables(tables, cfg.fiscal_year_start_month, latest, status_words(mapping))
     errors += parsed.errors
     warnings += parsed.warnings
     if not parsed.nodes and not errors:
         errors.append(Problem(", ".join(names), "", None, None, None, "the table has a header but no rows"))
-    return Analysis(names, digest, tables, parsed, errors, warnings)
+    return Analysis(names, digest, tables, parsed, errors, warnings, choice.sheets, cell_notes + parsed.notes,
+                    all_sheets)
 
 
 def import_files(
@@ -231,6 +323,7 @@ def import_files(
     mapping: dict[str, str] | None = None,
     dry_run: bool = False,
     author: str | Principal | None = None,
+    header_row: int | None = None,
     config: Config | None = None,
     progress=None,
     writer: RowWriter | None = None,
@@ -243,8 +336,10 @@ def import_files(
         plan_name: the plan to create or update (exact name); default the first file's stem.
         as_of: date of the leaves' updates when the file has no update-date column (default today).
         sheet: only this sheet.
-        mapping: {column header: field} overriding detection.
+        mapping: {column header: field} overriding detection; remembered for this plan and header
+            layout when the import succeeds (:func:`recall_mapping`).
         dry_run: validate and count, write nothing.
+        header_row: the header's row as the spreadsheet numbers it (default: found).
         author: who imports: the acting principal (an editor of the plan; a new plan needs a role
             for every plan), or a trusted local caller's name (audit trail, batch).
         config: settings (fiscal year start); default from the environment.
@@ -268,10 +363,12 @@ def import_files(
         require(actor, "import", s.scalar(select(Plan.id).where(Plan.name == plan)))
     if progress:
         progress(0.05)
-    an = analyse(srcs, sheet=sheet, mapping=mapping, config=cfg)
+    an = analyse(srcs, sheet=sheet, mapping=mapping, config=cfg, header_row=header_row)
     if progress:
         progress(0.5)
-    report = ImportReport(ok=False, plan=plan, errors=list(an.errors), warnings=list(an.warnings), dry_run=dry_run)
+    report = ImportReport(ok=False, plan=plan, errors=list(an.errors), warnings=list(an.warnings), dry_run=dry_run,
+                          explanation=an.explanation(), columns=an.column_frame().to_dict("records"),
+                          sheets=an.sheet_frame().to_dict("records"))
     out_of_range = date_range_error(day)
     if out_of_range:
         report.errors.append(Problem("", "", None, None, day.isoformat(), f"the as-of date {out_of_range}"))
@@ -298,6 +395,8 @@ def import_files(
         n.parent = None
         n.children = ()
     report.ok = True
+    if mapping and not dry_run:
+        remember(engine, plan, an.tables, mapping, actor.label)
     report.items_created = res.items_created
     report.items_updated = res.items_updated
     report.updates_added = res.updates_added

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,16 +14,25 @@ from pathlib import Path
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "code": ("code", "id", "no", "number", "item code", "item id", "ref", "reference", "outline",
              "outline number", "item number", "item no", "wbs", "action code", "action id", "action no",
-             "action number", "num", "ref number", "action item number"),
+             "action number", "num", "ref number", "action item number", "codigo", "numero", "n", "nr",
+             "measure id", "measure code", "measure no", "measure number", "item ref"),
     "level": ("level", "type", "item type", "level type", "tier", "kind", "row type"),
     "title": ("title", "name", "item", "action item", "item title", "action title", "item name",
-              "action name", "task name", "goal objective action", "goal/objective/action"),
-    "description": ("description", "details", "detail", "summary", "desc", "action description"),
+              "action name", "task name", "goal objective action", "goal/objective/action", "sub action",
+              "subaction", "sub task", "subtask", "sub activity", "activity name", "measure", "measure name",
+              "titulo", "nome", "acao", "acoes", "medida", "atividade"),
+    "description": ("description", "details", "detail", "summary", "desc", "action description",
+                    "task description", "project description", "descricao", "detalhes"),
     "owner": ("owner", "assigned to", "assignee", "responsible person", "project manager", "pm",
-              "contact", "staff lead", "action owner", "lead person", "lead staff", "owner name"),
+              "contact", "staff lead", "action owner", "lead person", "lead staff", "owner name", "lead",
+              "responsible", "project lead", "cabinet lead", "task lead", "action lead", "lead contact",
+              "responsible officer", "point person", "point of contact", "responsavel", "ponto focal"),
     "sponsor": ("sponsor", "executive sponsor", "champion", "exec sponsor"),
-    "department": ("department", "dept", "lead", "lead department", "responsible dept", "responsible department",
-                   "owner department", "lead dept", "division", "lead division", "lead agency", "agency"),
+    "department": ("department", "dept", "lead department", "responsible dept", "responsible department",
+                   "owner department", "lead dept", "division", "lead division", "lead agency", "agency",
+                   "departments", "parties responsible", "responsible parties", "responsible party",
+                   "lead office", "bureau", "lead bureau", "responsible agency",
+                   "orgao responsavel", "orgao", "instituicao responsavel", "instituicao", "departamento"),
     "partners": ("partner departments", "partners", "partner depts", "partner dept", "supporting departments",
                  "support departments", "partner department", "collaborators", "partnering departments",
                  "supporting depts"),
@@ -32,10 +42,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "smart_A": ("accessibility", "accessible", "a"),
     "smart_R": ("resiliency", "resilience", "resilient", "r"),
     "smart_T": ("transparency", "transparent", "t"),
-    "start": ("start", "start date", "begin", "begin date", "planned start", "start dt", "commence", "from"),
+    "start": ("start", "start date", "begin", "begin date", "planned start", "start dt", "commence", "from",
+              "launch date", "launch", "kick off", "inicio", "data de inicio"),
     "due": ("due", "due date", "end date", "target date", "target completion", "completion date", "deadline",
-            "finish", "finish date", "end", "target completion date", "planned completion", "planned end", "to"),
-    "status": ("status", "current status", "state", "rag", "rag status", "health", "overall status"),
+            "finish", "finish date", "end", "target completion date", "planned completion", "planned end", "to",
+            "prazo", "data limite", "data de conclusao", "due by"),
+    "status": ("status", "current status", "state", "rag", "rag status", "health", "overall status",
+               "situacao", "estado", "progress status", "implementation status"),
     "progress": ("progress", "percent complete", "pct complete", "completion", "percent", "complete percent",
                  "percent done", "progress percent", "percentage complete", "pct", "percent completed",
                  "completion percent", "progress percentage"),
@@ -45,13 +58,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                     "report date", "comment date", "date updated", "status date", "last update", "date of update"),
     "weight": ("weight", "weighting", "wt"),
     "h1": ("strategy", "goal", "focus area", "priority area", "pillar", "theme", "topic area", "strategic goal",
-           "strategic priority", "strategy title", "goal title", "topic"),
+           "strategic priority", "strategy title", "goal title", "topic", "committee", "pillar title",
+           "pillar name", "committee name", "strategic area", "eixo", "eixo estrategico", "objetivo estrategico"),
     "h1_code": ("strategy code", "goal code", "strategy no", "goal no", "strategy number", "goal number",
-                "strategy id", "goal id", "topic code"),
-    "h2": ("initiative", "objective", "program", "project", "initiative title", "objective title"),
+                "strategy id", "goal id", "topic code", "pillar code", "pillar no", "pillar number", "pillar id",
+                "committee code", "committee no", "committee number", "committee id"),
+    "h2": ("initiative", "objective", "program", "project", "initiative title", "objective title",
+           "work package", "workpackage", "work package title", "work package name", "project name",
+           "objetivo", "programa", "projeto"),
     "h2_code": ("initiative code", "objective code", "initiative no", "objective no", "initiative number",
-                "objective number", "initiative id", "objective id"),
-    "h3": ("action", "task", "activity", "action step", "idea"),
+                "objective number", "initiative id", "objective id", "work package code", "work package no",
+                "work package number", "work package id", "wp", "wp no", "project code", "project id"),
+    "h3": ("action", "task", "activity", "action step", "idea", "indicative action", "indicative actions",
+           "actions", "tasks", "key action"),
+    "h3_code": ("task code", "task no", "task number", "task id", "activity code", "activity id"),
 }
 FIELDS: tuple[str, ...] = (*SYNONYMS, "ignore")
 FIELD_HELP = {
@@ -61,24 +81,56 @@ FIELD_HELP = {
     "progress": "percent complete", "comment": "comment", "update_date": "update date", "weight": "weight",
     "h1": "top-level (strategy) title column", "h1_code": "top-level code column",
     "h2": "second-level (initiative) title column", "h2_code": "second-level code column",
-    "h3": "third-level (action) title column", "ignore": "not imported",
+    "h3": "third-level (action) title column", "h3_code": "third-level code column", "ignore": "not imported",
     **{f"smart_{c}": f"SMART flag column {c} (yes/x)" for c in "SMART"},
 }
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
 def norm_header(text: object) -> str:
-    """'% Complete' -> 'percent complete'; 'Responsible Dept.' -> 'responsible dept'."""
-    s = str(text or "").strip().lower().replace("%", " percent ").replace("&", " and ").replace("#", " number ")
+    """'% Complete' -> 'percent complete'; 'ActionName' -> 'action name'; 'Descrição' -> 'descricao'."""
+    raw = str(text or "").strip()
+    # camelCase and PascalCase headers of database exports ("ActionName", "dueDate") are words too.
+    raw = _CAMEL.sub(" ", raw)
+    # Accents are dropped so "Responsável" reads as "responsavel" (Portuguese, Spanish, French plans).
+    raw = "".join(c for c in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(c))
+    s = raw.lower().replace("%", " percent ").replace("&", " and ").replace("#", " number ")
     s = re.sub(r"[^0-9a-z]+", " ", s)
     return re.sub(r"\s+", " ", s).strip()
 
 
 _LOOKUP: dict[str, str] = {norm_header(w): f for f, words in SYNONYMS.items() for w in words}
+# Words naming a level of the hierarchy: a header made only of them ("Goal/Objective/Task")
+# is one column holding every level, so it is the title column (the levels come from its codes).
+LEVEL_HEADER_WORDS = frozenset({
+    "goal", "goals", "objective", "objectives", "strategy", "strategies", "initiative", "initiatives", "task",
+    "tasks", "action", "actions", "project", "projects", "pillar", "pillars", "work package", "sub action",
+    "indicative action", "committee", "activity", "activities", "program", "measure", "measures", "item",
+    "focus area", "theme", "priority", "step", "idea", "sub task", "outcome", "output", "target",
+})
 
 
 def field_for(header: object) -> str | None:
-    """Return the field a header names, or None."""
-    return _LOOKUP.get(norm_header(header))
+    """Return the field a header names, or None.
+
+    Besides the synonyms: a header listing several level words ("Goal/Objective/Task") is the
+    title; a header ending in "deadline" ("Implementation Deadline") is the due date, one ending
+    in "start date" or "launch date" the start.
+    """
+    key = norm_header(header)
+    hit = _LOOKUP.get(key)
+    if hit:
+        return hit
+    parts = [norm_header(p) for p in re.split(r"\s*(?:/|\||,|\band\b|&|>)\s*", str(header or "")) if p.strip()]
+    if len(parts) >= 2 and all(p in LEVEL_HEADER_WORDS for p in parts):
+        return "title"
+    if key.endswith(" deadline") or key.endswith(" due date"):
+        return "due"
+    if key.endswith(" start date") or key.endswith(" launch date"):
+        return "start"
+    return None
 
 
 def detect_mapping(headers: list[object]) -> dict[int, str]:
@@ -105,6 +157,10 @@ def resolve_mapping(mapping: dict[int, str]) -> dict[int, str]:
             if h in fields:
                 col = next(c for c, f in out.items() if f == h)
                 out[col] = "title"
+                # The deepest level's code column is then the rows' own code.
+                if f"{h}_code" in fields and "code" not in fields:
+                    ccol = next(c for c, f in out.items() if f == f"{h}_code")
+                    out[ccol] = "code"
                 break
         else:
             if "description" in fields:
@@ -147,12 +203,26 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
 
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
         raise ValueError(f"mapping file {path}: {exc}") from None
+    return mapping_from_json(raw, f"mapping file {path}")
+
+
+def mapping_from_json(raw: str | bytes, name: str = "mapping file") -> dict[str, str]:
+    """Read a mapping's JSON text (a saved file uploaded on the page, or read by the CLI).
+
+    Raises:
+        ValueError: not a JSON object of strings, or an unknown field; the message starts with ``name``.
+
+    """
+    try:
+        data = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{name}: {exc}") from None
     if not isinstance(data, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
                                              for k, v in data.items()):
-        raise ValueError(f'mapping file {path}: expected a JSON object like {{"Column header": "due"}}')
+        raise ValueError(f'{name}: expected a JSON object like {{"Column header": "due"}}')
     check_mapping(data)
     return data
 

@@ -64,6 +64,9 @@ class Node:
     children: list[Node] | tuple[()] = NO_CHILDREN
     section: bool = False
     numeric_code: bool = False  # Excel stored the code as a number (1.10 -> 1.1)
+    # A level that numbers itself ("action 1" under "committee 1"): the number within its parent,
+    # made into a full code under the parent's code (tree.assign_codes).
+    local_code: str | None = None
 
     @property
     def depth(self) -> int:
@@ -84,4 +87,5 @@ class Parsed:
     level_names: tuple[str, ...] = DEFAULT_LEVEL_NAMES
     mode: str = ""
     level_names_from_file: bool = False
+    notes: list[str] = field(default_factory=list)  # how the rows were read, for the report
 

@@ -8,14 +8,15 @@ order; a section row (only its first cell filled) starts a new top-level item.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import cast
 
 from wehoplan.domain import DEFAULT_LEVEL_NAMES, NO_END_DATE, STATUS_SYNONYMS, is_blank, level_name
 from wehoplan.importing.nodes import Node, Parsed, Problem
-from wehoplan.importing.rows import RowContext, level_depth, read_fields, section_title
+from wehoplan.importing.rows import LEVEL_WORDS, RowContext, level_depth, read_fields, section_title
 from wehoplan.importing.table import Table
 from wehoplan.importing.tree import assign_codes, check, link_codes, outline_key_fn
-from wehoplan.importing.values import parse_code, split_section, split_title_code, text
+from wehoplan.importing.values import lettered_code, parse_code, split_section, split_title_code, text
 
 __all__ = ["Node", "Parsed", "Problem", "accepted_statuses", "parse_tables"]
 
@@ -34,10 +35,19 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
     errors: list[Problem] = []
     warnings: list[Problem] = []
     nodes: list[Node] = []
+    notes: list[str] = []
     modes: set[str] = set()
     for t in tables:
         ctx = RowContext(t, errors, fiscal_year_start_month, latest_update, words)
         modes.add(_parse_table(ctx, nodes))
+        where = f"sheet {t.sheet.name!r}: "
+        notes += [where + n for n in ctx.notes]
+        if ctx.multi_department_rows:
+            notes.append(where + f"{ctx.multi_department_rows} row(s) of column {ctx.colname('department')} name "
+                         "several departments: the first is the lead department, the others partners")
+        for lvl in sorted(ctx.codes_as_titles):
+            notes.append(where + f"the {level_name(int(lvl[1]))} level has codes but no titles: its codes "
+                         f"stand as titles until a column is mapped to {lvl}")
         _warn_fractions(ctx, warnings)
         if ctx.no_end_rows:
             shown = ", ".join(str(r + 1) for r in ctx.no_end_rows[:10]) + (" ..." if len(ctx.no_end_rows) > 10 else "")
@@ -56,13 +66,57 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
     max_depth = max((n.depth for n in nodes if not n.children), default=0)
     names = tuple(labels.get(d) or level_name(d) for d in range(1, max(max_depth, len(DEFAULT_LEVEL_NAMES)) + 1))
     ordered = sorted(nodes, key=outline_key_fn())
-    return Parsed(ordered, errors, warnings, names, "+".join(sorted(modes)), bool(labels))
+    return Parsed(ordered, errors, warnings, names, "+".join(sorted(modes)), bool(labels), notes)
+
+
+LEVELS = ("h1", "h2", "h3")
+_LEVEL_PREFIX = re.compile(r"^\s*(" + "|".join(sorted(LEVEL_WORDS, key=len, reverse=True))
+                           + r")\s*[:\-–—]\s*(\S.*)$", re.I)
+
+
+def _prefixed_levels(ctx: RowContext) -> bool:
+    """True when most titles start with a level word and a colon ("Goal: ...", "Task - ...")."""
+    titles = [x for x in (text(ctx.get(r, "title")) for r in ctx.t.data_rows) if x]
+    hits = [m[1].lower() for x in titles if (m := _LEVEL_PREFIX.match(x))]
+    return bool(titles) and len(hits) * 2 >= len(titles) and len(set(hits)) > 1
+
+
+def _self_numbered(ctx: RowContext, levels: list[str]) -> bool:
+    """True when the rows' codes are numbers within their group (action 1 under committee 1).
+
+    Plain codes without a dot that repeat, or that equal a group's own number, are local
+    numbers: each is placed under its group instead of colliding with another row's code.
+    """
+    codes: list[str] = []
+    for r in ctx.t.data_rows:
+        c = parse_code(ctx.get(r, "code"))
+        if c and "." in c:
+            return False  # outline codes: stop at the first
+        if c:
+            codes.append(c)
+    if not codes:
+        return False
+    if len(set(codes)) < len(codes):
+        return True
+    group_codes: set[str] = set()
+    for r in ctx.t.data_rows:
+        for lvl in levels:
+            c = parse_code(ctx.get(r, f"{lvl}_code"))
+            if c is None and not is_blank(ctx.get(r, lvl)):
+                c = split_section(text(ctx.get(r, lvl)) or "")[0]
+            if c:
+                group_codes.add(c)
+    titles = {text(ctx.get(r, lvl)) for r in ctx.t.data_rows for lvl in levels}
+    return any(c in group_codes for c in codes) and not all(
+        text(ctx.get(r, "title")) in titles for r in ctx.t.data_rows if parse_code(ctx.get(r, "code")) in group_codes)
 
 
 def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
     t = ctx.t
     fields = set(t.mapping.values())
-    group_cols = [h for h in ("h1", "h2") if h in fields]
+    # A level given by its code column alone (h1_code without h1) is a level too: its codes
+    # stand as titles until a column names them.
+    group_cols = [h for h in LEVELS if h in fields or f"{h}_code" in fields]
     # Only whether any row has a code matters: stop at the first.
     code_rows = "code" in fields and any(parse_code(ctx.get(r, "code")) for r in t.data_rows)
     # No code column, but most titles start with one ("Objective 1.2 Open data", "1.2.3. Speed
@@ -73,12 +127,23 @@ def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
         titled = [x for x in titled if x]
         codes_in_titles = (bool(titled)
                            and sum(split_title_code(x)[0] is not None for x in titled) * 2 >= len(titled))
-    if ("code" in fields and code_rows and not group_cols) or codes_in_titles:
+    local = bool(code_rows) and _self_numbered(ctx, group_cols)
+    if local:
+        ctx.notes.append(f"the codes of column {ctx.colname('code')} number the rows within their "
+                         + ("group" if group_cols else "level") + ": each row is placed under its parent")
+    if ("code" in fields and code_rows and not group_cols and not (local and "level" in fields)) or codes_in_titles:
         mode = "codes"
+        local = False
     elif group_cols:
         mode = "columns"
     elif "level" in fields:
         mode = "level"
+    elif _prefixed_levels(ctx):
+        # "Goal: Safe streets", "Objective: Vision Zero", "Task: Speed humps" in one column: the
+        # word before the colon is each row's level.
+        mode = "prefix"
+        ctx.notes.append(f"column {ctx.colname('title')} names each row's level before its title "
+                         "(\"Goal: ...\", \"Task: ...\"): read as the hierarchy")
     else:
         mode = "rows"
     section: Node | None = None
@@ -91,6 +156,8 @@ def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
         if all(is_blank(c) for c in row):
             continue
         sec = section_title(ctx, row)
+        if sec is not None and mode == "prefix" and _LEVEL_PREFIX.match(sec):
+            sec = None  # "Goal: Open data" alone on its row is a goal like the others
         if sec is not None and mode != "columns":
             sec_code, sec_title = split_section(sec)
             section = Node(code=sec_code, title=sec_title, file=t.file_name, sheet=t.sheet.name, row=r + 1,
@@ -100,17 +167,23 @@ def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
             last = section
             continue
         if sec is not None and mode == "columns":
-            fill = {"h1": sec}
+            fill = {group_cols[0]: sec}
             continue
         title = text(ctx.get(r, "title"))
         raw_code = ctx.get(r, "code")
         code = parse_code(raw_code)
         if codes_in_titles:
             code, title = split_title_code(title)
+        if lettered_code(raw_code):
+            # "P1.F2.A1" reads as 1.2.1; the file's own code stays visible in the title.
+            title = f"{text(raw_code)} {title}" if title else text(raw_code)
         node = Node(code=code, title=title, file=t.file_name, sheet=t.sheet.name, row=r + 1,
-                    numeric_code=isinstance(raw_code, float))
+                    # Only a code with a fraction (1.1) can be an Excel number that lost a digit (1.10).
+                    numeric_code=isinstance(raw_code, float) and not raw_code.is_integer())
+        if local:
+            node.code, node.local_code = None, code
         if mode == "columns":
-            placed = _place_by_columns(ctx, r, node, groups, fill, nodes)
+            placed = _place_by_columns(ctx, r, node, groups, fill, nodes, group_cols, code)
             if placed is None:
                 continue
             node = placed
@@ -119,8 +192,14 @@ def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
                 node.parent_code = code.rsplit(".", 1)[0]
             elif section is not None and section.code != code:
                 node.parent = section
-        elif mode == "level" and not is_blank(ctx.get(r, "level")):
-            label = text(ctx.get(r, "level")) or ""
+        elif (mode == "level" and not is_blank(ctx.get(r, "level"))) or (mode == "prefix" and title
+                                                                           and _LEVEL_PREFIX.match(title)):
+            if mode == "prefix":
+                m = _LEVEL_PREFIX.match(title or "")
+                assert m is not None
+                label, node.title = m[1], m[2].strip()
+            else:
+                label = text(ctx.get(r, "level")) or ""
             depth = level_depth(label)
             if depth is None:
                 ctx.err(r, "level", label, "unknown level; accepted: Strategy/Goal, Initiative/Objective, "
@@ -150,26 +229,31 @@ def _parse_table(ctx: RowContext, nodes: list[Node]) -> str:
 
 
 def _place_by_columns(ctx: RowContext, r: int, node: Node, groups: dict[tuple, Node], fill: dict[str, object],
-                      nodes: list[Node]) -> Node | None:
+                      nodes: list[Node], levels: list[str], own_code: str | None) -> Node | None:
     t = ctx.t
-    vals = {k: ctx.get(r, k) for k in ("h1", "h1_code", "h2", "h2_code")}
-    # Blank hierarchy cells are filled down (that is how merged cells read); a new top-level
-    # value starts a new group, so the second level is not filled across it.
-    new_title = not is_blank(vals["h1"]) and text(vals["h1"]) != text(fill.get("h1"))
-    new_code = not is_blank(vals["h1_code"]) and parse_code(vals["h1_code"]) != parse_code(fill.get("h1_code"))
-    if new_title or new_code:
-        fill.pop("h2", None)
-        fill.pop("h2_code", None)
-        if new_title and is_blank(vals["h1_code"]):
-            fill.pop("h1_code", None)
+    vals: dict[str, object] = {}
+    for lvl in levels:
+        vals[lvl], vals[f"{lvl}_code"] = ctx.get(r, lvl), ctx.get(r, f"{lvl}_code")
+    # Blank hierarchy cells are filled down (that is how merged cells read); a new value at
+    # one level starts a new group, so the levels below it are not filled across it.
+    for i, lvl in enumerate(levels):
+        title_v, code_v = vals[lvl], vals[f"{lvl}_code"]
+        new_title = not is_blank(title_v) and text(title_v) != text(fill.get(lvl))
+        new_code = not is_blank(code_v) and parse_code(code_v) != parse_code(fill.get(f"{lvl}_code"))
+        if new_title or new_code:
+            for deeper in levels[i + 1:]:
+                fill.pop(deeper, None)
+                fill.pop(f"{deeper}_code", None)
+            if new_title and is_blank(code_v):
+                fill.pop(f"{lvl}_code", None)
     for k, v in vals.items():
         if not is_blank(v):
             fill[k] = v
-        elif k in fill and (k.startswith("h1") or "h2" in fill or "h2_code" in fill):
+        elif k in fill:
             vals[k] = fill[k]
     parent: Node | None = None
     key: tuple = ()
-    for lvl in ("h1", "h2"):
+    for lvl in levels:
         title, code = text(vals[lvl]), parse_code(vals[f"{lvl}_code"])
         if title is None and code is None:
             continue
@@ -177,6 +261,13 @@ def _place_by_columns(ctx: RowContext, r: int, node: Node, groups: dict[tuple, N
             split_code, split_title = split_section(title)
             if split_code:
                 code, title = split_code, split_title
+        if title is None:
+            # Codes without a title column: the code stands as the title until a column names it.
+            title = text(vals[f"{lvl}_code"])
+            ctx.codes_as_titles.add(lvl)
+        if code and "." not in code and parent is not None and parent.code:
+            # A level numbering itself (work package 14 under pillar 1) is numbered within its parent.
+            code = f"{parent.code}.{code}"
         key = (*key, code or title)
         g = groups.get(key)
         if g is None:
@@ -185,8 +276,10 @@ def _place_by_columns(ctx: RowContext, r: int, node: Node, groups: dict[tuple, N
             nodes.append(g)
         parent = g
     # A row whose own code (or title without a code) is its group's is that group's own row.
+    same_title = node.title is None or node.title == parent.title if parent is not None else False
     if parent is not None and ((node.code and node.code == parent.code)
-                               or (node.code is None and (node.title is None or node.title == parent.title))):
+                               or (own_code and own_code == parent.code and same_title)
+                               or (node.code is None and own_code is None and same_title)):
         read_fields(ctx, r, parent)
         return None
     if node.code and "." in node.code and parent is not None:

@@ -33,9 +33,12 @@ class RowContext:
         self.col = {f: c for c, f in table.mapping.items()}
         self.pct: set[tuple[int, int]] = set()
         self.no_end_rows: list[int] = []  # 0-based rows whose due date was 9999-12-31
+        self.notes: list[str] = []  # how the table was read (the report)
+        self.codes_as_titles: set[str] = set()  # hierarchy levels whose codes stand as titles
         self._status_memo: dict[object, str | ValueError] = {}
         # Which optional fields the table has, decided once instead of per row.
-        self.text_fields: list[str] = [n for n in ("description", "owner", "sponsor", "department") if n in self.col]
+        self.text_fields: list[str] = [n for n in ("description", "owner", "sponsor") if n in self.col]
+        self.multi_department_rows = 0  # rows naming several departments (lead + partners)
         self.smart_fields = [(letter, f"smart_{letter}") for letter in "SMART" if f"smart_{letter}" in self.col]
         self.date_fields: list[str] = [n for n in ("start", "due") if n in self.col]
         pc = self.col.get("progress")
@@ -88,10 +91,15 @@ class RowContext:
             return None
 
 
+_NAME_SEPARATORS = frozenset(";\n,/")
+
+
 def _split_names(value: object) -> list[str]:
     s = text(value)
     if not s:
         return []
+    if _NAME_SEPARATORS.isdisjoint(s):
+        return [s]  # one name (most cells): no regex
     return [p.strip() for p in re.split(r"[;\n,/]+", s) if p.strip()]
 
 
@@ -131,6 +139,14 @@ def read_fields(ctx: RowContext, r: int, node: Node) -> None:
         names = _split_names(cell("partners"))
         if names:
             f["partners"] = names
+    if "department" in col:
+        depts = _split_names(cell("department"))
+        if depts:
+            # "BPD, MONSE": the first department named leads, the others are partners.
+            f["department"] = depts[0]
+            if len(depts) > 1:
+                ctx.multi_department_rows += 1
+                f["partners"] = list(dict.fromkeys([*depts[1:], *f.get("partners", [])]))
     if "smart" in col:
         sm = parsed("smart", lambda v: parse_smart(text(v)))
         if sm:

@@ -63,6 +63,12 @@ def assign_codes(nodes: list[Node]) -> None:
             continue
         prefix = f"{n.parent.code}." if n.parent is not None else ""
         taken = used.setdefault(id(n.parent), set())
+        own = f"{prefix}{n.local_code}" if n.local_code else None
+        if own and own not in taken and own not in taken_all:
+            n.code = own
+            taken.add(own)
+            taken_all.add(own)
+            continue
         i = 1
         while f"{prefix}{i}" in taken or f"{prefix}{i}" in taken_all:
             i += 1

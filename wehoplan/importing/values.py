@@ -248,8 +248,19 @@ _CODE_PREFIX = re.compile(
 _PLAIN_CODE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 
 
+# Codes whose every level carries a letter ("P1.F2.A1", "WP3-T2"): one number per level.
+_LETTERED = re.compile(r"[A-Za-z]{1,4}[ \-]?[0-9]+(?:\s*[.\-_/]\s*[A-Za-z]{1,4}[ \-]?[0-9]+)*")
+_LETTER_NUMBER = re.compile(r"[A-Za-z]{1,4}[ \-]?([0-9]+)")
+
+
+def lettered_code(value: object) -> bool:
+    """True for codes like "P1.F2.A1" (a letter before each level's number), kept visible in titles."""
+    return isinstance(value, str) and _LETTERED.fullmatch(value.strip()) is not None and not \
+        _CODE_PREFIX.match(value.strip())
+
+
 def parse_code(value: object) -> str | None:
-    """Outline codes: "Objective 1.2" -> "1.2", "1.2.3." -> "1.2.3", 2.0 -> "2"; blank -> None."""
+    """Outline codes: "Objective 1.2" -> "1.2", "1.2.3." -> "1.2.3", 2.0 -> "2", "P1.F2.A1" -> "1.2.1"."""
     if is_blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
@@ -257,6 +268,8 @@ def parse_code(value: object) -> str | None:
     s = str(value).strip()
     if _PLAIN_CODE.fullmatch(s):  # "1.2.3" as is: nothing below would change it (most rows)
         return s
+    if _LETTERED.fullmatch(s) and not _CODE_PREFIX.match(s):
+        return ".".join(_LETTER_NUMBER.findall(s))
     prev = None
     while prev != s:  # "Action Item #1.2" strips two prefixes
         prev = s
@@ -266,7 +279,8 @@ def parse_code(value: object) -> str | None:
 
 
 _SECTION = re.compile(
-    r"^(?:goal|objective|strategy|initiative|priority|focus\s+area|section|pillar|theme|area|part)\s*"
+    r"^(?:goal|objective|strategy|initiative|priority|focus\s+area|section|pillar|theme|area|part|committee|"
+    r"work\s*package|wp|task|action|project|eixo|objetivo)\s*"
     r"#?\s*([0-9]+(?:\.[0-9]+)*|[a-z])\s*[:.\-–—)]?\s*(.*)$", re.I)
 _NUMBERED = re.compile(r"^([0-9]+(?:\.[0-9]+)*)[.):]?\s+(.+)$")
 
@@ -295,6 +309,9 @@ def split_section(label: str) -> tuple[str | None, str]:
     m = _SECTION.match(s)
     if m and m[2].strip():
         return m[1].upper() if m[1].isalpha() else m[1], m[2].strip()
+    if m and m[1][0].isdigit():
+        # "Pillar 5" alone: its number is its code, the label its title (until named).
+        return m[1], s
     m = _NUMBERED.match(s)
     if m:
         return m[1], m[2].strip()
