@@ -276,3 +276,15 @@ def test_items_added_and_archived_in_edit_plan_are_new_and_archived_changes(fres
 
 def pdftext_bytes(pdf: bytes) -> str:
     return subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+def test_the_default_comparison_date_is_the_previous_cycle_end_once_the_plan_has_a_cycle(fresh_url):
+    from wehoplan.cycle_store import set_rule
+    from wehoplan.cycles import CycleRule
+
+    eng = make_engine(fresh_url)
+    plan = repository.resolve_plan(eng, "smart city")
+    assert report.previous_cycle_end(eng, plan.id, "2020-10-15") is None  # no cycle: 90 days before
+    set_rule(eng, plan.id, CycleRule("quarter", 14, 10, 5), "Editor")
+    assert report.previous_cycle_end(eng, plan.id, "2020-10-15") == pd.Timestamp("2020-09-30")
+    assert report.previous_cycle_end(eng, plan.id, "2020-09-30") == pd.Timestamp("2020-06-30")

@@ -261,15 +261,22 @@ def build_packet(
     )
 
 
-def previous_cycle_end(engine, plan_id: int, as_of) -> pd.Timestamp | None:  # noqa: ARG001 - the hook's signature
-    """The end of the reporting cycle before ``as_of``, or None when the plan has no cycles.
+def previous_cycle_end(engine, plan_id: int, as_of) -> pd.Timestamp | None:
+    """The end of the last reporting period before ``as_of``, or None when the plan has no update cycle.
 
-    The one hook for reporting cycles (issue 16 adds them): the CLI, the Overview's download
-    and the Changes page all ask this for the default comparison date, and
-    :func:`wehoplan.report.changes.default_since` falls back to 90 days before the as-of date
-    on None. Until cycles exist there is none.
+    The CLI, the Overview's download and the Changes page all ask this for the default
+    comparison date ("what changed since the last report"); :func:`wehoplan.report.changes.default_since`
+    falls back to 90 days before the as-of date on None.
     """
-    return None
+    from wehoplan.cycle_store import get_rule
+    from wehoplan.cycles import cycles_up_to
+
+    rule = get_rule(engine, plan_id)
+    if rule is None:
+        return None
+    day = pd.Timestamp(as_of).date()
+    ends = [c.period_end for c in cycles_up_to(rule, day, 3) if c.period_end < day]
+    return pd.Timestamp(max(ends)) if ends else None
 
 
 def plan_measures(engine, plan_id: int, as_of, tolerance: float | None = None) -> pd.DataFrame | None:
