@@ -132,3 +132,30 @@ def test_cli_cycle_set_show_lock_and_people_set_email(setup, capsys):
     assert "no person named 'Nobody'" in capsys.readouterr().err
     people = repository.people_frame(eng).set_index("name")
     assert people.loc["IT Manager", "email"] == "it@weho.org"
+
+
+def test_an_import_of_reports_into_a_locked_period_is_refused_whole_except_for_an_admin(setup):
+    from wehoplan.importing import import_files
+
+    _, eng, plan = setup
+    cycle_store.set_rule(eng, plan.id, CycleRule("quarter"), "Ed")
+    admin = Principal(email="ada@weho.org", name="Ada", roles={plan.id: "admin"})
+    editor = Principal(email="ed@weho.org", name="Ed", roles={plan.id: "editor"})
+    cycle_store.lock_period(eng, plan.id, D(2020, 9, 30), admin, today=D(2020, 11, 1))
+    tree = prepare_tree(repository.load_items(eng, plan.id)).frame.set_index("code")
+    title = tree["title"].str.replace(",", " ")
+    csv = ("Code,Title,Status,Progress,Update date\n"
+           f"1,{title['1']},,,\n1.1,{title['1.1']},,,\n"
+           f"1.1.1,{title['1.1.1']},on track,61,2020-08-15\n1.1.2,{title['1.1.2']},on track,62,2020-10-05\n").encode()
+    n = len(repository.load_updates(eng, plan.id))
+
+    rep = import_files(eng, [("late.csv", csv)], plan_name=plan.name, author=editor)
+    assert not rep.ok and rep.batch_id is None
+    locked = [p for p in rep.errors if "is locked" in p.message]
+    assert [(p.row, p.value) for p in locked] == [(4, "2020-08-15")]  # the row of the locked report, named
+    assert len(repository.load_updates(eng, plan.id)) == n  # the other report is not written either
+
+    rep = import_files(eng, [("late.csv", csv)], plan_name=plan.name, author=admin)
+    assert rep.ok and rep.updates_added == 2
+    assert [r.new_value for r in _audit(eng, action="locked report", entity="batch")] == [
+        "1 report(s) dated inside locked periods"]

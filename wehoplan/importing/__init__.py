@@ -20,12 +20,12 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from wehoplan.access import Principal, as_principal, require
+from wehoplan.access import Principal, as_principal, at_least, require
 from wehoplan.config import Config, load_config
 from wehoplan.domain import STATUS_LABELS, date_range_error, is_blank, level_name, match_names, one_line
 from wehoplan.importing.cells import refine
 from wehoplan.importing.explain import column_frame, column_rows, header_lines
-from wehoplan.importing.load import UndoRefused, leaf_state, load, sha256_of
+from wehoplan.importing.load import LockedPeriods, UndoRefused, leaf_state, load, sha256_of
 from wehoplan.importing.mapping import (
     FIELD_HELP,
     FIELDS,
@@ -360,7 +360,8 @@ def import_files(
     plan = one_line(plan_name or (Path(_name(srcs[0])).stem if srcs else "")) or "Imported plan"
     actor = as_principal(author)
     with Session(engine) as s:
-        require(actor, "import", s.scalar(select(Plan.id).where(Plan.name == plan)))
+        plan_id = s.scalar(select(Plan.id).where(Plan.name == plan))
+        require(actor, "import", plan_id)
     if progress:
         progress(0.05)
     an = analyse(srcs, sheet=sheet, mapping=mapping, config=cfg, header_row=header_row)
@@ -382,7 +383,11 @@ def import_files(
         res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names,
                    level_names_from_file=an.parsed.level_names_from_file, as_of=day, as_of_given=as_of is not None,
                    file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=actor.label, dry_run=dry_run,
-                   progress_cb=progress, writer=writer)
+                   progress_cb=progress, writer=writer,
+                   into_locked_periods=at_least(actor.role(plan_id), "admin"))
+    except LockedPeriods as exc:
+        report.errors.extend(exc.problems)
+        return report
     except SQLAlchemyError as exc:
         # The checks above should catch everything; if the database still refuses, nothing was written.
         report.errors.append(Problem(", ".join(an.file_names), "", None, None, None,
