@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from wehoplan.access import AccessDenied
+from wehoplan.display import batches_for_screen
 from wehoplan.importing import (
     FIELD_HELP,
     FIELDS,
@@ -212,15 +213,15 @@ history = list_batches(cache.engine())
 if history.empty:
     st.caption("No imports yet.")
 else:
-    st.dataframe(history.drop(columns=["sha256"]), hide_index=True)
+    st.dataframe(batches_for_screen(history), hide_index=True)
     undoable = history[history["undone_at"].isna()]
     if not undoable.empty and auth.may(who, "undo_import"):
         choice = st.selectbox("Undo an import", undoable["id"].tolist(),
-                              format_func=lambda i: f"batch {i}: {history.set_index('id').loc[i, 'file_name']}")
+                              format_func=lambda i: f"Import {i}: {history.set_index('id').loc[i, 'file_name']}")
         if st.button("Undo this import"):
             try:
                 res = undo_import(cache.engine(), int(choice), who)
-                st.success(f"Undid batch {choice}: removed {res['updates_removed']} updates and "
+                st.success(f"Undid import {choice}: removed {res['updates_removed']} updates and "
                            f"{res['items_removed']} items, restored {res['fields_restored']} fields.")
             except (UndoRefused, AccessDenied) as exc:
                 st.error(md(exc))

@@ -35,8 +35,12 @@ def test_upload_preview_import_and_undo():
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception
     assert any("imported into 'plan'" in s.value for s in at.success)
+    history = at.dataframe[-1].value
+    assert list(history.columns) == ["Import number", "Plan", "File", "Imported by", "When", "Items added",
+                                     "Items changed", "Reports added", "Undone on"]  # words, not column names
+    assert history["Undone on"].tolist() == [""] and history["File"].tolist() == ["plan.csv"]
     next(b for b in at.button if b.label == "Undo this import").click().run()
-    assert any("Undid batch" in s.value for s in at.success)
+    assert any("Undid import" in s.value for s in at.success)
 
 
 def _open_with(data: bytes, name: str) -> AppTest:

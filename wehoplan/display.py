@@ -120,6 +120,21 @@ def audit_for_screen(frame: pd.DataFrame) -> pd.DataFrame:
                          for c in values})
 
 
+BATCH_COLUMNS: dict[str, str] = {
+    "id": "Import number", "plan": "Plan", "file_name": "File", "author": "Imported by", "created_at": "When",
+    "items_created": "Items added", "items_updated": "Items changed", "updates_added": "Reports added",
+    "undone_at": "Undone on",
+}
+
+
+def batches_for_screen(frame: pd.DataFrame) -> pd.DataFrame:
+    """The import history (:func:`wehoplan.importing.list_batches`) in words: named columns, dates as shown."""
+    out = frame[[c for c in BATCH_COLUMNS if c in frame.columns]]
+    out = out.assign(**{c: out[c].map(day) for c in ("created_at", "undone_at") if c in out.columns},
+                     **{c: out[c].fillna("").astype(str) for c in ("plan", "file_name", "author") if c in out.columns})
+    return out.rename(columns=BATCH_COLUMNS)
+
+
 _STATUS_KEY_WORD = r"\b(" + "|".join(k for k in STATUS_KEYS if "_" in k) + r")\b"
 
 
