@@ -3,13 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from wehoplan import editing, publishing
-from wehoplan.access import AccessDenied
+from wehoplan import publishing
 from wehoplan.config import load_config
 from wehoplan.rollup import Thresholds
 from wehoplan.ui import cache
-from wehoplan.ui.author import require_author
-from wehoplan.ui.edit_state import flash, start_editing_page
+from wehoplan.ui.edit_state import save as save_change
+from wehoplan.ui.edit_state import start_editing_page
 from wehoplan.ui.text import md
 
 view, author = start_editing_page("Publish", "📣", "publish")
@@ -18,16 +17,8 @@ plan = view.frames.plan
 
 
 def save(action, message: str) -> None:
-    """Run one write; on success leave a message and rerun so the page shows the new state."""
-    if not require_author(author):
-        return
-    try:
-        action()
-    except (editing.EditError, AccessDenied) as e:
-        st.error(md(e))
-        return
-    flash(message)
-    st.rerun()
+    """One write as the chosen author; a message and a rerun on success."""
+    save_change(action, message, author)
 
 
 st.write("Publishing is an act: the Public page and the static site show what you publish here, as it stood "

@@ -3,13 +3,11 @@
 import streamlit as st
 
 from wehoplan import editing, repository
-from wehoplan.access import AccessDenied
 from wehoplan.display import DATE_INPUT_FORMAT
 from wehoplan.domain import SMART_LETTERS, smart_names
 from wehoplan.ui import cache, cycle_view
-from wehoplan.ui.author import require_author
-from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
-from wehoplan.ui.text import md
+from wehoplan.ui.edit_state import expected_version, mark_seen, start_editing_page
+from wehoplan.ui.edit_state import save as save_change
 
 view, author = start_editing_page("Edit the plan", "🛠️", "edit_plan")
 eng = cache.engine()
@@ -23,16 +21,8 @@ version = dict(zip(items["id"], items["version"], strict=True))
 
 
 def save(action, message: str) -> None:
-    """Run one write; on success leave a message and rerun so every number is fresh."""
-    if not require_author(author):
-        return
-    try:
-        result = action()
-    except (editing.EditError, AccessDenied) as e:
-        st.error(md(e))
-        return
-    flash(message.replace("{result}", str(result)))
-    st.rerun()
+    """One write as the chosen author; a message and a rerun on success."""
+    save_change(action, message, author)
 
 
 edit_tab, add_tab, move_tab, archive_tab, org_tab = st.tabs(

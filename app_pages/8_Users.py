@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from wehoplan import editing, repository, users
-from wehoplan.access import ROLES, AccessDenied
+from wehoplan import repository, users
+from wehoplan.access import ROLES
 from wehoplan.ui import auth, cache
-from wehoplan.ui.edit_state import flash, show_flash
+from wehoplan.ui.edit_state import save, show_flash
 
 st.set_page_config(page_title="Users · wehoplan", page_icon="👥", layout="wide")
 who = auth.gate("manage_users")
@@ -16,17 +16,6 @@ plans = repository.list_plans(eng)
 plan_ids = {"(every plan)": None, **dict(zip(plans["name"], plans["id"].astype(int), strict=True))}
 people = repository.people_frame(eng)["name"].tolist()
 departments = repository.departments_frame(eng)["name"].tolist()
-
-
-def save(action, message: str) -> None:
-    """Run one write; on success leave a message and rerun so the table is fresh."""
-    try:
-        action()
-    except (editing.EditError, AccessDenied) as e:
-        st.error(str(e))
-        return
-    flash(message)
-    st.rerun()
 
 
 table = users.list_users(eng)

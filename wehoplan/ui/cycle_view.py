@@ -7,11 +7,10 @@ import datetime as dt
 import streamlit as st
 from sqlalchemy import Engine
 
-from wehoplan import cycle_store, editing
-from wehoplan.access import AccessDenied, Principal, at_least
+from wehoplan import cycle_store
+from wehoplan.access import Principal, at_least
 from wehoplan.cycles import EVERY, CycleRule, cycles_up_to, day_text
-from wehoplan.ui.author import require_author
-from wehoplan.ui.edit_state import flash
+from wehoplan.ui.edit_state import save
 from wehoplan.ui.text import md
 
 #: Session key a test sets to fix "today" (no widget writes it; the pages otherwise use the real date).
@@ -23,18 +22,6 @@ def today() -> dt.date:
     """The date the cycle pages act on: today, unless a test fixed it in ``st.session_state``."""
     fixed = st.session_state.get(TODAY_KEY)
     return fixed if isinstance(fixed, dt.date) else dt.date.today()
-
-
-def _run(action, message: str, who: Principal) -> None:
-    if not require_author(who):
-        return
-    try:
-        action()
-    except (editing.EditError, AccessDenied) as e:
-        st.error(md(e))
-        return
-    flash(message)
-    st.rerun()
 
 
 def _parse_ends(text: str) -> tuple[tuple[dt.date, ...], list[str]]:
@@ -76,7 +63,7 @@ def cycle_section(engine: Engine, plan_id: int, who: Principal) -> None:
             st.error(md(f"Not a date: {', '.join(bad)}; write dates as 2020-09-30."))
         else:
             new = CycleRule(str(every), int(window), int(due), int(grace), ends if every == "custom" else ())
-            _run(lambda: cycle_store.set_rule(engine, plan_id, new, who), "Saved the update cycle.", who)
+            save(lambda: cycle_store.set_rule(engine, plan_id, new, who), "Saved the update cycle.", who)
     if rule is None:
         return
     locks = cycle_store.locks_frame(engine, plan_id)
@@ -98,11 +85,11 @@ def cycle_section(engine: Engine, plan_id: int, who: Principal) -> None:
                                                   f"to {day_text(can_lock[i].period_end)})")
         if c1.button("Lock period", key="cy_lock"):
             end = can_lock[pick].period_end
-            _run(lambda: cycle_store.lock_period(engine, plan_id, end, who, today=day),
+            save(lambda: cycle_store.lock_period(engine, plan_id, end, who, today=day),
                  f"Locked the period ending {day_text(end)}.", who)
     if locked:
         locked_ends = sorted(locked)
         upick = c2.selectbox("Unlock", locked_ends, key="cy_unlock_pick", format_func=day_text)
         if c2.button("Unlock period", key="cy_unlock"):
-            _run(lambda: cycle_store.unlock_period(engine, plan_id, upick, who),
+            save(lambda: cycle_store.unlock_period(engine, plan_id, upick, who),
                  f"Unlocked the period ending {day_text(upick)}.", who)

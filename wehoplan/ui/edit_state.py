@@ -8,8 +8,13 @@ that is what makes a concurrent save fail with "changed by X at T, reload".
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
+from wehoplan.access import AccessDenied, Principal
+from wehoplan.editing import EditError
+from wehoplan.ui.author import require_author
 from wehoplan.ui.text import md
 
 _SEEN = "_seen_versions"
@@ -29,6 +34,23 @@ def mark_seen(item_id: int, version: int) -> None:
 def flash(message: str) -> None:
     """Keep a success message for the next run (pages rerun after a save to show fresh numbers)."""
     st.session_state[_FLASH] = message
+
+
+def save(action: Callable[[], object], message: str, who: Principal | None = None) -> None:
+    """Run one write; on success leave ``message`` and rerun, so every number on the page is fresh.
+
+    ``{result}`` in the message is replaced by what the write returned. With ``who`` (local mode's
+    "You are"), nothing runs until an author is chosen. A refusal is shown as one error line.
+    """
+    if who is not None and not require_author(who):
+        return
+    try:
+        result = action()
+    except (EditError, AccessDenied) as e:
+        st.error(md(e))
+        return
+    flash(message.replace("{result}", str(result)))
+    st.rerun()
 
 
 def show_flash() -> None:
