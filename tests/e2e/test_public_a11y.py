@@ -22,12 +22,9 @@ from wehoplan.db import make_engine
 from wehoplan.demo import SMART_CITY
 
 from .serve import ROOT, copy_demo, streamlit
+from .test_browser import ARGS, CHROMIUM, SHOTS  # screenshots outside the tree unless asked (make screenshots)
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "docs" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 pytestmark = [
