@@ -77,8 +77,8 @@ test: $(STAMP) system-deps $(AXE) $(DB)
 	$(PY) -m pytest -q
 
 # Refresh the README's pictures in docs/screenshots/ (make test writes its screenshots to a temporary folder).
-screenshots: $(STAMP) system-deps $(DB)
-	WEHOPLAN_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_browser.py
+screenshots: $(STAMP) system-deps $(AXE) $(DB)
+	WEHOPLAN_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_browser.py tests/e2e/test_public_a11y.py
 
 bench: $(STAMP)
 	$(PY) -m bench $(if $(SCALE),--scale)
