@@ -27,6 +27,7 @@ MAX_ROWS = 200_000
 MAX_COLUMNS = 500
 MAX_CELLS = 5_000_000
 MAX_SHARED_STRINGS = 5_000_000
+MAX_STYLE_ELEMENTS = 500_000  # cell formats, fonts, fills...: real workbooks hold hundreds
 
 _CHUNK = 1 << 16
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,9})\Z")
@@ -154,9 +155,14 @@ def guard_workbook(data: bytes, name: str) -> tuple[zipfile.ZipFile, dict[str, s
             raise FileRejected(f"{name}: the file is corrupt (its sheet part {part} is missing); "
                                "open it in Excel and save it again as .xlsx")
         errors_by_part[part] = _guard_sheet_part(zf, part, name)
-    for part in names:
-        if _local(posixpath.basename(part)).lower().startswith("sharedstrings") and part.endswith(".xml"):
+    for part in names - set(errors_by_part):
+        base = _local(posixpath.basename(part)).lower()
+        if base.startswith("sharedstrings") and part.endswith(".xml"):
             _guard_shared_strings(zf, part, name)
+        elif part.endswith((".xml", ".rels")):
+            # Every other XML part (styles, relationships, themes...) meets the same safe parser before any
+            # reader (the percent-format scan, openpyxl's fallback, calamine) does; styles are counted too.
+            _guard_other_part(zf, part, name, styles=base.startswith("styles"))
     errors: dict[str, set[tuple[int, int]]] = {}
     if any(errors_by_part.values()):
         for sheet, rid in _sheet_ids(zf, name):
@@ -366,5 +372,19 @@ def _guard_shared_strings(zf: zipfile.ZipFile, part: str, name: str) -> None:
                     raise FileRejected(f"{name}: refused: the shared strings declare {key}={value[:20]!r} "
                                        f"(at most {MAX_SHARED_STRINGS})")
         raise _Stop
+
+    _parse(zf, part, name, start)
+
+
+def _guard_other_part(zf: zipfile.ZipFile, part: str, name: str, styles: bool) -> None:
+    """Stream a non-sheet XML part through the safe parser; a styles part holds at most MAX_STYLE_ELEMENTS."""
+    seen = 0
+
+    def start(_tag: str, _attrs: dict[str, str]) -> None:
+        nonlocal seen
+        seen += 1
+        if styles and seen > MAX_STYLE_ELEMENTS:
+            raise FileRejected(f"{name}: refused: its styles part {part} holds more than {MAX_STYLE_ELEMENTS:,} "
+                               "elements (a real workbook has hundreds); save it again as .xlsx")
 
     _parse(zf, part, name, start)
