@@ -198,6 +198,7 @@ def test_the_excel_extract_downloads_from_the_browser(server, page, tmp_path):
     dl.value.save_as(target)
     assert target.name == "weho-smart-city-strategic-plan-2018_2020-10-15.xlsx"
     wb = openpyxl.load_workbook(target, read_only=True)
-    assert wb.sheetnames == ["Actions", "Roll-up", "Executive", "Updates", "About"]
+    # The Smart City plan has measures: their two sheets come before About.
+    assert wb.sheetnames == ["Actions", "Roll-up", "Executive", "Updates", "Measures", "Measure values", "About"]
     rows = list(wb["Actions"].iter_rows(values_only=True))
     assert len(rows) == 1 + 6  # header + the six Public Works / Mobility actions

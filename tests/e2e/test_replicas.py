@@ -8,6 +8,7 @@ owner would save it, and the other replica's page shows it on its next run.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ pytestmark = [
 ]
 
 ITEM = "1.1.4"
+DUE = "30 Jun 2021"  # the demo item's due date, as its caption shows it
 
 
 def _routes_to_each_replica(listen: int, ports: list[int]) -> list[str]:
@@ -43,6 +45,10 @@ def _open_item(pg, base: str) -> int:
     pg.goto(f"{base}/Update_Progress?plan=smart+city")
     pg.get_by_label("Search code or title").fill(ITEM)
     pg.get_by_label("Search code or title").press("Enter")
+    time.sleep(1.5)  # let the search's rerun start: the status widget is absent until it does
+    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    # The caption under the item box names the searched item's due date once the search has drawn.
+    pg.locator(f"text=Due: {DUE} >> visible=true").first.wait_for(timeout=60_000)
     history = pg.locator("text=/History \\(\\d+ reports\\)/ >> visible=true").first
     history.wait_for(timeout=90_000)
     pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
@@ -71,11 +77,13 @@ def test_a_report_saved_on_one_replica_shows_in_a_browser_on_the_other(replicas)
             assert _open_item(writer, base) == before
 
             # Local mode (no sign-in configured): the author is chosen in the sidebar first.
-            writer.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="You are").click()
-            writer.get_by_role("option").nth(1).click()
+            you = writer.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="You are")
+            you.scroll_into_view_if_needed()
+            you.locator("input").click()
+            writer.get_by_role("option", name="Innovation Manager").first.click()
             writer.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
             form = writer.locator('[data-testid="stForm"]').first
-            form.get_by_label("Comment").fill("Signed off by the replica test")
+            form.get_by_label("Comment", exact=True).fill("Signed off by the replica test")
             form.get_by_role("button", name="Save update").click()
             writer.locator(f"text=/Saved {re.escape(ITEM)}/ >> visible=true").first.wait_for(timeout=60_000)
 
