@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import common  # noqa: F401  (first: puts this checkout on sys.path before wehoplan is imported)
 import numpy as np
 import pandas as pd
 
