@@ -36,6 +36,20 @@ def status_codes(status: pd.Series) -> np.ndarray:
         return pd.Categorical(status, categories=STATUS_KEYS).codes.astype("int64")
 
 
+def words(codes: np.ndarray, vocabulary: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:
+    """``vocabulary[code]`` of each code as a ``string`` array (-1: missing), made in Arrow without Python strings."""
+    try:
+        import pyarrow as pa
+
+        codes = np.asarray(codes)
+        picked = pa.DictionaryArray.from_arrays(pa.array(codes.astype("int32"), mask=codes < 0),
+                                                pa.array(vocabulary, type=pa.large_string()))
+        return pd.arrays.ArrowStringArray(picked.cast(pa.large_string()))
+    except ImportError:
+        text = np.array([*vocabulary, None], dtype=object)
+        return pd.array(text[np.where(np.asarray(codes) < 0, len(vocabulary), codes)], dtype="string")
+
+
 def group_numbers(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """Group number of each row in first-appearance order (-1: a key is missing)."""
     if len(keys) != 2:

@@ -84,13 +84,15 @@ def health_of(cols, th: Thresholds) -> pd.api.extensions.ExtensionArray:
     """Schedule health (:func:`wehoplan.rollup.rules.schedule_health`) of roll-up rows (a frame or column dict).
 
     Only leaves carry a true ``overdue`` flag (parent rows have False), so only a leaf is
-    at risk for being overdue.
+    at risk for being overdue. The rule runs on status codes and the words are made once
+    at the end (object comparisons and text arrays per row were most of a trend's time).
     """
-    keys = rules.schedule_health(
-        np.asarray(cols["status"], dtype=object),
+    code = engine.status_codes(cols["status"])
+    keys = rules.schedule_health_codes(
+        code == rules.COMPLETED, code == rules.DEFERRED,
         np.asarray(cols["progress"], dtype="float64"), np.asarray(cols["expected_progress"], dtype="float64"),
         np.asarray(cols["overdue"], dtype=bool), th)
-    return pd.array(keys, dtype="string")
+    return engine.words(keys, rules.HEALTH_WORDS)
 
 
 def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
