@@ -301,6 +301,29 @@ def stack_columns(leaves: dict, parents: dict | None) -> dict:
     return cols
 
 
+def _tree_column(arr, is_object: bool, c: str, pos: np.ndarray, root: np.ndarray):
+    """The tree's column ``c`` at positions ``pos`` (-1: none; ``root``: the plan row's values)."""
+    taken = pd.Series(pd.api.extensions.take(arr, pos, allow_fill=True), dtype=object if is_object else None)
+    if c == "code":
+        taken = taken.where(~root, "")
+    elif c == "level":
+        taken = taken.where(~root, "Plan")
+    elif c in ("depth", "order"):
+        taken = taken.fillna(0 if c == "depth" else -1).astype("int64")
+    return taken.to_numpy() if is_object else taken.array
+
+
+def tree_columns_with_plan_row(tree_cols: dict) -> dict:
+    """Each decorated column for the tree's rows, then one more entry: the plan row's values.
+
+    A table's columns are then one plain ``take`` each (no fill, no per-column fix-up of the plan row).
+    """
+    n = len(next(iter(tree_cols.values()))[0]) if tree_cols else 0
+    pos = np.append(np.arange(n), -1)
+    root = np.append(np.zeros(n, dtype=bool), True)
+    return {c: _tree_column(arr, is_object, c, pos, root) for c, (arr, is_object) in tree_cols.items()}
+
+
 def decorate(cols: dict, tree: PreparedTree) -> pd.DataFrame:
     """The roll-up's columns as one table: rows in (snap, outline order), the tree's columns beside.
 
@@ -315,14 +338,14 @@ def decorate(cols: dict, tree: PreparedTree) -> pd.DataFrame:
     root = ids[idx] == ROOT_ID
     out: dict = {c: (v[idx] if isinstance(v, np.ndarray) else v.take(idx))
                  for c, v in cols.items() if c not in ("depth", "weight", "snap")}
-    for c, (arr, is_object) in tree_cols.items():
-        # Object columns stay object (a plain array of strings would be inferred as str).
-        taken = pd.Series(pd.api.extensions.take(arr, pos, allow_fill=True), dtype=object if is_object else None)
-        if c == "code":
-            taken = taken.where(~root, "")
-        elif c == "level":
-            taken = taken.where(~root, "Plan")
-        elif c in ("depth", "order"):
-            taken = taken.fillna(0 if c == "depth" else -1).astype("int64")
-        out[c] = taken if is_object else taken.array
+    if bool((root == (pos < 0)).all()):  # every row is a tree item or the plan row: one take per column
+        ext = np.where(root, len(tree_order), pos)
+        for c, values in tree.decorate_with_plan_row.items():
+            out[c] = values.take(ext)
+    else:
+        for c, (arr, is_object) in tree_cols.items():
+            out[c] = _tree_column(arr, is_object, c, pos, root)
+    for c, (_, is_object) in tree_cols.items():
+        if is_object:  # object columns stay object (a plain array of strings would be inferred as str)
+            out[c] = pd.Series(out[c], dtype=object, copy=False)
     return pd.DataFrame(out, copy=False)

@@ -62,7 +62,14 @@ def _empty(states: pd.DataFrame) -> pd.DataFrame:
 
 def _leaf_extra(tree: PreparedTree, states: pd.DataFrame) -> dict[str, np.ndarray]:
     """The tree's depth, parent, weight and dates of each state's leaf."""
-    at = tree.nodes.index.get_indexer(states["id"])
+    ids = states["id"].to_numpy()
+    leaf_ids = tree.leaves["id"].to_numpy()
+    n, k = len(leaf_ids), (len(ids) // len(leaf_ids) if len(leaf_ids) else 0)
+    if n and len(ids) == n * k and np.array_equal(ids, np.tile(leaf_ids, k)):
+        # Unfiltered states (every leaf at every date, in the tree's order): no look-up per row.
+        at = np.tile(np.flatnonzero(tree.nodes["is_leaf"].to_numpy(dtype=bool)), k)
+    else:
+        at = tree.nodes.index.get_indexer(ids)
     return {c: tree.nodes[c].to_numpy()[at].astype(t) for c, t in
             (("depth", "int64"), ("parent_key", "int64"), ("weight", "float64"))} | {
         c: tree.nodes[c].to_numpy()[at] for c in ("start", "due")}
@@ -80,14 +87,15 @@ def _leaf_frame(tree: PreparedTree, states: pd.DataFrame, code: np.ndarray) -> p
     return pd.concat([states, pd.DataFrame(extra, index=states.index)], axis=1)
 
 
-def health_of(cols, th: Thresholds) -> pd.api.extensions.ExtensionArray:
+def health_of(cols, th: Thresholds, code: np.ndarray | None = None) -> pd.api.extensions.ExtensionArray:
     """Schedule health (:func:`wehoplan.rollup.rules.schedule_health`) of roll-up rows (a frame or column dict).
 
     Only leaves carry a true ``overdue`` flag (parent rows have False), so only a leaf is
     at risk for being overdue. The rule runs on status codes and the words are made once
     at the end (object comparisons and text arrays per row were most of a trend's time).
+    ``code``: the status codes of the rows when the caller has them.
     """
-    code = engine.status_codes(cols["status"])
+    code = engine.status_codes(cols["status"]) if code is None else code
     keys = rules.schedule_health_codes(
         code == rules.COMPLETED, code == rules.DEFERRED,
         np.asarray(cols["progress"], dtype="float64"), np.asarray(cols["expected_progress"], dtype="float64"),
@@ -127,7 +135,8 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
     return out.assign(
         schedule_variance=out["progress"] - out["expected_progress"],
         is_leaf=leaf_rows,
-        health=health_of(out, thresholds),
+        health=health_of(out, thresholds, code if parents is None else np.concatenate(
+            [code, engine.status_codes(pd.Series(parents["status"]))])),
     )
 
 

@@ -174,38 +174,45 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
                            commented=np.flatnonzero(has_comment), whole_days=whole)
 
 
-def _latest_rows(prep: PreparedUpdates, rows: np.ndarray, snap_days: np.ndarray, n_leaves: int) -> np.ndarray:
-    """For every (snap, leaf), snap-major, the row of ``rows`` latest on or before the snap (-1: none).
+def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each (snap, leaf)'s latest row on or before the snap, and its latest commented row (-1: none); snap-major.
 
-    One stable sort of (leaf, day) keys (several rows on one day keep their recorded
-    order, and the last one counts) and one ``searchsorted`` of all (leaf, snap) needles.
+    Rows are in (day, recorded) order, so one stable sort by leaf puts them in (leaf, day,
+    recorded) order (a radix sort when the leaf positions fit 16 bits); the commented rows
+    are a subsequence of that order. Then one ``searchsorted`` of all (leaf, snap) needles
+    in each: the last row of a leaf on or before the day is its state (several on one
+    day: the last recorded).
     """
     k = len(snap_days)
-    if not len(rows):
-        return np.full(n_leaves * k, -1, dtype="int64")
-    day = prep.day[rows]
+    small = np.int16 if n_leaves <= np.iinfo(np.int16).max else np.int32 if n_leaves <= np.iinfo(np.int32).max else None
+    order = np.argsort(prep.leaf.astype(small) if small else prep.leaf, kind="stable")
+    day = prep.day[order]
     low = min(int(day.min()), int(snap_days.min()))
     width = max(int(day.max()), int(snap_days.max())) - low + 1
-    key = prep.leaf[rows] * width + (day - low)
-    order = np.argsort(key, kind="stable")
-    key = key[order]
+    key = prep.leaf[order] * width + (day - low)
     needles = (np.arange(n_leaves)[:, None] * width + (snap_days - low)[None, :]).ravel()
-    at = np.searchsorted(key, needles, side="right") - 1
-    safe = np.maximum(at, 0)
-    hit = (at >= 0) & (key[safe] // width == needles // width)
-    return np.where(hit, rows[order[safe]], -1).reshape(n_leaves, k).T.ravel()
+
+    def latest(key: np.ndarray, src: np.ndarray) -> np.ndarray:
+        if not len(key):
+            return np.full(n_leaves * k, -1, dtype="int64")
+        at = np.searchsorted(key, needles, side="right") - 1
+        safe = np.maximum(at, 0)
+        hit = (at >= 0) & (key[safe] // width == needles // width)
+        return np.where(hit, src[safe], -1).reshape(n_leaves, k).T.ravel()
+
+    with_comment = np.zeros(len(order), dtype=bool)
+    with_comment[prep.commented] = True
+    with_comment = with_comment[order]
+    return latest(key, order), latest(key[with_comment], order[with_comment])
 
 
 def _status_text(prep: PreparedUpdates, take: np.ndarray) -> pd.Series:
     """The latest update's status of each row (missing without one), from the codes when all are known."""
     if (prep.code < 0).any():  # a word outside STATUS_KEYS (or none) travels as the update's own text
         return pd.Series(prep.frame["status"].array.take(take, allow_fill=True))
-    import pyarrow as pa
+    from wehoplan.rollup.engine import words
 
-    codes = np.where(take >= 0, prep.code[np.maximum(take, 0)], -1)
-    words = pa.DictionaryArray.from_arrays(pa.array(codes.astype("int32"), mask=codes < 0),
-                                           pa.array(STATUS_KEYS, type=pa.large_string()))
-    return pd.Series(pd.arrays.ArrowStringArray(words.cast(pa.large_string())))
+    return pd.Series(words(np.where(take >= 0, prep.code[np.maximum(take, 0)], -1), STATUS_KEYS))
 
 
 def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
@@ -247,8 +254,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     if not (prep.whole_days and n and k and len(prep.day)):
         return _leaf_states_frames(tree, prep.frame, at, thresholds)
     snap_days = at.to_numpy(dtype="datetime64[ns]").view("int64") // _DAY_NS
-    take = _latest_rows(prep, np.arange(len(prep.day)), snap_days, n)
-    take_c = _latest_rows(prep, prep.commented, snap_days, n)
+    take, take_c = _latest_rows(prep, snap_days, n)
     on = np.repeat(at.to_numpy(dtype="datetime64[ns]"), n)
     start, due = (np.tile(leaves[c].to_numpy(dtype="datetime64[ns]"), k) for c in ("start", "due"))
     last_update = _taken_days(prep, take)
