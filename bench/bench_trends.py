@@ -9,11 +9,11 @@ states are inside, as on a page's first run at a date):
   th), Filters())``, the whole trend in one grouped computation, target <= 1.5x.
 
 ``prepared = prepare_updates(tree, updates)`` does per data version what the floor's
-``prepare`` does outside its timing (keep the leaves' updates, status as codes, days as
-integers; also which rows carry a comment); like the floor, the lookup sorts per call.
+``prepare`` does outside its timing: keep the leaves' updates, status as codes, days as
+integers, sorted once by (leaf, day) (the op also keeps the commented rows' keys).
 
-Floor: ``bench/numpy_floor.py`` for the same date(s): the updates sorted once by (leaf, day),
-one ``searchsorted`` for every leaf's latest state, ``np.add.reduceat`` level by level; inputs
+Floor: ``bench/numpy_floor.py`` for the same date(s): the updates sorted by (leaf, day) once in
+its ``prepare``, one ``searchsorted`` for every leaf's latest state, ``np.add.reduceat`` level by level; inputs
 are arrays prepared outside the timing. Before timing, its progress, status and counts are
 checked against the operation's on every node (the script stops otherwise).
 """

@@ -6,7 +6,8 @@ as-of join of all dates at once (``snap`` column), so a trend is one computation
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -124,28 +125,41 @@ def _grid(at: pd.DatetimeIndex, leaves: pd.DataFrame) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
+def _no_rows() -> np.ndarray:
+    return np.zeros(0, "int64")
+
+
 @dataclass(frozen=True, eq=False)
 class PreparedUpdates:
-    """A plan's leaf updates as arrays, made once per tree and data version (:func:`prepare_updates`).
+    """A plan's leaf updates as lookup arrays, made once per tree and data version (:func:`prepare_updates`).
 
     What every as-of lookup needs and no date changes: the leaves' updates in recorded
-    order, each row's leaf (its position in ``tree.leaves``), day and status code, and
-    which rows carry a comment. :func:`leaf_states` takes it instead of the updates
-    frame, so a page's lookups at new dates skip the conversions.
+    order, each row's day and status code, and the rows sorted once by (leaf, day, recorded)
+    as integer keys, all rows and the commented ones. :func:`leaf_states` takes it instead
+    of the updates frame, so a lookup at new dates is one ``searchsorted``.
     """
 
     tree: PreparedTree
     frame: pd.DataFrame  # the leaves' updates (_UPDATE_COLUMNS) in (as_of, id) order
-    leaf: np.ndarray  # position in tree.leaves of each row
     day: np.ndarray  # whole days since 1970 (valid when ``whole_days``)
     code: np.ndarray  # status code (rules.CODE), -1 for anything else (missing, unknown)
     progress: np.ndarray
-    commented: np.ndarray  # rows with a non-blank comment
     whole_days: bool  # every as_of is a whole day (what the loaders give): the array lookup applies
+    low: int = 0  # the first update's day
+    width: int = 1  # days per leaf in a key: (last - first) + 2 (key day 0 is "before any update")
+    key: np.ndarray = field(default_factory=_no_rows)  # leaf * width + (day - low + 1), sorted
+    src: np.ndarray = field(default_factory=_no_rows)  # the row of each key
+    key_commented: np.ndarray = field(default_factory=_no_rows)  # the same for the rows with a non-blank comment
+    src_commented: np.ndarray = field(default_factory=_no_rows)
 
 
 def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdates:
-    """The :class:`PreparedUpdates` of ``updates`` for ``tree`` (compute once per data version)."""
+    """The :class:`PreparedUpdates` of ``updates`` for ``tree`` (compute once per data version).
+
+    Rows are in (day, recorded) order, so one stable sort by leaf puts them in (leaf, day,
+    recorded) order (a radix sort when the leaf positions fit 16 bits); the commented rows
+    are a subsequence of that order.
+    """
     if not isinstance(tree, PreparedTree):
         raise TypeError("prepare_updates needs a PreparedTree: call prepare_tree(items) first")
     from wehoplan.rollup.engine import status_codes  # engine reads the tree, not the states
@@ -160,37 +174,40 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     if not _sorted_by_date_id(ups):
         ups = ups.sort_values(["as_of", "id"], kind="stable")
     ups = ups.reset_index(drop=True)
-    by_id = np.argsort(leaf_ids, kind="stable")
-    leaf = by_id[np.searchsorted(leaf_ids[by_id], ups["item_id"].to_numpy())] if len(ups) else np.zeros(0, "int64")
     when = ups["as_of"].to_numpy(dtype="datetime64[ns]").view("int64")
     whole = not (when == np.iinfo("int64").min).any() and not (when % _DAY_NS).any()
+    day = when // _DAY_NS
+    base = PreparedUpdates(tree=tree, frame=ups, day=day, code=status_codes(ups["status"]),
+                           progress=ups["progress"].to_numpy(dtype="float64", na_value=np.nan), whole_days=whole)
+    if not (whole and len(ups)):
+        return base
+    by_id = np.argsort(leaf_ids, kind="stable")
+    leaf = by_id[np.searchsorted(leaf_ids[by_id], ups["item_id"].to_numpy())].astype("int64")
+    small = np.int16 if len(leaf_ids) <= np.iinfo(np.int16).max else np.int32
+    order = np.argsort(leaf.astype(small), kind="stable")
+    low = int(day.min())
+    width = int(day.max()) - low + 2
+    key = leaf[order] * width + (day[order] - low + 1)
     comment = ups["comment"]
     has_comment = comment.notna().to_numpy(dtype=bool, copy=True)
     if has_comment.any():
         has_comment &= (comment.astype("string").str.strip() != "").to_numpy(dtype=bool, na_value=False)
-    return PreparedUpdates(tree=tree, frame=ups, leaf=leaf.astype("int64"), day=when // _DAY_NS,
-                           code=status_codes(ups["status"]),
-                           progress=ups["progress"].to_numpy(dtype="float64", na_value=np.nan),
-                           commented=np.flatnonzero(has_comment), whole_days=whole)
+    sel = has_comment[order]
+    return dataclasses.replace(base, low=low, width=width, key=key, src=order, key_commented=key[sel],
+                               src_commented=order[sel])
 
 
 def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
     """Each (snap, leaf)'s latest row on or before the snap, and its latest commented row (-1: none); snap-major.
 
-    Rows are in (day, recorded) order, so one stable sort by leaf puts them in (leaf, day,
-    recorded) order (a radix sort when the leaf positions fit 16 bits); the commented rows
-    are a subsequence of that order. Then one ``searchsorted`` of all (leaf, snap) needles
-    in each: the last row of a leaf on or before the day is its state (several on one
-    day: the last recorded).
+    One ``searchsorted`` of all (leaf, snap) needles in the sorted keys: the last row of a
+    leaf on or before the day is its state (several on one day: the last recorded).
     """
     k = len(snap_days)
-    small = np.int16 if n_leaves <= np.iinfo(np.int16).max else np.int32 if n_leaves <= np.iinfo(np.int32).max else None
-    order = np.argsort(prep.leaf.astype(small) if small else prep.leaf, kind="stable")
-    day = prep.day[order]
-    low = min(int(day.min()), int(snap_days.min()))
-    width = max(int(day.max()), int(snap_days.max())) - low + 1
-    key = prep.leaf[order] * width + (day - low)
-    needles = (np.arange(n_leaves)[:, None] * width + (snap_days - low)[None, :]).ravel()
+    width = prep.width
+    # A date before every update looks for key day 0, which no row has; one after all of them, the last day.
+    needles = (np.arange(n_leaves)[:, None] * width
+               + np.clip(snap_days - prep.low + 1, 0, width - 1)[None, :]).ravel()
 
     def latest(key: np.ndarray, src: np.ndarray) -> np.ndarray:
         if not len(key):
@@ -200,10 +217,7 @@ def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) ->
         hit = (at >= 0) & (key[safe] // width == needles // width)
         return np.where(hit, src[safe], -1).reshape(n_leaves, k).T.ravel()
 
-    with_comment = np.zeros(len(order), dtype=bool)
-    with_comment[prep.commented] = True
-    with_comment = with_comment[order]
-    return latest(key, order), latest(key[with_comment], order[with_comment])
+    return latest(prep.key, prep.src), latest(prep.key_commented, prep.src_commented)
 
 
 def _status_text(prep: PreparedUpdates, take: np.ndarray) -> pd.Series:
