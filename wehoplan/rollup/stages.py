@@ -161,7 +161,7 @@ def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
               **_leaf_extra(tree, states)}
     cols = engine.stack_columns(leaves, engine.roll_levels(leaves, tree, code))
     cols["schedule_variance"] = cols["progress"] - cols["expected_progress"]
-    cols["is_leaf"] = engine.is_leaf(tree, cols["id"])
+    cols["is_leaf"] = np.arange(len(cols["id"])) < len(states)  # the leaf rows come first, then the parents
     cols["health"] = health_of(cols, thresholds)
     return engine.decorate(cols, tree)
 

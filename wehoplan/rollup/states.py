@@ -26,7 +26,9 @@ _DAY_NS = 86_400 * 10**9
 def snaps(dates) -> pd.DatetimeIndex:
     """The as-of dates ``dates`` stands for: normalised, unique, sorted."""
     idx = pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
-    return pd.DatetimeIndex(sorted(set(idx.astype("datetime64[ns]"))))
+    if idx.hasnans or not len(idx):  # a missing date or none: as before (a set and sort of Timestamps)
+        return pd.DatetimeIndex(sorted(set(idx.astype("datetime64[ns]"))))
+    return pd.DatetimeIndex(np.unique(idx.to_numpy(dtype="datetime64[ns]")))
 
 
 def _sorted_by_date_id(ups: pd.DataFrame) -> bool:
