@@ -236,7 +236,9 @@ def _roll_one_level(ch: dict[str, np.ndarray], info: pd.DataFrame, leaves_only: 
     b = pd.factorize(ch["parent_key"])[0].astype("int64")
     gid = pd.factorize(a * (int(b.max()) + 1) + b)[0].astype("int64")  # first-appearance order
     n_groups = int(gid.max()) + 1
-    _, first = np.unique(gid, return_index=True)
+    # Numbered by first appearance, a group starts where its number first exceeds all before it
+    # (what np.unique(return_index=True) gives, without sorting every row).
+    first = np.flatnonzero(np.r_[True, gid[1:] > np.maximum.accumulate(gid)[:-1]])
     sums, per_code = child_sums(gid, n_groups, ch["code"], ch["weight"], ch["progress"], ch["expected_progress"])
     counts = _counts(gid, n_groups, per_code, ch, leaves_only)
     ids = ch["parent_key"][first]
@@ -262,14 +264,6 @@ def _roll_one_level(ch: dict[str, np.ndarray], info: pd.DataFrame, leaves_only: 
         "weight": np.where(is_root, 1.0, np.where(np.isnan(weight), 1.0, weight)),
         "start": start, "due": due,
     }
-
-
-def is_leaf(tree: PreparedTree, ids: np.ndarray) -> np.ndarray:
-    """The tree's ``is_leaf`` of each id, False for ids not in the tree (the plan row)."""
-    info = tree.nodes
-    pos = info.index.get_indexer(ids)
-    flags = info["is_leaf"].to_numpy(dtype=bool)
-    return np.where(pos >= 0, flags[np.where(pos >= 0, pos, 0)] if len(flags) else False, False)
 
 
 def stack_columns(leaves: dict, parents: dict | None) -> dict:
