@@ -2,16 +2,17 @@
 
 It is the least work any implementation of the rules must do for one date or many:
 
-1. once per call, sort the updates by (leaf, day) (a stable sort: the last one recorded on a
-   day wins) and find each leaf's latest state on or before each date with one
-   ``np.searchsorted``;
+1. the updates sorted by (leaf, day) once per data version, in :func:`prepare` (a stable
+   sort: the last one recorded on a day wins), as ``prepare_updates`` does for the roll-up;
+   find each leaf's latest state on or before each date with one ``np.searchsorted``;
 2. leaf progress (completed = 100), the overdue flag;
 3. level by level from the deepest, ``np.bincount`` of each parent's children: weighted /
    plain progress means, status scores, leaf counts per status and overdue counts.
 
 Inputs are plain arrays prepared once outside the timing (:func:`prepare`): the tree's
 structure (what :class:`wehoplan.rollup.PreparedTree` caches too) and the updates' columns
-with status as codes. It computes no expected progress, dates, text columns or frame, and
+with status as codes, sorted by (leaf, day) (what :class:`wehoplan.rollup.PreparedUpdates`
+caches too). It computes no expected progress, dates, text columns or frame, and
 takes no filter: it is a lower bound for ``roll_up``'s work, not a replacement for it.
 :func:`check` shows it gives the same progress, status and counts as ``rollup_table`` on
 every node.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import common  # noqa: F401  (first: puts this checkout on sys.path before wehoplan is imported)
 import numpy as np
 import pandas as pd
 
@@ -76,9 +78,12 @@ def prepare(tree, updates: pd.DataFrame) -> Plan:
         nodes = nodes[np.argsort(parent[nodes], kind="stable")]
         parents, starts = np.unique(parent[nodes], return_index=True)
         levels.append((nodes, parents, starts))
-    return Plan(n, parent, weight, levels, leaf_nodes, leaf_due, ids,
-                leaf_pos.reindex(u["item_id"]).to_numpy(), u_day, u_code,
-                u["progress"].to_numpy(dtype="float64", na_value=np.nan))
+    u_leaf = leaf_pos.reindex(u["item_id"]).to_numpy()
+    # Sorted once by (leaf, day), stable (the last one recorded on a day stays last), as
+    # the roll-up's prepare_updates does once per data version.
+    by = np.lexsort((u_day, u_leaf))
+    return Plan(n, parent, weight, levels, leaf_nodes, leaf_due, ids, u_leaf[by], u_day[by], u_code[by],
+                u["progress"].to_numpy(dtype="float64", na_value=np.nan)[by])
 
 
 def roll_up(p: Plan, dates) -> dict[str, np.ndarray]:
@@ -91,13 +96,11 @@ def roll_up(p: Plan, dates) -> dict[str, np.ndarray]:
     nl = len(p.leaf_nodes)
     low = min(int(p.u_day.min()), int(days.min()))
     width = max(int(p.u_day.max()), int(days.max())) - low + 1
-    key = p.u_leaf * width + (p.u_day - low)
-    order = np.argsort(key, kind="stable")
-    key = key[order]
+    key = p.u_leaf * width + (p.u_day - low)  # sorted: the updates are in (leaf, day) order
     needles = (np.arange(nl)[:, None] * width + (days - low)[None, :]).ravel()
     at = np.searchsorted(key, needles, side="right") - 1
     hit = (at >= 0) & (key[np.maximum(at, 0)] // width == needles // width)
-    src = order[np.maximum(at, 0)]
+    src = np.maximum(at, 0)
     code = np.where(hit, p.u_code[src], PENDING).reshape(nl, k)
     prog = np.where(hit, np.nan_to_num(p.u_progress[src]), 0.0).reshape(nl, k)
     prog = np.where(code == COMPLETED, 100.0, prog)

@@ -4,6 +4,8 @@
    values, and the indices the later stages read, computed once per tree).
 2. ``states = leaf_states(tree, updates, dates, thresholds)``: every leaf's as-of state
    at every date; independent of the filters, so the pages cache it per data version.
+   ``updates`` may be ``prepare_updates(tree, updates)``, the updates as lookup arrays,
+   made once per data version (the pages' cache does).
 3. ``roll_up(tree, states, filters)`` (one date: the table) or
    ``roll_up_many(tree, states, filters)`` (a trend: one row per date and item).
 
@@ -27,7 +29,7 @@ from wehoplan.rollup.stages import (
     roll_up_many,
     select_leaves,
 )
-from wehoplan.rollup.states import first_completed, leaf_states
+from wehoplan.rollup.states import PreparedUpdates, first_completed, leaf_states, prepare_updates
 from wehoplan.rollup.tree import ROOT_ID, PreparedTree, prepare_tree
 
 _DEFAULT_THRESHOLDS = Thresholds()
@@ -58,7 +60,7 @@ def rollup(
 
 
 __all__ = [
-    "COUNT_COLUMNS", "GROUP_KINDS", "ROLLUP_COLUMNS", "ROOT_ID", "PreparedTree", "Thresholds", "aggregate",
-    "first_completed", "group_leaves", "leaf_states", "plan_total", "prepare_tree", "roll_up", "roll_up_many",
-    "rollup", "rollup_table", "select_leaves",
+    "COUNT_COLUMNS", "GROUP_KINDS", "ROLLUP_COLUMNS", "ROOT_ID", "PreparedTree", "PreparedUpdates", "Thresholds",
+    "aggregate", "first_completed", "group_leaves", "leaf_states", "plan_total", "prepare_tree", "prepare_updates",
+    "roll_up", "roll_up_many", "rollup", "rollup_table", "select_leaves",
 ]

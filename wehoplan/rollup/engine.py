@@ -36,6 +36,20 @@ def status_codes(status: pd.Series) -> np.ndarray:
         return pd.Categorical(status, categories=STATUS_KEYS).codes.astype("int64")
 
 
+def words(codes: np.ndarray, vocabulary: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:
+    """``vocabulary[code]`` of each code as a ``string`` array (-1: missing), made in Arrow without Python strings."""
+    try:
+        import pyarrow as pa
+
+        codes = np.asarray(codes)
+        picked = pa.DictionaryArray.from_arrays(pa.array(codes.astype("int32"), mask=codes < 0),
+                                                pa.array(vocabulary, type=pa.large_string()))
+        return pd.arrays.ArrowStringArray(picked.cast(pa.large_string()))
+    except ImportError:
+        text = np.array([*vocabulary, None], dtype=object)
+        return pd.array(text[np.where(np.asarray(codes) < 0, len(vocabulary), codes)], dtype="string")
+
+
 def group_numbers(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """Group number of each row in first-appearance order (-1: a key is missing)."""
     if len(keys) != 2:
@@ -222,7 +236,9 @@ def _roll_one_level(ch: dict[str, np.ndarray], info: pd.DataFrame, leaves_only: 
     b = pd.factorize(ch["parent_key"])[0].astype("int64")
     gid = pd.factorize(a * (int(b.max()) + 1) + b)[0].astype("int64")  # first-appearance order
     n_groups = int(gid.max()) + 1
-    _, first = np.unique(gid, return_index=True)
+    # Numbered by first appearance, a group starts where its number first exceeds all before it
+    # (what np.unique(return_index=True) gives, without sorting every row).
+    first = np.flatnonzero(np.r_[True, gid[1:] > np.maximum.accumulate(gid)[:-1]])
     sums, per_code = child_sums(gid, n_groups, ch["code"], ch["weight"], ch["progress"], ch["expected_progress"])
     counts = _counts(gid, n_groups, per_code, ch, leaves_only)
     ids = ch["parent_key"][first]
@@ -248,14 +264,6 @@ def _roll_one_level(ch: dict[str, np.ndarray], info: pd.DataFrame, leaves_only: 
         "weight": np.where(is_root, 1.0, np.where(np.isnan(weight), 1.0, weight)),
         "start": start, "due": due,
     }
-
-
-def is_leaf(tree: PreparedTree, ids: np.ndarray) -> np.ndarray:
-    """The tree's ``is_leaf`` of each id, False for ids not in the tree (the plan row)."""
-    info = tree.nodes
-    pos = info.index.get_indexer(ids)
-    flags = info["is_leaf"].to_numpy(dtype=bool)
-    return np.where(pos >= 0, flags[np.where(pos >= 0, pos, 0)] if len(flags) else False, False)
 
 
 def stack_columns(leaves: dict, parents: dict | None) -> dict:
@@ -287,6 +295,29 @@ def stack_columns(leaves: dict, parents: dict | None) -> dict:
     return cols
 
 
+def _tree_column(arr, is_object: bool, c: str, pos: np.ndarray, root: np.ndarray):
+    """The tree's column ``c`` at positions ``pos`` (-1: none; ``root``: the plan row's values)."""
+    taken = pd.Series(pd.api.extensions.take(arr, pos, allow_fill=True), dtype=object if is_object else None)
+    if c == "code":
+        taken = taken.where(~root, "")
+    elif c == "level":
+        taken = taken.where(~root, "Plan")
+    elif c in ("depth", "order"):
+        taken = taken.fillna(0 if c == "depth" else -1).astype("int64")
+    return taken.to_numpy() if is_object else taken.array
+
+
+def tree_columns_with_plan_row(tree_cols: dict) -> dict:
+    """Each decorated column for the tree's rows, then one more entry: the plan row's values.
+
+    A table's columns are then one plain ``take`` each (no fill, no per-column fix-up of the plan row).
+    """
+    n = len(next(iter(tree_cols.values()))[0]) if tree_cols else 0
+    pos = np.append(np.arange(n), -1)
+    root = np.append(np.zeros(n, dtype=bool), True)
+    return {c: _tree_column(arr, is_object, c, pos, root) for c, (arr, is_object) in tree_cols.items()}
+
+
 def decorate(cols: dict, tree: PreparedTree) -> pd.DataFrame:
     """The roll-up's columns as one table: rows in (snap, outline order), the tree's columns beside.
 
@@ -301,14 +332,14 @@ def decorate(cols: dict, tree: PreparedTree) -> pd.DataFrame:
     root = ids[idx] == ROOT_ID
     out: dict = {c: (v[idx] if isinstance(v, np.ndarray) else v.take(idx))
                  for c, v in cols.items() if c not in ("depth", "weight", "snap")}
-    for c, (arr, is_object) in tree_cols.items():
-        # Object columns stay object (a plain array of strings would be inferred as str).
-        taken = pd.Series(pd.api.extensions.take(arr, pos, allow_fill=True), dtype=object if is_object else None)
-        if c == "code":
-            taken = taken.where(~root, "")
-        elif c == "level":
-            taken = taken.where(~root, "Plan")
-        elif c in ("depth", "order"):
-            taken = taken.fillna(0 if c == "depth" else -1).astype("int64")
-        out[c] = taken if is_object else taken.array
+    if bool((root == (pos < 0)).all()):  # every row is a tree item or the plan row: one take per column
+        ext = np.where(root, len(tree_order), pos)
+        for c, values in tree.decorate_with_plan_row.items():
+            out[c] = values.take(ext)
+    else:
+        for c, (arr, is_object) in tree_cols.items():
+            out[c] = _tree_column(arr, is_object, c, pos, root)
+    for c, (_, is_object) in tree_cols.items():
+        if is_object:  # object columns stay object (a plain array of strings would be inferred as str)
+            out[c] = pd.Series(out[c], dtype=object, copy=False)
     return pd.DataFrame(out, copy=False)

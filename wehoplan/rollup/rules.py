@@ -207,6 +207,11 @@ def parent_span(start: np.ndarray, due: np.ndarray, earliest: np.ndarray, latest
 # ---------------------------------------------------------------- Schedule health
 
 
+#: The words :func:`schedule_health_codes` chooses between, by position.
+HEALTH_WORDS = ("done", "", "at_risk", "on_schedule", "behind")
+_DONE, _BLANK, _AT_RISK, _ON_SCHEDULE, _BEHIND = range(len(HEALTH_WORDS))
+
+
 def schedule_health(status: np.ndarray, progress: np.ndarray, expected: np.ndarray, overdue: np.ndarray,
                     th: Thresholds) -> np.ndarray:
     """Schedule health of each item: the plan's own arithmetic beside the owners' reported status.
@@ -228,14 +233,25 @@ def schedule_health(status: np.ndarray, progress: np.ndarray, expected: np.ndarr
 
     """
     status = np.asarray(status, dtype=object)
+    return np.array(HEALTH_WORDS, dtype=object)[
+        schedule_health_codes(status == "completed", status == "deferred", progress, expected, overdue, th)]
+
+
+def schedule_health_codes(completed: np.ndarray, deferred: np.ndarray, progress: np.ndarray, expected: np.ndarray,
+                          overdue: np.ndarray, th: Thresholds) -> np.ndarray:
+    """:func:`schedule_health` as positions in :data:`HEALTH_WORDS`, from the completed and deferred flags.
+
+    The rule itself (the order of the cases decides): completed, deferred, overdue, no
+    expected progress above 0, then the ratio against the two thresholds.
+    """
     progress = np.asarray(progress, dtype="float64")
     expected = np.asarray(expected, dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
         measured = (expected > 0) & ~np.isnan(progress)
         ratio = np.where(measured, progress / np.where(measured, expected, 1.0), np.nan)
     return np.select(
-        [status == "completed", status == "deferred", np.asarray(overdue, dtype=bool), ~measured,
-         ratio >= th.on_schedule_ratio, ratio >= th.behind_ratio],
-        ["done", "", "at_risk", "", "on_schedule", "behind"],
-        default="at_risk",
-    ).astype(object)
+        [np.asarray(completed, dtype=bool), np.asarray(deferred, dtype=bool), np.asarray(overdue, dtype=bool),
+         ~measured, ratio >= th.on_schedule_ratio, ratio >= th.behind_ratio],
+        [_DONE, _BLANK, _AT_RISK, _BLANK, _ON_SCHEDULE, _BEHIND],
+        default=_AT_RISK,
+    ).astype("int8")

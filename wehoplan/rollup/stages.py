@@ -62,35 +62,33 @@ def _empty(states: pd.DataFrame) -> pd.DataFrame:
 
 def _leaf_extra(tree: PreparedTree, states: pd.DataFrame) -> dict[str, np.ndarray]:
     """The tree's depth, parent, weight and dates of each state's leaf."""
-    at = tree.nodes.index.get_indexer(states["id"])
+    ids = states["id"].to_numpy()
+    leaf_ids = tree.leaves["id"].to_numpy()
+    n, k = len(leaf_ids), (len(ids) // len(leaf_ids) if len(leaf_ids) else 0)
+    if n and len(ids) == n * k and np.array_equal(ids, np.tile(leaf_ids, k)):
+        # Unfiltered states (every leaf at every date, in the tree's order): no look-up per row.
+        at = np.tile(np.flatnonzero(tree.nodes["is_leaf"].to_numpy(dtype=bool)), k)
+    else:
+        at = tree.nodes.index.get_indexer(ids)
     return {c: tree.nodes[c].to_numpy()[at].astype(t) for c, t in
             (("depth", "int64"), ("parent_key", "int64"), ("weight", "float64"))} | {
         c: tree.nodes[c].to_numpy()[at] for c in ("start", "due")}
 
 
-def _leaf_frame(tree: PreparedTree, states: pd.DataFrame, code: np.ndarray) -> pd.DataFrame:
-    """The selected states with each leaf's counts and tree columns beside.
-
-    One concat of a frame of new columns (``assign`` inserts them one by one); on many
-    dates pandas' block-wise concat of the leaf frame is faster than column arrays. A
-    function of its own so the new columns' arrays are freed before the roll-up
-    allocates its own (kept alive, they made every later allocation slower).
-    """
-    extra = {**engine.leaf_counts(states, code), **_leaf_extra(tree, states)}
-    return pd.concat([states, pd.DataFrame(extra, index=states.index)], axis=1)
-
-
-def health_of(cols, th: Thresholds) -> pd.api.extensions.ExtensionArray:
+def health_of(cols, th: Thresholds, code: np.ndarray | None = None) -> pd.api.extensions.ExtensionArray:
     """Schedule health (:func:`wehoplan.rollup.rules.schedule_health`) of roll-up rows (a frame or column dict).
 
     Only leaves carry a true ``overdue`` flag (parent rows have False), so only a leaf is
-    at risk for being overdue.
+    at risk for being overdue. The rule runs on status codes and the words are made once
+    at the end (object comparisons and text arrays per row were most of a trend's time).
+    ``code``: the status codes of the rows when the caller has them.
     """
-    keys = rules.schedule_health(
-        np.asarray(cols["status"], dtype=object),
+    code = engine.status_codes(cols["status"]) if code is None else code
+    keys = rules.schedule_health_codes(
+        code == rules.COMPLETED, code == rules.DEFERRED,
         np.asarray(cols["progress"], dtype="float64"), np.asarray(cols["expected_progress"], dtype="float64"),
         np.asarray(cols["overdue"], dtype=bool), th)
-    return pd.array(keys, dtype="string")
+    return engine.words(keys, rules.HEALTH_WORDS)
 
 
 def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
@@ -115,18 +113,19 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
     if states.empty:
         return _empty(states)
     code = engine.status_codes(states["status"])
-    leaves = _leaf_frame(tree, states, code)
+    # Column arrays, one frame at the end: two concatenations of 600k-row frames cost more than the sums.
+    leaves = {**{c: states[c] for c in states.columns}, **engine.leaf_counts(states, code),
+              **_leaf_extra(tree, states)}
     parents = engine.roll_levels(leaves, tree, code)
-    out = pd.concat([leaves] if parents is None else [leaves, pd.DataFrame(parents)], ignore_index=True)
+    cols = engine.stack_columns(leaves, parents)
     # The leaf rows come first and every one is a tree leaf; the rows after them are parents
     # and plan rows: no per-row look-up of 600k ids in the tree's index.
-    leaf_rows = np.zeros(len(out), dtype=bool)
-    leaf_rows[: len(leaves)] = True
-    return out.assign(
-        schedule_variance=out["progress"] - out["expected_progress"],
-        is_leaf=leaf_rows,
-        health=health_of(out, thresholds),
-    )
+    n_leaf_rows = len(states)
+    cols["schedule_variance"] = cols["progress"] - cols["expected_progress"]
+    cols["is_leaf"] = np.arange(len(cols["id"])) < n_leaf_rows
+    cols["health"] = health_of(cols, thresholds, code if parents is None else np.concatenate(
+        [code, engine.status_codes(pd.Series(parents["status"]))]))
+    return pd.DataFrame(cols, copy=False)
 
 
 def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
@@ -162,7 +161,7 @@ def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
               **_leaf_extra(tree, states)}
     cols = engine.stack_columns(leaves, engine.roll_levels(leaves, tree, code))
     cols["schedule_variance"] = cols["progress"] - cols["expected_progress"]
-    cols["is_leaf"] = engine.is_leaf(tree, cols["id"])
+    cols["is_leaf"] = np.arange(len(cols["id"])) < len(states)  # the leaf rows come first, then the parents
     cols["health"] = health_of(cols, thresholds)
     return engine.decorate(cols, tree)
 

@@ -86,6 +86,13 @@ class PreparedTree:
         return (pd.Index(self._frame["id"]), self._frame["order"].to_numpy(),
                 {c: (self._frame[c].array, self._frame[c].dtype == object) for c in names})
 
+    @cached_property
+    def decorate_with_plan_row(self) -> dict:
+        """:attr:`decorate`'s columns as a table shows them, plus the plan row's values at the end."""
+        from wehoplan.rollup.engine import tree_columns_with_plan_row  # the engine reads the tree
+
+        return tree_columns_with_plan_row(self.decorate[2])
+
 
 def _own_fields(items: pd.DataFrame) -> list[str]:
     """The inherited fields whose own values a (once) prepared frame keeps as ``own_*``."""

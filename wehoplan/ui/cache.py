@@ -18,17 +18,26 @@ from sqlalchemy import Engine
 from wehoplan import repository
 from wehoplan.config import load_config
 from wehoplan.db import SchemaError, create_schema, data_version, database_problem, make_engine
-from wehoplan.rollup import PreparedTree, Thresholds, first_completed, leaf_states, prepare_tree
+from wehoplan.rollup import (
+    PreparedTree,
+    PreparedUpdates,
+    Thresholds,
+    first_completed,
+    leaf_states,
+    prepare_tree,
+    prepare_updates,
+)
 
 
 @dataclass(frozen=True)
 class PlanFrames:
-    """Read-only frames of one plan: the prepared tree and all its updates."""
+    """Read-only frames of one plan: the prepared tree and all its updates (also as leaf arrays)."""
 
     plan: repository.PlanInfo
     tree: PreparedTree
     updates: pd.DataFrame
     version: int
+    prepared: PreparedUpdates  # the updates' as-of lookup arrays, made once per data version
 
 
 def database_url() -> str:
@@ -79,7 +88,9 @@ def _frames(url: str, plan_name: str, version: int) -> PlanFrames:
     plan = repository.resolve_plan(eng, plan_name)
     items = repository.load_items(eng, plan.id)
     updates = repository.load_updates(eng, plan.id)
-    return PlanFrames(plan=plan, tree=prepare_tree(items), updates=updates, version=version)
+    tree = prepare_tree(items)
+    return PlanFrames(plan=plan, tree=tree, updates=updates, version=version,
+                      prepared=prepare_updates(tree, updates))
 
 
 def plan_frames(plan_name: str) -> PlanFrames:
@@ -98,7 +109,7 @@ def plan_frames(plan_name: str) -> PlanFrames:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _leaf_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timestamp, ...],
                  th: tuple[int, int], _frames: PlanFrames) -> pd.DataFrame:
-    return leaf_states(_frames.tree, _frames.updates, list(dates), Thresholds(*th))
+    return leaf_states(_frames.tree, _frames.prepared, list(dates), Thresholds(*th))
 
 
 def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.DataFrame:
