@@ -72,8 +72,11 @@ def resolve_plan(engine: Engine, name: str | None, reader: Reader | None = None)
     plan_id = int(plans["id"].iloc[names.index(match)])
     # Through the reader, in the same way as the list: on PostgreSQL the ORM would open a
     # second kind of connection for one row.
-    row = read_frame(engine, Query(PLAN_ROW, ("name", "level_names", "is_demo", "source_note"),
-                                   {"plan_id": plan_id}), reader).iloc[0]
+    rows = read_frame(engine, Query(PLAN_ROW, ("name", "level_names", "is_demo", "source_note"),
+                                    {"plan_id": plan_id}), reader)
+    if rows.empty:  # deleted between the two reads
+        raise PlanNotFound(f"the plan {match!r} was just deleted")
+    row = rows.iloc[0]
     note = row["source_note"]
     return PlanInfo(id=plan_id, name=str(row["name"]), level_names=split_level_names(_text_or_none(row["level_names"])),
                     is_demo=bool(row["is_demo"]), source_note=_text_or_none(note))
