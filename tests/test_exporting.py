@@ -654,3 +654,37 @@ def test_table_rows_read_back_exactly_as_xlsxwriters_own_typed_writes(smart_city
     # Status colours stay per row.
     fills = {ours.cell(row=r + 2, column=4).fill.fgColor.rgb[-6:].lower() for r in range(len(frame))}
     assert fills == {STATUS_COLOURS[k].lstrip("#").lower() for k in set(frame["_status"])}
+
+
+def test_the_extract_is_zipped_faster_and_other_xlsxwriter_files_keep_their_own_zip(smart_city, tmp_path):
+    # The extract deflates at a faster level than xlsxwriter's default; the swap must not
+    # leak into other workbooks written later in the same process (pandas' Excel writer...).
+    import xlsxwriter
+    import xlsxwriter.workbook
+
+    extract = build_extract(smart_city.tree, smart_city.updates, smart_city.plan, AS_OF)
+    path = tmp_path / "extract.xlsx"
+    write_xlsx(extract, path)
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    with zipfile.ZipFile(path) as z:
+        infos = {i.filename: i for i in z.infolist()}
+        sheet = infos["xl/worksheets/sheet1.xml"]
+        assert sheet.compress_type == zipfile.ZIP_DEFLATED
+        level1 = len(zlib_deflate(z.read(sheet.filename), 1))
+        assert sheet.compress_size == level1  # deflated at level 1, every byte still there
+    assert len(openpyxl.load_workbook(path)["Updates"]["A"]) == len(extract.updates) + 1
+    plain = tmp_path / "plain.xlsx"
+    wb = xlsxwriter.Workbook(str(plain))
+    wb.add_worksheet().write_string(0, 0, "x" * 5000)
+    wb.close()
+    with zipfile.ZipFile(plain) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+        assert info.compress_size == len(zlib_deflate(z.read(info.filename), -1))
+
+
+def zlib_deflate(data: bytes, level: int) -> bytes:
+    """Raw deflate as zipfile writes it at ``level``."""
+    import zlib
+
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()

@@ -282,3 +282,19 @@ def test_reads_stay_consistent_while_the_same_process_writes(fresh_url, reader):
     if sqlite:
         with eng.connect() as c:
             assert c.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_a_postgres_read_still_answers_after_the_server_dropped_its_idle_connection(fresh_url, db_backend):
+    # The Arrow reader keeps its connections between reads; a server restart or an idle timeout
+    # closes them under it, and the next read must still answer (no fallback reader here).
+    if db_backend != "postgresql":
+        pytest.skip("the pooled connections are PostgreSQL's")
+    engine = make_engine(fresh_url)
+    reader = ArrowPostgresReader(fallback=None)
+    plan_id = _plans(engine)[0]
+    before = repository.load_updates(engine, plan_id, reader=reader)
+    _sql(fresh_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    after = repository.load_updates(engine, plan_id, reader=reader)
+    pd.testing.assert_frame_equal(after, before)
+    assert len(after) > 20

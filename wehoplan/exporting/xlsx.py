@@ -20,7 +20,7 @@ import xlsxwriter
 from wehoplan import __version__
 from wehoplan.domain import STATUS_COLOURS, STATUS_KEYS, STATUS_LABELS
 from wehoplan.exporting.frames import SHEET_NAMES, Extract, column_kind
-from wehoplan.exporting.xlsx_rows import BLOCK_ROWS, Column, write_body
+from wehoplan.exporting.xlsx_rows import BLOCK_ROWS, Column, fast_deflate, write_body
 
 DATE_FORMAT = "yyyy-mm-dd"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
@@ -348,4 +348,5 @@ def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes], *, row_l
                 _page_setup(ws, 0, footer)
     if executive is not None:
         executive.activate()
-    wb.close()
+    with fast_deflate():  # the zip at a faster deflate level (xlsx_rows.ZIP_LEVEL)
+        wb.close()

@@ -21,8 +21,12 @@ compares every cell with a workbook written through the public API.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
@@ -119,3 +123,40 @@ def write_body(ws, first_row: int, columns: list[Column]) -> int:
         ws.fh.write("".join(rows.tolist()))
     ws._write_single_row(last_row + 1)
     return last_row
+
+
+# Deflate level of the workbook's zip: xlsxwriter zips at zlib's default (6), which was the
+# largest single cost of a large export (bench/README.md); level 1 makes the file about a
+# third larger and the same when unzipped.
+ZIP_LEVEL = 1
+_ZIP_LOCK = threading.Lock()
+
+
+class _LevelZipFile(zipfile.ZipFile):
+    """``ZipFile`` that deflates at :data:`ZIP_LEVEL` unless told otherwise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("compresslevel", ZIP_LEVEL)
+        super().__init__(*args, **kwargs)
+
+
+@contextmanager
+def fast_deflate() -> Iterator[None]:
+    """Within the block, xlsxwriter's ``Workbook.close()`` zips at :data:`ZIP_LEVEL`.
+
+    xlsxwriter offers no compression option: its ``_store_workbook`` builds the zip with the
+    ``ZipFile`` name of its ``workbook`` module, which is swapped for the block and put back
+    (under a lock, so overlapping exports restore it in order). When xlsxwriter no longer
+    zips through that name, nothing is swapped and the file is zipped its own way.
+    """
+    import xlsxwriter.workbook as xw
+
+    with _ZIP_LOCK:
+        if getattr(xw, "ZipFile", None) is not zipfile.ZipFile:
+            yield
+            return
+        xw.ZipFile = _LevelZipFile
+        try:
+            yield
+        finally:
+            xw.ZipFile = zipfile.ZipFile

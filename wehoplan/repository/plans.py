@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from wehoplan.domain import match_names, split_level_names
-from wehoplan.models import Plan
 from wehoplan.repository.readers import Query, Reader, read_frame
 
 
@@ -37,6 +35,9 @@ PLANS = """
 """
 
 
+PLAN_ROW = "SELECT name, level_names, is_demo, source_note FROM plans WHERE id = :plan_id"
+
+
 def list_plans(engine: Engine, reader: Reader | None = None) -> pd.DataFrame:
     """All plans with item counts and their latest update date, by name."""
     df = read_frame(engine, Query(PLANS, ("id", "name", "is_demo", "n_items", "latest_update"),
@@ -54,7 +55,8 @@ def resolve_plan(engine: Engine, name: str | None, reader: Reader | None = None)
         PlanNotFound: nothing, or more than one plan, matches; the message lists the plans.
 
     """
-    names = list_plans(engine, reader)["name"].tolist()
+    plans = list_plans(engine, reader)
+    names = plans["name"].tolist()
     if not names:
         raise PlanNotFound("the database holds no plan yet: run `python -m wehoplan init-demo` or import one")
     if name is None:
@@ -67,7 +69,18 @@ def resolve_plan(engine: Engine, name: str | None, reader: Reader | None = None)
             why = "no plan matches" if not hits else "several plans match"
             raise PlanNotFound(f"{why} {name!r}; plans: " + "; ".join(names))
         match = hits[0]
-    with Session(engine) as s:
-        p = s.scalars(select(Plan).where(Plan.name == match)).one()
-        return PlanInfo(id=p.id, name=p.name, level_names=split_level_names(p.level_names),
-                        is_demo=bool(p.is_demo), source_note=p.source_note)
+    plan_id = int(plans["id"].iloc[names.index(match)])
+    # Through the reader, in the same way as the list: on PostgreSQL the ORM would open a
+    # second kind of connection for one row.
+    rows = read_frame(engine, Query(PLAN_ROW, ("name", "level_names", "is_demo", "source_note"),
+                                    {"plan_id": plan_id}), reader)
+    if rows.empty:  # deleted between the two reads
+        raise PlanNotFound(f"the plan {match!r} was just deleted")
+    row = rows.iloc[0]
+    note = row["source_note"]
+    return PlanInfo(id=plan_id, name=str(row["name"]), level_names=split_level_names(_text_or_none(row["level_names"])),
+                    is_demo=bool(row["is_demo"]), source_note=_text_or_none(note))
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
