@@ -192,7 +192,10 @@ def main() -> None:
             tabs[side] = browser.new_page(viewport={"width": 1500, "height": 1600})
             tabs[side].set_default_timeout(180_000)
         bases = {"real": real_url, "floor": floor_url}
+        only = os.environ.get("BENCH_BROWSER_PAGES", "")  # e.g. "home,trends": a subset while profiling
         for name, path, heading in DASHBOARD:
+            if only and name not in only.split(","):
+                continue
             times: dict[str, list[float]] = {"real": [], "floor": []}
             cleared: dict[str, list[float]] = {"real": [], "floor": []}
             for side in ("real", "floor"):
@@ -207,7 +210,8 @@ def main() -> None:
                  statistics.median(times["floor"]), 1.5)
             print(f"# page_{name} browser, clearing the department again: {statistics.median(cleared['real']):.3f}s"
                   f" (floor {statistics.median(cleared['floor']):.3f}s)", flush=True)
-        first_runs(browser, real_url, ns.runs)
+        if not only or "first_run" in only:
+            first_runs(browser, real_url, ns.runs)
         browser.close()
 
 
