@@ -12,12 +12,9 @@ from wehoplan.ui.edit_state import save as save_change
 view, author = start_editing_page("Edit the plan", "🛠️", "edit_plan")
 eng = cache.engine()
 plan = view.frames.plan
-# Read fresh (not the cached tree): this page needs archived items and every version.
-items = repository.load_items(eng, plan.id, include_archived=True)
-suffix = items["archived"].map({True: " (archived)", False: ""})
-label = dict(zip(items["id"], items["code"] + " · " + items["title"] + suffix, strict=True))
-active_ids = items.loc[~items["archived"], "id"].tolist()
-version = dict(zip(items["id"], items["version"], strict=True))
+# Not the cached tree: this page needs archived items and every version (read once per data version).
+choices = cache.item_choices(plan.id)
+label, active_ids, version = choices.label, choices.active_ids, choices.version
 
 
 def save(action, message: str) -> None:
@@ -99,7 +96,7 @@ with archive_tab:
     ar_item = st.selectbox("Item", list(label), format_func=label.get, key="ar_item")
     ar_current = int(version[ar_item])
     ar_expected = expected_version(ar_item, ar_current)
-    is_archived = bool(items.set_index("id").loc[ar_item, "archived"])
+    is_archived = int(ar_item) in choices.archived
     code = label[ar_item].split(" · ")[0]
     if is_archived:
         st.caption("Archived: left out of every roll-up. Its history is kept; restoring brings it back.")
