@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import pickle
 from pathlib import Path
+from types import SimpleNamespace
 
 import streamlit as st
 
@@ -59,3 +60,11 @@ def start(name: str | None = None) -> tuple[dict, dict]:
 def header(meta: dict, page: dict, title: str) -> None:
     """The real header (the page's own drawing code) with the precomputed caption and demo notice."""
     widgets.draw_header(title, page["caption"], meta["demo_notice"])
+
+
+def downloads(meta: dict) -> None:
+    """The divider and the extract's two download buttons under a dashboard page (nothing is built until a click)."""
+    st.divider()
+    view = SimpleNamespace(frames=SimpleNamespace(plan=SimpleNamespace(name=meta["plans"][0]), tree=None,
+                                                  updates=None), as_of=meta["as_of"], filters=None)
+    widgets.download_extract(view)

@@ -9,3 +9,4 @@ st.set_page_config(page_title="wehoplan: departments and SMART values", page_ico
 meta, p = _floor.start("departments_smart")
 _floor.header(meta, p, "Departments & SMART values")
 draw.departments(p["data"])
+_floor.downloads(meta)
