@@ -17,7 +17,7 @@ from wehoplan.display import (
     status_choice_label,
 )
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
-from wehoplan.editing.frames import bulk_changes, bulk_editor_frame, current_states, find_items
+from wehoplan.editing.frames import bulk_changes, current_states, find_items
 from wehoplan.ui import cache, widgets
 from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
@@ -113,7 +113,7 @@ with bulk:
     base_key = f"bulk_base:{view.frames.plan.name}:{owner}:{search}"
     if st.session_state.get("_bulk_base_key") != base_key or st.button("Reload", key="bulk_reload"):
         st.session_state["_bulk_base_key"] = base_key
-        st.session_state["_bulk_base"] = bulk_editor_frame(found, updates, today)
+        st.session_state["_bulk_base"] = cache.bulk_base(view.frames, found, today)
         st.session_state.pop("bulk_editor", None)
     base = st.session_state["_bulk_base"]
     edited = st.data_editor(

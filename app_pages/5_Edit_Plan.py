@@ -5,19 +5,16 @@ import streamlit as st
 from wehoplan import editing, repository
 from wehoplan.display import DATE_INPUT_FORMAT
 from wehoplan.domain import SMART_LETTERS, smart_names
-from wehoplan.ui import cache, cycle_view
+from wehoplan.ui import cache, cycle_view, pickers
 from wehoplan.ui.edit_state import expected_version, mark_seen, start_editing_page
 from wehoplan.ui.edit_state import save as save_change
 
 view, author = start_editing_page("Edit the plan", "🛠️", "edit_plan")
 eng = cache.engine()
 plan = view.frames.plan
-# Read fresh (not the cached tree): this page needs archived items and every version.
-items = repository.load_items(eng, plan.id, include_archived=True)
-suffix = items["archived"].map({True: " (archived)", False: ""})
-label = dict(zip(items["id"], items["code"] + " · " + items["title"] + suffix, strict=True))
-active_ids = items.loc[~items["archived"], "id"].tolist()
-version = dict(zip(items["id"], items["version"], strict=True))
+# Not the cached tree: this page needs archived items and every version (read once per data version).
+choices = cache.item_choices(plan.id)
+label, active_ids, version = choices.label, choices.active_ids, choices.version
 
 
 def save(action, message: str) -> None:
@@ -29,7 +26,9 @@ edit_tab, add_tab, move_tab, archive_tab, org_tab = st.tabs(
     ["Edit item", "Add item", "Move item", "Archive / restore", "Departments & people"])
 
 with edit_tab:
-    item_id = st.selectbox("Item", list(label), format_func=label.get, key="ed_item")
+    q = pickers.find_box("ed_item", len(label))
+    item_id = st.selectbox("Item", pickers.options("ed_item", list(label), label, q), format_func=label.get,
+                           key="ed_item")
     snap = repository.item_snapshot(eng, int(item_id))
     current = snap["version"]
     expected = expected_version(item_id, current)
@@ -61,8 +60,10 @@ with edit_tab:
     mark_seen(item_id, current)
 
 with add_tab:
+    q = pickers.find_box("add_parent", len(active_ids), "parent")
+    under = pickers.options("add_parent", active_ids, label, q)
     with st.form("add_item"):
-        parent = st.selectbox("Under", [0, *active_ids], key="add_parent",
+        parent = st.selectbox("Under", [0, *under], key="add_parent",
                               format_func=lambda i: "(top level)" if i == 0 else label[i])
         new_title = st.text_input("Title", key="add_title")
         c1, c2, c3 = st.columns(3)
@@ -83,10 +84,13 @@ with add_tab:
         save(_add, "Added {result}.")
 
 with move_tab:
-    mv_item = st.selectbox("Item to move", active_ids, format_func=label.get, key="mv_item")
+    q = pickers.find_box("mv_item", len(active_ids))
+    mv_item = st.selectbox("Item to move", pickers.options("mv_item", active_ids, label, q), format_func=label.get,
+                           key="mv_item")
     mv_current = int(version[mv_item])
     mv_expected = expected_version(mv_item, mv_current)
-    targets = [0, *[i for i in active_ids if i != mv_item]]
+    q = pickers.find_box("mv_parent", len(active_ids), "new parent")
+    targets = [0, *[i for i in pickers.options("mv_parent", active_ids, label, q) if i != mv_item]]
     mv_parent = st.selectbox("New parent", targets, key="mv_parent",
                              format_func=lambda i: "(top level)" if i == 0 else label[i])
     st.caption("The item and everything under it take the next free number under the new parent.")
@@ -96,10 +100,12 @@ with move_tab:
     mark_seen(mv_item, mv_current)
 
 with archive_tab:
-    ar_item = st.selectbox("Item", list(label), format_func=label.get, key="ar_item")
+    q = pickers.find_box("ar_item", len(label))
+    ar_item = st.selectbox("Item", pickers.options("ar_item", list(label), label, q), format_func=label.get,
+                           key="ar_item")
     ar_current = int(version[ar_item])
     ar_expected = expected_version(ar_item, ar_current)
-    is_archived = bool(items.set_index("id").loc[ar_item, "archived"])
+    is_archived = int(ar_item) in choices.archived
     code = label[ar_item].split(" · ")[0]
     if is_archived:
         st.caption("Archived: left out of every roll-up. Its history is kept; restoring brings it back.")

@@ -5,7 +5,8 @@ code (``wehoplan.ui.draw``, ``widgets.draw_header``), but the page's data object
 (``wehoplan.dashboard.overview`` etc.: every frame and chart) was computed once before
 timing (``bench/floor_pages/precompute.py``) and pickled; it is loaded once per process
 into :data:`_LOADED`, so a floor rerun costs only the rendering. The pickle's path comes
-from ``WEHOPLAN_BENCH_FLOOR``.
+from ``WEHOPLAN_BENCH_FLOOR``: a file (AppTest, one page at a time), or a folder holding
+``floor-<page>.pkl`` for every page (``floor_app.py`` under ``streamlit run``, the browser benchmark).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import pickle
 from pathlib import Path
+from types import SimpleNamespace
 
 import streamlit as st
 
@@ -22,9 +24,11 @@ from wehoplan.ui import auth, widgets
 _LOADED: dict[str, dict] = {}  # module-level: survives AppTest reruns (the module stays imported)
 
 
-def payload() -> dict:
-    """The pickled payload named by WEHOPLAN_BENCH_FLOOR (loaded once per process)."""
+def payload(name: str | None = None) -> dict:
+    """The pickled payload named by WEHOPLAN_BENCH_FLOOR, or page ``name``'s in that folder (loaded once)."""
     path = os.environ["WEHOPLAN_BENCH_FLOOR"]
+    if name and Path(path).is_dir():
+        path = str(Path(path) / f"floor-{name}.pkl")
     if path not in _LOADED:
         _LOADED[path] = pickle.loads(Path(path).read_bytes())
     return _LOADED[path]
@@ -47,12 +51,20 @@ def sidebar(meta: dict) -> tuple[str, ...]:
     return tuple(chosen["department"])
 
 
-def start() -> tuple[dict, dict]:
-    """Draw the sidebar; return (meta, the payload of the chosen filter)."""
-    data = payload()
+def start(name: str | None = None) -> tuple[dict, dict]:
+    """Draw the sidebar; return (meta, the payload of the chosen filter) of page ``name``."""
+    data = payload(name)
     return data["meta"], data["variants"][sidebar(data["meta"])]
 
 
 def header(meta: dict, page: dict, title: str) -> None:
     """The real header (the page's own drawing code) with the precomputed caption and demo notice."""
     widgets.draw_header(title, page["caption"], meta["demo_notice"])
+
+
+def downloads(meta: dict) -> None:
+    """The divider and the extract's two download buttons under a dashboard page (nothing is built until a click)."""
+    st.divider()
+    view = SimpleNamespace(frames=SimpleNamespace(plan=SimpleNamespace(name=meta["plans"][0]), tree=None,
+                                                  updates=None), as_of=meta["as_of"], filters=None)
+    widgets.download_extract(view)

@@ -6,6 +6,7 @@ from bench.floor_pages import _floor
 from wehoplan.ui import draw
 
 st.set_page_config(page_title="wehoplan: departments and SMART values", page_icon="🏛️", layout="wide")
-meta, p = _floor.start()
+meta, p = _floor.start("departments_smart")
 _floor.header(meta, p, "Departments & SMART values")
 draw.departments(p["data"])
+_floor.downloads(meta)

@@ -8,7 +8,7 @@ from bench.floor_pages import _floor
 from wehoplan.ui import draw, widgets
 
 st.set_page_config(page_title="wehoplan: action report", page_icon="📋", layout="wide")
-meta, p = _floor.start()
+meta, p = _floor.start("action_report")
 _floor.header(meta, p, "Action report")
 draw.report_controls()  # drawn like the page's; the payload holds the default choices' data
 draw.action_report(p["data"])

@@ -26,7 +26,8 @@ def meta(frames, as_of: pd.Timestamp, plans: list[str]) -> dict:
         "demo_notice": widgets.demo_notice(frames.plan),
         "as_of_help": f"Show the plan as it stood on this date (default {as_of:%Y-%m-%d}, its latest update).",
         "labels": {"strategy": f"{levels[0]} / {levels[1] if len(levels) > 1 else 'item'}",
-                   "department": "Department", "smart": "SMART value", "status": "Status", "owner": "Owner"},
+                   "department": "Department", "smart": "SMART value", "status": "Status",
+                   "health": "Schedule health", "owner": "Owner"},  # the sidebar's six, in its order
     }
 
 

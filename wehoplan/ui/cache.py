@@ -9,6 +9,7 @@ is seen on the next rerun.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
@@ -145,3 +146,54 @@ def default_as_of(frames: PlanFrames) -> pd.Timestamp:
     It scans every update for those of live items, too much for every rerun of a page.
     """
     return _default_as_of(database_url(), frames.plan.name, frames.version, dt.date.today(), frames)
+
+
+@dataclass(frozen=True)
+class ItemChoices:
+    """The Edit Plan page's item pickers: every item of the plan, archived ones included (read-only)."""
+
+    label: dict[int, str]  # id -> "code · title" (" (archived)" appended)
+    active_ids: list[int]  # live items, in outline order
+    version: dict[int, int]  # id -> the item's version (the page's optimistic-concurrency check)
+    archived: frozenset[int]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _item_choices(url: str, plan_id: int, version: int) -> ItemChoices:
+    items = repository.load_items(_engine(url), plan_id, include_archived=True)
+    suffix = items["archived"].map({True: " (archived)", False: ""})
+    ids = [int(i) for i in items["id"]]
+    return ItemChoices(
+        label=dict(zip(ids, items["code"] + " · " + items["title"] + suffix, strict=True)),
+        active_ids=[int(i) for i in items.loc[~items["archived"], "id"]],
+        version={i: int(v) for i, v in zip(ids, items["version"], strict=True)},
+        archived=frozenset(int(i) for i in items.loc[items["archived"], "id"]),
+    )
+
+
+def item_choices(plan_id: int) -> ItemChoices:
+    """Every item of the plan (archived too) for the editing pickers, read once per data version.
+
+    Any write changes the data version, so the versions here are as fresh as a new read;
+    a 10k-item plan's read and labels cost every rerun of Edit Plan otherwise.
+    """
+    return _item_choices(database_url(), plan_id, version())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _bulk_base(url: str, plan_name: str, version: int, ids: str, today: dt.date,
+               _found: pd.DataFrame, _updates: pd.DataFrame) -> pd.DataFrame:
+    from wehoplan.editing.frames import bulk_editor_frame
+
+    return bulk_editor_frame(_found, _updates, today)
+
+
+def bulk_base(frames: PlanFrames, found: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """Update Progress's bulk-editor rows of ``found``, built once per data version, day and selection.
+
+    The selection (who may report on what, the owner, the search) is keyed by its item ids;
+    every new session otherwise scanned the whole history again on its first run.
+    Read-only: the editor returns a new frame.
+    """
+    ids = hashlib.sha256(found["id"].to_numpy(dtype="int64").tobytes()).hexdigest()
+    return _bulk_base(database_url(), frames.plan.name, frames.version, ids, today, found, frames.updates)

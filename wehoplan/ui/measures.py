@@ -43,7 +43,10 @@ def plan_data(view: View) -> measures.MeasureData:
 def view_data(view: View) -> measures.MeasureData:
     """The measures the sidebar's filters keep."""
     assert view.frames is not None
-    return measures.filtered(plan_data(view), view.frames.tree, view.filters)
+    data = plan_data(view)
+    if data.measures.empty:  # nothing to filter: skip the per-item look-ups the filter builds on every rerun
+        return data
+    return measures.filtered(data, view.frames.tree, view.filters)
 
 
 def badge(status: str) -> str:
