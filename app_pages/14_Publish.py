@@ -28,11 +28,11 @@ st.write("Publishing is an act: the Public page and the static site show what yo
 public = publishing.plan_is_public(eng, plan.id)
 st.subheader("1. The plan")
 if public:
-    st.write(md(f"{plan.name} is **public**: its latest publication is on the Public page."))
+    st.write(f"{md(plan.name)} is **public**: its latest publication is on the Public page.")
     if st.button("Make the plan internal (withdraw it from the Public page)", key="pub_withdraw"):
         save(lambda: publishing.set_plan_public(eng, plan.id, False, author), f"{plan.name} is internal now.")
 else:
-    st.write(md(f"{plan.name} is **internal**: nothing of it is shown to the public."))
+    st.write(f"{md(plan.name)} is **internal**: nothing of it is shown to the public.")
     if st.button("Make the plan public", key="pub_make_public", type="primary"):
         save(lambda: publishing.set_plan_public(eng, plan.id, True, author), f"{plan.name} is public now.")
 

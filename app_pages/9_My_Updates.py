@@ -6,6 +6,7 @@ from wehoplan import cycle_store, editing
 from wehoplan.access import AccessDenied
 from wehoplan.config import load_config
 from wehoplan.cycles import current_cycle, day_text, item_states, my_rows, report_rows
+from wehoplan.display import DATE_COLUMN_FORMAT, percent
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
 from wehoplan.ui import cache
 from wehoplan.ui.author import require_author
@@ -29,6 +30,13 @@ if cycle is None:
     st.info(f"No reporting window is open on {day_text(day)}.")
     st.stop()
 person = cycle_store.person_for(eng, who)
+if person is None and who.local:
+    # Local mode has no sign-in: "You are" in the sidebar says whose items these are.
+    st.info(md(f"{who.name} is not one of the plan's people, so no action is theirs to report on. Choose "
+               "yourself under \"You are\" in the sidebar.") if who.name else
+            "Choose who you are under \"You are\" in the sidebar: this page then lists the actions you own "
+            "that are due or late this cycle.")
+    st.stop()
 if person is None:
     st.info("You are not linked to a person of this plan, so no item is yours to report on. Ask an admin to link "
             "your user to your person (Users page), or give your person your email (Edit Plan, people).")
@@ -73,7 +81,7 @@ edited = st.data_editor(
         "code": st.column_config.TextColumn("Code"),
         "title": st.column_config.TextColumn("Action"),
         "state": st.column_config.TextColumn("This cycle"),
-        "last_report": st.column_config.DateColumn("Last report", format="DD MMM YYYY"),
+        "last_report": st.column_config.DateColumn("Last report", format=DATE_COLUMN_FORMAT),
         "status": st.column_config.SelectboxColumn("Status", options=[STATUS_LABELS[k] for k in STATUS_KEYS]),
         "progress": st.column_config.NumberColumn("Progress %", min_value=0, max_value=100, step=1),
         "comment": st.column_config.TextColumn("Comment"),
@@ -92,7 +100,9 @@ st.subheader("No change, one click each")
 for row in base.itertuples():
     a, b = st.columns([4, 1])
     last = f"last report {day_text(row.last_report)}" if day_text(row.last_report) else "no report yet"
-    a.markdown(md(f"{row.code} · {row.title} · {row.state.lower()} · {row.status}, {row.progress:g} % ({last})"))
+    # An action never reported has no status or percent yet: words, not "nan".
+    reported = ", ".join(x for x in (row.status if isinstance(row.status, str) else "", percent(row.progress)) if x)
+    a.markdown(md(f"{row.code} · {row.title} · {row.state.lower()} · {reported or 'never reported'} ({last})"))
     if b.button("No change", key=f"mu_nc:{row.item_id}"):
         _save(report_rows(base[base["item_id"] == row.item_id], day, no_change=True),
               f"Recorded no change on {row.code}.")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from wehoplan import display
+
 EVERY = ("month", "quarter", "custom")
 # The shortest period of each rule: window, due and grace days must fit inside it, so
 # windows never overlap and each report counts for exactly one cycle.
@@ -39,7 +41,7 @@ def day_text(day: dt.date | pd.Timestamp | None) -> str:
     """One date format on screen and in mail: "15 Oct 2020" ("" for no date)."""
     if day is None or pd.isna(day):
         return ""
-    return f"{pd.Timestamp(day):%d %b %Y}"
+    return display.day(day)  # the app's one format: "1 Jul 2020", no leading zero
 
 
 @dataclass(frozen=True)
