@@ -33,13 +33,20 @@ if not cycles:
 
 tree, updates = view.frames.tree.frame, view.frames.updates
 leaves = tree[tree["is_leaf"]]
+# The sidebar's strategy, department, owner, SMART and search filters choose the actions counted.
+hay = view.frames.tree.haystacks
+leaves = leaves[leaves["id"].isin(hay.ids[view.filters.leaf_mask(hay) & view.filters.text_mask(hay)])]
+if leaves.empty:
+    widgets.no_match()
 c1, c2 = st.columns(2)
 pick = c1.selectbox("Cycle", range(len(cycles)), key="ct_cycle",
                     format_func=lambda i: cycles[i].label + (" (current)" if i == 0 else ""))
 by = c2.radio("Per", ["owner", "department"], key="ct_by", horizontal=True, format_func=str.capitalize)
 cycle = cycles[pick]
 st.caption(md(f"{cycle.describe()}.") + f" Counted on **{day_text(day)}** "
-           + ("(the sidebar's As of)." if looked_back else "(today; move the sidebar's As of to look back)."))
+           + ("(the sidebar's As of)." if looked_back else "(today; move the sidebar's As of to look back).")
+           + (" The status and schedule-health filters are about progress and leave the tracker alone."
+              if view.filters.status or view.filters.health else ""))
 states = item_states(leaves, updates, cycle, day)
 m = st.columns(3)
 for col, key in zip(m, STATE_LABELS, strict=True):

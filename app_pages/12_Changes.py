@@ -40,9 +40,9 @@ if table.empty:
     st.stop()
 screen = report_ui.on_screen(table)
 st.dataframe(screen, hide_index=True, width="stretch", height=widgets.fit_height(len(screen)), column_config={
-    **widgets.text_columns(screen, {"Change": 130, "Code": 55, "Title": 270, "Status": 190, "Progress": 120,
-                                    "Health": 150, "Owner": 170}),
-    "Points": st.column_config.NumberColumn("Points", format="%+.1f", width=60,
+    **widgets.text_columns(screen, {"Change": 120, "Code": 50, "Title": 230, "Status": 195, "Progress": 115,
+                                    "Health": 120, "Owner": 145}),  # 1,030 px with Points: whole at 1500 px
+    "Points": st.column_config.NumberColumn("Points", format="%+.1f", width=55,
                                             help="Progress after minus before, in percentage points"),
 })
 st.download_button("Changes (CSV)", data=widgets.report_csv(table),

@@ -63,8 +63,8 @@ def overview(data: Overview) -> None:
                  # Who to ask and since when fit 1500 px; the toolbar's Show/hide columns adds the department.
                  column_order=[c for c in ("Code", "Title", "Why", "Status", "Progress", "Due", "Owner",
                                            "Last update") if c in attention.columns],
-                 column_config={**widgets.text_columns(attention, {"Code": 55, "Title": 230, "Why": 130,
-                                                                   "Status": 150, "Owner": 160}),
+                 column_config={**widgets.text_columns(attention, {"Code": 55, "Title": 230, "Why": 115,
+                                                                   "Status": 150, "Owner": 175}),
                                 "Progress": widgets.progress_column("Progress", width=100),
                                 "Due": widgets.date_column("Due"),
                                 "Last update": widgets.date_column("Last update")})

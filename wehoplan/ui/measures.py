@@ -104,8 +104,8 @@ def card(row: dict, trend: list[float]) -> None:
         value = measures.format_number(row["value"], row["number_format"])
         when = period_label(row["period"], row["frequency"])
         if value:
-            rest = measures.value_with_unit(value, row["unit"])[len(value):]  # the unit, without a repeated "%"
-            st.markdown(f"{when}: **{md(value)}**{md(rest)}")
+            unit = measures.value_with_unit(value, row["unit"])[len(value):].strip()  # without a repeated "%"
+            st.markdown(f"{when}: **{md(value)}** {md(unit)}".strip())
         else:
             st.markdown(f"{when}: no value yet")
         target = measures.target_text(row)
