@@ -144,3 +144,17 @@ def test_overview_metrics_sit_three_to_a_row(demo_url, monkeypatch):
     rows = [b for b in at.main.children.values() if getattr(b, "type", None) == "flex_container"
             and len(b.children) == 3 and len(b.get("metric")) == 3]
     assert len(rows) >= 2
+
+
+def test_the_static_site_speaks_plain_plurals_and_the_apps_date_format(fresh_url, tmp_path):
+    from wehoplan import publishing
+
+    eng = make_engine(fresh_url)
+    plan = repository.resolve_plan(eng, SMART_CITY)
+    done = publishing.publish(eng, plan.id, "Pat Publisher", now=dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC))
+    publishing.write_site(done, tmp_path / "site")
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "Strategies and initiatives" in html and "Strategys" not in html
+    assert "Published 2 Dec 2026 by Pat Publisher" in html and "December" not in html
+    # The chart's labels wrap onto two lines instead of being cut after 33 characters.
+    assert "<tspan" in html and "future-ready Smart City Hall</tspan>" in html
