@@ -48,12 +48,15 @@ with tab_table:
     shown = measures.display_table(table).assign(
         Value=[measures.format_number(v, f) for v, f in zip(table["value"], table["number_format"], strict=True)],
         **{"Period end": table["period"].map(day)})
-    # What a reader compares first (measure, status, value, target), then the rest: whole at 1500 px.
+    # What a reader compares (measure, status, value against target) and who to ask: whole at 1500 px.
+    # The CSV below carries every column (direction, frequency, period end, items, note, data).
     st.dataframe(shown, hide_index=True, width="stretch", height=widgets.fit_height(len(shown)),
-                 column_order=["Measure", "Status", "Period", "Value", "Target", "Unit", "Direction", "Owner",
-                               "Items", "Frequency", "Period end", "Note", "Data"],
-                 column_config=widgets.text_columns(shown, {"Measure": 260, "Status": 90, "Period": 70,
-                                                            "Value": 70, "Target": 150, "Unit": 190}))
+                 column_order=["Measure", "Status", "Period", "Value", "Target", "Unit", "Owner"],
+                 column_config=widgets.text_columns(shown, {"Measure": 250, "Status": 90, "Period": 70,
+                                                            "Value": 70, "Target": 160, "Unit": 200,
+                                                            "Owner": 150}))
+    st.caption("The CSV has every column: direction, frequency, period end, linked items, note and whether "
+               "the values are illustrative.")
     st.download_button("Measures (CSV)", data=widgets.report_csv(shown),
                        file_name=f"measures-{view.as_of:%Y-%m-%d}.csv", mime="text/csv",
                        icon=":material/download:", on_click="ignore", key="dl_measures")

@@ -74,25 +74,31 @@ st.write(f"**{len(base)} to report** ({int(late.sum())} late), due {day_text(cyc
          "its last report: change what changed, or report *no change* in one click.")
 edited = st.data_editor(
     base, key="mu_editor", hide_index=True, num_rows="fixed", width="stretch",
+    # 1,030 px: every column, the last comment too, whole at a 1500 px window.
     column_order=["pick", "code", "title", "state", "last_report", "status", "progress", "comment", "last_comment"],
     disabled=["code", "title", "state", "last_report", "last_comment"],
     column_config={
-        "pick": st.column_config.CheckboxColumn("Report"),
-        "code": st.column_config.TextColumn("Code"),
-        "title": st.column_config.TextColumn("Action"),
-        "state": st.column_config.TextColumn("This cycle"),
-        "last_report": st.column_config.DateColumn("Last report", format=DATE_COLUMN_FORMAT),
-        "status": st.column_config.SelectboxColumn("Status", options=[STATUS_LABELS[k] for k in STATUS_KEYS]),
-        "progress": st.column_config.NumberColumn("Progress %", min_value=0, max_value=100, step=1),
-        "comment": st.column_config.TextColumn("Comment"),
-        "last_comment": st.column_config.TextColumn("Last comment"),
+        "pick": st.column_config.CheckboxColumn("Report", width=72),
+        "code": st.column_config.TextColumn("Code", width=50),
+        "title": st.column_config.TextColumn("Action", width=215),
+        "state": st.column_config.TextColumn("This cycle", width=70),
+        "last_report": st.column_config.DateColumn("Last report", format=DATE_COLUMN_FORMAT, width=95),
+        "status": st.column_config.SelectboxColumn("Status", options=[STATUS_LABELS[k] for k in STATUS_KEYS],
+                                                   width=130),
+        "progress": st.column_config.NumberColumn("Progress %", min_value=0, max_value=100, step=1, width=85),
+        "comment": st.column_config.TextColumn("Comment", width=150),
+        "last_comment": st.column_config.TextColumn("Last comment", width=160),
     },
 )
 picked = edited[edited["pick"].fillna(False).astype(bool)]
 c1, c2 = st.columns(2)
-if c1.button(f"Save {len(picked)} ticked report(s)", type="primary", key="mu_save", disabled=picked.empty):
+n_picked = len(picked)
+reports = "report" if n_picked == 1 else "reports"
+if c1.button(f"Save {n_picked} ticked {reports}" if n_picked else "Save the ticked reports (tick a row first)",
+             type="primary", key="mu_save", disabled=picked.empty):
     _save(report_rows(picked, day, no_change=False), "Saved {n} report(s).")
-if c2.button(f"No change for {len(picked)} ticked", key="mu_no_change_ticked", disabled=picked.empty):
+if c2.button(f"No change on the {n_picked} ticked" if n_picked else "No change on the ticked rows",
+             key="mu_no_change_ticked", disabled=picked.empty):
     _save(report_rows(base[base["item_id"].isin(picked["item_id"])], day, no_change=True),
           "Recorded no change on {n} action(s).")
 

@@ -60,9 +60,9 @@ def test_the_cycle_tracker_looks_back_with_the_sidebar_date_and_its_filters(fres
     _quarterly(fresh_url)
     at = _open(fresh_url, "app_pages/10_Cycle_Tracker.py", monkeypatch, as_of="2020-10-15")
     caption = " ".join(c.value for c in at.caption)
-    # The sidebar's As of moved: the tracker counts Q3 2020 on that day, in the app's date format.
+    # The sidebar's As of moved: the tracker counts 2020 Q3 on that day, in the app's date format.
     assert "period 1 Jul 2020 to 30 Sep 2020" in caption and "Counted on **15 Oct 2020**" in caption
-    assert at.selectbox(key="ct_cycle").options[0] == "Q3 2020 (current)"
+    assert at.selectbox(key="ct_cycle").options[0] == "2020 Q3 (current)"
     everyone = int(at.dataframe[0].value["n_items"].sum())
     at.multiselect(key="w_department").set_value(["Department of Public Works"]).run()
     assert not at.exception

@@ -119,7 +119,7 @@ def test_cli_cycle_set_show_lock_and_people_set_email(setup, capsys):
     capsys.readouterr()
     assert main(["cycle", "show", "--plan", "smart city", "--today", "2020-10-05", "--db", url]) == 0
     out = capsys.readouterr().out
-    assert "# Q3 2020: period 1 Jul 2020 to 30 Sep 2020; reports open 10 Sep 2020, due 10 Oct 2020" in out
+    assert "# 2020 Q3: period 1 Jul 2020 to 30 Sep 2020; reports open 10 Sep 2020, due 10 Oct 2020" in out
     assert "Innovation Manager,15,11,4,0" in out
     assert main(["cycle", "lock", "--plan", "smart city", "--period-end", "2020-06-30", "--db", url]) == 0
     assert main(["cycle", "lock", "--plan", "smart city", "--period-end", "2020-06-30", "--db", url]) == 1

@@ -117,7 +117,7 @@ class Cycle:
         return "late"
 
     def describe(self) -> str:
-        """One line for people: "Q3 2020 (1 Jul - 30 Sep 2020): window opens 16 Sep 2020, due 10 Oct 2020 ..."."""
+        """One line for people: "2020 Q3 (1 Jul - 30 Sep 2020): window opens 16 Sep 2020, due 10 Oct 2020 ..."."""
         return (f"{self.label}: period {day_text(self.period_start)} to {day_text(self.period_end)}; "
                 f"reports open {day_text(self.opens)}, due {day_text(self.due)}, "
                 f"late after {day_text(self.late_after)}")
@@ -153,7 +153,7 @@ def _label(rule: CycleRule, end: dt.date) -> str:
     if rule.every == "month":
         return f"{end:%b %Y}"
     if rule.every == "quarter":
-        return f"Q{(end.month - 1) // 3 + 1} {end.year}"
+        return f"{end.year} Q{(end.month - 1) // 3 + 1}"  # as measures and trends name quarters: "2020 Q3"
     return f"period to {day_text(end)}"
 
 
