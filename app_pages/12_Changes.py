@@ -40,8 +40,8 @@ if table.empty:
     st.stop()
 screen = report_ui.on_screen(table)
 st.dataframe(screen, hide_index=True, width="stretch", height=widgets.fit_height(len(screen)), column_config={
-    **widgets.text_columns(screen, {"Change": 120, "Code": 50, "Title": 230, "Status": 195, "Progress": 115,
-                                    "Health": 120, "Owner": 145}),  # 1,030 px with Points: whole at 1500 px
+    **widgets.text_columns(screen, {"Change": 120, "Code": 50, "Title": 250, "Status": 175, "Progress": 110,
+                                    "Health": 105, "Owner": 165}),  # 1,030 px with Points: whole at 1500 px
     "Points": st.column_config.NumberColumn("Points", format="%+.1f", width=55,
                                             help="Progress after minus before, in percentage points"),
 })

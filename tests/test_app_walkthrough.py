@@ -158,3 +158,15 @@ def test_the_static_site_speaks_plain_plurals_and_the_apps_date_format(fresh_url
     assert "Published 2 Dec 2026 by Pat Publisher" in html and "December" not in html
     # The chart's labels wrap onto two lines instead of being cut after 33 characters.
     assert "<tspan" in html and "future-ready Smart City Hall</tspan>" in html
+
+
+def test_publish_lists_publications_in_the_apps_date_format(fresh_url, monkeypatch):
+    from wehoplan import publishing
+
+    eng = make_engine(fresh_url)
+    plan = repository.resolve_plan(eng, SMART_CITY)
+    publishing.publish(eng, plan.id, "Pat Publisher", now=dt.datetime(2026, 12, 2, 9, 5, tzinfo=dt.UTC))
+    at = _open(fresh_url, "app_pages/14_Publish.py", monkeypatch)
+    done = at.dataframe[-1].value
+    assert done["Published"].tolist() == ["2 Dec 2026, 09:05 UTC"] and done["As of"].tolist() == ["31 Dec 2022"]
+    assert "Goes out on Publish" in at.data_editor[0].value.columns
