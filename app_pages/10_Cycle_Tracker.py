@@ -64,7 +64,7 @@ items = pd.DataFrame({"Code": states["code"], "Action": states["title"], "Owner"
 st.download_button("Items of this cycle (CSV)", data=widgets.report_csv(items),
                    file_name=f"cycle-{cycle.period_end.isoformat()}.csv", mime="text/csv", key="ct_download")
 
-st.subheader("Past cycles")
+st.subheader("This cycle and the ones before")
 history = [summarise(item_states(leaves, updates, c, day), by, c) for c in cycles]
 rows = [{"Cycle": c.label, "Actions": int(h["n_items"].sum()), "Reported": int(h["reported"].sum()),
          "Due": int(h["due"].sum()), "Late": int(h["late"].sum())} for c, h in zip(cycles, history, strict=True)]
