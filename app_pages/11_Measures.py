@@ -8,6 +8,7 @@ import streamlit as st
 from wehoplan import measures
 from wehoplan.access import AccessDenied, local_principal
 from wehoplan.config import load_config
+from wehoplan.display import day
 from wehoplan.measures.importing import import_values
 from wehoplan.ui import auth, cache, widgets
 from wehoplan.ui import measures as mui
@@ -33,7 +34,7 @@ if data.measures.empty:
 table = measures.measure_table(data, view.as_of, mui.tolerance())
 st.markdown(mui.counts_line(table))
 band = f"{mui.tolerance():.0%}"
-st.caption(f"Status by each measure's latest period on or before {view.as_of:%d %b %Y}: on target when the value "
+st.caption(f"Status by each measure's latest period on or before {day(view.as_of)}: on target when the value "
            f"meets the target, caution when it misses by at most {band} of the target, off target beyond that, "
            "no data when the latest period has no value yet."
            + (" The status filter is about actions and leaves measures alone." if view.filters.status else ""))
@@ -46,8 +47,16 @@ with tab_detail:
 with tab_table:
     shown = measures.display_table(table).assign(
         Value=[measures.format_number(v, f) for v, f in zip(table["value"], table["number_format"], strict=True)],
-        **{"Period end": table["period"].dt.strftime("%d %b %Y")})
-    st.dataframe(shown, hide_index=True, width="stretch")
+        **{"Period end": table["period"].map(day)})
+    # What a reader compares (measure, status, value against target) and who to ask: whole at 1500 px.
+    # The CSV below carries every column (direction, frequency, period end, items, note, data).
+    st.dataframe(shown, hide_index=True, width="stretch", height=widgets.fit_height(len(shown)),
+                 column_order=["Measure", "Status", "Period", "Value", "Target", "Unit", "Owner"],
+                 column_config=widgets.text_columns(shown, {"Measure": 250, "Status": 90, "Period": 70,
+                                                            "Value": 70, "Target": 160, "Unit": 200,
+                                                            "Owner": 150}))
+    st.caption("The CSV has every column: direction, frequency, period end, linked items, note and whether "
+               "the values are illustrative.")
     st.download_button("Measures (CSV)", data=widgets.report_csv(shown),
                        file_name=f"measures-{view.as_of:%Y-%m-%d}.csv", mime="text/csv",
                        icon=":material/download:", on_click="ignore", key="dl_measures")

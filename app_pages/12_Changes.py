@@ -34,13 +34,19 @@ n = report.counts(rows)
 st.caption(f"From **{report.day_text(since)}** to **{report.day_text(until)}**, "
            f"filters: {md(view.filters.describe())}. " + " · ".join(f"{labels[k]}: {n[k]}" for k, _ in CHANGE_KINDS))
 if table.empty:
-    st.info("Nothing changed between these dates for this selection.")
-else:
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "Progress before": st.column_config.NumberColumn(format="%.1f %%"),
-        "Progress after": st.column_config.NumberColumn(format="%.1f %%"),
-        "Points": st.column_config.NumberColumn(format="%+.1f"),
-    })
+    st.info(f"Nothing changed between {report.day_text(since)} and {report.day_text(until)} for this selection"
+            + (" and these kinds of change" if kinds else "") + ": no report in between moved a status or a "
+            "percentage. Choose an earlier **From** date to compare a longer span.")
+    st.stop()
+screen = report_ui.on_screen(table)
+st.dataframe(screen, hide_index=True, width="stretch", height=widgets.fit_height(len(screen)), column_config={
+    **widgets.text_columns(screen, {"Change": 120, "Code": 50, "Title": 250, "Status": 175, "Progress": 110,
+                                    "Health": 105, "Owner": 165}),  # 1,030 px with Points: whole at 1500 px
+    "Points": st.column_config.NumberColumn("Points", format="%+.1f", width=55,
+                                            help="Progress after minus before, in percentage points"),
+})
 st.download_button("Changes (CSV)", data=widgets.report_csv(table),
                    file_name=f"changes_{since:%Y-%m-%d}_{until:%Y-%m-%d}.csv", mime="text/csv",
-                   icon=":material/download:", on_click="ignore", key="ch_download")
+                   icon=":material/download:", on_click="ignore", key="ch_download",
+                   help="The same rows with status, progress and health before and after in separate columns, "
+                        "and the department.")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from wehoplan import publishing
 from wehoplan.config import load_config
+from wehoplan.display import day
 from wehoplan.rollup import Thresholds
 from wehoplan.ui import cache
 from wehoplan.ui.edit_state import save as save_change
@@ -28,11 +29,11 @@ st.write("Publishing is an act: the Public page and the static site show what yo
 public = publishing.plan_is_public(eng, plan.id)
 st.subheader("1. The plan")
 if public:
-    st.write(md(f"{plan.name} is **public**: its latest publication is on the Public page."))
+    st.write(f"{md(plan.name)} is **public**: its latest publication is on the Public page.")
     if st.button("Make the plan internal (withdraw it from the Public page)", key="pub_withdraw"):
         save(lambda: publishing.set_plan_public(eng, plan.id, False, author), f"{plan.name} is internal now.")
 else:
-    st.write(md(f"{plan.name} is **internal**: nothing of it is shown to the public."))
+    st.write(f"{md(plan.name)} is **internal**: nothing of it is shown to the public.")
     if st.button("Make the plan public", key="pub_make_public", type="primary"):
         save(lambda: publishing.set_plan_public(eng, plan.id, True, author), f"{plan.name} is public now.")
 
@@ -42,10 +43,12 @@ st.caption("Untick an item to keep it internal: it and everything under it stay 
 vis = publishing.item_visibility(eng, plan.id)
 table = pd.DataFrame({
     "Code": vis["code"], "Title": vis["title"], "Level": vis["level"], "Public": vis["public"],
-    "Published": vis["published"].map({True: "yes", False: "no"}).where(
+    # Whether the next publication carries the item: an item ticked public under an internal one does not.
+    "Goes out on Publish": vis["published"].map({True: "yes", False: "no"}).where(
         vis["published"] | ~vis["public"], "no (under an internal item)"),
 })
-edited = st.data_editor(table, hide_index=True, width="stretch", disabled=["Code", "Title", "Level", "Published"],
+edited = st.data_editor(table, hide_index=True, width="stretch",
+                        disabled=["Code", "Title", "Level", "Goes out on Publish"],
                         key="pub_items", column_config={"Public": st.column_config.CheckboxColumn("Public")})
 changes = {c: bool(p) for c, p, before in zip(edited["Code"], edited["Public"], table["Public"], strict=True)
            if bool(p) != bool(before)}
@@ -67,10 +70,11 @@ if go:
 st.subheader("Publications")
 done = publishing.publications(eng, plan.id)
 if done.empty:
-    st.info("Not published yet.")
+    st.info("Not published yet: the Public page and the static site show nothing of this plan until you press "
+            "**Publish** above.")
 else:
     st.dataframe(pd.DataFrame({
-        "Published": pd.to_datetime(done["published_at"]).dt.strftime("%d %B %Y %H:%M UTC"),
-        "By": done["author"], "As of": pd.to_datetime(done["as_of"]).dt.strftime("%d %B %Y"),
+        "Published": [f"{day(t)}, {t:%H:%M} UTC" for t in pd.to_datetime(done["published_at"])],
+        "By": done["author"], "As of": pd.to_datetime(done["as_of"]).map(day),
         "Note": done["note"].fillna(""),
     }), hide_index=True, width="stretch")

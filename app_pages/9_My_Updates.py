@@ -6,6 +6,7 @@ from wehoplan import cycle_store, editing
 from wehoplan.access import AccessDenied
 from wehoplan.config import load_config
 from wehoplan.cycles import current_cycle, day_text, item_states, my_rows, report_rows
+from wehoplan.display import DATE_COLUMN_FORMAT, percent
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
 from wehoplan.ui import cache
 from wehoplan.ui.author import require_author
@@ -29,6 +30,13 @@ if cycle is None:
     st.info(f"No reporting window is open on {day_text(day)}.")
     st.stop()
 person = cycle_store.person_for(eng, who)
+if person is None and who.local:
+    # Local mode has no sign-in: "You are" in the sidebar says whose items these are.
+    st.info(md(f"{who.name} is not one of the plan's people, so no action is theirs to report on. Choose "
+               "yourself under \"You are\" in the sidebar.") if who.name else
+            "Choose who you are under \"You are\" in the sidebar: this page then lists the actions you own "
+            "that are due or late this cycle.")
+    st.stop()
 if person is None:
     st.info("You are not linked to a person of this plan, so no item is yours to report on. Ask an admin to link "
             "your user to your person (Users page), or give your person your email (Edit Plan, people).")
@@ -66,25 +74,31 @@ st.write(f"**{len(base)} to report** ({int(late.sum())} late), due {day_text(cyc
          "its last report: change what changed, or report *no change* in one click.")
 edited = st.data_editor(
     base, key="mu_editor", hide_index=True, num_rows="fixed", width="stretch",
+    # 1,030 px: every column, the last comment too, whole at a 1500 px window.
     column_order=["pick", "code", "title", "state", "last_report", "status", "progress", "comment", "last_comment"],
     disabled=["code", "title", "state", "last_report", "last_comment"],
     column_config={
-        "pick": st.column_config.CheckboxColumn("Report"),
-        "code": st.column_config.TextColumn("Code"),
-        "title": st.column_config.TextColumn("Action"),
-        "state": st.column_config.TextColumn("This cycle"),
-        "last_report": st.column_config.DateColumn("Last report", format="DD MMM YYYY"),
-        "status": st.column_config.SelectboxColumn("Status", options=[STATUS_LABELS[k] for k in STATUS_KEYS]),
-        "progress": st.column_config.NumberColumn("Progress %", min_value=0, max_value=100, step=1),
-        "comment": st.column_config.TextColumn("Comment"),
-        "last_comment": st.column_config.TextColumn("Last comment"),
+        "pick": st.column_config.CheckboxColumn("Report", width=72),
+        "code": st.column_config.TextColumn("Code", width=50),
+        "title": st.column_config.TextColumn("Action", width=215),
+        "state": st.column_config.TextColumn("This cycle", width=70),
+        "last_report": st.column_config.DateColumn("Last report", format=DATE_COLUMN_FORMAT, width=95),
+        "status": st.column_config.SelectboxColumn("Status", options=[STATUS_LABELS[k] for k in STATUS_KEYS],
+                                                   width=130),
+        "progress": st.column_config.NumberColumn("Progress %", min_value=0, max_value=100, step=1, width=85),
+        "comment": st.column_config.TextColumn("Comment", width=150),
+        "last_comment": st.column_config.TextColumn("Last comment", width=160),
     },
 )
 picked = edited[edited["pick"].fillna(False).astype(bool)]
 c1, c2 = st.columns(2)
-if c1.button(f"Save {len(picked)} ticked report(s)", type="primary", key="mu_save", disabled=picked.empty):
+n_picked = len(picked)
+reports = "report" if n_picked == 1 else "reports"
+if c1.button(f"Save {n_picked} ticked {reports}" if n_picked else "Save the ticked reports (tick a row first)",
+             type="primary", key="mu_save", disabled=picked.empty):
     _save(report_rows(picked, day, no_change=False), "Saved {n} report(s).")
-if c2.button(f"No change for {len(picked)} ticked", key="mu_no_change_ticked", disabled=picked.empty):
+if c2.button(f"No change on the {n_picked} ticked" if n_picked else "No change on the ticked rows",
+             key="mu_no_change_ticked", disabled=picked.empty):
     _save(report_rows(base[base["item_id"].isin(picked["item_id"])], day, no_change=True),
           "Recorded no change on {n} action(s).")
 
@@ -92,7 +106,9 @@ st.subheader("No change, one click each")
 for row in base.itertuples():
     a, b = st.columns([4, 1])
     last = f"last report {day_text(row.last_report)}" if day_text(row.last_report) else "no report yet"
-    a.markdown(md(f"{row.code} · {row.title} · {row.state.lower()} · {row.status}, {row.progress:g} % ({last})"))
+    # An action never reported has no status or percent yet: words, not "nan".
+    reported = ", ".join(x for x in (row.status if isinstance(row.status, str) else "", percent(row.progress)) if x)
+    a.markdown(md(f"{row.code} · {row.title} · {row.state.lower()} · {reported or 'never reported'} ({last})"))
     if b.button("No change", key=f"mu_nc:{row.item_id}"):
         _save(report_rows(base[base["item_id"] == row.item_id], day, no_change=True),
               f"Recorded no change on {row.code}.")

@@ -75,7 +75,7 @@ def test_locked_period_refuses_reports_except_from_an_admin_who_is_audited(setup
     n = len(repository.load_updates(eng, plan.id))
     updater = principal_for_email(eng, "pwd@weho.org")
     for who in (editor, updater):
-        with pytest.raises(editing.ValidationError, match="01 Jul 2020 to 30 Sep 2020 is locked"):
+        with pytest.raises(editing.ValidationError, match="1 Jul 2020 to 30 Sep 2020 is locked"):
             editing.record_update(eng, int(leaf["id"]), as_of=D(2020, 8, 15), status="on_track", progress=10,
                                   author=who)
     bulk = editing.record_updates_bulk(eng, [{"item_id": int(leaf["id"]), "expected_version": 1,
@@ -89,7 +89,7 @@ def test_locked_period_refuses_reports_except_from_an_admin_who_is_audited(setup
     locked = _audit(eng, action="locked report")
     assert [(r.author, r.new_value) for r in locked] == [
         ("Ada <ada@weho.org>", "report dated 2020-08-15 inside the locked period 2020-07-01 to 2020-09-30")]
-    assert [r.new_value for r in _audit(eng, action="lock")] == ["01 Jul 2020 to 30 Sep 2020"]
+    assert [r.new_value for r in _audit(eng, action="lock")] == ["1 Jul 2020 to 30 Sep 2020"]
     cycle_store.unlock_period(eng, plan.id, D(2020, 9, 30), admin)
     editing.record_update(eng, int(leaf["id"]), as_of=D(2020, 8, 16), status="on_track", progress=10, author=editor)
 
@@ -119,7 +119,7 @@ def test_cli_cycle_set_show_lock_and_people_set_email(setup, capsys):
     capsys.readouterr()
     assert main(["cycle", "show", "--plan", "smart city", "--today", "2020-10-05", "--db", url]) == 0
     out = capsys.readouterr().out
-    assert "# Q3 2020: period 01 Jul 2020 to 30 Sep 2020; reports open 10 Sep 2020, due 10 Oct 2020" in out
+    assert "# 2020 Q3: period 1 Jul 2020 to 30 Sep 2020; reports open 10 Sep 2020, due 10 Oct 2020" in out
     assert "Innovation Manager,15,11,4,0" in out
     assert main(["cycle", "lock", "--plan", "smart city", "--period-end", "2020-06-30", "--db", url]) == 0
     assert main(["cycle", "lock", "--plan", "smart city", "--period-end", "2020-06-30", "--db", url]) == 1

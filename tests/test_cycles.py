@@ -42,7 +42,7 @@ UPDATES = pd.DataFrame({
 def test_quarter_cycle_dates():
     c = cycle_for(Q, D(2020, 9, 30))
     assert (c.period_start, c.opens, c.due, c.late_after, c.closes, c.label) == (
-        D(2020, 7, 1), D(2020, 9, 16), D(2020, 10, 10), D(2020, 10, 15), D(2020, 12, 16), "Q3 2020")
+        D(2020, 7, 1), D(2020, 9, 16), D(2020, 10, 10), D(2020, 10, 15), D(2020, 12, 16), "2020 Q3")
 
 
 def test_month_cycle_crosses_the_year():
@@ -118,8 +118,8 @@ def test_summary_per_owner_counts_every_item_and_tracker_covers_past_cycles():
     assert summary[["group", "n_items", "reported", "due", "late"]].values.tolist() == [
         ["(none)", 1, 0, 0, 1], ["Ana", 2, 1, 0, 1], ["Ben", 1, 0, 0, 1]]
     t = tracker(LEAVES, UPDATES, Q, D(2020, 10, 16), by="department", n_cycles=2)
-    assert t["cycle"].unique().tolist() == ["Q3 2020", "Q2 2020"]
-    q2 = t[t["cycle"] == "Q2 2020"].set_index("group")
+    assert t["cycle"].unique().tolist() == ["2020 Q3", "2020 Q2"]
+    q2 = t[t["cycle"] == "2020 Q2"].set_index("group")
     # Q2 (window 16 Jun - 15 Sep): 1.1, 1.2 reported 30 Jun; 1.3 completed 31 May, before it; 2.1 on 15 Sep.
     assert q2.loc["IT", ["reported", "late"]].tolist() == [2, 0]
     assert q2.loc["Public Works", ["reported", "late"]].tolist() == [1, 1]

@@ -36,3 +36,9 @@ def test_measure_status_bar_golden():
 
 def test_empty_measure_chart_says_why():
     assert "No value or target yet." in str(charts.measure_chart(HISTORY.iloc[0:0]).to_dict())
+
+
+def test_measure_chart_time_axis_names_the_year_on_every_tick():
+    spec = charts.measure_chart(HISTORY, "collisions per year").to_dict()
+    xs = [layer["encoding"]["x"] for layer in spec["layer"] if "x" in layer.get("encoding", {})]
+    assert xs and all(x.get("axis", {}).get("format") == "%b %Y" for x in xs)  # "Jul 2018", never a bare "July"

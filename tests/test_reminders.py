@@ -118,7 +118,7 @@ def test_one_digest_per_owner_with_their_items_then_nothing_twice(demo, smtp, ca
     for owner, msg in by_owner.items():
         n = len(expected[owner])
         assert msg["Subject"] == (f"Reports open for Oct 2020: {n} item{'s' if n > 1 else ''} of {SMART_CITY}, "
-                                  "due 05 Nov 2020")
+                                  "due 5 Nov 2020")
         body = msg.get_payload(decode=True).decode()
         listed = sorted(line.split()[0] for line in body.splitlines() if line.startswith("  "))
         assert listed == expected[owner]

@@ -364,7 +364,10 @@ def measure_chart(history: pd.DataFrame, unit: str | None = None) -> AnyChart:
     data = _dates_as_text(history[["period", "label", "value", "target", "lower", "upper", "band_low",
                                    "band_high", "status"]].assign(
         status=lambda d: d["status"].astype("string").map(labels)))
-    x = alt.X("period:T", title="Period end")
+    # Month and year on every tick ("Jul 2018", not "July ... 2019 ... March"), and room at the ends so
+    # the first and last points are not cut in half.
+    x = alt.X("period:T", title="Period end", scale=alt.Scale(padding=12),
+              axis=alt.Axis(format=TIME_FORMAT, labelAngle=0, labelOverlap=True))
     y_title = unit or "Value"
     # A target holds from its period until the next (step-after), like the values it is compared with.
     band = alt.Chart().mark_area(color="#f9a825", opacity=0.18, interpolate="step-after").encode(

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from wehoplan import display
+
 EVERY = ("month", "quarter", "custom")
 # The shortest period of each rule: window, due and grace days must fit inside it, so
 # windows never overlap and each report counts for exactly one cycle.
@@ -39,7 +41,7 @@ def day_text(day: dt.date | pd.Timestamp | None) -> str:
     """One date format on screen and in mail: "15 Oct 2020" ("" for no date)."""
     if day is None or pd.isna(day):
         return ""
-    return f"{pd.Timestamp(day):%d %b %Y}"
+    return display.day(day)  # the app's one format: "1 Jul 2020", no leading zero
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class Cycle:
         return "late"
 
     def describe(self) -> str:
-        """One line for people: "Q3 2020 (1 Jul - 30 Sep 2020): window opens 16 Sep 2020, due 10 Oct 2020 ..."."""
+        """One line for people: "2020 Q3 (1 Jul - 30 Sep 2020): window opens 16 Sep 2020, due 10 Oct 2020 ..."."""
         return (f"{self.label}: period {day_text(self.period_start)} to {day_text(self.period_end)}; "
                 f"reports open {day_text(self.opens)}, due {day_text(self.due)}, "
                 f"late after {day_text(self.late_after)}")
@@ -151,7 +153,7 @@ def _label(rule: CycleRule, end: dt.date) -> str:
     if rule.every == "month":
         return f"{end:%b %Y}"
     if rule.every == "quarter":
-        return f"Q{(end.month - 1) // 3 + 1} {end.year}"
+        return f"{end.year} Q{(end.month - 1) // 3 + 1}"  # as measures and trends name quarters: "2020 Q3"
     return f"period to {day_text(end)}"
 
 

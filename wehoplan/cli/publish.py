@@ -42,9 +42,10 @@ def _who(args: argparse.Namespace) -> str:
     if args.author and args.author.strip():
         return args.author.strip()
     try:
-        return f"{getpass.getuser()} (cli)"
+        # Printed on the public site ("Published ... by pat (command line)"), as the packet says it.
+        return f"{getpass.getuser()} (command line)"
     except Exception:  # no account name in a container: still a readable author
-        return "cli"
+        return "command line"
 
 
 def cmd_publish(args: argparse.Namespace) -> int:

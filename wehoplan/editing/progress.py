@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from wehoplan import repository
 from wehoplan.access import AccessDenied, Principal, as_principal, at_least, require_progress
+from wehoplan.display import day
 from wehoplan.domain import is_blank
 from wehoplan.editing.validation import APP_SOURCE, CleanUpdate, EditError, ValidationError, validate_update
 from wehoplan.editing.versions import claim_for_report
@@ -62,8 +63,8 @@ def _check_lock(s: Session, actor: Principal, item: Item, clean: CleanUpdate) ->
     if at_least(actor.role(item.plan_id), "admin"):
         return lock
     raise ValidationError([
-        f"the period {lock.period_start:%d %b %Y} to {lock.period_end:%d %b %Y} is locked, so a report dated "
-        f"{clean.as_of:%d %b %Y} is refused; date it after {lock.period_end:%d %b %Y}, or ask an admin"])
+        f"the period {day(lock.period_start)} to {day(lock.period_end)} is locked, so a report dated "
+        f"{day(clean.as_of)} is refused; date it after {day(lock.period_end)}, or ask an admin"])
 
 
 def record_update(

@@ -18,6 +18,7 @@ from wehoplan.measures.frames import (
     measure_table,
     target_text,
     trend_points,
+    value_with_unit,
 )
 from wehoplan.measures.model import (
     BulkResult,
@@ -53,5 +54,5 @@ __all__ = [
     "display_table", "filter_measures", "filtered", "format_number", "history", "load_measure_data",
     "load_measures", "load_targets", "load_values", "measure_table", "parse_value", "period_label",
     "record_value", "record_values_bulk", "resolve_measure", "set_target", "status_of", "statuses",
-    "target_text", "trend_points",
+    "target_text", "trend_points", "value_with_unit",
 ]

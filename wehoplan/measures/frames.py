@@ -219,6 +219,17 @@ def format_number(value: float | None, number_format: str) -> str:
     return text
 
 
+def value_with_unit(value_text: str, unit: str | None) -> str:
+    """A value and its unit as one phrase: "4.1 % of priorities", not "4.1 % % of priorities".
+
+    A percent value already carries its sign, so a unit starting with "%" loses it.
+    """
+    unit = (unit or "").strip()
+    if value_text.endswith("%") and unit.startswith("%"):
+        unit = unit[1:].strip()
+    return f"{value_text} {unit}".strip()
+
+
 def target_text(row: pd.Series | dict) -> str:
     """The target in force as words: "at least 40", "at most 12", "between 5 and 8", "" when none."""
     fmt = str(row["number_format"])

@@ -14,6 +14,9 @@ import datetime as dt
 from html import escape
 from typing import Any
 
+from wehoplan.dashboard import plural
+from wehoplan.display import day
+
 STYLE = """
 :root { color-scheme: light; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; line-height: 1.5;
@@ -44,8 +47,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-se
 
 
 def day_text(iso: str | None) -> str:
-    """A date as people read it on screen ("31 December 2022"; the app's header format)."""
-    return "" if not iso else f"{dt.date.fromisoformat(iso[:10]):%d %B %Y}"
+    """A date as people read it on screen: "31 Dec 2022", "2 Dec 2026" (the app's one format)."""
+    return "" if not iso else day(dt.date.fromisoformat(iso[:10]))
 
 
 def _pct(value: float | None) -> str:
@@ -64,6 +67,23 @@ def _chart_text(tops: list[dict[str, Any]]) -> str:
                      "expected" for t in tops) + ". The table below gives the same numbers."
 
 
+def _wrap(label: str, width: int = 34) -> list[str]:
+    """A bar's label on at most two lines of about ``width`` characters (cut with "…" beyond)."""
+    words, lines, line = label.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    if len(lines[-1]) > width:
+        lines[-1] = lines[-1][:width - 1].rstrip() + "…"
+    return lines
+
+
 def _chart(tops: list[dict[str, Any]], inline: bool = True) -> str:
     """Progress against expected per top-level item, as an SVG bar chart with title and description.
 
@@ -76,7 +96,7 @@ def _chart(tops: list[dict[str, Any]], inline: bool = True) -> str:
         data = base64.b64encode(_chart(tops).encode("utf-8")).decode("ascii")
         return (f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(_chart_text(tops))}" '
                 'style="width:100%;max-width:46rem">')
-    row, left, width = 34, 250, 400
+    row, left, width = 40, 250, 400  # 40 px: room for a label on two lines
     height = row * len(tops) + 40
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="wp-chart-title wp-chart-desc" '
              f'width="100%" viewBox="0 0 {left + width + 70} {height}" style="max-width:46rem">',
@@ -84,11 +104,12 @@ def _chart(tops: list[dict[str, Any]], inline: bool = True) -> str:
              f'<desc id="wp-chart-desc">{escape(_chart_text(tops))}</desc>']
     for n, t in enumerate(tops):
         y = 10 + n * row
-        label = f"{t['code']} {t['title']}"
-        label = label if len(label) <= 34 else label[:33] + "…"
+        lines = _wrap(f"{t['code']} {t['title']}")
         prog = max(0.0, min(100.0, t["progress"] or 0.0))
-        parts.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" font-size="13" fill="#1a1a1a">'
-                     f"{escape(label)}</text>")
+        first = y + 17 - 7 * (len(lines) - 1)  # two lines sit around the bar's middle
+        parts.append(f'<text x="{left - 8}" y="{first}" text-anchor="end" font-size="13" fill="#1a1a1a">'
+                     + "".join(f'<tspan x="{left - 8}" dy="{0 if k == 0 else 14}">{escape(line)}</tspan>'
+                               for k, line in enumerate(lines)) + "</text>")
         parts.append(f'<rect x="{left}" y="{y + 4}" width="{width}" height="18" fill="#e6e6e6"/>')
         parts.append(f'<rect x="{left}" y="{y + 4}" width="{width * prog / 100:.1f}" height="18" fill="#37474f"/>')
         if t["expected_progress"] is not None:
@@ -156,7 +177,7 @@ def body_html(doc: dict[str, Any], *, data_links: bool = True, inline_svg: bool 
                "The numbers are in the table below.</figcaption></figure>")
 
     parents = [i for i in items if i["depth"] <= 2]
-    names = " and ".join(f"{n.lower()}s" for n in levels[:2]) or "items"
+    names = " and ".join(plural(n).lower() for n in levels[:2]) or "items"  # "strategies", not "strategys"
     out.append(f"<h2>{escape(names[0].upper() + names[1:])}</h2>")
     out.append(f"<table><caption>Every {escape(' and '.join(n.lower() for n in levels[:2]))}, with its status "
                "and progress</caption><thead>"

@@ -54,8 +54,11 @@ def cycle_section(engine: Engine, plan_id: int, who: Principal) -> None:
                               key="cy_due")
         grace = c4.number_input("Grace (days after due)", min_value=0, value=base.grace_days, step=1,
                                 key="cy_grace")
-        ends_text = st.text_input("Custom period ends (YYYY-MM-DD, separated by ;)",
-                                  "; ".join(e.isoformat() for e in base.period_ends), key="cy_ends")
+        ends_text = st.text_input("Period ends, for \"Custom period ends\" only (YYYY-MM-DD, separated by ;)",
+                                  "; ".join(e.isoformat() for e in base.period_ends), key="cy_ends",
+                                  placeholder="e.g. 2020-06-30; 2020-12-31",
+                                  help="Ignored for every month and every quarter, whose periods end at "
+                                       "month and quarter ends.")
         saved = st.form_submit_button("Save update cycle")
     if saved:
         ends, bad = _parse_ends(ends_text)

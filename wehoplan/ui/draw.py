@@ -20,8 +20,11 @@ from wehoplan.ui.state import url_choice
 
 def overview(data: Overview) -> None:
     """The executive overview: six headline numbers, two charts, the summary and attention tables."""
-    for col, m in zip(st.columns(len(data.metrics)), data.metrics, strict=True):
-        col.metric(m.label, m.value, m.delta, help=m.help)
+    # Three to a row: six in one row cut "Initiatives behind sch…" and the delta "vs expected 6…" at 1500 px.
+    for start in range(0, len(data.metrics), 3):
+        row = data.metrics[start:start + 3]
+        for col, m in zip(st.columns(3), row, strict=False):
+            col.metric(m.label, m.value, m.delta, help=m.help)
     left, right = st.columns([3, 2])
     with left:
         widgets.chart(data.progress_chart)
@@ -39,12 +42,12 @@ def overview(data: Overview) -> None:
         column_order=[c for c in ("Code", "Title", "Status", "Health", "Progress", "Expected", "Actions", "Overdue")
                       if c in shown.columns],
         column_config={
-            # At most 1,038 px with a Health column added: whole at a 1500 px window.
-            **widgets.text_columns(shown, {"Code": 55, "Title": 250, "Status": 150}),
+            # 1,005 px with the Health column wide enough for "🟢 On schedule": whole at a 1500 px window.
+            **widgets.text_columns(shown, {"Code": 55, "Title": 250, "Status": 140, "Health": 120}),
             "Progress": widgets.progress_column("Progress", width=100),
             "Expected": st.column_config.NumberColumn("Expected", format="%.0f %%", width=80),
             "Actions": st.column_config.TextColumn(
-                "Actions by status", width=180,
+                "Actions by status", width=185,
                 help="Actions under this row per status: " + " · ".join(MARKED_LABELS.values())),
             "Overdue": st.column_config.NumberColumn("Overdue", width=75, help="Overdue actions under this row"),
         },
@@ -60,8 +63,8 @@ def overview(data: Overview) -> None:
                  # Who to ask and since when fit 1500 px; the toolbar's Show/hide columns adds the department.
                  column_order=[c for c in ("Code", "Title", "Why", "Status", "Progress", "Due", "Owner",
                                            "Last update") if c in attention.columns],
-                 column_config={**widgets.text_columns(attention, {"Code": 55, "Title": 230, "Why": 130,
-                                                                   "Status": 150, "Owner": 160}),
+                 column_config={**widgets.text_columns(attention, {"Code": 55, "Title": 230, "Why": 115,
+                                                                   "Status": 150, "Owner": 175}),
                                 "Progress": widgets.progress_column("Progress", width=100),
                                 "Due": widgets.date_column("Due"),
                                 "Last update": widgets.date_column("Last update")})

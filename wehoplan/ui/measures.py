@@ -12,6 +12,8 @@ import streamlit as st
 
 from wehoplan import charts, exporting, measures
 from wehoplan.config import load_config
+from wehoplan.display import day
+from wehoplan.domain import is_blank
 from wehoplan.measures import extract as measures_extract
 from wehoplan.measures.frames import DIRECTION_WORDS
 from wehoplan.measures.rules import MEASURE_STATUS_KEYS, MEASURE_STATUS_LABELS, period_label
@@ -81,7 +83,7 @@ def overview_counts(view: View) -> None:
     st.markdown("**Measures by status**")
     note = " (illustrative values)" if table["provenance"].notna().any() else ""
     st.markdown(counts_line(table))
-    st.caption(f"{len(table)} measures, each by its latest period on or before {view.as_of:%d %b %Y}{note}; "
+    st.caption(f"{len(table)} measures, each by its latest period on or before {day(view.as_of)}{note}; "
                "details on the Measures page.")
 
 
@@ -93,14 +95,22 @@ def extract_xlsx(tree, updates, plan, as_of, filters, *, thresholds) -> bytes:
                                    extra_sheets=sheets)
 
 
+def _text(value: object, missing: str) -> str:
+    # A missing owner reads as words, never "nan" or "None".
+    return missing if is_blank(value) else str(value)
+
+
 def card(row: dict, trend: list[float]) -> None:
     """One measure's card: name, status badge, latest value, target, small trend, provenance."""
     with st.container(border=True):
         st.markdown(f"**{md(row['name'])}**  \n{badge(row['status'])}")
         value = measures.format_number(row["value"], row["number_format"])
-        unit = md(row["unit"] or "")
         when = period_label(row["period"], row["frequency"])
-        st.markdown(f"{when}: **{value}** {unit}" if value else f"{when}: no value yet")
+        if value:
+            unit = measures.value_with_unit(value, row["unit"])[len(value):].strip()  # without a repeated "%"
+            st.markdown(f"{when}: **{md(value)}** {md(unit)}".strip())
+        else:
+            st.markdown(f"{when}: no value yet")
         target = measures.target_text(row)
         spark = sparkline(trend)
         st.caption(" · ".join(x for x in (f"Target {target}" if target else "No target", spark and f"Trend {spark}")
@@ -130,8 +140,8 @@ def detail(data: measures.MeasureData, table: pd.DataFrame, as_of: pd.Timestamp)
     row = table[table["id"] == mid].iloc[0]
     hist = measures.history(data, int(mid), as_of, tolerance())
     st.markdown(f"{badge(row['status'])} · {md(DIRECTION_WORDS[row['direction']])} · "
-                f"{md(row['frequency'].capitalize())} · owner: {md(row['owner'] or 'none')} · "
-                f"items: {md(row['item_codes'] or 'none')}")
+                f"{md(row['frequency'].capitalize())} · owner: {md(_text(row['owner'], 'nobody yet'))} · "
+                f"items: {md(_text(row['item_codes'], 'none linked'))}")
     st.altair_chart(charts.measure_chart(hist, row["unit"]), width="stretch", theme=None)
     if not hist.empty:
         shown = pd.DataFrame({

@@ -10,6 +10,8 @@ import streamlit as st
 
 from wehoplan import report, repository
 from wehoplan.access import Principal
+from wehoplan.display import percent
+from wehoplan.domain import is_blank
 from wehoplan.filters import Filters
 from wehoplan.report.changes import CHANGE_COLUMNS
 from wehoplan.ui import cache
@@ -80,3 +82,28 @@ def shown(rows: pd.DataFrame, kinds: list[str]) -> pd.DataFrame:
     if kinds:
         rows = rows[rows["kind"].isin(kinds)]
     return rows[CHANGE_COLUMNS].reset_index(drop=True)
+
+
+def _moved(before: pd.Series, after: pd.Series, fmt) -> list[str]:
+    # "On track → Some disruption"; one word when nothing moved; "" when neither side has a value.
+    out = []
+    for b, a in zip(before, after, strict=True):
+        bt, at = fmt(b), fmt(a)
+        out.append(at if bt == at else f"{bt or 'none'} → {at or 'none'}")
+    return out
+
+
+def on_screen(table: pd.DataFrame) -> pd.DataFrame:
+    """The changes as the page shows them: before → after in one column each, so the grid fits 1500 px.
+
+    The download keeps the separate before and after columns (a spreadsheet sorts and sums them).
+    """
+    text = lambda v: "" if is_blank(v) else str(v)  # noqa: E731 - one-line formatter
+    return pd.DataFrame({
+        "Change": table["Change"], "Code": table["Code"], "Title": table["Title"],
+        "Status": _moved(table["Status before"], table["Status after"], text),
+        "Progress": _moved(table["Progress before"], table["Progress after"], percent),
+        "Points": table["Points"],
+        "Health": _moved(table["Health before"], table["Health after"], text),
+        "Owner": table["Owner"].map(text),
+    })

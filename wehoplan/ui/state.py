@@ -196,7 +196,7 @@ def sidebar() -> View:
     """Draw the shared sidebar and return the chosen view (frames None when no plan)."""
     plans = visible_plans(cache.plans())
     if plans.empty:
-        st.sidebar.info("No plan yet: import one, or run `python -m wehoplan init-demo`.")
+        st.sidebar.info("No plan yet: import one on the Import page.")
         return View(None, pd.Timestamp(dt.date.today()), Filters())
     names = plans["name"].tolist()
     _init_from_url(names)

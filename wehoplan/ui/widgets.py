@@ -20,8 +20,9 @@ from wehoplan.ui.text import md
 if TYPE_CHECKING:  # annotations only; ColumnConfig lives in a Streamlit module that is not public API
     from streamlit.elements.lib.column_types import ColumnConfig
 
-NO_PLAN = "No plan yet: import one (Import page, or `python -m wehoplan import FILE`), or run " \
-          "`python -m wehoplan init-demo` for the demo."
+# Words for a person at a browser, who has no command line: the Import page, or whoever runs the server.
+NO_PLAN = "No plan yet: import your work plan on the **Import** page, or ask whoever runs this server to " \
+          "load the demo plan to try the app first."
 NO_MATCH = "No items match these filters. Loosen them, or press **Reset filters** in the sidebar."
 
 
