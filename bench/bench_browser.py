@@ -36,16 +36,11 @@ import urllib.request
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
-from bench_pages import PRECOMPUTE, _two_departments
+from bench_pages import PRECOMPUTE, first_plan
 from common import CACHE, ROOT, args, line
 
-from wehoplan import repository
-from wehoplan.config import load_config
-from wehoplan.db import make_engine
 from wehoplan.filters import Filters
-from wehoplan.rollup import Thresholds, prepare_tree
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -149,14 +144,7 @@ def floor_payloads(db: Path, depts_out: list[str]) -> Path:
     """Pickle every dashboard page's data for no filter and each of the two departments; return the folder."""
     from bench.floor_pages import precompute
 
-    engine = make_engine(f"sqlite:///{db}")
-    plans = repository.list_plans(engine)["name"].tolist()
-    plan = repository.resolve_plan(engine, plans[0])
-    updates = repository.load_updates(engine, plan.id)
-    frames = SimpleNamespace(plan=plan, tree=prepare_tree(repository.load_items(engine, plan.id)), updates=updates)
-    as_of = repository.default_as_of(updates, frames.tree.frame)
-    th = Thresholds.from_config(load_config())
-    depts = _two_departments(frames.tree)
+    plans, frames, as_of, th, depts = first_plan(f"sqlite:///{db}")
     depts_out.extend(depts)
     meta = precompute.meta(frames, as_of, plans)
     folder = CACHE / "browser-floor"
@@ -166,7 +154,6 @@ def floor_payloads(db: Path, depts_out: list[str]) -> Path:
         data = {"meta": meta, "variants": {sel: build(frames, as_of, Filters(department=sel), th)
                                            for sel in [(), *((d,) for d in depts)]}}
         (folder / f"floor-{name}.pkl").write_bytes(pickle.dumps(data))
-    engine.dispose()
     return folder
 
 

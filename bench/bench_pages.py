@@ -46,6 +46,17 @@ PRECOMPUTE = {"home": "home", "action_report": "report", "trends": "trends_page"
               "departments_smart": "departments"}
 
 
+def first_plan(url: str):
+    """The benchmark plan as the pages load it: (plan names, frames, default as-of, thresholds, two departments)."""
+    engine = make_engine(url)
+    plans = repository.list_plans(engine)["name"].tolist()
+    plan = repository.resolve_plan(engine, plans[0])
+    updates = repository.load_updates(engine, plan.id)
+    frames = SimpleNamespace(plan=plan, tree=prepare_tree(repository.load_items(engine, plan.id)), updates=updates)
+    as_of = repository.default_as_of(updates, frames.tree.frame)
+    return plans, frames, as_of, Thresholds.from_config(load_config()), _two_departments(frames.tree)
+
+
 def _two_departments(tree) -> tuple[str, str]:
     """The two lead departments with the most actions: a realistic switch, both non-trivial."""
     leaves = tree.frame[tree.frame["is_leaf"]]
@@ -90,14 +101,7 @@ def main() -> None:
     os.environ["WEHOPLAN_DATABASE_URL"] = f"sqlite:///{ns.db}"
     from bench.floor_pages import precompute
 
-    engine = make_engine(os.environ["WEHOPLAN_DATABASE_URL"])
-    plans = repository.list_plans(engine)["name"].tolist()
-    plan = repository.resolve_plan(engine, plans[0])
-    updates = repository.load_updates(engine, plan.id)
-    frames = SimpleNamespace(plan=plan, tree=prepare_tree(repository.load_items(engine, plan.id)), updates=updates)
-    as_of = repository.default_as_of(updates, frames.tree.frame)
-    th = Thresholds.from_config(load_config())
-    depts = _two_departments(frames.tree)
+    plans, frames, as_of, th, depts = first_plan(os.environ["WEHOPLAN_DATABASE_URL"])
     meta = precompute.meta(frames, as_of, plans)
     CACHE.mkdir(parents=True, exist_ok=True)
     for name, page, floor_page in PAGES:
@@ -117,7 +121,7 @@ def main() -> None:
             real()
             floor()
         t_op, t_floor = paired(real, floor, ns.runs)
-        line(f"page_{name} (filter change, {len(updates)} updates)", t_op, t_floor, 1.5)
+        line(f"page_{name} (filter change, {len(frames.updates)} updates)", t_op, t_floor, 1.5)
     plain_reruns(ns.runs)
     sys.stdout.flush()
 
