@@ -56,15 +56,24 @@ def parse_date(text: str) -> pd.Timestamp:
     return pd.Timestamp(day)
 
 
-def positive_int(text: str) -> int:
-    """Parse a whole number of at least 1 (counts such as ``--actions``)."""
+def _whole_number(text: str, least: int, what: str = "number") -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be {'at least 1' if least == 1 else f'{least} or more'}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """Parse a whole number of at least 1 (counts such as ``--actions``)."""
+    return _whole_number(text, 1)
+
+
+def day_count(text: str) -> int:
+    """Parse a number of days, 0 or more (``--window-days`` and the like)."""
+    return _whole_number(text, 0, "number of days")
 
 
 def add_db(p: argparse.ArgumentParser) -> None:

@@ -23,6 +23,7 @@ from wehoplan.cli.common import (
     UsageError,
     add_db,
     add_plan,
+    day_count,
     engine_from_args,
     parse_date,
     resolve_plan,
@@ -37,14 +38,6 @@ T = TypeVar("T")
 TODAY_HELP = "the date to act as today (default: today)"
 
 
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number of days {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def register(sub: SubParsers) -> None:
@@ -58,10 +51,11 @@ def register(sub: SubParsers) -> None:
     a.add_argument("--every", required=True, choices=EVERY, help="month, quarter, or custom period ends")
     a.add_argument("--period-end", action="append", default=[], type=parse_date, metavar="DATE",
                    help="a period end of a custom cycle (repeatable)")
-    a.add_argument("--window-days", type=_days, metavar="N", help="window opens N days before the period end "
+    a.add_argument("--window-days", type=day_count, metavar="N", help="window opens N days before the period end "
                    "(default 14, or the plan's current value)")
-    a.add_argument("--due-days", type=_days, metavar="N", help="reports due N days after the period end (default 10)")
-    a.add_argument("--grace-days", type=_days, metavar="N", help="late N days after the due date (default 5)")
+    a.add_argument("--due-days", type=day_count, metavar="N",
+                   help="reports due N days after the period end (default 10)")
+    a.add_argument("--grace-days", type=day_count, metavar="N", help="late N days after the due date (default 5)")
     a.set_defaults(func=cmd_set)
 
     a = actions.add_parser("show", help="print the cycle, the current period and who has reported")
