@@ -35,8 +35,8 @@ INNOVATIONS = "WeHoX Innovations Annual Report 2015"
 DEMO_AUTHOR = "wehoplan demo builder"
 DEMO_SOURCE = "illustrative demo history"
 DEMO_NOTE = (
-    "Real: the plan's items, titles, SMART values and lead departments (some inferred; "
-    "see data/README.md), and the dated milestones from public sources. Illustrative: owners, "
+    "Real: the plan's items, titles, SMART values and lead departments (some inferred where "
+    "the source names none), and the dated milestones from public sources. Illustrative: owners, "
     "sponsors, planned dates and the month-by-month progress history."
 )
 
