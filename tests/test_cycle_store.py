@@ -159,3 +159,20 @@ def test_an_import_of_reports_into_a_locked_period_is_refused_whole_except_for_a
     assert rep.ok and rep.updates_added == 2
     assert [r.new_value for r in _audit(eng, action="locked report", entity="batch")] == [
         "1 report(s) dated inside locked periods"]
+
+
+def test_an_admin_may_lock_any_past_period_back_to_the_plans_first_report(setup):
+    _, eng, plan = setup
+    cycle_store.set_rule(eng, plan.id, CycleRule("quarter"), "Ed")
+    admin = Principal(email="ada@weho.org", name="Ada", roles={plan.id: "admin"})
+    first = repository.load_updates(eng, plan.id)["as_of"].min().date()
+    today = D(2026, 12, 2)
+    offered = cycle_store.lockable_periods(eng, plan.id, CycleRule("quarter"), today)
+    ends = [c.period_end for c in offered]
+    assert ends == sorted(ends, reverse=True) and ends[0] == D(2026, 9, 30)
+    # Years of quarters back to the one holding the first report, not only the last 12.
+    assert offered[-1].period_start <= first <= offered[-1].period_end
+    assert D(2020, 9, 30) in ends and len(ends) > 12
+    cycle_store.lock_period(eng, plan.id, D(2020, 9, 30), admin, today=today)
+    assert D(2020, 9, 30) not in [c.period_end for c in cycle_store.lockable_periods(
+        eng, plan.id, CycleRule("quarter"), today)]

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from wehoplan import repository
 from wehoplan.access import Principal, as_principal, require
-from wehoplan.cycles import CycleRule, cycle_for, day_text, is_period_end
+from wehoplan.cycles import Cycle, CycleRule, cycle_for, cycles_up_to, day_text, is_period_end
 from wehoplan.editing.validation import NotFoundError, ValidationError
-from wehoplan.models import CycleSetting, PeriodLock, Person, User
+from wehoplan.models import CycleSetting, Item, PeriodLock, Person, Update, User
 
 SOURCE = "cycles"
 LOCK_COLUMNS = ["period_start", "period_end", "locked_by", "locked_at"]
@@ -84,6 +84,26 @@ def locks_frame(engine: Engine, plan_id: int) -> pd.DataFrame:
     """The plan's locked periods (period_start, period_end as Timestamps, locked_by, locked_at), oldest first."""
     with Session(engine) as s:
         return _locks(s, plan_id)
+
+
+def lockable_periods(engine: Engine, plan_id: int, rule: CycleRule, today: dt.date) -> list[Cycle]:
+    """The past periods of ``rule`` an admin may lock, newest first.
+
+    Every period that ended before ``today`` and is not locked yet, back to the one holding the
+    plan's first report (at least the last 12).
+    """
+    with Session(engine) as s:
+        first = s.scalar(select(func.min(Update.as_of)).join(Item, Item.id == Update.item_id)
+                         .where(Item.plan_id == plan_id))
+        locked = set(_locks(s, plan_id)["period_end"].dt.date)
+    past = [c for c in cycles_up_to(rule, today, 12) if c.period_end < today]
+    while first is not None and past and past[-1].period_start > first:
+        older = [c for c in cycles_up_to(rule, past[-1].period_start, 12) if c.period_end < past[-1].period_end]
+        if not older:
+            break
+        past.extend(older)
+    keep = [c for i, c in enumerate(past) if i < 12 or first is None or c.period_end >= first]
+    return [c for c in keep if c.period_end not in locked]
 
 
 def _locks(s: Session, plan_id: int) -> pd.DataFrame:

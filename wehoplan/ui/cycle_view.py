@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from wehoplan import cycle_store
 from wehoplan.access import Principal, at_least
-from wehoplan.cycles import EVERY, CycleRule, cycles_up_to, day_text
+from wehoplan.cycles import EVERY, CycleRule, day_text
 from wehoplan.ui.edit_state import save
 from wehoplan.ui.text import md
 
@@ -79,9 +79,8 @@ def cycle_section(engine: Engine, plan_id: int, who: Principal) -> None:
         return
     day = today()
     locked = set(locks["period_end"].dt.date)
-    past = [c for c in cycles_up_to(rule, day, 12) if c.period_end < day]
     c1, c2 = st.columns(2)
-    can_lock = [c for c in past if c.period_end not in locked]
+    can_lock = cycle_store.lockable_periods(engine, plan_id, rule, day)
     if can_lock:
         pick = c1.selectbox("Lock a past period", range(len(can_lock)), key="cy_lock_pick",
                             format_func=lambda i: f"{can_lock[i].label} ({day_text(can_lock[i].period_start)} "
