@@ -135,3 +135,19 @@ def test_the_public_page_has_no_violations(published, browser):
         assert violations == [], json.dumps(violations, indent=1)
         _checks_beyond_axe(pg, '[data-testid="stMain"]')
         pg.close()
+
+
+def test_the_sidebar_of_an_internal_page_has_enough_contrast(published, browser):
+    """The local-mode line (and every other sidebar text) reads at WCAG AA contrast on the sidebar's grey."""
+    with streamlit(published["url"], published["tmp"]) as base:
+        pg = browser.new_page(viewport={"width": 1500, "height": 900})
+        pg.set_default_timeout(60_000)
+        pg.goto(base)
+        pg.get_by_text("Local mode: no sign-in is configured").wait_for()
+        pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+        pg.add_script_tag(path=str(AXE))
+        violations = pg.evaluate(
+            "async () => (await axe.run('[data-testid=\"stSidebar\"]', {runOnly: ['color-contrast']}))"
+            ".violations.map(v => v.nodes.map(n => n.html.slice(0, 160)))")
+        assert violations == [], violations
+        pg.close()
