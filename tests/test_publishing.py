@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -87,6 +88,8 @@ def test_nothing_internal_leaves_in_any_published_file(secrets, tmp_path):
     # What a resident sees: the public note, not the comment.
     page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "Training finished for all departments." in page and "Our first public report." in page
+    # Percentages read as in the app ("92 %"), never glued ("92%").
+    assert "\u00a0%" in page and not re.search(r"\d%", re.sub(r"<[^>]*>", "", page))
     updates = list(csv.DictReader(io.StringIO((tmp_path / "site" / "updates.csv").read_text(encoding="utf-8"))))
     assert "Training finished for all departments." in {u["public_note"] for u in updates}
     assert set(updates[0]) == {"code", "as_of", "status", "status_label", "progress", "public_note"}

@@ -15,7 +15,7 @@ from html import escape
 from typing import Any
 
 from wehoplan.dashboard import plural
-from wehoplan.display import day
+from wehoplan.display import day, percent
 
 STYLE = """
 :root { color-scheme: light; }
@@ -52,7 +52,8 @@ def day_text(iso: str | None) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "not scheduled" if value is None else f"{value:.0f}%"
+    # The app's own format ("92 %", "52.5 %"), with a no-break space so "%" never starts a line.
+    return percent(value, "not scheduled").replace(" %", "\u00a0%")
 
 
 def _status(key: str, label: str, colours: dict[str, str]) -> str:
