@@ -53,6 +53,17 @@ def test_errors_are_one_line_with_exit_code(capsys, demo_url, argv, code, messag
     assert "Traceback" not in err
 
 
+def test_db_takes_a_plain_file_path_or_says_what_a_url_looks_like(capsys, demo_url):
+    path = demo_url.removeprefix("sqlite:///")
+    code, by_path, _ = run(capsys, "rollup", "--db", path, "--plan", "smart city", "--by", "strategy")
+    assert code == 0
+    assert by_path == run(capsys, "rollup", "--db", demo_url, "--plan", "smart city", "--by", "strategy")[1]
+    for bad in ("postgresql://a b@:x/", "nosuch://x"):
+        code, _, err = run(capsys, "rollup", "--db", bad)
+        assert code == 2 and "not a database URL" in err and "sqlite:///" in err
+        assert len(err.strip().splitlines()) == 1
+
+
 def test_missing_database_is_rejected(capsys, tmp_path):
     code, _, err = run(capsys, "rollup", "--db", f"sqlite:///{tmp_path / 'none.db'}")
     assert code == 1

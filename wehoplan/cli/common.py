@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import NoReturn, TypeAlias
 
 import pandas as pd
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from wehoplan import repository
 from wehoplan.config import load_config
@@ -76,10 +76,30 @@ def day_count(text: str) -> int:
     return _whole_number(text, 0, "number of days")
 
 
+def database_arg(text: str) -> str:
+    """Parse ``--db``: an SQLAlchemy URL, or a plain file path meaning an SQLite file there.
+
+    People type ``--db data/wehoplan.db`` as often as ``--db sqlite:///data/wehoplan.db``; both work.
+    """
+    text = text.strip()
+    if "://" in text:
+        try:
+            make_url(text).get_dialect()
+        except (ArgumentError, ValueError, NoSuchModuleError):
+            raise argparse.ArgumentTypeError(
+                f"not a database URL: {text!r}; write a file path (data/wehoplan.db), sqlite:///data/wehoplan.db "
+                "or postgresql+psycopg://user@host/dbname") from None
+        return text
+    if not text:
+        raise argparse.ArgumentTypeError("empty database; give a file path or a URL")
+    return f"sqlite:///{text}"
+
+
 def add_db(p: argparse.ArgumentParser) -> None:
-    """--db URL (default: WEHOPLAN_DATABASE_URL, else data/wehoplan.db)."""
-    p.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (default: $WEHOPLAN_DATABASE_URL "
-                   "or sqlite:///data/wehoplan.db)")
+    """--db URL or FILE (default: WEHOPLAN_DATABASE_URL, else data/wehoplan.db)."""
+    p.add_argument("--db", metavar="URL", type=database_arg,
+                   help="SQLAlchemy database URL, or the path of an SQLite file (default: "
+                        "$WEHOPLAN_DATABASE_URL or sqlite:///data/wehoplan.db)")
 
 
 def add_plan(p: argparse.ArgumentParser, help_text: str = PLAN_HELP) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from wehoplan.measures.frames import (
     display_table,
+    due_values,
     filter_measures,
     filtered,
     format_number,
@@ -51,7 +52,7 @@ from wehoplan.measures.rules import (
 __all__ = [
     "DEFAULT_TOLERANCE", "DIRECTIONS", "FREQUENCIES", "MEASURE_STATUS_COLOURS", "MEASURE_STATUS_KEYS",
     "MEASURE_STATUS_LABELS", "BulkResult", "MeasureData", "MeasureError", "RowProblem", "count_statuses",
-    "display_table", "filter_measures", "filtered", "format_number", "history", "load_measure_data",
+    "display_table", "due_values", "filter_measures", "filtered", "format_number", "history", "load_measure_data",
     "load_measures", "load_targets", "load_values", "measure_table", "parse_value", "period_label",
     "record_value", "record_values_bulk", "resolve_measure", "set_target", "status_of", "statuses",
     "target_text", "trend_points", "value_with_unit",

@@ -276,3 +276,39 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
 def period_of(day: dt.date | pd.Timestamp, frequency: str) -> pd.Timestamp:
     """The end of the period holding ``day``, as a Timestamp (the frames' period type)."""
     return pd.Timestamp(period_end(day, frequency))
+
+
+# ---------------------------------------------------------------- what an owner owes
+
+DUE_COLUMNS = ("id", "name", "frequency", "period", "period_label", "reported", "last_period", "last_value")
+
+
+def due_values(data: MeasureData, owner: str, today: dt.date | pd.Timestamp) -> pd.DataFrame:
+    """The measures ``owner`` owns, each with the value it owes on ``today`` (My updates).
+
+    The value owed is that of the latest period ended by ``today`` (a monthly measure owes
+    September's value in October). ``reported`` is True once a value, or "not applicable", is
+    in for that period; ``last_period`` and ``last_value`` (words with the unit) describe the
+    latest value entered for any period. Columns :data:`DUE_COLUMNS`, measures by name.
+    """
+    day_ts = pd.Timestamp(today)
+    mine = data.measures[data.measures["owner"] == owner].sort_values("name")
+    cur = current_values(data.values[data.values["measure_id"].isin(mine["id"])], day_ts)
+    rows = []
+    for m in mine.to_dict("records"):
+        owed = pd.Timestamp(latest_period_end(day_ts, m["frequency"]))
+        vals = cur[cur["measure_id"] == m["id"]]
+        last = vals.iloc[-1] if len(vals) else None
+        if last is None:
+            last_text = ""
+        elif bool(last["not_applicable"]):
+            last_text = "not applicable"
+        else:
+            last_text = value_with_unit(format_number(last["value"], m["number_format"]), m["unit"])
+        rows.append({"id": m["id"], "name": m["name"], "frequency": m["frequency"], "period": owed,
+                     "period_label": period_label(owed, m["frequency"]),
+                     "reported": bool((vals["period"] == owed).any()),
+                     "last_period": None if last is None else last["period"], "last_value": last_text})
+    df = pd.DataFrame.from_records(rows, columns=list(DUE_COLUMNS))
+    return df.assign(period=pd.to_datetime(df["period"]), last_period=pd.to_datetime(df["last_period"]),
+                     reported=df["reported"].astype(bool)).reset_index(drop=True)
