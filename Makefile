@@ -70,6 +70,8 @@ demo: $(STAMP)
 	$(PY) -m wehoplan init-demo --force
 
 run: $(STAMP) $(DB)
+	@# The laptop's demo file follows the code's schema (a shared server's database is upgraded by its operator).
+	[ -n "$$WEHOPLAN_DATABASE_URL" ] || $(PY) -m wehoplan db upgrade --db $(DB)
 	WEBSOCKETS_MAX_LINE_LENGTH=$(WS_MAX_LINE) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 \
 	  --server.headless true --browser.gatherUsageStats false
 
