@@ -1,14 +1,16 @@
 """My updates: the signed-in person's due and late reports of the current cycle, pre-filled."""
 
+import pandas as pd
 import streamlit as st
 
-from wehoplan import cycle_store, editing
+from wehoplan import cycle_store, editing, measures
 from wehoplan.access import AccessDenied
 from wehoplan.config import load_config
 from wehoplan.cycles import current_cycle, day_text, item_states, my_rows, report_rows
 from wehoplan.display import DATE_COLUMN_FORMAT, percent
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
 from wehoplan.ui import cache
+from wehoplan.ui import measures as measures_ui
 from wehoplan.ui.author import require_author
 from wehoplan.ui.cycle_view import today
 from wehoplan.ui.edit_state import flash, start_editing_page
@@ -42,6 +44,46 @@ if person is None:
             "your user to your person (Users page), or give your person your email (Edit Plan, people).")
     st.stop()
 
+
+
+def _measures_section(name: str) -> None:
+    """The values this person owes for the measures they own (the latest period ended by today)."""
+    data = measures_ui.plan_data(view)
+    due = measures.due_values(data, name, day)
+    if due.empty:
+        return
+    st.subheader("Your measures")
+    owed = due[~due["reported"]]
+    st.caption(md(f"{len(due) - len(owed)} of {len(due)} of your measures have their value for the latest "
+                  "period in. Values are kept per period; a correction is a newer value."))
+    if owed.empty:
+        return
+    start = pd.DataFrame({
+        "measure_id": owed["id"].to_numpy(), "Measure": owed["name"].to_numpy(),
+        "Period": owed["period_label"].to_numpy(),
+        "Last value": [f"{v} ({day_text(p.date())})" if v else "none yet"
+                       for v, p in zip(owed["last_value"], owed["last_period"], strict=True)],
+        "Value": pd.Series([""] * len(owed), dtype="string"), "Not applicable": False,
+        "Note": pd.Series([""] * len(owed), dtype="string")})
+    edited = st.data_editor(start, key="mu_measures", hide_index=True, num_rows="fixed", width="stretch",
+                            column_order=["Measure", "Period", "Last value", "Value", "Not applicable", "Note"],
+                            disabled=["Measure", "Period", "Last value"])
+    filled = edited[edited["Value"].fillna("").str.strip().ne("") | edited["Not applicable"].fillna(False)]
+    if st.button(f"Save {len(filled)} measure value(s)" if len(filled) else "Save the values (fill one in first)",
+                 key="mu_measures_save", disabled=filled.empty) and require_author(who):
+        periods = dict(zip(owed["id"], owed["period"], strict=True))
+        rows = [{"row": n + 1, "measure_id": int(r["measure_id"]), "period": periods[r["measure_id"]].date(),
+                 "value": None if r["Not applicable"] else r["Value"], "not_applicable": bool(r["Not applicable"]),
+                 "note": r["Note"]} for n, r in enumerate(filled.to_dict("records"))]
+        result = measures.record_values_bulk(eng, rows, data.measures, who, source="my updates", today=day,
+                                             allow_future=cfg.allow_future_updates)
+        if result.ok:
+            flash(f"Saved {result.saved} measure value(s).")
+            st.rerun()
+        st.error("Nothing was saved: fix these rows.")
+        st.dataframe(result.frame(), hide_index=True)
+
+
 leaves = tree[tree["is_leaf"] & (tree["owner"] == person)]
 states = item_states(leaves, updates, cycle, day)
 st.caption(md(f"{person} · {cycle.describe()}."))
@@ -50,6 +92,7 @@ st.progress(done / n if n else 1.0, text=f"Done this cycle: {done} of {n} of you
 base = my_rows(states, leaves)
 if base.empty:
     st.success("Nothing left to report this cycle. Thank you." if n else "None of your actions is open this cycle.")
+    _measures_section(person)
     st.stop()
 
 
@@ -112,3 +155,5 @@ for row in base.itertuples():
     if b.button("No change", key=f"mu_nc:{row.item_id}"):
         _save(report_rows(base[base["item_id"] == row.item_id], day, no_change=True),
               f"Recorded no change on {row.code}.")
+
+_measures_section(person)

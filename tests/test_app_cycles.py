@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.test_app_auth import APP, AUTH, _signed_in, _texts
-from wehoplan import cycle_store, repository, users
+from wehoplan import cycle_store, measures, repository, users
 from wehoplan.config import load_config
 from wehoplan.cycles import CycleRule, current_cycle, item_states
 from wehoplan.db import make_engine
@@ -178,3 +178,34 @@ def test_edit_plan_sets_the_cycle_and_an_admin_locks_a_past_period(url):
     locks = cycle_store.locks_frame(eng, plan.id)
     assert locks["period_end"].dt.date.tolist() == [dt.date(2020, 10, 31)]
     assert "Locked periods" in _texts(at)
+
+
+def test_my_updates_asks_a_measure_owner_for_the_values_they_owe_and_saves_them(url):
+    eng, plan = _engine_plan(url)
+    cycle_store.set_rule(eng, plan.id, CycleRule("month", 14, 5, 2), "Setup")
+    users.add_user(eng, "dl@weho.org", role="updater", plan_id=plan.id, name="Dee Lead", person="Data Lead",
+                   author="Setup")
+    today = dt.date(2023, 4, 20)  # the demo's measure values end with 2022: 2023 Q1 is owed
+    data = measures.load_measure_data(eng, plan.id)
+    owed = measures.due_values(data, "Data Lead", today)
+    owed = owed[~owed["reported"]]
+    assert len(owed) >= 1 and set(owed["period_label"]) == {"2023 Q1"}
+    at = _open("dl@weho.org", MY, today)
+    assert "Your measures" in [h.value for h in at.subheader]
+    table = at.data_editor[-1].value
+    assert table["Measure"].tolist() == owed["name"].tolist() and set(table["Period"]) == {"2023 Q1"}
+    n_before = len(data.values)
+    at.session_state["mu_measures"] = _edits({0: {"Value": "12"}, 1: {"Not applicable": True}})
+    at.run()
+    at.button(key="mu_measures_save").click().run()
+    assert not at.exception, at.exception
+    values = measures.load_measure_data(eng, plan.id).values.iloc[n_before:]
+    assert values["measure_id"].tolist() == owed["id"].iloc[:2].tolist()
+    assert values["period"].dt.date.tolist() == [dt.date(2023, 3, 31)] * 2
+    assert values["value"].iloc[0] == 12 and values["not_applicable"].tolist() == [False, True]
+    assert set(values["author"]) == {"Dee Lead <dl@weho.org>"}
+    # Those two are in now: the page asks only for the rest.
+    rest = at.data_editor[-1].value
+    assert rest["Measure"].tolist() == owed["name"].iloc[2:].tolist()
+    # The saved rows' edits do not carry over onto the rows that took their places.
+    assert rest["Value"].fillna("").eq("").all() and not rest["Not applicable"].any()

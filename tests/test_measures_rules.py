@@ -155,3 +155,16 @@ def test_statuses_over_a_frame_match_the_single_rule():
                       "target": [10, 10, None], "lower": [None, None, 1], "upper": [None, None, 8],
                       "tolerance": [None, 0.0, None]})
     assert statuses(f).tolist() == ["caution", "on_target", "off_target"]
+
+
+def test_an_owner_owes_the_value_of_the_latest_period_ended_and_not_applicable_counts_as_in():
+    d = _data(frequency="monthly", values=[("2016-08-31", 7, False)])
+    d = MeasureData(d.measures.assign(owner="Ana"), d.values, d.targets)
+    owed = frames.due_values(d, "Ana", dt.date(2016, 10, 5))  # October: September's value is owed
+    assert owed[["period_label", "reported", "last_value"]].values.tolist() == [["Sep 2016", False, "7 u"]]
+    assert frames.due_values(d, "Ana", dt.date(2016, 9, 30)).loc[0, "period_label"] == "Sep 2016"  # its last day
+    assert frames.due_values(d, "Ana", dt.date(2016, 9, 15)).loc[0, "reported"]  # August's is in
+    na = _data(frequency="monthly", values=[("2016-08-31", 7, False), ("2016-09-30", None, True)])
+    na = MeasureData(na.measures.assign(owner="Ana"), na.values, na.targets)
+    assert frames.due_values(na, "Ana", dt.date(2016, 10, 5)).loc[0, "reported"]
+    assert frames.due_values(na, "Ben", dt.date(2016, 10, 5)).empty
