@@ -88,7 +88,8 @@ leaves = tree[tree["is_leaf"] & (tree["owner"] == person)]
 states = item_states(leaves, updates, cycle, day)
 st.caption(md(f"{person} · {cycle.describe()}."))
 n, done = len(states), int((states["state"] == "reported").sum())
-st.progress(done / n if n else 1.0, text=f"Done this cycle: {done} of {n} of your actions reported")
+if n:  # no bar for someone who owns no open action (a measure owner, say)
+    st.progress(done / n, text=f"Done this cycle: {done} of {n} of your actions reported")
 base = my_rows(states, leaves)
 if base.empty:
     st.success("Nothing left to report this cycle. Thank you." if n else "None of your actions is open this cycle.")
