@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import exc, func, select, text
 from sqlalchemy.orm import Session
 
 from wehoplan import editing, publishing, repository, users
@@ -148,6 +148,13 @@ def test_a_publication_does_not_change_when_live_data_changes(fresh_url, tmp_pat
         with pytest.raises(AppendOnlyError):
             s.flush()
         s.rollback()
+    # So does the database itself, to raw SQL from any client (SQLite and PostgreSQL triggers).
+    for sql in ("UPDATE publications SET note = 'rewritten'", "DELETE FROM publications",
+                f"INSERT OR REPLACE INTO publications SELECT * FROM publications WHERE id = {first.id}"
+                if engine.dialect.name == "sqlite" else "TRUNCATE publications"):
+        with pytest.raises(exc.DatabaseError, match="frozen"), engine.begin() as c:
+            c.execute(text(sql))
+    assert publishing.latest_publication(engine, plan.id).document == first.document
     second = publishing.publish(engine, plan.id, "Editor", now=NOW + dt.timedelta(days=1))
     assert second.id != first.id and "A new live title" in json.dumps(second.document)
     assert "1.2" not in {i["code"] for i in second.document["items"]}

@@ -124,6 +124,25 @@ PG_MEASURE_TRIGGERS = (
        FOR EACH STATEMENT EXECUTE FUNCTION wehoplan_measure_values_append_only()""",
 )
 
+# ---- publications (issue 19): what went out on a day is frozen, in the database as in the ORM.
+SQLITE_PUBLICATION_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS publications_no_edit BEFORE UPDATE ON publications
+       BEGIN SELECT RAISE(ABORT, 'publications are frozen: never edited or deleted'); END""",
+    """CREATE TRIGGER IF NOT EXISTS publications_no_delete BEFORE DELETE ON publications
+       BEGIN SELECT RAISE(ABORT, 'publications are frozen: never edited or deleted'); END""",
+    """CREATE TRIGGER IF NOT EXISTS publications_no_replace BEFORE INSERT ON publications
+       WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM publications WHERE id = NEW.id)
+       BEGIN SELECT RAISE(ABORT, 'publications are frozen: an existing one cannot be replaced'); END""",
+)
+PG_PUBLICATION_TRIGGERS = (
+    """CREATE OR REPLACE FUNCTION wehoplan_publications_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'publications are frozen: never edited or deleted'; END $$""",
+    """CREATE TRIGGER publications_frozen BEFORE UPDATE OR DELETE ON publications
+       FOR EACH ROW EXECUTE FUNCTION wehoplan_publications_frozen()""",
+    """CREATE TRIGGER publications_no_truncate BEFORE TRUNCATE ON publications
+       FOR EACH STATEMENT EXECUTE FUNCTION wehoplan_publications_frozen()""",
+)
+
 
 class SchemaError(RuntimeError):
     """The database's schema is not the one this code runs on; the message names the command to run."""
@@ -132,8 +151,10 @@ class SchemaError(RuntimeError):
 def install_triggers(conn) -> None:
     """Create the append-only triggers of the connection's dialect (inside the caller's transaction)."""
     name = conn.dialect.name
-    ddls = ((*_SQLITE_TRIGGERS, *_SQLITE_BYPASS_GUARDS, *SQLITE_MEASURE_TRIGGERS) if name == "sqlite"
-            else (*PG_TRIGGERS, *PG_BYPASS_GUARDS, *PG_MEASURE_TRIGGERS) if name == "postgresql" else ())
+    ddls = ((*_SQLITE_TRIGGERS, *_SQLITE_BYPASS_GUARDS, *SQLITE_MEASURE_TRIGGERS, *SQLITE_PUBLICATION_TRIGGERS)
+            if name == "sqlite" else
+            (*PG_TRIGGERS, *PG_BYPASS_GUARDS, *PG_MEASURE_TRIGGERS, *PG_PUBLICATION_TRIGGERS)
+            if name == "postgresql" else ())
     for ddl in ddls:
         conn.execute(text(ddl))
 
