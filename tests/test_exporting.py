@@ -625,11 +625,10 @@ def _public_api_table(path, frame: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("block_rows", [None, 7])
 def test_table_rows_read_back_exactly_as_xlsxwriters_own_typed_writes(smart_city, tmp_path, monkeypatch, block_rows):
-    if block_rows:  # rows written in many small blocks, as a history of millions is
-        from wehoplan.exporting import xlsx, xlsx_rows
+    if block_rows:  # rows made in many small blocks, as a history of millions is
+        from wehoplan.exporting import xlsx_rows
 
-        monkeypatch.setattr(xlsx, "BLOCK_ROWS", block_rows)
-        monkeypatch.setattr(xlsx_rows, "BLOCK_ROWS", block_rows // 2)
+        monkeypatch.setattr(xlsx_rows, "BLOCK_ROWS", block_rows)
     extract = build_extract(smart_city.tree, smart_city.updates, smart_city.plan, AS_OF)
     frame = extract.updates.copy()
     n = len(TRICKY_TEXT)
