@@ -590,6 +590,7 @@ def test_the_sheet_row_limit_is_excels():
 TRICKY_TEXT = (
     " leading space", "trailing space ", "a & b < c > d", "_x0041_ stays literal", "bell\x07 and nul\x00",
     "line\nbreak", 'quote "x"', "<r>not rich</r>", "\ufffe", "é ✓ 漢字", "=1+1",
+    "=cmd|' /C calc'!A0", "@SUM(A1)", "emoji 😀👍🏽", "unit\x1f sep", "z" * 20_000,
 )
 
 

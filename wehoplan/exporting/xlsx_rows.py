@@ -96,10 +96,11 @@ def _distinct(column: Column) -> tuple[np.ndarray, list[str]]:
         return codes, tails
     numbers = np.asarray(column.values, dtype=np.float64)
     valid = ~np.isnan(numbers)
-    uniq, inverse = np.unique(numbers[valid], return_inverse=True)
+    # Distinct by bit pattern, so -0.0 stays "-0" as write_number writes it (0.0 == -0.0).
+    uniq, inverse = np.unique(numbers[valid].view(np.int64), return_inverse=True)
     codes = np.full(len(numbers), -1, dtype=np.int64)
     codes[valid] = inverse
-    return codes, [_number_tail(v) for v in uniq.tolist()]
+    return codes, [_number_tail(v) for v in uniq.view(np.float64).tolist()]
 
 
 def _style(fmt: Any) -> str:
