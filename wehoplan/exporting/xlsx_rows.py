@@ -169,11 +169,14 @@ class Body:
                 codes = cells.codes.slice(start, stop - start)
                 if codes.null_count == len(codes):
                     continue
+                taken = cells.pieces.take(codes)
                 if codes.null_count:
+                    # Joined on its own so a blank cell (null) drops its "<c r=..." too.
                     valid.append(codes.is_valid())
+                    parts.append(pc.binary_join_element_wise(cells.prefix, numbers, taken, sep))
                 else:
                     every_row_filled = True
-                parts.append(pc.binary_join_element_wise(cells.prefix, numbers, cells.pieces.take(codes), sep))
+                    parts += (cells.prefix, numbers, taken)
             if not parts:
                 continue
             rows = pc.binary_join_element_wise(open_row, numbers, mid, *parts, close_row, sep,
