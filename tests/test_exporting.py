@@ -657,8 +657,9 @@ def test_table_rows_read_back_exactly_as_xlsxwriters_own_typed_writes(smart_city
 
 
 def test_the_extract_is_zipped_faster_and_other_xlsxwriter_files_keep_their_own_zip(smart_city, tmp_path):
-    # The extract deflates at a faster level than xlsxwriter's default; the swap must not
-    # leak into other workbooks written later in the same process (pandas' Excel writer...).
+    # The extract deflates at a faster level than xlsxwriter's default (its own zip, written by
+    # xlsx_package); other workbooks written in the same process (pandas' Excel writer...) keep
+    # xlsxwriter's.
     import xlsxwriter
     import xlsxwriter.workbook
 

@@ -2,8 +2,10 @@
 
 Every text cell is written with ``write_string`` on a workbook opened with
 ``strings_to_formulas=False``, ``strings_to_urls=False`` and ``strings_to_numbers=False``,
-so no text ever becomes a formula, a hyperlink or a number (a code like "1.10" stays
-"1.10"). Dates are real date cells, progress is a 0-1 fraction with a percent format.
+or, for the table bodies, as the very XML those typed writes make (:mod:`.xlsx_rows`, tested
+byte for byte), so no text ever becomes a formula, a hyperlink or a number (a code like
+"1.10" stays "1.10"). Dates are real date cells, progress is a 0-1 fraction with a percent
+format. The bodies' XML goes straight into the final zip (:mod:`.xlsx_package`).
 """
 
 from __future__ import annotations
