@@ -36,8 +36,9 @@ from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 from xlsxwriter.xmlwriter import XMLwriter
 
 # Rows are turned into XML in blocks, so a 6-million-row history never holds more than one
-# block's XML in memory.
-BLOCK_ROWS = 100_000
+# block's XML in memory. Small blocks (a few MB of XML) keep the kernels' buffers in cache and
+# reused; ten times larger ones made a first export in a process much slower (bench/README.md).
+BLOCK_ROWS = 10_000
 # Anything xlsxwriter would change in a string: control characters, its own _xHHHH_
 # escape, the two non-characters, XML specials, leading or trailing whitespace.
 _NEEDS_WORK = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
