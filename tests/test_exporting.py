@@ -590,6 +590,7 @@ def test_the_sheet_row_limit_is_excels():
 TRICKY_TEXT = (
     " leading space", "trailing space ", "a & b < c > d", "_x0041_ stays literal", "bell\x07 and nul\x00",
     "line\nbreak", 'quote "x"', "<r>not rich</r>", "\ufffe", "é ✓ 漢字", "=1+1",
+    "=cmd|' /C calc'!A0", "@SUM(A1)", "emoji 😀👍🏽", "unit\x1f sep", "z" * 20_000,
 )
 
 
@@ -625,11 +626,10 @@ def _public_api_table(path, frame: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("block_rows", [None, 7])
 def test_table_rows_read_back_exactly_as_xlsxwriters_own_typed_writes(smart_city, tmp_path, monkeypatch, block_rows):
-    if block_rows:  # rows written in many small blocks, as a history of millions is
-        from wehoplan.exporting import xlsx, xlsx_rows
+    if block_rows:  # rows made in many small blocks, as a history of millions is
+        from wehoplan.exporting import xlsx_rows
 
-        monkeypatch.setattr(xlsx, "BLOCK_ROWS", block_rows)
-        monkeypatch.setattr(xlsx_rows, "BLOCK_ROWS", block_rows // 2)
+        monkeypatch.setattr(xlsx_rows, "BLOCK_ROWS", block_rows)
     extract = build_extract(smart_city.tree, smart_city.updates, smart_city.plan, AS_OF)
     frame = extract.updates.copy()
     n = len(TRICKY_TEXT)
@@ -657,8 +657,9 @@ def test_table_rows_read_back_exactly_as_xlsxwriters_own_typed_writes(smart_city
 
 
 def test_the_extract_is_zipped_faster_and_other_xlsxwriter_files_keep_their_own_zip(smart_city, tmp_path):
-    # The extract deflates at a faster level than xlsxwriter's default; the swap must not
-    # leak into other workbooks written later in the same process (pandas' Excel writer...).
+    # The extract deflates at a faster level than xlsxwriter's default (its own zip, written by
+    # xlsx_package); other workbooks written in the same process (pandas' Excel writer...) keep
+    # xlsxwriter's.
     import xlsxwriter
     import xlsxwriter.workbook
 

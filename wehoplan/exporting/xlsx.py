@@ -2,25 +2,31 @@
 
 Every text cell is written with ``write_string`` on a workbook opened with
 ``strings_to_formulas=False``, ``strings_to_urls=False`` and ``strings_to_numbers=False``,
-so no text ever becomes a formula, a hyperlink or a number (a code like "1.10" stays
-"1.10"). Dates are real date cells, progress is a 0-1 fraction with a percent format.
+or, for the table bodies, as the very XML those typed writes make (:mod:`.xlsx_rows`, tested
+byte for byte), so no text ever becomes a formula, a hyperlink or a number (a code like
+"1.10" stays "1.10"). Dates are real date cells, progress is a 0-1 fraction with a percent
+format. The bodies' XML goes straight into the final zip (:mod:`.xlsx_package`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import tempfile
 from typing import IO, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
 
 from wehoplan import __version__
 from wehoplan.domain import STATUS_COLOURS, STATUS_KEYS, STATUS_LABELS
 from wehoplan.exporting.frames import SHEET_NAMES, Extract, column_kind
-from wehoplan.exporting.xlsx_rows import BLOCK_ROWS, Column, fast_deflate, write_body
+from wehoplan.exporting.xlsx_package import Packager
+from wehoplan.exporting.xlsx_rows import ByRow, Column, write_body
 
 DATE_FORMAT = "yyyy-mm-dd"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
@@ -31,11 +37,10 @@ EXCEL_MAX_ROWS = 1_048_576
 _DARK_TEXT_STATUSES = frozenset({"some_disruption"})
 
 
-def _excel_serials(s: pd.Series) -> list:
-    """Datetimes as Excel serial numbers (None when missing): real date cells, written fast."""
+def _excel_serials(s: pd.Series) -> np.ndarray:
+    """Datetimes as Excel serial numbers (NaN when missing): real date cells, written fast."""
     values = s.astype("datetime64[ns]").to_numpy()
-    serial = (values - _EXCEL_EPOCH) / _DAY_NS
-    return cast(np.ndarray, np.where(np.isnat(values), None, serial)).tolist()
+    return cast(np.ndarray, (values - _EXCEL_EPOCH) / _DAY_NS)
 
 
 def _numbers(s: pd.Series) -> list:
@@ -61,6 +66,14 @@ def _texts(s: pd.Series) -> list:
     if len(values) and int(values.str.len().max()) > XLSX_CELL_LIMIT:
         return [fit_cell(v) if v else None for v in values.tolist()]
     return [v if v else None for v in values.tolist()]
+
+
+def _arrow_texts(s: pd.Series) -> pa.Array:
+    """A text column as Arrow strings, each cut to what a cell holds (null or "" is a blank cell)."""
+    values = pa.array(s.astype("string"))
+    if len(values) and (pc.max(pc.utf8_length(values)).as_py() or 0) > XLSX_CELL_LIMIT:
+        values = pa.array([None if v is None else fit_cell(v) for v in values.to_pylist()], type=values.type)
+    return values
 
 
 def _width(name: str, values: pd.Series, kind: str) -> float:
@@ -129,20 +142,23 @@ def _body_columns(fmt: _Formats, frame: pd.DataFrame, cols: list[str]) -> list[C
         kind = column_kind(name, s)
         if kind == "date":
             columns.append(Column("number", _excel_serials(s), fmt.datetime if name == "Recorded at" else fmt.date))
-        elif kind == "pct":
-            columns.append(Column("number", _numbers(s), fmt.pct))
-        elif kind == "num":
-            columns.append(Column("number", _numbers(s), fmt.num))
+        elif kind in ("pct", "num"):
+            columns.append(Column("number", s.astype("float64").to_numpy(), fmt.pct if kind == "pct" else fmt.num))
         else:
-            columns.append(Column("text", _texts(s), fmt.wrap if name in _WRAP_COLUMNS else fmt.text))
+            columns.append(Column("text", _arrow_texts(s), fmt.wrap if name in _WRAP_COLUMNS else fmt.text))
     if "_status" in frame.columns and "Status" in cols:
         # Status cells take their GUIDE colour: one format per row.
         c = cols.index("Status")
-        columns[c] = Column("text", columns[c].values, [fmt.status.get(k, fmt.text) for k in frame["_status"].tolist()])
+        keys = pa.array(frame["_status"].astype("string"))
+        choices = [*fmt.status.values(), fmt.text]
+        codes = pc.index_in(keys, value_set=pa.array(list(fmt.status), type=keys.type))
+        codes = pc.fill_null(codes, len(choices) - 1).to_numpy(zero_copy_only=False)
+        columns[c] = Column("text", columns[c].values, ByRow(codes, choices))
     return columns
 
 
-def _write_table(ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, autofilter: bool = True) -> int:
+def _write_table(ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, packager: Packager, *,
+                 autofilter: bool = True) -> int:
     """Write ``frame`` (visible columns only) with a header at ``first_row``; return the last row written."""
     cols = [c for c in frame.columns if not str(c).startswith("_")]
     for c, name in enumerate(cols):
@@ -151,11 +167,10 @@ def _write_table(ws, fmt: _Formats, frame: pd.DataFrame, first_row: int, *, auto
         ws.set_column(c, c, 17.0 if name == "Recorded at" else _width(name, s, kind))
         ws.write_string(first_row, c, name, fmt.header)
     # Typed cells only (inline strings and numbers), never guessed: nothing becomes a
-    # formula, a URL or a number. Block by block, so a history of millions of rows never
-    # holds more than one block's Python values.
-    row = first_row
-    for start in range(0, len(frame), BLOCK_ROWS):
-        row = write_body(ws, row, _body_columns(fmt, frame.iloc[start:start + BLOCK_ROWS], cols))
+    # formula, a URL or a number. The rows' XML is made block by block while the file is
+    # zipped (xlsx_package), so a history of millions of rows never holds more than one
+    # block's XML.
+    row = write_body(ws, first_row, _body_columns(fmt, frame, cols), packager.place)
     if autofilter and cols:
         ws.autofilter(first_row, 0, max(row, first_row), len(cols) - 1)
     return row
@@ -305,12 +320,13 @@ def _workbook(target) -> xlsxwriter.Workbook:
     })
 
 
-def _write_extra_sheets(wb: xlsxwriter.Workbook, fmt: _Formats, extract: Extract, footer: str) -> None:
+def _write_extra_sheets(wb: xlsxwriter.Workbook, fmt: _Formats, extract: Extract, footer: str,
+                        packager: Packager) -> None:
     """Write the extract's further sheets (Measures...) as tables."""
     for extra_name, frame in extract.extra_sheets:
         ws = wb.add_worksheet(extra_name)
         ws.set_row(0, 30)
-        _write_table(ws, fmt, frame, 0)
+        _write_table(ws, fmt, frame, 0, packager)
         _page_setup(ws, 0, footer)
 
 
@@ -323,7 +339,9 @@ def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes], *, row_l
     a sheet (``row_limit`` rows, header included: Excel's 1,048,576) continues on
     "Updates (2)", "Updates (3)", ... and the About sheet says which rows each one holds.
     """
-    wb = _workbook(os.fspath(target) if isinstance(target, (str, os.PathLike)) else target)
+    draft = io.BytesIO()  # xlsxwriter's file, with a placeholder where each table body goes
+    wb = _workbook(draft)
+    packager = Packager()
     wb.set_properties({"title": f"{extract.plan_name} as of {extract.as_of:%Y-%m-%d}",
                        "subject": extract.filters.describe(), "creator": f"wehoplan {__version__}"})
     fmt = _Formats(wb)
@@ -332,7 +350,7 @@ def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes], *, row_l
     executive = None
     for name in SHEET_NAMES:
         if name == "About":  # further sheets (Measures...) go before About, which stays last
-            _write_extra_sheets(wb, fmt, extract, footer)
+            _write_extra_sheets(wb, fmt, extract, footer, packager)
         if name == "Executive":
             executive = wb.add_worksheet(name)
             _write_executive(executive, fmt, extract)
@@ -344,9 +362,9 @@ def write_xlsx(extract: Extract, target: str | os.PathLike | IO[bytes], *, row_l
                 ws = wb.add_worksheet(sheet)
                 ws.set_row(0, 30)
                 part = frame if (start, end) == (0, len(frame)) else frame.iloc[start:end]
-                _write_table(ws, fmt, part, 0)
+                _write_table(ws, fmt, part, 0, packager)
                 _page_setup(ws, 0, footer)
     if executive is not None:
         executive.activate()
-    with fast_deflate():  # the zip at a faster deflate level (xlsx_rows.ZIP_LEVEL)
-        wb.close()
+    wb.close()
+    packager.write(draft.getvalue(), os.fspath(target) if isinstance(target, (str, os.PathLike)) else target)
