@@ -234,6 +234,31 @@ class ArrowSQLiteReader:
         return out
 
 
+# From this many rows on, a result whose dates came as text is copied out of the driver's batch
+# (below it the batch is small and the copy would only cost time).
+_OWN_COPY_ROWS = 1_000_000
+
+
+def _owned(table, replaced: set[str]):
+    """``table`` with every column not in ``replaced`` copied into buffers of its own.
+
+    A result imported from the driver is one allocation: its buffers are freed only when no
+    column of it is referenced any more. The frame would keep it all alive through its
+    zero-copy columns, the ISO text of the date columns included (parsed into new timestamp
+    columns, never read again): about a third more memory than the frame itself holds, for
+    the life of the cached plan frames.
+    """
+    import pyarrow as pa
+
+    cols = []
+    for name in table.column_names:
+        col = table[name]
+        if name not in replaced:  # Concatenate always allocates: an empty tail forces the copy
+            col = pa.chunked_array([pa.concat_arrays([*col.chunks, pa.array([], col.type)])], col.type)
+        cols.append(col)
+    return pa.Table.from_arrays(cols, schema=table.schema)
+
+
 def _arrow_frame(table, q: Query) -> pd.DataFrame:
     """An Arrow table as a frame named by ``q.columns``, its ``q.dates`` parsed in Arrow."""
     import pyarrow as pa
@@ -241,6 +266,7 @@ def _arrow_frame(table, q: Query) -> pd.DataFrame:
 
     table = table.rename_columns(list(q.columns))
     later = []
+    parsed_text = set()
     for c in q.dates:
         arr = table[c]
         if pa.types.is_timestamp(arr.type):
@@ -251,7 +277,10 @@ def _arrow_frame(table, q: Query) -> pd.DataFrame:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 later.append(c)  # leave to pandas' tolerant parser
                 continue
+            parsed_text.add(c)
         table = table.set_column(table.schema.get_field_index(c), c, parsed)
+    if parsed_text and table.num_rows >= _OWN_COPY_ROWS:
+        table = _owned(table, parsed_text)
     # split_blocks: no consolidation copy of the numeric columns.
     df = table.to_pandas(split_blocks=True)
     return df.assign(**{c: _dates(df[c]) for c in later}) if later else df
