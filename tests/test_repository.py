@@ -330,7 +330,8 @@ def test_owned_columns_live_in_new_buffers_with_the_same_values():
 
     table = pa.table({"n": [1, 2, None], "t": ["a", None, "c"], "d": ["2020-01-01"] * 3, "z": pa.nulls(3)})
     got = _owned(table, {"d"})
-    assert got.equals(table)
+    assert got.to_pylist() == table.to_pylist() and got.column_names == table.column_names
+    assert got["t"].type == pa.large_string()  # as pandas' str dtype holds text
     for name in ("n", "t"):
         old, new = table[name].chunk(0).buffers(), got[name].chunk(0).buffers()
         assert all(a.address != b.address for a, b in zip(old, new, strict=True) if a is not None and b is not None)

@@ -204,7 +204,8 @@ class ArrowSQLiteReader:
             if self.fallback is None:
                 raise
             return self.fallback.frames(engine, *queries)
-        return [_arrow_frame(t, q) for t, q in zip(tables, queries, strict=True)]
+        tables.reverse()  # popped in query order: no result is referenced once its frame is built
+        return [_arrow_frame(tables.pop(), q) for q in queries]
 
     @staticmethod
     def _fetch(engine: Engine, path: str, queries: tuple[Query, ...]) -> list:
@@ -249,14 +250,18 @@ def _owned(table, replaced: set[str]):
     the life of the cached plan frames.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     cols = []
     for name in table.column_names:
         col = table[name]
-        if name not in replaced:  # Concatenate always allocates: an empty tail forces the copy
+        if name not in replaced:
+            if pa.types.is_string(col.type):  # as pandas' str dtype holds it: no second offsets copy later
+                col = pc.cast(col, pa.large_string())
+            # Concatenate always allocates: an empty tail forces the copy.
             col = pa.chunked_array([pa.concat_arrays([*col.chunks, pa.array([], col.type)])], col.type)
         cols.append(col)
-    return pa.Table.from_arrays(cols, schema=table.schema)
+    return pa.Table.from_arrays(cols, names=table.column_names)
 
 
 def _arrow_frame(table, q: Query) -> pd.DataFrame:
