@@ -17,11 +17,11 @@ other in ONE process, as one server holds them (the plan frames and the other
 Each page runs once, then one sidebar filter changes (the Department filter set to its first
 department; pages without the shared sidebar, Import, Users and Public, rerun as they are) and
 it reruns; the Trends page then also takes its heaviest own choice (Every: Month, 61 dates
-instead of the default 21 quarter-ends) as a line of its own; any exception stops the table. After each page the process's peak RSS
-(``ru_maxrss``, absolute) is recorded: it only grows, so the last page's peak is the peak of
-the whole server after every page, an upper bound for any one page opened alone (which loads
-the same frames). ``--per-page`` runs each page in its own fresh interpreter instead (exact
-peak per page, one cold load per page: slow at 100k).
+instead of the default 21 quarter-ends) as a line of its own; any exception stops the table.
+After each page the process's peak RSS (``ru_maxrss``, absolute) is recorded: it only grows,
+so the last page's peak is the peak of the whole server after every page, an upper bound for
+any one page opened alone (which loads the same frames). ``--per-page`` runs each page in its
+own fresh interpreter instead (exact peak per page, one cold load per page: slow at 100k).
 """
 
 from __future__ import annotations
