@@ -8,6 +8,20 @@ medians of three interleaved runs, and the peak memory of each page-sized comput
 what the loaded frames already hold (``ru_maxrss`` growth). The table then shows each trend
 against the 10k trend measured in the same run (target: at most 12x at 100k, linear) and
 every peak against the 2 GB budget.
+
+Then each size's pages (``--pages PATH``, another fresh interpreter, so the computations above
+do not raise its peak): every page of ``wehoplan.ui.auth.PAGES`` opened in Streamlit's
+``AppTest`` on that database in local mode (no sign-in: every page usable), one after the
+other in ONE process, as one server holds them (the plan frames and the other
+``st.cache_resource`` entries are shared by the pages, as they are by a server's sessions).
+Each page runs once, then one sidebar filter changes (the Department filter set to its first
+department; pages without the shared sidebar, Import, Users and Public, rerun as they are) and
+it reruns; the Trends page then also takes its heaviest own choice (Every: Month, 61 dates
+instead of the default 21 quarter-ends) as a line of its own; any exception stops the table.
+After each page the process's peak RSS (``ru_maxrss``, absolute) is recorded: it only grows,
+so the last page's peak is the peak of the whole server after every page, an upper bound for
+any one page opened alone (which loads the same frames). ``--per-page`` runs each page in its
+own fresh interpreter instead (exact peak per page, one cold load per page: slow at 100k).
 """
 
 from __future__ import annotations
@@ -20,6 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -84,16 +99,126 @@ def child(path: str) -> dict[str, float]:
     return out
 
 
-def main(sizes: tuple[int, ...] = SIZES) -> int:
-    """Generate (once) and measure every size; print the Markdown table; 1 when a target is missed."""
+# A page's own control whose heaviest value is worth a line of its own: (widget key, value, label).
+# The Trends page's "Every: Month" rolls up every month-end of the history (61 dates at 60 months)
+# where its default, quarters, rolls up 21.
+HEAVIEST_CHOICE = {"app_pages/2_Trends.py": ("w_page:every", "month", "Every: Month")}
+
+
+def page_files() -> list[str]:
+    """Every page of the app, in menu order (``wehoplan.ui.auth.PAGES``)."""
+    from wehoplan.ui.auth import PAGES
+
+    return [path for path, _, _ in PAGES]
+
+
+def pages_child(path: str, pages: list[str]) -> list[dict[str, Any]]:
+    """Open, filter and rerun each page in ``pages`` on database ``path``, one after the other here.
+
+    Returns one record per page: open and rerun seconds, the filter changed (or None), the
+    RSS now and the process's peak RSS (MB, absolute) after the page.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    os.environ["WEHOPLAN_DATABASE_URL"] = f"sqlite:///{path}"
+    from streamlit.testing.v1 import AppTest
+
+    out = []
+    for page in pages:
+        at = AppTest.from_file(str(ROOT / page), default_timeout=3600)
+        t0 = time.perf_counter()
+        at.run()
+        opened = time.perf_counter() - t0
+        _raise(at, page, "opening")
+        dept = at.multiselect(key="w_department") if _has(at, "w_department") else None
+        t0 = time.perf_counter()
+        if dept is not None and dept.options:
+            dept.set_value([dept.options[0]]).run()
+        else:
+            at.run()
+        rerun = time.perf_counter() - t0
+        _raise(at, page, "rerunning")
+        out.append({"page": page, "open_s": opened, "rerun_s": rerun,
+                    "filter": "department" if dept is not None and dept.options else None,
+                    "rss_mb": (rss := _current_rss_mb()), "peak_mb": max(rss, _rss_mb())})
+        print(f"# {page}: open {opened:.2f}s, rerun {rerun:.2f}s, peak {_rss_mb():.0f} MB",
+              file=sys.stderr, flush=True)
+        if page in HEAVIEST_CHOICE:  # then the page's own heaviest choice, on top of the filter
+            key, value, label = HEAVIEST_CHOICE[page]
+            t0 = time.perf_counter()
+            at.button_group(key=key).set_value(value).run()
+            chosen = time.perf_counter() - t0
+            _raise(at, page, f"choosing {label}")
+            out.append({"page": page, "choice": label, "open_s": 0.0, "rerun_s": chosen, "filter": label,
+                        "rss_mb": (rss := _current_rss_mb()), "peak_mb": max(rss, _rss_mb())})
+    return out
+
+
+def _has(at, key: str) -> bool:
+    try:
+        at.multiselect(key=key)
+    except KeyError:
+        return False
+    return True
+
+
+def _raise(at, page: str, when: str) -> None:
+    if at.exception:
+        e = at.exception[0]
+        raise SystemExit(f"{page} raised while {when}: {e.message}\n{e.stack_trace}")
+
+
+def _current_rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def run_pages(db: Path, env: dict[str, str], per_page: bool) -> list[dict[str, Any]]:
+    """Every page on ``db``: in one fresh interpreter, or (``per_page``) one interpreter per page."""
+    groups = [[p] for p in page_files()] if per_page else [page_files()]
+    out: list[dict[str, Any]] = []
+    for group in groups:
+        run = subprocess.run([sys.executable, str(Path(__file__)), "--pages", str(db), *group], cwd=ROOT, env=env,
+                             capture_output=True, text=True)
+        if run.returncode:
+            raise SystemExit(f"pages on {db.name}: {run.stderr.strip().splitlines()[-1:]}\n{run.stderr[-4000:]}")
+        out += json.loads(run.stdout.strip().splitlines()[-1])
+    return out
+
+
+def main(sizes: tuple[int, ...] = SIZES, per_page: bool = False, compute: bool = True) -> int:
+    """Generate (once) and measure every size; print the Markdown tables; 1 when a target is missed.
+
+    Args:
+        sizes: numbers of actions (60 months each).
+        per_page: each page in its own fresh interpreter (exact per-page peaks; one cold load each).
+        compute: also measure the load, roll-up and trend (False: the pages only).
+
+    """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    results = {}
+    results, pages = {}, {}
     for n in sizes:
         db = ensure_db(False, {"actions": n, "months": MONTHS})
-        print(f"# measuring {n} actions ...", file=sys.stderr, flush=True)
-        run = subprocess.run([sys.executable, str(Path(__file__)), "--child", str(db)], cwd=ROOT, env=env,
-                             capture_output=True, text=True, check=True)
-        results[n] = json.loads(run.stdout.strip().splitlines()[-1])
+        if compute:
+            print(f"# measuring {n} actions ...", file=sys.stderr, flush=True)
+            run = subprocess.run([sys.executable, str(Path(__file__)), "--child", str(db)], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, check=True)
+            results[n] = json.loads(run.stdout.strip().splitlines()[-1])
+        print(f"# opening every page at {n} actions ...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        pages[n] = run_pages(db, env, per_page)
+        print(f"# pages at {n} actions: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    missed = computation_table(results) if results else []
+    missed += pages_table(pages, per_page)
+    for m in missed:
+        print(f"missed: {m}", file=sys.stderr)
+    return 1 if missed else 0
+
+
+def computation_table(results: dict[int, dict[str, float]]) -> list[str]:
+    """Print the load / roll-up / trend table; return the targets missed."""
     ref = results.get(10_000)
     print("| actions x months | updates | cold load | one-date roll-up | 60-date trend | numpy floor (60) "
           "| trend / floor | trend / 10k trend | peak MB (load / roll-up / trend) |")
@@ -109,13 +234,54 @@ def main(sizes: tuple[int, ...] = SIZES) -> int:
             missed.append(f"trend at 100k is {growth:.1f}x the 10k trend (target <= 12x)")
         if max(peaks[1:]) > MEMORY_BUDGET_MB:
             missed.append(f"peak memory at {n} above {MEMORY_BUDGET_MB:.0f} MB")
-    for m in missed:
-        print(f"missed: {m}", file=sys.stderr)
-    return 1 if missed else 0
+    print()
+    return missed
+
+
+def _short(page: object, choice: object = None) -> str:
+    name = Path(str(page)).stem.split("_", 1)[1].replace("_", " ")
+    return f"{name}, then {choice}" if choice else name
+
+
+def pages_table(pages: dict[int, list[dict[str, Any]]], per_page: bool) -> list[str]:
+    """Print the pages table (worst page per size) and the largest size's page by page; return the misses."""
+    how = "each page alone" if per_page else "all pages in one process"
+    print(f"| actions x months | pages opened | slowest page | its open | its filter rerun "
+          f"| peak RSS ({how}) | budget | result |")
+    print("|---|---|---|---|---|---|---|---|")
+    missed = []
+    for n, recs in pages.items():
+        worst = max(recs, key=lambda r: float(r["open_s"]) + float(r["rerun_s"]))
+        peak = max(float(r["peak_mb"]) for r in recs)
+        ok = peak <= MEMORY_BUDGET_MB
+        name = _short(worst["page"], worst.get("choice"))
+        print(f"| {n:,} x {MONTHS} | {len({r['page'] for r in recs})} | {name} | {float(worst['open_s']):.2f}s "
+              f"| {float(worst['rerun_s']):.2f}s | {peak:.0f} MB | {MEMORY_BUDGET_MB:.0f} MB "
+              f"| {'PASS' if ok else 'FAIL'} |")
+        if not ok:
+            missed.append(f"pages at {n} actions peak at {peak:.0f} MB (budget {MEMORY_BUDGET_MB:.0f} MB)")
+    if pages:
+        n = max(pages)
+        print(f"\nPage by page at {n:,} actions x {MONTHS} ({how}; the first page's open includes the cold load):\n")
+        print("| page | open | filter rerun (filter) | RSS after | peak RSS after |")
+        print("|---|---|---|---|---|")
+        for r in pages[n]:
+            opened = "—" if r.get("choice") else f"{float(r['open_s']):.2f}s"
+            print(f"| {_short(r['page'], r.get('choice'))} | {opened} | {float(r['rerun_s']):.2f}s "
+                  f"({r['filter'] or 'plain rerun'}) | {float(r['rss_mb']):.0f} MB | {float(r['peak_mb']):.0f} MB |")
+    return missed
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         print(json.dumps(child(sys.argv[2])))
         sys.exit(0)
-    sys.exit(main(tuple(int(a) for a in sys.argv[1:]) or SIZES))
+    if len(sys.argv) >= 4 and sys.argv[1] == "--pages":
+        print(json.dumps(pages_child(sys.argv[2], sys.argv[3:])))
+        sys.exit(0)
+    flags = {a for a in sys.argv[1:] if a.startswith("--")}
+    unknown = flags - {"--per-page", "--pages-only"}
+    if unknown:
+        sys.exit(f"usage: scale.py [--per-page] [--pages-only] [ACTIONS ...] (unknown: {' '.join(sorted(unknown))})")
+    sys.exit(main(tuple(int(a) for a in sys.argv[1:] if not a.startswith("--")) or SIZES,
+                  per_page="--per-page" in flags, compute="--pages-only" not in flags))

@@ -298,3 +298,41 @@ def test_a_postgres_read_still_answers_after_the_server_dropped_its_idle_connect
     after = repository.load_updates(engine, plan_id, reader=reader)
     pd.testing.assert_frame_equal(after, before)
     assert len(after) > 20
+
+
+def test_a_large_arrow_result_is_copied_out_of_the_driver_batch_and_loads_the_same_frames(fresh_url, monkeypatch,
+                                                                                           db_backend):
+    if db_backend != "sqlite":
+        pytest.skip("the copy is the SQLite Arrow reader's")
+    # From _OWN_COPY_ROWS rows on, the Arrow reader copies the columns it keeps out of the driver's
+    # one-allocation batch (so the dates' ISO text is freed); the frames must not change.
+    from wehoplan.repository import readers
+
+    _sql(fresh_url, "DROP TRIGGER updates_no_edit",
+         "UPDATE updates SET author = NULL",  # an all-NULL text column, copied too
+         "UPDATE updates SET comment = NULL WHERE id < (SELECT MAX(id) FROM updates)")
+    engine = make_engine(fresh_url)
+    arrow = ArrowSQLiteReader(fallback=None)
+    for plan_id in _plans(engine):
+        plain = repository.load_updates(engine, plan_id, reader=arrow)
+        monkeypatch.setattr(readers, "_OWN_COPY_ROWS", 1)
+        copied = repository.load_updates(engine, plan_id, reader=arrow)
+        monkeypatch.setattr(readers, "_OWN_COPY_ROWS", 10**12)
+        pd.testing.assert_frame_equal(copied, plain)
+        pd.testing.assert_frame_equal(copied, repository.load_updates(engine, plan_id, reader=SQLAlchemyReader()))
+    assert copied["author"].isna().all() and copied["comment"].notna().sum() <= 1
+
+
+def test_owned_columns_live_in_new_buffers_with_the_same_values():
+    import pyarrow as pa
+
+    from wehoplan.repository.readers import _owned
+
+    table = pa.table({"n": [1, 2, None], "t": ["a", None, "c"], "d": ["2020-01-01"] * 3, "z": pa.nulls(3)})
+    got = _owned(table, {"d"})
+    assert got.to_pylist() == table.to_pylist() and got.column_names == table.column_names
+    assert got["t"].type == pa.large_string()  # as pandas' str dtype holds text
+    for name in ("n", "t"):
+        old, new = table[name].chunk(0).buffers(), got[name].chunk(0).buffers()
+        assert all(a.address != b.address for a, b in zip(old, new, strict=True) if a is not None and b is not None)
+    assert got["d"].chunk(0).buffers()[1].address == table["d"].chunk(0).buffers()[1].address  # left as it was

@@ -204,7 +204,8 @@ class ArrowSQLiteReader:
             if self.fallback is None:
                 raise
             return self.fallback.frames(engine, *queries)
-        return [_arrow_frame(t, q) for t, q in zip(tables, queries, strict=True)]
+        tables.reverse()  # popped in query order: no result is referenced once its frame is built
+        return [_arrow_frame(tables.pop(), q) for q in queries]
 
     @staticmethod
     def _fetch(engine: Engine, path: str, queries: tuple[Query, ...]) -> list:
@@ -234,6 +235,35 @@ class ArrowSQLiteReader:
         return out
 
 
+# From this many rows on, a result whose dates came as text is copied out of the driver's batch
+# (below it the batch is small and the copy would only cost time).
+_OWN_COPY_ROWS = 1_000_000
+
+
+def _owned(table, replaced: set[str]):
+    """``table`` with every column not in ``replaced`` copied into buffers of its own.
+
+    A result imported from the driver is one allocation: its buffers are freed only when no
+    column of it is referenced any more. The frame would keep it all alive through its
+    zero-copy columns, the ISO text of the date columns included (parsed into new timestamp
+    columns, never read again): about a third more memory than the frame itself holds, for
+    the life of the cached plan frames.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols = []
+    for name in table.column_names:
+        col = table[name]
+        if name not in replaced:
+            if pa.types.is_string(col.type):  # as pandas' str dtype holds it: no second offsets copy later
+                col = pc.cast(col, pa.large_string())
+            # Concatenate always allocates: an empty tail forces the copy.
+            col = pa.chunked_array([pa.concat_arrays([*col.chunks, pa.array([], col.type)])], col.type)
+        cols.append(col)
+    return pa.Table.from_arrays(cols, names=table.column_names)
+
+
 def _arrow_frame(table, q: Query) -> pd.DataFrame:
     """An Arrow table as a frame named by ``q.columns``, its ``q.dates`` parsed in Arrow."""
     import pyarrow as pa
@@ -241,6 +271,7 @@ def _arrow_frame(table, q: Query) -> pd.DataFrame:
 
     table = table.rename_columns(list(q.columns))
     later = []
+    parsed_text = set()
     for c in q.dates:
         arr = table[c]
         if pa.types.is_timestamp(arr.type):
@@ -251,7 +282,10 @@ def _arrow_frame(table, q: Query) -> pd.DataFrame:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 later.append(c)  # leave to pandas' tolerant parser
                 continue
+            parsed_text.add(c)
         table = table.set_column(table.schema.get_field_index(c), c, parsed)
+    if parsed_text and table.num_rows >= _OWN_COPY_ROWS:
+        table = _owned(table, parsed_text)
     # split_blocks: no consolidation copy of the numeric columns.
     df = table.to_pandas(split_blocks=True)
     return df.assign(**{c: _dates(df[c]) for c in later}) if later else df

@@ -157,8 +157,13 @@ def default_as_of(updates: pd.DataFrame, items: pd.DataFrame, today: dt.date | N
             no caller can forget the rule.
 
     """
+    days = updates["as_of"]
     if not updates.empty:
-        updates = updates[updates["item_id"].isin(live_item_ids(items))]
+        # Only the date column is filtered: a filtered copy of the whole history (every text
+        # column) doubled the memory of a county-sized plan for one date.
+        live = updates["item_id"].isin(live_item_ids(items)).to_numpy()
+        if not live.all():
+            days = days[live]
     today_ts = pd.Timestamp(today or dt.date.today())
-    latest = latest_update_date(updates)
+    latest = None if days.empty else days.max()
     return today_ts if latest is None or pd.isna(latest) else min(latest, today_ts)

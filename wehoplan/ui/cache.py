@@ -113,15 +113,28 @@ def _leaf_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timesta
     return leaf_states(_frames.tree, _frames.prepared, list(dates), Thresholds(*th))
 
 
+# A series' states hold one row per leaf and date: a county plan's trend over 60 month-ends is
+# about as large as its whole history. Two are kept (the trend's last two choices), not eight.
+SERIES_DATES = 3
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _series_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timestamp, ...],
+                   th: tuple[int, int], _frames: PlanFrames) -> pd.DataFrame:
+    return leaf_states(_frames.tree, _frames.prepared, list(dates), Thresholds(*th))
+
+
 def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.DataFrame:
     """Unfiltered :func:`wehoplan.rollup.leaf_states` of the plan at ``dates``, cached per data version.
 
     The ``states`` stage of ``roll_up`` / ``roll_up_many`` / ``trends.page_data`` for
-    these dates and thresholds.
+    these dates and thresholds. A few dates (a page's as-of date, a comparison) are kept
+    for eight choices; a series of :data:`SERIES_DATES` or more dates for two.
     """
     key = tuple(pd.Timestamp(d) for d in dates)
-    return _leaf_states(database_url(), frames.plan.name, frames.version, key,
-                        (thresholds.due_soon_days, thresholds.stale_days), frames)
+    cached = _series_states if len(key) >= SERIES_DATES else _leaf_states
+    return cached(database_url(), frames.plan.name, frames.version, key,
+                  (thresholds.due_soon_days, thresholds.stale_days), frames)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -1,0 +1,53 @@
+"""The pages' cache (wehoplan.ui.cache): the same states as the library, and a bounded number of series kept."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from wehoplan import repository, rollup
+from wehoplan.config import load_config
+from wehoplan.db import make_engine
+from wehoplan.demo import SMART_CITY
+from wehoplan.ui import cache
+
+
+@pytest.fixture
+def frames(monkeypatch, demo_url):
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", demo_url)
+    warnings.filterwarnings("ignore", message=".*ScriptRunContext.*")
+    return cache.plan_frames(SMART_CITY)
+
+
+def _month_ends(end: str, n: int) -> list[pd.Timestamp]:
+    return list(pd.date_range(end=end, periods=n, freq="ME"))
+
+
+def test_cached_states_are_the_library_states_for_one_date_and_for_a_series(frames, demo_url):
+    engine = make_engine(demo_url)
+    plan = repository.resolve_plan(engine, SMART_CITY)
+    tree = rollup.prepare_tree(repository.load_items(engine, plan.id))
+    updates = repository.load_updates(engine, plan.id)
+    th = rollup.Thresholds.from_config(load_config())
+    for dates in ([pd.Timestamp("2020-10-15")], _month_ends("2020-10-31", 2), _month_ends("2020-12-31", 24)):
+        pd.testing.assert_frame_equal(cache.leaf_states_at(frames, dates, th),
+                                      rollup.leaf_states(tree, updates, dates, th))
+
+
+def test_only_the_last_two_series_are_kept_while_single_dates_stay(frames):
+    th = rollup.Thresholds()
+    series = [_month_ends(end, 12) for end in ("2019-12-31", "2020-06-30", "2020-12-31")]
+    first = cache.leaf_states_at(frames, series[0], th)
+    assert cache.leaf_states_at(frames, series[0], th) is first  # a rerun with the same choice: cached
+    days = [[pd.Timestamp(d)] for d in ("2020-01-15", "2020-02-15", "2020-03-15")]
+    one = cache.leaf_states_at(frames, days[0], th)
+    for dates in (*series[1:], *days[1:]):
+        cache.leaf_states_at(frames, dates, th)
+    # A county plan's series is as large as its history: a third one evicts the first ...
+    again = cache.leaf_states_at(frames, series[0], th)
+    assert again is not first
+    pd.testing.assert_frame_equal(again, first)
+    # ... while the pages' single dates keep their eight entries.
+    assert cache.leaf_states_at(frames, days[0], th) is one
