@@ -18,7 +18,7 @@ from wehoplan.domain import HEALTH_KEYS, HEALTH_LABELS, STATUS_LABELS
 from wehoplan.exporting import DEMO_NOTE
 from wehoplan.filters import Filters
 from wehoplan.report import changes as ch
-from wehoplan.rollup import ROOT_ID, Thresholds, prepare_tree, rollup_table
+from wehoplan.rollup import ROOT_ID, Thresholds, leaf_states, prepare_tree, prepare_updates, roll_up
 
 NARRATIVE_CHARS = 280  # one paragraph per initiative: the packet is read in a meeting, not searched
 
@@ -163,8 +163,14 @@ def _two_rollups(items: pd.DataFrame, updates: pd.DataFrame, since: pd.Timestamp
                                          and live_after["id"].equals(live_before["id"])
                                          and live_after["archived"].equals(live_before["archived"]))
     tree_before = tree_after if same else prepare_tree(live_before)
-    after = rollup_table(tree_after, updates, as_of, filters, thresholds)
-    before = rollup_table(tree_before, updates, since, filters, thresholds)
+    # The history is sorted for a tree once (prepare_updates), not once per date: at county
+    # scale each preparation is a copy of the history's columns.
+    prepared_after = prepare_updates(tree_after, updates)
+    prepared_before = prepared_after if same else prepare_updates(tree_before, updates)
+    after = roll_up(tree_after, leaf_states(tree_after, prepared_after, [as_of], thresholds), filters, thresholds)
+    del prepared_after
+    before = roll_up(tree_before, leaf_states(tree_before, prepared_before, [since], thresholds), filters,
+                     thresholds)
     return tree_after, after, before
 
 
