@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wehoplan.filters import Filters
 from tests.rollup_reference.engine import COUNT_COLUMNS, aggregate
 from tests.rollup_reference.rules import Thresholds
 from tests.rollup_reference.stages import (
@@ -22,6 +21,7 @@ from tests.rollup_reference.stages import (
 )
 from tests.rollup_reference.states import PreparedUpdates, first_completed, leaf_states, prepare_updates
 from tests.rollup_reference.tree import ROOT_ID, PreparedTree, prepare_tree
+from wehoplan.filters import Filters
 
 _DEFAULT_THRESHOLDS = Thresholds()
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wehoplan.domain import STATUS_KEYS
 from tests.rollup_reference import rules
 from tests.rollup_reference.tree import ROOT_ID, PreparedTree
+from wehoplan.domain import STATUS_KEYS
 
 COUNT_COLUMNS = [f"n_{k}" for k in STATUS_KEYS]
 LEAF_COUNT_COLUMNS = ("n_leaves", *COUNT_COLUMNS, "n_overdue")

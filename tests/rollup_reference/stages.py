@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wehoplan.domain import smart_names
-from wehoplan.filters import Filters
 from tests.rollup_reference import engine, rules
 from tests.rollup_reference.engine import COUNT_COLUMNS, LEAF_COUNT_COLUMNS
 from tests.rollup_reference.rules import Thresholds
 from tests.rollup_reference.tree import ROOT_ID, PreparedTree
+from wehoplan.domain import smart_names
+from wehoplan.filters import Filters
 
 ROLLUP_COLUMNS = ["progress", "status", "expected_progress", *LEAF_COUNT_COLUMNS, "health"]
 _DEFAULT_THRESHOLDS = Thresholds()

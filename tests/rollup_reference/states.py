@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from wehoplan.domain import STATUS_KEYS
 from tests.rollup_reference import rules
 from tests.rollup_reference.rules import Thresholds
 from tests.rollup_reference.tree import PreparedTree
+from wehoplan.domain import STATUS_KEYS
 
 _UPDATE_COLUMNS = ["id", "item_id", "as_of", "status", "progress", "comment"]
 STATE_COLUMNS = ["snap", "id", "status", "progress", "last_update", "comment", "comment_date",

@@ -16,9 +16,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from tests.rollup_reference.rules import INHERITED_FIELDS, effective
 from wehoplan.domain import code_sort_key, is_blank
 from wehoplan.filters import Haystacks
-from tests.rollup_reference.rules import INHERITED_FIELDS, effective
 
 ROOT_ID = 0  # the virtual plan node above the top level
 #: Columns prepare_tree adds (besides the effective values, which replace the own ones).
