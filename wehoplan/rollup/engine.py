@@ -67,6 +67,9 @@ def group_numbers(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
 def child_sums(gid: np.ndarray, n_groups: int, code: np.ndarray, w: np.ndarray, p: np.ndarray,
                e: np.ndarray) -> tuple[rules.ChildSums, np.ndarray]:
     """The sums the rules need per group, and the children per (group, status) (column 0: unknown)."""
+    # Rows may come as (date x child) grids (a weight per child broadcast over the dates): the
+    # sums run over the raveled rows, in the same order as 1-D rows.
+    gid = np.ravel(gid)
     counted = code != rules.DEFERRED
     score = rules.SCORE_BY_CODE[code]
     scored = counted & (code != rules.PENDING)
@@ -74,12 +77,14 @@ def child_sums(gid: np.ndarray, n_groups: int, code: np.ndarray, w: np.ndarray, 
 
     def total(values: np.ndarray) -> np.ndarray:
         # groupby().sum() skips NaN: so does this.
+        values = np.ravel(values)
         if np.isnan(values).any():
             values = np.where(np.isnan(values), 0.0, values)
         return np.bincount(gid, weights=values, minlength=n_groups)
 
     n_codes = len(STATUS_KEYS) + 1  # children per (group, status) in one pass: the counts derive from it
-    per_code = np.bincount(gid * n_codes + (code + 1), minlength=n_groups * n_codes).reshape(n_groups, n_codes)
+    per_code = np.bincount(gid * n_codes + (np.ravel(code) + 1), minlength=n_groups * n_codes).reshape(
+        n_groups, n_codes)
     n_all = per_code.sum(axis=1).astype("float64")
     n_counted = n_all - per_code[:, rules.DEFERRED + 1]
     sums = rules.ChildSums(

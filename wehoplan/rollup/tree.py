@@ -67,6 +67,25 @@ class PreparedTree:
         return self._frame[["id", "depth", "parent_key", "weight", "start", "due", "is_leaf"]].set_index("id")
 
     @cached_property
+    def leaf_positions(self) -> pd.Index:
+        """The leaves' ids as an index: a leaf's position in :attr:`leaves`."""
+        return pd.Index(self.leaves["id"].to_numpy())
+
+    @cached_property
+    def grid_nodes(self):
+        """The nodes as arrays for the roll-up on a (date x leaf) grid (:func:`wehoplan.rollup.grid.nodes_of`)."""
+        from wehoplan.rollup.grid import nodes_of  # the grid reads the tree
+
+        return nodes_of(self)
+
+    @cached_property
+    def grid_plan(self) -> list:
+        """The levels of a roll-up of every leaf (:func:`wehoplan.rollup.grid.plan`), made once per tree."""
+        from wehoplan.rollup.grid import plan
+
+        return plan(self.grid_nodes, np.arange(len(self.grid_nodes.leaf_nodes)))
+
+    @cached_property
     def haystacks(self) -> Haystacks:
         """The leaves' texts the filters search (see :class:`wehoplan.filters.Haystacks`)."""
         cols = [c for c in ("id", "path_codes", "department", "partners", "owner", "smart", "path_text",
