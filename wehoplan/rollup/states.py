@@ -211,24 +211,17 @@ def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) ->
     needles = (np.arange(n_leaves)[:, None] * width
                + np.clip(snap_days - prep.low + 1, 0, width - 1)[None, :]).ravel()
 
+    lowest = (np.arange(n_leaves) * width)[:, None]  # a leaf's first key: a key below it is another leaf's
+
     def latest(key: np.ndarray, src: np.ndarray) -> np.ndarray:
         if not len(key):
             return np.full(n_leaves * k, -1, dtype="int64")
         at = np.searchsorted(key, needles, side="right") - 1
         safe = np.maximum(at, 0)
-        hit = (at >= 0) & (key[safe] // width == needles // width)
+        hit = (at >= 0) & (key[safe].reshape(n_leaves, k) >= lowest).ravel()
         return np.where(hit, src[safe], -1).reshape(n_leaves, k).T.ravel()
 
     return latest(prep.key, prep.src), latest(prep.key_commented, prep.src_commented)
-
-
-def _status_text(prep: PreparedUpdates, take: np.ndarray) -> pd.Series:
-    """The latest update's status of each row (missing without one), from the codes when all are known."""
-    if (prep.code < 0).any():  # a word outside STATUS_KEYS (or none) travels as the update's own text
-        return pd.Series(prep.frame["status"].array.take(take, allow_fill=True))
-    from wehoplan.rollup.engine import words
-
-    return pd.Series(words(np.where(take >= 0, prep.code[np.maximum(take, 0)], -1), STATUS_KEYS))
 
 
 def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
@@ -269,27 +262,44 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     n, k = len(leaves), len(at)
     if not (prep.whole_days and n and k and len(prep.day)):
         return _leaf_states_frames(tree, prep.frame, at, thresholds)
-    snap_days = at.to_numpy(dtype="datetime64[ns]").view("int64") // _DAY_NS
-    take, take_c = _latest_rows(prep, snap_days, n)
-    on = np.repeat(at.to_numpy(dtype="datetime64[ns]"), n)
-    start, due = (np.tile(leaves[c].to_numpy(dtype="datetime64[ns]"), k) for c in ("start", "due"))
+    days = at.to_numpy(dtype="datetime64[ns]")
+    take, take_c = _latest_rows(prep, days.view("int64") // _DAY_NS, n)
+    # The rules are elementwise: dates as a column, the leaves' dates as a row, broadcast to (date x leaf).
+    on = days[:, None]
+    start, due = (leaves[c].to_numpy(dtype="datetime64[ns]")[None, :] for c in ("start", "due"))
     last_update = _taken_days(prep, take)
-    status = rules.leaf_status(_status_text(prep, take))
-    progress = np.where(take >= 0, prep.progress[np.maximum(take, 0)], np.nan)
-    open_ = rules.is_open(status)
-    return pd.DataFrame({
-        "snap": on,
+    hit = take >= 0
+    safe = np.maximum(take, 0)
+    code = None
+    if (prep.code < 0).any():  # a word outside STATUS_KEYS (or none) travels as the update's own text
+        status = rules.leaf_status(pd.Series(prep.frame["status"].array.take(take, allow_fill=True)))
+        completed, open_ = (status == "completed").to_numpy(dtype=bool), rules.is_open(status)
+        status_array = status.array
+    else:  # codes all the way, the words made once
+        from wehoplan.rollup.engine import words
+
+        code = np.where(hit, prep.code[safe], rules.PENDING)
+        completed, open_ = code == rules.COMPLETED, rules.is_open_code(code)
+        status_array = words(code, STATUS_KEYS)
+    open2 = open_.reshape(k, n)
+    frame = pd.DataFrame({
+        "snap": np.repeat(days, n),
         "id": np.tile(leaves["id"].to_numpy(), k),
-        "status": status.array,
-        "progress": rules.leaf_progress(status, progress),
+        "status": status_array,
+        "progress": rules.leaf_progress_of(completed, np.where(hit, prep.progress[safe], np.nan)),
         "last_update": last_update,
         "comment": prep.frame["comment"].array.take(take_c, allow_fill=True),
         "comment_date": _taken_days(prep, take_c),
-        "expected_progress": rules.expected_progress(start, due, on),
-        "overdue": rules.is_overdue(open_, due, on),
-        "due_soon": rules.is_due_soon(open_, due, on, thresholds),
-        "stale": rules.is_stale(open_, last_update, on, thresholds),
+        "expected_progress": rules.expected_progress(start, due, on).ravel(),
+        "overdue": rules.is_overdue(open2, due, on).ravel(),
+        "due_soon": rules.is_due_soon(open2, due, on, thresholds).ravel(),
+        "stale": rules.is_stale(open2, last_update.reshape(k, n), on, thresholds).ravel(),
     }, copy=False)
+    if code is not None:  # the roll-up reads the codes instead of the words, while the column is unchanged
+        from wehoplan.rollup.grid import CODES_ATTRIBUTE
+
+        object.__setattr__(frame, CODES_ATTRIBUTE, (frame["status"].array.__arrow_array__(), code))
+    return frame
 
 
 def _leaf_states_frames(tree: PreparedTree, ups: pd.DataFrame, at: pd.DatetimeIndex,
