@@ -323,6 +323,19 @@ def tree_columns_with_plan_row(tree_cols: dict) -> dict:
     return {c: _tree_column(arr, is_object, c, pos, root) for c, (arr, is_object) in tree_cols.items()}
 
 
+def frame(cols: dict, n_rows: int) -> pd.DataFrame:
+    """A frame of ready columns (1-D numpy arrays or extension arrays, all ``n_rows`` long), as they are.
+
+    What ``pd.DataFrame(cols, copy=False)`` gives, without its per-column checks and
+    inference (object arrays stay object).
+    """
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)
+    if from_arrays is None:  # pragma: no cover - pandas without it
+        return pd.DataFrame({c: (pd.Series(v, dtype=object, copy=False) if isinstance(v, np.ndarray)
+                                 and v.dtype == object else v) for c, v in cols.items()}, copy=False)
+    return from_arrays(list(cols.values()), pd.Index(list(cols)), pd.RangeIndex(n_rows), verify_integrity=False)
+
+
 def decorate(cols: dict, tree: PreparedTree) -> pd.DataFrame:
     """The roll-up's columns as one table: rows in (snap, outline order), the tree's columns beside.
 

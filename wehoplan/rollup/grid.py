@@ -31,6 +31,7 @@ _NAT = np.iinfo("int64").min
 # What a roll-up adds beside the states' own columns; states already carrying one take the general path.
 _ADDED = (*LEAF_COUNT_COLUMNS, "depth", "parent_key", "weight", "start", "due", "schedule_variance", "is_leaf",
           "health")
+_STATUS_DTYPE = engine.words(np.zeros(0, dtype="int64"), STATUS_KEYS).dtype
 #: The attribute ``leaf_states`` leaves on its frame: (its status column's Arrow array, the status codes).
 CODES_ATTRIBUTE = "_wehoplan_status_codes"
 
@@ -330,17 +331,22 @@ def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds) -> t
                                    "depth", "parent_key", "weight", "start", "due")},
         "status": par_status,
         **{c: np.zeros(n_par, dtype=bool) for c in ("overdue", "due_soon", "stale")}}
+    all_codes = code if parents is None else np.concatenate([code, parents["code"]])
     cols: dict = {}
     rest: dict = {}
     for c in states.columns:
         v = states[c]
         right = par_cols.get(c)
-        if isinstance(v.dtype, np.dtype) and (parents is None or (isinstance(right, np.ndarray)
-                                                                 and right.dtype == v.dtype)):
+        if c == "status" and v.dtype == _STATUS_DTYPE and (code >= 0).all():
+            cols[c] = engine.words(all_codes, STATUS_KEYS)  # the same words, made once from the codes
+        elif isinstance(v.dtype, np.dtype) and (parents is None or (isinstance(right, np.ndarray)
+                                                                   and right.dtype == v.dtype)
+                                                or (right is None and v.dtype.kind in "fM")):
             out = np.empty(total, dtype=v.dtype)
             out[:n_rows] = v.to_numpy()
-            if parents is not None:
-                out[n_rows:] = right
+            if parents is not None:  # a column the parents lack is missing there (NaN, NaT), as pd.concat fills it
+                out[n_rows:] = right if right is not None else np.array(np.nan if v.dtype.kind == "f" else "NaT",
+                                                                         dtype=v.dtype)
             cols[c] = out
         else:
             cols[c] = None  # keeps the column's place
@@ -363,7 +369,6 @@ def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds) -> t
     is_leaf = np.zeros(total, dtype=bool)
     is_leaf[:n_rows] = True
     cols["is_leaf"] = is_leaf
-    all_codes = code if parents is None else np.concatenate([code, parents["code"]])
     keys = rules.schedule_health_codes(all_codes == rules.COMPLETED, all_codes == rules.DEFERRED,
                                        cols["progress"], cols["expected_progress"], cols["overdue"], th)
     cols["health"] = engine.words(keys, rules.HEALTH_WORDS)
@@ -371,3 +376,28 @@ def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds) -> t
     if parent_node is not None:
         node = np.concatenate([node, np.where(parent_node == tree.grid_nodes.n, -1, parent_node)])
     return cols, node
+
+
+def decorate(cols: dict, node: np.ndarray, tree: PreparedTree) -> pd.DataFrame:
+    """:func:`wehoplan.rollup.engine.decorate` of one date's grid columns, knowing each row's node.
+
+    Rows are put in outline order (plan row first) by their nodes' places, without a
+    look-up of ids; with every node present the tree's columns are the tree's own, in
+    outline order, made once per tree (copied per table, so a table can be changed).
+    """
+    id_index, tree_order, tree_cols = tree.decorate
+    n = tree.grid_nodes.n
+    order = np.where(node >= 0, tree_order[np.maximum(node, 0)] if n else -1, -1)
+    slot = np.full(n + 1, -1, dtype="int64")
+    slot[order + 1] = np.arange(len(order))
+    idx = slot[slot >= 0]
+    out: dict = {c: (v[idx] if isinstance(v, np.ndarray) else v.take(idx))
+                 for c, v in cols.items() if c not in ("depth", "weight", "snap")}
+    if len(idx) == n + 1:
+        for c, v in tree.decorated_outline.items():
+            out[c] = v.copy()
+    else:
+        ext = np.where(node < 0, n, node)[idx]
+        for c, values in tree.decorate_with_plan_row.items():
+            out[c] = values.take(ext)
+    return engine.frame(out, len(idx))

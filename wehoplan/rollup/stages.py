@@ -114,7 +114,7 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
         return _empty(states)
     fast = grid.columns(tree, states, thresholds)
     if fast is not None:  # a (date x leaf) grid: the levels planned per node, not per row
-        return pd.DataFrame(fast[0], copy=False)
+        return engine.frame(fast[0], len(fast[1]))
     code = engine.status_codes(states["status"])
     # Column arrays, one frame at the end: two concatenations of 600k-row frames cost more than the sums.
     leaves = {**{c: states[c] for c in states.columns}, **engine.leaf_counts(states, code),
@@ -160,7 +160,7 @@ def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
         return engine.decorate({c: empty[c].array for c in empty.columns}, tree)
     fast = grid.columns(tree, states, thresholds)
     if fast is not None:
-        return engine.decorate(fast[0], tree)
+        return grid.decorate(*fast, tree)
     code = engine.status_codes(states["status"])
     # Column arrays, not frames: on one date a frame per step cost more than the sums.
     leaves = {**{c: states[c] for c in states.columns}, **engine.leaf_counts(states, code),

@@ -112,6 +112,12 @@ class PreparedTree:
 
         return tree_columns_with_plan_row(self.decorate[2])
 
+    @cached_property
+    def decorated_outline(self) -> dict:
+        """:attr:`decorate_with_plan_row` for a table of every item: the plan row, then outline order."""
+        ext = np.append(len(self._frame), np.argsort(self._frame["order"].to_numpy(), kind="stable"))
+        return {c: values.take(ext) for c, values in self.decorate_with_plan_row.items()}
+
 
 def _own_fields(items: pd.DataFrame) -> list[str]:
     """The inherited fields whose own values a (once) prepared frame keeps as ``own_*``."""
