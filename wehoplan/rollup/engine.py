@@ -65,10 +65,13 @@ def group_numbers(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
 
 
 def child_sums(gid: np.ndarray, n_groups: int, code: np.ndarray, w: np.ndarray, p: np.ndarray,
-               e: np.ndarray) -> tuple[rules.ChildSums, np.ndarray]:
-    """The sums the rules need per group, and the children per (group, status) (column 0: unknown)."""
-    # Rows may come as (date x child) grids (a weight per child broadcast over the dates): the
-    # sums run over the raveled rows, in the same order as 1-D rows.
+               e: np.ndarray, sum_by=None) -> tuple[rules.ChildSums, np.ndarray]:
+    """The sums the rules need per group, and the children per (group, status) (column 0: unknown).
+
+    Rows may come as 2-D grids (a weight per child broadcast over the dates); the sums run
+    over the raveled rows in order (``np.bincount``), or through ``sum_by(values)``, which
+    must add each group's values in that same order.
+    """
     gid = np.ravel(gid)
     counted = code != rules.DEFERRED
     score = rules.SCORE_BY_CODE[code]
@@ -77,10 +80,11 @@ def child_sums(gid: np.ndarray, n_groups: int, code: np.ndarray, w: np.ndarray, 
 
     def total(values: np.ndarray) -> np.ndarray:
         # groupby().sum() skips NaN: so does this.
-        values = np.ravel(values)
         if np.isnan(values).any():
             values = np.where(np.isnan(values), 0.0, values)
-        return np.bincount(gid, weights=values, minlength=n_groups)
+        if sum_by is not None:
+            return sum_by(values)
+        return np.bincount(gid, weights=np.ravel(values), minlength=n_groups)
 
     n_codes = len(STATUS_KEYS) + 1  # children per (group, status) in one pass: the counts derive from it
     per_code = np.bincount(gid * n_codes + (np.ravel(code) + 1), minlength=n_groups * n_codes).reshape(

@@ -264,7 +264,15 @@ def _roll_level(level: Level, nodes: Nodes, below: dict | None, dates: np.ndarra
             pieces.append({"gid": gid, **{c: below[c][rows].reshape(k, -1) for c in
                                           ("code", "weight", "progress", "expected_progress", *LEAF_COUNT_COLUMNS)}})
     n_groups = k * sum(len(b) for b in level.blocks)
-    if len(pieces) == 1 and "onehot" in pieces[0]:
+    runs = _runs(level, k)
+    if runs is not None:  # one leaf part, each parent's children side by side: sums per run of children
+        p = pieces[0]
+        by_child = {c: np.ascontiguousarray(p[c].T) for c in ("gid", "code", "progress", "expected_progress")}
+        sums, per_code = engine.child_sums(by_child["gid"], n_groups, by_child["code"], p["weight"].T,
+                                           by_child["progress"], by_child["expected_progress"],
+                                           sum_by=_run_sums(*runs, k))
+        counts = engine._counts(p["gid"].ravel(), n_groups, per_code, {"n_overdue": p["n_overdue"].ravel()}, True)
+    elif len(pieces) == 1 and "onehot" in pieces[0]:
         p = pieces[0]
         sums, per_code = engine.child_sums(p["gid"], n_groups, p["code"], p["weight"], p["progress"],
                                            p["expected_progress"])
@@ -286,6 +294,39 @@ def _roll_level(level: Level, nodes: Nodes, below: dict | None, dates: np.ndarra
         "depth": nodes.depth[node], "parent_key": nodes.parent_key[node], "weight": nodes.parent_weight[node],
         "start": level.start[node], "due": level.due[node], "node": node,
     }
+
+
+_MAX_RUNS = 256  # beyond this many parents a Python loop over them costs more than np.bincount
+
+
+def _runs(level: Level, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(first, end) child column of each parent's run when a level is one leaf part whose parents'
+    children sit side by side (in first-appearance order) and there are at least two dates; else None.
+    """
+    if k < 2 or len(level.parts) != 1 or level.parts[0].leaf_columns is None:
+        return None
+    index = level.parts[0].index
+    if len(level.blocks[0]) > _MAX_RUNS or (len(index) > 1 and (np.diff(index) < 0).any()):
+        return None
+    cuts = np.flatnonzero(np.diff(index)) + 1
+    return np.concatenate([[0], cuts]), np.concatenate([cuts, [len(index)]])
+
+
+def _run_sums(first: np.ndarray, end: np.ndarray, k: int):
+    """Per-(date, parent) sums of (child x date) values, each parent's children added in order.
+
+    ``np.add.reduce`` over the first axis of a C-ordered (children x dates) block adds row
+    after row, as ``np.bincount`` adds the same rows one by one (checked in
+    tests/test_rollup_grid.py); the trailing ``+ 0.0`` gives bincount's +0.0 where all children are -0.0.
+    """
+    def sum_by(values: np.ndarray) -> np.ndarray:
+        values = np.ascontiguousarray(values)
+        out = np.empty((len(first), k))
+        for g, (a, b) in enumerate(zip(first.tolist(), end.tolist(), strict=True)):
+            np.add.reduce(values[a:b], axis=0, out=out[g])
+        return (out + 0.0).T.ravel()
+
+    return sum_by
 
 
 def _blocks_before(level: Level, part: Part) -> list:
