@@ -378,8 +378,8 @@ def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds) -> t
     for c in states.columns:
         v = states[c]
         right = par_cols.get(c)
-        if c == "status" and v.dtype == _STATUS_DTYPE and (code >= 0).all():
-            cols[c] = engine.words(all_codes, STATUS_KEYS)  # the same words, made once from the codes
+        if c == "status" and v.dtype == _STATUS_DTYPE and par_status is not None:
+            cols[c] = _joined_text(v.array, par_status)
         elif isinstance(v.dtype, np.dtype) and (parents is None or (isinstance(right, np.ndarray)
                                                                    and right.dtype == v.dtype)
                                                 or (right is None and v.dtype.kind in "fM")):
@@ -442,3 +442,13 @@ def decorate(cols: dict, node: np.ndarray, tree: PreparedTree) -> pd.DataFrame:
         for c, values in tree.decorate_with_plan_row.items():
             out[c] = values.take(ext)
     return engine.frame(out, len(idx))
+
+
+def _joined_text(left, right):
+    """Two Arrow-backed string arrays of one dtype end to end (the chunks side by side, no copy): what pd.concat gives."""
+    import pyarrow as pa
+
+    a, b = left.__arrow_array__(), right.__arrow_array__()
+    if a.type != b.type:
+        return pd.concat([pd.Series(left), pd.Series(right)], ignore_index=True).array
+    return type(left)(pa.chunked_array([*a.chunks, *b.chunks], type=a.type))

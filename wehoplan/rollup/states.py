@@ -151,7 +151,7 @@ class PreparedUpdates:
     width: int = 1  # days per leaf in a key: (last - first) + 2 (key day 0 is "before any update")
     key: np.ndarray = field(default_factory=_no_rows)  # leaf * width + (day - low + 1), sorted
     src: np.ndarray = field(default_factory=_no_rows)  # the row of each key
-    key_commented: np.ndarray = field(default_factory=_no_rows)  # the same for the rows with a non-blank comment
+    # per key: the row of the leaf's latest key at or before it with a non-blank comment (-1: none)
     src_commented: np.ndarray = field(default_factory=_no_rows)
 
 
@@ -194,16 +194,21 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     has_comment = comment.notna().to_numpy(dtype=bool, copy=True)
     if has_comment.any():
         has_comment &= (comment.astype("string").str.strip() != "").to_numpy(dtype=bool, na_value=False)
-    sel = has_comment[order]
-    return dataclasses.replace(base, low=low, width=width, key=key, src=order, key_commented=key[sel],
-                               src_commented=order[sel])
+    # The commented rows are a subsequence of the key order: the latest commented row on or before a
+    # key is the last commented position up to it (a running maximum), if it is the same leaf's.
+    at = np.maximum.accumulate(np.where(has_comment[order], np.arange(len(order)), -1))
+    leaf_sorted = leaf[order]
+    leaf_first = np.searchsorted(leaf_sorted, leaf_sorted, side="left")
+    src_commented = np.where((at >= 0) & (at >= leaf_first), order[np.maximum(at, 0)], -1)
+    return dataclasses.replace(base, low=low, width=width, key=key, src=order, src_commented=src_commented)
 
 
 def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
     """Each (snap, leaf)'s latest row on or before the snap, and its latest commented row (-1: none); snap-major.
 
     One ``searchsorted`` of all (leaf, snap) needles in the sorted keys: the last row of a
-    leaf on or before the day is its state (several on one day: the last recorded).
+    leaf on or before the day is its state (several on one day: the last recorded), and
+    the commented row that key carries is its latest comment.
     """
     k = len(snap_days)
     width = prep.width
@@ -213,15 +218,15 @@ def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) ->
 
     lowest = (np.arange(n_leaves) * width)[:, None]  # a leaf's first key: a key below it is another leaf's
 
-    def latest(key: np.ndarray, src: np.ndarray) -> np.ndarray:
-        if not len(key):
-            return np.full(n_leaves * k, -1, dtype="int64")
-        at = np.searchsorted(key, needles, side="right") - 1
-        safe = np.maximum(at, 0)
-        hit = (at >= 0) & (key[safe].reshape(n_leaves, k) >= lowest).ravel()
-        return np.where(hit, src[safe], -1).reshape(n_leaves, k).T.ravel()
-
-    return latest(prep.key, prep.src), latest(prep.key_commented, prep.src_commented)
+    key = prep.key
+    if not len(key):
+        return np.full(n_leaves * k, -1, dtype="int64"), np.full(n_leaves * k, -1, dtype="int64")
+    at = np.searchsorted(key, needles, side="right") - 1
+    safe = np.maximum(at, 0)
+    hit = (at >= 0) & (key[safe].reshape(n_leaves, k) >= lowest).ravel()
+    # The latest commented row is the one the latest row's key carries: no second search.
+    return tuple(np.where(hit, src[safe], -1).reshape(n_leaves, k).T.ravel()  # type: ignore[return-value]
+                 for src in (prep.src, prep.src_commented))
 
 
 def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
