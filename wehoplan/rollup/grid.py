@@ -31,6 +31,8 @@ _NAT = np.iinfo("int64").min
 # What a roll-up adds beside the states' own columns; states already carrying one take the general path.
 _ADDED = (*LEAF_COUNT_COLUMNS, "depth", "parent_key", "weight", "start", "due", "schedule_variance", "is_leaf",
           "health")
+_ADDED_SET = frozenset(_ADDED)
+_NEEDED = frozenset({"snap", "id", "status", "progress", "expected_progress", "overdue"})
 _STATUS_DTYPE = engine.words(np.zeros(0, dtype="int64"), STATUS_KEYS).dtype
 #: The attribute ``leaf_states`` leaves on its frame: (its status column's Arrow array, the status codes).
 CODES_ATTRIBUTE = "_wehoplan_status_codes"
@@ -50,6 +52,7 @@ class Nodes:
     start: np.ndarray  # own dates, datetime64[ns], NaT for the root
     due: np.ndarray
     leaf_nodes: np.ndarray  # node position of each leaf (tree.leaves order)
+    ns_dates: bool  # the tree's start and due are datetime64[ns] (the grid path's condition)
 
 
 def nodes_of(tree: PreparedTree) -> Nodes:
@@ -72,6 +75,7 @@ def nodes_of(tree: PreparedTree) -> Nodes:
         parent_weight=np.append(np.where(np.isnan(weight), 1.0, weight), 1.0),
         start=np.append(start, nat), due=np.append(due, nat),
         leaf_nodes=np.flatnonzero(f["is_leaf"].to_numpy(dtype=bool)),
+        ns_dates=all(f[c].dtype == np.dtype("datetime64[ns]") for c in ("start", "due")),
     )
 
 
@@ -164,17 +168,14 @@ def _extreme(values: np.ndarray, group: np.ndarray, n_groups: int, how: np.ufunc
     return engine._group_extreme(values, group, n_groups, how)
 
 
-def grid_shape(tree: PreparedTree, states: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
-    """(the dates, the selected leaves' positions) when ``states`` is a grid; None otherwise.
+def grid_shape(tree: PreparedTree, states: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the dates, the selected leaves' positions) when ``states`` (its columns) is a grid; None otherwise.
 
     A grid: rows date by date (dates strictly increasing), each date the same leaves in
     outline order.
     """
-    if any(c in states.columns for c in _ADDED) or not {"snap", "id", "status", "progress", "expected_progress",
-                                                          "overdue"} <= set(states.columns):
-        return None
-    if not all(tree.nodes[c].dtype == np.dtype("datetime64[ns]") for c in ("start", "due")):
-        return None  # the general path joins other date types the pandas way
+    if not _ADDED_SET.isdisjoint(states) or not _NEEDED <= states.keys() or not tree.grid_nodes.ns_dates:
+        return None  # (other date types: the general path joins them the pandas way)
     snap = states["snap"].to_numpy()
     ids = states["id"].to_numpy()
     if snap.dtype != np.dtype("datetime64[ns]") or ids.dtype.kind not in "iu" or not len(ids):
@@ -199,17 +200,17 @@ def grid_shape(tree: PreparedTree, states: pd.DataFrame) -> tuple[np.ndarray, np
     return dates, pos
 
 
-def state_codes(states: pd.DataFrame) -> np.ndarray:
+def state_codes(frame: pd.DataFrame, status: pd.Series) -> np.ndarray:
     """The status codes of the states' rows: the ones ``leaf_states`` left, while its status column is unchanged."""
-    saved = getattr(states, CODES_ATTRIBUTE, None)
+    saved = getattr(frame, CODES_ATTRIBUTE, None)
     if saved is not None:
-        arr = states["status"].array
+        arr = status.array
         if hasattr(arr, "__arrow_array__") and arr.__arrow_array__() is saved[0]:
             return saved[1]
-    return engine.status_codes(states["status"])
+    return engine.status_codes(status)
 
 
-def roll(tree: PreparedTree, states: pd.DataFrame, dates: np.ndarray, selected: np.ndarray,
+def roll(tree: PreparedTree, states: dict, dates: np.ndarray, selected: np.ndarray,
          code: np.ndarray) -> tuple[dict, dict | None, np.ndarray | None]:
     """The leaf rows' added columns and the parent rows (as :func:`engine.roll_levels`), and each row's node.
 
@@ -356,17 +357,20 @@ def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds) -> t
     Leaf rows first, then the parent rows; every numeric column is written once into its
     full-length array (no per-part arrays joined afterwards).
     """
+    frame = states
+    names = states.columns.tolist()  # (iterating an Arrow-backed index itself goes value by value)
+    states = {c: frame[c] for c in names}  # each column read once
     shape = grid_shape(tree, states)
     if shape is None:
         return None
     dates, selected = shape
-    code = state_codes(states)
+    code = state_codes(frame, states["status"])
     leaf, parents, parent_node = roll(tree, states, dates, selected, code)
     k, m = len(dates), len(selected)
     n_rows = k * m
     n_par = 0 if parents is None else len(parents["id"])
     total = n_rows + n_par
-    par_status = None if parents is None else pd.array(engine.STATUS_TEXT[parents["code"]], dtype="string")
+    par_status = None if parents is None else engine.words(parents["code"], STATUS_KEYS)
     par_cols = {} if parents is None else {
         **{c: parents[c] for c in ("snap", "id", "progress", "expected_progress", *LEAF_COUNT_COLUMNS,
                                    "depth", "parent_key", "weight", "start", "due")},
@@ -375,11 +379,13 @@ def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds) -> t
     all_codes = code if parents is None else np.concatenate([code, parents["code"]])
     cols: dict = {}
     rest: dict = {}
-    for c in states.columns:
+    for c in names:
         v = states[c]
         right = par_cols.get(c)
         if c == "status" and v.dtype == _STATUS_DTYPE and par_status is not None:
             cols[c] = _joined_text(v.array, par_status)
+        elif right is None and parents is not None and _arrow_text(v):  # missing for the parents (comment)
+            cols[c] = _joined_text(v.array, None, n_par)
         elif isinstance(v.dtype, np.dtype) and (parents is None or (isinstance(right, np.ndarray)
                                                                    and right.dtype == v.dtype)
                                                 or (right is None and v.dtype.kind in "fM")):
@@ -444,11 +450,24 @@ def decorate(cols: dict, node: np.ndarray, tree: PreparedTree) -> pd.DataFrame:
     return engine.frame(out, len(idx))
 
 
-def _joined_text(left, right):
-    """Two Arrow-backed string arrays of one dtype end to end (the chunks side by side, no copy): what pd.concat gives."""
+def _arrow_text(v: pd.Series) -> bool:
+    """An Arrow-backed string column (``str`` or ``string``)."""
+    return isinstance(v.dtype, pd.StringDtype) and v.dtype.storage == "pyarrow"
+
+
+def _joined_text(left, right, n_missing: int = 0):
+    """Two Arrow-backed string arrays of one dtype end to end, or ``left`` then ``n_missing`` missing values.
+
+    The chunks side by side, no copy of the text: what ``pd.concat`` gives.
+    """
     import pyarrow as pa
 
-    a, b = left.__arrow_array__(), right.__arrow_array__()
-    if a.type != b.type:
-        return pd.concat([pd.Series(left), pd.Series(right)], ignore_index=True).array
-    return type(left)(pa.chunked_array([*a.chunks, *b.chunks], type=a.type))
+    a = left.__arrow_array__()
+    b = pa.nulls(n_missing, a.type) if right is None else right.__arrow_array__()
+    if isinstance(b, pa.ChunkedArray):
+        if b.type != a.type:
+            return pd.concat([pd.Series(left), pd.Series(right)], ignore_index=True).array
+        b_chunks = b.chunks
+    else:
+        b_chunks = [b]
+    return type(left)(pa.chunked_array([*a.chunks, *b_chunks], type=a.type), dtype=left.dtype)

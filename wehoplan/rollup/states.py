@@ -25,6 +25,9 @@ _DAY_NS = 86_400 * 10**9
 
 def snaps(dates) -> pd.DatetimeIndex:
     """The as-of dates ``dates`` stands for: normalised, unique, sorted."""
+    if isinstance(dates, (list, tuple)) and len(dates) == 1 and type(dates[0]) is pd.Timestamp and dates[0].tz is None:
+        # One plain date (a page's as-of): the same index without the conversions of a general list.
+        return pd.DatetimeIndex(np.array([dates[0].as_unit("ns").normalize().value], dtype="datetime64[ns]"))
     idx = pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
     if idx.hasnans or not len(idx):  # a missing date or none: as before (a set and sort of Timestamps)
         return pd.DatetimeIndex(sorted(set(idx.astype("datetime64[ns]"))))
@@ -263,15 +266,15 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     if prep.tree is not tree:
         raise ValueError("these PreparedUpdates were made for another tree: call prepare_updates(tree, updates)")
     at = snaps(dates)
-    leaves = tree.leaves
-    n, k = len(leaves), len(at)
+    leaf_id, leaf_start, leaf_due = tree.leaf_arrays
+    n, k = len(leaf_id), len(at)
     if not (prep.whole_days and n and k and len(prep.day)):
         return _leaf_states_frames(tree, prep.frame, at, thresholds)
     days = at.to_numpy(dtype="datetime64[ns]")
     take, take_c = _latest_rows(prep, days.view("int64") // _DAY_NS, n)
     # The rules are elementwise: dates as a column, the leaves' dates as a row, broadcast to (date x leaf).
     on = days[:, None]
-    start, due = (leaves[c].to_numpy(dtype="datetime64[ns]")[None, :] for c in ("start", "due"))
+    start, due = leaf_start[None, :], leaf_due[None, :]
     last_update = _taken_days(prep, take)
     hit = take >= 0
     safe = np.maximum(take, 0)
@@ -289,7 +292,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     open2 = open_.reshape(k, n)
     frame = pd.DataFrame({
         "snap": np.repeat(days, n),
-        "id": np.tile(leaves["id"].to_numpy(), k),
+        "id": np.tile(leaf_id, k),
         "status": status_array,
         "progress": rules.leaf_progress_of(completed, np.where(hit, prep.progress[safe], np.nan)),
         "last_update": last_update,

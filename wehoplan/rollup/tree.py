@@ -67,6 +67,13 @@ class PreparedTree:
         return self._frame[["id", "depth", "parent_key", "weight", "start", "due", "is_leaf"]].set_index("id")
 
     @cached_property
+    def leaf_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`leaves`' ``id``, ``start`` and ``due`` as numpy arrays (dates as datetime64[ns])."""
+        leaves = self.leaves
+        return (leaves["id"].to_numpy(), leaves["start"].to_numpy(dtype="datetime64[ns]"),
+                leaves["due"].to_numpy(dtype="datetime64[ns]"))
+
+    @cached_property
     def leaf_positions(self) -> pd.Index:
         """The leaves' ids as an index: a leaf's position in :attr:`leaves`."""
         return pd.Index(self.leaves["id"].to_numpy())
