@@ -327,14 +327,18 @@ def tree_columns_with_plan_row(tree_cols: dict) -> dict:
     return {c: _tree_column(arr, is_object, c, pos, root) for c, (arr, is_object) in tree_cols.items()}
 
 
-def frame(cols: dict, n_rows: int) -> pd.DataFrame:
-    """A frame of ready columns (1-D numpy arrays or extension arrays, all ``n_rows`` long), as they are.
+_SMALL = 50_000  # rows: below, checks and inference cost more than a copy of the columns into blocks
 
-    What ``pd.DataFrame(cols, copy=False)`` gives, without its per-column checks and
-    inference (object arrays stay object).
+
+def frame(cols: dict, n_rows: int) -> pd.DataFrame:
+    """A frame of ready columns (1-D numpy arrays or extension arrays, all ``n_rows`` long).
+
+    What ``pd.DataFrame(cols, copy=False)`` gives (object arrays stay object). A small
+    frame is built without the constructor's per-column checks and inference (its numeric
+    columns are copied into blocks); a large one as it is, without that copy.
     """
     from_arrays = getattr(pd.DataFrame, "_from_arrays", None)
-    if from_arrays is None:  # pragma: no cover - pandas without it
+    if n_rows > _SMALL or from_arrays is None:
         return pd.DataFrame({c: (pd.Series(v, dtype=object, copy=False) if isinstance(v, np.ndarray)
                                  and v.dtype == object else v) for c, v in cols.items()}, copy=False)
     return from_arrays(list(cols.values()), pd.Index(list(cols)), pd.RangeIndex(n_rows), verify_integrity=False)

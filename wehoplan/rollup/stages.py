@@ -114,7 +114,7 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
         return _empty(states)
     fast = grid.columns(tree, states, thresholds)
     if fast is not None:  # a (date x leaf) grid: the levels planned per node, not per row
-        return pd.DataFrame(fast[0], copy=False)  # as they are: no consolidation copy of 600k-row columns
+        return engine.frame(fast[0], len(fast[1]))
     code = engine.status_codes(states["status"])
     # Column arrays, one frame at the end: two concatenations of 600k-row frames cost more than the sums.
     leaves = {**{c: states[c] for c in states.columns}, **engine.leaf_counts(states, code),

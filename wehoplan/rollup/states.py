@@ -150,6 +150,8 @@ class PreparedUpdates:
     code: np.ndarray  # status code (rules.CODE), -1 for anything else (missing, unknown)
     progress: np.ndarray
     whole_days: bool  # every as_of is a whole day (what the loaders give): the array lookup applies
+    known: bool = False  # every status is one of STATUS_KEYS: states can carry codes, the words made from them
+    comment: pd.api.extensions.ExtensionArray | None = None  # frame["comment"].array, read once
     low: int = 0  # the first update's day
     width: int = 1  # days per leaf in a key: (last - first) + 2 (key day 0 is "before any update")
     key: np.ndarray = field(default_factory=_no_rows)  # leaf * width + (day - low + 1), sorted
@@ -182,8 +184,10 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     when = ups["as_of"].to_numpy(dtype="datetime64[ns]").view("int64")
     whole = not (when == np.iinfo("int64").min).any() and not (when % _DAY_NS).any()
     day = when // _DAY_NS
-    base = PreparedUpdates(tree=tree, frame=ups, day=day, code=status_codes(ups["status"]),
-                           progress=ups["progress"].to_numpy(dtype="float64", na_value=np.nan), whole_days=whole)
+    code = status_codes(ups["status"])
+    base = PreparedUpdates(tree=tree, frame=ups, day=day, code=code,
+                           progress=ups["progress"].to_numpy(dtype="float64", na_value=np.nan), whole_days=whole,
+                           known=not (code < 0).any(), comment=ups["comment"].array)
     if not (whole and len(ups)):
         return base
     by_id = np.argsort(leaf_ids, kind="stable")
@@ -279,7 +283,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     hit = take >= 0
     safe = np.maximum(take, 0)
     code = None
-    if (prep.code < 0).any():  # a word outside STATUS_KEYS (or none) travels as the update's own text
+    if not prep.known:  # a word outside STATUS_KEYS (or none) travels as the update's own text
         status = rules.leaf_status(pd.Series(prep.frame["status"].array.take(take, allow_fill=True)))
         completed, open_ = (status == "completed").to_numpy(dtype=bool), rules.is_open(status)
         status_array = status.array
@@ -290,19 +294,22 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         completed, open_ = code == rules.COMPLETED, rules.is_open_code(code)
         status_array = words(code, STATUS_KEYS)
     open2 = open_.reshape(k, n)
-    frame = pd.DataFrame({
+    from wehoplan.rollup.engine import frame as make_frame
+
+    comment = prep.comment if prep.comment is not None else prep.frame["comment"].array
+    frame = make_frame({
         "snap": np.repeat(days, n),
         "id": np.tile(leaf_id, k),
         "status": status_array,
         "progress": rules.leaf_progress_of(completed, np.where(hit, prep.progress[safe], np.nan)),
         "last_update": last_update,
-        "comment": prep.frame["comment"].array.take(take_c, allow_fill=True),
+        "comment": comment.take(take_c, allow_fill=True),
         "comment_date": _taken_days(prep, take_c),
         "expected_progress": rules.expected_progress(start, due, on).ravel(),
         "overdue": rules.is_overdue(open2, due, on).ravel(),
         "due_soon": rules.is_due_soon(open2, due, on, thresholds).ravel(),
         "stale": rules.is_stale(open2, last_update.reshape(k, n), on, thresholds).ravel(),
-    }, copy=False)
+    }, n * k)
     if code is not None:  # the roll-up reads the codes instead of the words, while the column is unchanged
         from wehoplan.rollup.grid import CODES_ATTRIBUTE
 
