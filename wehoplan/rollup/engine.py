@@ -42,9 +42,9 @@ def words(codes: np.ndarray, vocabulary: tuple[str, ...]) -> pd.api.extensions.E
         import pyarrow as pa
 
         codes = np.asarray(codes)
-        picked = pa.DictionaryArray.from_arrays(pa.array(codes.astype("int32"), mask=codes < 0),
-                                                pa.array(vocabulary, type=pa.large_string()))
-        return pd.arrays.ArrowStringArray(picked.cast(pa.large_string()))
+        # A take from the few words (a dictionary cast does the same, a little slower).
+        return pd.arrays.ArrowStringArray(pa.array(vocabulary, type=pa.large_string()).take(
+            pa.array(codes, mask=codes < 0)))
     except ImportError:
         text = np.array([*vocabulary, None], dtype=object)
         return pd.array(text[np.where(np.asarray(codes) < 0, len(vocabulary), codes)], dtype="string")
