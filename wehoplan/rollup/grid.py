@@ -228,8 +228,7 @@ def roll(tree: PreparedTree, states: dict, dates: np.ndarray, selected: np.ndarr
     s = np.arange(k, dtype="int64")[:, None]
     made: list[dict] = []
     for level in levels:
-        made.append(_roll_level(level, nodes, made[-1] if made else None, dates, sel_nodes, code2, prog2, exp2,
-                                over2, s))
+        made.append(_roll_level(level, nodes, made[-1] if made else None, dates, code2, prog2, exp2, over2, s))
     leaf_cols = {"n_leaves": 1, **{f"n_{key}": code == n for n, key in enumerate(STATUS_KEYS)},
                  "n_overdue": over2.ravel()}
     leaf_tree = {"depth": nodes.depth[sel_nodes], "parent_key": nodes.parent_key[sel_nodes],
@@ -241,8 +240,8 @@ def roll(tree: PreparedTree, states: dict, dates: np.ndarray, selected: np.ndarr
     return {"counts": leaf_cols, "tree": leaf_tree}, out, out.pop("node")
 
 
-def _roll_level(level: Level, nodes: Nodes, below: dict | None, dates: np.ndarray, sel_nodes: np.ndarray,
-                code2: np.ndarray, prog2: np.ndarray, exp2: np.ndarray, over2: np.ndarray,
+def _roll_level(level: Level, nodes: Nodes, below: dict | None, dates: np.ndarray, code2: np.ndarray,
+                prog2: np.ndarray, exp2: np.ndarray, over2: np.ndarray,
                 s: np.ndarray) -> dict:
     """One level's parent rows, from its parts' child rows (the same rows, in the same order, as the general path)."""
     k = len(dates)
@@ -259,7 +258,8 @@ def _roll_level(level: Level, nodes: Nodes, below: dict | None, dates: np.ndarra
                 "expected_progress": exp2 if whole else exp2[:, cols], "onehot": c,
                 "n_overdue": over2 if whole else over2[:, cols],
             })
-        else:
+        else:  # parents made one level below: its rows, block by block
+            assert below is not None
             lo = int(sum(len(b) for b in _blocks_before(level, part)) * k)
             rows = slice(lo, lo + k * len(part.nodes))
             pieces.append({"gid": gid, **{c: below[c][rows].reshape(k, -1) for c in
@@ -279,7 +279,7 @@ def _roll_level(level: Level, nodes: Nodes, below: dict | None, dates: np.ndarra
                                            p["expected_progress"])
         counts = engine._counts(p["gid"].ravel(), n_groups, per_code, {"n_overdue": p["n_overdue"].ravel()}, True)
     else:
-        flat = [_flat(p, k) for p in pieces]
+        flat = [_flat(p) for p in pieces]
         cat = {c: np.concatenate([f[c] for f in flat]) for c in flat[0]}
         sums, _ = engine.child_sums(cat["gid"], n_groups, cat["code"], cat["weight"], cat["progress"],
                                     cat["expected_progress"])
@@ -301,8 +301,10 @@ _MAX_RUNS = 256  # beyond this many parents a Python loop over them costs more t
 
 
 def _runs(level: Level, k: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(first, end) child column of each parent's run when a level is one leaf part whose parents'
-    children sit side by side (in first-appearance order) and there are at least two dates; else None.
+    """(first, end) child column of each parent's run, or None.
+
+    Runs apply to a level that is one leaf part whose parents' children sit side by side
+    (in first-appearance order), with at least two dates.
     """
     if k < 2 or len(level.parts) != 1 or level.parts[0].leaf_columns is None:
         return None
@@ -335,7 +337,7 @@ def _blocks_before(level: Level, part: Part) -> list:
     return [p.nodes for p in level.parts if p.leaf_columns is None and p.made_block < part.made_block]
 
 
-def _flat(piece: dict, k: int) -> dict:
+def _flat(piece: dict) -> dict:
     """A part's child rows as 1-D arrays (leaf parts: their one-hot counts made), in row order."""
     shape = piece["gid"].shape
     out = {"gid": piece["gid"].ravel()}
@@ -432,7 +434,7 @@ def decorate(cols: dict, node: np.ndarray, tree: PreparedTree) -> pd.DataFrame:
     look-up of ids; with every node present the tree's columns are the tree's own, in
     outline order, made once per tree (copied per table, so a table can be changed).
     """
-    id_index, tree_order, tree_cols = tree.decorate
+    tree_order = tree.decorate[1]
     n = tree.grid_nodes.n
     order = np.where(node >= 0, tree_order[np.maximum(node, 0)] if n else -1, -1)
     slot = np.full(n + 1, -1, dtype="int64")
