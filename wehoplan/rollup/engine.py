@@ -95,25 +95,42 @@ def child_sums(gid: np.ndarray, n_groups: int, code: np.ndarray, w: np.ndarray, 
         n_groups, n_codes)
     n_all = per_code.sum(axis=1).astype("float64")
     n_counted = n_all - per_code[:, rules.DEFERRED + 1]
+    # Each masked value is made in one scratch array, summed, then overwritten by the next:
+    # np.where(mask, x, 0.0) value for value, without a fresh array per sum.
+    buf = np.empty(np.broadcast_shapes(np.shape(code), np.shape(w), np.shape(p), np.shape(e)))
+
+    def masked(mask: np.ndarray, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+        buf.fill(0.0)
+        if b is None:
+            np.copyto(buf, np.broadcast_to(a, buf.shape), where=mask)
+        else:  # a * b where mask
+            np.multiply(a, b, out=buf, where=np.broadcast_to(mask, buf.shape))
+        return buf
+
+    def flag(mask: np.ndarray) -> np.ndarray:
+        np.copyto(buf, np.broadcast_to(mask, buf.shape))
+        return buf
+
+    e_nan = np.isnan(e)
     sums = rules.ChildSums(
         n_all=n_all,
         n_counted=n_counted,
         n_completed=per_code[:, rules.COMPLETED + 1].astype("float64"),
         n_pending=per_code[:, rules.PENDING + 1].astype("float64"),
-        weight_counted=total(np.where(counted, w, 0.0)),
-        weighted_progress=total(np.where(counted, w * p, 0.0)),
-        progress_counted=total(np.where(counted, p, 0.0)),
+        weight_counted=total(masked(counted, w)),
+        weighted_progress=total(masked(counted, w, p)),
+        progress_counted=total(masked(counted, p)),
         progress_all=total(p),
         n_scored=n_counted - per_code[:, rules.PENDING + 1],
-        weight_scored=total(np.where(scored, w, 0.0)),
-        weighted_score=total(np.where(scored, w * score, 0.0)),
-        score_scored=total(np.where(scored, score, 0.0)),
-        n_expected=total(e_ok.astype("float64")),
-        weight_expected=total(np.where(e_ok, w, 0.0)),
-        weighted_expected=total(np.where(e_ok, w * e, 0.0)),
-        expected_counted=total(np.where(e_ok, e, 0.0)),
-        n_expected_all=total((~np.isnan(e)).astype("float64")),
-        expected_all=total(np.where(np.isnan(e), 0.0, e)),
+        weight_scored=total(masked(scored, w)),
+        weighted_score=total(masked(scored, w, score)),
+        score_scored=total(masked(scored, score)),
+        n_expected=total(flag(e_ok)),
+        weight_expected=total(masked(e_ok, w)),
+        weighted_expected=total(masked(e_ok, w, e)),
+        expected_counted=total(masked(e_ok, e)),
+        n_expected_all=total(flag(~e_nan)),
+        expected_all=total(masked(~e_nan, e)),
     )
     return sums, per_code
 
