@@ -231,14 +231,29 @@ def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) ->
     at = np.searchsorted(key, needles, side="right") - 1
     safe = np.maximum(at, 0)
     hit = (at >= 0) & (key[safe].reshape(n_leaves, k) >= lowest).ravel()
-    # The latest commented row is the one the latest row's key carries: no second search.
-    return tuple(np.where(hit, src[safe], -1).reshape(n_leaves, k).T.ravel()  # type: ignore[return-value]
-                 for src in (prep.src, prep.src_commented))
+    # Back to the grid's order (snap-major) once; the rows are then taken in that order.
+    safe = safe.reshape(n_leaves, k).T.ravel()
+    miss = ~hit.reshape(n_leaves, k).T.ravel()
+    out = []
+    for src in (prep.src, prep.src_commented):  # the latest commented row is the one the latest row's key carries
+        rows = src[safe]
+        rows[miss] = -1
+        out.append(rows)
+    return out[0], out[1]
+
+
+def _taken(values: np.ndarray, safe: np.ndarray, hit: np.ndarray, missing) -> np.ndarray:
+    """``np.where(hit, values[safe], missing)``, made in the taken array itself."""
+    out = values[safe]
+    out[~hit] = missing
+    return out
 
 
 def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
     """The as_of of the rows ``take`` (NaT for -1) as datetime64[ns]."""
-    ns = np.where(take >= 0, prep.day[np.maximum(take, 0)] * _DAY_NS, np.iinfo("int64").min)
+    ns = prep.day[np.maximum(take, 0)]
+    ns *= _DAY_NS
+    ns[take < 0] = np.iinfo("int64").min
     return ns.view("datetime64[ns]")
 
 
@@ -290,7 +305,8 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     else:  # codes all the way, the words made once
         from wehoplan.rollup.engine import words
 
-        code = np.where(hit, prep.code[safe], rules.PENDING)
+        code = prep.code[safe]
+        code[~hit] = rules.PENDING
         completed, open_ = code == rules.COMPLETED, rules.is_open_code(code)
         status_array = words(code, STATUS_KEYS)
     open2 = open_.reshape(k, n)
@@ -301,7 +317,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         "snap": np.repeat(days, n),
         "id": np.tile(leaf_id, k),
         "status": status_array,
-        "progress": rules.leaf_progress_of(completed, np.where(hit, prep.progress[safe], np.nan)),
+        "progress": rules.leaf_progress_of(completed, _taken(prep.progress, safe, hit, np.nan)),
         "last_update": last_update,
         "comment": comment.take(take_c, allow_fill=True),
         "comment_date": _taken_days(prep, take_c),
