@@ -99,16 +99,19 @@ def child_sums(gid: np.ndarray, n_groups: int, code: np.ndarray, w: np.ndarray, 
     # np.where(mask, x, 0.0) value for value, without a fresh array per sum.
     buf = np.empty(np.broadcast_shapes(np.shape(code), np.shape(w), np.shape(p), np.shape(e)))
 
+    def full(x: np.ndarray) -> np.ndarray:
+        return x if np.shape(x) == buf.shape else np.broadcast_to(x, buf.shape)
+
     def masked(mask: np.ndarray, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
         buf.fill(0.0)
         if b is None:
-            np.copyto(buf, np.broadcast_to(a, buf.shape), where=mask)
+            np.copyto(buf, full(a), where=mask)
         else:  # a * b where mask
-            np.multiply(a, b, out=buf, where=np.broadcast_to(mask, buf.shape))
+            np.multiply(a, b, out=buf, where=full(mask))
         return buf
 
     def flag(mask: np.ndarray) -> np.ndarray:
-        np.copyto(buf, np.broadcast_to(mask, buf.shape))
+        np.copyto(buf, full(mask))
         return buf
 
     e_nan = np.isnan(e)
