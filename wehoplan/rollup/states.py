@@ -140,8 +140,9 @@ class PreparedUpdates:
 
     What every as-of lookup needs and no date changes: the leaves' updates in recorded
     order, each row's day and status code, and the rows sorted once by (leaf, day, recorded)
-    as integer keys, all rows and the commented ones. :func:`leaf_states` takes it instead
-    of the updates frame, so a lookup at new dates is one ``searchsorted``.
+    as integer keys, each key carrying its leaf's latest commented row so far.
+    :func:`leaf_states` takes it instead of the updates frame, so a lookup at new dates is
+    one ``searchsorted``.
     """
 
     tree: PreparedTree
