@@ -115,25 +115,39 @@ def child_sums(gid: np.ndarray, n_groups: int, code: np.ndarray, w: np.ndarray, 
         return buf
 
     e_nan = np.isnan(e)
+    n_scored = n_counted - per_code[:, rules.PENDING + 1]
+    weight_counted = total(masked(counted, w))
+    weighted_progress = total(masked(counted, w, p))
+    weight_scored = total(masked(scored, w))
+    weighted_score = total(masked(scored, w, score))
+    weight_expected = total(masked(e_ok, w))
+    weighted_expected = total(masked(e_ok, w, e))
+    # The plain sums are read only by groups whose children weigh 0 (plain means) or are all
+    # deferred; with no such group the rules pick the weighted values everywhere, so they are not
+    # summed (the placeholder is never picked: the same results).
+    unused = np.zeros(n_groups)
+    all_deferred = bool((n_counted == 0).any())
+    need_expected = bool(((n_counted > 0) & ~(weight_expected > 0)).any())
     sums = rules.ChildSums(
         n_all=n_all,
         n_counted=n_counted,
         n_completed=per_code[:, rules.COMPLETED + 1].astype("float64"),
         n_pending=per_code[:, rules.PENDING + 1].astype("float64"),
-        weight_counted=total(masked(counted, w)),
-        weighted_progress=total(masked(counted, w, p)),
-        progress_counted=total(masked(counted, p)),
-        progress_all=total(p),
-        n_scored=n_counted - per_code[:, rules.PENDING + 1],
-        weight_scored=total(masked(scored, w)),
-        weighted_score=total(masked(scored, w, score)),
-        score_scored=total(masked(scored, score)),
-        n_expected=total(flag(e_ok)),
-        weight_expected=total(masked(e_ok, w)),
-        weighted_expected=total(masked(e_ok, w, e)),
-        expected_counted=total(masked(e_ok, e)),
-        n_expected_all=total(flag(~e_nan)),
-        expected_all=total(masked(~e_nan, e)),
+        weight_counted=weight_counted,
+        weighted_progress=weighted_progress,
+        progress_counted=(total(masked(counted, p)) if ((n_counted > 0) & ~(weight_counted > 0)).any()
+                          else unused),
+        progress_all=total(p) if all_deferred else unused,
+        n_scored=n_scored,
+        weight_scored=weight_scored,
+        weighted_score=weighted_score,
+        score_scored=total(masked(scored, score)) if ((n_scored > 0) & ~(weight_scored > 0)).any() else unused,
+        n_expected=total(flag(e_ok)) if need_expected else unused,
+        weight_expected=weight_expected,
+        weighted_expected=weighted_expected,
+        expected_counted=total(masked(e_ok, e)) if need_expected else unused,
+        n_expected_all=total(flag(~e_nan)) if all_deferred else unused,
+        expected_all=total(masked(~e_nan, e)) if all_deferred else unused,
     )
     return sums, per_code
 
