@@ -152,6 +152,7 @@ class PreparedUpdates:
     progress: np.ndarray
     whole_days: bool  # every as_of is a whole day (what the loaders give): the array lookup applies
     known: bool = False  # every status is one of STATUS_KEYS: states can carry codes, the words made from them
+    when: np.ndarray | None = None  # each row's as_of in nanoseconds (``day`` x one day when ``whole_days``)
     comment: pd.api.extensions.ExtensionArray | None = None  # frame["comment"].array, read once
     low: int = 0  # the first update's day
     width: int = 1  # days per leaf in a key: (last - first) + 2 (key day 0 is "before any update")
@@ -188,7 +189,7 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     code = status_codes(ups["status"])
     base = PreparedUpdates(tree=tree, frame=ups, day=day, code=code,
                            progress=ups["progress"].to_numpy(dtype="float64", na_value=np.nan), whole_days=whole,
-                           known=not (code < 0).any(), comment=ups["comment"].array)
+                           known=not (code < 0).any(), comment=ups["comment"].array, when=when)
     if not (whole and len(ups)):
         return base
     by_id = np.argsort(leaf_ids, kind="stable")
@@ -229,9 +230,11 @@ def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) ->
     key = prep.key
     if not len(key):
         return np.full(n_leaves * k, -1, dtype="int64"), np.full(n_leaves * k, -1, dtype="int64")
-    at = np.searchsorted(key, needles, side="right") - 1
+    at = np.searchsorted(key, needles, side="right")
+    at -= 1
     safe = np.maximum(at, 0)
-    hit = (at >= 0) & (key[safe].reshape(n_leaves, k) >= lowest).ravel()
+    hit = (key[safe].reshape(n_leaves, k) >= lowest).ravel()
+    hit &= at >= 0
     # Back to the grid's order (snap-major) once; the rows are then taken in that order.
     safe = safe.reshape(n_leaves, k).T.ravel()
     miss = ~hit.reshape(n_leaves, k).T.ravel()
@@ -252,8 +255,11 @@ def _taken(values: np.ndarray, safe: np.ndarray, hit: np.ndarray, missing) -> np
 
 def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
     """The as_of of the rows ``take`` (NaT for -1) as datetime64[ns]."""
-    ns = prep.day[np.maximum(take, 0)]
-    ns *= _DAY_NS
+    if prep.when is not None and prep.whole_days:  # the days in nanoseconds, made once
+        ns = prep.when[np.maximum(take, 0)]
+    else:
+        ns = prep.day[np.maximum(take, 0)]
+        ns *= _DAY_NS
     ns[take < 0] = np.iinfo("int64").min
     return ns.view("datetime64[ns]")
 
