@@ -42,9 +42,9 @@ def words(codes: np.ndarray, vocabulary: tuple[str, ...]) -> pd.api.extensions.E
         import pyarrow as pa
 
         codes = np.asarray(codes)
-        picked = pa.DictionaryArray.from_arrays(pa.array(codes.astype("int32"), mask=codes < 0),
-                                                pa.array(vocabulary, type=pa.large_string()))
-        return pd.arrays.ArrowStringArray(picked.cast(pa.large_string()))
+        # A take from the few words (a dictionary cast does the same, a little slower).
+        return pd.arrays.ArrowStringArray(pa.array(vocabulary, type=pa.large_string()).take(
+            pa.array(codes, mask=codes < 0)))
     except ImportError:
         text = np.array([*vocabulary, None], dtype=object)
         return pd.array(text[np.where(np.asarray(codes) < 0, len(vocabulary), codes)], dtype="string")
@@ -65,42 +65,89 @@ def group_numbers(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
 
 
 def child_sums(gid: np.ndarray, n_groups: int, code: np.ndarray, w: np.ndarray, p: np.ndarray,
-               e: np.ndarray) -> tuple[rules.ChildSums, np.ndarray]:
-    """The sums the rules need per group, and the children per (group, status) (column 0: unknown)."""
+               e: np.ndarray, sum_by=None) -> tuple[rules.ChildSums, np.ndarray]:
+    """The sums the rules need per group, and the children per (group, status) (column 0: unknown).
+
+    Rows may come as 2-D grids (a weight per child broadcast over the dates); the sums run
+    over the raveled rows in order (``np.bincount``), or through ``sum_by(values)``, which
+    must add each group's values in that same order.
+    """
+    gid = np.ravel(gid)
     counted = code != rules.DEFERRED
     score = rules.SCORE_BY_CODE[code]
     scored = counted & (code != rules.PENDING)
     e_ok = counted & ~np.isnan(e)
+    # With finite weights and progress, known statuses and no infinite expected progress no
+    # summed value below can be NaN: one check here instead of one per sum.
+    clean = (bool(np.isfinite(w).all()) and bool(np.isfinite(p).all()) and not bool((code < 0).any())
+             and not bool(np.isinf(e).any()))
 
     def total(values: np.ndarray) -> np.ndarray:
         # groupby().sum() skips NaN: so does this.
-        if np.isnan(values).any():
+        if not clean and np.isnan(values).any():
             values = np.where(np.isnan(values), 0.0, values)
-        return np.bincount(gid, weights=values, minlength=n_groups)
+        if sum_by is not None:
+            return sum_by(values)
+        return np.bincount(gid, weights=np.ravel(values), minlength=n_groups)
 
     n_codes = len(STATUS_KEYS) + 1  # children per (group, status) in one pass: the counts derive from it
-    per_code = np.bincount(gid * n_codes + (code + 1), minlength=n_groups * n_codes).reshape(n_groups, n_codes)
+    per_code = np.bincount(gid * n_codes + (np.ravel(code) + 1), minlength=n_groups * n_codes).reshape(
+        n_groups, n_codes)
     n_all = per_code.sum(axis=1).astype("float64")
     n_counted = n_all - per_code[:, rules.DEFERRED + 1]
+    # Each masked value is made in one scratch array, summed, then overwritten by the next:
+    # np.where(mask, x, 0.0) value for value, without a fresh array per sum.
+    buf = np.empty(np.broadcast_shapes(np.shape(code), np.shape(w), np.shape(p), np.shape(e)))
+
+    def full(x: np.ndarray) -> np.ndarray:
+        return x if np.shape(x) == buf.shape else np.broadcast_to(x, buf.shape)
+
+    def masked(mask: np.ndarray, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+        buf.fill(0.0)
+        if b is None:
+            np.copyto(buf, full(a), where=mask)
+        else:  # a * b where mask
+            np.multiply(a, b, out=buf, where=full(mask))
+        return buf
+
+    def flag(mask: np.ndarray) -> np.ndarray:
+        np.copyto(buf, full(mask))
+        return buf
+
+    e_nan = np.isnan(e)
+    n_scored = n_counted - per_code[:, rules.PENDING + 1]
+    weight_counted = total(masked(counted, w))
+    weighted_progress = total(masked(counted, w, p))
+    weight_scored = total(masked(scored, w))
+    weighted_score = total(masked(scored, w, score))
+    weight_expected = total(masked(e_ok, w))
+    weighted_expected = total(masked(e_ok, w, e))
+    # The plain sums are read only by groups whose children weigh 0 (plain means) or are all
+    # deferred; with no such group the rules pick the weighted values everywhere, so they are not
+    # summed (the placeholder is never picked: the same results).
+    unused = np.zeros(n_groups)
+    all_deferred = bool((n_counted == 0).any())
+    need_expected = bool(((n_counted > 0) & ~(weight_expected > 0)).any())
     sums = rules.ChildSums(
         n_all=n_all,
         n_counted=n_counted,
         n_completed=per_code[:, rules.COMPLETED + 1].astype("float64"),
         n_pending=per_code[:, rules.PENDING + 1].astype("float64"),
-        weight_counted=total(np.where(counted, w, 0.0)),
-        weighted_progress=total(np.where(counted, w * p, 0.0)),
-        progress_counted=total(np.where(counted, p, 0.0)),
-        progress_all=total(p),
-        n_scored=n_counted - per_code[:, rules.PENDING + 1],
-        weight_scored=total(np.where(scored, w, 0.0)),
-        weighted_score=total(np.where(scored, w * score, 0.0)),
-        score_scored=total(np.where(scored, score, 0.0)),
-        n_expected=total(e_ok.astype("float64")),
-        weight_expected=total(np.where(e_ok, w, 0.0)),
-        weighted_expected=total(np.where(e_ok, w * e, 0.0)),
-        expected_counted=total(np.where(e_ok, e, 0.0)),
-        n_expected_all=total((~np.isnan(e)).astype("float64")),
-        expected_all=total(np.where(np.isnan(e), 0.0, e)),
+        weight_counted=weight_counted,
+        weighted_progress=weighted_progress,
+        progress_counted=(total(masked(counted, p)) if ((n_counted > 0) & ~(weight_counted > 0)).any()
+                          else unused),
+        progress_all=total(p) if all_deferred else unused,
+        n_scored=n_scored,
+        weight_scored=weight_scored,
+        weighted_score=weighted_score,
+        score_scored=total(masked(scored, score)) if ((n_scored > 0) & ~(weight_scored > 0)).any() else unused,
+        n_expected=total(flag(e_ok)) if need_expected else unused,
+        weight_expected=weight_expected,
+        weighted_expected=weighted_expected,
+        expected_counted=total(masked(e_ok, e)) if need_expected else unused,
+        n_expected_all=total(flag(~e_nan)) if all_deferred else unused,
+        expected_all=total(masked(~e_nan, e)) if all_deferred else unused,
     )
     return sums, per_code
 
@@ -316,6 +363,23 @@ def tree_columns_with_plan_row(tree_cols: dict) -> dict:
     pos = np.append(np.arange(n), -1)
     root = np.append(np.zeros(n, dtype=bool), True)
     return {c: _tree_column(arr, is_object, c, pos, root) for c, (arr, is_object) in tree_cols.items()}
+
+
+_SMALL = 50_000  # rows: below, checks and inference cost more than a copy of the columns into blocks
+
+
+def frame(cols: dict, n_rows: int) -> pd.DataFrame:
+    """A frame of ready columns (1-D numpy arrays or extension arrays, all ``n_rows`` long).
+
+    What ``pd.DataFrame(cols, copy=False)`` gives (object arrays stay object). A small
+    frame is built without the constructor's per-column checks and inference (its numeric
+    columns are copied into blocks); a large one as it is, without that copy.
+    """
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)
+    if n_rows > _SMALL or from_arrays is None:
+        return pd.DataFrame({c: (pd.Series(v, dtype=object, copy=False) if isinstance(v, np.ndarray)
+                                 and v.dtype == object else v) for c, v in cols.items()}, copy=False)
+    return from_arrays(list(cols.values()), pd.Index(list(cols)), pd.RangeIndex(n_rows), verify_integrity=False)
 
 
 def decorate(cols: dict, tree: PreparedTree) -> pd.DataFrame:

@@ -75,7 +75,12 @@ def leaf_status(latest: pd.Series) -> pd.Series:
 
 def leaf_progress(status: pd.Series, latest: np.ndarray) -> np.ndarray:
     """A leaf's progress on D: its latest update's (0 with none); a completed leaf counts 100 %."""
-    return np.where((status == "completed").to_numpy(dtype=bool), 100.0, np.where(np.isnan(latest), 0.0, latest))
+    return leaf_progress_of((status == "completed").to_numpy(dtype=bool), latest)
+
+
+def leaf_progress_of(completed: np.ndarray, latest: np.ndarray) -> np.ndarray:
+    """:func:`leaf_progress` from the leaves' completed flags."""
+    return np.where(completed, 100.0, np.where(np.isnan(latest), 0.0, latest))
 
 
 def whole_days(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
@@ -99,6 +104,11 @@ def expected_progress(start: np.ndarray, due: np.ndarray, on: np.ndarray) -> np.
 def is_open(status: pd.Series) -> np.ndarray:
     """Neither completed nor deferred: the leaves the schedule flags apply to."""
     return (~status.isin(["completed", "deferred"])).to_numpy(dtype=bool)
+
+
+def is_open_code(code: np.ndarray) -> np.ndarray:
+    """:func:`is_open` of status codes."""
+    return (code != COMPLETED) & (code != DEFERRED)
 
 
 # The flags take ``open_`` = :func:`is_open` of the statuses, computed once for all three.
@@ -248,10 +258,11 @@ def schedule_health_codes(completed: np.ndarray, deferred: np.ndarray, progress:
     expected = np.asarray(expected, dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
         measured = (expected > 0) & ~np.isnan(progress)
-        ratio = np.where(measured, progress / np.where(measured, expected, 1.0), np.nan)
-    return np.select(
-        [np.asarray(completed, dtype=bool), np.asarray(deferred, dtype=bool), np.asarray(overdue, dtype=bool),
-         ~measured, ratio >= th.on_schedule_ratio, ratio >= th.behind_ratio],
-        [_DONE, _BLANK, _AT_RISK, _BLANK, _ON_SCHEDULE, _BEHIND],
-        default=_AT_RISK,
-    ).astype("int8")
+        ratio = progress / expected  # read only where measured: the cases above decide the others
+    # The cases from the last to the first, each overwriting the ones after it: the first that holds decides.
+    out = np.where(ratio >= th.behind_ratio, np.int8(_BEHIND), np.int8(_AT_RISK))
+    np.putmask(out, ratio >= th.on_schedule_ratio, np.int8(_ON_SCHEDULE))
+    np.putmask(out, ~measured, np.int8(_BLANK))
+    for case, value in ((overdue, _AT_RISK), (deferred, _BLANK), (completed, _DONE)):
+        np.putmask(out, np.asarray(case, dtype=bool), np.int8(value))
+    return out

@@ -25,6 +25,9 @@ _DAY_NS = 86_400 * 10**9
 
 def snaps(dates) -> pd.DatetimeIndex:
     """The as-of dates ``dates`` stands for: normalised, unique, sorted."""
+    if isinstance(dates, (list, tuple)) and len(dates) == 1 and type(dates[0]) is pd.Timestamp and dates[0].tz is None:
+        # One plain date (a page's as-of): the same index without the conversions of a general list.
+        return pd.DatetimeIndex(np.array([dates[0].as_unit("ns").normalize().value], dtype="datetime64[ns]"))
     idx = pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
     if idx.hasnans or not len(idx):  # a missing date or none: as before (a set and sort of Timestamps)
         return pd.DatetimeIndex(sorted(set(idx.astype("datetime64[ns]"))))
@@ -137,8 +140,9 @@ class PreparedUpdates:
 
     What every as-of lookup needs and no date changes: the leaves' updates in recorded
     order, each row's day and status code, and the rows sorted once by (leaf, day, recorded)
-    as integer keys, all rows and the commented ones. :func:`leaf_states` takes it instead
-    of the updates frame, so a lookup at new dates is one ``searchsorted``.
+    as integer keys, each key carrying its leaf's latest commented row so far.
+    :func:`leaf_states` takes it instead of the updates frame, so a lookup at new dates is
+    one ``searchsorted``.
     """
 
     tree: PreparedTree
@@ -147,11 +151,14 @@ class PreparedUpdates:
     code: np.ndarray  # status code (rules.CODE), -1 for anything else (missing, unknown)
     progress: np.ndarray
     whole_days: bool  # every as_of is a whole day (what the loaders give): the array lookup applies
+    known: bool = False  # every status is one of STATUS_KEYS: states can carry codes, the words made from them
+    when: np.ndarray | None = None  # each row's as_of in nanoseconds (``day`` x one day when ``whole_days``)
+    comment: pd.api.extensions.ExtensionArray | None = None  # frame["comment"].array, read once
     low: int = 0  # the first update's day
     width: int = 1  # days per leaf in a key: (last - first) + 2 (key day 0 is "before any update")
     key: np.ndarray = field(default_factory=_no_rows)  # leaf * width + (day - low + 1), sorted
     src: np.ndarray = field(default_factory=_no_rows)  # the row of each key
-    key_commented: np.ndarray = field(default_factory=_no_rows)  # the same for the rows with a non-blank comment
+    # per key: the row of the leaf's latest key at or before it with a non-blank comment (-1: none)
     src_commented: np.ndarray = field(default_factory=_no_rows)
 
 
@@ -179,8 +186,10 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     when = ups["as_of"].to_numpy(dtype="datetime64[ns]").view("int64")
     whole = not (when == np.iinfo("int64").min).any() and not (when % _DAY_NS).any()
     day = when // _DAY_NS
-    base = PreparedUpdates(tree=tree, frame=ups, day=day, code=status_codes(ups["status"]),
-                           progress=ups["progress"].to_numpy(dtype="float64", na_value=np.nan), whole_days=whole)
+    code = status_codes(ups["status"])
+    base = PreparedUpdates(tree=tree, frame=ups, day=day, code=code,
+                           progress=ups["progress"].to_numpy(dtype="float64", na_value=np.nan), whole_days=whole,
+                           known=not (code < 0).any(), comment=ups["comment"].array, when=when)
     if not (whole and len(ups)):
         return base
     by_id = np.argsort(leaf_ids, kind="stable")
@@ -194,16 +203,21 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     has_comment = comment.notna().to_numpy(dtype=bool, copy=True)
     if has_comment.any():
         has_comment &= (comment.astype("string").str.strip() != "").to_numpy(dtype=bool, na_value=False)
-    sel = has_comment[order]
-    return dataclasses.replace(base, low=low, width=width, key=key, src=order, key_commented=key[sel],
-                               src_commented=order[sel])
+    # The commented rows are a subsequence of the key order: the latest commented row on or before a
+    # key is the last commented position up to it (a running maximum), if it is the same leaf's.
+    at = np.maximum.accumulate(np.where(has_comment[order], np.arange(len(order)), -1))
+    leaf_sorted = leaf[order]
+    leaf_first = np.searchsorted(leaf_sorted, leaf_sorted, side="left")
+    src_commented = np.where((at >= 0) & (at >= leaf_first), order[np.maximum(at, 0)], -1)
+    return dataclasses.replace(base, low=low, width=width, key=key, src=order, src_commented=src_commented)
 
 
 def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
     """Each (snap, leaf)'s latest row on or before the snap, and its latest commented row (-1: none); snap-major.
 
     One ``searchsorted`` of all (leaf, snap) needles in the sorted keys: the last row of a
-    leaf on or before the day is its state (several on one day: the last recorded).
+    leaf on or before the day is its state (several on one day: the last recorded), and
+    the commented row that key carries is its latest comment.
     """
     k = len(snap_days)
     width = prep.width
@@ -211,29 +225,42 @@ def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) ->
     needles = (np.arange(n_leaves)[:, None] * width
                + np.clip(snap_days - prep.low + 1, 0, width - 1)[None, :]).ravel()
 
-    def latest(key: np.ndarray, src: np.ndarray) -> np.ndarray:
-        if not len(key):
-            return np.full(n_leaves * k, -1, dtype="int64")
-        at = np.searchsorted(key, needles, side="right") - 1
-        safe = np.maximum(at, 0)
-        hit = (at >= 0) & (key[safe] // width == needles // width)
-        return np.where(hit, src[safe], -1).reshape(n_leaves, k).T.ravel()
+    lowest = (np.arange(n_leaves) * width)[:, None]  # a leaf's first key: a key below it is another leaf's
 
-    return latest(prep.key, prep.src), latest(prep.key_commented, prep.src_commented)
+    key = prep.key
+    if not len(key):
+        return np.full(n_leaves * k, -1, dtype="int64"), np.full(n_leaves * k, -1, dtype="int64")
+    at = np.searchsorted(key, needles, side="right")
+    at -= 1
+    safe = np.maximum(at, 0)
+    hit = (key[safe].reshape(n_leaves, k) >= lowest).ravel()
+    hit &= at >= 0
+    # Back to the grid's order (snap-major) once; the rows are then taken in that order.
+    safe = safe.reshape(n_leaves, k).T.ravel()
+    miss = ~hit.reshape(n_leaves, k).T.ravel()
+    out = []
+    for src in (prep.src, prep.src_commented):  # the latest commented row is the one the latest row's key carries
+        rows = src[safe]
+        rows[miss] = -1
+        out.append(rows)
+    return out[0], out[1]
 
 
-def _status_text(prep: PreparedUpdates, take: np.ndarray) -> pd.Series:
-    """The latest update's status of each row (missing without one), from the codes when all are known."""
-    if (prep.code < 0).any():  # a word outside STATUS_KEYS (or none) travels as the update's own text
-        return pd.Series(prep.frame["status"].array.take(take, allow_fill=True))
-    from wehoplan.rollup.engine import words
-
-    return pd.Series(words(np.where(take >= 0, prep.code[np.maximum(take, 0)], -1), STATUS_KEYS))
+def _taken(values: np.ndarray, safe: np.ndarray, hit: np.ndarray, missing) -> np.ndarray:
+    """``np.where(hit, values[safe], missing)``, made in the taken array itself."""
+    out = values[safe]
+    out[~hit] = missing
+    return out
 
 
 def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
     """The as_of of the rows ``take`` (NaT for -1) as datetime64[ns]."""
-    ns = np.where(take >= 0, prep.day[np.maximum(take, 0)] * _DAY_NS, np.iinfo("int64").min)
+    if prep.when is not None and prep.whole_days:  # the days in nanoseconds, made once
+        ns = prep.when[np.maximum(take, 0)]
+    else:
+        ns = prep.day[np.maximum(take, 0)]
+        ns *= _DAY_NS
+    ns[take < 0] = np.iinfo("int64").min
     return ns.view("datetime64[ns]")
 
 
@@ -265,31 +292,52 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     if prep.tree is not tree:
         raise ValueError("these PreparedUpdates were made for another tree: call prepare_updates(tree, updates)")
     at = snaps(dates)
-    leaves = tree.leaves
-    n, k = len(leaves), len(at)
+    leaf_id, leaf_start, leaf_due = tree.leaf_arrays
+    n, k = len(leaf_id), len(at)
     if not (prep.whole_days and n and k and len(prep.day)):
         return _leaf_states_frames(tree, prep.frame, at, thresholds)
-    snap_days = at.to_numpy(dtype="datetime64[ns]").view("int64") // _DAY_NS
-    take, take_c = _latest_rows(prep, snap_days, n)
-    on = np.repeat(at.to_numpy(dtype="datetime64[ns]"), n)
-    start, due = (np.tile(leaves[c].to_numpy(dtype="datetime64[ns]"), k) for c in ("start", "due"))
+    days = at.to_numpy(dtype="datetime64[ns]")
+    take, take_c = _latest_rows(prep, days.view("int64") // _DAY_NS, n)
+    # The rules are elementwise: dates as a column, the leaves' dates as a row, broadcast to (date x leaf).
+    on = days[:, None]
+    start, due = leaf_start[None, :], leaf_due[None, :]
     last_update = _taken_days(prep, take)
-    status = rules.leaf_status(_status_text(prep, take))
-    progress = np.where(take >= 0, prep.progress[np.maximum(take, 0)], np.nan)
-    open_ = rules.is_open(status)
-    return pd.DataFrame({
-        "snap": on,
-        "id": np.tile(leaves["id"].to_numpy(), k),
-        "status": status.array,
-        "progress": rules.leaf_progress(status, progress),
+    hit = take >= 0
+    safe = np.maximum(take, 0)
+    code = None
+    if not prep.known:  # a word outside STATUS_KEYS (or none) travels as the update's own text
+        status = rules.leaf_status(pd.Series(prep.frame["status"].array.take(take, allow_fill=True)))
+        completed, open_ = (status == "completed").to_numpy(dtype=bool), rules.is_open(status)
+        status_array = status.array
+    else:  # codes all the way, the words made once
+        from wehoplan.rollup.engine import words
+
+        code = prep.code[safe]
+        code[~hit] = rules.PENDING
+        completed, open_ = code == rules.COMPLETED, rules.is_open_code(code)
+        status_array = words(code, STATUS_KEYS)
+    open2 = open_.reshape(k, n)
+    from wehoplan.rollup.engine import frame as make_frame
+
+    comment = prep.comment if prep.comment is not None else prep.frame["comment"].array
+    frame = make_frame({
+        "snap": np.repeat(days, n),
+        "id": np.tile(leaf_id, k),
+        "status": status_array,
+        "progress": rules.leaf_progress_of(completed, _taken(prep.progress, safe, hit, np.nan)),
         "last_update": last_update,
-        "comment": prep.frame["comment"].array.take(take_c, allow_fill=True),
+        "comment": comment.take(take_c, allow_fill=True),
         "comment_date": _taken_days(prep, take_c),
-        "expected_progress": rules.expected_progress(start, due, on),
-        "overdue": rules.is_overdue(open_, due, on),
-        "due_soon": rules.is_due_soon(open_, due, on, thresholds),
-        "stale": rules.is_stale(open_, last_update, on, thresholds),
-    }, copy=False)
+        "expected_progress": rules.expected_progress(start, due, on).ravel(),
+        "overdue": rules.is_overdue(open2, due, on).ravel(),
+        "due_soon": rules.is_due_soon(open2, due, on, thresholds).ravel(),
+        "stale": rules.is_stale(open2, last_update.reshape(k, n), on, thresholds).ravel(),
+    }, n * k)
+    if code is not None:  # the roll-up reads the codes instead of the words, while the column is unchanged
+        from wehoplan.rollup.grid import CODES_ATTRIBUTE
+
+        object.__setattr__(frame, CODES_ATTRIBUTE, (frame["status"].array.__arrow_array__(), code))
+    return frame
 
 
 def _leaf_states_frames(tree: PreparedTree, ups: pd.DataFrame, at: pd.DatetimeIndex,

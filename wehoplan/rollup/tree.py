@@ -67,6 +67,32 @@ class PreparedTree:
         return self._frame[["id", "depth", "parent_key", "weight", "start", "due", "is_leaf"]].set_index("id")
 
     @cached_property
+    def leaf_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`leaves`' ``id``, ``start`` and ``due`` as numpy arrays (dates as datetime64[ns])."""
+        leaves = self.leaves
+        return (leaves["id"].to_numpy(), leaves["start"].to_numpy(dtype="datetime64[ns]"),
+                leaves["due"].to_numpy(dtype="datetime64[ns]"))
+
+    @cached_property
+    def leaf_positions(self) -> pd.Index:
+        """The leaves' ids as an index: a leaf's position in :attr:`leaves`."""
+        return pd.Index(self.leaves["id"].to_numpy())
+
+    @cached_property
+    def grid_nodes(self):
+        """The nodes as arrays for the roll-up on a (date x leaf) grid (:func:`wehoplan.rollup.grid.nodes_of`)."""
+        from wehoplan.rollup.grid import nodes_of  # the grid reads the tree
+
+        return nodes_of(self)
+
+    @cached_property
+    def grid_plan(self) -> list:
+        """The levels of a roll-up of every leaf (:func:`wehoplan.rollup.grid.plan`), made once per tree."""
+        from wehoplan.rollup.grid import plan
+
+        return plan(self.grid_nodes, np.arange(len(self.grid_nodes.leaf_nodes)))
+
+    @cached_property
     def haystacks(self) -> Haystacks:
         """The leaves' texts the filters search (see :class:`wehoplan.filters.Haystacks`)."""
         cols = [c for c in ("id", "path_codes", "department", "partners", "owner", "smart", "path_text",
@@ -92,6 +118,12 @@ class PreparedTree:
         from wehoplan.rollup.engine import tree_columns_with_plan_row  # the engine reads the tree
 
         return tree_columns_with_plan_row(self.decorate[2])
+
+    @cached_property
+    def decorated_outline(self) -> dict:
+        """:attr:`decorate_with_plan_row` for a table of every item: the plan row, then outline order."""
+        ext = np.append(len(self._frame), np.argsort(self._frame["order"].to_numpy(), kind="stable"))
+        return {c: values.take(ext) for c, values in self.decorate_with_plan_row.items()}
 
 
 def _own_fields(items: pd.DataFrame) -> list[str]:

@@ -1,0 +1,201 @@
+"""Stage 3: select the leaves that pass the filters and roll them up (GUIDE §3 roll-up rules).
+
+``roll_up_many(tree, states, filters)`` gives one row per (snap, item) for any number
+of dates, so a trend at D is by construction the roll-up as of D; ``roll_up`` is the
+one-date table the pages and exports show.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tests.rollup_reference import engine, rules
+from tests.rollup_reference.engine import COUNT_COLUMNS, LEAF_COUNT_COLUMNS
+from tests.rollup_reference.rules import Thresholds
+from tests.rollup_reference.tree import ROOT_ID, PreparedTree
+from wehoplan.domain import smart_names
+from wehoplan.filters import Filters
+
+ROLLUP_COLUMNS = ["progress", "status", "expected_progress", *LEAF_COUNT_COLUMNS, "health"]
+_DEFAULT_THRESHOLDS = Thresholds()
+GROUP_KINDS = ("department", "smart", "owner")
+
+
+def _check(tree: PreparedTree) -> None:
+    if not isinstance(tree, PreparedTree):
+        raise TypeError("the roll-up needs a PreparedTree: call prepare_tree(items) first")
+
+
+def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
+                  thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
+    """The rows of ``states`` whose leaves pass ``filters`` (effective values; GUIDE §3, §4).
+
+    Structural filters read the tree; status, health and text also read each row's state
+    (its status, its schedule health under ``thresholds``, and its as-of comment:
+    comments are dated).
+    """
+    _check(tree)
+    if filters.is_empty():
+        return states
+    hay = tree.haystacks
+    out = states[states["id"].isin(hay.ids[filters.leaf_mask(hay)])]
+    if filters.status:
+        out = out[out["status"].isin(list(filters.status))]
+    if filters.health:
+        out = out[np.isin(health_of(out, thresholds).to_numpy(dtype=object), list(filters.health))]
+    if filters.text:
+        text_hit = out["comment"].astype("string").str.contains(filters.text, case=False, regex=False)
+        struct_hit = out["id"].isin(hay.ids[filters.text_mask(hay)])
+        out = out[struct_hit | text_hit.fillna(False)]
+    return out
+
+
+def _empty(states: pd.DataFrame) -> pd.DataFrame:
+    """Zero rows with the real dtypes, so callers can use .dt / string ops without special cases."""
+    typed = {**{c: "int64" for c in (*LEAF_COUNT_COLUMNS, "depth", "parent_key")},
+             "weight": "float64", "schedule_variance": "float64", "is_leaf": "bool",
+             "start": "datetime64[ns]", "due": "datetime64[ns]", "health": "string"}
+    return states.iloc[0:0].assign(id=states["id"].iloc[0:0].astype("int64"),
+                                   **{c: pd.Series(dtype=t) for c, t in typed.items()})
+
+
+def _leaf_extra(tree: PreparedTree, states: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The tree's depth, parent, weight and dates of each state's leaf."""
+    ids = states["id"].to_numpy()
+    leaf_ids = tree.leaves["id"].to_numpy()
+    n, k = len(leaf_ids), (len(ids) // len(leaf_ids) if len(leaf_ids) else 0)
+    if n and len(ids) == n * k and np.array_equal(ids, np.tile(leaf_ids, k)):
+        # Unfiltered states (every leaf at every date, in the tree's order): no look-up per row.
+        at = np.tile(np.flatnonzero(tree.nodes["is_leaf"].to_numpy(dtype=bool)), k)
+    else:
+        at = tree.nodes.index.get_indexer(ids)
+    return {c: tree.nodes[c].to_numpy()[at].astype(t) for c, t in
+            (("depth", "int64"), ("parent_key", "int64"), ("weight", "float64"))} | {
+        c: tree.nodes[c].to_numpy()[at] for c in ("start", "due")}
+
+
+def health_of(cols, th: Thresholds, code: np.ndarray | None = None) -> pd.api.extensions.ExtensionArray:
+    """Schedule health (:func:`wehoplan.rollup.rules.schedule_health`) of roll-up rows (a frame or column dict).
+
+    Only leaves carry a true ``overdue`` flag (parent rows have False), so only a leaf is
+    at risk for being overdue. The rule runs on status codes and the words are made once
+    at the end (object comparisons and text arrays per row were most of a trend's time).
+    ``code``: the status codes of the rows when the caller has them.
+    """
+    code = engine.status_codes(cols["status"]) if code is None else code
+    keys = rules.schedule_health_codes(
+        code == rules.COMPLETED, code == rules.DEFERRED,
+        np.asarray(cols["progress"], dtype="float64"), np.asarray(cols["expected_progress"], dtype="float64"),
+        np.asarray(cols["overdue"], dtype=bool), th)
+    return engine.words(keys, rules.HEALTH_WORDS)
+
+
+def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
+                 thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
+    """Roll the selected leaves of ``states`` (any number of dates) up the tree.
+
+    Args:
+        tree: the prepared tree.
+        states: ``leaf_states(tree, updates, dates, thresholds)`` (unfiltered).
+        filters: which leaves to roll up (``Filters()`` for all).
+        thresholds: the schedule-health ratios (``on_schedule_ratio``, ``behind_ratio``).
+
+    Returns:
+        One row per (snap, item) for every item with at least one selected leaf, plus
+        one plan row per snap (``id == 0``, ``depth == 0``): the leaf states' columns,
+        :data:`ROLLUP_COLUMNS`, ``depth, parent_key, weight``, the effective
+        ``start``/``due`` span, ``schedule_variance``, ``is_leaf`` and ``health``
+        (schedule health, GUIDE §3: ``on_schedule``, ``behind``, ``at_risk``, ``done`` or "").
+
+    """
+    states = select_leaves(tree, states, filters, thresholds)
+    if states.empty:
+        return _empty(states)
+    code = engine.status_codes(states["status"])
+    # Column arrays, one frame at the end: two concatenations of 600k-row frames cost more than the sums.
+    leaves = {**{c: states[c] for c in states.columns}, **engine.leaf_counts(states, code),
+              **_leaf_extra(tree, states)}
+    parents = engine.roll_levels(leaves, tree, code)
+    cols = engine.stack_columns(leaves, parents)
+    # The leaf rows come first and every one is a tree leaf; the rows after them are parents
+    # and plan rows: no per-row look-up of 600k ids in the tree's index.
+    n_leaf_rows = len(states)
+    cols["schedule_variance"] = cols["progress"] - cols["expected_progress"]
+    cols["is_leaf"] = np.arange(len(cols["id"])) < n_leaf_rows
+    cols["health"] = health_of(cols, thresholds, code if parents is None else np.concatenate(
+        [code, engine.status_codes(pd.Series(parents["status"]))]))
+    return pd.DataFrame(cols, copy=False)
+
+
+def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
+            thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
+    """The roll-up at one as-of date: one row per item in outline order, plan row first.
+
+    Args:
+        tree: the prepared tree.
+        states: ``leaf_states(tree, updates, [as_of], thresholds)`` (one date, unfiltered).
+        filters: which leaves to roll up (``Filters()`` for all).
+        thresholds: the schedule-health ratios (``on_schedule_ratio``, ``behind_ratio``).
+
+    Returns:
+        :func:`roll_up_many`'s columns (but ``snap``, ``depth`` from the tree) with the
+        tree's code, title, level, order, effective owner / department / partners /
+        SMART and the other item columns beside; the plan row has ``id == 0``,
+        ``level == "Plan"``, ``depth == 0``. No row at all when nothing is selected.
+
+    Raises:
+        ValueError: ``states`` holds more than one date (use :func:`roll_up_many`).
+
+    """
+    snap = states["snap"].to_numpy(dtype="datetime64[ns]")
+    if len(snap) and snap.min() != snap.max():
+        raise ValueError("roll_up takes the states of one date; use roll_up_many for several")
+    states = select_leaves(tree, states, filters, thresholds)
+    if states.empty:
+        empty = _empty(states)
+        return engine.decorate({c: empty[c].array for c in empty.columns}, tree)
+    code = engine.status_codes(states["status"])
+    # Column arrays, not frames: on one date a frame per step cost more than the sums.
+    leaves = {**{c: states[c] for c in states.columns}, **engine.leaf_counts(states, code),
+              **_leaf_extra(tree, states)}
+    cols = engine.stack_columns(leaves, engine.roll_levels(leaves, tree, code))
+    cols["schedule_variance"] = cols["progress"] - cols["expected_progress"]
+    cols["is_leaf"] = np.arange(len(cols["id"])) < len(states)  # the leaf rows come first, then the parents
+    cols["health"] = health_of(cols, thresholds)
+    return engine.decorate(cols, tree)
+
+
+def plan_total(table: pd.DataFrame) -> pd.Series | None:
+    """The plan row of a :func:`roll_up` table, or None when nothing was selected."""
+    root = table[table["id"] == ROOT_ID]
+    return None if root.empty else root.iloc[0]
+
+
+def group_leaves(table: pd.DataFrame, by: str, thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
+    """Roll the leaves of a :func:`roll_up` table up by effective department, SMART value or owner.
+
+    A leaf tagged with several SMART values counts in each of them; leaves without a
+    value go to the group "(none)". Returns ``group`` plus :data:`ROLLUP_COLUMNS`,
+    sorted by group.
+    """
+    if by not in GROUP_KINDS:
+        raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_KINDS)}")
+    used = [by, "weight", "progress", "status", "expected_progress", *LEAF_COUNT_COLUMNS]
+    leaves = table.loc[table["is_leaf"].astype(bool).to_numpy(), used]
+    if leaves.empty:
+        return pd.DataFrame(columns=["group", *ROLLUP_COLUMNS])
+    if by == "smart":
+        # One row per tag, laid out by position (explode joins the frame back on its index).
+        tags = [smart_names(s) or ["(none)"] for s in leaves["smart"].tolist()]
+        rows = np.repeat(np.arange(len(leaves)), [len(t) for t in tags])
+        leaves = leaves.iloc[rows].assign(group=pd.Series([t for ts in tags for t in ts], dtype="str",
+                                                          index=leaves.index[rows]))
+    else:
+        leaves = leaves.assign(group=leaves[by].fillna("(none)").astype("string"))
+    agg = engine.aggregate(leaves, ["group"], thresholds)
+    return agg.sort_values("group", key=lambda s: s.astype("string").str.casefold()).reset_index(drop=True)
+
+
+__all__ = ["COUNT_COLUMNS", "GROUP_KINDS", "ROLLUP_COLUMNS", "group_leaves", "plan_total", "roll_up",
+           "roll_up_many", "select_leaves"]

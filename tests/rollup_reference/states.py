@@ -1,0 +1,330 @@
+"""Stage 2: the as-of state of every leaf at every date (GUIDE §3 "As-of state", "Schedule").
+
+The state of a leaf on D is its latest update dated on or before D; the lookup is one
+as-of join of all dates at once (``snap`` column), so a trend is one computation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tests.rollup_reference import rules
+from tests.rollup_reference.rules import Thresholds
+from tests.rollup_reference.tree import PreparedTree
+from wehoplan.domain import STATUS_KEYS
+
+_UPDATE_COLUMNS = ["id", "item_id", "as_of", "status", "progress", "comment"]
+STATE_COLUMNS = ["snap", "id", "status", "progress", "last_update", "comment", "comment_date",
+                 "expected_progress", "overdue", "due_soon", "stale"]
+_DAY_NS = 86_400 * 10**9
+
+
+def snaps(dates) -> pd.DatetimeIndex:
+    """The as-of dates ``dates`` stands for: normalised, unique, sorted."""
+    idx = pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
+    if idx.hasnans or not len(idx):  # a missing date or none: as before (a set and sort of Timestamps)
+        return pd.DatetimeIndex(sorted(set(idx.astype("datetime64[ns]"))))
+    return pd.DatetimeIndex(np.unique(idx.to_numpy(dtype="datetime64[ns]")))
+
+
+def _sorted_by_date_id(ups: pd.DataFrame) -> bool:
+    """Tell whether rows are in (as_of, id) order already (what the loaders return)."""
+    d = ups["as_of"].to_numpy()
+    i = ups["id"].to_numpy()
+    return bool(((d[1:] > d[:-1]) | ((d[1:] == d[:-1]) & (i[1:] > i[:-1]))).all())
+
+
+def merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str,
+                     leaf_ids: np.ndarray | None = None, n_snaps: int = 0, *,
+                     last_of_day: bool = False) -> pd.DataFrame:
+    """``pd.merge_asof(left, right, left_on="snap", right_on=on, by="id", direction="backward")``.
+
+    When ``left`` is the trend grid (``n_snaps`` sorted dates, each followed by the
+    ``leaf_ids`` in one fixed order), ``right`` holds at most one row per (id, date)
+    and every date is a whole day (what the loaders give), the lookup is one
+    ``np.searchsorted`` of sorted (id, day) keys, several times faster than
+    merge_asof on a large grid. Anything else goes through merge_asof itself.
+
+    ``last_of_day``: ``right`` may hold several rows per (id, date), in the order they were
+    recorded, and the last one counts (what ``drop_duplicates(keep="last")`` would keep).
+    The lookup's stable sort keeps that order and takes the last equal key, so the fast
+    path needs no de-duplication pass (most of a one-date roll-up's time on a long history).
+    """
+    if last_of_day:
+        fast_result = _lookup_last(left, right, on, leaf_ids, n_snaps)
+        if fast_result is not None:
+            return fast_result
+        right = right.drop_duplicates(["id", on], keep="last")
+    return _merge_asof_by_id(left, right, on, leaf_ids, n_snaps)
+
+
+def _lookup_last(left: pd.DataFrame, right: pd.DataFrame, on: str, leaf_ids: np.ndarray | None,
+                 n_snaps: int) -> pd.DataFrame | None:
+    """The fast path of :func:`merge_asof_by_id` alone (None when it does not apply)."""
+    if leaf_ids is None:
+        return None
+    return _merge_asof_by_id(left, right, on, leaf_ids, n_snaps, fallback=False)
+
+
+def _merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str, leaf_ids: np.ndarray | None,
+                      n_snaps: int, fallback: bool = True) -> pd.DataFrame | None:
+    snap = left["snap"].to_numpy(dtype="datetime64[ns]").view("int64")
+    when = right[on].to_numpy(dtype="datetime64[ns]").view("int64")
+    r_ids = right["id"].to_numpy()
+    nat = np.iinfo("int64").min
+    if leaf_ids is None:
+        return pd.merge_asof(left, right, left_on="snap", right_on=on, by="id", direction="backward")
+    fast = (len(right) > 0 and len(left) == len(leaf_ids) * n_snaps > 0
+            and not (when == nat).any() and not (snap == nat).any()
+            and not (when % _DAY_NS).any() and not (snap % _DAY_NS).any())
+    if fast:
+        n_leaves = len(leaf_ids)
+        by_id = np.argsort(leaf_ids, kind="stable")
+        sorted_ids = leaf_ids[by_id]
+        rank_r = np.searchsorted(sorted_ids, r_ids)
+        fast = bool((rank_r < n_leaves).all()) and bool((sorted_ids[np.minimum(rank_r, n_leaves - 1)] == r_ids).all())
+        firsts = snap[::n_leaves]  # the grid's dates, one per snap
+        snap_days = firsts // _DAY_NS
+        fast = (fast and bool((np.diff(firsts) > 0).all()) and np.array_equal(snap, np.repeat(firsts, n_leaves))
+                and np.array_equal(left["id"].to_numpy(), np.tile(leaf_ids, n_snaps)))
+    if not fast:
+        if not fallback:
+            return None
+        return pd.merge_asof(left, right, left_on="snap", right_on=on, by="id", direction="backward")
+    day_r = when // _DAY_NS
+    low = min(int(day_r.min()), int(snap_days.min()))
+    width = max(int(day_r.max()), int(snap_days.max())) - low + 1
+    key_r = rank_r * width + (day_r - low)
+    order = np.argsort(key_r, kind="stable")
+    key_sorted = key_r[order]
+    # Needles in (leaf rank, snap) order are sorted: searchsorted walks both arrays once.
+    key_l = (np.arange(n_leaves)[:, None] * width + (snap_days - low)[None, :]).ravel()
+    at = np.searchsorted(key_sorted, key_l, side="right") - 1
+    hit = (at >= 0) & (key_sorted[np.maximum(at, 0)] // width == key_l // width)
+    take_rank_major = np.where(hit, order[np.maximum(at, 0)], -1)
+    # Back to the grid's order: snap-major, leaves in their given order.
+    take = take_rank_major.reshape(n_leaves, len(snap_days))[np.argsort(by_id)].T.ravel()
+    extra = {c: right[c].array.take(take, allow_fill=True) for c in right.columns if c != "id"}
+    return left.assign(**{c: pd.Series(v, index=left.index) for c, v in extra.items()})
+
+
+def _grid(at: pd.DatetimeIndex, leaves: pd.DataFrame) -> pd.DataFrame:
+    """Every (snap, leaf) pair: each date followed by all leaves in their order.
+
+    Built by repeat/tile when the leaf columns are plain numpy (what prepare_tree gives), the
+    same frame a cross merge sorted by snap gives at a fraction of its cost on many dates.
+    """
+    if all(isinstance(leaves[c].dtype, np.dtype) for c in leaves.columns):
+        n = len(leaves)
+        cols = {"snap": np.repeat(at.to_numpy(dtype="datetime64[ns]"), n)}
+        cols |= {c: np.tile(leaves[c].to_numpy(), len(at)) for c in leaves.columns}
+        return pd.DataFrame(cols)
+    return (pd.DataFrame({"snap": at}).merge(leaves, how="cross").sort_values("snap", kind="stable")
+            .reset_index(drop=True))
+
+
+def _no_rows() -> np.ndarray:
+    return np.zeros(0, "int64")
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedUpdates:
+    """A plan's leaf updates as lookup arrays, made once per tree and data version (:func:`prepare_updates`).
+
+    What every as-of lookup needs and no date changes: the leaves' updates in recorded
+    order, each row's day and status code, and the rows sorted once by (leaf, day, recorded)
+    as integer keys, all rows and the commented ones. :func:`leaf_states` takes it instead
+    of the updates frame, so a lookup at new dates is one ``searchsorted``.
+    """
+
+    tree: PreparedTree
+    frame: pd.DataFrame  # the leaves' updates (_UPDATE_COLUMNS) in (as_of, id) order
+    day: np.ndarray  # whole days since 1970 (valid when ``whole_days``)
+    code: np.ndarray  # status code (rules.CODE), -1 for anything else (missing, unknown)
+    progress: np.ndarray
+    whole_days: bool  # every as_of is a whole day (what the loaders give): the array lookup applies
+    low: int = 0  # the first update's day
+    width: int = 1  # days per leaf in a key: (last - first) + 2 (key day 0 is "before any update")
+    key: np.ndarray = field(default_factory=_no_rows)  # leaf * width + (day - low + 1), sorted
+    src: np.ndarray = field(default_factory=_no_rows)  # the row of each key
+    key_commented: np.ndarray = field(default_factory=_no_rows)  # the same for the rows with a non-blank comment
+    src_commented: np.ndarray = field(default_factory=_no_rows)
+
+
+def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdates:
+    """The :class:`PreparedUpdates` of ``updates`` for ``tree`` (compute once per data version).
+
+    Rows are in (day, recorded) order, so one stable sort by leaf puts them in (leaf, day,
+    recorded) order (a radix sort when the leaf positions fit 16 bits); the commented rows
+    are a subsequence of that order.
+    """
+    if not isinstance(tree, PreparedTree):
+        raise TypeError("prepare_updates needs a PreparedTree: call prepare_tree(items) first")
+    from tests.rollup_reference.engine import status_codes  # engine reads the tree, not the states
+
+    leaf_ids = tree.leaves["id"].to_numpy()
+    # Only the columns used here are carried (filtering every update's author/source text
+    # costs); the loaders return rows already in (as_of, id) order: no re-sort then.
+    ups = updates[_UPDATE_COLUMNS]
+    mine = ups["item_id"].isin(leaf_ids)
+    if not mine.all():
+        ups = ups[mine]
+    if not _sorted_by_date_id(ups):
+        ups = ups.sort_values(["as_of", "id"], kind="stable")
+    ups = ups.reset_index(drop=True)
+    when = ups["as_of"].to_numpy(dtype="datetime64[ns]").view("int64")
+    whole = not (when == np.iinfo("int64").min).any() and not (when % _DAY_NS).any()
+    day = when // _DAY_NS
+    base = PreparedUpdates(tree=tree, frame=ups, day=day, code=status_codes(ups["status"]),
+                           progress=ups["progress"].to_numpy(dtype="float64", na_value=np.nan), whole_days=whole)
+    if not (whole and len(ups)):
+        return base
+    by_id = np.argsort(leaf_ids, kind="stable")
+    leaf = by_id[np.searchsorted(leaf_ids[by_id], ups["item_id"].to_numpy())].astype("int64")
+    small = np.int16 if len(leaf_ids) <= np.iinfo(np.int16).max else np.int32
+    order = np.argsort(leaf.astype(small), kind="stable")
+    low = int(day.min())
+    width = int(day.max()) - low + 2
+    key = leaf[order] * width + (day[order] - low + 1)
+    comment = ups["comment"]
+    has_comment = comment.notna().to_numpy(dtype=bool, copy=True)
+    if has_comment.any():
+        has_comment &= (comment.astype("string").str.strip() != "").to_numpy(dtype=bool, na_value=False)
+    sel = has_comment[order]
+    return dataclasses.replace(base, low=low, width=width, key=key, src=order, key_commented=key[sel],
+                               src_commented=order[sel])
+
+
+def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each (snap, leaf)'s latest row on or before the snap, and its latest commented row (-1: none); snap-major.
+
+    One ``searchsorted`` of all (leaf, snap) needles in the sorted keys: the last row of a
+    leaf on or before the day is its state (several on one day: the last recorded).
+    """
+    k = len(snap_days)
+    width = prep.width
+    # A date before every update looks for key day 0, which no row has; one after all of them, the last day.
+    needles = (np.arange(n_leaves)[:, None] * width
+               + np.clip(snap_days - prep.low + 1, 0, width - 1)[None, :]).ravel()
+
+    def latest(key: np.ndarray, src: np.ndarray) -> np.ndarray:
+        if not len(key):
+            return np.full(n_leaves * k, -1, dtype="int64")
+        at = np.searchsorted(key, needles, side="right") - 1
+        safe = np.maximum(at, 0)
+        hit = (at >= 0) & (key[safe] // width == needles // width)
+        return np.where(hit, src[safe], -1).reshape(n_leaves, k).T.ravel()
+
+    return latest(prep.key, prep.src), latest(prep.key_commented, prep.src_commented)
+
+
+def _status_text(prep: PreparedUpdates, take: np.ndarray) -> pd.Series:
+    """The latest update's status of each row (missing without one), from the codes when all are known."""
+    if (prep.code < 0).any():  # a word outside STATUS_KEYS (or none) travels as the update's own text
+        return pd.Series(prep.frame["status"].array.take(take, allow_fill=True))
+    from tests.rollup_reference.engine import words
+
+    return pd.Series(words(np.where(take >= 0, prep.code[np.maximum(take, 0)], -1), STATUS_KEYS))
+
+
+def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
+    """The as_of of the rows ``take`` (NaT for -1) as datetime64[ns]."""
+    ns = np.where(take >= 0, prep.day[np.maximum(take, 0)] * _DAY_NS, np.iinfo("int64").min)
+    return ns.view("datetime64[ns]")
+
+
+def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dates,
+                thresholds: Thresholds) -> pd.DataFrame:
+    """State of every leaf at every date in ``dates`` (GUIDE §3 "As-of state").
+
+    A leaf's state on D is its latest update dated on or before D (several on one day:
+    the last recorded); with none it is pending at 0 %. A completed leaf counts as
+    100 %. Also computes expected progress and the overdue / due-soon / stale flags,
+    and carries the latest non-empty comment with its date. It does not depend on any
+    filter: compute it once per data version and dates, then roll up per filter.
+
+    Args:
+        tree: the prepared tree.
+        updates: the plan's updates, or their :func:`prepare_updates` for this tree
+            (made once per data version: the lookups at new dates then skip the conversions).
+        dates: the as-of dates.
+        thresholds: the due-soon and stale thresholds.
+
+    Returns:
+        One row per (snap, leaf): ``snap, id, status, progress, last_update,
+        comment, comment_date, expected_progress, overdue, due_soon, stale``.
+
+    """
+    if not isinstance(tree, PreparedTree):
+        raise TypeError("leaf_states needs a PreparedTree: call prepare_tree(items) first")
+    prep = updates if isinstance(updates, PreparedUpdates) else prepare_updates(tree, updates)
+    if prep.tree is not tree:
+        raise ValueError("these PreparedUpdates were made for another tree: call prepare_updates(tree, updates)")
+    at = snaps(dates)
+    leaves = tree.leaves
+    n, k = len(leaves), len(at)
+    if not (prep.whole_days and n and k and len(prep.day)):
+        return _leaf_states_frames(tree, prep.frame, at, thresholds)
+    snap_days = at.to_numpy(dtype="datetime64[ns]").view("int64") // _DAY_NS
+    take, take_c = _latest_rows(prep, snap_days, n)
+    on = np.repeat(at.to_numpy(dtype="datetime64[ns]"), n)
+    start, due = (np.tile(leaves[c].to_numpy(dtype="datetime64[ns]"), k) for c in ("start", "due"))
+    last_update = _taken_days(prep, take)
+    status = rules.leaf_status(_status_text(prep, take))
+    progress = np.where(take >= 0, prep.progress[np.maximum(take, 0)], np.nan)
+    open_ = rules.is_open(status)
+    return pd.DataFrame({
+        "snap": on,
+        "id": np.tile(leaves["id"].to_numpy(), k),
+        "status": status.array,
+        "progress": rules.leaf_progress(status, progress),
+        "last_update": last_update,
+        "comment": prep.frame["comment"].array.take(take_c, allow_fill=True),
+        "comment_date": _taken_days(prep, take_c),
+        "expected_progress": rules.expected_progress(start, due, on),
+        "overdue": rules.is_overdue(open_, due, on),
+        "due_soon": rules.is_due_soon(open_, due, on, thresholds),
+        "stale": rules.is_stale(open_, last_update, on, thresholds),
+    }, copy=False)
+
+
+def _leaf_states_frames(tree: PreparedTree, ups: pd.DataFrame, at: pd.DatetimeIndex,
+                        thresholds: Thresholds) -> pd.DataFrame:
+    """:func:`leaf_states` on frames (merge_asof): updates not dated in whole days, no leaves or no dates."""
+    leaves = tree.leaves
+    grid = _grid(at, leaves)
+    # Several updates on one day: the last one recorded wins (rows are in recorded order).
+    last = ups[["item_id", "as_of", "status", "progress"]].rename(columns={"item_id": "id", "as_of": "last_update"})
+    leaf_ids = leaves["id"].to_numpy()
+    state = merge_asof_by_id(grid, last.astype({"last_update": "datetime64[ns]"}), "last_update",
+                             leaf_ids, len(at), last_of_day=True)
+    commented = ups[ups["comment"].notna()]
+    commented = commented[commented["comment"].astype("string").str.strip() != ""][["item_id", "as_of", "comment"]]
+    commented = commented.rename(columns={"item_id": "id", "as_of": "comment_date"})
+    state = merge_asof_by_id(state, commented.astype({"comment_date": "datetime64[ns]"}), "comment_date",
+                             leaf_ids, len(at), last_of_day=True)
+    on, start, due, last_update = (state[c].to_numpy(dtype="datetime64[ns]")
+                                   for c in ("snap", "start", "due", "last_update"))
+    status = rules.leaf_status(state["status"])
+    open_ = rules.is_open(status)
+    idx = state.index
+    return state.assign(
+        status=status,
+        progress=pd.Series(rules.leaf_progress(status, state["progress"].to_numpy(dtype="float64", na_value=np.nan)),
+                           index=idx),
+        expected_progress=pd.Series(rules.expected_progress(start, due, on), index=idx),
+        overdue=pd.Series(rules.is_overdue(open_, due, on), index=idx),
+        due_soon=pd.Series(rules.is_due_soon(open_, due, on, thresholds), index=idx),
+        stale=pd.Series(rules.is_stale(open_, last_update, on, thresholds), index=idx),
+    )[STATE_COLUMNS]
+
+
+def first_completed(updates: pd.DataFrame, as_of) -> pd.Series:
+    """Date of each item's first update with status completed on or before ``as_of`` (index item_id)."""
+    as_of = pd.Timestamp(as_of).normalize()
+    done = updates[(updates["status"] == "completed") & (updates["as_of"] <= as_of)]
+    return done.groupby("item_id")["as_of"].min()
