@@ -27,6 +27,7 @@ from wehoplan.db import create_schema, make_engine
 from wehoplan.demo import build_demo
 from wehoplan.generate import generate_plan
 from wehoplan.importing import analyse, import_files
+from wehoplan.importing.load import load
 from wehoplan.importing.parse import parse_tables
 
 AS_OF = dt.date(2026, 6, 30)
@@ -46,8 +47,11 @@ def _dump(db: Path) -> dict[str, list[tuple]]:
     return out
 
 
-def _both(monkeypatch, tmp_path: Path, steps: list[tuple[list, dict]], base: Path | None = None) -> None:
-    """Run the imports of ``steps`` in order with each reader into its own copy of ``base``; compare."""
+def _both(monkeypatch, tmp_path: Path, steps: list[tuple[list, dict]], base: Path | None = None) -> list[dict]:
+    """Run the imports of ``steps`` in order with each reader into its own copy of ``base``; compare.
+
+    Returns the reports (as the report JSON).
+    """
     got = {}
     for columnar in (False, True):
         db = tmp_path / f"{'cols' if columnar else 'rows'}.db"
@@ -59,6 +63,7 @@ def _both(monkeypatch, tmp_path: Path, steps: list[tuple[list, dict]], base: Pat
         reports, previews = [], []
         with monkeypatch.context() as m:
             m.setattr(importing, "parse_tables", partial(parse_tables, columnar=columnar))
+            m.setattr(importing, "load", partial(load, columnar=columnar))
             for sources, kw in steps:
                 reports.append(import_files(eng, sources, **kw).to_dict())
                 an = analyse(sources, mapping=kw.get("mapping"))
@@ -75,6 +80,7 @@ def _both(monkeypatch, tmp_path: Path, steps: list[tuple[list, dict]], base: Pat
         assert cols_lines == rows_lines
     for t in TABLES:
         assert cols_db[t] == rows_db[t], t
+    return cols_reports
 
 
 def _messy_rows(n: int, seed: int, bad: bool) -> list[list[object]]:
@@ -85,8 +91,13 @@ def _messy_rows(n: int, seed: int, bad: bool) -> list[list[object]]:
     progress: list[object] = [0, 10, 45, "45%", "100%", 0.5, None, "", "Complete", -0.0, 0.0, 99.5, "not started"]
     dates: list[object] = [dt.datetime(2024, 3, 31), "June 2025", "Q3 2025", "FY2026 Q1", "TBD", "6/30/2025", None,
                            "2025-12-31", dt.datetime(9999, 12, 31), 45500, "n/a"]
+    starts: list[object] = [dt.datetime(2023, 1, 15), "Jan 2023", "Q1 2023", "TBD", "1/31/2023", None, 44900]
+    if bad:
+        starts += [dt.datetime(2030, 1, 1), dt.datetime(9999, 12, 31)]  # after the due date; out of range
     depts = ["Public Works", "IT", "Public Works, IT", "Planning; Finance", None, "Human Services", "IT"]
     people = ["Ana Nguyen", "Ben Smith", None, "", "  Chloe   Park ", "Dev Khan"]
+    # Sponsors met before they own anything: new people must get the same ids either way.
+    sponsors = [None, "Zoe Sponsor", "Yuri Sponsor", "Ben Smith", f"Sponsor {seed}"]
     smart = ["M", "S;T", "Mobility; Transparency", None, "", "A,R"]
     if bad:
         statuses += ["maybe", "whatever"]
@@ -94,7 +105,7 @@ def _messy_rows(n: int, seed: int, bad: bool) -> list[list[object]]:
         dates += ["someday", dt.datetime(1850, 1, 1), "13/45/2020"]
         smart += ["Q"]
     rows: list[list[object]] = [["Code", "Title", "Owner", "Department", "Partners", "Status", "% Complete",
-                                 "Start", "Due Date", "Weight", "SMART", "Comments", "Last Updated"]]
+                                 "Start", "Due Date", "Weight", "SMART", "Comments", "Last Updated", "Sponsor"]]
     k = 0
     for s in range(1, 4):
         rows.append([f"GOAL {s}: Goal number {s}"])
@@ -102,18 +113,27 @@ def _messy_rows(n: int, seed: int, bad: bool) -> list[list[object]]:
             rows.append([f"{s}.{i}", f"Objective {s}.{i}", rnd.choice(people), rnd.choice(depts)])
             for a in range(1, n // 15 + 1):
                 k += 1
-                start = rnd.choice(dates) if rnd.random() < 0.3 else None
+                start = rnd.choice(starts) if rnd.random() < 0.3 else None
                 weight: object = rnd.choice([None, 1, 2.5, "3", 0]) if not bad or rnd.random() > 0.02 else "heavy"
                 updated: object = rnd.choice([None, None, "3/31/2026", dt.datetime(2026, 5, 1)])
                 if bad and rnd.random() < 0.01:
                     updated = "2099-01-01"
+                owner = rnd.choice(people) if k % 3 else f"Owner {k % 50}"
                 rows.append([f"{s}.{i}.{a}", f"Action {s}.{i}.{a}  with  spaces" if a % 7 == 0 else f"Action {a}",
-                             rnd.choice(people), rnd.choice(depts), rnd.choice([None, None, "Finance", "IT/Legal"]),
+                             owner, rnd.choice(depts), rnd.choice([None, None, "Finance", "IT/Legal"]),
                              rnd.choice(statuses), rnd.choice(progress), start, rnd.choice(dates), weight,
-                             rnd.choice(smart), rnd.choice([None, "", "on it", "NA", "waiting on budget"]), updated])
+                             rnd.choice(smart), rnd.choice([None, "", "on it", "NA", "waiting on budget"]), updated,
+                             rnd.choice(sponsors) if k % 3 else f"Sponsor {k % 70}"])
                 if a % 40 == 0:
                     rows.append([])
     return rows
+
+
+def _csv_cell(value: object) -> str:
+    """A cell as a CSV export writes it (an Excel serial day as the date it is)."""
+    if type(value) is int and 20000 <= value <= 80000:
+        return (dt.date(1899, 12, 30) + dt.timedelta(days=value)).isoformat()
+    return "" if value is None else str(value)
 
 
 @pytest.mark.parametrize("bad", [False, True], ids=["messy", "bad-rows"])
@@ -123,10 +143,14 @@ def test_a_generated_2k_row_sheet(monkeypatch, tmp_path, bad):
     steps: list[tuple[list, dict]] = [([("plan.xlsx", data)], {"plan_name": "Big", "as_of": AS_OF})]
     if not bad:
         # The same plan again a month later, as CSV text (every cell a string), onto the first import.
-        text = "\n".join(",".join('"' + str("" if c is None else c).replace('"', '""') + '"' for c in r)
-                         for r in rows)
+        text = "\n".join(",".join('"' + _csv_cell(c).replace('"', '""') + '"' for c in r) for r in rows)
         steps.append(([("plan.csv", text.encode())], {"plan_name": "Big", "as_of": AS_OF + dt.timedelta(days=31)}))
-    _both(monkeypatch, tmp_path, steps)
+    reports = _both(monkeypatch, tmp_path, steps)
+    if bad:
+        assert not reports[0]["ok"] and len(reports[0]["errors"]) > 50
+    else:
+        assert [r["ok"] for r in reports] == [True, True] and reports[0]["items_created"] > 2000
+        assert reports[1]["updates_added"] > 500
 
 
 def test_percent_formats_bools_and_error_free_small_shapes(monkeypatch, tmp_path):
@@ -161,7 +185,8 @@ def test_percent_formats_bools_and_error_free_small_shapes(monkeypatch, tmp_path
         ([("sp.csv", b"Code,Title,Department,Partner departments\n1,A,\"['BPD', 'MONSE']\",Finance\n"
                      b"2,B,\"['IT']\",\n")], {"plan_name": "SharePoint"}),
     ]
-    _both(monkeypatch, tmp_path, steps)
+    reports = _both(monkeypatch, tmp_path, steps)
+    assert sum(r["ok"] for r in reports) >= 6
 
 
 def test_the_demo_spreadsheets_and_extracts(monkeypatch, tmp_path):
@@ -183,4 +208,5 @@ def test_the_demo_spreadsheets_and_extracts(monkeypatch, tmp_path):
         steps.append(([path], {"plan_name": f"Copy of {name}"}))  # a new plan, dated today
     eng.dispose()
     assert len(steps) >= 6
-    _both(monkeypatch, tmp_path, steps, base=base)
+    reports = _both(monkeypatch, tmp_path, steps, base=base)
+    assert all(r["ok"] for r in reports)
