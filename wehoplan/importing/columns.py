@@ -20,6 +20,7 @@ from wehoplan.domain import is_blank, parse_smart
 from wehoplan.importing.nodes import Node
 from wehoplan.importing.rows import RowContext, _split_names, _status, read_fields
 from wehoplan.importing.values import (
+    _PLAIN_CODE,
     lettered_code,
     parse_code,
     parse_date,
@@ -41,7 +42,38 @@ def _column(rows: list[tuple[object, ...]], c: int | None, first: int) -> list[o
     return [row[c] if c < len(row) else None for row in rows[first:]]
 
 
-def _keys(col: list[object]) -> list[object] | None:
+class _Columns:
+    """The cells of a table column by column: one transposition when every row has the same width."""
+
+    def __init__(self, rows: list[tuple[object, ...]], first: int) -> None:
+        self.rows, self.first = rows, first
+        body = rows[first:]
+        widths = set(map(len, body))
+        self.by_index: list[tuple[object, ...]] | None = list(zip(*body, strict=True)) if len(widths) == 1 else None
+
+    def get(self, c: int | None) -> list[object] | tuple[object, ...]:
+        """Column ``c``'s cells below the header (None where a row is too short, or no column)."""
+        if c is not None and self.by_index is not None and c < len(self.by_index):
+            return self.by_index[c]
+        return _column(self.rows, c, self.first)
+
+
+def _codes(col: list[object] | tuple[object, ...]) -> tuple[list[object], list[object]]:
+    """``parse_code`` and ``lettered_code`` of every cell; a plain "1.2.3" (most cells) is its own code."""
+    plain = [type(v) is str and _PLAIN_CODE.fullmatch(v) is not None for v in col]
+    codes = [v if p else parse_code(v) for v, p in zip(col, plain, strict=True)]
+    # A plain code has no letters, so it is never a lettered one.
+    lettered = [False if p else lettered_code(v) for v, p in zip(col, plain, strict=True)]
+    return codes, lettered  # type: ignore[return-value]
+
+
+def _texts(col: list[object] | tuple[object, ...]) -> list[object]:
+    """``text`` of every cell, its common case (printable text without double spaces) inline."""
+    return [s if type(v) is str and (s := v.strip()) and v.isprintable() and "  " not in v else text(v)
+            for v in col]
+
+
+def _keys(col: list[object] | tuple[object, ...]) -> list[object] | tuple[object, ...] | None:
     """Dictionary keys for the column's cells (equal keys parse alike), or None when it has other types."""
     types = set(map(type, col))
     if not types <= _KEYED_TYPES:
@@ -62,7 +94,8 @@ def distinct_cells(rows: list[tuple[object, ...]], c: int, first: int) -> list[o
     return None if keys is None else list(dict(zip(keys, col, strict=True)).values())
 
 
-def _mapped(col: list[object], keys: list[object], fn: Callable[[Any], object]) -> list[object]:
+def _mapped(col: list[object] | tuple[object, ...], keys: list[object] | tuple[object, ...],
+            fn: Callable[[Any], object]) -> list[object]:
     """``fn`` of every cell, computed once per distinct key; ``_FAIL`` where it raised."""
     memo: dict[object, object] = {}
     for k, v in dict(zip(keys, col, strict=True)).items():
@@ -106,8 +139,10 @@ class TableColumns:
 
         pct, pc = ctx.pct, col.get("progress")
 
-        def parse(name: str, fn: Callable[[Any], object], source: str | None = None) -> bool:
-            raw = _column(rows, col.get(source or name), first)
+        cells = _Columns(rows, first)
+
+        def parse(name: str, fn: Callable[[Any], object]) -> bool:
+            raw: list[object] | tuple[object, ...] = cells.get(col.get(name))
             keys = _keys(raw)
             if keys is None:
                 return False
@@ -144,11 +179,13 @@ class TableColumns:
             steps.append(("comment", text))
         if "update_date" in col:
             steps.append(("update_date", lambda v: parse_date(v, fy)))
-        steps += [("title", text), ("code", parse_code)]
         for name, fn in steps:
             if not parse(name, fn):
                 return None
-        parse("lettered", lettered_code, "code")
+        # Titles and codes are mostly distinct: parsed cell by cell, without keys.
+        parsed["title"] = _texts(cells.get(col.get("title")))
+        raw_codes = cells.get(col.get("code"))
+        parsed["code"], parsed["lettered"] = _codes(raw_codes)
         if t.sheet.error_cells:
             cols = set(col.values())
             for r, c in t.sheet.error_cells:
@@ -207,8 +244,8 @@ class TableColumns:
                 if "as_of" in d and d["as_of"] is not _FAIL and d["as_of"] > latest:
                     slow[i] = True  # a future update: read_fields reports it
         # A row with a title and a code has two filled cells: neither blank nor a section row.
-        filled = [a is not None and not is_blank(b)
-                  for a, b in zip(parsed["title"], _column(rows, col.get("code"), first), strict=True)]
+        filled = [a is not None and (b.strip() != "" if type(b) is str else not is_blank(b))
+                  for a, b in zip(parsed["title"], raw_codes, strict=True)]
         titles = parsed["title"]
         codes = parsed["code"]
         return cls(ctx, first, fields, state, slow, titles, codes, filled,  # type: ignore[arg-type]
