@@ -26,7 +26,7 @@ from wehoplan import exporting, repository
 from wehoplan.db import create_schema, make_engine
 from wehoplan.demo import build_demo
 from wehoplan.generate import generate_plan
-from wehoplan.importing import analyse, import_files
+from wehoplan.importing import FIELDS, analyse, explain, import_files
 from wehoplan.importing.load import load
 from wehoplan.importing.parse import parse_tables
 
@@ -67,6 +67,9 @@ def _both(monkeypatch, tmp_path: Path, steps: list[tuple[list, dict]], base: Pat
             for sources, kw in steps:
                 reports.append(import_files(eng, sources, **kw).to_dict())
                 an = analyse(sources, mapping=kw.get("mapping"))
+                for t in an.tables:
+                    for name in FIELDS:
+                        assert explain._example(an.parsed, t, name) == _first_value(an.parsed, t, name), name
                 previews.append((an.preview(AS_OF), an.problem_frame(), an.explanation()))
         eng.dispose()
         got[columnar] = (reports, previews, _dump(db))
@@ -81,6 +84,16 @@ def _both(monkeypatch, tmp_path: Path, steps: list[tuple[list, dict]], base: Pat
     for t in TABLES:
         assert cols_db[t] == rows_db[t], t
     return cols_reports
+
+
+def _first_value(parsed, table, name: str) -> str:
+    """The report's "first value read" of a column, found by looking at every item (no shortcut)."""
+    for n in parsed.nodes if parsed is not None else []:
+        v = n.fields.get(name) if name not in ("status", "progress") else n.state.get(name)
+        if n.sheet == table.sheet.name and n.file == table.file_name and v is not None and v != "" and v != []:
+            return (explain.day(v) if isinstance(v, dt.date) else ", ".join(map(str, v)) if isinstance(v, list)
+                    else f"{v:g} %" if name == "progress" else str(v))
+    return ""
 
 
 def _messy_rows(n: int, seed: int, bad: bool) -> list[list[object]]:

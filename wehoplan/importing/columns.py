@@ -115,7 +115,7 @@ class TableColumns:
 
     def __init__(self, ctx: RowContext, first: int, fields: list[dict[str, Any]], state: list[dict[str, Any]],
                  slow: list[bool], titles: list[str | None], codes: list[str | None], filled: list[bool],
-                 lettered: list[bool]) -> None:
+                 lettered: list[bool], numeric: list[bool]) -> None:
         self.ctx = ctx
         self.first = first
         self.fields = fields
@@ -125,6 +125,7 @@ class TableColumns:
         self.codes = codes  # parse_code() of the code cell
         self.filled = filled  # True: at least two cells filled (neither blank nor a section row)
         self.lettered = lettered  # lettered_code() of the code cell
+        self.numeric = numeric  # the code cell is a number with a fraction (1.1: maybe 1.10 in Excel)
 
     @classmethod
     def build(cls, ctx: RowContext) -> TableColumns | None:
@@ -248,8 +249,9 @@ class TableColumns:
                   for a, b in zip(parsed["title"], raw_codes, strict=True)]
         titles = parsed["title"]
         codes = parsed["code"]
+        numeric = [isinstance(v, float) and not v.is_integer() for v in raw_codes]
         return cls(ctx, first, fields, state, slow, titles, codes, filled,  # type: ignore[arg-type]
-                   parsed["lettered"])  # type: ignore[arg-type]
+                   parsed["lettered"], numeric)  # type: ignore[arg-type]
 
     def read(self, r: int, node: Node) -> None:
         """What ``read_fields(ctx, r, node)`` does, from the parsed columns."""

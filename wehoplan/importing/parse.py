@@ -181,19 +181,20 @@ def _parse_table(ctx: RowContext, nodes: list[Node], columnar: bool = True) -> s
         if sec is not None and mode == "columns":
             fill = {group_cols[0]: sec}
             continue
-        raw_code = ctx.get(r, "code")
         if cols is not None:
             i = r - first
-            title, code, lettered = cols.titles[i], cols.codes[i], cols.lettered[i]
+            title, code, lettered, numeric = cols.titles[i], cols.codes[i], cols.lettered[i], cols.numeric[i]
         else:
+            raw_code = ctx.get(r, "code")
             title, code, lettered = text(ctx.get(r, "title")), parse_code(raw_code), lettered_code(raw_code)
+            # Only a code with a fraction (1.1) can be an Excel number that lost a digit (1.10).
+            numeric = isinstance(raw_code, float) and not raw_code.is_integer()
         if codes_in_titles:
             code, title = split_title_code(title)
         if lettered:
             # "P1.F2.A1" reads as 1.2.1; the file's own code stays visible in the title.
+            raw_code = ctx.get(r, "code")
             title = f"{text(raw_code)} {title}" if title else text(raw_code)
-        # Only a code with a fraction (1.1) can be an Excel number that lost a digit (1.10).
-        numeric = isinstance(raw_code, float) and not raw_code.is_integer()
         if cols is not None and not cols.slow[r - first]:
             # The row's fields as read_fields gives them, in the node from the start (no empty
             # dicts made only to be replaced: fewer allocations, fewer collector passes).
