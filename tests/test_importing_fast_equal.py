@@ -118,7 +118,8 @@ def _messy_rows(n: int, seed: int, bad: bool) -> list[list[object]]:
         dates += ["someday", dt.datetime(1850, 1, 1), "13/45/2020"]
         smart += ["Q"]
     rows: list[list[object]] = [["Code", "Title", "Owner", "Department", "Partners", "Status", "% Complete",
-                                 "Start", "Due Date", "Weight", "SMART", "Comments", "Last Updated", "Sponsor"]]
+                                 "Start", "Due Date", "Weight", "SMART", "Comments", "Last Updated", "Sponsor",
+                                 "Description"]]
     k = 0
     for s in range(1, 4):
         rows.append([f"GOAL {s}: Goal number {s}"])
@@ -136,7 +137,8 @@ def _messy_rows(n: int, seed: int, bad: bool) -> list[list[object]]:
                              owner, rnd.choice(depts), rnd.choice([None, None, "Finance", "IT/Legal"]),
                              rnd.choice(statuses), rnd.choice(progress), start, rnd.choice(dates), weight,
                              rnd.choice(smart), rnd.choice([None, "", "on it", "NA", "waiting on budget"]), updated,
-                             rnd.choice(sponsors) if k % 3 else f"Sponsor {k % 70}"])
+                             rnd.choice(sponsors) if k % 3 else f"Sponsor {k % 70}",
+                             None if k < 5 else rnd.choice([None, "Why it matters", f"Step {k}"])])
                 if a % 40 == 0:
                     rows.append([])
     return rows
