@@ -66,3 +66,29 @@ def test_plain_sheets_within_bounds_take_the_shortcut_and_agree_with_the_exact_s
     near = near.replace(b"SF150000", b"T150000")  # 20 columns x 150000 rows: 3M cells, within every bound
     assert guard._within_bounds(near)
     guard._bound("x", "p", 150000, 20)  # the exact bound agrees
+
+
+# Markup a regular expression could misread: expat reports it, and the part takes the walk.
+MARKUP = {
+    "a comment hiding a cell": _sheet(b'<row r="2"><!-- <c r="A2"><v>1</v></c> --><c r="B2"><v>1</v></c></row>'),
+    "a comment hiding a far cell": _sheet(b'<row r="2"><!-- <c r="XFD2"> --><c r="B2"><v>1</v></c></row>'),
+    "CDATA in a cell": _sheet(b'<row r="2"><c r="A2" t="inlineStr"><is><t><![CDATA[<c r="ZZ9">]]></t></is></c></row>'),
+    "a processing instruction": _sheet(b'<row r="2"><?pi <c r="XFD9"?><c r="A2"><v>1</v></c></row>'),
+    "a far cell after a comment": _sheet(b'<row r="2"><!-- x --><c r="XFD2"><v>1</v></c></row>'),
+}
+
+
+@pytest.mark.parametrize("case", sorted({**OVER, **MARKUP}))
+def test_the_guard_accepts_and_refuses_what_the_element_walk_does(monkeypatch, case):
+    """Whatever shortcut the guard takes, its verdict (refused, or the error cells found) is the walk's."""
+    xml = {**OVER, **MARKUP}[case]
+    if case in MARKUP:
+        assert not guard._parse_bytes(xml, "xl/worksheets/sheet1.xml", "x.xlsx")
+
+    def verdict() -> str:
+        out = _outcome(_with_sheet(xml))
+        return "refused" if out.startswith("refused: ") else out
+
+    shortcut = verdict()
+    monkeypatch.setattr(guard, "_scan_plain_sheet", lambda *_args, **_kw: None)
+    assert shortcut == verdict()
