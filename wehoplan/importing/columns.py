@@ -47,15 +47,20 @@ class _Columns:
 
     def __init__(self, rows: list[tuple[object, ...]], first: int) -> None:
         self.rows, self.first = rows, first
-        body = rows[first:]
-        widths = set(map(len, body))
-        self.by_index: list[tuple[object, ...]] | None = list(zip(*body, strict=True)) if len(widths) == 1 else None
+        self.body = rows[first:]
+        widths = set(map(len, self.body))
+        self.width = widths.pop() if len(widths) == 1 else None
+        self.cache: dict[int, list[object]] = {}
 
-    def get(self, c: int | None) -> list[object] | tuple[object, ...]:
+    def get(self, c: int | None) -> list[object]:
         """Column ``c``'s cells below the header (None where a row is too short, or no column)."""
-        if c is not None and self.by_index is not None and c < len(self.by_index):
-            return self.by_index[c]
-        return _column(self.rows, c, self.first)
+        if c is None or self.width is None or c >= self.width:
+            return _column(self.rows, c, self.first)
+        if c not in self.cache:
+            # Every row is wide enough: no length test per cell (and no per-row iterators,
+            # which a transposition by zip would make for the collector to count).
+            self.cache[c] = [row[c] for row in self.body]
+        return self.cache[c]
 
 
 def _codes(col: list[object] | tuple[object, ...]) -> tuple[list[object], list[object]]:
