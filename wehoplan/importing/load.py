@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Engine, Table, delete, select
@@ -316,7 +317,16 @@ def load(
             writer.insert_many(s, items_t, _ITEM_COLS, rows)
             id_of = _ids_by_code(s, writer, plan_id)
             audit_rows: list[tuple] = []
-            for r, partners in zip(rows, partners_new, strict=True):
+            if columnar:
+                codes = [r[1] for r in rows]
+                new_ids = [id_of[c] for c in codes]
+                ids.update(zip(codes, new_ids, strict=True))
+                for item_id, partners in zip(new_ids, partners_new, strict=True):
+                    if partners:
+                        partner_rows += [(item_id, d) for d in {names.dept(p) for p in partners}]
+                audit_rows = list(zip(repeat(author), repeat("create"), repeat("item"), new_ids, repeat("code"),
+                                      repeat(None), codes, repeat(SOURCE), repeat(batch_id)))
+            for r, partners in zip(rows if not columnar else (), partners_new, strict=False):
                 code = r[1]
                 item_id = id_of[code]
                 ids[code] = item_id
@@ -385,7 +395,14 @@ def load(
         update_nodes: list[Node] = []  # the node of each new update, to name its row if it is refused
         source = f"import: {file_name}"[:200]
         as_of_text = day(as_of)
-        for item_id, n, existed in zip(leaf_ids, leaf_nodes, leaf_existed, strict=True):
+        all_new = columnar and not existing
+        if all_new:
+            # A new plan: every leaf's update is new; the same tuples as below, in one pass.
+            states = [_leaf_tuple(n.state) for n in leaf_nodes]
+            new_updates = [(item_id, day(t[0]) if t[0] else as_of_text, t[1], t[2], t[3], author, source, batch_id)
+                           for item_id, t in zip(leaf_ids, states, strict=True) if t is not None]
+            update_nodes = [n for n, t in zip(leaf_nodes, states, strict=True) if t is not None]
+        for item_id, n, existed in zip(leaf_ids if not all_new else (), leaf_nodes, leaf_existed, strict=False):
             if not existed:
                 # An item this import created holds no update yet and appears once: nothing to skip.
                 t = _leaf_tuple(n.state)
