@@ -35,10 +35,15 @@ def day(d: dt.date) -> str:
     return f"{d.day} {d:%b %Y}"
 
 
+# The fields read_fields puts in an item's fields, and the two state cells looked up here.
+_READ_INTO_NODES = frozenset({"description", "owner", "sponsor", "partners", "department", "smart", "start", "due",
+                              "weight", "status", "progress"})
+
+
 def _example(parsed: Parsed | None, table: Table, field: str) -> str:
     """One value as it will be read, from the first item of this table that has one."""
-    if parsed is None:
-        return ""
+    if parsed is None or field not in _READ_INTO_NODES:
+        return ""  # no item holds this field (codes, titles, levels...): nothing to look for
     for n in parsed.nodes:
         if n.sheet != table.sheet.name or n.file != table.file_name:
             continue

@@ -237,8 +237,8 @@ def _guard_sheet_part(zf: zipfile.ZipFile, part: str, name: str) -> set[tuple[in
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         raise FileRejected(f"{name}: the file is corrupt or truncated ({part} cannot be read); "
                            "save it again as .xlsx") from None
-    _parse_bytes(xml, part, name)
-    fast = _scan_plain_sheet(xml, part, name)
+    markup_free = _parse_bytes(xml, part, name)
+    fast = _scan_plain_sheet(xml, part, name, markup_checked=True) if markup_free else None
     return fast if fast is not None else _walk_sheet_part(zf, part, name)
 
 
@@ -248,16 +248,31 @@ _CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _ROW_REFS = re.compile(rb'<row r="([0-9]{1,7})"')
 _DIMENSION_REF = re.compile(rb'<dimension ref="([^"<>]*)"')
 # Anything but the plain form of a cell, row or dimension tag start: other whitespace, an
-# empty tag, a namespace prefix. One search finds them all; such parts take the walk.
-_UNPLAIN_TAG = re.compile(rb"<(?:c|row|dimension)[\t\n\r>/]|:(?:c|row|dimension)[\s/>]")
+# empty tag, a namespace prefix; such parts take the walk. Two searches, each with a literal
+# start the regex engine skips to (one alternation of both is several times slower).
+_UNPLAIN_TAGS = (re.compile(rb"<(?:c|row|dimension)[\t\n\r>/]"), re.compile(rb":(?:c|row|dimension)[\s/>]"))
+# Cell and row references other than one letter and at most five digits (up to 99999 rows,
+# 26 columns: always within bounds), with the start of their value. Expat has read the part,
+# so no attribute value holds a '<' and each capture is the value (or its first 20 bytes).
+_ODD_CELL_REFS = re.compile(rb'<c r="(?![A-Z][0-9]{1,5}")([^"]{0,20})')
+_ODD_ROW_REFS = re.compile(rb'<row r="(?![0-9]{1,5}")([^"]{0,20})')
+_PLAIN_REF = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
+_SMALL_ROW, _SMALL_COL = 99_999, 26
 
 
-def _scan_plain_sheet(xml: bytes, part: str, name: str) -> set[tuple[int, int]] | None:
-    """The references of a plainly written part read by regex; None when it is not plain."""
-    if b"<!--" in xml or b"<![CDATA[" in xml or xml.count(b"<?") > (1 if xml.lstrip().startswith(b"<?") else 0):
+def _scan_plain_sheet(xml: bytes, part: str, name: str, markup_checked: bool = False) -> set[tuple[int, int]] | None:
+    """The references of a plainly written part read by regex; None when it is not plain.
+
+    ``markup_checked``: expat found no comment, CDATA section or processing instruction in
+    the part (:func:`_parse_bytes`), so the byte searches for them are skipped.
+    """
+    if not markup_checked and (b"<!--" in xml or b"<![CDATA[" in xml
+                               or xml.count(b"<?") > (1 if xml.lstrip().startswith(b"<?") else 0)):
         return None  # text a regex could mistake for tags, or tags it could miss
-    if b't="e"' in xml or _UNPLAIN_TAG.search(xml):
+    if b't="e"' in xml or any(rx.search(xml) for rx in _UNPLAIN_TAGS):
         return None  # error cells to locate, or tags not in the plain form: the walk handles both
+    if _within_bounds(xml):
+        return set()
     refs = _CELL_REFS.findall(xml)
     rows = _ROW_REFS.findall(xml)
     dims = _DIMENSION_REF.findall(xml)
@@ -280,14 +295,67 @@ def _scan_plain_sheet(xml: bytes, part: str, name: str) -> set[tuple[int, int]] 
     return set()
 
 
-def _parse_bytes(xml: bytes, part: str, name: str) -> None:
-    """Expat over a whole part with no element handler: well-formed, DTD-free, at C speed."""
+def _within_bounds(xml: bytes) -> bool:
+    """True when a plain part's references are provably within every bound, False when unsure.
+
+    Only ever a shortcut to accepting: on False the exact scan below decides (and words any
+    refusal). The common references (one letter, up to five digits) are bounded by their form
+    and never materialised; only the others are read, and each must be a plain reference.
+    """
+    cells = xml.count(b"<c ")
+    rows = xml.count(b"<row ")
+    if cells > MAX_CELLS or xml.count(b'<c r="') != cells or xml.count(b'<row r="') != rows:
+        return False
+    odd_cells = _ODD_CELL_REFS.findall(xml)
+    odd_rows = _ODD_ROW_REFS.findall(xml)
+    max_col = _SMALL_COL if cells > len(odd_cells) else 0
+    max_row = _SMALL_ROW if cells > len(odd_cells) or rows > len(odd_rows) else 0
+    for ref in odd_cells:
+        m = _PLAIN_REF.fullmatch(ref)
+        if m is None:
+            return False
+        max_col = max(max_col, col_index(m.group(1).decode()))
+        max_row = max(max_row, int(m.group(2)))
+    for ref in odd_rows:
+        if not (ref.isdigit() and len(ref) <= 7):
+            return False
+        max_row = max(max_row, int(ref))
+    dims = _DIMENSION_REF.findall(xml)
+    if len(dims) != xml.count(b"<dimension "):
+        return False
+    for dim in dims:
+        for piece in dim.decode("ascii", "replace").split(":")[:2]:
+            part = _RANGE_PART.match(piece)
+            if part is None:
+                return False
+            max_col = max(max_col, col_index(part.group(1)) if part.group(1) else 1)
+            max_row = max(max_row, int(part.group(2) or 1))
+    return max_row <= MAX_ROWS and max_col <= MAX_COLUMNS and max_row * max_col <= MAX_CELLS
+
+
+def _parse_bytes(xml: bytes, part: str, name: str) -> bool:
+    """Expat over a whole part with no element handler: well-formed, DTD-free, at C speed.
+
+    Returns:
+        True when the part holds no comment, CDATA section or processing instruction (the
+        XML declaration aside): text a regular expression could mistake for tags.
+
+    """
     px = _safe_parser(part, name)
+    seen: list[bool] = []
+
+    def markup(*_args: Any) -> None:
+        seen.append(True)
+
+    px.CommentHandler = markup
+    px.StartCdataSectionHandler = markup
+    px.ProcessingInstructionHandler = markup
     try:
         px.Parse(xml, True)
     except expat.ExpatError as exc:
         raise FileRejected(f"{name}: the file is corrupt ({part} is not well-formed XML at line {exc.lineno}); "
                            "open it in Excel and save it again as .xlsx") from None
+    return not seen
 
 
 def _walk_sheet_part(zf: zipfile.ZipFile, part: str, name: str) -> set[tuple[int, int]]:

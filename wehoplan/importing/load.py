@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Engine, Table, delete, select
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from wehoplan.db import bump_data_version
 from wehoplan.domain import code_sort_key, level_name, split_level_names
+from wehoplan.importing.new_rows import new_item_rows
 from wehoplan.importing.nodes import Node, Problem
-from wehoplan.importing.writers import RowWriter, writer_for
+from wehoplan.importing.writers import RowWriter, SQLiteDriverWriter, writer_for
 from wehoplan.models import (
     Audit,
     Base,
@@ -40,6 +42,19 @@ _ITEM_COLS = ("plan_id", "code", "level", "title", "parent_id", "description", "
 _AUDIT_COLS = ("author", "action", "entity", "entity_id", "field", "old_value", "new_value", "source", "batch_id")
 _UPDATE_COLS = ("item_id", "as_of", "status", "progress", "comment", "author", "source", "batch_id")
 
+
+
+def _ids_by_code(s: Session, writer: RowWriter, plan_id: int) -> dict[str | None, int]:
+    """{code: id} of the plan's items (codes are unique in a plan)."""
+    if isinstance(writer, SQLiteDriverWriter):
+        # One C-level pass over the driver's cursor: SQLAlchemy makes a Row object per item.
+        driver = s.connection().connection.driver_connection
+        assert driver is not None  # an open session's connection always has one
+        return dict(driver.execute("SELECT code, id FROM items WHERE plan_id = ?", (plan_id,)))
+    items_t = _table(Item)
+    # Iterated, not .all(): one result row alive at a time, not a list of them.
+    return {code: item_id for item_id, code in s.execute(
+        select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan_id))}
 
 
 def _table(model: type[Base]) -> Table:
@@ -186,7 +201,9 @@ def _in_locked_periods(s: Session, plan_id: int | None, updates: list[tuple], no
         return []
     locks = s.execute(select(PeriodLock.period_start, PeriodLock.period_end)
                       .where(PeriodLock.plan_id == plan_id)).all()
-    out = []
+    out: list[Problem] = []
+    if not locks:
+        return out
     for u, n in zip(updates, nodes, strict=True):
         when = dt.date.fromisoformat(str(u[1])[:10])
         for start, end in locks:
@@ -214,6 +231,7 @@ def load(
     progress_cb=None,
     writer: RowWriter | None = None,
     into_locked_periods: bool = False,
+    columnar: bool = True,
 ) -> LoadResult:
     """Create or update the plan's items and add the leaves' updates, all in one transaction.
 
@@ -221,6 +239,8 @@ def load(
     On a dry run (or when nothing is new) everything is computed and rolled back.
     A report dated inside a locked period raises :class:`LockedPeriods` (nothing written)
     unless ``into_locked_periods`` (an admin of the plan), when the batch's audit says how many.
+    ``columnar`` builds the new items' rows column by column (:mod:`wehoplan.importing.new_rows`);
+    False builds them row by row (the same rows: the tests compare them).
     """
     writer = writer or writer_for(engine)
     s = Session(engine)
@@ -278,25 +298,35 @@ def load(
             # Tuples in _ITEM_COLS order, built straight from the parsed fields (what _desired
             # gives for a new item): one dict per row and per value look-up is much slower.
             rows: list[tuple] = []
-            partners_new: list[list[str] | tuple[()]] = []
-            for n in batch_nodes:
-                f = n.fields
-                parent = n.parent.code if n.parent is not None else None
-                rows.append((
-                    plan_id, n.code, level, n.title or "", ids[parent] if parent else None,
-                    f.get("description"), names.person(f.get("owner")), names.person(f.get("sponsor")),
-                    names.dept(f.get("department")), f.get("smart") or "", day(f.get("start")), day(f.get("due")),
-                    float(f.get("weight", 1.0)), order_of[id(n)], 1, False,
-                ))
-                partners_new.append(f.get("partners") or ())
+            partners_new: list[list[str] | tuple[()]] = [n.fields.get("partners") or () for n in batch_nodes]
+            if columnar:
+                rows = new_item_rows(batch_nodes, plan_id=plan_id, level=level, ids=ids, person=names.person,
+                                     dept=names.dept, day=day, order_of=order_of)
+            else:
+                for n in batch_nodes:
+                    f = n.fields
+                    parent = n.parent.code if n.parent is not None else None
+                    rows.append((
+                        plan_id, n.code, level, n.title or "", ids[parent] if parent else None,
+                        f.get("description"), names.person(f.get("owner")), names.person(f.get("sponsor")),
+                        names.dept(f.get("department")), f.get("smart") or "", day(f.get("start")),
+                        day(f.get("due")), float(f.get("weight", 1.0)), order_of[id(n)], 1, False,
+                    ))
             # One plain executemany, then the new ids by code (codes are unique in a plan): an
             # INSERT ... RETURNING in parameter order is slower.
             writer.insert_many(s, items_t, _ITEM_COLS, rows)
-            # Iterated, not .all(): one result row alive at a time, not a list of them.
-            id_of = {code: item_id for item_id, code in s.execute(
-                select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan.id))}
+            id_of = _ids_by_code(s, writer, plan_id)
             audit_rows: list[tuple] = []
-            for r, partners in zip(rows, partners_new, strict=True):
+            if columnar:
+                codes = [r[1] for r in rows]
+                new_ids = [id_of[c] for c in codes]
+                ids.update(zip(codes, new_ids, strict=True))
+                for item_id, partners in zip(new_ids, partners_new, strict=True):
+                    if partners:
+                        partner_rows += [(item_id, d) for d in {names.dept(p) for p in partners}]
+                audit_rows = list(zip(repeat(author), repeat("create"), repeat("item"), new_ids, repeat("code"),
+                                      repeat(None), codes, repeat(SOURCE), repeat(batch_id)))
+            for r, partners in zip(rows if not columnar else (), partners_new, strict=False):
                 code = r[1]
                 item_id = id_of[code]
                 ids[code] = item_id
@@ -312,7 +342,12 @@ def load(
                 progress_cb(0.5 + 0.3 * created / max(total, 1))
         if partner_rows:
             writer.insert_many(s, item_partner_departments, ("item_id", "department_id"), partner_rows)
-        for order, n in enumerate(nodes):
+        if columnar and not existing:
+            # Every item is new (a new plan): nothing below but the leaves' lists would change.
+            leaf_nodes = [n for n in nodes if not n.children]
+            leaf_ids = [ids[n.code] for n in leaf_nodes]
+            leaf_existed = [False] * len(leaf_nodes)
+        for order, n in enumerate(nodes if not (columnar and not existing) else ()):
             item = existing.get(n.code)
             if item is not None:
                 old = _current(item, names, sorted(p for p in partners_of.get(item.id, []) if p),
@@ -360,7 +395,14 @@ def load(
         update_nodes: list[Node] = []  # the node of each new update, to name its row if it is refused
         source = f"import: {file_name}"[:200]
         as_of_text = day(as_of)
-        for item_id, n, existed in zip(leaf_ids, leaf_nodes, leaf_existed, strict=True):
+        all_new = columnar and not existing
+        if all_new:
+            # A new plan: every leaf's update is new; the same tuples as below, in one pass.
+            states = [_leaf_tuple(n.state) for n in leaf_nodes]
+            new_updates = [(item_id, day(t[0]) if t[0] else as_of_text, t[1], t[2], t[3], author, source, batch_id)
+                           for item_id, t in zip(leaf_ids, states, strict=True) if t is not None]
+            update_nodes = [n for n, t in zip(leaf_nodes, states, strict=True) if t is not None]
+        for item_id, n, existed in zip(leaf_ids if not all_new else (), leaf_nodes, leaf_existed, strict=False):
             if not existed:
                 # An item this import created holds no update yet and appears once: nothing to skip.
                 t = _leaf_tuple(n.state)

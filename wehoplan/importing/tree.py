@@ -109,8 +109,14 @@ def outline_key_fn():
             k = part_keys[p] = code_sort_key(p)[0]
         return k
 
+    get = part_keys.__getitem__
+
     def key(n: Node) -> tuple:
-        return tuple(map(part_key, str(n.code or "").split(".")))
+        parts = str(n.code or "").split(".")
+        try:
+            return tuple(map(get, parts))  # every part seen before (most codes): no Python call per part
+        except KeyError:
+            return tuple(map(part_key, parts))
 
     return key
 
