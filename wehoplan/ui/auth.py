@@ -121,7 +121,7 @@ def _identity(who: Principal) -> None:
     sb = st.sidebar
     if who.local:
         # Markdown, not a caption: the caption's faded grey on the sidebar fails the 4.5:1 contrast of WCAG AA.
-        sb.markdown(":small[Local mode: no sign-in is configured, so you act as the local user with every right.]")
+        sb.markdown("Local mode: no sign-in is configured, so you act as the local user with every right.")
         return
     role = who.best_role() or "no role"
     # Plain text, never Markdown: names come from the identity provider.
