@@ -50,8 +50,8 @@ Source = str | Path | tuple[str, bytes]
 # Fields the preview shows when mapped, and their column names there.
 PREVIEW_FIELDS = {"description": "description", "owner": "owner", "sponsor": "sponsor",
                   "department": "lead department", "partners": "partner departments", "smart": "SMART",
-                  "start": "start", "due": "due", "weight": "weight", "comment": "comment",
-                  "update_date": "update date"}
+                  "start": "start", "due": "due", "weight": "weight", "owner_email": "owner email",
+                  "comment": "comment", "update_date": "update date"}
 
 __all__ = [
     "FIELDS",

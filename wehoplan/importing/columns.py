@@ -24,6 +24,7 @@ from wehoplan.importing.values import (
     lettered_code,
     parse_code,
     parse_date,
+    parse_email,
     parse_progress,
     parse_weight,
     parse_yes,
@@ -177,6 +178,8 @@ class TableColumns:
         steps += [(name, lambda v: parse_date(v, fy)) for name in ctx.date_fields]
         if "weight" in col:
             steps.append(("weight", parse_weight))
+        if "owner_email" in col:
+            steps.append(("owner_email", parse_email))
         if "status" in col:
             steps.append(("status", lambda v: None if is_blank(v) else _status(v, words)))
         if "progress" in col:
@@ -238,6 +241,10 @@ class TableColumns:
             for d, v in zip(fields, parsed["weight"], strict=True):
                 if v is not None:
                     d["weight"] = v
+        if "owner_email" in col:
+            for d, v in zip(fields, parsed["owner_email"], strict=True):
+                if v is not None:
+                    d["owner_email"] = v
         for name, key in (("status", "status"), ("progress", "progress"), ("comment", "comment"),
                           ("update_date", "as_of")):
             if name in col:

@@ -37,7 +37,7 @@ def day(d: dt.date) -> str:
 
 # The fields read_fields puts in an item's fields, and the two state cells looked up here.
 _READ_INTO_NODES = frozenset({"description", "owner", "sponsor", "partners", "department", "smart", "start", "due",
-                              "weight", "status", "progress"})
+                              "weight", "owner_email", "status", "progress"})
 
 
 def _example(parsed: Parsed | None, table: Table, field: str) -> str:

@@ -215,6 +215,32 @@ def _in_locked_periods(s: Session, plan_id: int | None, updates: list[tuple], no
     return out
 
 
+def _owner_emails(s: Session, nodes: list[Node], author: str | None, batch_id: int) -> int:
+    """Give each owner the email the file names beside them (its last one per owner); audited per person.
+
+    A blank email cell keeps the person's email; the people are the ones the items were just
+    written with, so every owner named exists by now.
+    """
+    wanted: dict[str, str] = {}
+    for n in nodes:
+        owner, email = n.fields.get("owner"), n.fields.get("owner_email")
+        if owner and email:
+            wanted[str(owner)] = str(email)
+    if not wanted:
+        return 0
+    changed = 0
+    for person in s.scalars(select(Person).where(Person.name.in_(sorted(wanted)))):
+        email = wanted[person.name]
+        if person.email == email:
+            continue
+        write_audit(s, author=author, action="update", entity="person", entity_id=person.id, field="email",
+                    old=person.email, new=email, source=SOURCE, batch_id=batch_id)
+        person.email = email
+        changed += 1
+    s.flush()
+    return changed
+
+
 def load(
     engine: Engine,
     nodes: list[Node],
@@ -429,11 +455,12 @@ def load(
             raise LockedPeriods(in_locks)
         if new_updates:
             writer.insert_many(s, _table(Update), _UPDATE_COLS, new_updates)
+        emails_set = _owner_emails(s, nodes, author, batch.id)
         in_file = {n.code for n in nodes}
         missing = sorted((it.code for c, it in existing.items() if c not in in_file and not it.archived),
                          key=code_sort_key)
         batch.items_created, batch.items_updated, batch.updates_added = created, updated, len(new_updates)
-        changed_any = created or updated or new_updates or plan_created
+        changed_any = created or updated or new_updates or plan_created or emails_set
         kept = not dry_run and bool(changed_any)
         result = LoadResult(items_created=created, items_updated=updated, updates_added=len(new_updates),
                             batch_id=batch.id if kept else None, missing=missing, plan_created=plan_created,

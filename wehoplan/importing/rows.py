@@ -9,7 +9,15 @@ from wehoplan.domain import NO_END_DATE, is_blank, parse_smart, parse_status
 from wehoplan.importing.nodes import Node, Problem
 from wehoplan.importing.reading import column_letter, percent_cells
 from wehoplan.importing.table import Table
-from wehoplan.importing.values import DateOutOfRange, parse_date, parse_progress, parse_weight, parse_yes, text
+from wehoplan.importing.values import (
+    DateOutOfRange,
+    parse_date,
+    parse_email,
+    parse_progress,
+    parse_weight,
+    parse_yes,
+    text,
+)
 
 LEVEL_WORDS: dict[str, int] = {
     **{w: 1 for w in ("strategy", "goal", "focus area", "pillar", "theme", "priority", "topic area", "topic",
@@ -178,6 +186,10 @@ def read_fields(ctx: RowContext, r: int, node: Node) -> None:
         w = parsed("weight", parse_weight)
         if w is not None:
             f["weight"] = w
+    if "owner_email" in col:
+        e = parsed("owner_email", parse_email)
+        if e is not None:
+            f["owner_email"] = e
     st = node.state
     if "status" in col:
         v = cell("status")

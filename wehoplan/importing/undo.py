@@ -17,7 +17,16 @@ from sqlalchemy import CursorResult, Engine, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from wehoplan.importing.load import SOURCE, UndoRefused, _Names, _set_partners
-from wehoplan.models import UNDO_BATCH_OPTION, Audit, ImportBatch, Item, Plan, Update, item_partner_departments
+from wehoplan.models import (
+    UNDO_BATCH_OPTION,
+    Audit,
+    ImportBatch,
+    Item,
+    Person,
+    Plan,
+    Update,
+    item_partner_departments,
+)
 from wehoplan.repository import write_audit
 
 # Later audit fields that collide with a restored "parent" (a move renumbers the code too).
@@ -145,6 +154,14 @@ def undo_import(engine: Engine, batch_id: int, author: str | None = None) -> dic
                     summary["restored"] += 1
                     write_audit(s, author=author, action="undo", entity="item", entity_id=item.id, field=a.field,
                                 old=a.new_value, new=a.old_value, source=SOURCE, batch_id=batch_id)
+            elif a.entity == "person" and a.action == "update" and a.field == "email":
+                person = s.get(Person, a.entity_id)
+                # An email changed by hand since the import stays: only the import's own value goes.
+                if person is not None and person.email == a.new_value:
+                    person.email = a.old_value
+                    summary["restored"] += 1
+                    write_audit(s, author=author, action="undo", entity="person", entity_id=person.id,
+                                field="email", old=a.new_value, new=a.old_value, source=SOURCE, batch_id=batch_id)
         s.flush()
         if created_ids:
             codes = dict(s.execute(select(Item.id, Item.code).where(Item.id.in_(created_ids))).all())

@@ -203,6 +203,22 @@ def parse_progress(value: object, percent_formatted: bool = False) -> float | No
     return round(min(pct, 100.0), 6)
 
 
+def parse_email(value: object) -> str | None:
+    """Parse an email address (the owner's, for reminders); blank is None.
+
+    Raises:
+        ValueError: not an email address.
+
+    """
+    if is_blank(value):
+        return None
+    text_value = str(value).strip().removeprefix("mailto:")
+    local, at, domain = text_value.partition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in text_value) or "@" in domain:
+        raise ValueError("not an email address; accepted: name@city.gov (blank = keep the owner's email)")
+    return text_value
+
+
 def parse_weight(value: object) -> float | None:
     """Parse a weight: a number >= 0; blank is None (the default 1 applies).
 
