@@ -199,6 +199,10 @@ def test_percent_formats_bools_and_error_free_small_shapes(monkeypatch, tmp_path
                                             "status:green": "on_track", "status:red": "off_track"}}),
         ([("sp.csv", b"Code,Title,Department,Partner departments\n1,A,\"['BPD', 'MONSE']\",Finance\n"
                      b"2,B,\"['IT']\",\n")], {"plan_name": "SharePoint"}),
+        ([("mail.csv", b"Code,Title,Owner,Owner Email\n1,A,Ana,ana@weho.org\n2,B,Ben,ben at weho\n3,C,Ana,\n")],
+         {"plan_name": "Mail"}),
+        ([("mail.csv", b"Code,Title,Owner,Owner Email\n1,A,Ana,ana@weho.org\n2,B,Ben,mailto:ben@weho.org\n")],
+         {"plan_name": "Mail"}),
     ]
     reports = _both(monkeypatch, tmp_path, steps)
     assert sum(r["ok"] for r in reports) >= 6
