@@ -184,3 +184,28 @@ def test_states_given_in_another_shape_are_rolled_up_the_same():
     _same(new.roll_up_many(t_new, s_new, Filters(), TH), ref.roll_up_many(t_ref, s_ref, Filters(), TH))
     one_new, one_ref = s_new[s_new["snap"] == ends[0]], s_ref[s_ref["snap"] == ends[0]]
     _same(new.roll_up(t_new, one_new, Filters(), TH), ref.roll_up(t_ref, one_ref, Filters(), TH))
+
+
+@pytest.mark.parametrize("n_plan", range(5))
+@pytest.mark.parametrize("dates_per_block", [1, 7])
+def test_dates_in_blocks_give_the_same_states_and_trends(n_plan, dates_per_block, monkeypatch):
+    """Many dates are looked up in blocks of dates (a county's grid does not fit the caches): same frames."""
+    from wehoplan.rollup import states as states_module
+
+    _, its, ups = _plans()[n_plan]
+    t_new, t_ref = new.prepare_tree(its), ref.prepare_tree(its)
+    p_new, p_ref = new.prepare_updates(t_new, ups), ref.prepare_updates(t_ref, ups)
+    n_leaves = len(t_new.leaf_arrays[0])
+    monkeypatch.setattr(states_module, "BLOCK_ROWS", dates_per_block * n_leaves)
+    calls = []
+    latest = states_module._latest_rows
+    monkeypatch.setattr(states_module, "_latest_rows", lambda *a: calls.append(1) or latest(*a))
+    for periods in (60, 12):
+        ends = pd.date_range(end=ups["as_of"].max() + pd.Timedelta(days=40), periods=periods, freq="ME")
+        calls.clear()
+        s_new, s_ref = new.leaf_states(t_new, p_new, ends, TH), ref.leaf_states(t_ref, p_ref, ends, TH)
+        if p_new.known:  # codes known: the dates were done block by block
+            assert len(calls) == -(-periods // dates_per_block)
+        _same(s_new, s_ref)
+        for f in FILTERS:
+            _same(new.roll_up_many(t_new, s_new, f, TH), ref.roll_up_many(t_ref, s_ref, f, TH))

@@ -21,6 +21,14 @@ _UPDATE_COLUMNS = ["id", "item_id", "as_of", "status", "progress", "comment"]
 STATE_COLUMNS = ["snap", "id", "status", "progress", "last_update", "comment", "comment_date",
                  "expected_progress", "overdue", "due_soon", "stale"]
 _DAY_NS = 86_400 * 10**9
+# Rows of (date x leaf) worked on at once by the lookups and rules of many dates: about what fits
+# the caches (a few MB per column); more dates than that are done in blocks of dates.
+BLOCK_ROWS = 1 << 20
+
+
+def block_rows() -> int:
+    """Rows per block of dates (:data:`BLOCK_ROWS`, read at each call so tests can force tiny blocks)."""
+    return BLOCK_ROWS
 
 
 def snaps(dates) -> pd.DatetimeIndex:
@@ -209,6 +217,8 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     leaf_sorted = leaf[order]
     leaf_first = np.searchsorted(leaf_sorted, leaf_sorted, side="left")
     src_commented = np.where((at >= 0) & (at >= leaf_first), order[np.maximum(at, 0)], -1)
+    if len(order) <= np.iinfo(np.int32).max:  # row numbers in 32 bits: half the memory of two 6M-row arrays
+        order, src_commented = order.astype(np.int32), src_commented.astype(np.int32)
     return dataclasses.replace(base, low=low, width=width, key=key, src=order, src_commented=src_commented)
 
 
@@ -297,26 +307,49 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     if not (prep.whole_days and n and k and len(prep.day)):
         return _leaf_states_frames(tree, prep.frame, at, thresholds)
     days = at.to_numpy(dtype="datetime64[ns]")
-    take, take_c = _latest_rows(prep, days.view("int64") // _DAY_NS, n)
-    # The rules are elementwise: dates as a column, the leaves' dates as a row, broadcast to (date x leaf).
-    on = days[:, None]
+    snap_days = days.view("int64") // _DAY_NS
+    # Dates in blocks whose (date x leaf) rows fit the caches: the lookups and rules are per row,
+    # so each block's rows are the same values, written in place into the full-length columns.
+    step = k if not prep.known else max(1, min(k, block_rows() // n))
+    rows = n * k
+    take_c = np.empty(rows, dtype="int64")
+    code = np.empty(rows, dtype=prep.code.dtype) if prep.known else None
+    cols = {c: np.empty(rows, dtype=t) for c, t in (
+        ("progress", "float64"), ("last_update", "datetime64[ns]"), ("comment_date", "datetime64[ns]"),
+        ("expected_progress", "float64"), ("overdue", bool), ("due_soon", bool), ("stale", bool))}
     start, due = leaf_start[None, :], leaf_due[None, :]
-    last_update = _taken_days(prep, take)
-    hit = take >= 0
-    safe = np.maximum(take, 0)
-    code = None
-    if not prep.known:  # a word outside STATUS_KEYS (or none) travels as the update's own text
-        status = rules.leaf_status(pd.Series(prep.frame["status"].array.take(take, allow_fill=True)))
-        completed, open_ = (status == "completed").to_numpy(dtype=bool), rules.is_open(status)
-        status_array = status.array
-    else:  # codes all the way, the words made once
+    status_array = None
+    for lo in range(0, k, step):
+        hi = min(k, lo + step)
+        r = slice(lo * n, hi * n)
+        kb = hi - lo
+        take, take_c[r] = _latest_rows(prep, snap_days[lo:hi], n)
+        # The rules are elementwise: dates as a column, the leaves' dates as a row, broadcast to (date x leaf).
+        on = days[lo:hi, None]
+        last_update = _taken_days(prep, take)
+        hit = take >= 0
+        safe = np.maximum(take, 0)
+        if code is None:  # a word outside STATUS_KEYS (or none) travels as the update's own text (one block)
+            status = rules.leaf_status(pd.Series(prep.frame["status"].array.take(take, allow_fill=True)))
+            completed, open_ = (status == "completed").to_numpy(dtype=bool), rules.is_open(status)
+            status_array = status.array
+        else:  # codes all the way, the words made once
+            c = prep.code[safe]
+            c[~hit] = rules.PENDING
+            code[r] = c
+            completed, open_ = c == rules.COMPLETED, rules.is_open_code(c)
+        open2 = open_.reshape(kb, n)
+        cols["progress"][r] = rules.leaf_progress_of(completed, _taken(prep.progress, safe, hit, np.nan))
+        cols["last_update"][r] = last_update
+        cols["comment_date"][r] = _taken_days(prep, take_c[r])
+        cols["expected_progress"][r] = rules.expected_progress(start, due, on).ravel()
+        cols["overdue"][r] = rules.is_overdue(open2, due, on).ravel()
+        cols["due_soon"][r] = rules.is_due_soon(open2, due, on, thresholds).ravel()
+        cols["stale"][r] = rules.is_stale(open2, last_update.reshape(kb, n), on, thresholds).ravel()
+    if code is not None:
         from wehoplan.rollup.engine import words
 
-        code = prep.code[safe]
-        code[~hit] = rules.PENDING
-        completed, open_ = code == rules.COMPLETED, rules.is_open_code(code)
         status_array = words(code, STATUS_KEYS)
-    open2 = open_.reshape(k, n)
     from wehoplan.rollup.engine import frame as make_frame
 
     comment = prep.comment if prep.comment is not None else prep.frame["comment"].array
@@ -324,15 +357,15 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         "snap": np.repeat(days, n),
         "id": np.tile(leaf_id, k),
         "status": status_array,
-        "progress": rules.leaf_progress_of(completed, _taken(prep.progress, safe, hit, np.nan)),
-        "last_update": last_update,
+        "progress": cols["progress"],
+        "last_update": cols["last_update"],
         "comment": comment.take(take_c, allow_fill=True),
-        "comment_date": _taken_days(prep, take_c),
-        "expected_progress": rules.expected_progress(start, due, on).ravel(),
-        "overdue": rules.is_overdue(open2, due, on).ravel(),
-        "due_soon": rules.is_due_soon(open2, due, on, thresholds).ravel(),
-        "stale": rules.is_stale(open2, last_update.reshape(k, n), on, thresholds).ravel(),
-    }, n * k)
+        "comment_date": cols["comment_date"],
+        "expected_progress": cols["expected_progress"],
+        "overdue": cols["overdue"],
+        "due_soon": cols["due_soon"],
+        "stale": cols["stale"],
+    }, rows)
     if code is not None:  # the roll-up reads the codes instead of the words, while the column is unchanged
         from wehoplan.rollup.grid import CODES_ATTRIBUTE
 
