@@ -33,8 +33,13 @@ def sizes(quick: bool) -> dict[str, int]:
 
 
 def db_path(quick: bool, size: dict[str, int] | None = None) -> Path:
-    """Cached database file for these sizes; its name changes when the generator does."""
+    """Cached database file for these sizes; its name changes when the generator or the schema does.
+
+    The schema's revisions count too: a cached file from before a new migration is "older than
+    this wehoplan", and every page and command refuses it.
+    """
     gen = (ROOT / "wehoplan" / "generate.py").read_bytes() + (ROOT / "wehoplan" / "models.py").read_bytes()
+    gen += " ".join(sorted(p.name for p in (ROOT / "wehoplan" / "migrations" / "versions").glob("*.py"))).encode()
     tag = hashlib.sha256(gen).hexdigest()[:10]
     s = size or sizes(quick)
     return CACHE / f"plan-{s['actions']}x{s['months']}-{tag}.db"
