@@ -105,43 +105,42 @@ PG_BYPASS_GUARDS = (
 )
 
 
+def _sqlite_guards(table: str, message: str, replaced: str) -> tuple[str, ...]:
+    """SQLite triggers refusing any UPDATE or DELETE of ``table`` and an INSERT replacing a row."""
+    return (
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_edit BEFORE UPDATE ON {table}
+       BEGIN SELECT RAISE(ABORT, '{message}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+       BEGIN SELECT RAISE(ABORT, '{message}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table}
+       WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)
+       BEGIN SELECT RAISE(ABORT, '{replaced}'); END""",
+    )
+
+
+def _pg_guards(table: str, function: str, trigger: str, message: str) -> tuple[str, ...]:
+    """PostgreSQL: a function raising ``message``, run before any UPDATE, DELETE or TRUNCATE of ``table``."""
+    return (
+        f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION '{message}'; END $$""",
+        f"""CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {table}
+       FOR EACH ROW EXECUTE FUNCTION {function}()""",
+        f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+       FOR EACH STATEMENT EXECUTE FUNCTION {function}()""",
+    )
+
+
 # ---- measure values (issue 17): append-only like progress updates, with no undo exception.
-SQLITE_MEASURE_TRIGGERS = (
-    """CREATE TRIGGER IF NOT EXISTS measure_values_no_edit BEFORE UPDATE ON measure_values
-       BEGIN SELECT RAISE(ABORT, 'measure values are append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS measure_values_no_delete BEFORE DELETE ON measure_values
-       BEGIN SELECT RAISE(ABORT, 'measure values are append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS measure_values_no_replace BEFORE INSERT ON measure_values
-       WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM measure_values WHERE id = NEW.id)
-       BEGIN SELECT RAISE(ABORT, 'measure values are append-only: an existing row cannot be replaced'); END""",
-)
-PG_MEASURE_TRIGGERS = (
-    """CREATE OR REPLACE FUNCTION wehoplan_measure_values_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN RAISE EXCEPTION 'measure values are append-only'; END $$""",
-    """CREATE TRIGGER measure_values_append_only BEFORE UPDATE OR DELETE ON measure_values
-       FOR EACH ROW EXECUTE FUNCTION wehoplan_measure_values_append_only()""",
-    """CREATE TRIGGER measure_values_no_truncate BEFORE TRUNCATE ON measure_values
-       FOR EACH STATEMENT EXECUTE FUNCTION wehoplan_measure_values_append_only()""",
-)
+SQLITE_MEASURE_TRIGGERS = _sqlite_guards("measure_values", "measure values are append-only",
+                                         "measure values are append-only: an existing row cannot be replaced")
+PG_MEASURE_TRIGGERS = _pg_guards("measure_values", "wehoplan_measure_values_append_only",
+                                 "measure_values_append_only", "measure values are append-only")
 
 # ---- publications (issue 19): what went out on a day is frozen, in the database as in the ORM.
-SQLITE_PUBLICATION_TRIGGERS = (
-    """CREATE TRIGGER IF NOT EXISTS publications_no_edit BEFORE UPDATE ON publications
-       BEGIN SELECT RAISE(ABORT, 'publications are frozen: never edited or deleted'); END""",
-    """CREATE TRIGGER IF NOT EXISTS publications_no_delete BEFORE DELETE ON publications
-       BEGIN SELECT RAISE(ABORT, 'publications are frozen: never edited or deleted'); END""",
-    """CREATE TRIGGER IF NOT EXISTS publications_no_replace BEFORE INSERT ON publications
-       WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM publications WHERE id = NEW.id)
-       BEGIN SELECT RAISE(ABORT, 'publications are frozen: an existing one cannot be replaced'); END""",
-)
-PG_PUBLICATION_TRIGGERS = (
-    """CREATE OR REPLACE FUNCTION wehoplan_publications_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN RAISE EXCEPTION 'publications are frozen: never edited or deleted'; END $$""",
-    """CREATE TRIGGER publications_frozen BEFORE UPDATE OR DELETE ON publications
-       FOR EACH ROW EXECUTE FUNCTION wehoplan_publications_frozen()""",
-    """CREATE TRIGGER publications_no_truncate BEFORE TRUNCATE ON publications
-       FOR EACH STATEMENT EXECUTE FUNCTION wehoplan_publications_frozen()""",
-)
+SQLITE_PUBLICATION_TRIGGERS = _sqlite_guards("publications", "publications are frozen: never edited or deleted",
+                                             "publications are frozen: an existing one cannot be replaced")
+PG_PUBLICATION_TRIGGERS = _pg_guards("publications", "wehoplan_publications_frozen", "publications_frozen",
+                                     "publications are frozen: never edited or deleted")
 
 
 class SchemaError(RuntimeError):
