@@ -109,13 +109,7 @@ with tab_entry:
                 rows = [{"row": n + 1, "measure": r["Measure"], "period": r["Period"], "value": r["Value"],
                          "not_applicable": bool(r["Not applicable"]) if pd.notna(r["Not applicable"]) else False,
                          "note": r["Note"]} for n, r in enumerate(edited.to_dict("records"))]
-                result = measures.record_values_bulk(cache.engine(), rows, all_data.measures, who,
-                                                     allow_future=cfg.allow_future_updates)
-                if result.ok:
-                    flash(f"Saved {result.saved} values ({result.skipped} unchanged).")
-                    st.rerun()
-                st.error("Nothing was saved: fix these rows.")
-                st.dataframe(result.frame(), hide_index=True)
+                mui.save_values(rows, all_data, who)
         with upload:
             st.caption("Long (Measure, Period, Value columns) or wide (a Measure column and one column per "
                        "period); all values are saved, or none.")

@@ -75,13 +75,7 @@ def _measures_section(name: str) -> None:
         rows = [{"row": n + 1, "measure_id": int(r["measure_id"]), "period": periods[r["measure_id"]].date(),
                  "value": None if r["Not applicable"] else r["Value"], "not_applicable": bool(r["Not applicable"]),
                  "note": r["Note"]} for n, r in enumerate(filled.to_dict("records"))]
-        result = measures.record_values_bulk(eng, rows, data.measures, who, source="my updates", today=day,
-                                             allow_future=cfg.allow_future_updates)
-        if result.ok:
-            flash(f"Saved {result.saved} measure value(s).")
-            st.rerun()
-        st.error("Nothing was saved: fix these rows.")
-        st.dataframe(result.frame(), hide_index=True)
+        measures_ui.save_values(rows, data, who, source="my updates", today=day)
 
 
 leaves = tree[tree["is_leaf"] & (tree["owner"] == person)]

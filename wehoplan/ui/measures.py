@@ -18,6 +18,7 @@ from wehoplan.measures import extract as measures_extract
 from wehoplan.measures.frames import DIRECTION_WORDS
 from wehoplan.measures.rules import MEASURE_STATUS_KEYS, MEASURE_STATUS_LABELS, period_label
 from wehoplan.ui import cache
+from wehoplan.ui.edit_state import flash
 from wehoplan.ui.state import View
 from wehoplan.ui.text import md
 
@@ -152,3 +153,16 @@ def detail(data: measures.MeasureData, table: pd.DataFrame, as_of: pd.Timestamp)
             "Note": hist["note"].fillna(""), "Entered by": hist["author"].fillna(""),
         })
         st.dataframe(shown.iloc[::-1], hide_index=True, width="stretch")
+
+
+def save_values(rows: list[dict], data: measures.MeasureData, who, *, source: str = "app bulk",
+                today=None) -> None:
+    """Save several measure values at once (all or none): on success say so and rerun, else show each problem."""
+    result = measures.record_values_bulk(cache.engine(), rows, data.measures, who, source=source, today=today,
+                                         allow_future=load_config().allow_future_updates)
+    if result.ok:
+        unchanged = f" ({result.skipped} unchanged)" if result.skipped else ""
+        flash(f"Saved {result.saved} measure value(s){unchanged}.")
+        st.rerun()
+    st.error("Nothing was saved: fix these rows.")
+    st.dataframe(result.frame(), hide_index=True)
