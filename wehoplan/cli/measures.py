@@ -36,6 +36,18 @@ MEASURES_CSV_COLUMNS = ("name", "unit", "direction", "frequency", "period", "val
                         "status", "owner", "items", "provenance")
 
 
+def _one_measure(actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str, *,
+                 period: str, author: str) -> argparse.ArgumentParser:
+    """A sub-command acting on one measure: --db, NAME, --plan, --period DATE and --author NAME."""
+    a = actions.add_parser(name, help=help_text)
+    add_db(a)
+    a.add_argument("name", metavar="NAME", help="the measure (exact name or a unique part of it)")
+    add_plan(a)
+    a.add_argument("--period", required=True, metavar="DATE", help=period)
+    a.add_argument("--author", required=True, metavar="NAME", help=author)
+    return a
+
+
 def register(sub: SubParsers) -> None:
     """Add the ``measures`` command and its subcommands."""
     p = sub.add_parser("measures", help="print measure statuses as of a date; record values, set targets, import")
@@ -46,27 +58,21 @@ def register(sub: SubParsers) -> None:
     p.set_defaults(func=cmd_measures)
     actions = p.add_subparsers(dest="measures_command", required=False, parser_class=type(p))
 
-    a = actions.add_parser("record", help="record one value of a measure for a period")
-    add_db(a)
-    a.add_argument("name", metavar="NAME", help="the measure (exact name or a unique part of it)")
-    add_plan(a)
-    a.add_argument("--period", required=True, metavar="DATE", help="any date in the period (stored as its end)")
+    a = _one_measure(actions, "record", "record one value of a measure for a period",
+                     period="any date in the period (stored as its end)",
+                     author="who reports (recorded in the audit trail)")
     g = a.add_mutually_exclusive_group(required=True)
     g.add_argument("--value", metavar="X", help="the value (1234, 1,234, 45%%)")
     g.add_argument("--not-applicable", action="store_true", help="mark the period not applicable")
     a.add_argument("--note", metavar="TEXT", help="what the value needs said about it")
-    a.add_argument("--author", required=True, metavar="NAME", help="who reports (recorded in the audit trail)")
     a.set_defaults(func=cmd_record)
 
-    a = actions.add_parser("target", help="set a measure's target from a period on")
-    add_db(a)
-    a.add_argument("name", metavar="NAME", help="the measure (exact name or a unique part of it)")
-    add_plan(a)
-    a.add_argument("--period", required=True, metavar="DATE", help="the first period the target holds for")
+    a = _one_measure(actions, "target", "set a measure's target from a period on",
+                     period="the first period the target holds for",
+                     author="who sets it (recorded in the audit trail)")
     a.add_argument("--value", metavar="X", help="the target (increase and decrease measures)")
     a.add_argument("--lower", metavar="X", help="the lower bound (maintain measures)")
     a.add_argument("--upper", metavar="X", help="the upper bound (maintain measures)")
-    a.add_argument("--author", required=True, metavar="NAME", help="who sets it (recorded in the audit trail)")
     a.set_defaults(func=cmd_target)
 
     a = actions.add_parser("import", help="import measure values from a spreadsheet (long or wide), all or none")
