@@ -96,12 +96,9 @@ def lockable_periods(engine: Engine, plan_id: int, rule: CycleRule, today: dt.da
         first = s.scalar(select(func.min(Update.as_of)).join(Item, Item.id == Update.item_id)
                          .where(Item.plan_id == plan_id))
         locked = set(_locks(s, plan_id)["period_end"].dt.date)
-    past = [c for c in cycles_up_to(rule, today, 12) if c.period_end < today]
-    while first is not None and past and past[-1].period_start > first:
-        older = [c for c in cycles_up_to(rule, past[-1].period_start, 12) if c.period_end < past[-1].period_end]
-        if not older:
-            break
-        past.extend(older)
+    # Enough periods to reach back to the first report (a month is the shortest period); trimmed below.
+    months = 0 if first is None else (today.year - first.year) * 12 + today.month - first.month + 2
+    past = [c for c in cycles_up_to(rule, today, max(12, months)) if c.period_end < today]
     keep = [c for i, c in enumerate(past) if i < 12 or first is None or c.period_end >= first]
     return [c for c in keep if c.period_end not in locked]
 

@@ -168,7 +168,6 @@ def _two_rollups(items: pd.DataFrame, updates: pd.DataFrame, since: pd.Timestamp
     prepared_after = prepare_updates(tree_after, updates)
     prepared_before = prepared_after if same else prepare_updates(tree_before, updates)
     after = roll_up(tree_after, leaf_states(tree_after, prepared_after, [as_of], thresholds), filters, thresholds)
-    del prepared_after
     before = roll_up(tree_before, leaf_states(tree_before, prepared_before, [since], thresholds), filters,
                      thresholds)
     return tree_after, after, before
