@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -140,6 +141,16 @@ class _ArrowConnections:
     "database disk image is malformed" within 30 alternations). So ADBC only ever opens
     the file read-only (it never checkpoints, never deletes the WAL) and its connections
     stay open for the life of the process. The pool holds connections, never results.
+
+    The other way round, too: when the last of the *engine's* connections to a file closes
+    (an engine disposed or garbage-collected: a CLI command, a restore, a test), its copy
+    of SQLite believes it is alone, checkpoints, and deletes the WAL and the ``-shm``
+    wal-index, while ADBC's open connection keeps the deleted wal-index mapped. Every
+    later ADBC read then trusts that stale index: it never sees another commit (or mixes
+    old cached pages with newer ones: "database disk image is malformed"). So beside each
+    ADBC connection the pool keeps one read-only connection of the engine's copy
+    (``sqlite3``), the *anchor*, which holds that copy's wal-index open: the engine's
+    copy is never the last one while ADBC reads the file. Both close together.
     """
 
     def __init__(self, lock: threading.RLock, max_open: int = 8) -> None:
@@ -152,22 +163,33 @@ class _ArrowConnections:
         import adbc_driver_sqlite.dbapi as adbc
 
         key = str(Path(path).resolve())
-        conn = self._open.pop(key, None)
-        if conn is None:
-            conn = adbc.connect(f"file:{quote(key)}?mode=ro", autocommit=True)
+        pair = self._open.pop(key, None)
+        if pair is None:
+            uri = f"file:{quote(key)}?mode=ro"
+            anchor = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            anchor.execute("SELECT count(*) FROM sqlite_master").fetchall()  # maps the wal-index
+            pair = (adbc.connect(uri, autocommit=True), anchor)
             while len(self._open) >= self.max_open:
-                self._open.popitem(last=False)[1].close()
-        self._open[key] = conn
-        return conn
+                _close(self._open.popitem(last=False)[1])
+        self._open[key] = pair
+        return pair[0]
 
     def close_all(self) -> None:
         """Close every connection (at exit: ADBC's own __del__ fails once its module is gone)."""
         with self.lock:
             while self._open:
                 try:
-                    self._open.popitem()[1].close()
+                    _close(self._open.popitem()[1])
                 except Exception:
                     pass
+
+
+def _close(pair: tuple[Any, sqlite3.Connection]) -> None:
+    """Close an ADBC connection, then its anchor (so the engine's copy may clean up the WAL)."""
+    try:
+        pair[0].close()
+    finally:
+        pair[1].close()
 
 
 _CONNECTIONS = _ArrowConnections(READ_LOCK)
