@@ -39,7 +39,10 @@ st.caption(f"Status by each measure's latest period on or before {day(view.as_of
            "no data when the latest period has no value yet."
            + (" The status filter is about actions and leaves measures alone." if view.filters.status else ""))
 
-tab_cards, tab_detail, tab_table, tab_entry = st.tabs(["Cards", "Detail", "Table", "Record values"])
+# Targets are part of the plan: only its editors see the tab (set_target checks the same right).
+can_target = who.can("edit_plan", plan.id)
+tab_cards, tab_detail, tab_table, tab_entry, *tab_targets = st.tabs(
+    ["Cards", "Detail", "Table", "Record values", *(["Targets"] if can_target else [])])
 with tab_cards:
     mui.cards(table, measures.trend_points(data, view.as_of))
 with tab_detail:
@@ -124,6 +127,39 @@ with tab_entry:
                     st.rerun()
                 st.error("Nothing was imported: fix these cells and upload again.")
                 st.dataframe(res.frame(), hide_index=True)
+
+for tab in tab_targets:
+    with tab:
+        names = dict(zip(table["id"], table["name"], strict=True))
+        mid = st.selectbox("Measure", list(names), format_func=names.get, key="target_measure")
+        m = all_data.measures[all_data.measures["id"] == mid].iloc[0]
+        past = measures.target_history(all_data, int(mid))
+        if past.empty:
+            st.caption(f"{m['name']} has no target yet.")
+        else:
+            st.caption("Each target holds from its period on, until the next one.")
+            st.dataframe(past, hide_index=True, width="content")
+        maintain = m["direction"] == "maintain"
+        with st.form("measure_target"):
+            start = st.date_input("From the period of (any day in it)", value=dt.date.today())
+            if maintain:
+                st.caption("This measure should stay within a range: give a lower bound, an upper bound or both.")
+                lower = st.text_input("Lower bound", placeholder="e.g. 5")
+                upper = st.text_input("Upper bound", placeholder="e.g. 8")
+                value = None
+            else:
+                value = st.text_input("Target", placeholder="e.g. 1,200 or 45%",
+                                      help=measures.DIRECTION_WORDS[m["direction"]])
+                lower = upper = None
+            if st.form_submit_button("Save target", type="primary") and require_author(who):
+                try:
+                    measures.set_target(cache.engine(), int(mid), period=start, value=value, lower=lower,
+                                        upper=upper, author=who)
+                except (measures.MeasureError, AccessDenied) as exc:
+                    st.error(str(exc))
+                else:
+                    flash(f"Target of {m['name']} set from {measures.period_label(start, m['frequency'])}.")
+                    st.rerun()
 
 st.divider()
 widgets.download_extract(view)

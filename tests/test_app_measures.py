@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -122,3 +123,76 @@ def test_page_extract_and_cli_show_the_same_statuses(demo_app, demo_url, tmp_pat
         assert {"On target", "Caution", "Off target", "No data"} <= set(page.values())
     if as_of == "2016-12-31" and plan != INNOVATIONS:
         assert set(page.values()) == {"No data"}  # before the Smart City plan's first period
+
+
+SMART = "WeHo Smart City Strategic Plan 2018"
+
+
+def _widget(items, label: str):
+    return items[[w.label for w in items].index(label)]
+
+
+def _targets_at(url: str, name: str):
+    engine = make_engine(url)
+    data = measures.load_measure_data(engine, repository.resolve_plan(engine, SMART).id)
+    mid = int(data.measures.loc[data.measures["name"] == name, "id"].iloc[0])
+    return mid, data.targets[data.targets["measure_id"] == mid]
+
+
+def test_an_editor_sets_a_target_from_a_period_on_and_sees_it_in_the_measure_s_targets(fresh_url, monkeypatch):
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", fresh_url)
+    at = _open(AppTest.from_file(APP, default_timeout=90), plan=SMART, as_of="2022-12-31")
+    assert "Targets" in [t.label for t in at.tabs]
+    name = "City staff trained in data analytics"
+    at.selectbox(key="target_measure").select(_targets_at(fresh_url, name)[0]).run()
+    # The measure's targets so far, as words, oldest first.
+    past = next(df.value for df in at.dataframe if list(df.value.columns) == ["From", "Target"])
+    assert past["From"].tolist()[:2] == ["2018 Q2", "2019 Q2"] and past["Target"].iloc[0] == "at least 1"
+    assert "Lower bound" not in [t.label for t in at.text_input]
+    _widget(at.selectbox, "You are").set_value("Someone else…").run()
+    at.text_input(key="_author_text").set_value("Ana Analyst").run()
+    _widget(at.date_input, "From the period of (any day in it)").set_value("2023-05-10")
+    _widget(at.text_input, "Target").set_value("12")
+    at.button[[b.label for b in at.button].index("Save target")].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    _, targets = _targets_at(fresh_url, name)
+    latest = targets.iloc[-1]
+    assert latest["period"] == pd.Timestamp("2023-06-30") and latest["value"] == 12
+    past = next(df.value for df in at.dataframe if list(df.value.columns) == ["From", "Target"])
+    assert past.iloc[-1].tolist() == ["2023 Q2", "at least 12"]
+    audit = repository.audit_frame(make_engine(fresh_url), entities=["measure"])
+    assert audit.iloc[0]["author"] == "Ana Analyst" and audit.iloc[0]["field"] == "target 2023-06-30"
+
+
+def test_a_range_measure_asks_for_bounds_and_a_reversed_range_is_refused_in_words(fresh_url, monkeypatch):
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", fresh_url)
+    at = _open(AppTest.from_file(APP, default_timeout=90), plan=SMART, as_of="2022-12-31")
+    name = "Curb occupancy in the loading-zone pilot"
+    mid, before = _targets_at(fresh_url, name)
+    at.selectbox(key="target_measure").select(mid).run()
+    labels = [t.label for t in at.text_input]
+    assert "Lower bound" in labels and "Upper bound" in labels and "Target" not in labels
+    _widget(at.selectbox, "You are").set_value("Someone else…").run()
+    at.text_input(key="_author_text").set_value("Ana Analyst").run()
+    _widget(at.text_input, "Lower bound").set_value("90")
+    _widget(at.text_input, "Upper bound").set_value("80")
+    at.button[[b.label for b in at.button].index("Save target")].click().run()
+    assert [e.value for e in at.error] == ["the lower bound 90 is above the upper bound 80"]
+    pd.testing.assert_frame_equal(_targets_at(fresh_url, name)[1], before)
+
+
+def test_an_updater_sees_no_targets_tab(fresh_url, monkeypatch):
+    from tests.test_app_auth import AUTH, _signed_in
+    from wehoplan import users
+
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", fresh_url)
+    engine = make_engine(fresh_url)
+    plan = repository.resolve_plan(engine, SMART)
+    users.add_user(engine, "dl@weho.org", role="updater", plan_id=plan.id, name="Dee Lead", person="Data Lead",
+                   author="Setup")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.secrets["auth"] = AUTH
+    at.user = _signed_in("dl@weho.org")
+    at = _open(at, plan=SMART, as_of="2022-12-31")
+    labels = [t.label for t in at.tabs]
+    assert "Record values" in labels and "Targets" not in labels

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from wehoplan.measures.frames import (
+    DIRECTION_WORDS,
     display_table,
     due_values,
     filter_measures,
@@ -17,6 +18,7 @@ from wehoplan.measures.frames import (
     format_number,
     history,
     measure_table,
+    target_history,
     target_text,
     trend_points,
     value_with_unit,
@@ -50,10 +52,11 @@ from wehoplan.measures.rules import (
 )
 
 __all__ = [
-    "DEFAULT_TOLERANCE", "DIRECTIONS", "FREQUENCIES", "MEASURE_STATUS_COLOURS", "MEASURE_STATUS_KEYS",
-    "MEASURE_STATUS_LABELS", "BulkResult", "MeasureData", "MeasureError", "RowProblem", "count_statuses",
+    "DEFAULT_TOLERANCE", "DIRECTIONS", "DIRECTION_WORDS", "FREQUENCIES", "MEASURE_STATUS_COLOURS",
+    "MEASURE_STATUS_KEYS", "MEASURE_STATUS_LABELS", "BulkResult", "MeasureData", "MeasureError", "RowProblem",
+    "count_statuses",
     "display_table", "due_values", "filter_measures", "filtered", "format_number", "history", "load_measure_data",
     "load_measures", "load_targets", "load_values", "measure_table", "parse_value", "period_label",
     "record_value", "record_values_bulk", "resolve_measure", "set_target", "status_of", "statuses",
-    "target_text", "trend_points", "value_with_unit",
+    "target_history", "target_text", "trend_points", "value_with_unit",
 ]

@@ -248,6 +248,20 @@ def target_text(row: pd.Series | dict) -> str:
     return f"{'at least' if row['direction'] == 'increase' else 'at most'} {format_number(t, fmt)}"
 
 
+
+def target_history(data: MeasureData, measure_id: int) -> pd.DataFrame:
+    """The targets a measure has had, oldest first, as words: "From" (a period) and "Target".
+
+    Each holds from its period on, until the next one (what :func:`measure_table` reads).
+    """
+    m = data.measures.loc[data.measures["id"] == measure_id].iloc[0]
+    t = data.targets[data.targets["measure_id"] == measure_id].sort_values("period", kind="stable")
+    words = [target_text({"number_format": m["number_format"], "direction": m["direction"], "target": v,
+                          "lower": lo, "upper": hi})
+             for v, lo, hi in zip(t["value"], t["lower"], t["upper"], strict=True)]
+    return pd.DataFrame({"From": [period_label(p, m["frequency"]) for p in t["period"]], "Target": words},
+                        dtype="object")
+
 DIRECTION_WORDS = {"increase": "Higher is better", "decrease": "Lower is better", "maintain": "Keep within a range"}
 PROVENANCE_WORDS = {"illustrative": "Illustrative values",
                     "inferred": "Measure inferred from the plan's text; illustrative values"}
