@@ -8,7 +8,7 @@ import streamlit as st
 from wehoplan import measures
 from wehoplan.access import AccessDenied, local_principal
 from wehoplan.config import load_config
-from wehoplan.display import day
+from wehoplan.display import DATE_INPUT_FORMAT, day
 from wehoplan.measures.importing import import_values
 from wehoplan.ui import auth, cache, widgets
 from wehoplan.ui import measures as mui
@@ -82,7 +82,7 @@ with tab_entry:
             labels = dict(zip(mine["id"], mine["name"], strict=True))
             with st.form("measure_record"):
                 mid = st.selectbox("Measure", list(labels), format_func=labels.get)
-                period = st.date_input("Period (any day in it)", value=today,
+                period = st.date_input("Period (any day in it)", value=today, format=DATE_INPUT_FORMAT,
                                        max_value=None if cfg.allow_future_updates else today)
                 value = st.text_input("Value", placeholder="e.g. 1,234 or 45%")
                 na = st.checkbox("Not applicable for this period")
@@ -138,10 +138,12 @@ for tab in tab_targets:
             st.caption(f"{m['name']} has no target yet.")
         else:
             st.caption("Each target holds from its period on, until the next one.")
-            st.dataframe(past, hide_index=True, width="content")
+            st.dataframe(past, hide_index=True, width="content", height=widgets.fit_height(len(past)),
+                         column_config=widgets.text_columns(past, {"From": 80, "Target": 260}))
         maintain = m["direction"] == "maintain"
         with st.form("measure_target"):
-            start = st.date_input("From the period of (any day in it)", value=dt.date.today())
+            start = st.date_input("From the period of (any day in it)", value=dt.date.today(),
+                                  format=DATE_INPUT_FORMAT)
             if maintain:
                 st.caption("This measure should stay within a range: give a lower bound, an upper bound or both.")
                 lower = st.text_input("Lower bound", placeholder="e.g. 5")
