@@ -162,6 +162,22 @@ for tab in tab_targets:
                 else:
                     flash(f"Target of {m['name']} set from {measures.period_label(start, m['frequency'])}.")
                     st.rerun()
+        own = None if pd.isna(m["tolerance"]) else float(m["tolerance"])
+        shared = f"{mui.tolerance() * 100:g} %"
+        with st.form("measure_tolerance"):
+            band = st.text_input(f"Caution band, in percent of the target (blank: the plan-wide {shared})",
+                                 value="" if own is None else f"{own * 100:g}", placeholder=shared.removesuffix(" %"),
+                                 help="How far a value may miss its target and still read Caution rather than "
+                                      "Off target.")
+            if st.form_submit_button("Save caution band") and require_author(who):
+                try:
+                    measures.set_tolerance(cache.engine(), int(mid), percent=band, author=who)
+                except (measures.MeasureError, AccessDenied) as exc:
+                    st.error(str(exc))
+                else:
+                    pct = measures.parse_value(band)
+                    flash(f"Caution band of {m['name']}: {shared if pct is None else f'{pct:g} %'} of the target.")
+                    st.rerun()
 
 st.divider()
 widgets.download_extract(view)

@@ -196,3 +196,30 @@ def test_an_updater_sees_no_targets_tab(fresh_url, monkeypatch):
     at = _open(at, plan=SMART, as_of="2022-12-31")
     labels = [t.label for t in at.tabs]
     assert "Record values" in labels and "Targets" not in labels
+
+
+def test_an_editor_gives_a_measure_its_own_caution_band_and_its_status_follows(fresh_url, monkeypatch):
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", fresh_url)
+    at = _open(AppTest.from_file(APP, default_timeout=90), plan=SMART, as_of="2022-12-31")
+    statuses = _page_statuses(at)
+    engine = make_engine(fresh_url)
+    data = measures.load_measure_data(engine, repository.resolve_plan(engine, SMART).id)
+    table = measures.measure_table(data, pd.Timestamp("2022-12-31"), 0.10)
+    # A measure that misses its target: a band wide enough makes it Caution, a band of 0 Off target.
+    missed = table[table["status"].isin(["caution", "off_target"])].iloc[0]
+    at.selectbox(key="target_measure").select(int(missed["id"])).run()
+    _widget(at.selectbox, "You are").set_value("Someone else…").run()
+    at.text_input(key="_author_text").set_value("Ana Analyst").run()
+    band = next(t for t in at.text_input if t.label.startswith("Caution band"))
+    assert band.value == "" and "10 %" in band.label
+    for pct, words in (("100", "Caution"), ("0", "Off target")):
+        next(t for t in at.text_input if t.label.startswith("Caution band")).set_value(pct)
+        at.button[[b.label for b in at.button].index("Save caution band")].click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert _page_statuses(at)[missed["name"]] == words
+    assert statuses[missed["name"]] in ("Caution", "Off target")
+    stored = measures.load_measures(engine, repository.resolve_plan(engine, SMART).id)
+    assert stored.loc[stored["id"] == missed["id"], "tolerance"].iloc[0] == 0.0
+    audit = repository.audit_frame(engine, entities=["measure"])
+    assert audit.iloc[0][["author", "field", "old_value", "new_value"]].tolist() == [
+        "Ana Analyst", "tolerance", "100 %", "0 %"]

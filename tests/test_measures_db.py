@@ -5,6 +5,7 @@ import io
 import json
 
 import openpyxl
+import pandas as pd
 import pytest
 from sqlalchemy import exc, select, text
 from sqlalchemy.orm import Session
@@ -184,3 +185,30 @@ def test_extract_round_trip(fresh_url, tmp_path, capsys):
     res = import_values(engine, out, _plan(engine).id, "Ana", sheet="Measure values", today=TODAY)
     assert res.ok and res.saved == 0 and res.skipped > 100  # the sheet imports back unchanged
     assert _count(engine) == before
+
+
+def test_a_measure_s_own_caution_band_from_the_cli_changes_its_status_and_only_an_editor_sets_it(fresh_url, capsys):
+    engine = make_engine(fresh_url)
+    plan = _plan(engine)
+    common = ("--db", fresh_url, "--plan", "innov")
+
+    def status_of(name: str) -> str:
+        code, out, _ = _cli(capsys, "measures", *common, "--as-of", "2016-12-31", "--format", "json")
+        return {r["name"]: r for r in json.loads(out)["measures"]}[name]["status"]
+
+    table = measures.measure_table(measures.load_measure_data(engine, plan.id), pd.Timestamp("2016-12-31"), 0.10)
+    name = table.loc[table["status"] == "off_target", "name"].iloc[0]
+    code, _, err = _cli(capsys, "measures", "tolerance", name, *common, "--percent", "100", "--author", "Ana")
+    assert code == 0 and "caution band set to 100 %" in err
+    assert status_of(name) == "caution"
+    code, _, err = _cli(capsys, "measures", "tolerance", name, *common, "--percent", "150", "--author", "Ana")
+    assert code == 1 and err.strip() == "error: the caution band is a percent of the target from 0 to 100, not 150"
+    assert status_of(name) == "caution"
+    code, _, err = _cli(capsys, "measures", "tolerance", name, *common, "--default", "--author", "Ana")
+    assert code == 0 and status_of(name) == "off_target"
+    m = int(measures.resolve_measure(_measures(engine), name)["id"])
+    viewer = Principal(email="v@city.gov", name="V", roles={plan.id: "viewer"})
+    with pytest.raises(AccessDenied):
+        measures.set_tolerance(engine, m, percent=20, author=viewer)
+    fields = repository.audit_frame(engine, entities=["measure"])[["field", "old_value", "new_value"]].fillna("")
+    assert fields.head(2).values.tolist() == [["tolerance", "100 %", ""], ["tolerance", "", "100 %"]]

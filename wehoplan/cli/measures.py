@@ -37,13 +37,14 @@ MEASURES_CSV_COLUMNS = ("name", "unit", "direction", "frequency", "period", "val
 
 
 def _one_measure(actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str, *,
-                 period: str, author: str) -> argparse.ArgumentParser:
-    """A sub-command acting on one measure: --db, NAME, --plan, --period DATE and --author NAME."""
+                 period: str | None, author: str) -> argparse.ArgumentParser:
+    """A sub-command acting on one measure: --db, NAME, --plan, --period DATE (unless None) and --author NAME."""
     a = actions.add_parser(name, help=help_text)
     add_db(a)
     a.add_argument("name", metavar="NAME", help="the measure (exact name or a unique part of it)")
     add_plan(a)
-    a.add_argument("--period", required=True, metavar="DATE", help=period)
+    if period is not None:
+        a.add_argument("--period", required=True, metavar="DATE", help=period)
     a.add_argument("--author", required=True, metavar="NAME", help=author)
     return a
 
@@ -74,6 +75,13 @@ def register(sub: SubParsers) -> None:
     a.add_argument("--lower", metavar="X", help="the lower bound (maintain measures)")
     a.add_argument("--upper", metavar="X", help="the upper bound (maintain measures)")
     a.set_defaults(func=cmd_target)
+
+    a = _one_measure(actions, "tolerance", "set how far a measure may miss its target and still be Caution",
+                     period=None, author="who sets it (recorded in the audit trail)")
+    g = a.add_mutually_exclusive_group(required=True)
+    g.add_argument("--percent", metavar="P", help="percent of the target, 0 to 100 (e.g. 15)")
+    g.add_argument("--default", action="store_true", help="back to the measure_tolerance setting")
+    a.set_defaults(func=cmd_tolerance)
 
     a = actions.add_parser("import", help="import measure values from a spreadsheet (long or wide), all or none")
     add_db(a)
@@ -153,6 +161,21 @@ def cmd_target(args: argparse.Namespace) -> int:
     except (measures.MeasureError, AccessDenied) as exc:
         raise InputError(str(exc)) from None
     print(f"{plan.name}: {m['name']} target set from the period of {args.period}", file=sys.stderr)
+    return 0
+
+
+def cmd_tolerance(args: argparse.Namespace) -> int:
+    """Set a measure's own caution band, or give it back the setting's."""
+    engine = engine_from_args(args)
+    plan, m = _measure(engine, args)
+    try:
+        measures.set_tolerance(engine, int(m["id"]), percent=None if args.default else args.percent,
+                               author=args.author, source="cli")
+    except (measures.MeasureError, AccessDenied) as exc:
+        raise InputError(str(exc)) from None
+    pct = None if args.default else measures.parse_value(args.percent)
+    band = "the measure_tolerance setting" if pct is None else f"{pct:g} %"
+    print(f"{plan.name}: {m['name']} caution band set to {band}", file=sys.stderr)
     return 0
 
 

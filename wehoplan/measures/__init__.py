@@ -37,6 +37,7 @@ from wehoplan.measures.model import (
     record_values_bulk,
     resolve_measure,
     set_target,
+    set_tolerance,
 )
 from wehoplan.measures.rules import (
     DEFAULT_TOLERANCE,
@@ -57,6 +58,6 @@ __all__ = [
     "count_statuses",
     "display_table", "due_values", "filter_measures", "filtered", "format_number", "history", "load_measure_data",
     "load_measures", "load_targets", "load_values", "measure_table", "parse_value", "period_label",
-    "record_value", "record_values_bulk", "resolve_measure", "set_target", "status_of", "statuses",
+    "record_value", "record_values_bulk", "resolve_measure", "set_target", "set_tolerance", "status_of", "statuses",
     "target_history", "target_text", "trend_points", "value_with_unit",
 ]

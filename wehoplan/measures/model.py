@@ -446,6 +446,40 @@ def set_target(engine: Engine, measure_id: int, *, period: object, value: object
                                field=f"target {end:%Y-%m-%d}", old=before, new=_target_text(v, lo, hi), source=source)
 
 
+
+def set_tolerance(engine: Engine, measure_id: int, *, percent: object, author: str | Principal,
+                  source: str = "app") -> None:
+    """Set how far the measure may miss its target and still read "Caution", in percent of the target.
+
+    ``percent`` is a number from 0 to 100 ("15", "15 %"); blank goes back to the setting
+    ``measure_tolerance`` shared by every measure. Part of the plan: an editor of the plan
+    sets it, and the change is audited (nothing is written when it does not change).
+
+    Raises:
+        MeasureError: not a number, or outside 0 to 100.
+        AccessDenied: the principal is not an editor of the plan.
+
+    """
+    actor = as_principal(author)
+    pct = parse_value(percent)
+    if pct is not None and not 0 <= pct <= 100:
+        raise MeasureError(f"the caution band is a percent of the target from 0 to 100, not {pct:g}")
+    new = None if pct is None else pct / 100
+    with Session(engine) as s, s.begin():
+        m = s.get(Measure, measure_id)
+        if m is None:
+            raise MeasureError(f"no measure with id {measure_id}")
+        require(actor, "edit_plan", m.plan_id)
+        if m.tolerance == new:
+            return
+        before, m.tolerance = m.tolerance, new
+        repository.write_audit(s, author=actor.label, action="edit", entity="measure", entity_id=m.id,
+                               field="tolerance", old=_percent_text(before), new=_percent_text(new), source=source)
+
+
+def _percent_text(fraction: float | None) -> str | None:
+    return None if fraction is None else f"{fraction * 100:g} %"
+
 def _target_text(v: float | None, lo: float | None, hi: float | None) -> str:
     if v is not None:
         return f"{v:g}"
