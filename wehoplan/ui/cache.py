@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -114,14 +116,41 @@ def _leaf_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timesta
 
 
 # A series' states hold one row per leaf and date: a county plan's trend over 60 month-ends is
-# about as large as its whole history. Two are kept (the trend's last two choices), not eight.
+# about as large as its whole history. The last two series are kept (the trend's last two
+# choices) while both fit SERIES_ROWS rows of (leaf x date); beyond that only the newest, and the
+# older one is let go before the new one is computed, so the two are never held at once.
 SERIES_DATES = 3
+SERIES_ROWS = 4_000_000
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+class _Series:
+    """The series states of a database (any plan, version, thresholds), in order of use: at most two."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.kept: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+
+    def get(self, key: tuple, rows: int, make) -> pd.DataFrame:
+        with self.lock:  # sessions are threads: one computation of a series at a time
+            if key in self.kept:
+                self.kept.move_to_end(key)
+                return self.kept[key]
+            while self.kept and (len(self.kept) >= 2 or rows + sum(map(len, self.kept.values())) > SERIES_ROWS):
+                self.kept.popitem(last=False)
+            self.kept[key] = states = make()
+            return states
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _series(url: str) -> _Series:
+    return _Series()
+
+
 def _series_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timestamp, ...],
                    th: tuple[int, int], _frames: PlanFrames) -> pd.DataFrame:
-    return leaf_states(_frames.tree, _frames.prepared, list(dates), Thresholds(*th))
+    return _series(url).get(
+        (plan_name, version, dates, th), len(_frames.tree.leaf_arrays[0]) * len(dates),
+        lambda: leaf_states(_frames.tree, _frames.prepared, list(dates), Thresholds(*th)))
 
 
 def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.DataFrame:
@@ -129,7 +158,8 @@ def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.Data
 
     The ``states`` stage of ``roll_up`` / ``roll_up_many`` / ``trends.page_data`` for
     these dates and thresholds. A few dates (a page's as-of date, a comparison) are kept
-    for eight choices; a series of :data:`SERIES_DATES` or more dates for two.
+    for eight choices; a series of :data:`SERIES_DATES` or more dates for two while both
+    fit :data:`SERIES_ROWS` rows, else for one.
     """
     key = tuple(pd.Timestamp(d) for d in dates)
     cached = _series_states if len(key) >= SERIES_DATES else _leaf_states
