@@ -159,9 +159,9 @@ class PreparedUpdates:
     updates: pd.DataFrame  # the frame given to prepare_updates, not copied; rows below are its positions
     code: np.ndarray  # int8 status code of each row (rules.CODE), -1 for anything else (missing, unknown)
     progress: np.ndarray  # float64 progress of each row
+    when: np.ndarray  # each row's as_of in nanoseconds (int64)
     whole_days: bool  # every leaf update's as_of is a whole day (what the loaders give): the array lookup applies
     known: bool = False  # every leaf update's status is one of STATUS_KEYS: states carry codes, words made from them
-    when: np.ndarray | None = None  # each row's as_of in nanoseconds (int64)
     comment: pd.api.extensions.ExtensionArray | None = None  # updates["comment"].array, read once
     low: int = 0  # the first leaf update's day
     width: int = 1  # days per leaf in a key: (last - first) + 2 (key day 0 is "before any update")
