@@ -199,16 +199,14 @@ class ArrowSQLiteReader:
         try:
             if path is None:
                 raise ArrowUnavailable(f"no SQLite file the Arrow reader can open behind {engine.url!r}")
-            tables = self._fetch(engine, path, queries)
+            return self._fetch(engine, path, queries)
         except failures:
             if self.fallback is None:
                 raise
             return self.fallback.frames(engine, *queries)
-        tables.reverse()  # popped in query order: no result is referenced once its frame is built
-        return [_arrow_frame(tables.pop(), q) for q in queries]
 
     @staticmethod
-    def _fetch(engine: Engine, path: str, queries: tuple[Query, ...]) -> list:
+    def _fetch(engine: Engine, path: str, queries: tuple[Query, ...]) -> list[pd.DataFrame]:
         compiled = []
         for q in queries:
             c = q.executable().compile(dialect=engine.dialect)
@@ -225,9 +223,12 @@ class ArrowSQLiteReader:
             try:
                 cur.execute("BEGIN")  # every query of the call sees one snapshot
                 try:
-                    for sql, params in compiled:
+                    for (sql, params), q in zip(compiled, queries, strict=True):
                         cur.execute(sql, params or None)
-                        out.append(cur.fetch_arrow_table())
+                        # Each result becomes its frame before the next query runs: the driver's
+                        # result (one allocation) is freed before the next one is made, so a
+                        # history read a few columns at a time never holds two results at once.
+                        out.append(_arrow_frame(cur.fetch_arrow_table(), q))
                 finally:
                     cur.execute("COMMIT")
             finally:
