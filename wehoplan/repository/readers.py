@@ -41,6 +41,9 @@ class Query:
         columns: the result's column names, in select order.
         params: values of the bound parameters.
         dates: columns to return as ``datetime64[ns]`` (unparseable values become NaT).
+        own: the Arrow readers copy every column out of the driver's result (into buffers of
+            exactly their size: the driver grows its buffers as it reads), so the result is freed
+            as soon as the frame is built; for a long result read in parts.
 
     """
 
@@ -48,6 +51,7 @@ class Query:
     columns: tuple[str, ...]
     params: Mapping[str, object] = field(default_factory=dict)
     dates: tuple[str, ...] = ()
+    own: bool = False
 
     def executable(self) -> TextClause | Select[Any]:
         """The statement as something SQLAlchemy can execute or compile."""
@@ -285,7 +289,7 @@ def _arrow_frame(table, q: Query) -> pd.DataFrame:
                 continue
             parsed_text.add(c)
         table = table.set_column(table.schema.get_field_index(c), c, parsed)
-    if parsed_text and table.num_rows >= _OWN_COPY_ROWS:
+    if (parsed_text and table.num_rows >= _OWN_COPY_ROWS) or q.own:
         table = _owned(table, parsed_text)
     # split_blocks: no consolidation copy of the numeric columns.
     df = table.to_pandas(split_blocks=True)

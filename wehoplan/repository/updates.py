@@ -20,9 +20,9 @@ UPDATE_SELECT = ("u.id, u.item_id, u.as_of, u.status, u.progress, u.comment, u.a
 # From this many updates (the highest id: an estimate without a scan) the Arrow reader of a SQLite
 # file fetches the history a few columns at a time: the driver's result is one allocation, freed
 # only when no column of it is referenced, so one result of every column (its dates' ISO text
-# included) plus the copy that frees it was the cold load's peak. Groups: the numbers kept as
-# fetched (no copy), the batch ids (made nullable integers: their result freed), the dates (parsed
-# into new columns, their text freed), and the text columns.
+# included) plus the copy that frees it was the cold load's peak. Each group is copied out of its
+# result (the driver's buffers are larger than their contents), which is then freed: the numbers,
+# the batch ids, the dates (parsed), and the text columns.
 SPLIT_ROWS = 1_000_000
 COLUMN_GROUPS = (("id", "item_id", "progress"), ("batch_id",), ("as_of", "created_at"), ("status",),
                  ("author", "source"), ("comment",))
@@ -115,7 +115,7 @@ def load_updates(engine: Engine, plan_id: int, reader: Reader | None = None) -> 
         where = "" if scan else " WHERE u.item_id IN (SELECT id FROM items WHERE plan_id = :plan_id)"
         # ORDER BY the rowid: every group's rows in one order (a plain scan, no sort, on SQLite).
         groups = [Query(f"SELECT {', '.join('u.' + c for c in cols)} FROM updates u{where} ORDER BY u.id", cols,
-                        {} if scan else params, dates=tuple(c for c in cols if c in _UPDATE_DATES))
+                        {} if scan else params, dates=tuple(c for c in cols if c in _UPDATE_DATES), own=True)
                   for cols in COLUMN_GROUPS]
         frames = read_frames(engine, *([Query(PLAN_ITEM_IDS, ("id",), params)] if scan else []), *groups,
                              reader=reader)
