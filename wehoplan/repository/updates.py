@@ -26,9 +26,10 @@ UPDATE_SELECT = ("u.id, u.item_id, u.as_of, u.status, u.progress, u.comment, u.a
 SPLIT_ROWS = 1_000_000
 COLUMN_GROUPS = (("id", "item_id", "progress"), ("batch_id",), ("as_of", "created_at"), ("status",),
                  ("author", "source"), ("comment",))
-MAX_UPDATE_ID = "SELECT MAX(id) FROM updates"
 
-PLAN_SHARE = "SELECT SUM(CASE WHEN plan_id = :plan_id THEN 1 ELSE 0 END), COUNT(*) FROM items"
+# The plan's share of the items, and the highest update id (how long the history is, read in the same query).
+PLAN_SHARE = ("SELECT SUM(CASE WHEN plan_id = :plan_id THEN 1 ELSE 0 END), COUNT(*), (SELECT MAX(id) FROM updates) "
+              "FROM items")
 PLAN_ITEM_IDS = "SELECT id FROM items WHERE plan_id = :plan_id"
 ALL_UPDATES = f"SELECT {UPDATE_SELECT} FROM updates u"
 PLAN_UPDATES = (f"SELECT {UPDATE_SELECT} FROM updates u "
@@ -92,11 +93,11 @@ def _finish_updates(df: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _plan_share(engine: Engine, plan_id: int, reader: Reader) -> float:
-    """Share of all items that belong to the plan (decides scan or index)."""
-    row = read_frame(engine, Query(PLAN_SHARE, ("mine", "everything"), {"plan_id": plan_id}), reader)
-    mine, everything = row.iloc[0]
-    return float(mine or 0) / everything if everything else 0.0
+def _plan_share(engine: Engine, plan_id: int, reader: Reader) -> tuple[float, int]:
+    """Share of all items that belong to the plan (decides scan or index), and the highest update id (0: none)."""
+    row = read_frame(engine, Query(PLAN_SHARE, ("mine", "everything", "highest"), {"plan_id": plan_id}), reader)
+    mine, everything, highest = row.iloc[0]
+    return (float(mine or 0) / everything if everything else 0.0), (0 if pd.isna(highest) else int(highest))
 
 
 def load_updates(engine: Engine, plan_id: int, reader: Reader | None = None) -> pd.DataFrame:
@@ -109,9 +110,9 @@ def load_updates(engine: Engine, plan_id: int, reader: Reader | None = None) -> 
     """
     reader = reader or reader_for(engine)
     params = {"plan_id": plan_id}
-    share = _plan_share(engine, plan_id, reader) if reader.scan_share is not None else None
+    share, highest = _plan_share(engine, plan_id, reader) if reader.scan_share is not None else (None, None)
     scan = share is not None and reader.scan_share is not None and share >= reader.scan_share
-    if _in_groups(engine, reader, 1.0 if scan or share is None else share):
+    if _in_groups(engine, reader, highest, 1.0 if scan or share is None else share):
         where = "" if scan else " WHERE u.item_id IN (SELECT id FROM items WHERE plan_id = :plan_id)"
         # ORDER BY the rowid: every group's rows in one order (a plain scan, no sort, on SQLite).
         groups = [Query(f"SELECT {', '.join('u.' + c for c in cols)} FROM updates u{where} ORDER BY u.id", cols,
@@ -136,17 +137,19 @@ def load_updates(engine: Engine, plan_id: int, reader: Reader | None = None) -> 
     return _finish_updates(df)
 
 
-def _in_groups(engine: Engine, reader: Reader, share: float) -> bool:
+def _in_groups(engine: Engine, reader: Reader, highest: int | None, share: float) -> bool:
     """Whether the history is read in :data:`COLUMN_GROUPS` (a long history through Arrow from a SQLite file).
 
-    ``share``: the part of the table read (1 for a scan; the plan's share of the items through the index).
+    ``highest``: the highest update id (None: not read yet); ``share``: the part of the table
+    read (1 for a scan; the plan's share of the items through the index).
     """
     from wehoplan.repository.readers import ArrowSQLiteReader
 
     if not isinstance(reader, ArrowSQLiteReader):
         return False
-    highest = read_frame(engine, Query(MAX_UPDATE_ID, ("n",)), reader)["n"].iloc[0]
-    return bool(pd.notna(highest) and int(highest) * share >= SPLIT_ROWS)
+    if highest is None:
+        highest = int(read_frame(engine, Query("SELECT MAX(id) FROM updates", ("n",)), reader)["n"].fillna(0).iloc[0])
+    return highest * share >= SPLIT_ROWS
 
 
 def plan_default_as_of(engine: Engine, plan_id: int, today: dt.date | None = None,

@@ -232,19 +232,22 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     del w
     by_id = np.argsort(leaf_ids, kind="stable")
     mine_ids = np.asarray(item_id if rows is None else item_id[rows], dtype=leaf_ids.dtype)
-    leaf = by_id[np.searchsorted(leaf_ids[by_id], mine_ids)].astype("int64")
-    del mine_ids
+    # Leaf positions in 16 bits when they fit (a radix sort), else 32: the prepared arrays stay small
+    # while they are made (a county's history is millions of rows).
     small = np.int16 if len(leaf_ids) <= np.iinfo(np.int16).max else np.int32
-    order = np.argsort(leaf.astype(small), kind="stable")
+    leaf = by_id.astype(small)[np.searchsorted(leaf_ids[by_id], mine_ids)]
+    del mine_ids
+    order = np.argsort(leaf, kind="stable")
     low = int(day.min())
     width = int(day.max()) - low + 2
     leaf_sorted = leaf[order]
     del leaf
-    key = leaf_sorted * width + (day[order] - low + 1)
+    key = leaf_sorted.astype(np.int64) * width + (day[order] - low + 1)
     del day
     if (len(leaf_ids) + 1) * width <= np.iinfo(np.int32).max:  # keys in 32 bits when every key fits
         key = key.astype(np.int32)
-    src = order if rows is None else rows[order]  # each key's row in ``updates``
+    n_rows = len(updates)
+    src = _row_numbers(order if rows is None else rows[order], n_rows)  # each key's row in ``updates``
     del order, rows
     comment = updates["comment"]
     has_comment = comment.notna().to_numpy(dtype=bool, copy=True)
@@ -252,12 +255,12 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
         has_comment &= (comment.astype("string").str.strip() != "").to_numpy(dtype=bool, na_value=False)
     # The commented rows are a subsequence of the key order: the latest commented row on or before a
     # key is the last commented position up to it (a running maximum), if it is the same leaf's.
-    at = np.maximum.accumulate(np.where(has_comment[src], np.arange(len(src)), -1))
+    at = np.maximum.accumulate(np.where(has_comment[src], np.arange(len(src), dtype=src.dtype), -1))
     del has_comment
-    leaf_first = np.searchsorted(leaf_sorted, leaf_sorted, side="left")
-    src_commented = np.where((at >= 0) & (at >= leaf_first), src[np.maximum(at, 0)], -1)
-    n_rows = len(updates)
-    return dataclasses.replace(base, low=low, width=width, key=key, src=_row_numbers(src, n_rows),
+    # Keys are in leaf order: the last commented position is this leaf's when its leaf is this key's.
+    safe = np.maximum(at, 0)
+    src_commented = np.where((at >= 0) & (leaf_sorted[safe] == leaf_sorted), src[safe], -1)
+    return dataclasses.replace(base, low=low, width=width, key=key, src=src,
                                src_commented=_row_numbers(src_commented, n_rows))
 
 
