@@ -75,3 +75,21 @@ def test_a_county_sized_series_lets_the_previous_one_go_before_it_is_computed(fr
     again = cache.leaf_states_at(frames, series[0], th)
     assert again is not first
     pd.testing.assert_frame_equal(again, first)
+
+
+def test_freed_memory_goes_back_before_a_long_series_is_computed(frames, monkeypatch):
+    th = rollup.Thresholds()
+    n_leaves = len(frames.tree.leaf_arrays[0])
+    monkeypatch.setattr(cache, "SERIES_ROWS", n_leaves * 16)  # a quarter of it: 4 dates
+    events = []
+    monkeypatch.setattr(cache, "release_free_memory", lambda: events.append("release"))
+    made = rollup.leaf_states
+    monkeypatch.setattr(cache, "leaf_states", lambda *a: events.append("states") or made(*a))
+    long_one = cache.leaf_states_at(frames, _month_ends("2020-12-31", 12), th)
+    assert events == ["release", "states"]
+    events.clear()
+    cache.leaf_states_at(frames, _month_ends("2020-12-31", 3), th)  # a short series: nothing to hand back
+    assert events == ["states"]
+    monkeypatch.undo()
+    cache.release_free_memory()  # the real one: harmless, the states are untouched
+    pd.testing.assert_frame_equal(long_one, made(frames.tree, frames.updates, _month_ends("2020-12-31", 12), th))
