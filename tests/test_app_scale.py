@@ -2,7 +2,8 @@
 
 Issue 15: the Action Report raised Styler's cell limit above ~18.7k rows; ``bench/scale.py`` opens
 every page at 100k actions, this test at 20k (what a test can afford), with the Arrow reader's
-copy out of the driver's batch switched on for every result so the pages read those frames.
+copy out of the driver's batch switched on for every result, and the history read in column groups
+(as from 1 M updates on), so the pages read those frames.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from wehoplan.db import make_engine
 from wehoplan.generate import generate
 from wehoplan.repository import readers
+from wehoplan.repository import updates as updates_module
 from wehoplan.ui.auth import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +34,7 @@ def big_url(tmp_path_factory) -> str:
 def test_every_page_opens_and_reruns_after_a_filter_change_on_a_20k_plan(page, big_url, monkeypatch):
     monkeypatch.setenv("WEHOPLAN_DATABASE_URL", big_url)
     monkeypatch.setattr(readers, "_OWN_COPY_ROWS", 1)
+    monkeypatch.setattr(updates_module, "SPLIT_ROWS", 1)
     at = AppTest.from_file(str(ROOT / page), default_timeout=300)
     at.run()
     assert not at.exception, at.exception[0].message

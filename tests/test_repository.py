@@ -353,6 +353,35 @@ def test_a_large_arrow_result_is_copied_out_of_the_driver_batch_and_loads_the_sa
     assert copied["author"].isna().all() and copied["comment"].notna().sum() <= 1
 
 
+def test_a_long_history_read_a_few_columns_at_a_time_loads_the_same_frames(fresh_url, monkeypatch, db_backend):
+    """From SPLIT_ROWS updates on, the Arrow reader fetches the history in column groups: the same frames."""
+    if db_backend != "sqlite":
+        pytest.skip("the column groups are the SQLite Arrow reader's")
+    from wehoplan.repository import readers
+    from wehoplan.repository import updates as updates_module
+
+    _sql(fresh_url, "DROP TRIGGER updates_no_edit",
+         "UPDATE updates SET author = NULL",  # an all-NULL text column
+         "UPDATE updates SET comment = NULL WHERE id < (SELECT MAX(id) FROM updates)",  # text only at the end
+         "UPDATE updates SET batch_id = NULL")
+    engine = make_engine(fresh_url)
+    fetched: list[tuple[str, ...]] = []
+    frame_of = readers._arrow_frame
+    monkeypatch.setattr(readers, "_arrow_frame", lambda table, q: fetched.append(q.columns) or frame_of(table, q))
+    for reader in (ArrowSQLiteReader(fallback=None), ArrowSQLiteReader(fallback=None, scan_share=None),
+                   ArrowSQLiteReader(fallback=None, scan_share=0.0)):  # scan or index, whichever the plan
+        for plan_id in _plans(engine):
+            monkeypatch.setattr(updates_module, "SPLIT_ROWS", 10**12)
+            whole = repository.load_updates(engine, plan_id, reader=reader)
+            monkeypatch.setattr(updates_module, "SPLIT_ROWS", 1)
+            fetched.clear()
+            grouped = repository.load_updates(engine, plan_id, reader=reader)
+            assert set(updates_module.COLUMN_GROUPS) <= set(fetched)  # really read in groups
+            for got in (grouped, repository.load_updates(engine, plan_id, reader=SQLAlchemyReader())):
+                pd.testing.assert_frame_equal(got, whole, check_exact=True)
+    assert grouped["author"].isna().all() and grouped["comment"].notna().sum() <= 1
+
+
 def test_owned_columns_live_in_new_buffers_with_the_same_values():
     import pyarrow as pa
 

@@ -51,3 +51,45 @@ def test_only_the_last_two_series_are_kept_while_single_dates_stay(frames):
     pd.testing.assert_frame_equal(again, first)
     # ... while the pages' single dates keep their eight entries.
     assert cache.leaf_states_at(frames, days[0], th) is one
+
+
+def test_a_county_sized_series_lets_the_previous_one_go_before_it_is_computed(frames, monkeypatch):
+    """Two series above SERIES_ROWS rows are never held at once; each is still the library's states."""
+    th = rollup.Thresholds()
+    n_leaves = len(frames.tree.leaf_arrays[0])
+    monkeypatch.setattr(cache, "SERIES_ROWS", n_leaves * 12 + n_leaves * 6 - 1)  # a 12- and a 6-date series: too many
+    series = [_month_ends("2020-12-31", 12), _month_ends("2020-06-30", 6)]
+    first = cache.leaf_states_at(frames, series[0], th)
+    held = []
+    made = rollup.leaf_states
+
+    def watch(*args):  # what the cache still holds while the next series is computed
+        held.append(list(cache._series(cache.database_url()).kept))
+        return made(*args)
+
+    monkeypatch.setattr(cache, "leaf_states", watch)
+    second = cache.leaf_states_at(frames, series[1], th)
+    assert held == [[]]  # the 12-date series was let go first
+    pd.testing.assert_frame_equal(second, made(frames.tree, frames.updates, series[1], th))
+    assert cache.leaf_states_at(frames, series[1], th) is second
+    again = cache.leaf_states_at(frames, series[0], th)
+    assert again is not first
+    pd.testing.assert_frame_equal(again, first)
+
+
+def test_freed_memory_goes_back_before_a_long_series_is_computed(frames, monkeypatch):
+    th = rollup.Thresholds()
+    n_leaves = len(frames.tree.leaf_arrays[0])
+    monkeypatch.setattr(cache, "SERIES_ROWS", n_leaves * 16)  # a quarter of it: 4 dates
+    events = []
+    monkeypatch.setattr(cache, "release_free_memory", lambda: events.append("release"))
+    made = rollup.leaf_states
+    monkeypatch.setattr(cache, "leaf_states", lambda *a: events.append("states") or made(*a))
+    long_one = cache.leaf_states_at(frames, _month_ends("2020-12-31", 12), th)
+    assert events == ["release", "states"]
+    events.clear()
+    cache.leaf_states_at(frames, _month_ends("2020-12-31", 3), th)  # a short series: nothing to hand back
+    assert events == ["states"]
+    monkeypatch.undo()
+    cache.release_free_memory()  # the real one: harmless, the states are untouched
+    pd.testing.assert_frame_equal(long_one, made(frames.tree, frames.updates, _month_ends("2020-12-31", 12), th))

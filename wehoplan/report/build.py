@@ -18,7 +18,16 @@ from wehoplan.domain import HEALTH_KEYS, HEALTH_LABELS, STATUS_LABELS
 from wehoplan.exporting import DEMO_NOTE
 from wehoplan.filters import Filters
 from wehoplan.report import changes as ch
-from wehoplan.rollup import ROOT_ID, Thresholds, leaf_states, prepare_tree, prepare_updates, roll_up
+from wehoplan.rollup import (
+    ROOT_ID,
+    PreparedTree,
+    PreparedUpdates,
+    Thresholds,
+    leaf_states,
+    prepare_tree,
+    prepare_updates,
+    roll_up,
+)
 
 NARRATIVE_CHARS = 280  # one paragraph per initiative: the packet is read in a meeting, not searched
 
@@ -149,24 +158,39 @@ def _headline(root: pd.Series | None, status: pd.DataFrame, health: pd.DataFrame
     return tuple(out)
 
 
+def _reuse(tree: PreparedTree, updates: pd.DataFrame, prepared: PreparedUpdates | None) -> PreparedTree:
+    """``prepared.tree`` when it is ``tree`` in every row and ``prepared`` is of these very updates, else ``tree``."""
+    if prepared is None or prepared.updates is not updates or prepared.tree is tree:
+        return tree
+    return prepared.tree if prepared.tree.frame.equals(tree.frame) else tree
+
+
 def _two_rollups(items: pd.DataFrame, updates: pd.DataFrame, since: pd.Timestamp, as_of: pd.Timestamp,
-                 filters: Filters, audit: pd.DataFrame | None, thresholds: Thresholds):
-    """The prepared tree at ``as_of`` and the roll-up tables at ``as_of`` and at ``since``."""
+                 filters: Filters, audit: pd.DataFrame | None, thresholds: Thresholds,
+                 prepared: PreparedUpdates | None = None):
+    """The prepared tree at ``as_of`` and the roll-up tables at ``as_of`` and at ``since``.
+
+    ``prepared``: the caller's :func:`prepare_updates` of ``updates`` (the pages' cached one); used
+    for a date whose items make the same tree, so a filter change prepares nothing again.
+    """
     events = audit if audit is not None else pd.DataFrame(columns=["id", "at", "action", "entity", "entity_id"])
     if "archived" not in items.columns:
         items = items.assign(archived=False)
     live_after = ch.items_at(items, events, as_of)
     live_before = ch.items_at(items, events, since)
-    tree_after = prepare_tree(live_after)
+    tree_after = _reuse(prepare_tree(live_after), updates, prepared)
     # Without items added or archived in between, both dates share one tree (prepared once).
     same = live_after is live_before or (len(live_after) == len(live_before)
                                          and live_after["id"].equals(live_before["id"])
                                          and live_after["archived"].equals(live_before["archived"]))
-    tree_before = tree_after if same else prepare_tree(live_before)
-    # The history is sorted for a tree once (prepare_updates), not once per date: at county
-    # scale each preparation is a copy of the history's columns.
-    prepared_after = prepare_updates(tree_after, updates)
-    prepared_before = prepared_after if same else prepare_updates(tree_before, updates)
+    tree_before = tree_after if same else _reuse(prepare_tree(live_before), updates, prepared)
+    # The history is sorted for a tree once (prepare_updates), not once per date, and not at all
+    # for the tree the caller prepared it for.
+    def prepared_for(tree: PreparedTree) -> PreparedUpdates:
+        return prepared if prepared is not None and prepared.tree is tree else prepare_updates(tree, updates)
+
+    prepared_after = prepared_for(tree_after)
+    prepared_before = prepared_after if same else prepared_for(tree_before)
     after = roll_up(tree_after, leaf_states(tree_after, prepared_after, [as_of], thresholds), filters, thresholds)
     before = roll_up(tree_before, leaf_states(tree_before, prepared_before, [since], thresholds), filters,
                      thresholds)
@@ -182,14 +206,17 @@ def changes_between(
     *,
     audit: pd.DataFrame | None = None,
     thresholds: Thresholds | None = None,
+    prepared: PreparedUpdates | None = None,
 ) -> pd.DataFrame:
     """What changed between ``since`` and ``as_of`` for the selection (the packet's and the Changes page's rows).
 
     The :func:`wehoplan.report.changes.diff` of the roll-ups at the two dates, with the
-    items as they stood at each (see :func:`wehoplan.report.changes.items_at`).
+    items as they stood at each (see :func:`wehoplan.report.changes.items_at`). ``prepared``:
+    ``prepare_updates`` of these ``updates`` for the plan's tree, if the caller has it (the
+    same rows either way; without it the history is prepared on each call).
     """
     _, after, before = _two_rollups(items, updates, pd.Timestamp(since).normalize(), pd.Timestamp(as_of).normalize(),
-                                    filters or Filters(), audit, thresholds or Thresholds())
+                                    filters or Filters(), audit, thresholds or Thresholds(), prepared)
     return ch.diff(before, after)
 
 
@@ -207,6 +234,7 @@ def build_packet(
     made_at: dt.datetime | None = None,
     cycle_end=None,
     measures: pd.DataFrame | None = None,
+    prepared: PreparedUpdates | None = None,
 ) -> Packet:
     """Build the council packet of a plan at ``as_of``, with the changes since ``since``.
 
@@ -224,6 +252,8 @@ def build_packet(
         made_at: when (default now).
         cycle_end: the previous reporting cycle's end, when the plan has cycles (the default ``since``).
         measures: display-ready rows of the plan's measures (None or empty: no measures section).
+        prepared: ``prepare_updates`` of ``updates`` for the plan's tree, if the caller has it
+            (see :func:`changes_between`).
 
     Returns:
         The packet; :func:`wehoplan.report.pdf.render` turns it into PDF bytes.
@@ -236,7 +266,7 @@ def build_packet(
         since, reason = ch.default_since(as_of, cycle_end)
     else:
         since, reason = pd.Timestamp(since).normalize(), "chosen for this report"
-    tree_after, after, before = _two_rollups(items, updates, since, as_of, filters, audit, thresholds)
+    tree_after, after, before = _two_rollups(items, updates, since, as_of, filters, audit, thresholds, prepared)
     changes = ch.diff(before, after)
     root_rows = after[after["id"] == ROOT_ID]
     root = root_rows.iloc[0] if len(root_rows) else None

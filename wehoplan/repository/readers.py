@@ -42,6 +42,9 @@ class Query:
         columns: the result's column names, in select order.
         params: values of the bound parameters.
         dates: columns to return as ``datetime64[ns]`` (unparseable values become NaT).
+        own: the Arrow readers copy every column out of the driver's result (into buffers of
+            exactly their size: the driver grows its buffers as it reads), so the result is freed
+            as soon as the frame is built; for a long result read in parts.
 
     """
 
@@ -49,6 +52,7 @@ class Query:
     columns: tuple[str, ...]
     params: Mapping[str, object] = field(default_factory=dict)
     dates: tuple[str, ...] = ()
+    own: bool = False
 
     def executable(self) -> TextClause | Select[Any]:
         """The statement as something SQLAlchemy can execute or compile."""
@@ -221,16 +225,14 @@ class ArrowSQLiteReader:
         try:
             if path is None:
                 raise ArrowUnavailable(f"no SQLite file the Arrow reader can open behind {engine.url!r}")
-            tables = self._fetch(engine, path, queries)
+            return self._fetch(engine, path, queries)
         except failures:
             if self.fallback is None:
                 raise
             return self.fallback.frames(engine, *queries)
-        tables.reverse()  # popped in query order: no result is referenced once its frame is built
-        return [_arrow_frame(tables.pop(), q) for q in queries]
 
     @staticmethod
-    def _fetch(engine: Engine, path: str, queries: tuple[Query, ...]) -> list:
+    def _fetch(engine: Engine, path: str, queries: tuple[Query, ...]) -> list[pd.DataFrame]:
         compiled = []
         for q in queries:
             c = q.executable().compile(dialect=engine.dialect)
@@ -247,9 +249,12 @@ class ArrowSQLiteReader:
             try:
                 cur.execute("BEGIN")  # every query of the call sees one snapshot
                 try:
-                    for sql, params in compiled:
+                    for (sql, params), q in zip(compiled, queries, strict=True):
                         cur.execute(sql, params or None)
-                        out.append(cur.fetch_arrow_table())
+                        # Each result becomes its frame before the next query runs: the driver's
+                        # result (one allocation) is freed before the next one is made, so a
+                        # history read a few columns at a time never holds two results at once.
+                        out.append(_arrow_frame(cur.fetch_arrow_table(), q))
                 finally:
                     cur.execute("COMMIT")
             finally:
@@ -306,7 +311,7 @@ def _arrow_frame(table, q: Query) -> pd.DataFrame:
                 continue
             parsed_text.add(c)
         table = table.set_column(table.schema.get_field_index(c), c, parsed)
-    if parsed_text and table.num_rows >= _OWN_COPY_ROWS:
+    if (parsed_text and table.num_rows >= _OWN_COPY_ROWS) or q.own:
         table = _owned(table, parsed_text)
     # split_blocks: no consolidation copy of the numeric columns.
     df = table.to_pandas(split_blocks=True)

@@ -17,8 +17,19 @@ UPDATE_COLUMNS = ["id", "item_id", "as_of", "status", "progress", "comment", "au
 _UPDATE_DATES = ("as_of", "created_at")
 UPDATE_SELECT = ("u.id, u.item_id, u.as_of, u.status, u.progress, u.comment, u.author, u.source, "
                  "u.batch_id, u.created_at")
+# From this many updates (the highest id: an estimate without a scan) the Arrow reader of a SQLite
+# file fetches the history a few columns at a time: the driver's result is one allocation, freed
+# only when no column of it is referenced, so one result of every column (its dates' ISO text
+# included) plus the copy that frees it was the cold load's peak. Each group is copied out of its
+# result (the driver's buffers are larger than their contents), which is then freed: the numbers,
+# the batch ids, the dates (parsed), and the text columns.
+SPLIT_ROWS = 1_000_000
+COLUMN_GROUPS = (("id", "item_id", "progress"), ("batch_id",), ("as_of", "created_at"), ("status",),
+                 ("author", "source"), ("comment",))
 
-PLAN_SHARE = "SELECT SUM(CASE WHEN plan_id = :plan_id THEN 1 ELSE 0 END), COUNT(*) FROM items"
+# The plan's share of the items, and the highest update id (how long the history is, read in the same query).
+PLAN_SHARE = ("SELECT SUM(CASE WHEN plan_id = :plan_id THEN 1 ELSE 0 END), COUNT(*), (SELECT MAX(id) FROM updates) "
+              "FROM items")
 PLAN_ITEM_IDS = "SELECT id FROM items WHERE plan_id = :plan_id"
 ALL_UPDATES = f"SELECT {UPDATE_SELECT} FROM updates u"
 PLAN_UPDATES = (f"SELECT {UPDATE_SELECT} FROM updates u "
@@ -82,11 +93,11 @@ def _finish_updates(df: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _plan_share(engine: Engine, plan_id: int, reader: Reader) -> float:
-    """Share of all items that belong to the plan (decides scan or index)."""
-    row = read_frame(engine, Query(PLAN_SHARE, ("mine", "everything"), {"plan_id": plan_id}), reader)
-    mine, everything = row.iloc[0]
-    return float(mine or 0) / everything if everything else 0.0
+def _plan_share(engine: Engine, plan_id: int, reader: Reader) -> tuple[float, int]:
+    """Share of all items that belong to the plan (decides scan or index), and the highest update id (0: none)."""
+    row = read_frame(engine, Query(PLAN_SHARE, ("mine", "everything", "highest"), {"plan_id": plan_id}), reader)
+    mine, everything, highest = row.iloc[0]
+    return (float(mine or 0) / everything if everything else 0.0), (0 if pd.isna(highest) else int(highest))
 
 
 def load_updates(engine: Engine, plan_id: int, reader: Reader | None = None) -> pd.DataFrame:
@@ -99,15 +110,46 @@ def load_updates(engine: Engine, plan_id: int, reader: Reader | None = None) -> 
     """
     reader = reader or reader_for(engine)
     params = {"plan_id": plan_id}
-    if reader.scan_share is not None and _plan_share(engine, plan_id, reader) >= reader.scan_share:
+    share, highest = _plan_share(engine, plan_id, reader) if reader.scan_share is not None else (None, None)
+    scan = share is not None and reader.scan_share is not None and share >= reader.scan_share
+    if _in_groups(engine, reader, highest, 1.0 if scan or share is None else share):
+        where = "" if scan else " WHERE u.item_id IN (SELECT id FROM items WHERE plan_id = :plan_id)"
+        # ORDER BY the rowid: every group's rows in one order (a plain scan, no sort, on SQLite).
+        groups = [Query(f"SELECT {', '.join('u.' + c for c in cols)} FROM updates u{where} ORDER BY u.id", cols,
+                        {} if scan else params, dates=tuple(c for c in cols if c in _UPDATE_DATES), own=True)
+                  for cols in COLUMN_GROUPS]
+        frames = read_frames(engine, *([Query(PLAN_ITEM_IDS, ("id",), params)] if scan else []), *groups,
+                             reader=reader)
+        parts = frames[1:] if scan else frames
+        if len({len(f) for f in parts}) != 1:  # one snapshot: cannot happen; never join rows by position if it did
+            raise RuntimeError("the history's column groups came back with different row counts")
+        df = pd.concat(parts, axis=1)
+        ids = frames[0] if scan else None
+    elif scan:
         ids, df = read_frames(engine, Query(PLAN_ITEM_IDS, ("id",), params), _updates_query(ALL_UPDATES),
                               reader=reader)
+    else:
+        ids, df = None, read_frame(engine, _updates_query(PLAN_UPDATES, params), reader)
+    if ids is not None:
         mine = df["item_id"].isin(ids["id"])
         if len(df) and not mine.all():
             df = df[mine]
-    else:
-        df = read_frame(engine, _updates_query(PLAN_UPDATES, params), reader)
     return _finish_updates(df)
+
+
+def _in_groups(engine: Engine, reader: Reader, highest: int | None, share: float) -> bool:
+    """Whether the history is read in :data:`COLUMN_GROUPS` (a long history through Arrow from a SQLite file).
+
+    ``highest``: the highest update id (None: not read yet); ``share``: the part of the table
+    read (1 for a scan; the plan's share of the items through the index).
+    """
+    from wehoplan.repository.readers import ArrowSQLiteReader
+
+    if not isinstance(reader, ArrowSQLiteReader):
+        return False
+    if highest is None:
+        highest = int(read_frame(engine, Query("SELECT MAX(id) FROM updates", ("n",)), reader)["n"].fillna(0).iloc[0])
+    return highest * share >= SPLIT_ROWS
 
 
 def plan_default_as_of(engine: Engine, plan_id: int, today: dt.date | None = None,

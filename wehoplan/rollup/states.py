@@ -146,80 +146,122 @@ def _no_rows() -> np.ndarray:
 class PreparedUpdates:
     """A plan's leaf updates as lookup arrays, made once per tree and data version (:func:`prepare_updates`).
 
-    What every as-of lookup needs and no date changes: the leaves' updates in recorded
-    order, each row's day and status code, and the rows sorted once by (leaf, day, recorded)
-    as integer keys, each key carrying its leaf's latest commented row so far.
+    What every as-of lookup needs and no date changes: the leaves' updates sorted once by
+    (leaf, day, recorded) as integer keys, each key carrying its row and its leaf's latest
+    commented row so far, and each row's day and status code. Rows are positions in
+    ``updates``, the caller's frame itself: nothing of the history is copied (the day and
+    progress arrays are views of its columns when their dtypes allow).
     :func:`leaf_states` takes it instead of the updates frame, so a lookup at new dates is
     one ``searchsorted``.
     """
 
     tree: PreparedTree
-    frame: pd.DataFrame  # the leaves' updates (_UPDATE_COLUMNS) in (as_of, id) order
-    day: np.ndarray  # whole days since 1970 (valid when ``whole_days``)
-    code: np.ndarray  # status code (rules.CODE), -1 for anything else (missing, unknown)
-    progress: np.ndarray
-    whole_days: bool  # every as_of is a whole day (what the loaders give): the array lookup applies
-    known: bool = False  # every status is one of STATUS_KEYS: states can carry codes, the words made from them
-    when: np.ndarray | None = None  # each row's as_of in nanoseconds (``day`` x one day when ``whole_days``)
-    comment: pd.api.extensions.ExtensionArray | None = None  # frame["comment"].array, read once
-    low: int = 0  # the first update's day
+    updates: pd.DataFrame  # the frame given to prepare_updates, not copied; rows below are its positions
+    code: np.ndarray  # int8 status code of each row (rules.CODE), -1 for anything else (missing, unknown)
+    progress: np.ndarray  # float64 progress of each row
+    when: np.ndarray  # each row's as_of in nanoseconds (int64)
+    whole_days: bool  # every leaf update's as_of is a whole day (what the loaders give): the array lookup applies
+    known: bool = False  # every leaf update's status is one of STATUS_KEYS: states carry codes, words made from them
+    comment: pd.api.extensions.ExtensionArray | None = None  # updates["comment"].array, read once
+    low: int = 0  # the first leaf update's day
     width: int = 1  # days per leaf in a key: (last - first) + 2 (key day 0 is "before any update")
-    key: np.ndarray = field(default_factory=_no_rows)  # leaf * width + (day - low + 1), sorted
+    key: np.ndarray = field(default_factory=_no_rows)  # leaf * width + (day - low + 1), sorted (int32 when it fits)
     src: np.ndarray = field(default_factory=_no_rows)  # the row of each key
     # per key: the row of the leaf's latest key at or before it with a non-blank comment (-1: none)
     src_commented: np.ndarray = field(default_factory=_no_rows)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The leaves' updates (``id, item_id, as_of, status, progress, comment``) in (as_of, id) order.
+
+        A new frame, made on each call: only the lookups that cannot use the arrays
+        (updates not dated in whole days) read it.
+        """
+        return _leaf_updates(self.tree, self.updates)
+
+
+def _leaf_updates(tree: PreparedTree, updates: pd.DataFrame) -> pd.DataFrame:
+    """The updates of ``tree``'s leaves, the columns the lookups read, in (as_of, id) order, indexed 0..n-1."""
+    ups = updates[_UPDATE_COLUMNS]
+    mine = ups["item_id"].isin(tree.leaves["id"].to_numpy())
+    if not mine.all():
+        ups = ups[mine]
+    if not _sorted_by_date_id(ups):
+        ups = ups.sort_values(["as_of", "id"], kind="stable")
+    return ups.reset_index(drop=True)
+
+
+def _row_numbers(a: np.ndarray, n_rows: int) -> np.ndarray:
+    """``a`` (row numbers, -1 for none) in 32 bits when every row number fits: half the memory of 64."""
+    return a.astype(np.int32) if n_rows <= np.iinfo(np.int32).max else a.astype(np.int64, copy=False)
 
 
 def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdates:
     """The :class:`PreparedUpdates` of ``updates`` for ``tree`` (compute once per data version).
 
-    Rows are in (day, recorded) order, so one stable sort by leaf puts them in (leaf, day,
-    recorded) order (a radix sort when the leaf positions fit 16 bits); the commented rows
-    are a subsequence of that order.
+    The leaves' rows in (day, recorded) order (the loaders' order: no sort then) are sorted
+    once more, stably, by leaf: (leaf, day, recorded) order (a radix sort when the leaf
+    positions fit 16 bits); the commented rows are a subsequence of that order. Rows of
+    items that are not the tree's leaves (archived items, parents) get no key.
     """
     if not isinstance(tree, PreparedTree):
         raise TypeError("prepare_updates needs a PreparedTree: call prepare_tree(items) first")
     from wehoplan.rollup.engine import status_codes  # engine reads the tree, not the states
 
     leaf_ids = tree.leaves["id"].to_numpy()
-    # Only the columns used here are carried (filtering every update's author/source text
-    # costs); the loaders return rows already in (as_of, id) order: no re-sort then.
-    ups = updates[_UPDATE_COLUMNS]
-    mine = ups["item_id"].isin(leaf_ids)
-    if not mine.all():
-        ups = ups[mine]
-    if not _sorted_by_date_id(ups):
-        ups = ups.sort_values(["as_of", "id"], kind="stable")
-    ups = ups.reset_index(drop=True)
-    when = ups["as_of"].to_numpy(dtype="datetime64[ns]").view("int64")
-    whole = not (when == np.iinfo("int64").min).any() and not (when % _DAY_NS).any()
-    day = when // _DAY_NS
-    code = status_codes(ups["status"])
-    base = PreparedUpdates(tree=tree, frame=ups, day=day, code=code,
-                           progress=ups["progress"].to_numpy(dtype="float64", na_value=np.nan), whole_days=whole,
-                           known=not (code < 0).any(), comment=ups["comment"].array, when=when)
-    if not (whole and len(ups)):
+    item_id = updates["item_id"].to_numpy()
+    mine = updates["item_id"].isin(leaf_ids).to_numpy(dtype=bool)
+    when = updates["as_of"].to_numpy(dtype="datetime64[ns]").view("int64")  # a view of the column when it is ns
+    rows = np.flatnonzero(mine) if not mine.all() else None  # the leaves' rows; None: every row
+    del mine
+    if not _sorted_by_date_id(updates):  # (as_of, id) order, as the stable sort of the frame gives
+        mine_rows = rows if rows is not None else np.arange(len(updates))
+        ids = updates["id"].to_numpy()
+        rows = mine_rows[np.lexsort((ids[mine_rows], when[mine_rows]))]
+    w = when if rows is None else when[rows]
+    whole = not (w == np.iinfo("int64").min).any() and not (w % _DAY_NS).any()
+    # Status codes of every row (int8: six statuses); ``known`` is about the leaves' rows only.
+    code = status_codes(updates["status"]).astype(np.int8)
+    known = not ((code if rows is None else code[rows]) < 0).any()
+    base = PreparedUpdates(tree=tree, updates=updates, code=code,
+                           progress=updates["progress"].to_numpy(dtype="float64", na_value=np.nan),
+                           whole_days=whole, known=known, comment=updates["comment"].array, when=when)
+    if not (whole and len(w)):
         return base
+    day = w // _DAY_NS
+    del w
     by_id = np.argsort(leaf_ids, kind="stable")
-    leaf = by_id[np.searchsorted(leaf_ids[by_id], ups["item_id"].to_numpy())].astype("int64")
+    mine_ids = np.asarray(item_id if rows is None else item_id[rows], dtype=leaf_ids.dtype)
+    # Leaf positions in 16 bits when they fit (a radix sort), else 32: the prepared arrays stay small
+    # while they are made (a county's history is millions of rows).
     small = np.int16 if len(leaf_ids) <= np.iinfo(np.int16).max else np.int32
-    order = np.argsort(leaf.astype(small), kind="stable")
+    leaf = by_id.astype(small)[np.searchsorted(leaf_ids[by_id], mine_ids)]
+    del mine_ids
+    order = np.argsort(leaf, kind="stable")
     low = int(day.min())
     width = int(day.max()) - low + 2
-    key = leaf[order] * width + (day[order] - low + 1)
-    comment = ups["comment"]
+    leaf_sorted = leaf[order]
+    del leaf
+    key = leaf_sorted.astype(np.int64) * width + (day[order] - low + 1)
+    del day
+    if (len(leaf_ids) + 1) * width <= np.iinfo(np.int32).max:  # keys in 32 bits when every key fits
+        key = key.astype(np.int32)
+    n_rows = len(updates)
+    src = _row_numbers(order if rows is None else rows[order], n_rows)  # each key's row in ``updates``
+    del order, rows
+    comment = updates["comment"]
     has_comment = comment.notna().to_numpy(dtype=bool, copy=True)
     if has_comment.any():
         has_comment &= (comment.astype("string").str.strip() != "").to_numpy(dtype=bool, na_value=False)
     # The commented rows are a subsequence of the key order: the latest commented row on or before a
     # key is the last commented position up to it (a running maximum), if it is the same leaf's.
-    at = np.maximum.accumulate(np.where(has_comment[order], np.arange(len(order)), -1))
-    leaf_sorted = leaf[order]
-    leaf_first = np.searchsorted(leaf_sorted, leaf_sorted, side="left")
-    src_commented = np.where((at >= 0) & (at >= leaf_first), order[np.maximum(at, 0)], -1)
-    if len(order) <= np.iinfo(np.int32).max:  # row numbers in 32 bits: half the memory of two 6M-row arrays
-        order, src_commented = order.astype(np.int32), src_commented.astype(np.int32)
-    return dataclasses.replace(base, low=low, width=width, key=key, src=order, src_commented=src_commented)
+    at = np.maximum.accumulate(np.where(has_comment[src], np.arange(len(src), dtype=src.dtype), -1))
+    del has_comment
+    # Keys are in leaf order: the last commented position is this leaf's when its leaf is this key's.
+    safe = np.maximum(at, 0)
+    src_commented = np.where((at >= 0) & (leaf_sorted[safe] == leaf_sorted), src[safe], -1)
+    return dataclasses.replace(base, low=low, width=width, key=key, src=src,
+                               src_commented=_row_numbers(src_commented, n_rows))
 
 
 def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
@@ -233,8 +275,7 @@ def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) ->
     width = prep.width
     # A date before every update looks for key day 0, which no row has; one after all of them, the last day.
     needles = (np.arange(n_leaves)[:, None] * width
-               + np.clip(snap_days - prep.low + 1, 0, width - 1)[None, :]).ravel()
-
+               + np.clip(snap_days - prep.low + 1, 0, width - 1)[None, :]).ravel().astype(prep.key.dtype, copy=False)
     lowest = (np.arange(n_leaves) * width)[:, None]  # a leaf's first key: a key below it is another leaf's
 
     key = prep.key
@@ -265,11 +306,7 @@ def _taken(values: np.ndarray, safe: np.ndarray, hit: np.ndarray, missing) -> np
 
 def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
     """The as_of of the rows ``take`` (NaT for -1) as datetime64[ns]."""
-    if prep.when is not None and prep.whole_days:  # the days in nanoseconds, made once
-        ns = prep.when[np.maximum(take, 0)]
-    else:
-        ns = prep.day[np.maximum(take, 0)]
-        ns *= _DAY_NS
+    ns = prep.when[np.maximum(take, 0)]
     ns[take < 0] = np.iinfo("int64").min
     return ns.view("datetime64[ns]")
 
@@ -304,7 +341,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     at = snaps(dates)
     leaf_id, leaf_start, leaf_due = tree.leaf_arrays
     n, k = len(leaf_id), len(at)
-    if not (prep.whole_days and n and k and len(prep.day)):
+    if not (prep.whole_days and n and k and len(prep.key)):
         return _leaf_states_frames(tree, prep.frame, at, thresholds)
     days = at.to_numpy(dtype="datetime64[ns]")
     snap_days = days.view("int64") // _DAY_NS
@@ -313,7 +350,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     step = k if not prep.known else max(1, min(k, block_rows() // n))
     rows = n * k
     take_c = np.empty(rows, dtype="int64")
-    code = np.empty(rows, dtype=prep.code.dtype) if prep.known else None
+    code = np.empty(rows, dtype="int64") if prep.known else None  # the states' codes stay int64 (the roll-up's)
     cols = {c: np.empty(rows, dtype=t) for c, t in (
         ("progress", "float64"), ("last_update", "datetime64[ns]"), ("comment_date", "datetime64[ns]"),
         ("expected_progress", "float64"), ("overdue", bool), ("due_soon", bool), ("stale", bool))}
@@ -330,7 +367,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         hit = take >= 0
         safe = np.maximum(take, 0)
         if code is None:  # a word outside STATUS_KEYS (or none) travels as the update's own text (one block)
-            status = rules.leaf_status(pd.Series(prep.frame["status"].array.take(take, allow_fill=True)))
+            status = rules.leaf_status(pd.Series(prep.updates["status"].array.take(take, allow_fill=True)))
             completed, open_ = (status == "completed").to_numpy(dtype=bool), rules.is_open(status)
             status_array = status.array
         else:  # codes all the way, the words made once
@@ -352,7 +389,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         status_array = words(code, STATUS_KEYS)
     from wehoplan.rollup.engine import frame as make_frame
 
-    comment = prep.comment if prep.comment is not None else prep.frame["comment"].array
+    comment = prep.comment if prep.comment is not None else prep.updates["comment"].array
     frame = make_frame({
         "snap": np.repeat(days, n),
         "id": np.tile(leaf_id, k),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -83,6 +85,40 @@ def plans() -> pd.DataFrame:
     return _plans(database_url(), version())
 
 
+def release_free_memory() -> None:
+    """Hand the memory freed so far back to the system (Arrow's pool, and glibc's heaps where it runs).
+
+    A server's reruns run in threads, and glibc keeps what a thread's arena freed for that arena:
+    after a county plan's load or trend, hundreds of MB freed by one run stayed in the process
+    while the next run allocated anew. Nothing else changes: no object is touched.
+    """
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        pass
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc():
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None  # glibc only (not musl)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
+
+
 @st.cache_resource(show_spinner="Loading the plan…", max_entries=8)
 def _frames(url: str, plan_name: str, version: int) -> PlanFrames:
     eng = _engine(url)
@@ -90,8 +126,10 @@ def _frames(url: str, plan_name: str, version: int) -> PlanFrames:
     items = repository.load_items(eng, plan.id)
     updates = repository.load_updates(eng, plan.id)
     tree = prepare_tree(items)
-    return PlanFrames(plan=plan, tree=tree, updates=updates, version=version,
-                      prepared=prepare_updates(tree, updates))
+    frames = PlanFrames(plan=plan, tree=tree, updates=updates, version=version,
+                        prepared=prepare_updates(tree, updates))
+    release_free_memory()  # the load's and preparation's temporaries
+    return frames
 
 
 def plan_frames(plan_name: str) -> PlanFrames:
@@ -114,14 +152,43 @@ def _leaf_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timesta
 
 
 # A series' states hold one row per leaf and date: a county plan's trend over 60 month-ends is
-# about as large as its whole history. Two are kept (the trend's last two choices), not eight.
+# about as large as its whole history. The last two series are kept (the trend's last two
+# choices) while both fit SERIES_ROWS rows of (leaf x date); beyond that only the newest, and the
+# older one is let go before the new one is computed, so the two are never held at once.
 SERIES_DATES = 3
+SERIES_ROWS = 4_000_000
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+class _Series:
+    """The series states of a database (any plan, version, thresholds), in order of use: at most two."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.kept: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+
+    def get(self, key: tuple, rows: int, make) -> pd.DataFrame:
+        with self.lock:  # sessions are threads: one computation of a series at a time
+            if key in self.kept:
+                self.kept.move_to_end(key)
+                return self.kept[key]
+            while self.kept and (len(self.kept) >= 2 or rows + sum(map(len, self.kept.values())) > SERIES_ROWS):
+                self.kept.popitem(last=False)
+            if rows >= SERIES_ROWS // 4:  # a long series: what earlier runs freed goes back first
+                release_free_memory()
+            self.kept[key] = states = make()
+            return states
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _series(url: str) -> _Series:
+    return _Series()
+
+
 def _series_states(url: str, plan_name: str, version: int, dates: tuple[pd.Timestamp, ...],
                    th: tuple[int, int], _frames: PlanFrames) -> pd.DataFrame:
-    return leaf_states(_frames.tree, _frames.prepared, list(dates), Thresholds(*th))
+    return _series(url).get(
+        (plan_name, version, dates, th), len(_frames.tree.leaf_arrays[0]) * len(dates),
+        lambda: leaf_states(_frames.tree, _frames.prepared, list(dates), Thresholds(*th)))
 
 
 def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.DataFrame:
@@ -129,7 +196,8 @@ def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.Data
 
     The ``states`` stage of ``roll_up`` / ``roll_up_many`` / ``trends.page_data`` for
     these dates and thresholds. A few dates (a page's as-of date, a comparison) are kept
-    for eight choices; a series of :data:`SERIES_DATES` or more dates for two.
+    for eight choices; a series of :data:`SERIES_DATES` or more dates for two while both
+    fit :data:`SERIES_ROWS` rows, else for one.
     """
     key = tuple(pd.Timestamp(d) for d in dates)
     cached = _series_states if len(key) >= SERIES_DATES else _leaf_states

@@ -46,7 +46,8 @@ def _packet_pdf(view: View, made_by: str) -> bytes:
     return report.packet_bytes(items, pf.updates, pf.plan, view.as_of, None, view.filters, audit=audit,
                                thresholds=thresholds(), made_by=made_by,
                                cycle_end=report.previous_cycle_end(cache.engine(), pf.plan.id, view.as_of),
-                               measures=report.plan_measures(cache.engine(), pf.plan.id, view.as_of))
+                               measures=report.plan_measures(cache.engine(), pf.plan.id, view.as_of),
+                               prepared=pf.prepared)
 
 
 def download_packet(view: View, who: Principal) -> None:
@@ -66,7 +67,8 @@ def _changes(url: str, plan_name: str, version: int, since: pd.Timestamp, until:
              th: tuple, _view: View) -> pd.DataFrame:
     pf = frames(_view)
     items, audit = history(_view)
-    return report.changes_between(items, pf.updates, since, until, filters, audit=audit, thresholds=thresholds())
+    return report.changes_between(items, pf.updates, since, until, filters, audit=audit, thresholds=thresholds(),
+                                  prepared=pf.prepared)
 
 
 def changes(view: View, since: dt.date, until: dt.date) -> pd.DataFrame:
