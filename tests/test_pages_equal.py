@@ -126,6 +126,10 @@ def test_the_trend_charts_equal_the_previous_code(plans):
                 page = trends.page_data(tree, states, f, dates, as_of, window, by, done, TH)
                 rolled = roll_up_many(tree, states, f, TH)
                 same(page.forecast, trends_reference.forecast(tree, rolled, as_of, window))
+                same(page.progress, trends_reference.progress_over_time(tree, rolled, dates, by))
+                same(page.status_mix, trends_reference.status_mix_over_time(rolled, dates))
+                same(page.overdue, trends_reference.overdue_over_time(rolled, dates))
+                same(page.completions, trends_reference.completions_per_quarter(rolled, as_of, done))
                 old = {"progress_chart": chart_reference.progress_trend(page.progress, trends.GROUP_OPTIONS[by]),
                        "status_chart": chart_reference.status_area(page.status_mix),
                        "overdue_chart": chart_reference.overdue_line(page.overdue),
