@@ -111,9 +111,9 @@ def behind_schedule(table: pd.DataFrame, depth: int = 2) -> tuple[str, int]:
 def _col(table: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
     """One column's values at row positions ``at`` (text as Python objects, missing as NaN)."""
     s = table[column]
-    values = s.to_numpy(dtype=object) if s.dtype.kind in "OUST" or isinstance(s.dtype, pd.StringDtype) \
-        else s.to_numpy()
-    return values[at]
+    if s.dtype.kind in "OUST" or isinstance(s.dtype, pd.StringDtype):
+        return s.array.take(at).to_numpy(dtype=object)  # only the rows asked for become Python objects
+    return s.to_numpy()[at]
 
 
 def _text(values) -> pd.api.extensions.ExtensionArray:
@@ -138,7 +138,22 @@ def _or_blank(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
 
 def _days(table: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
     """``.dt.date`` of a datetime column at row positions ``at`` (NaT where missing)."""
-    return pd.Series(table[column].to_numpy()[at]).dt.date.to_numpy()
+    values = table[column].to_numpy(dtype="datetime64[ns]")[at]
+    out = values.astype("datetime64[D]").astype(object)
+    out[np.isnat(values)] = pd.NaT
+    return out
+
+
+def _take(table: pd.DataFrame, column: str, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column's values at row positions ``at``, as they are (no Python strings made)."""
+    return table[column].astype("str").array.take(at)
+
+
+def _words(values: pd.api.extensions.ExtensionArray, words, missing) -> pd.api.extensions.ExtensionArray:
+    """Each value's words (``words(value)``; ``missing`` for a missing value), worked out once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    table = pd.array([*(words(u) for u in uniques), missing], dtype="str")
+    return table.take(np.where(codes < 0, len(uniques), codes))
 
 
 def _status_text(s: pd.Series) -> pd.Series:
@@ -223,7 +238,7 @@ REPORT_COLUMNS = ["Code", "Title", "Status", "Health", "Progress", "Expected", "
 SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
 
 
-def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all") -> pd.DataFrame:
+def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", status_key: bool = True) -> pd.DataFrame:
     """Build the rows of the tabular action report of the selection.
 
     Args:
@@ -235,7 +250,8 @@ def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all") -> pd
             initiatives in tree layout.
 
     Returns:
-        Columns :data:`REPORT_COLUMNS` (plus ``status_key``), progress in percent.
+        Columns :data:`REPORT_COLUMNS` (plus ``status_key`` unless ``status_key`` is False),
+        progress in percent.
 
     """
     keep = table["id"].to_numpy() != ROOT_ID
@@ -253,31 +269,30 @@ def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all") -> pd
     if not tree:
         keep = keep & leaf
     at = np.flatnonzero(keep)
-    titles = _col(table, "title", at)
+    titles = _take(table, "title", at)
     if tree:
-        depth = table["depth"].to_numpy()[at]
-        titles = ["\u2003" * max(int(d) - 1, 0) + t if isinstance(t, str) else t
-                  for d, t in zip(depth, titles, strict=True)]
-    tags = _col(table, "smart", at)
-    smart = {s: ", ".join(smart_names(s)) for s in set(tags.tolist())}  # a few distinct tag sets, each named once
-    status = _col(table, "status", at)
+        depth = table["depth"].to_numpy()[at].astype("int64")
+        indents = pd.array(["\u2003" * d for d in range(int(depth.max(initial=1)))], dtype="str")
+        titles = indents.take(np.maximum(depth - 1, 0)) + titles
+    status = _take(table, "status", at)
     return pd.DataFrame({
-        "Code": _text(_col(table, "code", at)),
-        "Title": _text(titles),
-        "Status": _labels(status, STATUS_LABELS),
-        "Health": _labels(_col(table, "health", at), HEALTH_LABELS, ""),
+        "Code": _take(table, "code", at),
+        "Title": titles,
+        "Status": _words(status, STATUS_LABELS.get, None),
+        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
         "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
         "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
-        "Owner": _or_blank(_col(table, "owner", at)),
-        "Department": _or_blank(_col(table, "department", at)),
-        "SMART": _text([smart[s] for s in tags.tolist()]),
+        "Owner": _take(table, "owner", at).fillna(""),
+        "Department": _take(table, "department", at).fillna(""),
+        # A few distinct tag sets: each is named once.
+        "SMART": _words(_take(table, "smart", at), lambda s: ", ".join(smart_names(s)), ", ".join(smart_names(None))),
         "Start": _days(table, "start", at),
         "Due": _days(table, "due", at),
         "Overdue": table["n_overdue"].to_numpy(dtype="int64")[at],
-        "Latest comment": _or_blank(_col(table, "comment", at)),
+        "Latest comment": _take(table, "comment", at).fillna(""),
         "Comment date": _days(table, "comment_date", at),
-        "Level": _text(_col(table, "level", at)),
-        "status_key": _text(status),
+        "Level": _take(table, "level", at),
+        **({"status_key": status} if status_key else {}),
     })
 
 
@@ -445,13 +460,13 @@ def action_report(table: pd.DataFrame, layout: str = "tree", show: str = "all") 
 
     """
     tree = layout == "tree"
-    rows = report_rows(table, tree=tree, show=show)
+    rows = report_rows(table, tree=tree, show=show, status_key=False)  # the Status column carries the colour
     if rows.empty:
         return None
-    n_actions = int((table["is_leaf"] & (table["id"] != ROOT_ID)).sum())
+    n_actions = int((table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)).sum())
     shown = int((rows["Level"] == "Action").sum()) if tree else len(rows)
     return ActionReport(
-        rows=rows.drop(columns=["status_key"]),  # the Status column carries the colour
+        rows=rows,
         caption=f"{len(rows)} rows ({shown} of {n_actions} selected actions). Click a column header to sort.",
     )
 
