@@ -1,4 +1,6 @@
-"""Altair chart builders: pre-aggregated frame in, ``alt.Chart`` out, no Streamlit calls.
+"""Reference copy of wehoplan.charts before issue 15's fifth pass (tests/test_pages_equal.py compares against it).
+
+Altair chart builders: pre-aggregated frame in, ``alt.Chart`` out, no Streamlit calls.
 
 Each chart ships its own copy of its data to the browser (GUIDE §6), so every
 builder takes a small, already aggregated frame. Statuses always use the GUIDE

@@ -1,4 +1,6 @@
-"""Dashboard numbers and tables, computed from one roll-up table (no Streamlit).
+"""Reference copy of wehoplan.dashboard before issue 15's fifth pass (tests/test_pages_equal.py compares against it).
+
+Dashboard numbers and tables, computed from one roll-up table (no Streamlit).
 
 Every function takes the frame of :func:`wehoplan.rollup.rollup_table` (already
 filtered and evaluated at the as-of date) and returns a small new frame or value
@@ -12,10 +14,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+import chart_reference as charts
 import numpy as np
 import pandas as pd
 
-import chart_reference as charts
 from wehoplan.domain import HEALTH_LABELS, STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.rollup import ROOT_ID, Thresholds, first_completed, group_leaves
 

@@ -1,4 +1,6 @@
-"""Time series over many as-of dates, and completion forecasts (GUIDE §3 "Trends").
+"""Reference copy of wehoplan.trends before issue 15's fifth pass (tests/test_pages_equal.py compares against it).
+
+Time series over many as-of dates, and completion forecasts (GUIDE §3 "Trends").
 
 Every series here reads ONE roll-up over all its dates,
 ``rolled = roll_up_many(tree, leaf_states(tree, updates, dates, thresholds), filters)``
@@ -23,10 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import altair as alt
+import chart_reference as charts
 import numpy as np
 import pandas as pd
 
-import chart_reference as charts
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
 from wehoplan.rollup import COUNT_COLUMNS, ROOT_ID, PreparedTree, Thresholds, aggregate, roll_up_many

@@ -248,10 +248,10 @@ def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", statu
         show: ``all``; ``overdue`` (overdue actions only) or ``attention`` (major
             disruption, overdue or stale), each with their strategies and
             initiatives in tree layout.
+        status_key: False leaves out the ``status_key`` column (the Action Report shows none).
 
     Returns:
-        Columns :data:`REPORT_COLUMNS` (plus ``status_key`` unless ``status_key`` is False),
-        progress in percent.
+        Columns :data:`REPORT_COLUMNS` (plus ``status_key``), progress in percent.
 
     """
     keep = table["id"].to_numpy() != ROOT_ID
