@@ -16,6 +16,7 @@ import json
 
 import chart_reference
 import dashboard_reference as ref
+import numpy as np
 import pandas as pd
 import pytest
 import trends_reference
@@ -138,3 +139,40 @@ def test_the_trend_charts_equal_the_previous_code(plans):
                                                                         pd.Timestamp(as_of).normalize())}
                 for name, chart in old.items():
                     assert chart_element(getattr(page, name)) == chart_element(chart), name
+
+
+def _old_leaf_mask(f: Filters, hay) -> np.ndarray:
+    """The structural filter mask as it was: ``str.contains`` over every leaf's text."""
+    def any_of(masks):
+        out = None
+        for m in masks:
+            hit = m.to_numpy(dtype=bool, na_value=False)
+            out = hit if out is None else out | hit
+        return out
+
+    mask = np.ones(len(hay.ids), dtype=bool)
+    if f.strategy:
+        mask &= any_of(hay.paths.str.contains(f"|{c}|", regex=False) for c in f.strategy)
+    if f.department:
+        mask &= any_of(m for d in f.department for m in (hay.lead.str.contains(d, case=False, regex=False),
+                                                         hay.partners.str.contains(d, case=False, regex=False)))
+    if f.owner:
+        mask &= any_of(hay.owners.str.contains(o, case=False, regex=False) for o in f.owner)
+    if f.smart:
+        mask &= any_of(hay.tags.str.contains(s, regex=False) for s in f.smart)
+    return mask
+
+
+def test_the_filter_masks_equal_the_previous_code(plans):
+    for tree, _, _ in plans:
+        hay = tree.haystacks
+        leaves = tree.frame[tree.frame["is_leaf"]]
+        names = sorted(set(leaves["department"].dropna().astype(str)) | set(leaves["owner"].dropna().astype(str)))
+        needles = [*names, *(n.upper() for n in names), *(n[2:7].lower() for n in names), "works", "É", "", "zz"]
+        for n in needles:
+            for f in (Filters(department=(n,)), Filters(owner=(n,)), Filters(department=(n, "planning"), smart=("M",)),
+                      Filters(owner=(n,), strategy=("1",))):
+                np.testing.assert_array_equal(f.leaf_mask(hay), _old_leaf_mask(f, hay))
+        for letters in ("S", "MT", "A", "R"):
+            f = Filters(smart=tuple(letters))
+            np.testing.assert_array_equal(f.leaf_mask(hay), _old_leaf_mask(f, hay))
