@@ -9,6 +9,7 @@ says why it is empty instead of a blank box.
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from wehoplan.domain import SMART_VALUES, STATUS_KEYS, STATUS_LABELS, STATUSES
@@ -49,8 +50,15 @@ def _status_colour(field: str = "label", title: str = "Status", legend: bool = T
                      legend=alt.Legend(orient="bottom", columns=3, labelLimit=0) if legend else None)
 
 
+def _status_labels(status: pd.Series) -> pd.Series:
+    """``status.astype("string").map(STATUS_LABELS)``, looked up once per distinct status."""
+    codes, uniques = pd.factorize(status.astype("string"))
+    words = pd.array([*(STATUS_LABELS.get(u) for u in uniques), None], dtype="str")
+    return pd.Series(words.take(np.where(codes < 0, len(uniques), codes)), index=status.index)
+
+
 def _with_labels(df: pd.DataFrame, status_col: str = "status") -> pd.DataFrame:
-    return df.assign(label=df[status_col].astype("string").map(STATUS_LABELS))
+    return df.assign(label=_status_labels(df[status_col]))
 
 
 def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
@@ -158,8 +166,10 @@ def progress_bars(df: pd.DataFrame, title: str = "Progress", status_legend: bool
     """
     if df.empty:
         return empty()
-    data = _with_labels(df[["name", "progress", "expected_progress", "status"]]).assign(
-        progress=lambda d: d["progress"].round(1), expected_progress=lambda d: d["expected_progress"].round(1))
+    # One frame, built once (a copy per assign cost more than the chart).
+    data = pd.DataFrame({"name": df["name"], "progress": df["progress"].round(1),
+                         "expected_progress": df["expected_progress"].round(1), "status": df["status"],
+                         "label": _status_labels(df["status"])}, index=df.index)
     order = data["name"].tolist()
 
     def y() -> dict:

@@ -312,8 +312,9 @@ def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
     depts = lv["department"].fillna("(none)").astype(str).tolist()
     smarts = lv["smart"].fillna("").astype(str).tolist()
     row_of, cell = [], []
+    names = {tags: smart_names(tags) or ["(none)"] for tags in set(smarts)}  # a few distinct tag sets
     for i, (d, tags) in enumerate(zip(depts, smarts, strict=True)):
-        for name in smart_names(tags) or ["(none)"]:
+        for name in names[tags]:
             row_of.append(i)
             cell.append((d, name))
     keys = sorted(set(cell))
