@@ -101,8 +101,11 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
         # Only the columns shown: the trend's roll-up has ~40 columns over every date.
         top = rolled.loc[(rolled["depth"].to_numpy() == 1) & shown,
                          ["snap", "id", "progress", "expected_progress", "status", "n_leaves"]]
-        out = top.assign(group=charts.short_names(top["id"].map(labels["code"]).astype(str) + " "
-                                                  + top["id"].map(labels["title"]).astype(str)))
+        # Each top-level item named once (a few strategies over every date), then spread by position.
+        at, uniq = pd.factorize(top["id"].to_numpy())
+        ids = pd.Series(uniq)
+        names = charts.short_names(ids.map(labels["code"]).astype(str) + " " + ids.map(labels["title"]).astype(str))
+        out = top.assign(group=pd.Series(names.array.take(at), index=top.index))
     else:
         # The roll-up's leaf rows are the selected leaf states with their weights and counts.
         leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & shown]
