@@ -199,7 +199,8 @@ def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> Any
     data = counts[counts["n"] > 0]
     if data.empty:
         return empty()
-    data = _with_labels(data[["status", "n"]]).assign(n=lambda d: d["n"].astype("int64"))
+    data = pd.DataFrame({"status": data["status"], "n": data["n"].astype("int64"),
+                         "label": _status_labels(data["status"])}, index=data.index)
 
     # Arcs and their counts share one stacking order, so each number sits on its own slice.
     def shared() -> dict:
@@ -378,7 +379,8 @@ def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Cha
     data = df[df["n"] > 0]
     if data.empty:
         return empty()
-    data = _with_labels(data[["group", "status", "n"]])
+    data = pd.DataFrame({"group": data["group"], "status": data["status"], "n": data["n"],
+                         "label": _status_labels(data["status"])}, index=data.index)
     order = list(dict.fromkeys(df["group"].tolist()))
     return alt.Chart(data=data, mark=_mark("bar"), encoding=_o(
         x=_f("n:Q", title="Actions", stack="zero", axis=_o(tickMinStep=1)),

@@ -188,19 +188,20 @@ def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
 
 def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
     """``name, progress, expected_progress, status`` per top-level item (for a bar chart)."""
-    top = table.loc[table["depth"].to_numpy() == 1, ["code", "title", "progress", "expected_progress", "status"]]
+    at = np.flatnonzero(table["depth"].to_numpy() == 1)
+    names = pd.Series(_take(table, "code", at) + " " + _take(table, "title", at))
     return pd.DataFrame({
-        "name": charts.short_names(top["code"].astype(str) + " " + top["title"].astype(str)).to_numpy(),
-        "progress": top["progress"].to_numpy(),
-        "expected_progress": top["expected_progress"].to_numpy(),
-        "status": top["status"].astype(str).to_numpy(),
+        "name": charts.short_names(names).to_numpy(),
+        "progress": table["progress"].to_numpy()[at],
+        "expected_progress": table["expected_progress"].to_numpy()[at],
+        "status": _objects(_take(table, "status", at)),
     })
 
 
 def status_counts(table: pd.DataFrame) -> pd.DataFrame:
     """``status, n``: selected actions per status (all statuses, in GUIDE order)."""
-    root = table.loc[table["id"].to_numpy() == ROOT_ID, [f"n_{k}" for k in STATUS_KEYS]]
-    n = [int(root.iloc[0][f"n_{k}"]) if len(root) else 0 for k in STATUS_KEYS]
+    root = np.flatnonzero(table["id"].to_numpy() == ROOT_ID)
+    n = [int(table[f"n_{k}"].to_numpy()[root[0]]) if len(root) else 0 for k in STATUS_KEYS]
     return pd.DataFrame({"status": list(STATUS_KEYS), "n": n})
 
 
