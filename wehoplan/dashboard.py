@@ -303,7 +303,7 @@ def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
     An action tagged with several SMART values counts in each; progress is the plain
     mean of the cell's non-deferred actions (all of them when every one is deferred).
     """
-    lv = leaves(table)
+    lv = leaves(table, ["department", "smart", "progress", "status"])  # only what the cells read
     if lv.empty:
         return pd.DataFrame(columns=["department", "smart", "n_leaves", "progress"])
     # One (department, SMART value) row per tag of each leaf, in leaf order, then the
