@@ -63,8 +63,18 @@ def _with_labels(df: pd.DataFrame, status_col: str = "status") -> pd.DataFrame:
 
 def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
     """ISO date strings: stable golden specs and no timezone shift in the browser."""
-    out = {c: df[c].dt.strftime("%Y-%m-%d") for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
+    out = {c: _iso_days(df[c]) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
     return df.assign(**out)
+
+
+def _iso_days(s: pd.Series) -> pd.Series:
+    """``s.dt.strftime("%Y-%m-%d")`` of naive datetimes (missing stays missing), in numpy."""
+    if getattr(s.dt, "tz", None) is not None:
+        return s.dt.strftime("%Y-%m-%d")
+    values = s.to_numpy(dtype="datetime64[ns]")
+    text = np.datetime_as_string(values, unit="D").astype(object)
+    text[np.isnat(values)] = np.nan
+    return pd.Series(pd.array(text, dtype="str"), index=s.index)
 
 
 def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> AnyChart:
