@@ -176,3 +176,11 @@ def test_the_filter_masks_equal_the_previous_code(plans):
         for letters in ("S", "MT", "A", "R"):
             f = Filters(smart=tuple(letters))
             np.testing.assert_array_equal(f.leaf_mask(hay), _old_leaf_mask(f, hay))
+
+
+@pytest.mark.parametrize("names", [["1 Data", "2 Services"], ["x" * 80, "y" * 81, "z " * 45, "é" * 90, "short"], []])
+def test_short_names_equal_the_previous_code(names):
+    from wehoplan import charts
+
+    s = pd.Series(names, dtype="str", index=range(3, 3 + len(names)))
+    pd.testing.assert_series_equal(charts.short_names(s), chart_reference.short_names(s), check_exact=True)

@@ -33,7 +33,10 @@ NAME_CHARS = 80
 def short_names(names: pd.Series) -> pd.Series:
     """Names as an axis shows them: whole up to :data:`NAME_CHARS` characters, else cut with "…"."""
     s = names.astype(str)
-    return s.where(s.str.len() <= NAME_CHARS, s.str.slice(0, NAME_CHARS - 1).str.rstrip() + "…")
+    short = s.str.len() <= NAME_CHARS
+    if short.all():  # the usual case: nothing to cut, so no cut copies to make
+        return s.where(short)
+    return s.where(short, s.str.slice(0, NAME_CHARS - 1).str.rstrip() + "…")
 
 
 def _time_x(field: str = "snap", title: str = "As of") -> alt.X:

@@ -165,8 +165,11 @@ def _health_text(s: pd.Series) -> pd.Series:
     return s.astype("string").map(HEALTH_LABELS).fillna("").astype(str)
 
 
-def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
-    """Strategies and initiatives (depth ≤ ``max_depth``) with progress and leaf counts per status."""
+def summary_table(table: pd.DataFrame, max_depth: int = 2, status_key: bool = True) -> pd.DataFrame:
+    """Strategies and initiatives (depth ≤ ``max_depth``) with progress and leaf counts per status.
+
+    ``status_key``: False leaves out the ``status_key`` column (the Overview shows none).
+    """
     depth = table["depth"].to_numpy()
     at = np.flatnonzero((depth >= 1) & (depth <= max_depth))  # only the columns shown: no 40-column copy
     status = _col(table, "status", at)
@@ -182,7 +185,7 @@ def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
         "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
         **{STATUS_LABELS[k].split(" /")[0]: table[f"n_{k}"].to_numpy(dtype="int64")[at] for k in STATUS_KEYS},
         "Overdue": table["n_overdue"].to_numpy(dtype="int64")[at],
-        "status_key": _objects(status),
+        **({"status_key": _objects(status)} if status_key else {}),
     }, index=table.index[at])
 
 
@@ -435,7 +438,7 @@ def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | s
         # The doughnut beside it carries the status legend: one legend, not two identical ones.
         progress_chart=charts.progress_bars(bars, "Progress by strategy (tick = expected)", status_legend=False),
         status_chart=charts.status_mix(mix),
-        summary=summary_table(table).drop(columns=["status_key"]), attention=attention,
+        summary=summary_table(table, status_key=False), attention=attention,
         attention_caption=f"{n} action{'s' if n != 1 else ''}: major disruption, overdue, or no update for "
                           f"{thresholds.stale_days}+ days.",
     )
