@@ -8,6 +8,8 @@ says why it is empty instead of a blank box.
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -157,14 +159,21 @@ def _layer_chart(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.LayerCh
     return alt.LayerChart(data=data, layer=list(layers), **props)
 
 
-def _unit(mark: dict, encoding: dict, **props) -> alt.Chart:
+def _chart(data: pd.DataFrame, mark: dict, encoding: dict, **props: Any) -> alt.Chart:
+    """A single chart from its spec parts (dicts); Altair orders the top-level keys as it always does."""
+    kwargs: dict[str, Any] = {"data": data, "mark": mark, "encoding": encoding, **props}
+    return alt.Chart(**kwargs)
+
+
+def _unit(mark: dict, encoding: dict, **props: Any) -> alt.Chart:
     """One layer of a layered chart (its data is the layered chart's unless ``data`` is given)."""
-    return alt.Chart(mark=mark, encoding=_Encoding(**encoding), **props)
+    kwargs: dict[str, Any] = {"mark": mark, "encoding": _Encoding(**encoding), **props}
+    return alt.Chart(**kwargs)
 
 
 def empty(message: str = NO_MATCH, height: int = 120) -> alt.Chart:
     """Build a chart that only shows ``message`` (the empty state of every builder)."""
-    return alt.Chart(data=pd.DataFrame({"message": [message]}), mark=_mark("text", size=14, color="#616161"),
+    return _chart(pd.DataFrame({"message": [message]}), mark=_mark("text", size=14, color="#616161"),
                      encoding={"text": _f("message:N")}, height=height, width="container")
 
 
@@ -239,7 +248,7 @@ def progress_trend(df: pd.DataFrame, by_title: str = "Strategy", title: str = "P
         return empty()
     data = _dates_as_text(df[["snap", "group", "progress"]].assign(progress=lambda d: d["progress"].round(1)))
     # One legend entry a line, whole: two columns cut long strategy titles ("...to do m").
-    return alt.Chart(data=data, mark=_mark("line", point=True), encoding=_o(
+    return _chart(data, mark=_mark("line", point=True), encoding=_o(
         x=_time_x_spec(),
         y=_f("progress:Q", scale={"domain": [0, 100]}, axis=_progress_axis()),
         color=_f("group:N", title=by_title, legend=_o(orient="bottom", columns=1, labelLimit=0)),
@@ -258,7 +267,7 @@ def status_area(df: pd.DataFrame, title: str = "Status mix over time") -> alt.Ch
     if df.empty or int(df["n"].sum()) == 0:
         return empty()
     data = _dates_as_text(df[["snap", "label", "n"]])
-    return alt.Chart(data=data, mark=_mark("area"), encoding=_o(
+    return _chart(data, mark=_mark("area"), encoding=_o(
         x=_time_x_spec(),
         y=_f("n:Q", stack="zero", title="Actions"),
         color=_status_colour_spec(),
@@ -272,7 +281,7 @@ def completions_bar(df: pd.DataFrame, title: str = "Actions completed per quarte
     if df.empty:
         return empty("No action completed by this date.")
     data = df[["quarter", "n"]]
-    return alt.Chart(data=data, mark=_mark("bar", color=STATUS_SCALE.range[STATUS_KEYS.index("completed")]),
+    return _chart(data, mark=_mark("bar", color=STATUS_SCALE.range[STATUS_KEYS.index("completed")]),
                      encoding=_o(
         x=_f("quarter:O", title="Quarter", sort=data["quarter"].tolist(), axis=_o(labelAngle=-45)),
         y=_f("n:Q", title="Actions completed", axis=_o(tickMinStep=1)),
@@ -286,7 +295,7 @@ def overdue_line(df: pd.DataFrame, title: str = "Overdue actions over time") -> 
         return empty()
     data = _dates_as_text(df[["snap", "n_overdue"]])
     red = STATUS_SCALE.range[STATUS_KEYS.index("major_disruption")]
-    return alt.Chart(data=data, mark=_mark("line", point=True, color=red, interpolate="step-after"), encoding=_o(
+    return _chart(data, mark=_mark("line", point=True, color=red, interpolate="step-after"), encoding=_o(
         x=_time_x_spec(),
         y=_f("n_overdue:Q", title="Overdue actions", axis=_o(tickMinStep=1)),
         tooltip=[_day_tip_spec(), _f("n_overdue:Q", title="Overdue")],
@@ -395,7 +404,7 @@ def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Cha
     data = pd.DataFrame({"group": data["group"], "status": data["status"], "n": data["n"],
                          "label": _status_labels(data["status"])}, index=data.index)
     order = list(dict.fromkeys(df["group"].tolist()))
-    return alt.Chart(data=data, mark=_mark("bar"), encoding=_o(
+    return _chart(data, mark=_mark("bar"), encoding=_o(
         x=_f("n:Q", title="Actions", stack="zero", axis=_o(tickMinStep=1)),
         y=_f("group:N", sort=order, title=None, axis=_o(labelLimit=NAME_LIMIT)),
         color=_status_colour_spec(),
