@@ -95,12 +95,13 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
     snaps = _snap_values(dates)
     cols = ["snap", "group", "progress", "expected_progress", "status", "n_leaves"]
     rolled_snaps = rolled["snap"].to_numpy(dtype="datetime64[ns]")
-    shown = np.isin(rolled_snaps, snaps)
     labels = tree.labels
     if by == "strategy":
-        # Only the columns shown: the trend's roll-up has ~40 columns over every date.
-        top = rolled.loc[(rolled["depth"].to_numpy() == 1) & shown,
-                         ["snap", "id", "progress", "expected_progress", "status", "n_leaves"]]
+        # Only the top-level rows at the dates shown, and only the columns shown: the trend's
+        # roll-up has ~40 columns over every item and date.
+        top_at = np.flatnonzero(rolled["depth"].to_numpy() == 1)
+        top_at = top_at[np.isin(rolled_snaps[top_at], snaps)]
+        top = rolled.iloc[top_at][["snap", "id", "progress", "expected_progress", "status", "n_leaves"]]
         # Each top-level item named once (a few strategies over every date), then spread by position.
         at, uniq = pd.factorize(top["id"].to_numpy())
         ids = pd.Series(uniq)
@@ -108,7 +109,7 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
         out = top.assign(group=pd.Series(names.array.take(at), index=top.index))
     else:
         # The roll-up's leaf rows are the selected leaf states with their weights and counts.
-        leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & shown]
+        leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & np.isin(rolled_snaps, snaps)]
         if by == "smart":
             tags = [smart_names(s) or ["(none)"] for s in leaves["id"].map(labels["smart"]).tolist()]
             leaves = leaves.assign(group=tags).explode("group")
@@ -123,15 +124,15 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
 def _plan_rows(rolled: pd.DataFrame, dates) -> pd.DataFrame:
     """The plan row's counts at every date; dates where nothing is selected count zero."""
     cols = [*COUNT_COLUMNS, "n_overdue"]
-    plan = rolled.loc[rolled["id"].to_numpy() == ROOT_ID, ["snap", *cols]]
+    plan = np.flatnonzero(rolled["id"].to_numpy() == ROOT_ID)  # the plan rows, by position
     snaps = _snap_values(dates)
     # One plan row per date: look each date up by position.
-    pos = pd.Index(plan["snap"].to_numpy(dtype="datetime64[ns]")).get_indexer(snaps)
+    pos = pd.Index(rolled["snap"].to_numpy(dtype="datetime64[ns]")[plan]).get_indexer(snaps)
     hit = pos >= 0
     at = np.where(hit, pos, 0)
     out = {"snap": snaps}
     for c in cols:
-        values = plan[c].to_numpy(dtype="float64")
+        values = rolled[c].to_numpy(dtype="float64")[plan]
         out[c] = np.where(hit, values[at] if len(values) else 0, 0).astype("int64")
     return pd.DataFrame(out)
 
