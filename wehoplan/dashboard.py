@@ -131,11 +131,6 @@ def _labels(values: np.ndarray, labels: dict[str, str], blank: str | None = None
     return _text([labels.get(v, blank) if isinstance(v, str) else blank for v in values])
 
 
-def _or_blank(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """``fillna("")`` of a text column's values."""
-    return _text([v if isinstance(v, str) else "" for v in values])
-
-
 def _days(table: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
     """``.dt.date`` of a datetime column at row positions ``at`` (NaT where missing)."""
     values = table[column].to_numpy(dtype="datetime64[ns]")[at]
@@ -225,11 +220,11 @@ def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     reasons = [", ".join(w for w, on in zip(words, row, strict=True) if on)
                for row in zip(major.tolist(), overdue.tolist(), stale.tolist(), strict=True)]
     return pd.DataFrame({
-        "Code": _text(_col(table, "code", at)), "Title": _text(_col(table, "title", at)),
+        "Code": _take(table, "code", at), "Title": _take(table, "title", at),
         "Why": _text(reasons),
-        "Owner": _or_blank(_col(table, "owner", at)), "Department": _or_blank(_col(table, "department", at)),
-        "Due": _days(table, "due", at), "Status": _labels(_col(table, "status", at), STATUS_LABELS),
-        "Health": _labels(_col(table, "health", at), HEALTH_LABELS, ""),
+        "Owner": _take(table, "owner", at).fillna(""), "Department": _take(table, "department", at).fillna(""),
+        "Due": _days(table, "due", at), "Status": _words(_take(table, "status", at), STATUS_LABELS.get, None),
+        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
         "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
         "Last update": _days(table, "last_update", at),
     })
