@@ -11,7 +11,7 @@ widgets.require_plan(view)
 auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
 widgets.header(view, "Trends")
 by, step, window, charts_area = draw_trends.controls()
-dates = trends.period_ends(view.frames.updates, view.as_of, step)
+dates = draw_trends.period_ends(view.frames, view.as_of, step)  # cached per data version
 # One roll-up over the trend's dates and the forecast's serves the whole page; the leaf
 # states under it do not depend on the filters (cached per dates and data version).
 th = widgets.thresholds()

@@ -8,7 +8,10 @@ says why it is empty instead of a blank box.
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from wehoplan.domain import SMART_VALUES, STATUS_KEYS, STATUS_LABELS, STATUSES
@@ -32,7 +35,10 @@ NAME_CHARS = 80
 def short_names(names: pd.Series) -> pd.Series:
     """Names as an axis shows them: whole up to :data:`NAME_CHARS` characters, else cut with "…"."""
     s = names.astype(str)
-    return s.where(s.str.len() <= NAME_CHARS, s.str.slice(0, NAME_CHARS - 1).str.rstrip() + "…")
+    short = s.str.len() <= NAME_CHARS
+    if short.all():  # the usual case: nothing to cut, so no cut copies to make
+        return s.where(short)
+    return s.where(short, s.str.slice(0, NAME_CHARS - 1).str.rstrip() + "…")
 
 
 def _time_x(field: str = "snap", title: str = "As of") -> alt.X:
@@ -49,14 +55,31 @@ def _status_colour(field: str = "label", title: str = "Status", legend: bool = T
                      legend=alt.Legend(orient="bottom", columns=3, labelLimit=0) if legend else None)
 
 
+def _status_labels(status: pd.Series) -> pd.Series:
+    """``status.astype("string").map(STATUS_LABELS)``, looked up once per distinct status."""
+    codes, uniques = pd.factorize(status.astype("string"))
+    words = pd.array([*(STATUS_LABELS.get(u) for u in uniques), None], dtype="str")
+    return pd.Series(words.take(np.where(codes < 0, len(uniques), codes)), index=status.index)
+
+
 def _with_labels(df: pd.DataFrame, status_col: str = "status") -> pd.DataFrame:
-    return df.assign(label=df[status_col].astype("string").map(STATUS_LABELS))
+    return df.assign(label=_status_labels(df[status_col]))
 
 
 def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
     """ISO date strings: stable golden specs and no timezone shift in the browser."""
-    out = {c: df[c].dt.strftime("%Y-%m-%d") for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
+    out = {c: _iso_days(df[c]) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
     return df.assign(**out)
+
+
+def _iso_days(s: pd.Series) -> pd.Series:
+    """``s.dt.strftime("%Y-%m-%d")`` of naive datetimes (missing stays missing), in numpy."""
+    if getattr(s.dt, "tz", None) is not None:
+        return s.dt.strftime("%Y-%m-%d")
+    values = s.to_numpy(dtype="datetime64[ns]")
+    text = np.datetime_as_string(values, unit="D").astype(object)
+    text[np.isnat(values)] = np.nan
+    return pd.Series(pd.array(text, dtype="str"), index=s.index)
 
 
 def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> AnyChart:
@@ -69,14 +92,89 @@ def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> AnyChart:
     return alt.LayerChart(data=data, layer=list(layers), **props)
 
 
+# ---------------------------------------------------------------- specs as plain dicts
+# The dashboard builders below write their Vega-Lite parts as plain dicts (keys in the order
+# Altair emits them) inside one thin Altair top-level object: the same ``to_dict()`` as the
+# fluent API (pinned by the golden specs and by tests/test_charts_equal.py against the fluent
+# builders), without the fluent API's per-call copies and per-object schema validation.
+# Streamlit still validates the whole spec once when it draws the chart.
+_TYPES = {"N": "nominal", "Q": "quantitative", "T": "temporal", "O": "ordinal"}
+
+
+class _Encoding(alt.FacetedEncoding):
+    """A layer's encoding from channel dicts: a layer needs an encoding object, not a dict."""
+
+    _class_is_valid_at_instantiation = False  # validated with the whole spec, once
+
+
+def _o(**props) -> dict:
+    """Properties in Altair's order for schema objects (alphabetical)."""
+    return dict(sorted(props.items()))
+
+
+def _f(shorthand: str, **props) -> dict:
+    """A field channel: ``"name:N"`` plus properties, as Altair writes ``alt.X("name:N", ...)``."""
+    field, kind = shorthand.rsplit(":", 1)
+    return _o(field=field, type=_TYPES[kind], **props)
+
+
+def _mark(kind: str, **props) -> dict:
+    """A mark definition: its type first, then its properties (Altair's order)."""
+    return {"type": kind, **_o(**props)}
+
+
+def _title(text: str) -> dict:
+    """A title anchored at the chart's left edge (long names leave the bars narrow)."""
+    return {"text": text, "anchor": "start", "frame": "bounds"}
+
+
+def _status_scale() -> dict:
+    return {"domain": list(STATUS_ORDER), "range": [s.colour for s in STATUSES]}
+
+
+def _status_colour_spec(field: str = "label", title: str = "Status", legend: bool = True) -> dict:
+    # labelLimit 0: "Deferred / on hold / cancelled" reads whole (the default limit cut it).
+    return _f(f"{field}:N", scale=_status_scale(), sort=list(STATUS_ORDER), title=title,
+              legend=_o(orient="bottom", columns=3, labelLimit=0) if legend else None)
+
+
+def _status_order() -> dict:
+    return {"calculate": f"indexof({STATUS_ORDER!r}, datum.label)", "as": "status_order"}
+
+
+def _progress_axis() -> dict:
+    return _o(title="Progress (%)", values=[0, 25, 50, 75, 100])
+
+
+def _time_x_spec(field: str = "snap", title: str = "As of") -> dict:
+    return _f(f"{field}:T", title=title, axis=_o(format=TIME_FORMAT, labelAngle=0, labelOverlap=True))
+
+
+def _day_tip_spec(field: str = "snap", title: str = "As of") -> dict:
+    return _f(f"{field}:T", title=title, format=DAY_FORMAT)
+
+
+def _layer_chart(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.LayerChart:
+    """Layer data-less charts over one shared ``data``, top-level properties set at once."""
+    return alt.LayerChart(data=data, layer=list(layers), **props)
+
+
+def _chart(data: pd.DataFrame, mark: dict, encoding: dict, **props: Any) -> alt.Chart:
+    """A single chart from its spec parts (dicts); Altair orders the top-level keys as it always does."""
+    kwargs: dict[str, Any] = {"data": data, "mark": mark, "encoding": encoding, **props}
+    return alt.Chart(**kwargs)
+
+
+def _unit(mark: dict, encoding: dict, **props: Any) -> alt.Chart:
+    """One layer of a layered chart (its data is the layered chart's unless ``data`` is given)."""
+    kwargs: dict[str, Any] = {"mark": mark, "encoding": _Encoding(**encoding), **props}
+    return alt.Chart(**kwargs)
+
+
 def empty(message: str = NO_MATCH, height: int = 120) -> alt.Chart:
     """Build a chart that only shows ``message`` (the empty state of every builder)."""
-    return (
-        alt.Chart(pd.DataFrame({"message": [message]}))
-        .mark_text(size=14, color="#616161")
-        .encode(text=alt.Text("message:N"))
-        .properties(height=height, width="container")
-    )
+    return _chart(pd.DataFrame({"message": [message]}), mark=_mark("text", size=14, color="#616161"),
+                     encoding={"text": _f("message:N")}, height=height, width="container")
 
 
 def progress_bars(df: pd.DataFrame, title: str = "Progress", status_legend: bool = True) -> AnyChart:
@@ -90,20 +188,26 @@ def progress_bars(df: pd.DataFrame, title: str = "Progress", status_legend: bool
     """
     if df.empty:
         return empty()
-    data = _with_labels(df[["name", "progress", "expected_progress", "status"]]).assign(
-        progress=lambda d: d["progress"].round(1), expected_progress=lambda d: d["expected_progress"].round(1))
+    # One frame, built once (a copy per assign cost more than the chart).
+    data = pd.DataFrame({"name": df["name"], "progress": df["progress"].round(1),
+                         "expected_progress": df["expected_progress"].round(1), "status": df["status"],
+                         "label": _status_labels(df["status"])}, index=df.index)
     order = data["name"].tolist()
-    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=NAME_LIMIT))
-    tooltip = [alt.Tooltip("name:N", title="Item"), alt.Tooltip("progress:Q", title="Progress %"),
-               alt.Tooltip("expected_progress:Q", title="Expected %"), alt.Tooltip("label:N", title="Status")]
-    bars = alt.Chart().mark_bar().encode(
-        x=alt.X("progress:Q", scale=alt.Scale(domain=[0, 100]), axis=PROGRESS_AXIS), y=y,
-        color=_status_colour(legend=status_legend), tooltip=tooltip)
-    ticks = alt.Chart().mark_tick(color="black", thickness=2).encode(
-        x=alt.X("expected_progress:Q"), y=y, tooltip=tooltip)
+
+    def y() -> dict:
+        return _f("name:N", sort=list(order), title=None, axis=_o(labelLimit=NAME_LIMIT))
+
+    def tooltip() -> list[dict]:
+        return [_f("name:N", title="Item"), _f("progress:Q", title="Progress %"),
+                _f("expected_progress:Q", title="Expected %"), _f("label:N", title="Status")]
+
+    bars = _unit(_mark("bar"), {
+        "x": _f("progress:Q", scale={"domain": [0, 100]}, axis=_progress_axis()), "y": y(),
+        "color": _status_colour_spec(legend=status_legend), "tooltip": tooltip()})
+    ticks = _unit(_mark("tick", color="black", thickness=2),
+                  {"x": _f("expected_progress:Q"), "y": y(), "tooltip": tooltip()})
     # Anchored at the chart's left edge, not centred over the bars: long names leave the bars narrow.
-    return _layer(data, bars, ticks, title=alt.TitleParams(title, anchor="start", frame="bounds"),
-                  width="container", height=alt.Step(26))
+    return _layer_chart(data, bars, ticks, title=_title(title), width="container", height={"step": 26})
 
 
 def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> AnyChart:
@@ -117,17 +221,18 @@ def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> Any
     data = counts[counts["n"] > 0]
     if data.empty:
         return empty()
-    data = _with_labels(data[["status", "n"]]).assign(n=lambda d: d["n"].astype("int64"))
+    data = pd.DataFrame({"status": data["status"], "n": data["n"].astype("int64"),
+                         "label": _status_labels(data["status"])}, index=data.index)
+
     # Arcs and their counts share one stacking order, so each number sits on its own slice.
-    theta, order = alt.Theta("n:Q", stack=True), alt.Order("status_order:Q")
-    tooltip = [alt.Tooltip("label:N", title="Status"), alt.Tooltip("n:Q", title="Actions")]
-    arcs = alt.Chart().mark_arc(innerRadius=50, outerRadius=88).encode(
-        theta=theta, color=_status_colour(), order=order, tooltip=tooltip)
-    counts = alt.Chart().mark_text(radius=104, fontSize=13, fontWeight="bold", color="#212121").encode(
-        theta=theta, order=order, text=alt.Text("n:Q"), tooltip=tooltip)
-    return _layer(data, arcs, counts, title=title, height=260, width="container",
-                  transform=[alt.CalculateTransform(calculate=f"indexof({STATUS_ORDER!r}, datum.label)",
-                                                    **{"as": "status_order"})])
+    def shared() -> dict:
+        return {"theta": _f("n:Q", stack=True), "order": _f("status_order:Q"),
+                "tooltip": [_f("label:N", title="Status"), _f("n:Q", title="Actions")]}
+
+    arcs = _unit(_mark("arc", innerRadius=50, outerRadius=88), {**shared(), "color": _status_colour_spec()})
+    labels = _unit(_mark("text", radius=104, fontSize=13, fontWeight="bold", color="#212121"),
+                   {**shared(), "text": _f("n:Q")})
+    return _layer_chart(data, arcs, labels, title=title, height=260, width="container", transform=[_status_order()])
 
 
 def progress_trend(df: pd.DataFrame, by_title: str = "Strategy", title: str = "Progress over time") -> alt.Chart:
@@ -143,13 +248,12 @@ def progress_trend(df: pd.DataFrame, by_title: str = "Strategy", title: str = "P
         return empty()
     data = _dates_as_text(df[["snap", "group", "progress"]].assign(progress=lambda d: d["progress"].round(1)))
     # One legend entry a line, whole: two columns cut long strategy titles ("...to do m").
-    return alt.Chart(data).mark_line(point=True).encode(
-        x=_time_x(),
-        y=alt.Y("progress:Q", scale=alt.Scale(domain=[0, 100]), axis=PROGRESS_AXIS),
-        color=alt.Color("group:N", title=by_title, legend=alt.Legend(orient="bottom", columns=1, labelLimit=0)),
-        tooltip=[_day_tip(), alt.Tooltip("group:N", title=by_title),
-                 alt.Tooltip("progress:Q", title="Progress %")],
-    ).properties(title=title, height=320, width="container")
+    return _chart(data, mark=_mark("line", point=True), encoding=_o(
+        x=_time_x_spec(),
+        y=_f("progress:Q", scale={"domain": [0, 100]}, axis=_progress_axis()),
+        color=_f("group:N", title=by_title, legend=_o(orient="bottom", columns=1, labelLimit=0)),
+        tooltip=[_day_tip_spec(), _f("group:N", title=by_title), _f("progress:Q", title="Progress %")],
+    ), title=title, height=320, width="container")
 
 
 def status_area(df: pd.DataFrame, title: str = "Status mix over time") -> alt.Chart:
@@ -163,16 +267,13 @@ def status_area(df: pd.DataFrame, title: str = "Status mix over time") -> alt.Ch
     if df.empty or int(df["n"].sum()) == 0:
         return empty()
     data = _dates_as_text(df[["snap", "label", "n"]])
-    return alt.Chart(data).mark_area().encode(
-        x=_time_x(),
-        y=alt.Y("n:Q", stack="zero", title="Actions"),
-        color=_status_colour(),
-        order=alt.Order("status_order:Q"),
-        tooltip=[_day_tip(), alt.Tooltip("label:N", title="Status"),
-                 alt.Tooltip("n:Q", title="Actions")],
-    ).transform_calculate(
-        status_order=f"indexof({STATUS_ORDER!r}, datum.label)"
-    ).properties(title=title, height=300, width="container")
+    return _chart(data, mark=_mark("area"), encoding=_o(
+        x=_time_x_spec(),
+        y=_f("n:Q", stack="zero", title="Actions"),
+        color=_status_colour_spec(),
+        order=_f("status_order:Q"),
+        tooltip=[_day_tip_spec(), _f("label:N", title="Status"), _f("n:Q", title="Actions")],
+    ), transform=[_status_order()], title=title, height=300, width="container")
 
 
 def completions_bar(df: pd.DataFrame, title: str = "Actions completed per quarter") -> alt.Chart:
@@ -180,11 +281,12 @@ def completions_bar(df: pd.DataFrame, title: str = "Actions completed per quarte
     if df.empty:
         return empty("No action completed by this date.")
     data = df[["quarter", "n"]]
-    return alt.Chart(data).mark_bar(color=STATUS_SCALE.range[STATUS_KEYS.index("completed")]).encode(
-        x=alt.X("quarter:O", title="Quarter", sort=data["quarter"].tolist(), axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("n:Q", title="Actions completed", axis=alt.Axis(tickMinStep=1)),
-        tooltip=[alt.Tooltip("quarter:O", title="Quarter"), alt.Tooltip("n:Q", title="Completed")],
-    ).properties(title=title, height=260, width="container")
+    return _chart(data, mark=_mark("bar", color=STATUS_SCALE.range[STATUS_KEYS.index("completed")]),
+                     encoding=_o(
+        x=_f("quarter:O", title="Quarter", sort=data["quarter"].tolist(), axis=_o(labelAngle=-45)),
+        y=_f("n:Q", title="Actions completed", axis=_o(tickMinStep=1)),
+        tooltip=[_f("quarter:O", title="Quarter"), _f("n:Q", title="Completed")],
+    ), title=title, height=260, width="container")
 
 
 def overdue_line(df: pd.DataFrame, title: str = "Overdue actions over time") -> alt.Chart:
@@ -193,11 +295,11 @@ def overdue_line(df: pd.DataFrame, title: str = "Overdue actions over time") -> 
         return empty()
     data = _dates_as_text(df[["snap", "n_overdue"]])
     red = STATUS_SCALE.range[STATUS_KEYS.index("major_disruption")]
-    return alt.Chart(data).mark_line(point=True, color=red, interpolate="step-after").encode(
-        x=_time_x(),
-        y=alt.Y("n_overdue:Q", title="Overdue actions", axis=alt.Axis(tickMinStep=1)),
-        tooltip=[_day_tip(), alt.Tooltip("n_overdue:Q", title="Overdue")],
-    ).properties(title=title, height=260, width="container")
+    return _chart(data, mark=_mark("line", point=True, color=red, interpolate="step-after"), encoding=_o(
+        x=_time_x_spec(),
+        y=_f("n_overdue:Q", title="Overdue actions", axis=_o(tickMinStep=1)),
+        tooltip=[_day_tip_spec(), _f("n_overdue:Q", title="Overdue")],
+    ), title=title, height=260, width="container")
 
 
 FORECAST_COLOURS = {"late": "#c62828", "on time": "#2e7d32", "no velocity": "#9e9e9e",
@@ -230,34 +332,33 @@ def forecast_chart(
     )[["name", "due", "projected_finish", "mark_at", "progress_now", "velocity", "state"]]
     data = _dates_as_text(data)
     order = data["name"].tolist()
-    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=NAME_LIMIT))
-    tooltip = [alt.Tooltip("name:N", title="Initiative"), alt.Tooltip("progress_now:Q", title="Progress %"),
-               alt.Tooltip("velocity:Q", title="Points per 30 days"), _day_tip("due", "Due"),
-               _day_tip("projected_finish", "Projected finish"), alt.Tooltip("state:N", title="Forecast")]
-    colour = alt.Color("state:N", title="Dot: projected finish", legend=alt.Legend(orient="bottom", labelLimit=0),
-                       scale=alt.Scale(domain=list(FORECAST_COLOURS), range=list(FORECAST_COLOURS.values())))
+
+    def y() -> dict:
+        return _f("name:N", sort=list(order), title=None, axis=_o(labelLimit=NAME_LIMIT))
+
+    def tooltip() -> list[dict]:
+        return [_f("name:N", title="Initiative"), _f("progress_now:Q", title="Progress %"),
+                _f("velocity:Q", title="Points per 30 days"), _day_tip_spec("due", "Due"),
+                _day_tip_spec("projected_finish", "Projected finish"), _f("state:N", title="Forecast")]
+
+    colour = _f("state:N", title="Dot: projected finish", legend=_o(orient="bottom", labelLimit=0),
+                scale={"domain": list(FORECAST_COLOURS), "range": list(FORECAST_COLOURS.values())})
     # Padding keeps the earliest and latest dots inside the plot instead of cut in half at its edge.
-    x = alt.X("due:T", title="Date", scale=alt.Scale(padding=14), axis=alt.Axis(format=TIME_FORMAT))
-    base = alt.Chart()
-    link = base.mark_rule(color="#bdbdbd").encode(x=alt.X("due:T"), x2=alt.X2("mark_at:T"), y=y)
-    due = base.mark_tick(thickness=2, size=14).encode(
-        x=x, y=y, tooltip=tooltip,
-        stroke=alt.Stroke("tick:N", title=None, scale=alt.Scale(domain=["Tick: due date", "Dashed line: as-of date"],
-                                                                 range=["black", "#616161"]),
-                          legend=alt.Legend(orient="bottom", labelLimit=0, symbolType="stroke")),
-    ).transform_calculate(tick="'Tick: due date'")
-    proj = base.mark_circle(size=90, opacity=1).encode(x=alt.X("mark_at:T"), y=y, color=colour, tooltip=tooltip)
-    today = alt.Chart(pd.DataFrame({"as_of": [day.strftime("%Y-%m-%d")]})).mark_rule(
-        strokeDash=[4, 4], color="#616161").encode(x=alt.X("as_of:T"), tooltip=[_day_tip("as_of", "As of")])
-    return _layer(data, link, due, proj, today, title=alt.TitleParams(title, anchor="start", frame="bounds"),
-                  width="container", height=alt.Step(24),
-                  resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent", stroke="independent")))
-
-
-# The label colour condition, wrapped into its channel once: Altair builds it from a dict
-# through jsonschema on every ``encode`` (~4 ms per rerun); the object is only read.
-_HEAT_TEXT_COLOUR = alt.Chart().encode(
-    color=alt.condition("datum.progress > 60", alt.value("white"), alt.value("black"))).encoding.color
+    x = _f("due:T", title="Date", scale={"padding": 14}, axis={"format": TIME_FORMAT})
+    link = _unit(_mark("rule", color="#bdbdbd"), {"x": _f("due:T"), "x2": {"field": "mark_at"}, "y": y()})
+    due = _unit(_mark("tick", thickness=2, size=14), {
+        "x": x, "y": y(), "tooltip": tooltip(),
+        "stroke": _f("tick:N", title=None, scale={"domain": ["Tick: due date", "Dashed line: as-of date"],
+                                                  "range": ["black", "#616161"]},
+                     legend=_o(orient="bottom", labelLimit=0, symbolType="stroke"))},
+        transform=[{"calculate": "'Tick: due date'", "as": "tick"}])
+    proj = _unit(_mark("circle", size=90, opacity=1), {"x": _f("mark_at:T"), "y": y(), "color": colour,
+                                                       "tooltip": tooltip()})
+    today = _unit(_mark("rule", strokeDash=[4, 4], color="#616161"),
+                  {"x": _f("as_of:T"), "tooltip": [_day_tip_spec("as_of", "As of")]},
+                  data=pd.DataFrame({"as_of": [day.strftime("%Y-%m-%d")]}))
+    return _layer_chart(data, link, due, proj, today, title=_title(title), width="container", height={"step": 24},
+                        resolve={"scale": {"color": "independent", "stroke": "independent"}})
 
 
 def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> AnyChart:
@@ -272,18 +373,20 @@ def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> AnyCh
         return empty()
     data = df[["department", "smart", "n_leaves", "progress"]].assign(progress=lambda d: d["progress"].round(1))
     smart_order = [v.name for v in SMART_VALUES] + ["(none)"]
-    base = alt.Chart().encode(
-        x=alt.X("smart:N", title="SMART value", sort=smart_order, axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("department:N", title=None, axis=alt.Axis(labelLimit=NAME_LIMIT)),
-        tooltip=[alt.Tooltip("department:N", title="Department"), alt.Tooltip("smart:N", title="SMART value"),
-                 alt.Tooltip("n_leaves:Q", title="Actions"), alt.Tooltip("progress:Q", title="Progress %")],
-    )
-    rect = base.mark_rect(stroke="white").encode(
-        color=alt.Color("progress:Q", title="Progress (%)", scale=alt.Scale(domain=[0, 100], scheme="blues")))
-    text = base.mark_text(fontSize=13).encode(
-        text=alt.Text("n_leaves:Q"),
-        color=_HEAT_TEXT_COLOUR)
-    return _layer(data, rect, text, title=title, width="container", height=alt.Step(36))
+
+    def base() -> dict:
+        return {
+            "x": _f("smart:N", title="SMART value", sort=list(smart_order), axis=_o(labelAngle=0, orient="top")),
+            "y": _f("department:N", title=None, axis=_o(labelLimit=NAME_LIMIT)),
+            "tooltip": [_f("department:N", title="Department"), _f("smart:N", title="SMART value"),
+                        _f("n_leaves:Q", title="Actions"), _f("progress:Q", title="Progress %")],
+        }
+
+    rect = _unit(_mark("rect", stroke="white"), {**base(), "color": _f(
+        "progress:Q", title="Progress (%)", scale={"domain": [0, 100], "scheme": "blues"})})
+    text = _unit(_mark("text", fontSize=13), {**base(), "text": _f("n_leaves:Q"), "color": {
+        "condition": {"test": "datum.progress > 60", "value": "white"}, "value": "black"}})
+    return _layer_chart(data, rect, text, title=title, width="container", height={"step": 36})
 
 
 def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Chart:
@@ -298,18 +401,16 @@ def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Cha
     data = df[df["n"] > 0]
     if data.empty:
         return empty()
-    data = _with_labels(data[["group", "status", "n"]])
+    data = pd.DataFrame({"group": data["group"], "status": data["status"], "n": data["n"],
+                         "label": _status_labels(data["status"])}, index=data.index)
     order = list(dict.fromkeys(df["group"].tolist()))
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X("n:Q", title="Actions", stack="zero", axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=NAME_LIMIT)),
-        color=_status_colour(),
-        order=alt.Order("status_order:Q"),
-        tooltip=[alt.Tooltip("group:N", title=group_title), alt.Tooltip("label:N", title="Status"),
-                 alt.Tooltip("n:Q", title="Actions")],
-    ).transform_calculate(
-        status_order=f"indexof({STATUS_ORDER!r}, datum.label)"
-    ).properties(title=title, width="container", height=alt.Step(26))
+    return _chart(data, mark=_mark("bar"), encoding=_o(
+        x=_f("n:Q", title="Actions", stack="zero", axis=_o(tickMinStep=1)),
+        y=_f("group:N", sort=order, title=None, axis=_o(labelLimit=NAME_LIMIT)),
+        color=_status_colour_spec(),
+        order=_f("status_order:Q"),
+        tooltip=[_f("group:N", title=group_title), _f("label:N", title="Status"), _f("n:Q", title="Actions")],
+    ), transform=[_status_order()], title=title, width="container", height={"step": 26})
 
 
 def history_chart(history: pd.DataFrame) -> AnyChart:

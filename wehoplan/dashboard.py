@@ -58,30 +58,33 @@ def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | str, 
     :func:`wehoplan.rollup.first_completed` at ``as_of`` when the caller has it (it does
     not depend on the filters; computing it scans every update).
     """
-    root = table[table["id"] == ROOT_ID]
-    if root.empty:
+    ids = table["id"].to_numpy()
+    root = np.flatnonzero(ids == ROOT_ID)
+    if not len(root):
         return None
-    total = root.iloc[0]
-    lv = leaves(table, ["id", "status", "stale"])
-    active = lv[~lv["status"].isin(["deferred", "pending"])]
-    good = active["status"].isin(["on_track", "completed"]).sum()
+    r = root[0]
+    at = np.flatnonzero(table["is_leaf"].to_numpy(dtype=bool) & (ids != ROOT_ID))
+    status = _col(table, "status", at)
+    active = ~np.isin(status, ["deferred", "pending"])
+    good = int(np.isin(status[active], ["on_track", "completed"]).sum())
+    n_active = int(active.sum())
     as_of = pd.Timestamp(as_of).normalize()
-    done_ids = lv.loc[lv["status"] == "completed", "id"]
+    done_ids = ids[at][status == "completed"]
     if first_done is None:
         first_done = first_completed(updates, as_of)
     first_done = first_done[first_done.index.isin(done_ids)]
     recent = int((first_done > as_of - pd.Timedelta(days=recent_days)).sum())
-    expected = total["expected_progress"]
+    expected = table["expected_progress"].to_numpy()[r]
     level, behind = behind_schedule(table)
     return Kpis(
-        progress=float(total["progress"]),
+        progress=float(table["progress"].to_numpy()[r]),
         expected_progress=None if pd.isna(expected) else float(expected),
-        share_on_track=float(good / len(active) * 100) if len(active) else None,
-        n_actions=int(total["n_leaves"]),
-        n_overdue=int(total["n_overdue"]),
+        share_on_track=float(good / n_active * 100) if n_active else None,
+        n_actions=int(table["n_leaves"].to_numpy()[r]),
+        n_overdue=int(table["n_overdue"].to_numpy()[r]),
         n_completed_recently=recent,
-        n_stale=int(lv["stale"].sum()),
-        health=str(total["health"]),
+        n_stale=int(table["stale"].to_numpy(dtype=bool)[at].sum()),
+        health=str(_col(table, "health", root)[0]),
         n_behind_schedule=behind,
         behind_label=f"{plural(level)} behind schedule",
     )
@@ -100,9 +103,52 @@ def behind_schedule(table: pd.DataFrame, depth: int = 2) -> tuple[str, int]:
     The second level (initiatives, by default names) is where a plan's work is managed:
     the count a City Manager reads beside the owners' own statuses.
     """
-    rows = table.loc[table["depth"].to_numpy() == depth, ["level", "health"]]
-    level = str(rows["level"].iloc[0]) if len(rows) else ("Initiative" if depth == 2 else f"Level {depth}")
-    return level, int(rows["health"].isin(["behind", "at_risk"]).sum())
+    at = np.flatnonzero(table["depth"].to_numpy() == depth)
+    level = str(_col(table, "level", at[:1])[0]) if len(at) else ("Initiative" if depth == 2 else f"Level {depth}")
+    return level, int(np.isin(_col(table, "health", at), ["behind", "at_risk"]).sum())
+
+
+def _col(table: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
+    """One column's values at row positions ``at`` (text as Python objects, missing as NaN)."""
+    s = table[column]
+    if s.dtype.kind in "OUST" or isinstance(s.dtype, pd.StringDtype):
+        return s.array.take(at).to_numpy(dtype=object)  # only the rows asked for become Python objects
+    return s.to_numpy()[at]
+
+
+def _text(values) -> pd.api.extensions.ExtensionArray:
+    """Python strings (None or NaN for missing) as a ``str`` column."""
+    return pd.array(np.asarray(values, dtype=object), dtype="str")
+
+
+def _objects(values) -> np.ndarray:
+    """Values as an object array: a frame infers ``str`` from it when every value is text."""
+    return np.asarray(values, dtype=object)
+
+
+def _labels(values: np.ndarray, labels: dict[str, str], blank: str | None = None) -> pd.api.extensions.ExtensionArray:
+    """Status or health keys as words (``blank`` for a key without words; None: missing)."""
+    return _text([labels.get(v, blank) if isinstance(v, str) else blank for v in values])
+
+
+def _days(table: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
+    """``.dt.date`` of a datetime column at row positions ``at`` (NaT where missing)."""
+    values = table[column].to_numpy(dtype="datetime64[ns]")[at]
+    out = values.astype("datetime64[D]").astype(object)
+    out[np.isnat(values)] = pd.NaT
+    return out
+
+
+def _take(table: pd.DataFrame, column: str, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column's values at row positions ``at``, as they are (no Python strings made)."""
+    return table[column].astype("str").array.take(at)
+
+
+def _words(values: pd.api.extensions.ExtensionArray, words, missing) -> pd.api.extensions.ExtensionArray:
+    """Each value's words (``words(value)``; ``missing`` for a missing value), worked out once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    table = pd.array([*(words(u) for u in uniques), missing], dtype="str")
+    return table.take(np.where(codes < 0, len(uniques), codes))
 
 
 def _status_text(s: pd.Series) -> pd.Series:
@@ -114,71 +160,76 @@ def _health_text(s: pd.Series) -> pd.Series:
     return s.astype("string").map(HEALTH_LABELS).fillna("").astype(str)
 
 
-def summary_table(table: pd.DataFrame, max_depth: int = 2) -> pd.DataFrame:
-    """Strategies and initiatives (depth ≤ ``max_depth``) with progress and leaf counts per status."""
+def summary_table(table: pd.DataFrame, max_depth: int = 2, status_key: bool = True) -> pd.DataFrame:
+    """Strategies and initiatives (depth ≤ ``max_depth``) with progress and leaf counts per status.
+
+    ``status_key``: False leaves out the ``status_key`` column (the Overview shows none).
+    """
     depth = table["depth"].to_numpy()
-    rows = table.loc[(depth >= 1) & (depth <= max_depth),  # only the columns shown: no 40-column copy
-                     ["code", "title", "depth", "level", "status", "health", "progress", "expected_progress",
-                      *(f"n_{k}" for k in STATUS_KEYS), "n_overdue"]]
-    indent = rows["depth"].map(lambda d: "\u2003" * (d - 1)).astype(str)  # str even with no rows
+    at = np.flatnonzero((depth >= 1) & (depth <= max_depth))  # only the columns shown: no 40-column copy
+    status = _col(table, "status", at)
+    titles = _col(table, "title", at)
     return pd.DataFrame({
-        "Code": rows["code"].astype(str),
-        "Title": (indent + rows["title"].astype(str)).to_numpy(),
-        "Level": rows["level"].astype(str).to_numpy(),
-        "Status": _status_text(rows["status"]).to_numpy(),
-        "Health": _health_text(rows["health"]).to_numpy(),
-        "Progress": rows["progress"].round(1).to_numpy(),
-        "Expected": rows["expected_progress"].round(1).to_numpy(),
-        **{STATUS_LABELS[k].split(" /")[0]: rows[f"n_{k}"].astype("int64").to_numpy() for k in STATUS_KEYS},
-        "Overdue": rows["n_overdue"].astype("int64").to_numpy(),
-        "status_key": rows["status"].astype(str).to_numpy(),
-    })
+        "Code": _text(_col(table, "code", at)),
+        "Title": _objects(["\u2003" * (int(d) - 1) + t if isinstance(t, str) else t
+                        for d, t in zip(depth[at], titles, strict=True)]),
+        "Level": _objects(_col(table, "level", at)),
+        "Status": _objects(_labels(status, STATUS_LABELS)),
+        "Health": _objects(_labels(_col(table, "health", at), HEALTH_LABELS, "")),
+        "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
+        "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
+        **{STATUS_LABELS[k].split(" /")[0]: table[f"n_{k}"].to_numpy(dtype="int64")[at] for k in STATUS_KEYS},
+        "Overdue": table["n_overdue"].to_numpy(dtype="int64")[at],
+        **({"status_key": _objects(status)} if status_key else {}),
+    }, index=table.index[at])
 
 
 def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
     """``name, progress, expected_progress, status`` per top-level item (for a bar chart)."""
-    top = table.loc[table["depth"].to_numpy() == 1, ["code", "title", "progress", "expected_progress", "status"]]
+    at = np.flatnonzero(table["depth"].to_numpy() == 1)
+    names = pd.Series(_take(table, "code", at) + " " + _take(table, "title", at))
     return pd.DataFrame({
-        "name": charts.short_names(top["code"].astype(str) + " " + top["title"].astype(str)).to_numpy(),
-        "progress": top["progress"].to_numpy(),
-        "expected_progress": top["expected_progress"].to_numpy(),
-        "status": top["status"].astype(str).to_numpy(),
+        "name": charts.short_names(names).to_numpy(),
+        "progress": table["progress"].to_numpy()[at],
+        "expected_progress": table["expected_progress"].to_numpy()[at],
+        "status": _objects(_take(table, "status", at)),
     })
 
 
 def status_counts(table: pd.DataFrame) -> pd.DataFrame:
     """``status, n``: selected actions per status (all statuses, in GUIDE order)."""
-    root = table.loc[table["id"].to_numpy() == ROOT_ID, [f"n_{k}" for k in STATUS_KEYS]]
-    n = [int(root.iloc[0][f"n_{k}"]) if len(root) else 0 for k in STATUS_KEYS]
+    root = np.flatnonzero(table["id"].to_numpy() == ROOT_ID)
+    n = [int(table[f"n_{k}"].to_numpy()[root[0]]) if len(root) else 0 for k in STATUS_KEYS]
     return pd.DataFrame({"status": list(STATUS_KEYS), "n": n})
 
 
 def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     """Actions in major disruption, overdue or stale, worst first, with owner and department."""
-    lv = leaves(table, ["code", "title", "owner", "department", "due", "status", "health", "progress", "last_update",
-                        "order", "overdue", "stale"])
-    flagged = lv[(lv["status"] == "major_disruption") | lv["overdue"] | lv["stale"]]
+    leaf = table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)
+    major = (table["status"].to_numpy(dtype=object) == "major_disruption") & leaf
+    overdue = table["overdue"].to_numpy(dtype=bool) & leaf
+    stale = table["stale"].to_numpy(dtype=bool) & leaf
+    at = np.flatnonzero(major | overdue | stale)
+    major, overdue, stale = major[at], overdue[at], stale[at]
+    # Worst first (major disruption, then overdue, then stale), outline order among equals.
+    rank = major.astype(int) * 4 + overdue.astype(int) * 2 + stale.astype(int)
+    by = np.lexsort((table["order"].to_numpy()[at], -rank))
+    at, major, overdue, stale = at[by], major[by], overdue[by], stale[by]
     # One join per row over three booleans: a row-wise DataFrame.apply was the slow part of the page.
     words = ("major disruption", "overdue", "stale")
-    reasons = pd.Series([", ".join(w for w, on in zip(words, row, strict=True) if on) for row in zip(
-        (flagged["status"] == "major_disruption").to_numpy(), flagged["overdue"].to_numpy(dtype=bool),
-        flagged["stale"].to_numpy(dtype=bool), strict=True)], index=flagged.index, dtype=object)
-    rank = (flagged["status"] == "major_disruption").astype(int) * 4 + flagged["overdue"].astype(int) * 2 \
-        + flagged["stale"].astype(int)
-    out = pd.DataFrame({
-        "Code": flagged["code"].astype(str), "Title": flagged["title"].astype(str),
-        "Why": reasons.astype(str) if len(flagged) else pd.Series(dtype=str),
-        "Owner": flagged["owner"].fillna(""), "Department": flagged["department"].fillna(""),
-        "Due": flagged["due"].dt.date, "Status": _status_text(flagged["status"]),
-        "Health": _health_text(flagged["health"]),
-        "Progress": flagged["progress"].round(1), "Last update": flagged["last_update"].dt.date,
-        "_rank": rank, "_order": flagged["order"],
+    reasons = [", ".join(w for w, on in zip(words, row, strict=True) if on)
+               for row in zip(major.tolist(), overdue.tolist(), stale.tolist(), strict=True)]
+    return pd.DataFrame({
+        "Code": _take(table, "code", at), "Title": _take(table, "title", at),
+        "Why": _text(reasons),
+        "Owner": _take(table, "owner", at).fillna(""), "Department": _take(table, "department", at).fillna(""),
+        "Due": _days(table, "due", at), "Status": _words(_take(table, "status", at), STATUS_LABELS.get, None),
+        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
+        "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
+        "Last update": _days(table, "last_update", at),
     })
-    return out.sort_values(["_rank", "_order"], ascending=[False, True]).drop(columns=["_rank", "_order"]) \
-        .reset_index(drop=True)
 
 
-# What a reader scans first (status, progress) comes before who and when.
 REPORT_COLUMNS = ["Code", "Title", "Status", "Health", "Progress", "Expected", "Owner", "Department", "SMART",
                   "Start", "Due", "Overdue", "Latest comment", "Comment date", "Level"]
 
@@ -186,7 +237,7 @@ REPORT_COLUMNS = ["Code", "Title", "Status", "Health", "Progress", "Expected", "
 SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
 
 
-def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all") -> pd.DataFrame:
+def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", status_key: bool = True) -> pd.DataFrame:
     """Build the rows of the tabular action report of the selection.
 
     Args:
@@ -196,42 +247,52 @@ def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all") -> pd
         show: ``all``; ``overdue`` (overdue actions only) or ``attention`` (major
             disruption, overdue or stale), each with their strategies and
             initiatives in tree layout.
+        status_key: False leaves out the ``status_key`` column (the Action Report shows none).
 
     Returns:
         Columns :data:`REPORT_COLUMNS` (plus ``status_key``), progress in percent.
 
     """
-    rows = table[table["id"] != ROOT_ID]
+    keep = table["id"].to_numpy() != ROOT_ID
+    leaf = table["is_leaf"].to_numpy(dtype=bool)
     if show != "all":
-        lv = rows[rows["is_leaf"]]
-        hit = lv["overdue"] if show == "overdue" else \
-            (lv["overdue"] | lv["stale"] | (lv["status"] == "major_disruption"))
-        keep = lv.loc[hit.astype(bool), "code"].astype(str)
+        hit = table["overdue"].to_numpy(dtype=bool)
+        if show != "overdue":
+            hit = hit | table["stale"].to_numpy(dtype=bool) | \
+                (table["status"].to_numpy(dtype=object) == "major_disruption")
+        codes = table["code"].astype(str).to_numpy(dtype=object)
+        flagged = codes[keep & leaf & hit]
         # Keep the flagged actions and their ancestors (their path), in outline order.
-        ancestors = {c.rsplit(".", i)[0] for c in keep for i in range(c.count(".") + 1)}
-        rows = rows[rows["code"].astype(str).isin(ancestors | set(keep))]
+        ancestors = {c.rsplit(".", i)[0] for c in flagged for i in range(c.count(".") + 1)}
+        keep = keep & np.isin(codes, list(ancestors | set(flagged)))
     if not tree:
-        rows = rows[rows["is_leaf"]]
-    indent = rows["depth"].map(lambda d: "\u2003" * max(int(d) - 1, 0)).astype(str) if tree else ""
-    smart = rows["smart"].map(lambda s: ", ".join(smart_names(s))).astype(str)
+        keep = keep & leaf
+    at = np.flatnonzero(keep)
+    titles = _take(table, "title", at)
+    if tree:
+        depth = table["depth"].to_numpy()[at].astype("int64")
+        indents = pd.array(["\u2003" * d for d in range(int(depth.max(initial=1)))], dtype="str")
+        titles = indents.take(np.maximum(depth - 1, 0)) + titles
+    status = _take(table, "status", at)
     return pd.DataFrame({
-        "Code": rows["code"].astype(str),
-        "Level": rows["level"].astype(str),
-        "Title": indent + rows["title"].astype(str),
-        "Owner": rows["owner"].fillna(""),
-        "Department": rows["department"].fillna(""),
-        "SMART": smart,
-        "Start": rows["start"].dt.date,
-        "Due": rows["due"].dt.date,
-        "Status": _status_text(rows["status"]),
-        "Health": _health_text(rows["health"]),
-        "Progress": rows["progress"].round(1),
-        "Expected": rows["expected_progress"].round(1),
-        "Overdue": rows["n_overdue"].astype("int64"),
-        "Latest comment": rows["comment"].fillna(""),
-        "Comment date": rows["comment_date"].dt.date,
-        "status_key": rows["status"].astype(str),
-    })[[*REPORT_COLUMNS, "status_key"]].reset_index(drop=True)
+        "Code": _take(table, "code", at),
+        "Title": titles,
+        "Status": _words(status, STATUS_LABELS.get, None),
+        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
+        "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
+        "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
+        "Owner": _take(table, "owner", at).fillna(""),
+        "Department": _take(table, "department", at).fillna(""),
+        # A few distinct tag sets: each is named once.
+        "SMART": _words(_take(table, "smart", at), lambda s: ", ".join(smart_names(s)), ", ".join(smart_names(None))),
+        "Start": _days(table, "start", at),
+        "Due": _days(table, "due", at),
+        "Overdue": table["n_overdue"].to_numpy(dtype="int64")[at],
+        "Latest comment": _take(table, "comment", at).fillna(""),
+        "Comment date": _days(table, "comment_date", at),
+        "Level": _take(table, "level", at),
+        **({"status_key": status} if status_key else {}),
+    })
 
 
 def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
@@ -240,7 +301,7 @@ def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
     An action tagged with several SMART values counts in each; progress is the plain
     mean of the cell's non-deferred actions (all of them when every one is deferred).
     """
-    lv = leaves(table)
+    lv = leaves(table, ["department", "smart", "progress", "status"])  # only what the cells read
     if lv.empty:
         return pd.DataFrame(columns=["department", "smart", "n_leaves", "progress"])
     # One (department, SMART value) row per tag of each leaf, in leaf order, then the
@@ -250,8 +311,9 @@ def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
     depts = lv["department"].fillna("(none)").astype(str).tolist()
     smarts = lv["smart"].fillna("").astype(str).tolist()
     row_of, cell = [], []
+    names = {tags: smart_names(tags) or ["(none)"] for tags in set(smarts)}  # a few distinct tag sets
     for i, (d, tags) in enumerate(zip(depts, smarts, strict=True)):
-        for name in smart_names(tags) or ["(none)"]:
+        for name in names[tags]:
             row_of.append(i)
             cell.append((d, name))
     keys = sorted(set(cell))
@@ -371,7 +433,7 @@ def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | s
         # The doughnut beside it carries the status legend: one legend, not two identical ones.
         progress_chart=charts.progress_bars(bars, "Progress by strategy (tick = expected)", status_legend=False),
         status_chart=charts.status_mix(mix),
-        summary=summary_table(table).drop(columns=["status_key"]), attention=attention,
+        summary=summary_table(table, status_key=False), attention=attention,
         attention_caption=f"{n} action{'s' if n != 1 else ''}: major disruption, overdue, or no update for "
                           f"{thresholds.stale_days}+ days.",
     )
@@ -398,13 +460,13 @@ def action_report(table: pd.DataFrame, layout: str = "tree", show: str = "all") 
 
     """
     tree = layout == "tree"
-    rows = report_rows(table, tree=tree, show=show)
+    rows = report_rows(table, tree=tree, show=show, status_key=False)  # the Status column carries the colour
     if rows.empty:
         return None
-    n_actions = int((table["is_leaf"] & (table["id"] != ROOT_ID)).sum())
+    n_actions = int((table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)).sum())
     shown = int((rows["Level"] == "Action").sum()) if tree else len(rows)
     return ActionReport(
-        rows=rows.drop(columns=["status_key"]),  # the Status column carries the colour
+        rows=rows,
         caption=f"{len(rows)} rows ({shown} of {n_actions} selected actions). Click a column header to sort.",
     )
 

@@ -70,13 +70,12 @@ class Filters:
             mask &= _any(hay.paths.str.contains(f"|{c}|", regex=False) for c in self.strategy)
         if self.department:
             # The effective lead department or any effective partner department (GUIDE §3).
-            mask &= _any(m for d in self.department
-                         for m in (hay.lead.str.contains(d, case=False, regex=False),
-                                   hay.partners.str.contains(d, case=False, regex=False)))
+            mask &= _any_hit(m for d in self.department
+                             for m in (hay.contains("lead", d, case=False), hay.contains("partners", d, case=False)))
         if self.owner:
-            mask &= _any(hay.owners.str.contains(o, case=False, regex=False) for o in self.owner)
+            mask &= _any_hit(hay.contains("owners", o, case=False) for o in self.owner)
         if self.smart:
-            mask &= _any(hay.tags.str.contains(s, regex=False) for s in self.smart)
+            mask &= _any_hit(hay.contains("tags", s, case=True) for s in self.smart)
         return mask
 
     def text_mask(self, hay: Haystacks) -> np.ndarray:
@@ -151,6 +150,15 @@ def _any(masks: Iterable[pd.Series]) -> np.ndarray:
     return out
 
 
+def _any_hit(hits: Iterable[np.ndarray]) -> np.ndarray:
+    """Rows where any of the boolean arrays (at least one) holds."""
+    out: np.ndarray | None = None
+    for hit in hits:
+        out = hit if out is None else out | hit
+    assert out is not None, "every filter passes at least one mask"
+    return out
+
+
 @dataclass(frozen=True)
 class Haystacks:
     """The texts the filter masks search, one entry per leaf (built once per prepared tree).
@@ -173,6 +181,24 @@ class Haystacks:
     owners: pd.Series
     tags: pd.Series
     text: pd.Series
+
+    def contains(self, field: str, needle: str, case: bool) -> np.ndarray:
+        """``field.str.contains(needle, case=case, regex=False)`` as booleans (missing: no match).
+
+        Departments, owners and tags repeat over thousands of leaves: the test runs once per
+        distinct text (the same ``str.contains``, so the same matches) and is spread by code.
+        """
+        codes, uniques = self._distinct(field)
+        hit = _matches(uniques.str.contains(needle, case=case, regex=False))
+        return np.append(hit, False)[codes]  # code -1 (a missing text) matches nothing
+
+    def _distinct(self, field: str) -> tuple[np.ndarray, pd.Series]:
+        # Filter-independent: factorised once per field of this (per-tree) object.
+        cache = self.__dict__.setdefault("_distinct_cache", {})
+        if field not in cache:
+            codes, uniques = pd.factorize(getattr(self, field))
+            cache[field] = (codes, pd.Series(uniques, dtype=getattr(self, field).dtype))
+        return cache[field]
 
     @classmethod
     def of(cls, leaves: pd.DataFrame) -> Haystacks:

@@ -95,15 +95,21 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
     snaps = _snap_values(dates)
     cols = ["snap", "group", "progress", "expected_progress", "status", "n_leaves"]
     rolled_snaps = rolled["snap"].to_numpy(dtype="datetime64[ns]")
-    shown = np.isin(rolled_snaps, snaps)
     labels = tree.labels
     if by == "strategy":
-        top = rolled[(rolled["depth"].to_numpy() == 1) & shown]
-        out = top.assign(group=charts.short_names(top["id"].map(labels["code"]).astype(str) + " "
-                                                  + top["id"].map(labels["title"]).astype(str)))
+        # Only the top-level rows at the dates shown, and only the columns shown: the trend's
+        # roll-up has ~40 columns over every item and date.
+        top_at = np.flatnonzero(rolled["depth"].to_numpy() == 1)
+        top_at = top_at[np.isin(rolled_snaps[top_at], snaps)]
+        top = rolled.iloc[top_at][["snap", "id", "progress", "expected_progress", "status", "n_leaves"]]
+        # Each top-level item named once (a few strategies over every date), then spread by position.
+        at, uniq = pd.factorize(top["id"].to_numpy())
+        ids = pd.Series(uniq)
+        names = charts.short_names(ids.map(labels["code"]).astype(str) + " " + ids.map(labels["title"]).astype(str))
+        out = top.assign(group=pd.Series(names.array.take(at), index=top.index))
     else:
         # The roll-up's leaf rows are the selected leaf states with their weights and counts.
-        leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & shown]
+        leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & np.isin(rolled_snaps, snaps)]
         if by == "smart":
             tags = [smart_names(s) or ["(none)"] for s in leaves["id"].map(labels["smart"]).tolist()]
             leaves = leaves.assign(group=tags).explode("group")
@@ -118,15 +124,15 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
 def _plan_rows(rolled: pd.DataFrame, dates) -> pd.DataFrame:
     """The plan row's counts at every date; dates where nothing is selected count zero."""
     cols = [*COUNT_COLUMNS, "n_overdue"]
-    plan = rolled.loc[rolled["id"].to_numpy() == ROOT_ID, ["snap", *cols]]
+    plan = np.flatnonzero(rolled["id"].to_numpy() == ROOT_ID)  # the plan rows, by position
     snaps = _snap_values(dates)
     # One plan row per date: look each date up by position.
-    pos = pd.Index(plan["snap"].to_numpy(dtype="datetime64[ns]")).get_indexer(snaps)
+    pos = pd.Index(rolled["snap"].to_numpy(dtype="datetime64[ns]")[plan]).get_indexer(snaps)
     hit = pos >= 0
     at = np.where(hit, pos, 0)
     out = {"snap": snaps}
     for c in cols:
-        values = plan[c].to_numpy(dtype="float64")
+        values = rolled[c].to_numpy(dtype="float64")[plan]
         out[c] = np.where(hit, values[at] if len(values) else 0, 0).astype("int64")
     return pd.DataFrame(out)
 
@@ -198,44 +204,54 @@ def forecast(tree: PreparedTree, rolled: pd.DataFrame, as_of, window_days: int, 
 
     """
     then, as_of = forecast_dates(as_of, window_days)
-    level = rolled[rolled["depth"] == depth]
-    now = level[level["snap"] == as_of].set_index("id")
-    before = level[level["snap"] == then].set_index("id")["progress"]
-    labels = tree.labels
-    ids = now.index
-    p_now = now["progress"].astype("float64")
-    p_then = before.reindex(ids).fillna(0.0).astype("float64")
+    # Plain arrays over the level's rows at the two dates (a few hundred initiatives): the
+    # same arithmetic as pandas Series, without a frame per step.
+    snap = rolled["snap"].to_numpy(dtype="datetime64[ns]")
+    at_level = rolled["depth"].to_numpy() == depth
+    now = np.flatnonzero(at_level & (snap == as_of.to_datetime64()))
+    before = np.flatnonzero(at_level & (snap == then.to_datetime64()))
+    all_ids = rolled["id"].to_numpy()
+    ids = all_ids[now]
+    progress = rolled["progress"].to_numpy(dtype="float64")
+    p_now = progress[now]
+    then_at = pd.Index(all_ids[before]).get_indexer(ids)
+    p_then = np.where(then_at >= 0, progress[before][then_at], np.nan)
+    p_then = np.where(np.isnan(p_then), 0.0, p_then)  # no row, or no progress, then: 0
     velocity = (p_now - p_then) / float(window_days)
-    done = (now["status"] == "completed") | (p_now >= 100.0)
-    deferred = now["status"] == "deferred"
+    status = rolled["status"].array.take(now).to_numpy(dtype=object)
+    done = (status == "completed") | (p_now >= 100.0)
+    deferred = status == "deferred"
     moving = velocity > 0
-    days_left = ((100.0 - p_now) / velocity.where(moving)).clip(lower=0)
-    projected = (as_of + pd.to_timedelta(np.ceil(days_left), unit="D")).where(moving & ~done & ~deferred)
-    due = now["due"].astype("datetime64[ns]")
-    days_late = (projected - due).dt.days
+    with np.errstate(divide="ignore", invalid="ignore"):
+        days_left = np.maximum((100.0 - p_now) / np.where(moving, velocity, np.nan), 0)
+    projected = (as_of + pd.to_timedelta(np.ceil(days_left), unit="D")).to_numpy(dtype="datetime64[ns]")
+    projected = np.where(moving & ~done & ~deferred, projected, np.datetime64("NaT", "ns"))
+    due = rolled["due"].to_numpy(dtype="datetime64[ns]")[now]
+    days_late = pd.Series(projected - due).dt.days  # whole days, floored, as Timedelta.days
     open_ = ~done & ~deferred
-    overdue_now = open_ & (due < as_of)
-    late = open_ & ((days_late > 0).fillna(False) | overdue_now)
+    overdue_now = open_ & (due < as_of.to_datetime64())
+    late = open_ & ((days_late > 0).to_numpy(dtype=bool) | overdue_now)
     state = np.select(
         [done, deferred, late & ~moving, late, ~moving],
         ["completed", "deferred", "no velocity", "late", "no velocity"],
         default="on time",
     )
-    out = pd.DataFrame({
-        "id": ids.astype("int64"),
-        "code": ids.map(labels["code"]).astype(str),
-        "title": ids.map(labels["title"]).astype(str),
-        "due": due.to_numpy(),
-        "progress_then": p_then.to_numpy(),
-        "progress_now": p_now.to_numpy(),
-        "velocity": velocity.to_numpy(),
-        "projected_finish": projected.astype("datetime64[ns]").to_numpy(),
-        "days_late": days_late.astype("Int64").to_numpy(),
-        "state": pd.array(state, dtype="string"),
-        "late": late.astype(bool).to_numpy(),
-        "_order": ids.map(labels["order"]).to_numpy(),
+    labels = tree.labels
+    where = labels.index.get_indexer(ids)
+    by = np.argsort(labels["order"].to_numpy()[where], kind="stable")  # outline order (orders are unique)
+    return pd.DataFrame({
+        "id": ids.astype("int64")[by],
+        "code": pd.array(labels["code"].array.take(where[by]), dtype="str"),
+        "title": pd.array(labels["title"].array.take(where[by]), dtype="str"),
+        "due": due[by],
+        "progress_then": p_then[by],
+        "progress_now": p_now[by],
+        "velocity": velocity[by],
+        "projected_finish": projected[by],
+        "days_late": days_late.astype("Int64").to_numpy()[by],
+        "state": pd.array(state[by], dtype="string"),
+        "late": late[by],
     })
-    return out.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
 # The page's choices (value -> label, in the order shown), kept in the URL, and their defaults.

@@ -80,9 +80,9 @@ def _plans(url: str, version: int) -> pd.DataFrame:
     return repository.list_plans(_engine(url))
 
 
-def plans() -> pd.DataFrame:
-    """All plans (id, name, is_demo, n_items, latest_update)."""
-    return _plans(database_url(), version())
+def plans(at_version: int | None = None) -> pd.DataFrame:
+    """All plans (id, name, is_demo, n_items, latest_update); ``at_version``: the data version already read."""
+    return _plans(database_url(), version() if at_version is None else at_version)
 
 
 def release_free_memory() -> None:
@@ -132,9 +132,9 @@ def _frames(url: str, plan_name: str, version: int) -> PlanFrames:
     return frames
 
 
-def plan_frames(plan_name: str) -> PlanFrames:
-    """Return the named plan's frames, loaded once per data version."""
-    return _frames(database_url(), plan_name, version())
+def plan_frames(plan_name: str, at_version: int | None = None) -> PlanFrames:
+    """Return the named plan's frames, loaded once per data version (``at_version``: already read)."""
+    return _frames(database_url(), plan_name, version() if at_version is None else at_version)
 
 
 # ---------------------------------------------------------------- filter-independent work

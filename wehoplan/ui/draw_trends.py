@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from wehoplan import trends
 from wehoplan.trends import (
     DEFAULT_GROUP,
     DEFAULT_STEP,
@@ -20,8 +22,23 @@ from wehoplan.trends import (
     WINDOW_OPTIONS,
     TrendsPage,
 )
-from wehoplan.ui import widgets
+from wehoplan.ui import cache, widgets
 from wehoplan.ui.state import url_choice
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _period_ends(url: str, plan_name: str, version: int, as_of: pd.Timestamp, step: str,
+                 _updates: pd.DataFrame) -> pd.DatetimeIndex:
+    return trends.period_ends(_updates, as_of, step)
+
+
+def period_ends(frames: cache.PlanFrames, as_of, step: str) -> pd.DatetimeIndex:
+    """:func:`wehoplan.trends.period_ends` of the plan, cached per data version, date and step.
+
+    It reads the earliest of all the plan's updates, which no filter changes.
+    """
+    return _period_ends(cache.database_url(), frames.plan.name, frames.version, pd.Timestamp(as_of), step,
+                        frames.updates)
 
 
 def controls() -> tuple[str, str, int, DeltaGenerator]:

@@ -33,10 +33,22 @@ def history(view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
     return _history(cache.database_url(), pf.plan.name, pf.version, pf.plan.id)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cycle_end(url: str, plan_name: str, version: int, plan_id: int, as_of: pd.Timestamp) -> pd.Timestamp | None:
+    # Filter-independent and read from the database (the plan's update cycle): once per data
+    # version and date, not on every rerun of the Overview (a cycle change is an audited write).
+    return report.previous_cycle_end(cache.engine(), plan_id, as_of)
+
+
+def cycle_end(view: View) -> pd.Timestamp | None:
+    """:func:`wehoplan.report.previous_cycle_end` of the view's plan at its as-of date, cached per data version."""
+    pf = frames(view)
+    return _cycle_end(cache.database_url(), pf.plan.name, pf.version, pf.plan.id, pd.Timestamp(view.as_of))
+
+
 def comparison_date(view: View) -> pd.Timestamp:
     """The default "since" date: the previous reporting cycle's end, else 90 days before the as-of date."""
-    pf = frames(view)
-    since, _ = report.default_since(view.as_of, report.previous_cycle_end(cache.engine(), pf.plan.id, view.as_of))
+    since, _ = report.default_since(view.as_of, cycle_end(view))
     return since
 
 
@@ -45,7 +57,7 @@ def _packet_pdf(view: View, made_by: str) -> bytes:
     items, audit = history(view)
     return report.packet_bytes(items, pf.updates, pf.plan, view.as_of, None, view.filters, audit=audit,
                                thresholds=thresholds(), made_by=made_by,
-                               cycle_end=report.previous_cycle_end(cache.engine(), pf.plan.id, view.as_of),
+                               cycle_end=cycle_end(view),
                                measures=report.plan_measures(cache.engine(), pf.plan.id, view.as_of),
                                prepared=pf.prepared)
 

@@ -194,7 +194,8 @@ def visible_plans(plans: pd.DataFrame) -> pd.DataFrame:
 
 def sidebar() -> View:
     """Draw the shared sidebar and return the chosen view (frames None when no plan)."""
-    plans = visible_plans(cache.plans())
+    at_version = cache.version()  # one read per rerun serves the plan list and the plan's frames
+    plans = visible_plans(cache.plans(at_version))
     if plans.empty:
         st.sidebar.info("No plan yet: import one on the Import page.")
         return View(None, pd.Timestamp(dt.date.today()), Filters())
@@ -205,7 +206,7 @@ def sidebar() -> View:
         reset_filters()
     sb = st.sidebar
     name = sb.selectbox("Plan", names, key=_bind("plan"), on_change=_on_plan_change)
-    frames = cache.plan_frames(name)
+    frames = cache.plan_frames(name, at_version)
     default = cache.default_as_of(frames).date()  # live items only (GUIDE §3)
     if st.session_state.get(_store("as_of")) is None:
         st.session_state[_store("as_of")] = default

@@ -1,0 +1,308 @@
+"""Reference copy of wehoplan.trends before issue 15's fifth pass (tests/test_pages_equal.py compares against it).
+
+Time series over many as-of dates, and completion forecasts (GUIDE §3 "Trends").
+
+Every series here reads ONE roll-up over all its dates,
+``rolled = roll_up_many(tree, leaf_states(tree, updates, dates, thresholds), filters)``
+(grouped by its ``snap`` column), never one roll-up per date in a Python loop. So the
+trend at date D is, by construction, exactly what the dashboard shows for "as of D".
+:func:`page_data` gives everything the Trends page draws from one such roll-up.
+
+Forecast (:func:`forecast`), per initiative (the second level of the tree):
+
+* ``progress_now`` is the rolled-up progress at the as-of date, ``progress_then``
+  the same ``window_days`` earlier (default 180 days).
+* trailing velocity = (progress_now - progress_then) / window_days, in points per day.
+* projected finish = as-of date + (100 - progress_now) / velocity days.
+* ``state``: ``completed`` (status completed, or 100 %), ``deferred``, ``no velocity``
+  (no progress during the window: no projection; flagged late when the due date
+  has passed), ``late`` (projected finish after the due date, or already overdue),
+  ``on time``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+import chart_reference as charts
+import numpy as np
+import pandas as pd
+
+from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
+from wehoplan.filters import Filters
+from wehoplan.rollup import COUNT_COLUMNS, ROOT_ID, PreparedTree, Thresholds, aggregate, roll_up_many
+
+TREND_GROUPS = ("strategy", "department", "smart")
+
+
+def period_ends(updates: pd.DataFrame, as_of, freq: str = "month", start=None) -> pd.DatetimeIndex:
+    """Month or quarter ends from the first update up to ``as_of``, ending with ``as_of`` itself.
+
+    Args:
+        updates: the plan's updates (only ``as_of`` is read); none -> just ``as_of``.
+        as_of: the last date of the series (included even when not a period end).
+        freq: ``"month"`` or ``"quarter"``.
+        start: first date (default: the earliest update).
+
+    """
+    end = pd.Timestamp(as_of).normalize()
+    first = pd.Timestamp(start) if start is not None else (updates["as_of"].min() if len(updates) else end)
+    if pd.isna(first) or first > end:
+        return pd.DatetimeIndex([end])
+    rule = {"month": "ME", "quarter": "QE"}[freq]
+    ends = pd.date_range(first.normalize(), end, freq=rule)
+    return pd.DatetimeIndex(sorted(set(ends) | {end}))
+
+
+def forecast_dates(as_of, window_days: int = 180) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The two dates a forecast compares: ``(as_of - window_days, as_of)``, normalised."""
+    as_of = pd.Timestamp(as_of).normalize()
+    return as_of - pd.Timedelta(days=window_days), as_of
+
+
+def shared_dates(dates, as_of, window_days: int = 180) -> pd.DatetimeIndex:
+    """The trend's ``dates`` plus :func:`forecast_dates`: one roll-up over these serves the whole page.
+
+    Each date's roll-up does not depend on the other dates, so the rows of a roll-up over
+    more dates at a date are the rows of a roll-up at fewer (same values, same order).
+    """
+    return pd.DatetimeIndex(np.union1d(_snap_values(dates), _snap_values(list(forecast_dates(as_of, window_days)))))
+
+
+def _snap_values(dates) -> np.ndarray:
+    """``dates`` as sorted, distinct, normalised ``datetime64[ns]`` values (the roll-up's snaps)."""
+    return np.unique(pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
+                     .to_numpy(dtype="datetime64[ns]"))
+
+
+def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str) -> pd.DataFrame:
+    """Rolled-up progress per group at every date in ``dates``.
+
+    Args:
+        tree: the prepared tree.
+        rolled: :func:`wehoplan.rollup.roll_up_many` over (at least) ``dates``.
+        dates: the dates shown.
+        by: ``"strategy"``: the top-level items' own roll-up (same numbers as the table);
+            ``"department"`` / ``"smart"``: the selected leaves grouped by effective lead
+            department / SMART value (a leaf with several values counts in each), rolled
+            up with the same rules as :func:`wehoplan.rollup.group_leaves`.
+
+    Returns:
+        ``snap, group, progress, expected_progress, status, n_leaves`` sorted by group, snap.
+
+    """
+    if by not in TREND_GROUPS:
+        raise ValueError(f"cannot trend by {by!r}; choose one of {', '.join(TREND_GROUPS)}")
+    snaps = _snap_values(dates)
+    cols = ["snap", "group", "progress", "expected_progress", "status", "n_leaves"]
+    rolled_snaps = rolled["snap"].to_numpy(dtype="datetime64[ns]")
+    shown = np.isin(rolled_snaps, snaps)
+    labels = tree.labels
+    if by == "strategy":
+        top = rolled[(rolled["depth"].to_numpy() == 1) & shown]
+        out = top.assign(group=charts.short_names(top["id"].map(labels["code"]).astype(str) + " "
+                                                  + top["id"].map(labels["title"]).astype(str)))
+    else:
+        # The roll-up's leaf rows are the selected leaf states with their weights and counts.
+        leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & shown]
+        if by == "smart":
+            tags = [smart_names(s) or ["(none)"] for s in leaves["id"].map(labels["smart"]).tolist()]
+            leaves = leaves.assign(group=tags).explode("group")
+        else:
+            leaves = leaves.assign(group=leaves["id"].map(labels["department"]).fillna("(none)").astype(str))
+        if leaves.empty:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+        out = aggregate(leaves, ["snap", "group"])
+    return out[cols].sort_values(["group", "snap"], kind="stable").reset_index(drop=True)
+
+
+def _plan_rows(rolled: pd.DataFrame, dates) -> pd.DataFrame:
+    """The plan row's counts at every date; dates where nothing is selected count zero."""
+    cols = [*COUNT_COLUMNS, "n_overdue"]
+    plan = rolled.loc[rolled["id"].to_numpy() == ROOT_ID, ["snap", *cols]]
+    snaps = _snap_values(dates)
+    # One plan row per date: look each date up by position.
+    pos = pd.Index(plan["snap"].to_numpy(dtype="datetime64[ns]")).get_indexer(snaps)
+    hit = pos >= 0
+    at = np.where(hit, pos, 0)
+    out = {"snap": snaps}
+    for c in cols:
+        values = plan[c].to_numpy(dtype="float64")
+        out[c] = np.where(hit, values[at] if len(values) else 0, 0).astype("int64")
+    return pd.DataFrame(out)
+
+
+def status_mix_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
+    """Count of selected leaves in each status at every date (long form), from ``roll_up_many`` over ``dates``.
+
+    Returns:
+        ``snap, status, label, n`` with a row for every status at every date.
+
+    """
+    plan = _plan_rows(rolled, dates)
+    # One plan row per date, in date order: the long form is each row's counts in status order.
+    k, m = len(STATUS_KEYS), len(plan)
+    return pd.DataFrame({
+        "snap": np.repeat(plan["snap"].to_numpy(), k),
+        "status": pd.Series(np.tile(np.array(STATUS_KEYS, dtype=object), m), dtype="str"),
+        "label": pd.Series(np.tile(np.array([STATUS_LABELS[s] for s in STATUS_KEYS], dtype=object), m), dtype="str"),
+        "n": plan[COUNT_COLUMNS].to_numpy(dtype="int64").reshape(-1),
+    })
+
+
+def overdue_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
+    """Count the overdue selected leaves (open, due date passed) at every date: ``snap, n_overdue``."""
+    return _plan_rows(rolled, dates)[["snap", "n_overdue"]].reset_index(drop=True)
+
+
+def completions_per_quarter(rolled: pd.DataFrame, as_of, first_done: pd.Series) -> pd.DataFrame:
+    """Count the selected leaves completed in each calendar quarter up to ``as_of``.
+
+    Args:
+        rolled: :func:`wehoplan.rollup.roll_up_many` over dates that include ``as_of``:
+            the leaves counted are those selected at ``as_of``.
+        as_of: the as-of date.
+        first_done: :func:`wehoplan.rollup.first_completed` at ``as_of``: a leaf's
+            completion date is that of its first update with status completed.
+
+    Returns:
+        ``quarter`` (label like ``2019 Q1``), ``quarter_end``, ``n``; quarters with no
+        completion in between are listed with 0.
+
+    """
+    at = rolled["snap"].to_numpy(dtype="datetime64[ns]") == _snap_values([as_of])[0]
+    here = at & rolled["is_leaf"].to_numpy(dtype=bool)
+    first = first_done[first_done.index.isin(rolled.loc[here, "id"])]
+    if first.empty:
+        return pd.DataFrame({"quarter": pd.Series(dtype="string"), "quarter_end": pd.Series(dtype="datetime64[ns]"),
+                             "n": pd.Series(dtype="int64")})
+    periods = first.dt.to_period("Q")
+    full = pd.period_range(periods.min(), periods.max(), freq="Q")
+    counts = periods.value_counts().reindex(full, fill_value=0)
+    return pd.DataFrame({
+        "quarter": pd.array([f"{p.year} Q{p.quarter}" for p in full], dtype="string"),
+        "quarter_end": full.to_timestamp(how="end").normalize().astype("datetime64[ns]"),
+        "n": counts.to_numpy().astype("int64"),
+    })
+
+
+def forecast(tree: PreparedTree, rolled: pd.DataFrame, as_of, window_days: int, depth: int = 2) -> pd.DataFrame:
+    """Projected finish of every item at ``depth`` (default: initiatives) from trailing velocity.
+
+    See the module docstring for the rule. ``rolled``: :func:`wehoplan.rollup.roll_up_many`
+    over dates that include both :func:`forecast_dates` (e.g. :func:`shared_dates`).
+
+    Returns:
+        ``id, code, title, due, progress_then, progress_now, velocity`` (points per
+        day), ``projected_finish``, ``days_late`` (projected - due, > 0 late),
+        ``state``, ``late`` (bool), in outline order.
+
+    """
+    then, as_of = forecast_dates(as_of, window_days)
+    level = rolled[rolled["depth"] == depth]
+    now = level[level["snap"] == as_of].set_index("id")
+    before = level[level["snap"] == then].set_index("id")["progress"]
+    labels = tree.labels
+    ids = now.index
+    p_now = now["progress"].astype("float64")
+    p_then = before.reindex(ids).fillna(0.0).astype("float64")
+    velocity = (p_now - p_then) / float(window_days)
+    done = (now["status"] == "completed") | (p_now >= 100.0)
+    deferred = now["status"] == "deferred"
+    moving = velocity > 0
+    days_left = ((100.0 - p_now) / velocity.where(moving)).clip(lower=0)
+    projected = (as_of + pd.to_timedelta(np.ceil(days_left), unit="D")).where(moving & ~done & ~deferred)
+    due = now["due"].astype("datetime64[ns]")
+    days_late = (projected - due).dt.days
+    open_ = ~done & ~deferred
+    overdue_now = open_ & (due < as_of)
+    late = open_ & ((days_late > 0).fillna(False) | overdue_now)
+    state = np.select(
+        [done, deferred, late & ~moving, late, ~moving],
+        ["completed", "deferred", "no velocity", "late", "no velocity"],
+        default="on time",
+    )
+    out = pd.DataFrame({
+        "id": ids.astype("int64"),
+        "code": ids.map(labels["code"]).astype(str),
+        "title": ids.map(labels["title"]).astype(str),
+        "due": due.to_numpy(),
+        "progress_then": p_then.to_numpy(),
+        "progress_now": p_now.to_numpy(),
+        "velocity": velocity.to_numpy(),
+        "projected_finish": projected.astype("datetime64[ns]").to_numpy(),
+        "days_late": days_late.astype("Int64").to_numpy(),
+        "state": pd.array(state, dtype="string"),
+        "late": late.astype(bool).to_numpy(),
+        "_order": ids.map(labels["order"]).to_numpy(),
+    })
+    return out.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+
+
+# The page's choices (value -> label, in the order shown), kept in the URL, and their defaults.
+GROUP_OPTIONS = {"strategy": "Strategy", "department": "Department", "smart": "SMART value"}
+STEP_OPTIONS = {"month": "Month", "quarter": "Quarter"}
+WINDOW_OPTIONS = {"90": "90 days", "180": "180 days", "365": "365 days"}
+DEFAULT_GROUP, DEFAULT_STEP, DEFAULT_WINDOW = "strategy", "quarter", "180"
+
+
+# eq=False: frames have no single truth value, so the generated __eq__ would raise.
+@dataclass(frozen=True, eq=False)
+class TrendsPage:
+    """Everything the Trends page shows (each frame as its function above returns it, and its chart)."""
+
+    progress: pd.DataFrame  # :func:`progress_over_time`
+    status_mix: pd.DataFrame  # :func:`status_mix_over_time`
+    overdue: pd.DataFrame  # :func:`overdue_over_time`
+    completions: pd.DataFrame  # :func:`completions_per_quarter`
+    forecast: pd.DataFrame  # :func:`forecast`
+    window_days: int
+    progress_chart: alt.Chart | alt.LayerChart
+    status_chart: alt.Chart | alt.LayerChart
+    overdue_chart: alt.Chart | alt.LayerChart
+    completions_chart: alt.Chart | alt.LayerChart
+    forecast_chart: alt.Chart | alt.LayerChart
+
+    @property
+    def n_late(self) -> int:
+        """How many of the forecast's items are projected late."""
+        return int(self.forecast["late"].sum()) if len(self.forecast) else 0
+
+    @property
+    def forecast_table(self) -> pd.DataFrame:
+        """The forecast as the page's table shows it: velocity in points per 30 days, no id."""
+        return self.forecast.drop(columns=["id"]).assign(velocity=lambda d: (d["velocity"] * 30).round(2))
+
+
+def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates, as_of, window_days: int,
+              by: str, first_done: pd.Series, thresholds: Thresholds | None = None) -> TrendsPage:
+    """The Trends page's data from one roll-up.
+
+    Args:
+        tree: the prepared tree.
+        states: ``leaf_states(tree, updates, shared_dates(dates, as_of, window_days), thresholds)``
+            (unfiltered: the pages cache it per data version).
+        filters: the user's filters.
+        dates: the trend's dates (e.g. :func:`period_ends`).
+        as_of: the as-of date.
+        window_days: the forecast's trailing window.
+        by: what the progress chart groups by (a key of :data:`GROUP_OPTIONS`).
+        first_done: :func:`wehoplan.rollup.first_completed` at ``as_of``.
+        thresholds: the schedule-health ratios a health filter reads (default: the defaults).
+
+    """
+    rolled = roll_up_many(tree, states, filters, thresholds or Thresholds())
+    progress = progress_over_time(tree, rolled, dates, by)
+    mix = status_mix_over_time(rolled, dates)
+    overdue = overdue_over_time(rolled, dates)
+    done = completions_per_quarter(rolled, as_of, first_done)
+    fc = forecast(tree, rolled, as_of, window_days)
+    return TrendsPage(
+        progress=progress, status_mix=mix, overdue=overdue, completions=done, forecast=fc, window_days=window_days,
+        progress_chart=charts.progress_trend(progress, GROUP_OPTIONS[by]),
+        status_chart=charts.status_area(mix),
+        overdue_chart=charts.overdue_line(overdue),
+        completions_chart=charts.completions_bar(done),
+        forecast_chart=charts.forecast_chart(fc, pd.Timestamp(as_of).normalize()),
+    )
