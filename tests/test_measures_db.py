@@ -193,7 +193,8 @@ def test_a_measure_s_own_caution_band_from_the_cli_changes_its_status_and_only_a
     common = ("--db", fresh_url, "--plan", "innov")
 
     def status_of(name: str) -> str:
-        code, out, _ = _cli(capsys, "measures", *common, "--as-of", "2016-12-31", "--format", "json")
+        code, out, err = _cli(capsys, "measures", *common, "--as-of", "2016-12-31", "--format", "json")
+        assert code == 0, err
         return {r["name"]: r for r in json.loads(out)["measures"]}[name]["status"]
 
     table = measures.measure_table(measures.load_measure_data(engine, plan.id), pd.Timestamp("2016-12-31"), 0.10)
