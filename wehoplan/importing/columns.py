@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from wehoplan.domain import is_blank, parse_smart
 from wehoplan.importing.nodes import Node
@@ -29,6 +29,7 @@ from wehoplan.importing.values import (
     parse_weight,
     parse_yes,
     text,
+    texts,
 )
 
 _FAIL = object()  # the parser refused the value: the row is read by read_fields
@@ -71,12 +72,6 @@ def _codes(col: list[object] | tuple[object, ...]) -> tuple[list[object], list[o
     # A plain code has no letters, so it is never a lettered one.
     lettered = [False if p else lettered_code(v) for v, p in zip(col, plain, strict=True)]
     return codes, lettered  # type: ignore[return-value]
-
-
-def _texts(col: list[object] | tuple[object, ...]) -> list[object]:
-    """``text`` of every cell, its common case (printable text without double spaces) inline."""
-    return [s if type(v) is str and (s := v.strip()) and v.isprintable() and "  " not in v else text(v)
-            for v in col]
 
 
 def _keys(col: list[object] | tuple[object, ...]) -> list[object] | tuple[object, ...] | None:
@@ -192,7 +187,7 @@ class TableColumns:
             if not parse(name, fn):
                 return None
         # Titles and codes are mostly distinct: parsed cell by cell, without keys.
-        parsed["title"] = _texts(cells.get(col.get("title")))
+        parsed["title"] = cast("list[object]", texts(cells.get(col.get("title"))))
         raw_codes = cells.get(col.get("code"))
         parsed["code"], parsed["lettered"] = _codes(raw_codes)
         if t.sheet.error_cells:
