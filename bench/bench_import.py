@@ -14,11 +14,17 @@ with no parsing, validation or row building.
 The workbook is a legacy layout (code, title, owner, department, status words,
 percent complete, due date; strategies, initiatives and actions in one sheet),
 written once with xlsxwriter into ``bench/.cache/`` (``--quick``: 20k rows).
+
+Before timing, the objects the harness has made (the floor's rows, pandas, the modules) are
+frozen out of the garbage collector's walks (``gc.freeze``), for both sides alike;
+``BENCH_IMPORT_GC_FREEZE=0`` times without it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import os
 import random
 import shutil
 import sqlite3
@@ -163,6 +169,14 @@ def main() -> None:
             raise SystemExit(f"import failed: {report.lines()[:5]}")
         db.unlink()
 
+    if os.environ.get("BENCH_IMPORT_GC_FREEZE", "1") != "0":
+        # The harness's own objects out of the collector's walks, for floor and op alike: this
+        # process holds the floor's rows and has run pandas' reader before every op, which made
+        # the same import cost ~0.2 s more CPU than in a fresh process (bench/README.md, fifth
+        # pass). Only what exists now is frozen; everything either side makes while timed is
+        # collected as usual, and the library itself never touches the collector.
+        gc.collect()
+        gc.freeze()
     try:
         t_op, t_floor = paired(op, floor, ns.runs)
     finally:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from wehoplan.domain import is_blank
 from wehoplan.importing.nodes import Node
 from wehoplan.importing.tree import outline_code_key_fn
+from wehoplan.importing.values import _PLAIN_CODE
 
 if TYPE_CHECKING:
     from wehoplan.importing.columns import TableColumns
@@ -124,7 +125,11 @@ def flat_plan(ctx: RowContext, cols: TableColumns) -> FlatPlan | None:
                 states[i] = {}
         elif "status" not in st and st.get("progress") is not None:
             inferred += 1
-    keys = list(map(outline_code_key_fn(), codes))
+    if all(map(_PLAIN_CODE.fullmatch, codes)):
+        # Digits and dots only: code_sort_key's (0, int, "") parts order as the ints do.
+        keys: list[tuple] = [tuple(map(int, c.split("."))) for c in codes]
+    else:
+        keys = list(map(outline_code_key_fn(), codes))
     order = sorted(range(len(codes)), key=keys.__getitem__)
     rows_no = [first + i + 1 for i in keep]
     return FlatPlan(t.file_name, t.sheet.name, codes, titles, parents, depths, leaf,  # type: ignore[arg-type]
