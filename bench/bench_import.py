@@ -28,8 +28,10 @@ import os
 import random
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -146,7 +148,14 @@ def main() -> None:
     runs = iter(range(10_000))
     written = rows_written(template, path, work)
 
+    cpu: dict[str, list[float]] = {"floor": [], "op": [], "child": []}
+
+    def children() -> float:
+        t = os.times()
+        return t.children_user + t.children_system
+
     def floor() -> None:
+        c0 = time.process_time()
         pd.read_excel(path, engine="calamine")
         db = work / f"floor-{next(runs)}.db"
         shutil.copy(template, db)
@@ -157,13 +166,17 @@ def main() -> None:
                 con.executemany(sql, rows)
         con.close()
         db.unlink()
+        cpu["floor"].append(time.process_time() - c0)
 
     def op() -> None:
         # A fresh database per run: a copy of the empty schema (a few ms, outside the import itself).
         db = work / f"run-{next(runs)}.db"
         shutil.copy(template, db)
         engine = make_engine(f"sqlite:///{db}")
+        c0, k0 = time.process_time(), children()
         report = import_files(engine, path, plan_name="Bench plan", as_of=AS_OF)
+        cpu["op"].append(time.process_time() - c0)
+        cpu["child"].append(children() - k0)
         engine.dispose()
         if not report.ok or report.items_created != n:
             raise SystemExit(f"import failed: {report.lines()[:5]}")
@@ -182,6 +195,11 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     line(f"import_{n // 1000}k_rows_xlsx", t_op, t_floor, 1.25)
+    # CPU seconds of the same timed runs (warm-ups left out): what a saturated machine shares out.
+    med = {k: statistics.median(v[1:]) for k, v in cpu.items()}
+    print(f"# cpu: op {med['op'] + med['child']:.3f} s (importing process {med['op']:.3f} + reader child "
+          f"{med['child']:.3f}), floor {med['floor']:.3f} s, ratio {(med['op'] + med['child']) / med['floor']:.2f}",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":
