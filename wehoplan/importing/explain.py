@@ -49,8 +49,8 @@ def _example(parsed: Parsed | None, table: Table, field: str) -> str:
         # The same items in the same order, from the columns (no node made for the report).
         if flat.sheet != table.sheet.name or flat.file != table.file_name:
             return ""
-        held = flat.states if field in ("status", "progress") else flat.fields
-        values = (held[i].get(field) for i in flat.order)
+        held = flat.state_column(field) if field in ("status", "progress") else flat.column(field)
+        values = (held[i] for i in flat.order)
     else:
         values = ((n.fields.get(field) if field not in ("status", "progress") else n.state.get(field))
                   for n in parsed.nodes if n.sheet == table.sheet.name and n.file == table.file_name)

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 class FlatPlan:
     """The items of one table in file order, and their outline order.
 
-    ``states`` are as ``tree.check`` leaves them (a parent's own status and progress dropped).
+    ``field_columns`` and ``state_columns`` hold the rows' fields and state column by column
+    (None: no such key; :class:`~wehoplan.importing.columns.TableColumns`), the state as
+    ``tree.check`` leaves it: a parent's own status and progress dropped (``cleared``).
     """
 
     file: str
@@ -40,8 +42,9 @@ class FlatPlan:
     parents: list[str | None]  # the parent's code (None at the top)
     depths: list[int]
     leaf: list[bool]
-    fields: list[dict[str, Any]]
-    states: list[dict[str, Any]]
+    field_columns: dict[str, list[Any]]
+    state_columns: dict[str, list[Any]]
+    cleared: set[int]  # rows whose state tree.check empties (parents with a status or progress)
     rows: list[int]  # the row as the spreadsheet numbers it
     numeric: list[bool]
     order: list[int]  # file positions in outline order
@@ -56,13 +59,38 @@ class FlatPlan:
         """Depth of the deepest leaf (0 for no rows)."""
         return max((d for d, leaf in zip(self.depths, self.leaf, strict=True) if leaf), default=0)
 
+    def column(self, name: str) -> list[Any]:
+        """A field's values by row (None where a row has none, or the table no such column)."""
+        got = self.field_columns.get(name)
+        return got if got is not None else [None] * len(self.codes)
+
+    def state_column(self, name: str) -> list[Any]:
+        """A state value by row, as ``tree.check`` leaves it (None where a row has none)."""
+        got = self.state_columns.get(name)
+        if got is None:
+            return [None] * len(self.codes)
+        if not self.cleared:
+            return got
+        return [None if i in self.cleared else v for i, v in enumerate(got)]
+
+    def _dicts(self, columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [{} for _ in self.codes]
+        for key, values in columns.items():  # read_fields' key order
+            for d, v in zip(out, values, strict=True):
+                if v is not None:
+                    d[key] = v
+        return out
+
     def nodes(self) -> list[Node]:
         """The nodes the per-row loop makes of this table, linked, in outline order."""
         file, sheet = self.file, self.sheet
+        states = self._dicts(self.state_columns)
+        for i in self.cleared:
+            states[i] = {}
         made = [Node(code=c, title=t, file=file, sheet=sheet, row=r, numeric_code=num, fields=f, state=st,
                      parent_code=p)
-                for c, t, r, num, f, st, p in zip(self.codes, self.titles, self.rows, self.numeric, self.fields,
-                                                  self.states, self.parents, strict=True)]
+                for c, t, r, num, f, st, p in zip(self.codes, self.titles, self.rows, self.numeric,
+                                                  self._dicts(self.field_columns), states, self.parents, strict=True)]
         by_code = dict(zip(self.codes, made, strict=True))
         for n in made:  # file order, as tree.link_codes appends children
             if n.parent_code is not None:
@@ -99,12 +127,13 @@ def flat_plan(ctx: RowContext, cols: TableColumns) -> FlatPlan | None:
                 return None
     codes: list[Any]  # str | None per cell until every one is known to be a code
     if isinstance(keep, range):
-        codes, titles = list(cols.codes), list(cols.titles)
-        fields, states, numeric = list(cols.fields), list(cols.state), list(cols.numeric)
+        codes, titles, numeric = list(cols.codes), list(cols.titles), list(cols.numeric)
+        fcols, scols = dict(cols.field_columns), dict(cols.state_columns)
     else:
         codes, titles = [cols.codes[i] for i in keep], [cols.titles[i] for i in keep]
-        fields, states = [cols.fields[i] for i in keep], [cols.state[i] for i in keep]
         numeric = [cols.numeric[i] for i in keep]
+        fcols = {k: [v[i] for i in keep] for k, v in cols.field_columns.items()}
+        scols = {k: [v[i] for i in keep] for k, v in cols.state_columns.items()}
     if not all(codes) or not all(titles):
         return None  # missing codes are generated, missing titles are errors: per row
     known = set(codes)
@@ -117,14 +146,12 @@ def flat_plan(ctx: RowContext, cols: TableColumns) -> FlatPlan | None:
     depths = [c.count(".") + 1 for c in codes]
     has_children = {p for p in parents if p is not None}
     leaf = [c not in has_children for c in codes]
-    parents_with_state = inferred = 0
-    for i, (is_leaf, st) in enumerate(zip(leaf, states, strict=True)):
-        if not is_leaf:
-            if "status" in st or "progress" in st:
-                parents_with_state += 1
-                states[i] = {}
-        elif "status" not in st and st.get("progress") is not None:
-            inferred += 1
+    nones = [None] * len(codes)
+    status, progress = scols.get("status", nones), scols.get("progress", nones)
+    cleared = {i for i, is_leaf in enumerate(leaf)
+               if not is_leaf and (status[i] is not None or progress[i] is not None)}
+    inferred = sum(1 for is_leaf, st, pr in zip(leaf, status, progress, strict=True)
+                   if is_leaf and st is None and pr is not None)
     if all(map(_PLAIN_CODE.fullmatch, codes)):
         # Digits and dots only: code_sort_key's (0, int, "") parts order as the ints do.
         keys: list[tuple] = [tuple(map(int, c.split("."))) for c in codes]
@@ -133,4 +160,4 @@ def flat_plan(ctx: RowContext, cols: TableColumns) -> FlatPlan | None:
     order = sorted(range(len(codes)), key=keys.__getitem__)
     rows_no = [first + i + 1 for i in keep]
     return FlatPlan(t.file_name, t.sheet.name, codes, titles, parents, depths, leaf,  # type: ignore[arg-type]
-                    fields, states, rows_no, numeric, order, parents_with_state, inferred)
+                    fcols, scols, cleared, rows_no, numeric, order, len(cleared), inferred)

@@ -188,15 +188,14 @@ def _in_locked_periods(s: Session, plan_id: int | None, updates: list[tuple], no
     return out
 
 
-def _owner_emails(s: Session, fields: list[dict[str, Any]], author: str | None, batch_id: int) -> int:
+def _owner_emails(s: Session, pairs: list[tuple[Any, Any]], author: str | None, batch_id: int) -> int:
     """Give each owner the email the file names beside them (its last one per owner); audited per person.
 
     A blank email cell keeps the person's email; the people are the ones the items were just
     written with, so every owner named exists by now.
     """
     wanted: dict[str, str] = {}
-    for f in fields:  # the items' fields in outline order
-        owner, email = f.get("owner"), f.get("owner_email")
+    for owner, email in pairs:  # each item's owner and owner email, in outline order
         if owner and email:
             wanted[str(owner)] = str(email)
     if not wanted:
@@ -278,7 +277,8 @@ def load(
                 dept=names.dept, author=author, file_name=file_name, as_of=as_of, progress_cb=progress_cb)
             # A plan made in this transaction has no locked period, no item the file leaves out.
             updated, in_locks, missing = 0, [], []
-            owner_fields = [flat.fields[i] for i in flat.order]
+            owners, emails = flat.column("owner"), flat.column("owner_email")
+            owner_emails = [(owners[i], emails[i]) for i in flat.order]
         else:
             # Keyed by str | None like Node.code (every parsed node has its code by now).
             existing: dict[str | None, Item] = {
@@ -445,13 +445,13 @@ def load(
             in_locks = _in_locked_periods(s, plan.id, new_updates, update_nodes)
             if in_locks and not into_locked_periods:
                 raise LockedPeriods(in_locks)
-            owner_fields = [n.fields for n in nodes]
+            owner_emails = [(n.fields.get("owner"), n.fields.get("owner_email")) for n in nodes]
             in_file = {n.code for n in nodes}
             missing = sorted((it.code for c, it in existing.items() if c not in in_file and not it.archived),
                              key=code_sort_key)
         if new_updates:
             writer.insert_many(s, _table(Update), _UPDATE_COLS, new_updates)
-        emails_set = _owner_emails(s, owner_fields, author, batch.id)
+        emails_set = _owner_emails(s, owner_emails, author, batch.id)
         batch.items_created, batch.items_updated, batch.updates_added = created, updated, len(new_updates)
         changed_any = created or updated or new_updates or plan_created or emails_set
         kept = not dry_run and bool(changed_any)

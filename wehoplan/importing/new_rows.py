@@ -54,37 +54,43 @@ def ids_by_code(s: Session, writer: RowWriter, plan_id: int) -> dict[str | None,
 
 def leaf_tuple(st: dict[str, Any]) -> tuple[dt.date | None, str, float, object] | None:
     """(own as-of date or None, status, progress, comment) of a leaf's state cells, or None."""
-    if "status" not in st and "progress" not in st and "comment" not in st:
+    return leaf_values(st.get("status"), st.get("progress"), st.get("comment"), st.get("as_of"))
+
+
+def leaf_values(status: Any, progress: Any, comment: object,
+                as_of: dt.date | None) -> tuple[dt.date | None, str, float, object] | None:
+    """:func:`leaf_tuple` of a state given by its values (None: the state has no such key)."""
+    if status is None and progress is None and comment is None:
         return None
-    status, progress = st.get("status"), st.get("progress")
     if status is None:
         status = "pending" if not progress else "completed" if progress >= 100 else "on_track"
     if progress is None:
         progress = 100.0 if status == "completed" else 0.0
     if status == "completed":
         progress = 100.0
-    return st.get("as_of"), status, float(progress), st.get("comment")
+    return as_of, status, float(progress), comment
 
 
-def _item_rows(fs: list[dict[str, Any]], codes: list[str | None], titles: list[str | None],
+ITEM_FIELD_NAMES = ("owner", "sponsor", "department", "start", "due", "description", "smart", "weight")
+
+
+def _item_rows(values: dict[str, list[Any]], codes: list[str | None], titles: list[str | None],
                parents: list[int | None], sort_orders: list[int], *, plan_id: int, level: str,
                person: Callable[[Any], int | None], dept: Callable[[Any], int | None],
                day: Callable[[object], object]) -> list[tuple]:
-    owners = [f.get("owner") for f in fs]
-    sponsors = [f.get("sponsor") for f in fs]
-    depts = [f.get("department") for f in fs]
+    """The item tuples from the fields' columns (``ITEM_FIELD_NAMES``: None where a row has none)."""
+    owners, sponsors, depts = values["owner"], values["sponsor"], values["department"]
     # Per row the build asks for the owner, then the sponsor: asked in that order here too, a
     # person new to the database is created with the same id.
     people = {name: person(name) for name in dict.fromkeys(chain.from_iterable(zip(owners, sponsors, strict=True)))}
     dept_ids = {name: dept(name) for name in dict.fromkeys(depts)}
-    starts = [f.get("start") for f in fs]
-    dues = [f.get("due") for f in fs]
+    starts, dues = values["start"], values["due"]
     days = {d: day(d) for d in dict.fromkeys(chain(starts, dues))}
     return list(zip(
         repeat(plan_id), codes, repeat(level), [t or "" for t in titles], parents,
-        [f.get("description") for f in fs], [people[x] for x in owners], [people[x] for x in sponsors],
-        [dept_ids[x] for x in depts], [f.get("smart") or "" for f in fs], [days[x] for x in starts],
-        [days[x] for x in dues], [float(f.get("weight", 1.0)) for f in fs], sort_orders,
+        values["description"], [people[x] for x in owners], [people[x] for x in sponsors],
+        [dept_ids[x] for x in depts], [x or "" for x in values["smart"]], [days[x] for x in starts],
+        [days[x] for x in dues], [1.0 if w is None else float(w) for w in values["weight"]], sort_orders,
         repeat(1), repeat(False),
     ))
 
@@ -94,7 +100,9 @@ def new_item_rows(nodes: list[Node], *, plan_id: int, level: str, ids: dict[str 
                   day: Callable[[object], object], order_of: dict[int, int]) -> list[tuple]:
     """One tuple per node in ``load``'s item columns order (``ITEM_COLS``), as its per-row build makes them."""
     parents = [ids[n.parent.code] if n.parent is not None and n.parent.code else None for n in nodes]
-    return _item_rows([n.fields for n in nodes], [n.code for n in nodes], [n.title for n in nodes], parents,
+    fs = [n.fields for n in nodes]
+    values = {name: [f.get(name) for f in fs] for name in ITEM_FIELD_NAMES}
+    return _item_rows(values, [n.code for n in nodes], [n.title for n in nodes], parents,
                       [order_of[id(n)] for n in nodes], plan_id=plan_id, level=level, person=person, dept=dept,
                       day=day)
 
@@ -110,7 +118,9 @@ def write_new_plan(s: Session, writer: RowWriter, flat: FlatPlan, *, plan_id: in
     departments asked for in the order the per-row build asks, the partners after every item.
     """
     day = writer.date
-    codes, parents, fields = flat.codes, flat.parents, flat.fields
+    codes, parents = flat.codes, flat.parents
+    columns = {name: flat.column(name) for name in ITEM_FIELD_NAMES}
+    partners_col = flat.column("partners")
     total = len(flat)
     position = [0] * total  # outline position of each row: its sort order
     by_depth: dict[int, list[int]] = {}
@@ -124,17 +134,17 @@ def write_new_plan(s: Session, writer: RowWriter, flat: FlatPlan, *, plan_id: in
     created = 0
     for depth in sorted(by_depth):
         idx = by_depth[depth]
-        fs = [fields[i] for i in idx]
         batch_codes = [codes[i] for i in idx]
-        rows = _item_rows(fs, batch_codes, [flat.titles[i] for i in idx],  # type: ignore[arg-type]
+        values = {name: [col[i] for i in idx] for name, col in columns.items()}
+        rows = _item_rows(values, batch_codes, [flat.titles[i] for i in idx],  # type: ignore[arg-type]
                           [ids[p] if (p := parents[i]) else None for i in idx], [position[i] for i in idx],
                           plan_id=plan_id, level=level_name(depth, level_names), person=person, dept=dept, day=day)
         writer.insert_many(s, items_t, ITEM_COLS, rows)
         id_of = ids_by_code(s, writer, plan_id)
         new_ids = [id_of[c] for c in batch_codes]
         ids.update(zip(batch_codes, new_ids, strict=True))
-        for item_id, f in zip(new_ids, fs, strict=True):
-            partners = f.get("partners")
+        for item_id, i in zip(new_ids, idx, strict=True):
+            partners = partners_col[i]
             if partners:
                 partner_rows += [(item_id, d) for d in {dept(p) for p in partners}]
         writer.insert_many(s, audit_t, AUDIT_COLS, list(zip(
@@ -148,7 +158,9 @@ def write_new_plan(s: Session, writer: RowWriter, flat: FlatPlan, *, plan_id: in
         writer.insert_many(s, item_partner_departments, ("item_id", "department_id"), partner_rows)
     # Every leaf's update is new (the plan is); leaves in outline order, as load lists them.
     leaves = [i for i in flat.order if flat.leaf[i]]
-    states = [leaf_tuple(flat.states[i]) for i in leaves]
+    status, progress = flat.state_column("status"), flat.state_column("progress")
+    comment, as_of_col = flat.state_column("comment"), flat.state_column("as_of")
+    states = [leaf_values(status[i], progress[i], comment[i], as_of_col[i]) for i in leaves]
     source = f"import: {file_name}"[:200]
     as_of_text = day(as_of)
     updates = [(ids[codes[i]], day(t[0]) if t[0] else as_of_text, t[1], t[2], t[3], author, source, batch_id)
