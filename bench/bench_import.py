@@ -14,16 +14,24 @@ with no parsing, validation or row building.
 The workbook is a legacy layout (code, title, owner, department, status words,
 percent complete, due date; strategies, initiatives and actions in one sheet),
 written once with xlsxwriter into ``bench/.cache/`` (``--quick``: 20k rows).
+
+Before timing, the objects the harness has made (the floor's rows, pandas, the modules) are
+frozen out of the garbage collector's walks (``gc.freeze``), for both sides alike;
+``BENCH_IMPORT_GC_FREEZE=0`` times without it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import os
 import random
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -140,7 +148,14 @@ def main() -> None:
     runs = iter(range(10_000))
     written = rows_written(template, path, work)
 
+    cpu: dict[str, list[float]] = {"floor": [], "op": [], "child": []}
+
+    def children() -> float:
+        t = os.times()
+        return t.children_user + t.children_system
+
     def floor() -> None:
+        c0 = time.process_time()
         pd.read_excel(path, engine="calamine")
         db = work / f"floor-{next(runs)}.db"
         shutil.copy(template, db)
@@ -151,23 +166,40 @@ def main() -> None:
                 con.executemany(sql, rows)
         con.close()
         db.unlink()
+        cpu["floor"].append(time.process_time() - c0)
 
     def op() -> None:
         # A fresh database per run: a copy of the empty schema (a few ms, outside the import itself).
         db = work / f"run-{next(runs)}.db"
         shutil.copy(template, db)
         engine = make_engine(f"sqlite:///{db}")
+        c0, k0 = time.process_time(), children()
         report = import_files(engine, path, plan_name="Bench plan", as_of=AS_OF)
+        cpu["op"].append(time.process_time() - c0)
+        cpu["child"].append(children() - k0)
         engine.dispose()
         if not report.ok or report.items_created != n:
             raise SystemExit(f"import failed: {report.lines()[:5]}")
         db.unlink()
 
+    if os.environ.get("BENCH_IMPORT_GC_FREEZE", "1") != "0":
+        # The harness's own objects out of the collector's walks, for floor and op alike: this
+        # process holds the floor's rows and has run pandas' reader before every op, which made
+        # the same import cost ~0.2 s more CPU than in a fresh process (bench/README.md, fifth
+        # pass). Only what exists now is frozen; everything either side makes while timed is
+        # collected as usual, and the library itself never touches the collector.
+        gc.collect()
+        gc.freeze()
     try:
         t_op, t_floor = paired(op, floor, ns.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     line(f"import_{n // 1000}k_rows_xlsx", t_op, t_floor, 1.25)
+    # CPU seconds of the same timed runs (warm-ups left out): what a saturated machine shares out.
+    med = {k: statistics.median(v[1:]) for k, v in cpu.items()}
+    print(f"# cpu: op {med['op'] + med['child']:.3f} s (importing process {med['op']:.3f} + reader child "
+          f"{med['child']:.3f}), floor {med['floor']:.3f} s, ratio {(med['op'] + med['child']) / med['floor']:.2f}",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -229,3 +229,106 @@ def test_the_demo_spreadsheets_and_extracts(monkeypatch, tmp_path):
     assert len(steps) >= 6
     reports = _both(monkeypatch, tmp_path, steps, base=base)
     assert all(r["ok"] for r in reports)
+
+
+def _code_rows(n: int, seed: int) -> list[list[object]]:
+    """A plain code-mode sheet (every row a code and a title): what a new plan is written from as columns."""
+    rnd = random.Random(seed)
+    rows: list[list[object]] = [["Code", "Title", "Owner", "Sponsor", "Department", "Partners", "Status",
+                                 "% Complete", "Start", "Due Date", "Weight", "SMART", "Comments", "Last Updated",
+                                 "Owner Email", "Description"]]
+    people = ["Ana Nguyen", "Ben Smith", None, "Dev Khan", "New Person"]
+    k = 0
+    for s in range(1, 4):
+        # Parents with their own state cells (dropped, one warning) and a comment (kept).
+        rows.append([f"{s}", f"Strategy {s}", None, None, None, None, "on track" if s == 1 else None,
+                     50 if s == 2 else None, None, None, None, None, "parent note" if s == 3 else None])
+        for i in range(1, 5):
+            rows.append([f"{s}.{i}", f"Initiative {s}.{i}", rnd.choice(people), None, "Public Works"])
+            for a in range(1, n // 12 + 1):
+                k += 1
+                owner = rnd.choice(people) if k % 4 else f"Owner {k % 30}"
+                status = rnd.choice(["In Progress", "Done", "Delayed", None, "Not started"])
+                rows.append([f"{s}.{i}.{a}", f"Action {s}.{i}.{a}", owner, rnd.choice([None, f"Sponsor {k % 9}"]),
+                             rnd.choice(["IT", "Finance", None, "Human Services"]),
+                             rnd.choice([None, "Legal", "IT; Legal", "Finance/IT"]), status,
+                             rnd.choice([None, 0, 40, 100, 99.5, -0.0]),
+                             rnd.choice([None, dt.datetime(2023, 1, 15), "Q1 2023"]),
+                             rnd.choice([None, dt.datetime(2025, 6, 30), "June 2025", "TBD"]),
+                             rnd.choice([None, 1, 2.5, 0]), rnd.choice([None, "M", "S;T"]),
+                             rnd.choice([None, "", "on it"]), rnd.choice([None, dt.datetime(2026, 5, 1)]),
+                             f"owner{k % 7}@weho.org" if owner and k % 5 == 0 else None,
+                             rnd.choice([None, f"Step {k}"])])
+                if a % 50 == 0:
+                    rows.append([])  # a blank row: skipped either way
+    return rows
+
+
+def _is_flat(sources: list, kw: dict) -> bool:
+    an = analyse(sources, mapping=kw.get("mapping"))
+    return an.parsed is not None and an.parsed.flat is not None
+
+
+def test_a_new_plan_in_code_mode_written_from_columns(monkeypatch, tmp_path):
+    """A clean code-mode sheet as a new plan (no node made), then again onto it, then as CSV onto it."""
+    rows = _code_rows(1200, 4)
+    data = xlsx({"Work plan": rows})
+    text = "\n".join(",".join('"' + _csv_cell(c).replace('"', '""') + '"' for c in r) for r in rows)
+    steps: list[tuple[list, dict]] = [
+        ([("plan.xlsx", data)], {"plan_name": "Flat", "as_of": AS_OF}),
+        ([("plan.xlsx", data)], {"plan_name": "Flat", "as_of": AS_OF + dt.timedelta(days=31)}),
+        ([("plan.csv", text.encode())], {"plan_name": "Flat", "as_of": AS_OF + dt.timedelta(days=62)}),
+        ([("plan.csv", text.encode())], {"plan_name": "Flat as CSV", "as_of": AS_OF}),
+    ]
+    assert all(_is_flat(*step) for step in steps)  # the column path is the one compared here
+    reports = _both(monkeypatch, tmp_path, steps)
+    assert all(r["ok"] for r in reports) and reports[0]["items_created"] > 1200
+    assert any("parent row(s) have their own status" in w["message"] for w in reports[0]["warnings"])
+    assert any("progress but no status" in w["message"] for w in reports[0]["warnings"])
+
+
+def _edit(rows: list[list[object]], r: int, c: int, value: object) -> list[list[object]]:
+    out = [list(x) for x in rows]
+    while len(out[r]) <= c:
+        out[r].append(None)
+    out[r][c] = value
+    return out
+
+
+def test_code_mode_sheets_the_column_path_leaves_to_the_rows(monkeypatch, tmp_path):
+    """Each odd row sends the table back to the per-row loop; a few odd values stay on the column path."""
+    rows = _code_rows(120, 5)
+    last = len(rows) - 1
+    odd = {
+        "section row": ([*rows[:5], ["GOAL 9: A section"], *rows[5:]], False),
+        "lettered code": (_edit(rows, 7, 0, "P1.F1.A5"), False),
+        "duplicate code": (_edit(rows, last, 0, rows[last - 1][0]), False),
+        "orphan code": (_edit(rows, last, 0, "7.7.7"), False),
+        "missing title": (_edit(rows, last, 1, None), False),
+        "code read as none": (_edit(rows, last, 0, "#"), False),
+        "odd code text": (_edit(rows, last, 0, "n/a"), True),
+        "two departments": (_edit(rows, last, 4, "IT, Finance"), False),
+        "refused status": (_edit(rows, last, 6, "maybe"), False),
+        "due before start": (_edit(_edit(rows, last, 8, dt.datetime(2030, 1, 1)), last, 9,
+                                   dt.datetime(2029, 1, 1)), False),
+        "no end date": (_edit(rows, last, 9, dt.datetime(9999, 12, 31)), False),
+        "title alone": ([*rows[:6], [None, "A title without a code"], *rows[6:]], False),
+        "numeric codes": ([*rows[:1], [4.1, "Numeric", None], [4.0, "Four"], *rows[1:]], True),
+        "deep codes": ([*rows, ["3.4.9.1", "Deeper"], ["3.4.9.1.1", "Deepest", None, None, None, None, "done"]],
+                       True),
+        "codes sorting 1.10 after 1.9": ([*rows, *[[f"3.4.{k}", f"T {k}"] for k in range(11, 13)]], True),
+        # File order is not outline order: the owner's email is the last one in outline order.
+        "an owner's two emails": ([rows[0], ["3.4.90", "X", "Zed Owner", *[None] * 11, "zed.x@weho.org"],
+                                   *rows[1:], ["1.1.0", "Y", "Zed Owner", *[None] * 11, "zed.y@weho.org"]], True),
+    }
+    steps: list[tuple[list, dict]] = []
+    for name, (sheet, flat) in odd.items():
+        step = ([(f"{name}.xlsx", xlsx({"P": sheet}))], {"plan_name": name, "as_of": AS_OF})
+        assert _is_flat(*step) is flat, name
+        steps.append(step)
+    # Two sheets of one plan: codes link across tables, so the rows are read per row.
+    two = ([("two.xlsx", xlsx({"A": rows[:40], "B": [rows[0], *rows[40:]]}))], {"plan_name": "Two", "as_of": AS_OF})
+    assert not _is_flat(*two)
+    steps.append(two)
+    reports = _both(monkeypatch, tmp_path, steps)
+    assert sum(r["ok"] for r in reports) >= 5 and not all(r["ok"] for r in reports)

@@ -307,7 +307,7 @@ def analyse(
     parsed = parse_tables(tables, cfg.fiscal_year_start_month, latest, status_words(mapping))
     errors += parsed.errors
     warnings += parsed.warnings
-    if not parsed.nodes and not errors:
+    if not parsed.size and not errors:
         errors.append(Problem(", ".join(names), "", None, None, None, "the table has a header but no rows"))
     return Analysis(names, digest, tables, parsed, errors, warnings, choice.sheets, cell_notes + parsed.notes,
                     all_sheets)
@@ -380,7 +380,9 @@ def import_files(
     if report.errors or an.parsed is None:
         return report
     try:
-        res = load(engine, an.parsed.nodes, plan_name=plan, level_names=an.parsed.level_names,
+        # A flat plan's nodes are made only if the load needs them (not for a new plan).
+        res = load(engine, an.parsed.built_nodes, flat=an.parsed.flat, plan_name=plan,
+                   level_names=an.parsed.level_names,
                    level_names_from_file=an.parsed.level_names_from_file, as_of=day, as_of_given=as_of is not None,
                    file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=actor.label, dry_run=dry_run,
                    progress_cb=progress, writer=writer,
@@ -396,7 +398,7 @@ def import_files(
         return report
     # The tree's parent/child links are reference cycles: unlinked here, the nodes are freed
     # at once instead of waiting for the garbage collector (bench/README.md has the numbers).
-    for n in an.parsed.nodes:
+    for n in an.parsed.built_nodes or ():
         n.parent = None
         n.children = ()
     report.ok = True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from dataclasses import replace
 
 from wehoplan.domain import is_blank
@@ -92,11 +93,13 @@ def refine(table: Table, explicit: set[int] | None = None) -> list[str]:
     if pc is None or pc in (explicit or set()):
         return notes
     counts: dict[object, int] = {}
-    for row in table.sheet.rows[table.header_row + 1:]:
-        if pc < len(row) and not is_blank(row[pc]):
-            v = row[pc]
+    # Counted per distinct cell first (in C), then keyed as before: cells that compare equal
+    # have equal keys, so the counts and the keys' first-seen order are the same.
+    cells = Counter([row[pc] if pc < len(row) else None for row in table.sheet.rows[table.header_row + 1:]])
+    for v, k in cells.items():
+        if not is_blank(v):
             key = v if isinstance(v, (str, int, float)) else str(v)
-            counts[key] = counts.get(key, 0) + 1
+            counts[key] = counts.get(key, 0) + k
     # Each distinct value is checked once: a sheet repeats a few words or numbers.
     words = [v for v in counts if _not_percent(v)]
     n_words = sum(counts[v] for v in words)

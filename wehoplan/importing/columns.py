@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from wehoplan.domain import is_blank, parse_smart
 from wehoplan.importing.nodes import Node
@@ -29,6 +29,7 @@ from wehoplan.importing.values import (
     parse_weight,
     parse_yes,
     text,
+    texts,
 )
 
 _FAIL = object()  # the parser refused the value: the row is read by read_fields
@@ -73,12 +74,6 @@ def _codes(col: list[object] | tuple[object, ...]) -> tuple[list[object], list[o
     return codes, lettered  # type: ignore[return-value]
 
 
-def _texts(col: list[object] | tuple[object, ...]) -> list[object]:
-    """``text`` of every cell, its common case (printable text without double spaces) inline."""
-    return [s if type(v) is str and (s := v.strip()) and v.isprintable() and "  " not in v else text(v)
-            for v in col]
-
-
 def _keys(col: list[object] | tuple[object, ...]) -> list[object] | tuple[object, ...] | None:
     """Dictionary keys for the column's cells (equal keys parse alike), or None when it has other types."""
     types = set(map(type, col))
@@ -116,22 +111,50 @@ class TableColumns:
     """The parsed fields of every data row of one table, and which rows need ``read_fields``.
 
     ``fields[i]`` and ``state[i]`` are the dicts ``read_fields`` would fill for row
-    ``first + i`` of a new item; ``slow[i]`` marks the rows read by ``read_fields`` instead.
+    ``first + i`` of a new item (made at their first use); ``slow[i]`` marks the rows read
+    by ``read_fields`` instead. ``field_columns`` and ``state_columns`` hold the same values
+    column by column, None where the dict has no such key, in the dicts' key order.
     """
 
-    def __init__(self, ctx: RowContext, first: int, fields: list[dict[str, Any]], state: list[dict[str, Any]],
-                 slow: list[bool], titles: list[str | None], codes: list[str | None], filled: list[bool],
-                 lettered: list[bool], numeric: list[bool]) -> None:
+    def __init__(self, ctx: RowContext, first: int, field_columns: dict[str, list[Any]],
+                 state_columns: dict[str, list[Any]], slow: list[bool], titles: list[str | None],
+                 codes: list[str | None], filled: list[bool], lettered: list[bool], numeric: list[bool]) -> None:
         self.ctx = ctx
         self.first = first
-        self.fields = fields
-        self.state = state
+        self.field_columns = field_columns
+        self.state_columns = state_columns
+        self._fields: list[dict[str, Any]] | None = None
+        self._state: list[dict[str, Any]] | None = None
         self.slow = slow
         self.titles = titles  # text() of the title cell
         self.codes = codes  # parse_code() of the code cell
         self.filled = filled  # True: at least two cells filled (neither blank nor a section row)
         self.lettered = lettered  # lettered_code() of the code cell
         self.numeric = numeric  # the code cell is a number with a fraction (1.1: maybe 1.10 in Excel)
+
+    @staticmethod
+    def _dicts(columns: dict[str, list[Any]], n: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [{} for _ in range(n)]
+        # Filled key by key in read_fields' order, one column at a time.
+        for key, values in columns.items():
+            for d, v in zip(out, values, strict=True):
+                if v is not None:
+                    d[key] = v
+        return out
+
+    @property
+    def fields(self) -> list[dict[str, Any]]:
+        """Each row's fields dict (made at the first use)."""
+        if self._fields is None:
+            self._fields = self._dicts(self.field_columns, len(self.slow))
+        return self._fields
+
+    @property
+    def state(self) -> list[dict[str, Any]]:
+        """Each row's state dict (made at the first use)."""
+        if self._state is None:
+            self._state = self._dicts(self.state_columns, len(self.slow))
+        return self._state
 
     @classmethod
     def build(cls, ctx: RowContext) -> TableColumns | None:
@@ -192,7 +215,7 @@ class TableColumns:
             if not parse(name, fn):
                 return None
         # Titles and codes are mostly distinct: parsed cell by cell, without keys.
-        parsed["title"] = _texts(cells.get(col.get("title")))
+        parsed["title"] = cast("list[object]", texts(cells.get(col.get("title"))))
         raw_codes = cells.get(col.get("code"))
         parsed["code"], parsed["lettered"] = _codes(raw_codes)
         if t.sheet.error_cells:
@@ -200,61 +223,51 @@ class TableColumns:
             for r, c in t.sheet.error_cells:
                 if c in cols and first <= r < len(rows):
                     slow[r - first] = True
-        fields: list[dict[str, Any]] = [{} for _ in range(n)]
-        state: list[dict[str, Any]] = [{} for _ in range(n)]
-        # The dicts are filled key by key in read_fields' order, one column at a time.
+        fc: dict[str, list[Any]] = {}  # the fields' columns, None for "no such key"
         for name in ctx.text_fields:
-            for d, v in zip(fields, parsed[name], strict=True):
-                if v is not None:
-                    d[name] = v
+            fc[name] = parsed[name]
         if "partners" in col:
-            for d, v in zip(fields, parsed["partners"], strict=True):
-                if v and v is not _FAIL:
-                    d["partners"] = list(v)  # type: ignore[call-overload]
+            fc["partners"] = [list(v) if v and v is not _FAIL else None  # type: ignore[call-overload]
+                              for v in parsed["partners"]]
         if "department" in col:
-            for i, (d, v) in enumerate(zip(fields, parsed["department"], strict=True)):
-                if v and v is not _FAIL:
-                    d["department"] = v[0]  # type: ignore[index]
-                    if len(v) > 1:  # type: ignore[arg-type]
-                        slow[i] = True  # lead and partners, counted: read_fields does it
+            fc["department"] = [v[0] if v and v is not _FAIL else None  # type: ignore[index]
+                                for v in parsed["department"]]
+            for i, v in enumerate(parsed["department"]):
+                if v and v is not _FAIL and len(v) > 1:  # type: ignore[arg-type]
+                    slow[i] = True  # lead and partners, counted: read_fields does it
         if "smart" in col or ctx.smart_fields:
             sm_col = parsed.get("smart") or [None] * n
             flags = [(letter, parsed[key]) for letter, key in ctx.smart_fields]
-            for i, d in enumerate(fields):
+            smart: list[Any] = [None] * n
+            for i in range(n):
                 if slow[i]:
                     continue
                 sm = sm_col[i]
                 letters = "".join(letter for letter, vals in flags if vals[i])
                 if letters:
-                    d["smart"] = "".join(c for c in "SMART" if c in letters + str(sm or ""))
+                    smart[i] = "".join(c for c in "SMART" if c in letters + str(sm or ""))
                 elif sm:
-                    d["smart"] = sm
+                    smart[i] = sm
+            fc["smart"] = smart
         for name in ctx.date_fields:
-            for d, v in zip(fields, parsed[name], strict=True):
-                if v is not None and v is not _FAIL:
-                    d[name] = v
+            fc[name] = [None if v is _FAIL else v for v in parsed[name]]
         if len(ctx.date_fields) == 2:
-            for i, d in enumerate(fields):
-                if "start" in d and "due" in d and d["start"] > d["due"]:
+            for i, (a, b) in enumerate(zip(fc["start"], fc["due"], strict=True)):
+                if a is not None and b is not None and a > b:
                     slow[i] = True  # due before start: read_fields reports it
         if "weight" in col:
-            for d, v in zip(fields, parsed["weight"], strict=True):
-                if v is not None:
-                    d["weight"] = v
+            fc["weight"] = parsed["weight"]
         if "owner_email" in col:
-            for d, v in zip(fields, parsed["owner_email"], strict=True):
-                if v is not None:
-                    d["owner_email"] = v
+            fc["owner_email"] = parsed["owner_email"]
+        sc: dict[str, list[Any]] = {}  # the state's columns
         for name, key in (("status", "status"), ("progress", "progress"), ("comment", "comment"),
                           ("update_date", "as_of")):
             if name in col:
-                for d, v in zip(state, parsed[name], strict=True):
-                    if v is not None and (v or name != "comment"):
-                        d[key] = v
+                sc[key] = parsed[name] if name != "comment" else [v or None for v in parsed[name]]
         latest = ctx.latest
         if latest is not None and "update_date" in col:
-            for i, d in enumerate(state):
-                if "as_of" in d and d["as_of"] is not _FAIL and d["as_of"] > latest:
+            for i, v in enumerate(sc["as_of"]):
+                if v is not None and v is not _FAIL and v > latest:
                     slow[i] = True  # a future update: read_fields reports it
         # A row with a title and a code has two filled cells: neither blank nor a section row.
         filled = [a is not None and (b.strip() != "" if type(b) is str else not is_blank(b))
@@ -262,7 +275,7 @@ class TableColumns:
         titles = parsed["title"]
         codes = parsed["code"]
         numeric = [isinstance(v, float) and not v.is_integer() for v in raw_codes]
-        return cls(ctx, first, fields, state, slow, titles, codes, filled,  # type: ignore[arg-type]
+        return cls(ctx, first, fc, sc, slow, titles, codes, filled,  # type: ignore[arg-type]
                    parsed["lettered"], numeric)  # type: ignore[arg-type]
 
     def read(self, r: int, node: Node) -> None:

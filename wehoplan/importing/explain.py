@@ -44,10 +44,17 @@ def _example(parsed: Parsed | None, table: Table, field: str) -> str:
     """One value as it will be read, from the first item of this table that has one."""
     if parsed is None or field not in _READ_INTO_NODES:
         return ""  # no item holds this field (codes, titles, levels...): nothing to look for
-    for n in parsed.nodes:
-        if n.sheet != table.sheet.name or n.file != table.file_name:
-            continue
-        v = n.fields.get(field) if field not in ("status", "progress") else n.state.get(field)
+    flat = parsed.flat
+    if flat is not None:
+        # The same items in the same order, from the columns (no node made for the report).
+        if flat.sheet != table.sheet.name or flat.file != table.file_name:
+            return ""
+        held = flat.state_column(field) if field in ("status", "progress") else flat.column(field)
+        values = (held[i] for i in flat.order)
+    else:
+        values = ((n.fields.get(field) if field not in ("status", "progress") else n.state.get(field))
+                  for n in parsed.nodes if n.sheet == table.sheet.name and n.file == table.file_name)
+    for v in values:
         if v is None or v == "" or v == []:
             continue
         if isinstance(v, dt.date):

@@ -4,39 +4,166 @@
 for a large plan most of that time is the per-row look-ups (names, dates, weights). Here each
 column is made once over the batch, names and dates resolved once per distinct value, in the
 order the per-row build meets them, so new people and departments get the same ids, and the
-tuples are zipped. ``load(columnar=False)`` keeps the per-row build, and
-``tests/test_importing_fast_equal.py`` proves both write the same rows.
+tuples are zipped. :func:`write_new_plan` writes a new plan read as a
+:class:`~wehoplan.importing.flat.FlatPlan` straight from its columns, with no node at all.
+``load(columnar=False)`` keeps the per-row build, and ``tests/test_importing_fast_equal.py``
+proves every way writes the same rows.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from itertools import chain, repeat
 from typing import Any
 
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from wehoplan.db import bump_data_version
+from wehoplan.domain import level_name
+from wehoplan.importing.flat import FlatPlan
 from wehoplan.importing.nodes import Node
+from wehoplan.importing.writers import RowWriter, SQLiteDriverWriter
+from wehoplan.models import Audit, Base, Item, item_partner_departments
+
+SOURCE = "import"
+ITEM_COLS = ("plan_id", "code", "level", "title", "parent_id", "description", "owner_id", "sponsor_id",
+             "lead_department_id", "smart", "start", "due", "weight", "sort_order", "version", "archived")
+AUDIT_COLS = ("author", "action", "entity", "entity_id", "field", "old_value", "new_value", "source", "batch_id")
+UPDATE_COLS = ("item_id", "as_of", "status", "progress", "comment", "author", "source", "batch_id")
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of an ORM class (typed as a Table, which ``__table__`` is not)."""
+    return Base.metadata.tables[model.__tablename__]
+
+
+def ids_by_code(s: Session, writer: RowWriter, plan_id: int) -> dict[str | None, int]:
+    """{code: id} of the plan's items (codes are unique in a plan)."""
+    if isinstance(writer, SQLiteDriverWriter):
+        # One C-level pass over the driver's cursor: SQLAlchemy makes a Row object per item.
+        driver = s.connection().connection.driver_connection
+        assert driver is not None  # an open session's connection always has one
+        return dict(driver.execute("SELECT code, id FROM items WHERE plan_id = ?", (plan_id,)))
+    items_t = table_of(Item)
+    # Iterated, not .all(): one result row alive at a time, not a list of them.
+    return {code: item_id for item_id, code in s.execute(
+        select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan_id))}
+
+
+def leaf_tuple(st: dict[str, Any]) -> tuple[dt.date | None, str, float, object] | None:
+    """(own as-of date or None, status, progress, comment) of a leaf's state cells, or None."""
+    return leaf_values(st.get("status"), st.get("progress"), st.get("comment"), st.get("as_of"))
+
+
+def leaf_values(status: Any, progress: Any, comment: object,
+                as_of: dt.date | None) -> tuple[dt.date | None, str, float, object] | None:
+    """:func:`leaf_tuple` of a state given by its values (None: the state has no such key)."""
+    if status is None and progress is None and comment is None:
+        return None
+    if status is None:
+        status = "pending" if not progress else "completed" if progress >= 100 else "on_track"
+    if progress is None:
+        progress = 100.0 if status == "completed" else 0.0
+    if status == "completed":
+        progress = 100.0
+    return as_of, status, float(progress), comment
+
+
+ITEM_FIELD_NAMES = ("owner", "sponsor", "department", "start", "due", "description", "smart", "weight")
+
+
+def _item_rows(values: dict[str, list[Any]], codes: list[str | None], titles: list[str | None],
+               parents: list[int | None], sort_orders: list[int], *, plan_id: int, level: str,
+               person: Callable[[Any], int | None], dept: Callable[[Any], int | None],
+               day: Callable[[object], object]) -> list[tuple]:
+    """The item tuples from the fields' columns (``ITEM_FIELD_NAMES``: None where a row has none)."""
+    owners, sponsors, depts = values["owner"], values["sponsor"], values["department"]
+    # Per row the build asks for the owner, then the sponsor: asked in that order here too, a
+    # person new to the database is created with the same id.
+    people = {name: person(name) for name in dict.fromkeys(chain.from_iterable(zip(owners, sponsors, strict=True)))}
+    dept_ids = {name: dept(name) for name in dict.fromkeys(depts)}
+    starts, dues = values["start"], values["due"]
+    days = {d: day(d) for d in dict.fromkeys(chain(starts, dues))}
+    return list(zip(
+        repeat(plan_id), codes, repeat(level), [t or "" for t in titles], parents,
+        values["description"], [people[x] for x in owners], [people[x] for x in sponsors],
+        [dept_ids[x] for x in depts], [x or "" for x in values["smart"]], [days[x] for x in starts],
+        [days[x] for x in dues], [1.0 if w is None else float(w) for w in values["weight"]], sort_orders,
+        repeat(1), repeat(False),
+    ))
 
 
 def new_item_rows(nodes: list[Node], *, plan_id: int, level: str, ids: dict[str | None, int],
                   person: Callable[[Any], int | None], dept: Callable[[Any], int | None],
                   day: Callable[[object], object], order_of: dict[int, int]) -> list[tuple]:
-    """One tuple per node in ``load``'s item columns order (``_ITEM_COLS``), as its per-row build makes them."""
-    fs = [n.fields for n in nodes]
-    owners = [f.get("owner") for f in fs]
-    sponsors = [f.get("sponsor") for f in fs]
-    depts = [f.get("department") for f in fs]
-    # Per row the build asks for the owner, then the sponsor: asked in that order here too, a
-    # person new to the database is created with the same id.
-    people = {name: person(name) for name in dict.fromkeys(chain.from_iterable(zip(owners, sponsors, strict=True)))}
-    dept_ids = {name: dept(name) for name in dict.fromkeys(depts)}
-    starts = [f.get("start") for f in fs]
-    dues = [f.get("due") for f in fs]
-    days = {d: day(d) for d in dict.fromkeys(chain(starts, dues))}
+    """One tuple per node in ``load``'s item columns order (``ITEM_COLS``), as its per-row build makes them."""
     parents = [ids[n.parent.code] if n.parent is not None and n.parent.code else None for n in nodes]
-    return list(zip(
-        repeat(plan_id), [n.code for n in nodes], repeat(level), [n.title or "" for n in nodes], parents,
-        [f.get("description") for f in fs], [people[x] for x in owners], [people[x] for x in sponsors],
-        [dept_ids[x] for x in depts], [f.get("smart") or "" for f in fs], [days[x] for x in starts],
-        [days[x] for x in dues], [float(f.get("weight", 1.0)) for f in fs], [order_of[id(n)] for n in nodes],
-        repeat(1), repeat(False),
-    ))
+    fs = [n.fields for n in nodes]
+    values = {name: [f.get(name) for f in fs] for name in ITEM_FIELD_NAMES}
+    return _item_rows(values, [n.code for n in nodes], [n.title for n in nodes], parents,
+                      [order_of[id(n)] for n in nodes], plan_id=plan_id, level=level, person=person, dept=dept,
+                      day=day)
+
+
+def write_new_plan(s: Session, writer: RowWriter, flat: FlatPlan, *, plan_id: int, batch_id: int,
+                   level_names: tuple[str, ...], person: Callable[[Any], int | None],
+                   dept: Callable[[Any], int | None], author: str | None, file_name: str, as_of: dt.date,
+                   progress_cb: Callable[[float], object] | None = None) -> tuple[int, list[tuple]]:
+    """Write a new plan's items (depth by depth), their audit rows and partners; return (count, update rows).
+
+    The same statements, in the same order, as ``load`` makes from the flat plan's nodes: the
+    items of each depth in outline order, one data-version bump per depth, people and
+    departments asked for in the order the per-row build asks, the partners after every item.
+    """
+    day = writer.date
+    codes, parents = flat.codes, flat.parents
+    columns = {name: flat.column(name) for name in ITEM_FIELD_NAMES}
+    partners_col = flat.column("partners")
+    total = len(flat)
+    position = [0] * total  # outline position of each row: its sort order
+    by_depth: dict[int, list[int]] = {}
+    depths = flat.depths
+    for pos, i in enumerate(flat.order):
+        position[i] = pos
+        by_depth.setdefault(depths[i], []).append(i)
+    ids: dict[str | None, int] = {}
+    items_t, audit_t = table_of(Item), table_of(Audit)
+    partner_rows: list[tuple[int, int | None]] = []
+    created = 0
+    for depth in sorted(by_depth):
+        idx = by_depth[depth]
+        batch_codes = [codes[i] for i in idx]
+        values = {name: [col[i] for i in idx] for name, col in columns.items()}
+        rows = _item_rows(values, batch_codes, [flat.titles[i] for i in idx],  # type: ignore[arg-type]
+                          [ids[p] if (p := parents[i]) else None for i in idx], [position[i] for i in idx],
+                          plan_id=plan_id, level=level_name(depth, level_names), person=person, dept=dept, day=day)
+        writer.insert_many(s, items_t, ITEM_COLS, rows)
+        id_of = ids_by_code(s, writer, plan_id)
+        new_ids = [id_of[c] for c in batch_codes]
+        ids.update(zip(batch_codes, new_ids, strict=True))
+        for item_id, i in zip(new_ids, idx, strict=True):
+            partners = partners_col[i]
+            if partners:
+                partner_rows += [(item_id, d) for d in {dept(p) for p in partners}]
+        writer.insert_many(s, audit_t, AUDIT_COLS, list(zip(
+            repeat(author), repeat("create"), repeat("item"), new_ids, repeat("code"), repeat(None), batch_codes,
+            repeat(SOURCE), repeat(batch_id))))
+        bump_data_version(s.connection())
+        created += len(rows)
+        if progress_cb is not None:
+            progress_cb(0.5 + 0.3 * created / max(total, 1))
+    if partner_rows:
+        writer.insert_many(s, item_partner_departments, ("item_id", "department_id"), partner_rows)
+    # Every leaf's update is new (the plan is); leaves in outline order, as load lists them.
+    leaves = [i for i in flat.order if flat.leaf[i]]
+    status, progress = flat.state_column("status"), flat.state_column("progress")
+    comment, as_of_col = flat.state_column("comment"), flat.state_column("as_of")
+    states = [leaf_values(status[i], progress[i], comment[i], as_of_col[i]) for i in leaves]
+    source = f"import: {file_name}"[:200]
+    as_of_text = day(as_of)
+    updates = [(ids[codes[i]], day(t[0]) if t[0] else as_of_text, t[1], t[2], t[3], author, source, batch_id)
+               for i, t in zip(leaves, states, strict=True) if t is not None]
+    return created, updates
+

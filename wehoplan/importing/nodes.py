@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wehoplan.domain import DEFAULT_LEVEL_NAMES
+
+if TYPE_CHECKING:
+    from wehoplan.importing.flat import FlatPlan
 
 # A leaf's children: one shared empty tuple until a child is linked (see tree.link_codes), so
 # the many leaves hold no list of their own for the garbage collector to walk.
@@ -77,15 +80,42 @@ class Node:
         return d
 
 
-@dataclass
 class Parsed:
-    """The result of reading the tables: items in outline order, problems, notes."""
+    """The result of reading the tables: items in outline order, problems, notes.
 
-    nodes: list[Node]
-    errors: list[Problem]
-    warnings: list[Problem]
-    level_names: tuple[str, ...] = DEFAULT_LEVEL_NAMES
-    mode: str = ""
-    level_names_from_file: bool = False
-    notes: list[str] = field(default_factory=list)  # how the rows were read, for the report
+    A table read as a :class:`~wehoplan.importing.flat.FlatPlan` (``flat``) makes its
+    nodes only when :attr:`nodes` is first read: a new plan is written from the columns.
+    """
 
+    def __init__(self, nodes: list[Node] | None, errors: list[Problem], warnings: list[Problem],
+                 level_names: tuple[str, ...] = DEFAULT_LEVEL_NAMES, mode: str = "",
+                 level_names_from_file: bool = False, notes: list[str] | None = None,
+                 flat: FlatPlan | None = None) -> None:
+        if nodes is None and flat is None:
+            raise ValueError("Parsed needs its nodes or a flat plan")
+        self._nodes = nodes
+        self.flat = flat
+        self.errors = errors
+        self.warnings = warnings
+        self.level_names = level_names
+        self.mode = mode
+        self.level_names_from_file = level_names_from_file
+        self.notes = notes if notes is not None else []  # how the rows were read, for the report
+
+    @property
+    def nodes(self) -> list[Node]:
+        """The items in outline order (made from ``flat`` at the first read)."""
+        if self._nodes is None:
+            assert self.flat is not None  # checked in __init__
+            self._nodes = self.flat.nodes()
+        return self._nodes
+
+    @property
+    def built_nodes(self) -> list[Node] | None:
+        """The nodes if they are made already, else None (nothing is made here)."""
+        return self._nodes
+
+    @property
+    def size(self) -> int:
+        """How many items were read."""
+        return len(self._nodes) if self._nodes is not None else len(self.flat or ())

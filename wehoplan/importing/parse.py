@@ -15,10 +15,11 @@ from typing import cast
 
 from wehoplan.domain import DEFAULT_LEVEL_NAMES, NO_END_DATE, STATUS_SYNONYMS, is_blank, level_name
 from wehoplan.importing.columns import TableColumns, distinct_cells
+from wehoplan.importing.flat import FlatPlan, flat_plan
 from wehoplan.importing.nodes import Node, Parsed, Problem
 from wehoplan.importing.rows import LEVEL_WORDS, RowContext, level_depth, read_fields, section_title
 from wehoplan.importing.table import Table
-from wehoplan.importing.tree import assign_codes, check, link_codes, outline_key_fn
+from wehoplan.importing.tree import assign_codes, check, link_codes, outline_key_fn, state_warnings
 from wehoplan.importing.values import lettered_code, parse_code, split_section, split_title_code, text
 
 __all__ = ["Node", "Parsed", "Problem", "accepted_statuses", "parse_tables"]
@@ -43,9 +44,12 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
     nodes: list[Node] = []
     notes: list[str] = []
     modes: set[str] = set()
+    flat: FlatPlan | None = None
     for t in tables:
         ctx = RowContext(t, errors, fiscal_year_start_month, latest_update, words)
-        modes.add(_parse_table(ctx, nodes, columnar))
+        # Codes link across tables: a flat plan is one table's whole tree.
+        mode, flat = _parse_table(ctx, nodes, columnar, flat_ok=len(tables) == 1)
+        modes.add(mode)
         where = f"sheet {t.sheet.name!r}: "
         notes += [where + n for n in ctx.notes]
         if ctx.multi_department_rows:
@@ -60,6 +64,12 @@ def parse_tables(tables: list[Table], fiscal_year_start_month: int = 7,
             warnings.append(Problem(ctx.t.file_name, ctx.t.sheet.name, ctx.no_end_rows[0] + 1, ctx.colname("due"),
                                     NO_END_DATE.isoformat(), f"due date {NO_END_DATE.isoformat()} read as no due "
                                     f"date in {len(ctx.no_end_rows)} row(s): {shown}"))
+    if flat is not None:
+        # Everything tree.link_codes, assign_codes and check would find is vouched for by
+        # flat_plan: no duplicate, orphan or missing code, no missing title, no level labels.
+        state_warnings(flat.parents_with_state, flat.inferred, warnings)
+        names = tuple(level_name(d) for d in range(1, max(flat.max_leaf_depth, len(DEFAULT_LEVEL_NAMES)) + 1))
+        return Parsed(None, errors, warnings, names, "+".join(sorted(modes)), False, notes, flat=flat)
     link_codes(nodes, errors)
     assign_codes(nodes)
     check(nodes, errors, warnings)
@@ -117,7 +127,9 @@ def _self_numbered(ctx: RowContext, levels: list[str]) -> bool:
         text(ctx.get(r, "title")) in titles for r in ctx.t.data_rows if parse_code(ctx.get(r, "code")) in group_codes)
 
 
-def _parse_table(ctx: RowContext, nodes: list[Node], columnar: bool = True) -> str:
+def _parse_table(ctx: RowContext, nodes: list[Node], columnar: bool = True,
+                 flat_ok: bool = False) -> tuple[str, FlatPlan | None]:
+    """Read the table's rows into ``nodes``; its mode, and its :class:`FlatPlan` when it is one."""
     t = ctx.t
     cols = TableColumns.build(ctx) if columnar else None
     read: Callable[[int, Node], None] = cols.read if cols is not None else partial(read_fields, ctx)
@@ -154,6 +166,10 @@ def _parse_table(ctx: RowContext, nodes: list[Node], columnar: bool = True) -> s
                          "(\"Goal: ...\", \"Task: ...\"): read as the hierarchy")
     else:
         mode = "rows"
+    if flat_ok and cols is not None and mode == "codes" and not local and not codes_in_titles:
+        flat = flat_plan(ctx, cols)
+        if flat is not None:
+            return mode, flat
     section: Node | None = None
     last: Node | None = None
     stack: list[Node] = []
@@ -251,7 +267,7 @@ def _parse_table(ctx: RowContext, nodes: list[Node], columnar: bool = True) -> s
             read(r, node)
         nodes.append(node)
         last = node
-    return mode
+    return mode, None
 
 
 def _place_by_columns(ctx: RowContext, r: int, node: Node, groups: dict[tuple, Node], fill: dict[str, object],

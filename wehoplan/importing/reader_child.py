@@ -57,7 +57,13 @@ def main() -> int:
         result = (False, "it needs more memory than any work plan does")
     except BaseException as exc:  # pyo3 panics are BaseException; all become one line
         result = (False, " ".join(str(exc).split())[:300] or type(exc).__name__)
-    sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    # No memo: the answer is plain nested lists, tuples and cells with no object met twice on
+    # purpose and no cycle, and remembering each of a big sheet's cells costs more than it saves.
+    pickler.fast = True
+    pickler.dump(result)
+    sys.stdout.buffer.write(out.getbuffer())
     return 0
 
 

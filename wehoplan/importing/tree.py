@@ -89,6 +89,11 @@ def check(nodes: list[Node], errors: list[Problem], warnings: list[Problem]) -> 
             n.state = {}
         elif not n.children and "status" not in n.state and n.state.get("progress") is not None:
             inferred += 1
+    state_warnings(parents_with_state, inferred, warnings)
+
+
+def state_warnings(parents_with_state: int, inferred: int, warnings: list[Problem]) -> None:
+    """The warnings of :func:`check` about state cells, from its two counts."""
     if parents_with_state:
         warnings.append(Problem("", "", None, None, None,
                                 f"{parents_with_state} parent row(s) have their own status/progress cells; they are "
@@ -99,8 +104,8 @@ def check(nodes: list[Node], errors: list[Problem], warnings: list[Problem]) -> 
                                 "100% as Completed, anything else as On track"))
 
 
-def outline_key_fn():
-    """``code_sort_key(code or "")`` with each part's key made once (a plan repeats "1", "2", ...)."""
+def outline_code_key_fn():
+    """``code_sort_key(code)`` of a code, with each part's key made once (a plan repeats "1", "2", ...)."""
     part_keys: dict[str, tuple] = {}
 
     def part_key(p: str) -> tuple:
@@ -111,8 +116,8 @@ def outline_key_fn():
 
     get = part_keys.__getitem__
 
-    def key(n: Node) -> tuple:
-        parts = str(n.code or "").split(".")
+    def key(code: str) -> tuple:
+        parts = code.split(".")
         try:
             return tuple(map(get, parts))  # every part seen before (most codes): no Python call per part
         except KeyError:
@@ -120,3 +125,12 @@ def outline_key_fn():
 
     return key
 
+
+def outline_key_fn():
+    """``code_sort_key(code or "")`` of a node (:func:`outline_code_key_fn`)."""
+    code_key = outline_code_key_fn()
+
+    def key(n: Node) -> tuple:
+        return code_key(str(n.code or ""))
+
+    return key

@@ -52,6 +52,12 @@ def text(value: object) -> str | None:
     return _WS.sub(" ", s).strip()
 
 
+def texts(col: list[object] | tuple[object, ...]) -> list[str | None]:
+    """``text`` of every cell, its common case (printable text without double spaces) inline."""
+    return [s if type(v) is str and (s := v.strip()) and v.isprintable() and "  " not in v else text(v)
+            for v in col]
+
+
 def _quarter_end(year: int, quarter: int) -> dt.date:
     month = quarter * 3
     return dt.date(year, month, calendar.monthrange(year, month)[1])
