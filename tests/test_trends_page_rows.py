@@ -46,7 +46,10 @@ def _load(tmp_path_factory):
 
 def _whole(monkeypatch) -> None:
     """Make the page read the full roll-up (the ``rows`` argument ignored)."""
-    monkeypatch.setattr(trends, "roll_up_many", lambda tree, states, f, th, rows=None: roll_up_many(tree, states, f, th))
+    def whole(tree, states, f, th, rows=None):  # noqa: ARG001 - the page's rows are ignored on purpose
+        return roll_up_many(tree, states, f, th)
+
+    monkeypatch.setattr(trends, "roll_up_many", whole)
 
 
 def _pages(tree, prepared, ups, as_of, step, window, by, f):
