@@ -9,6 +9,10 @@ roll-up's time.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +25,57 @@ LEAF_COUNT_COLUMNS = ("n_leaves", *COUNT_COLUMNS, "n_overdue")
 STATUS_TEXT = np.array(STATUS_KEYS, dtype=object)
 _LEVEL_FIELDS = ("snap", "parent_key", "weight", "progress", "expected_progress", "code", "start", "due",
                  *LEAF_COUNT_COLUMNS)
+
+
+class _PageRequest:
+    """numpy's request for transparent huge pages, switched off while any roll-up of many rows runs.
+
+    numpy asks the kernel (``madvise``) for huge pages for every array of 4 MB or more. A
+    county's trend makes a few dozen fresh columns of ~48 MB each; on a machine whose
+    memory is fragmented or not yet backed (a VM), faulting those in as huge pages stalls
+    for seconds, erratically, while plain pages cost the same every run. The switch
+    changes no value, only how memory is faulted in; it is process-wide, so it is counted
+    (threads of one server may roll up at once) and numpy's own setting comes back when
+    the last one ends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._before = True
+
+    @staticmethod
+    def _set(enabled: bool) -> bool:
+        try:
+            from numpy._core.multiarray import _set_madvise_hugepage
+        except ImportError:  # another numpy: leave its default alone
+            return enabled
+        return bool(_set_madvise_hugepage(enabled))
+
+    @contextmanager
+    def off(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._before = self._set(False)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    self._set(self._before)
+
+
+_PAGE_REQUEST = _PageRequest()
+
+
+def plain_pages():
+    """A context (or a function decorator) in which numpy does not ask for huge pages (:class:`_PageRequest`).
+
+    Results are unchanged.
+    """
+    return _PAGE_REQUEST.off()
 
 
 def status_codes(status: pd.Series) -> np.ndarray:
