@@ -47,10 +47,11 @@ class _PageRequest:
     @staticmethod
     def _set(enabled: bool) -> bool:
         try:
-            from numpy._core.multiarray import _set_madvise_hugepage
+            from numpy._core import multiarray
         except ImportError:  # another numpy: leave its default alone
             return enabled
-        return bool(_set_madvise_hugepage(enabled))
+        switch = getattr(multiarray, "_set_madvise_hugepage", None)
+        return enabled if switch is None else bool(switch(enabled))
 
     @contextmanager
     def off(self) -> Iterator[None]:
