@@ -288,7 +288,7 @@ def page_rows(dates, as_of, by: str) -> Rows:
 
 def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates, as_of, window_days: int,
               by: str, first_done: pd.Series, thresholds: Thresholds | None = None) -> TrendsPage:
-    """The Trends page's data from one roll-up.
+    """The Trends page's data from one roll-up, of only the rows the page reads (:func:`page_rows`).
 
     Args:
         tree: the prepared tree.
