@@ -122,7 +122,7 @@ def health_of(cols, th: Thresholds, code: np.ndarray | None = None) -> pd.api.ex
     return engine.words(keys, rules.HEALTH_WORDS)
 
 
-@engine.plain_pages()  # a county's trend: dozens of fresh full-size columns
+@engine.plain_pages_for(engine.rows_rolled_up)  # a county's fresh full-size columns
 def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
                  thresholds: Thresholds = _DEFAULT_THRESHOLDS, rows: Rows | None = None) -> pd.DataFrame:
     """Roll the selected leaves of ``states`` (any number of dates) up the tree.
