@@ -23,6 +23,7 @@ from wehoplan.db import make_engine
 from wehoplan.domain import STATUS_KEYS
 from wehoplan.filters import Filters
 from wehoplan.generate import generate_plan
+from wehoplan.rollup.stages import Rows
 
 TH = new.Thresholds()
 FILTERS = [
@@ -209,3 +210,64 @@ def test_dates_in_blocks_give_the_same_states_and_trends(n_plan, dates_per_block
         _same(s_new, s_ref)
         for f in FILTERS:
             _same(new.roll_up_many(t_new, s_new, f, TH), ref.roll_up_many(t_ref, s_ref, f, TH))
+
+
+@pytest.mark.parametrize("n_plan", range(5))
+@pytest.mark.parametrize("dates_per_block", [1, 7])
+def test_roll_ups_in_blocks_of_dates_are_the_same(n_plan, dates_per_block, monkeypatch):
+    """A county's trend is rolled up in blocks of dates (parents' rows written at their places): same frames."""
+    from wehoplan.rollup import grid
+
+    _, its, ups = _plans()[n_plan]
+    t_new, t_ref = new.prepare_tree(its), ref.prepare_tree(its)
+    p_new, p_ref = new.prepare_updates(t_new, ups), ref.prepare_updates(t_ref, ups)
+    n_leaves = len(t_new.leaf_arrays[0])
+    monkeypatch.setattr(grid, "BLOCK_ROWS", dates_per_block * n_leaves)
+    calls = []
+    by_dates = grid._roll_dates
+    monkeypatch.setattr(grid, "_roll_dates", lambda *a: calls.append(len(a[2])) or by_dates(*a))
+    for periods in (60, 12):
+        ends = pd.date_range(end=ups["as_of"].max() + pd.Timedelta(days=40), periods=periods, freq="ME")
+        s_new, s_ref = new.leaf_states(t_new, p_new, ends, TH), ref.leaf_states(t_ref, p_ref, ends, TH)
+        for f in FILTERS:
+            calls.clear()
+            _same(new.roll_up_many(t_new, s_new, f, TH), ref.roll_up_many(t_ref, s_ref, f, TH))
+            if f.is_empty():  # every leaf at every date: the grid path, block by block
+                assert calls == [min(dates_per_block, periods - lo) for lo in range(0, periods, dates_per_block)]
+        one_new = new.leaf_states(t_new, p_new, [ends[-1]], TH)
+        one_ref = ref.leaf_states(t_ref, p_ref, [ends[-1]], TH)
+        _same(new.roll_up(t_new, one_new, Filters(), TH), ref.roll_up(t_ref, one_ref, Filters(), TH))
+
+
+ROWS = [
+    Rows(depths=(0, 1, 2), leaves_on=("2021-06-30",)),
+    Rows(depths=(0,), leaves=True),
+    Rows(),
+    Rows(depths=(1, 3), leaves_on=("2020-01-31", "1990-01-01")),
+    Rows(depths=range(12)),
+    Rows(depths=(2,), leaves=True),
+]
+
+
+@pytest.mark.parametrize("n_plan", range(5))
+@pytest.mark.parametrize("dates_per_block", [None, 5])
+def test_only_some_rows_built_are_those_rows_of_the_whole_roll_up(n_plan, dates_per_block, monkeypatch):
+    """``roll_up_many(..., rows=)`` builds exactly the rows of the full result that it keeps, in order."""
+    from wehoplan.rollup import grid
+
+    _, its, ups = _plans()[n_plan]
+    t_new = new.prepare_tree(its)
+    p_new = new.prepare_updates(t_new, ups)
+    if dates_per_block:
+        monkeypatch.setattr(grid, "BLOCK_ROWS", dates_per_block * len(t_new.leaf_arrays[0]))
+    ends = pd.date_range(end=ups["as_of"].max() + pd.Timedelta(days=40), periods=24, freq="ME")
+    states = new.leaf_states(t_new, p_new, ends, TH)
+    mid = ends[len(ends) // 2]
+    for f in FILTERS:
+        full = new.roll_up_many(t_new, states, f, TH)
+        for rows in (*ROWS, Rows(depths=(0, 1, 2), leaves_on=(mid,)), Rows(leaves_on=(ends[0], mid))):
+            got = new.roll_up_many(t_new, states, f, TH, rows=rows)
+            want = full[rows.mask(full)].reset_index(drop=True) if len(full) else full
+            _same(got, want)
+            if len(full) and rows.depths == (0, 1, 2):
+                assert 0 < len(got) < len(full)

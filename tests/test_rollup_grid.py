@@ -24,3 +24,28 @@ def test_run_sums_add_each_parents_children_in_bincounts_order(k):
     got = grid._run_sums(first, end, k)(values)
     assert np.array_equal(got, want)
     assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_numpy_huge_page_request_is_off_during_a_roll_up_and_restored_after():
+    """The roll-up stages switch numpy's huge-page request off while they run, counted, and put it back."""
+    numpy_core = pytest.importorskip("numpy._core.multiarray")
+    from wehoplan.rollup import engine
+
+    before = numpy_core._get_madvise_hugepage()
+    with engine.plain_pages(100):  # a small roll-up: numpy's own setting (its huge pages help there)
+        assert numpy_core._get_madvise_hugepage() == before
+    with engine.plain_pages():
+        assert numpy_core._get_madvise_hugepage() is False
+        with engine.plain_pages():  # nested (another thread's roll-up): still off
+            assert numpy_core._get_madvise_hugepage() is False
+        assert numpy_core._get_madvise_hugepage() is False
+    assert numpy_core._get_madvise_hugepage() == before
+    seen = []
+    county = engine.plain_pages_for(len)(lambda _rows: seen.append(numpy_core._get_madvise_hugepage()))
+    county(range(engine.LARGE_ROWS))
+    county(range(10))
+    assert seen == [False, before]
+    assert numpy_core._get_madvise_hugepage() == before
+    with pytest.raises(RuntimeError), engine.plain_pages():
+        raise RuntimeError("a roll-up that fails")
+    assert numpy_core._get_madvise_hugepage() == before

@@ -30,6 +30,7 @@ from wehoplan import charts
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
 from wehoplan.rollup import COUNT_COLUMNS, ROOT_ID, PreparedTree, Thresholds, aggregate, roll_up_many
+from wehoplan.rollup.stages import Rows
 
 TREND_GROUPS = ("strategy", "department", "smart")
 
@@ -289,9 +290,21 @@ class TrendsPage:
         return self.forecast.drop(columns=["id"]).assign(velocity=lambda d: (d["velocity"] * 30).round(2))
 
 
+def page_rows(dates, as_of, by: str) -> Rows:
+    """The rows of the page's roll-up that :func:`page_data` reads (a county's full trend is millions of rows).
+
+    The plan row (status mix, overdue), the top level (the progress chart by strategy),
+    the initiatives (the forecast's ``depth=2``), and leaf rows at ``as_of`` (the
+    completions count the leaves selected then) and, when the progress chart groups
+    leaves (department, SMART value), at every date of ``dates``.
+    """
+    shown = () if by == "strategy" else tuple(pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))))
+    return Rows(depths=(0, 1, 2), leaves_on=(*shown, pd.Timestamp(as_of)))
+
+
 def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates, as_of, window_days: int,
               by: str, first_done: pd.Series, thresholds: Thresholds | None = None) -> TrendsPage:
-    """The Trends page's data from one roll-up.
+    """The Trends page's data from one roll-up, of only the rows the page reads (:func:`page_rows`).
 
     Args:
         tree: the prepared tree.
@@ -306,7 +319,7 @@ def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates,
         thresholds: the schedule-health ratios a health filter reads (default: the defaults).
 
     """
-    rolled = roll_up_many(tree, states, filters, thresholds or Thresholds())
+    rolled = roll_up_many(tree, states, filters, thresholds or Thresholds(), rows=page_rows(dates, as_of, by))
     progress = progress_over_time(tree, rolled, dates, by)
     mix = status_mix_over_time(rolled, dates)
     overdue = overdue_over_time(rolled, dates)

@@ -9,6 +9,11 @@ roll-up's time.
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Iterator, Sized
+from contextlib import contextmanager, nullcontext
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +26,90 @@ LEAF_COUNT_COLUMNS = ("n_leaves", *COUNT_COLUMNS, "n_overdue")
 STATUS_TEXT = np.array(STATUS_KEYS, dtype=object)
 _LEVEL_FIELDS = ("snap", "parent_key", "weight", "progress", "expected_progress", "code", "start", "due",
                  *LEAF_COUNT_COLUMNS)
+
+
+class _PageRequest:
+    """numpy's request for transparent huge pages, switched off while any roll-up of many rows runs.
+
+    numpy asks the kernel (``madvise``) for huge pages for every array of 4 MB or more. A
+    county's trend makes a few dozen fresh columns of ~48 MB each; on a machine whose
+    memory is fragmented or not yet backed (a VM), faulting those in as huge pages stalls
+    for seconds, erratically, while plain pages cost the same every run. The switch
+    changes no value, only how memory is faulted in; it is process-wide, so it is counted
+    (threads of one server may roll up at once) and numpy's own setting comes back when
+    the last one ends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._before = True
+
+    @staticmethod
+    def _set(enabled: bool) -> bool:
+        try:
+            from numpy._core import multiarray
+        except ImportError:  # another numpy: leave its default alone
+            return enabled
+        switch = getattr(multiarray, "_set_madvise_hugepage", None)
+        return enabled if switch is None else bool(switch(enabled))
+
+    @contextmanager
+    def off(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._before = self._set(False)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    self._set(self._before)
+
+
+_PAGE_REQUEST = _PageRequest()
+
+
+#: Rows from which a roll-up's columns are county-sized: above 32 MB per float column glibc maps every
+#: block fresh (never recycled), which is where huge pages stall; below it they are recycled and
+#: numpy's huge pages help (fewer TLB misses).
+LARGE_ROWS = 4_000_000
+
+
+def plain_pages(rows: int = LARGE_ROWS):
+    """A context in which numpy does not ask for huge pages (:class:`_PageRequest`) when ``rows`` is county-sized.
+
+    Results are unchanged. Below :data:`LARGE_ROWS` it changes nothing.
+    """
+    return _PAGE_REQUEST.off() if rows >= LARGE_ROWS else nullcontext()
+
+
+def rows_rolled_up(*args, **kwargs) -> int:
+    """The rows of ``roll_up_many(tree, states, ...)``'s call: its states' rows."""
+    states = args[1] if len(args) > 1 else kwargs.get("states")
+    return len(states) if isinstance(states, Sized) else 0
+
+
+def rows_looked_up(*args, **kwargs) -> int:
+    """The rows of ``leaf_states(tree, updates, dates, ...)``'s call: leaves x dates."""
+    tree = args[0] if args else kwargs.get("tree")
+    dates = args[2] if len(args) > 2 else kwargs.get("dates")
+    return len(getattr(tree, "leaves", ())) * (len(dates) if isinstance(dates, Sized) else 1)
+
+
+def plain_pages_for(rows_of):
+    """Decorate a function to run in :func:`plain_pages` of ``rows_of(*args, **kwargs)`` rows."""
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            with plain_pages(rows_of(*args, **kwargs)):
+                return function(*args, **kwargs)
+
+        return run
+
+    return decorate
 
 
 def status_codes(status: pd.Series) -> np.ndarray:

@@ -210,34 +210,72 @@ def state_codes(frame: pd.DataFrame, status: pd.Series) -> np.ndarray:
     return engine.status_codes(status)
 
 
-def roll(tree: PreparedTree, states: dict, dates: np.ndarray, selected: np.ndarray,
-         code: np.ndarray) -> tuple[dict, dict | None, np.ndarray | None]:
-    """The leaf rows' added columns and the parent rows (as :func:`engine.roll_levels`), and each row's node.
+#: Rows of (date x leaf) summed at once: more dates than fit are rolled up in blocks of dates, each
+#: block's parent rows written at their places in the full-length columns (a block's temporaries
+#: then stay within the caches and reuse memory instead of faulting in fresh full-size arrays).
+BLOCK_ROWS = 1 << 20
 
-    Returns (the leaf rows' count, tree and position columns; the parents' columns or None;
-    the node position of every parent row).
+
+def block_rows() -> int:
+    """Rows per block of dates (:data:`BLOCK_ROWS`, read at each call so tests can force tiny blocks)."""
+    return BLOCK_ROWS
+
+
+def roll(tree: PreparedTree, states: dict, dates: np.ndarray, selected: np.ndarray,
+         code: np.ndarray) -> tuple[dict | None, np.ndarray | None]:
+    """The parent rows (as :func:`engine.roll_levels`) and each parent row's node; (None, None) for none.
+
+    Each (date, parent) row depends only on its date's child rows, so the dates are
+    rolled up in blocks (:func:`block_rows`) and each block's rows of each (level, parent
+    block) are written at their places: level by level, block by block, date-major inside
+    a block, as one roll-up of every date lays them out.
     """
     nodes = tree.grid_nodes
     levels = tree.grid_plan if len(selected) == len(nodes.leaf_nodes) else plan(nodes, selected)
     k, m = len(dates), len(selected)
-    sel_nodes = nodes.leaf_nodes[selected]
-    code2 = code.reshape(k, m)
-    prog2 = states["progress"].to_numpy(dtype="float64", na_value=np.nan).reshape(k, m)
-    exp2 = states["expected_progress"].to_numpy(dtype="float64", na_value=np.nan).reshape(k, m)
-    over2 = states["overdue"].to_numpy().reshape(k, m)
-    s = np.arange(k, dtype="int64")[:, None]
+    grids = (code.reshape(k, m),
+             states["progress"].to_numpy(dtype="float64", na_value=np.nan).reshape(k, m),
+             states["expected_progress"].to_numpy(dtype="float64", na_value=np.nan).reshape(k, m),
+             states["overdue"].to_numpy().reshape(k, m))
+    step = max(1, min(k, block_rows() // max(m, 1)))
+    if not levels:
+        return None, None
+    if step >= k:
+        made = _roll_dates(levels, nodes, dates, *grids)
+        out = {c: np.concatenate([lv[c] for lv in made]) if len(made) > 1 else made[0][c] for c in made[0]}
+        return out, out.pop("node")
+    sizes = [np.array([len(b) for b in level.blocks], dtype="int64") for level in levels]
+    total = k * int(sum(int(s.sum()) for s in sizes))
+    full: dict = {}
+    for lo in range(0, k, step):
+        hi = min(k, lo + step)
+        kb = hi - lo
+        made = _roll_dates(levels, nodes, dates[lo:hi], *(g[lo:hi] for g in grids))
+        if not full:
+            full = {c: np.empty(total, dtype=v.dtype) for c, v in made[0].items()}
+        base = 0
+        for level_rows, level_sizes in zip(made, sizes, strict=True):
+            src = 0
+            before = 0  # parents in the blocks before this one
+            for size in level_sizes.tolist():
+                dst = base + k * before + lo * size
+                n = kb * size
+                for c, values in level_rows.items():
+                    full[c][dst:dst + n] = values[src:src + n]
+                src += n
+                before += size
+            base += k * before
+    return full, full.pop("node")
+
+
+def _roll_dates(levels: list[Level], nodes: Nodes, dates: np.ndarray, code2: np.ndarray, prog2: np.ndarray,
+                exp2: np.ndarray, over2: np.ndarray) -> list[dict]:
+    """Every level's parent rows at ``dates`` from the (date x selected leaf) grids, deepest level first."""
+    s = np.arange(len(dates), dtype="int64")[:, None]
     made: list[dict] = []
     for level in levels:
         made.append(_roll_level(level, nodes, made[-1] if made else None, dates, code2, prog2, exp2, over2, s))
-    leaf_cols = {"n_leaves": 1, **{f"n_{key}": code == n for n, key in enumerate(STATUS_KEYS)},
-                 "n_overdue": over2.ravel()}
-    leaf_tree = {"depth": nodes.depth[sel_nodes], "parent_key": nodes.parent_key[sel_nodes],
-                 "weight": nodes.leaf_weight[sel_nodes], "start": nodes.start[sel_nodes],
-                 "due": nodes.due[sel_nodes]}
-    if not made:
-        return {"counts": leaf_cols, "tree": leaf_tree}, None, None
-    out = {c: np.concatenate([lv[c] for lv in made]) if len(made) > 1 else made[0][c] for c in made[0]}
-    return {"counts": leaf_cols, "tree": leaf_tree}, out, out.pop("node")
+    return made
 
 
 def _roll_level(level: Level, nodes: Nodes, below: dict | None, dates: np.ndarray, code2: np.ndarray,
@@ -353,11 +391,36 @@ def _flat(piece: dict) -> dict:
     return out
 
 
-def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds) -> tuple[dict, np.ndarray] | None:
+def kept_rows(nodes: Nodes, sel_nodes: np.ndarray, dates: np.ndarray, parent_node: np.ndarray | None,
+              keep: tuple | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(the leaf rows kept, the parent rows kept) as row positions, each None for all of them.
+
+    ``keep`` = (depths, every leaf, the dates whose leaf rows are kept): a row is kept when
+    its node's depth is one of ``depths`` (the plan row's is 0), or it is a leaf row and
+    every leaf is kept or its date is one of those dates.
+    """
+    if keep is None:
+        return None, None
+    depths, all_leaves, leaf_days = keep
+    by_depth = np.isin(nodes.depth, np.asarray(depths, dtype="int64"))
+    leaf_idx = None
+    if not all_leaves:
+        on_day = np.isin(dates, np.asarray(leaf_days, dtype="datetime64[ns]"))
+        mask = by_depth[sel_nodes][None, :] | on_day[:, None]
+        if not mask.all():
+            leaf_idx = np.flatnonzero(mask)
+    par_idx = None if parent_node is None else np.flatnonzero(by_depth[parent_node])
+    return leaf_idx, par_idx
+
+
+def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds,
+            keep: tuple | None = None) -> tuple[dict, np.ndarray] | None:
     """The roll-up's columns of grid ``states`` (what the general path stacks), and each row's node; or None.
 
     Leaf rows first, then the parent rows; every numeric column is written once into its
-    full-length array (no per-part arrays joined afterwards).
+    full-length array (no per-part arrays joined afterwards). ``keep`` (see
+    :func:`kept_rows`): only those rows are made into columns (every node is still
+    rolled up); the rows keep their order.
     """
     frame = states
     names = states.columns.tolist()  # (iterating an Arrow-backed index itself goes value by value)
@@ -367,9 +430,19 @@ def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds) -> t
         return None
     dates, selected = shape
     code = state_codes(frame, states["status"])
-    leaf, parents, parent_node = roll(tree, states, dates, selected, code)
+    nodes = tree.grid_nodes
+    sel_nodes = nodes.leaf_nodes[selected]
+    parents, parent_node = roll(tree, states, dates, selected, code)
     k, m = len(dates), len(selected)
-    n_rows = k * m
+    leaf_idx, par_idx = kept_rows(nodes, sel_nodes, dates, parent_node, keep)
+    if parents is not None and parent_node is not None and par_idx is not None:
+        parents = {c: v[par_idx] for c, v in parents.items()}
+        parent_node = parent_node[par_idx]
+
+    def leaf_part(values):  # the kept leaf rows of a leaf-row column
+        return values if leaf_idx is None else values[leaf_idx]
+
+    n_rows = k * m if leaf_idx is None else len(leaf_idx)
     n_par = 0 if parents is None else len(parents["id"])
     total = n_rows + n_par
     par_status = None if parents is None else engine.words(parents["code"], STATUS_KEYS)
@@ -378,50 +451,73 @@ def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds) -> t
                                    "depth", "parent_key", "weight", "start", "due")},
         "status": par_status,
         **{c: np.zeros(n_par, dtype=bool) for c in ("overdue", "due_soon", "stale")}}
-    all_codes = code if parents is None else np.concatenate([code, parents["code"]])
     cols: dict = {}
     rest: dict = {}
     for c in names:
         v = states[c]
         right = par_cols.get(c)
         if c == "status" and v.dtype == _STATUS_DTYPE and par_status is not None:
-            cols[c] = _joined_text(v.array, par_status)
+            cols[c] = _joined_text(leaf_part(v.array), par_status)
         elif right is None and parents is not None and _arrow_text(v):  # missing for the parents (comment)
-            cols[c] = _joined_text(v.array, None, n_par)
+            cols[c] = _joined_text(leaf_part(v.array), None, n_par)
         elif isinstance(v.dtype, np.dtype) and (parents is None or (isinstance(right, np.ndarray)
                                                                    and right.dtype == v.dtype)
                                                 or (right is None and v.dtype.kind in "fM")):
             out = np.empty(total, dtype=v.dtype)
-            out[:n_rows] = v.to_numpy()
+            if leaf_idx is None:
+                out[:n_rows] = v.to_numpy()
+            else:
+                np.take(v.to_numpy(), leaf_idx, out=out[:n_rows])
             if parents is not None:  # a column the parents lack is missing there (NaN, NaT), as pd.concat fills it
                 out[n_rows:] = right if right is not None else np.array(np.nan if v.dtype.kind == "f" else "NaT",
                                                                          dtype=v.dtype)
             cols[c] = out
         else:
             cols[c] = None  # keeps the column's place
-            rest[c] = v
+            rest[c] = v if leaf_idx is None else v.iloc[leaf_idx]
     if rest:
         joined = engine.stack_columns(rest, None if parents is None else {c: par_cols[c] for c in rest
                                                                           if c in par_cols} | {"id": parents["id"]})
         cols.update({c: joined[c] for c in rest})
-    for c, v in {**leaf["counts"], **leaf["tree"]}.items():
-        right = par_cols.get(c)
-        out = np.empty(total, dtype=np.dtype("int64") if c in LEAF_COUNT_COLUMNS else v.dtype)
-        if c in leaf["tree"]:
-            out[:n_rows].reshape(k, m)[:] = v[None, :]
+    leaf_code = leaf_part(code)
+    over = states["overdue"].to_numpy()
+    for c in LEAF_COUNT_COLUMNS:
+        out = np.empty(total, dtype="int64")
+        if c == "n_leaves":
+            out[:n_rows] = 1
+        elif c == "n_overdue":
+            out[:n_rows] = leaf_part(over)
         else:
-            out[:n_rows] = v
+            out[:n_rows] = leaf_code == STATUS_KEYS.index(c[2:])
         if parents is not None:
-            out[n_rows:] = right
+            out[n_rows:] = par_cols[c]
+        cols[c] = out
+    for c, v in (("depth", nodes.depth), ("parent_key", nodes.parent_key), ("weight", nodes.leaf_weight),
+                 ("start", nodes.start), ("due", nodes.due)):
+        out = np.empty(total, dtype=v.dtype)
+        if leaf_idx is None:
+            out[:n_rows].reshape(k, m)[:] = v[sel_nodes][None, :]
+        else:
+            out[:n_rows] = v[sel_nodes[leaf_idx % m]] if m else v[:0]
+        if parents is not None:
+            out[n_rows:] = par_cols[c]
         cols[c] = out
     cols["schedule_variance"] = cols["progress"] - cols["expected_progress"]
     is_leaf = np.zeros(total, dtype=bool)
     is_leaf[:n_rows] = True
     cols["is_leaf"] = is_leaf
-    keys = rules.schedule_health_codes(all_codes == rules.COMPLETED, all_codes == rules.DEFERRED,
-                                       cols["progress"], cols["expected_progress"], cols["overdue"], th)
+    keys = np.empty(total, dtype=np.int8)
+    # Health is per row: worked out in blocks of rows, leaf rows then parent rows (no full-size temporaries).
+    step = max(1, block_rows())
+    for lo, hi, codes in (*((a, min(a + step, n_rows), leaf_code[a:a + step]) for a in range(0, n_rows, step)),
+                          (n_rows, total, None if parents is None else parents["code"])):
+        if hi <= lo or codes is None:
+            continue
+        keys[lo:hi] = rules.schedule_health_codes(codes == rules.COMPLETED, codes == rules.DEFERRED,
+                                                  cols["progress"][lo:hi], cols["expected_progress"][lo:hi],
+                                                  cols["overdue"][lo:hi], th)
     cols["health"] = engine.words(keys, rules.HEALTH_WORDS)
-    node = np.tile(tree.grid_nodes.leaf_nodes[selected], k)
+    node = sel_nodes[leaf_idx % m] if leaf_idx is not None else np.tile(sel_nodes, k)
     if parent_node is not None:
         node = np.concatenate([node, np.where(parent_node == tree.grid_nodes.n, -1, parent_node)])
     return cols, node

@@ -7,6 +7,9 @@ one-date table the pages and exports show.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +23,34 @@ from wehoplan.rollup.tree import ROOT_ID, PreparedTree
 ROLLUP_COLUMNS = ["progress", "status", "expected_progress", *LEAF_COUNT_COLUMNS, "health"]
 _DEFAULT_THRESHOLDS = Thresholds()
 GROUP_KINDS = ("department", "smart", "owner")
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Which rows of :func:`roll_up_many`'s result to build (every node is still rolled up at every date).
+
+    A row is built when its depth is one of ``depths`` (0: the plan row; leaves and
+    parents alike), or it is a leaf row and ``leaves`` is true or its date is one of
+    ``leaves_on``. The rows built are exactly the full result's rows that pass this test,
+    in the same order: a page that reads only some rows builds only those.
+    """
+
+    depths: Collection[int] = ()
+    leaves: bool = False
+    leaves_on: Collection = ()
+
+    def spec(self) -> tuple:
+        """(the depths, every leaf, the leaf dates as normalised ``datetime64[ns]``) for the engine."""
+        days = pd.DatetimeIndex(pd.to_datetime(pd.Index(list(self.leaves_on)))).normalize()
+        return (np.array(sorted(self.depths), dtype="int64"), bool(self.leaves),
+                days.to_numpy(dtype="datetime64[ns]"))
+
+    def mask(self, rolled: pd.DataFrame) -> np.ndarray:
+        """Which rows of a full :func:`roll_up_many` result this keeps."""
+        depths, leaves, days = self.spec()
+        leaf = rolled["is_leaf"].to_numpy(dtype=bool)
+        on = leaves or np.isin(rolled["snap"].to_numpy(dtype="datetime64[ns]"), days)
+        return np.isin(rolled["depth"].to_numpy(dtype="int64"), depths) | (leaf & on)
 
 
 def _check(tree: PreparedTree) -> None:
@@ -91,8 +122,9 @@ def health_of(cols, th: Thresholds, code: np.ndarray | None = None) -> pd.api.ex
     return engine.words(keys, rules.HEALTH_WORDS)
 
 
+@engine.plain_pages_for(engine.rows_rolled_up)  # a county's fresh full-size columns
 def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
-                 thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
+                 thresholds: Thresholds = _DEFAULT_THRESHOLDS, rows: Rows | None = None) -> pd.DataFrame:
     """Roll the selected leaves of ``states`` (any number of dates) up the tree.
 
     Args:
@@ -100,6 +132,8 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
         states: ``leaf_states(tree, updates, dates, thresholds)`` (unfiltered).
         filters: which leaves to roll up (``Filters()`` for all).
         thresholds: the schedule-health ratios (``on_schedule_ratio``, ``behind_ratio``).
+        rows: build only these rows (:class:`Rows`; None: all). The values are the same:
+            the result is the full one's rows that ``rows`` keeps, in order, index 0..n-1.
 
     Returns:
         One row per (snap, item) for every item with at least one selected leaf, plus
@@ -112,7 +146,7 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
     states = select_leaves(tree, states, filters, thresholds)
     if states.empty:
         return _empty(states)
-    fast = grid.columns(tree, states, thresholds)
+    fast = grid.columns(tree, states, thresholds, None if rows is None else rows.spec())
     if fast is not None:  # a (date x leaf) grid: the levels planned per node, not per row
         return engine.frame(fast[0], len(fast[1]))
     code = engine.status_codes(states["status"])
@@ -128,7 +162,8 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
     cols["is_leaf"] = np.arange(len(cols["id"])) < n_leaf_rows
     cols["health"] = health_of(cols, thresholds, code if parents is None else np.concatenate(
         [code, engine.status_codes(pd.Series(parents["status"]))]))
-    return pd.DataFrame(cols, copy=False)
+    out = pd.DataFrame(cols, copy=False)
+    return out if rows is None else out[rows.mask(out)].reset_index(drop=True)
 
 
 def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
@@ -203,5 +238,5 @@ def group_leaves(table: pd.DataFrame, by: str, thresholds: Thresholds = _DEFAULT
     return agg.sort_values("group", key=lambda s: s.astype("string").str.casefold()).reset_index(drop=True)
 
 
-__all__ = ["COUNT_COLUMNS", "GROUP_KINDS", "ROLLUP_COLUMNS", "group_leaves", "plan_total", "roll_up",
+__all__ = ["COUNT_COLUMNS", "GROUP_KINDS", "ROLLUP_COLUMNS", "Rows", "group_leaves", "plan_total", "roll_up",
            "roll_up_many", "select_leaves"]

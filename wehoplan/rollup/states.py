@@ -14,6 +14,7 @@ import pandas as pd
 
 from wehoplan.domain import STATUS_KEYS
 from wehoplan.rollup import rules
+from wehoplan.rollup.engine import plain_pages_for, rows_looked_up
 from wehoplan.rollup.rules import Thresholds
 from wehoplan.rollup.tree import PreparedTree
 
@@ -311,6 +312,7 @@ def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
     return ns.view("datetime64[ns]")
 
 
+@plain_pages_for(rows_looked_up)  # a county's fresh full-size columns (see engine._PageRequest)
 def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dates,
                 thresholds: Thresholds) -> pd.DataFrame:
     """State of every leaf at every date in ``dates`` (GUIDE §3 "As-of state").
