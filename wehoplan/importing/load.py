@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from wehoplan.db import bump_data_version
 from wehoplan.domain import code_sort_key, level_name, split_level_names
 from wehoplan.importing.flat import FlatPlan
 from wehoplan.importing.new_rows import (
@@ -20,6 +19,7 @@ from wehoplan.importing.new_rows import (
     ITEM_COLS,
     SOURCE,
     UPDATE_COLS,
+    end_batch,
     ids_by_code,
     leaf_tuple,
     new_item_rows,
@@ -29,7 +29,6 @@ from wehoplan.importing.new_rows import (
 from wehoplan.importing.nodes import Node, Problem
 from wehoplan.importing.writers import RowWriter, writer_for
 from wehoplan.models import (
-    Audit,
     Department,
     ImportBatch,
     Item,
@@ -351,13 +350,8 @@ def load(
                     if partners:
                         partner_rows += [(item_id, d) for d in {names.dept(p) for p in partners}]
                     audit_rows.append((author, "create", "item", item_id, "code", None, code, SOURCE, batch_id))
-                # The same rows write_audit would add, in one multi-row INSERT and one data-version
-                # bump: one ORM object and one UPDATE of meta per item cost most of an import's time.
-                writer.insert_many(s, _table(Audit), _AUDIT_COLS, audit_rows)
-                bump_data_version(s.connection())
                 created += len(rows)
-                if progress_cb is not None:
-                    progress_cb(0.5 + 0.3 * created / max(total, 1))
+                end_batch(s, writer, audit_rows, progress_cb, created, total)
             if partner_rows:
                 writer.insert_many(s, item_partner_departments, ("item_id", "department_id"), partner_rows)
             if columnar and not existing:
