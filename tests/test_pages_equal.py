@@ -22,21 +22,15 @@ import pytest
 import trends_reference
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
+from tests.test_pages_fast import _plan  # one loader of a plan for both files
 from wehoplan import dashboard, repository, trends
 from wehoplan.db import make_engine
 from wehoplan.filters import Filters
 from wehoplan.generate import generate_plan
-from wehoplan.rollup import Thresholds, first_completed, leaf_states, prepare_tree, roll_up, roll_up_many
+from wehoplan.rollup import Thresholds, first_completed, leaf_states, roll_up, roll_up_many
 
 same = functools.partial(pd.testing.assert_frame_equal, check_exact=True)
 TH = Thresholds()
-
-
-def _plan(engine, name):
-    p = repository.resolve_plan(engine, name)
-    ups = repository.load_updates(engine, p.id)
-    tree = prepare_tree(repository.load_items(engine, p.id))
-    return tree, ups, repository.default_as_of(ups, tree.frame)
 
 
 @pytest.fixture(scope="module")
