@@ -22,7 +22,7 @@ import pytest
 import trends_reference
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-from tests.test_pages_fast import _plan  # one loader of a plan for both files
+from tests.test_pages_fast import _filter_sets, _plan  # one loader and one set of filters for both files
 from wehoplan import dashboard, repository, trends
 from wehoplan.db import make_engine
 from wehoplan.filters import Filters
@@ -38,16 +38,6 @@ def plans(demo_engine, tmp_path_factory):
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('gen') / 'g.db'}")
     out = [_plan(demo_engine, n) for n in repository.list_plans(demo_engine)["name"]]
     return [*out, _plan(engine, generate_plan(engine, actions=600, months=18, seed=5).name)]
-
-
-def _filter_sets(tree):
-    leaves = tree.frame[tree.frame["is_leaf"]]
-    top = leaves["department"].dropna().astype(str).value_counts().index
-    owner = leaves["owner"].dropna().astype(str).iloc[0]
-    return [Filters(), Filters(department=(top[0],)), Filters(department=(top[-1],), smart=("M", "T")),
-            Filters(smart=("S",), status=("on_track", "some_disruption")), Filters(strategy=("2",)),
-            Filters(owner=(owner,)), Filters(text="data"), Filters(health=("behind", "at_risk")),
-            Filters(department=("no such department",))]
 
 
 def chart_element(chart) -> str:

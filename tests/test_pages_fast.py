@@ -150,7 +150,8 @@ def _filter_sets(tree):
     owner = leaves["owner"].dropna().astype(str).iloc[0]
     return [Filters(), Filters(department=(top[0],)), Filters(department=(top[-1],), smart=("M", "T")),
             Filters(smart=("S",), status=("on_track", "some_disruption")), Filters(strategy=("2",)),
-            Filters(owner=(owner,)), Filters(text="data"), Filters(department=("no such department",))]
+            Filters(owner=(owner,)), Filters(text="data"), Filters(health=("behind", "at_risk")),
+            Filters(department=("no such department",))]
 
 
 def test_page_objects_add_up_to_the_selection_on_a_generated_plan(generated):
