@@ -22,8 +22,6 @@ AnyChart = alt.Chart | alt.LayerChart
 NO_MATCH = "No items match these filters."
 STATUS_ORDER = [STATUS_LABELS[k] for k in STATUS_KEYS]
 STATUS_SCALE = alt.Scale(domain=STATUS_ORDER, range=[s.colour for s in STATUSES])
-SMART_SCALE = alt.Scale(domain=[v.name for v in SMART_VALUES], range=[v.colour for v in SMART_VALUES])
-PROGRESS_AXIS = alt.Axis(title="Progress (%)", values=[0, 25, 50, 75, 100])
 # Every time axis names the year ("Oct 2020"), and tooltips the day ("15 Oct 2020"), the on-screen format.
 TIME_FORMAT = "%b %Y"
 DAY_FORMAT = "%-d %b %Y"
