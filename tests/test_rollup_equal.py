@@ -23,6 +23,7 @@ from wehoplan.db import make_engine
 from wehoplan.domain import STATUS_KEYS
 from wehoplan.filters import Filters
 from wehoplan.generate import generate_plan
+from wehoplan.rollup import engine
 from wehoplan.rollup.stages import Rows
 
 TH = new.Thresholds()
@@ -197,7 +198,7 @@ def test_dates_in_blocks_give_the_same_states_and_trends(n_plan, dates_per_block
     t_new, t_ref = new.prepare_tree(its), ref.prepare_tree(its)
     p_new, p_ref = new.prepare_updates(t_new, ups), ref.prepare_updates(t_ref, ups)
     n_leaves = len(t_new.leaf_arrays[0])
-    monkeypatch.setattr(states_module, "BLOCK_ROWS", dates_per_block * n_leaves)
+    monkeypatch.setattr(engine, "BLOCK_ROWS", dates_per_block * n_leaves)
     calls = []
     latest = states_module._latest_rows
     monkeypatch.setattr(states_module, "_latest_rows", lambda *a: calls.append(1) or latest(*a))
@@ -222,7 +223,7 @@ def test_roll_ups_in_blocks_of_dates_are_the_same(n_plan, dates_per_block, monke
     t_new, t_ref = new.prepare_tree(its), ref.prepare_tree(its)
     p_new, p_ref = new.prepare_updates(t_new, ups), ref.prepare_updates(t_ref, ups)
     n_leaves = len(t_new.leaf_arrays[0])
-    monkeypatch.setattr(grid, "BLOCK_ROWS", dates_per_block * n_leaves)
+    monkeypatch.setattr(engine, "BLOCK_ROWS", dates_per_block * n_leaves)
     calls = []
     by_dates = grid._roll_dates
     monkeypatch.setattr(grid, "_roll_dates", lambda *a: calls.append(len(a[2])) or by_dates(*a))
@@ -253,13 +254,12 @@ ROWS = [
 @pytest.mark.parametrize("dates_per_block", [None, 5])
 def test_only_some_rows_built_are_those_rows_of_the_whole_roll_up(n_plan, dates_per_block, monkeypatch):
     """``roll_up_many(..., rows=)`` builds exactly the rows of the full result that it keeps, in order."""
-    from wehoplan.rollup import grid
 
     _, its, ups = _plans()[n_plan]
     t_new = new.prepare_tree(its)
     p_new = new.prepare_updates(t_new, ups)
     if dates_per_block:
-        monkeypatch.setattr(grid, "BLOCK_ROWS", dates_per_block * len(t_new.leaf_arrays[0]))
+        monkeypatch.setattr(engine, "BLOCK_ROWS", dates_per_block * len(t_new.leaf_arrays[0]))
     ends = pd.date_range(end=ups["as_of"].max() + pd.Timedelta(days=40), periods=24, freq="ME")
     states = new.leaf_states(t_new, p_new, ends, TH)
     mid = ends[len(ends) // 2]

@@ -21,6 +21,12 @@ from wehoplan.domain import STATUS_KEYS
 from wehoplan.rollup import rules
 from wehoplan.rollup.tree import ROOT_ID, PreparedTree
 
+#: Rows of (date x leaf) worked on at once by the lookups of many dates (states) and by their roll-up
+#: (grid): more dates than fit are done in blocks of dates, each block's rows written at their places
+#: in the full-length columns, so a block's temporaries stay within the caches and reuse memory
+#: instead of faulting in fresh full-size arrays. Read at each call (tests force tiny blocks).
+BLOCK_ROWS = 1 << 20
+
 COUNT_COLUMNS = [f"n_{k}" for k in STATUS_KEYS]
 LEAF_COUNT_COLUMNS = ("n_leaves", *COUNT_COLUMNS, "n_overdue")
 STATUS_TEXT = np.array(STATUS_KEYS, dtype=object)

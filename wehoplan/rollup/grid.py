@@ -210,23 +210,12 @@ def state_codes(frame: pd.DataFrame, status: pd.Series) -> np.ndarray:
     return engine.status_codes(status)
 
 
-#: Rows of (date x leaf) summed at once: more dates than fit are rolled up in blocks of dates, each
-#: block's parent rows written at their places in the full-length columns (a block's temporaries
-#: then stay within the caches and reuse memory instead of faulting in fresh full-size arrays).
-BLOCK_ROWS = 1 << 20
-
-
-def block_rows() -> int:
-    """Rows per block of dates (:data:`BLOCK_ROWS`, read at each call so tests can force tiny blocks)."""
-    return BLOCK_ROWS
-
-
 def roll(tree: PreparedTree, states: dict, dates: np.ndarray, selected: np.ndarray,
          code: np.ndarray) -> tuple[dict | None, np.ndarray | None]:
     """The parent rows (as :func:`engine.roll_levels`) and each parent row's node; (None, None) for none.
 
     Each (date, parent) row depends only on its date's child rows, so the dates are
-    rolled up in blocks (:func:`block_rows`) and each block's rows of each (level, parent
+    rolled up in blocks (:data:`engine.BLOCK_ROWS` rows) and each block's rows of each (level, parent
     block) are written at their places: level by level, block by block, date-major inside
     a block, as one roll-up of every date lays them out.
     """
@@ -237,7 +226,7 @@ def roll(tree: PreparedTree, states: dict, dates: np.ndarray, selected: np.ndarr
              states["progress"].to_numpy(dtype="float64", na_value=np.nan).reshape(k, m),
              states["expected_progress"].to_numpy(dtype="float64", na_value=np.nan).reshape(k, m),
              states["overdue"].to_numpy().reshape(k, m))
-    step = max(1, min(k, block_rows() // max(m, 1)))
+    step = max(1, min(k, engine.BLOCK_ROWS // max(m, 1)))
     if not levels:
         return None, None
     if step >= k:
@@ -508,7 +497,7 @@ def columns(tree: PreparedTree, states: pd.DataFrame, th: rules.Thresholds,
     cols["is_leaf"] = is_leaf
     keys = np.empty(total, dtype=np.int8)
     # Health is per row: worked out in blocks of rows, leaf rows then parent rows (no full-size temporaries).
-    step = max(1, block_rows())
+    step = max(1, engine.BLOCK_ROWS)
     for lo, hi, codes in (*((a, min(a + step, n_rows), leaf_code[a:a + step]) for a in range(0, n_rows, step)),
                           (n_rows, total, None if parents is None else parents["code"])):
         if hi <= lo or codes is None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from wehoplan.domain import STATUS_KEYS
-from wehoplan.rollup import rules
+from wehoplan.rollup import engine, rules
 from wehoplan.rollup.engine import plain_pages_for, rows_looked_up
 from wehoplan.rollup.rules import Thresholds
 from wehoplan.rollup.tree import PreparedTree
@@ -22,14 +22,6 @@ _UPDATE_COLUMNS = ["id", "item_id", "as_of", "status", "progress", "comment"]
 STATE_COLUMNS = ["snap", "id", "status", "progress", "last_update", "comment", "comment_date",
                  "expected_progress", "overdue", "due_soon", "stale"]
 _DAY_NS = 86_400 * 10**9
-# Rows of (date x leaf) worked on at once by the lookups and rules of many dates: about what fits
-# the caches (a few MB per column); more dates than that are done in blocks of dates.
-BLOCK_ROWS = 1 << 20
-
-
-def block_rows() -> int:
-    """Rows per block of dates (:data:`BLOCK_ROWS`, read at each call so tests can force tiny blocks)."""
-    return BLOCK_ROWS
 
 
 def snaps(dates) -> pd.DatetimeIndex:
@@ -349,7 +341,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     snap_days = days.view("int64") // _DAY_NS
     # Dates in blocks whose (date x leaf) rows fit the caches: the lookups and rules are per row,
     # so each block's rows are the same values, written in place into the full-length columns.
-    step = k if not prep.known else max(1, min(k, block_rows() // n))
+    step = k if not prep.known else max(1, min(k, engine.BLOCK_ROWS // n))
     rows = n * k
     take_c = np.empty(rows, dtype="int64")
     code = np.empty(rows, dtype="int64") if prep.known else None  # the states' codes stay int64 (the roll-up's)
