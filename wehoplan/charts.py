@@ -80,7 +80,7 @@ def _iso_days(s: pd.Series) -> pd.Series:
     return pd.Series(pd.array(text, dtype="str"), index=s.index)
 
 
-def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> AnyChart:
+def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.LayerChart:
     """Layer data-less charts over one shared ``data``, top-level properties set at once.
 
     Same spec as ``(alt.Chart(data)... + alt.Chart(data)...).properties(...)``, but
@@ -152,11 +152,6 @@ def _day_tip_spec(field: str = "snap", title: str = "As of") -> dict:
     return _f(f"{field}:T", title=title, format=DAY_FORMAT)
 
 
-def _layer_chart(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.LayerChart:
-    """Layer data-less charts over one shared ``data``, top-level properties set at once."""
-    return alt.LayerChart(data=data, layer=list(layers), **props)
-
-
 def _chart(data: pd.DataFrame, mark: dict, encoding: dict, **props: Any) -> alt.Chart:
     """A single chart from its spec parts (dicts); Altair orders the top-level keys as it always does."""
     kwargs: dict[str, Any] = {"data": data, "mark": mark, "encoding": encoding, **props}
@@ -205,7 +200,7 @@ def progress_bars(df: pd.DataFrame, title: str = "Progress", status_legend: bool
     ticks = _unit(_mark("tick", color="black", thickness=2),
                   {"x": _f("expected_progress:Q"), "y": y(), "tooltip": tooltip()})
     # Anchored at the chart's left edge, not centred over the bars: long names leave the bars narrow.
-    return _layer_chart(data, bars, ticks, title=_title(title), width="container", height={"step": 26})
+    return _layer(data, bars, ticks, title=_title(title), width="container", height={"step": 26})
 
 
 def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> AnyChart:
@@ -230,7 +225,7 @@ def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> Any
     arcs = _unit(_mark("arc", innerRadius=50, outerRadius=88), {**shared(), "color": _status_colour_spec()})
     labels = _unit(_mark("text", radius=104, fontSize=13, fontWeight="bold", color="#212121"),
                    {**shared(), "text": _f("n:Q")})
-    return _layer_chart(data, arcs, labels, title=title, height=260, width="container", transform=[_status_order()])
+    return _layer(data, arcs, labels, title=title, height=260, width="container", transform=[_status_order()])
 
 
 def progress_trend(df: pd.DataFrame, by_title: str = "Strategy", title: str = "Progress over time") -> alt.Chart:
@@ -355,7 +350,7 @@ def forecast_chart(
     today = _unit(_mark("rule", strokeDash=[4, 4], color="#616161"),
                   {"x": _f("as_of:T"), "tooltip": [_day_tip_spec("as_of", "As of")]},
                   data=pd.DataFrame({"as_of": [day.strftime("%Y-%m-%d")]}))
-    return _layer_chart(data, link, due, proj, today, title=_title(title), width="container", height={"step": 24},
+    return _layer(data, link, due, proj, today, title=_title(title), width="container", height={"step": 24},
                         resolve={"scale": {"color": "independent", "stroke": "independent"}})
 
 
@@ -384,7 +379,7 @@ def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> AnyCh
         "progress:Q", title="Progress (%)", scale={"domain": [0, 100], "scheme": "blues"})})
     text = _unit(_mark("text", fontSize=13), {**base(), "text": _f("n_leaves:Q"), "color": {
         "condition": {"test": "datum.progress > 60", "value": "white"}, "value": "black"}})
-    return _layer_chart(data, rect, text, title=title, width="container", height={"step": 36})
+    return _layer(data, rect, text, title=title, width="container", height={"step": 36})
 
 
 def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Chart:
