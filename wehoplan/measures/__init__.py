@@ -1,7 +1,8 @@
 """Performance measures (KPIs): targets, tolerance, history, tied to the plan (issue 17).
 
 - :mod:`.rules`: the status rules (pure; an ordered list, the first match wins) and periods;
-- :mod:`.model`: readers (frames) and writers (append-only values, targets) with access checks;
+- :mod:`.model`: readers (frames) and writers of append-only values, with access checks;
+- :mod:`.targets`: the editors' writers of targets and caution bands, audited;
 - :mod:`.frames`: pure pandas: status as of a date, history per period, filters, display;
 - :mod:`.importing`: measure values from spreadsheets, long or wide, all or nothing;
 - :mod:`.demo`: the demo's illustrative values and targets.
@@ -36,8 +37,6 @@ from wehoplan.measures.model import (
     record_value,
     record_values_bulk,
     resolve_measure,
-    set_target,
-    set_tolerance,
 )
 from wehoplan.measures.rules import (
     DEFAULT_TOLERANCE,
@@ -51,6 +50,7 @@ from wehoplan.measures.rules import (
     status_of,
     statuses,
 )
+from wehoplan.measures.targets import set_target, set_tolerance
 
 __all__ = [
     "DEFAULT_TOLERANCE", "DIRECTIONS", "DIRECTION_WORDS", "FREQUENCIES", "MEASURE_STATUS_COLOURS",
