@@ -17,7 +17,8 @@ from tests.test_pages_fast import _filter_sets, _plan
 from wehoplan import repository
 from wehoplan.db import make_engine
 from wehoplan.generate import generate_plan
-from wehoplan.rollup import GROUP_KINDS, Thresholds, group_leaves, leaf_states, roll_up
+from wehoplan.rollup import GROUP_KINDS, Thresholds, group_leaves, leaf_states, roll_up, select_leaves
+from wehoplan.trends import period_ends
 
 same = functools.partial(pd.testing.assert_frame_equal, check_exact=True)
 TH = Thresholds()
@@ -58,3 +59,12 @@ def test_group_leaves_of_blank_and_missing_tags_equals_the_previous_code(tables)
         t.loc[leaf[::3], by] = None
         t.loc[leaf[1::7], by] = ""
         same(group_leaves(t, by, TH), ref.group_leaves(t, by, TH))
+
+
+def test_select_leaves_equals_the_previous_code(plans):
+    for tree, ups, as_of in plans:
+        one = leaf_states(tree, ups, [as_of], TH)
+        many = leaf_states(tree, ups, list(period_ends(ups, as_of, "month")), TH)
+        for states in (one, many, many.iloc[::-1], many.iloc[: len(many) // 2], one.iloc[1:]):
+            for f in _filter_sets(tree):
+                same(select_leaves(tree, states, f, TH), ref.select_leaves(tree, states, f, TH))

@@ -70,7 +70,9 @@ def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
     if filters.is_empty():
         return states
     hay = tree.haystacks
-    out = states[states["id"].isin(hay.ids[filters.leaf_mask(hay)])]
+    mask = filters.leaf_mask(hay)
+    keep = _grid_mask(states, hay.ids, mask)
+    out = states[states["id"].isin(hay.ids[mask]) if keep is None else keep]
     if filters.status:
         out = out[out["status"].isin(list(filters.status))]
     if filters.health:
@@ -80,6 +82,20 @@ def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
         struct_hit = out["id"].isin(hay.ids[filters.text_mask(hay)])
         out = out[struct_hit | text_hit.fillna(False)]
     return out
+
+
+def _grid_mask(states: pd.DataFrame, leaf_ids: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """``states["id"].isin(leaf_ids[mask])`` of states holding every leaf at each date in ``leaf_ids``' order.
+
+    Such states (what ``leaf_states`` gives) repeat the leaves date by date, so the rows kept are
+    the leaves' mask repeated: no hash look-up of every row (a trend's states have 200k rows).
+    None for states of any other shape.
+    """
+    ids = states["id"].to_numpy()
+    n = len(leaf_ids)
+    if not n or len(ids) % n or not (ids.reshape(-1, n) == leaf_ids).all():
+        return None
+    return np.tile(mask, len(ids) // n)
 
 
 def _empty(states: pd.DataFrame) -> pd.DataFrame:
