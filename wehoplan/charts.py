@@ -87,7 +87,22 @@ def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.LayerChart:
     Altair's ``+`` hashes and deep-copies every layer to hoist the shared data and
     ``.properties`` rebuilds the whole layer chart: ~5 ms per layered chart per rerun.
     """
-    return alt.LayerChart(data=data, layer=list(layers), **props)
+    if "params" in props or not all(_bare(c) for c in layers):
+        return alt.LayerChart(data=data, layer=list(layers), **props)
+    # Layers without data, parameters or sizes: LayerChart's constructor would only deep-copy
+    # each of them twice (to hoist data and parameters and move sizes to the top, none here)
+    # and hand back equal copies. The layers are set as given: the same to_dict().
+    chart = alt.LayerChart(data=data, **props)
+    chart.layer = list(layers)
+    return chart
+
+
+_HOISTED = ("data", "params", "height", "width", "view")  # what LayerChart's constructor moves out of a layer
+
+
+def _bare(layer) -> bool:
+    """A plain unit layer with nothing for LayerChart's constructor to hoist (see :func:`_layer`)."""
+    return type(layer) is alt.Chart and all(layer._get(k) is alt.Undefined for k in _HOISTED)
 
 
 # ---------------------------------------------------------------- specs as plain dicts

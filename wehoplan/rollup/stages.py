@@ -70,7 +70,9 @@ def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
     if filters.is_empty():
         return states
     hay = tree.haystacks
-    out = states[states["id"].isin(hay.ids[filters.leaf_mask(hay)])]
+    mask = filters.leaf_mask(hay)
+    keep = _grid_mask(states, hay.ids, mask)
+    out = states[states["id"].isin(hay.ids[mask]) if keep is None else keep]
     if filters.status:
         out = out[out["status"].isin(list(filters.status))]
     if filters.health:
@@ -80,6 +82,20 @@ def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
         struct_hit = out["id"].isin(hay.ids[filters.text_mask(hay)])
         out = out[struct_hit | text_hit.fillna(False)]
     return out
+
+
+def _grid_mask(states: pd.DataFrame, leaf_ids: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """``states["id"].isin(leaf_ids[mask])`` of states holding every leaf at each date in ``leaf_ids``' order.
+
+    Such states (what ``leaf_states`` gives) repeat the leaves date by date, so the rows kept are
+    the leaves' mask repeated: no hash look-up of every row (a trend's states have 200k rows).
+    None for states of any other shape.
+    """
+    ids = states["id"].to_numpy()
+    n = len(leaf_ids)
+    if not n or len(ids) % n or not (ids.reshape(-1, n) == leaf_ids).all():
+        return None
+    return np.tile(mask, len(ids) // n)
 
 
 def _empty(states: pd.DataFrame) -> pd.DataFrame:
@@ -222,19 +238,48 @@ def group_leaves(table: pd.DataFrame, by: str, thresholds: Thresholds = _DEFAULT
     """
     if by not in GROUP_KINDS:
         raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_KINDS)}")
-    used = [by, "weight", "progress", "status", "expected_progress", *LEAF_COUNT_COLUMNS]
-    leaves = table.loc[table["is_leaf"].astype(bool).to_numpy(), used]
-    if leaves.empty:
+    at = np.flatnonzero(table["is_leaf"].astype(bool).to_numpy())
+    if not len(at):
         return pd.DataFrame(columns=["group", *ROLLUP_COLUMNS])
+    key = table[by].array.take(at)
     if by == "smart":
-        # One row per tag, laid out by position (explode joins the frame back on its index).
-        tags = [smart_names(s) or ["(none)"] for s in leaves["smart"].tolist()]
-        rows = np.repeat(np.arange(len(leaves)), [len(t) for t in tags])
-        leaves = leaves.iloc[rows].assign(group=pd.Series([t for ts in tags for t in ts], dtype="str",
-                                                          index=leaves.index[rows]))
+        # One row per tag, each distinct tag set named once (a plan has a handful of them).
+        codes, uniques = pd.factorize(key)
+        names = [smart_names(u) or ["(none)"] for u in uniques] + [smart_names(None) or ["(none)"]]
+        codes = np.where(codes < 0, len(uniques), codes)
+        sizes = np.array([len(t) for t in names], dtype="int64")[codes]
+        rows = np.repeat(np.arange(len(at)), sizes)
+        flat = np.array([t for ts in names for t in ts], dtype=object)
+        offset = np.concatenate([[0], np.cumsum([len(t) for t in names])])
+        within = np.arange(len(rows)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        group = pd.Series(flat[offset[codes[rows]] + within], dtype="str")
+        at = at[rows]
     else:
-        leaves = leaves.assign(group=leaves[by].fillna("(none)").astype("string"))
-    agg = engine.aggregate(leaves, ["group"], thresholds)
+        group = pd.Series(key).fillna("(none)").astype("string")
+    return _aggregate_group(table, at, group, thresholds)
+
+
+def _aggregate_group(table: pd.DataFrame, at: np.ndarray, group: pd.Series, th: Thresholds) -> pd.DataFrame:
+    """:func:`wehoplan.rollup.engine.aggregate` of ``table``'s rows ``at`` by ``group`` (one label per row), sorted.
+
+    The same sums and rules on column arrays taken at ``at``: no frame of the leaves is made.
+    """
+    code = engine.status_codes(pd.Series(table["status"].array.take(at)))
+    w, p, e = (table[c].to_numpy(dtype="float64", na_value=np.nan)[at]
+               for c in ("weight", "progress", "expected_progress"))
+    gid, _ = pd.factorize(group)  # first-appearance order, as groupby(sort=False).ngroup()
+    gid = gid.astype("int64")
+    n_groups = int(gid.max()) + 1
+    _, first = np.unique(gid, return_index=True)
+    sums, _ = engine.child_sums(gid, n_groups, code, w, p, e)
+    counts = {c: np.bincount(gid, weights=table[c].to_numpy()[at].astype("float64"), minlength=n_groups)
+              .astype("int64") for c in LEAF_COUNT_COLUMNS}
+    status = pd.array(engine.STATUS_TEXT[rules.parent_status(sums)], dtype="string")
+    progress, expected = rules.parent_progress(sums), rules.rolled_expected_progress(sums)
+    health = pd.array(rules.schedule_health(np.asarray(status, dtype=object), progress, expected,
+                                            np.zeros(n_groups, dtype=bool), th), dtype="string")
+    agg = pd.DataFrame({"group": group.iloc[first].reset_index(drop=True), "progress": progress, "status": status,
+                        "expected_progress": expected, **counts, "health": health})
     return agg.sort_values("group", key=lambda s: s.astype("string").str.casefold()).reset_index(drop=True)
 
 
