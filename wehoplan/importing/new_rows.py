@@ -214,10 +214,17 @@ def write_new_plan(s: Session, writer: RowWriter, flat: FlatPlan, *, plan_id: in
     leaves = [i for i in flat.order if flat.leaf[i]]
     status, progress = flat.state_column("status"), flat.state_column("progress")
     comment, as_of_col = flat.state_column("comment"), flat.state_column("as_of")
-    states = [leaf_values(status[i], progress[i], comment[i], as_of_col[i]) for i in leaves]
     source = f"import: {file_name}"[:200]
     as_of_text = day(as_of)
-    updates = [(ids[codes[i]], day(t[0]) if t[0] else as_of_text, t[1], t[2], t[3], author, source, batch_id)
-               for i, t in zip(leaves, states, strict=True) if t is not None]
+    updates: list[tuple] = []
+    add = updates.append
+    for i in leaves:
+        st, pr, a = status[i], progress[i], as_of_col[i]
+        if st is not None and pr is not None:
+            # leaf_values' common case inline (a status and a progress: nothing to infer).
+            add((ids[codes[i]], day(a) if a else as_of_text, st, 100.0 if st == "completed" else float(pr),
+                 comment[i], author, source, batch_id))
+        elif (t := leaf_values(st, pr, comment[i], a)) is not None:
+            add((ids[codes[i]], day(a) if a else as_of_text, t[1], t[2], t[3], author, source, batch_id))
     return created, updates
 
