@@ -13,7 +13,7 @@ proves every way writes the same rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import chain, repeat
 from typing import Any
 
@@ -52,6 +52,38 @@ def ids_by_code(s: Session, writer: RowWriter, plan_id: int) -> dict[str | None,
         select(items_t.c.id, items_t.c.code).where(items_t.c.plan_id == plan_id))}
 
 
+def warm_names(s: Session, table: Table, cache: dict[str, int], names: Iterable[Any]) -> None:
+    """Fill ``cache`` ({trimmed name: id}) as ``person_id``/``department_id`` over ``names`` would, on SQLite.
+
+    Names are trimmed and blanks skipped as those helpers do; names not in the table are
+    inserted in the order the one-by-one calls meet them, so SQLite gives each the same next
+    rowid, with one SELECT and one executemany instead of a SELECT and a flush per name.
+    """
+    keys: dict[str, None] = {}
+    for n in names:
+        if n and (k := str(n).strip()) and k not in cache:
+            keys[k] = None
+    if not keys:
+        return  # every name cached or blank: the one-by-one calls would not query either
+    wanted = list(keys)
+    found: dict[str, int] = {}
+    # Through the session, as the helpers' SELECT: its autoflush writes whatever is pending first.
+    for at in range(0, len(wanted), 500):
+        found.update(s.execute(select(table.c.name, table.c.id).where(table.c.name.in_(wanted[at:at + 500])))
+                     .tuples().all())
+    new = [k for k in wanted if k not in found]
+    if new:
+        driver = s.connection().connection.driver_connection
+        assert driver is not None  # an open session's connection always has one
+        driver.executemany(f"INSERT INTO {table.name} (name) VALUES (?)", [(k,) for k in new])
+        for at in range(0, len(new), 500):
+            part = new[at:at + 500]
+            found.update(driver.execute(f"SELECT name, id FROM {table.name} WHERE name IN "
+                                        f"({', '.join('?' * len(part))})", part))
+    for k in wanted:
+        cache[k] = found[k]
+
+
 def leaf_tuple(st: dict[str, Any]) -> tuple[dt.date | None, str, float, object] | None:
     """(own as-of date or None, status, progress, comment) of a leaf's state cells, or None."""
     return leaf_values(st.get("status"), st.get("progress"), st.get("comment"), st.get("as_of"))
@@ -71,19 +103,29 @@ def leaf_values(status: Any, progress: Any, comment: object,
     return as_of, status, float(progress), comment
 
 
+# Resolves people and departments at once (people first), as ``person``/``dept`` would one by one.
+Warm = Callable[[list[Any], list[Any]], None]
 ITEM_FIELD_NAMES = ("owner", "sponsor", "department", "start", "due", "description", "smart", "weight")
 
 
 def _item_rows(values: dict[str, list[Any]], codes: list[str | None], titles: list[str | None],
                parents: list[int | None], sort_orders: list[int], *, plan_id: int, level: str,
                person: Callable[[Any], int | None], dept: Callable[[Any], int | None],
-               day: Callable[[object], object]) -> list[tuple]:
-    """The item tuples from the fields' columns (``ITEM_FIELD_NAMES``: None where a row has none)."""
+               day: Callable[[object], object], warm: Warm | None = None) -> list[tuple]:
+    """The item tuples from the fields' columns (``ITEM_FIELD_NAMES``: None where a row has none).
+
+    ``warm(people, departments)``, when given, resolves those names at once, with the ids
+    ``person`` and ``dept`` would give one by one (``load._Names.warm``).
+    """
     owners, sponsors, depts = values["owner"], values["sponsor"], values["department"]
     # Per row the build asks for the owner, then the sponsor: asked in that order here too, a
     # person new to the database is created with the same id.
-    people = {name: person(name) for name in dict.fromkeys(chain.from_iterable(zip(owners, sponsors, strict=True)))}
-    dept_ids = {name: dept(name) for name in dict.fromkeys(depts)}
+    asked = list(dict.fromkeys(chain.from_iterable(zip(owners, sponsors, strict=True))))
+    asked_depts = list(dict.fromkeys(depts))
+    if warm is not None:
+        warm(asked, asked_depts)
+    people = {name: person(name) for name in asked}
+    dept_ids = {name: dept(name) for name in asked_depts}
     starts, dues = values["start"], values["due"]
     days = {d: day(d) for d in dict.fromkeys(chain(starts, dues))}
     return list(zip(
@@ -97,14 +139,14 @@ def _item_rows(values: dict[str, list[Any]], codes: list[str | None], titles: li
 
 def new_item_rows(nodes: list[Node], *, plan_id: int, level: str, ids: dict[str | None, int],
                   person: Callable[[Any], int | None], dept: Callable[[Any], int | None],
-                  day: Callable[[object], object], order_of: dict[int, int]) -> list[tuple]:
+                  day: Callable[[object], object], order_of: dict[int, int], warm: Warm | None = None) -> list[tuple]:
     """One tuple per node in ``load``'s item columns order (``ITEM_COLS``), as its per-row build makes them."""
     parents = [ids[n.parent.code] if n.parent is not None and n.parent.code else None for n in nodes]
     fs = [n.fields for n in nodes]
     values = {name: [f.get(name) for f in fs] for name in ITEM_FIELD_NAMES}
     return _item_rows(values, [n.code for n in nodes], [n.title for n in nodes], parents,
                       [order_of[id(n)] for n in nodes], plan_id=plan_id, level=level, person=person, dept=dept,
-                      day=day)
+                      day=day, warm=warm)
 
 
 
@@ -123,7 +165,8 @@ def end_batch(s: Session, writer: RowWriter, audit_rows: list[tuple], progress_c
 def write_new_plan(s: Session, writer: RowWriter, flat: FlatPlan, *, plan_id: int, batch_id: int,
                    level_names: tuple[str, ...], person: Callable[[Any], int | None],
                    dept: Callable[[Any], int | None], author: str | None, file_name: str, as_of: dt.date,
-                   progress_cb: Callable[[float], object] | None = None) -> tuple[int, list[tuple]]:
+                   progress_cb: Callable[[float], object] | None = None,
+                   warm: Warm | None = None) -> tuple[int, list[tuple]]:
     """Write a new plan's items (depth by depth), their audit rows and partners; return (count, update rows).
 
     The same statements, in the same order, as ``load`` makes from the flat plan's nodes: the
@@ -151,7 +194,8 @@ def write_new_plan(s: Session, writer: RowWriter, flat: FlatPlan, *, plan_id: in
         values = {name: [col[i] for i in idx] for name, col in columns.items()}
         rows = _item_rows(values, batch_codes, [flat.titles[i] for i in idx],  # type: ignore[arg-type]
                           [ids[p] if (p := parents[i]) else None for i in idx], [position[i] for i in idx],
-                          plan_id=plan_id, level=level_name(depth, level_names), person=person, dept=dept, day=day)
+                          plan_id=plan_id, level=level_name(depth, level_names), person=person, dept=dept, day=day,
+                          warm=warm)
         writer.insert_many(s, items_t, ITEM_COLS, rows)
         id_of = ids_by_code(s, writer, plan_id)
         new_ids = [id_of[c] for c in batch_codes]
@@ -170,10 +214,17 @@ def write_new_plan(s: Session, writer: RowWriter, flat: FlatPlan, *, plan_id: in
     leaves = [i for i in flat.order if flat.leaf[i]]
     status, progress = flat.state_column("status"), flat.state_column("progress")
     comment, as_of_col = flat.state_column("comment"), flat.state_column("as_of")
-    states = [leaf_values(status[i], progress[i], comment[i], as_of_col[i]) for i in leaves]
     source = f"import: {file_name}"[:200]
     as_of_text = day(as_of)
-    updates = [(ids[codes[i]], day(t[0]) if t[0] else as_of_text, t[1], t[2], t[3], author, source, batch_id)
-               for i, t in zip(leaves, states, strict=True) if t is not None]
+    updates: list[tuple] = []
+    add = updates.append
+    for i in leaves:
+        st, pr, a = status[i], progress[i], as_of_col[i]
+        if st is not None and pr is not None:
+            # leaf_values' common case inline (a status and a progress: nothing to infer).
+            add((ids[codes[i]], day(a) if a else as_of_text, st, 100.0 if st == "completed" else float(pr),
+                 comment[i], author, source, batch_id))
+        elif (t := leaf_values(st, pr, comment[i], a)) is not None:
+            add((ids[codes[i]], day(a) if a else as_of_text, t[1], t[2], t[3], author, source, batch_id))
     return created, updates
 
