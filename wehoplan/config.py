@@ -71,9 +71,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("public_url", "WEHOPLAN_PUBLIC_URL", "http://localhost:8501", str,
             "The app's public address; reminder emails link to its My Updates page."),
     Setting("keep_freed_memory", "WEHOPLAN_KEEP_FREED_MEMORY", True, bool,
-            "Keep freed large blocks (up to 1 GB) for the next roll-up instead of giving them back: a county "
+            "Keep freed large blocks (up to 2 GB) for the next roll-up instead of giving them back: a county "
             "plan's trend then runs about twice as fast, and the process's memory stays near its peak "
-            "(Linux only; glibc's own MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_, when set, win)."),
+            "(Linux only; glibc's own MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or MALLOC_TOP_PAD_, "
+            "when set, win)."),
 )
 
 SMTP_SECURITY = ("starttls", "tls", "none")
