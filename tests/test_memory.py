@@ -33,7 +33,7 @@ def resident() -> int:
         return int(f.read().split()[1]) * 4096
 
 before = resident()
-trend = [np.ones(6_000_000) for _ in range(24)]  # a county trend's columns: 1.15 GB
+trend = [np.ones(6_000_000) for _ in range(int(sys.argv[1]))]  # a county trend's columns: 48 MB each
 del trend
 kept_after_trend = resident() - before  # freed memory the process still holds, ready for the next trend
 print(json.dumps({"applied": applied, "mapped": mapped, "heap": heap, "kept": kept,
@@ -41,12 +41,12 @@ print(json.dumps({"applied": applied, "mapped": mapped, "heap": heap, "kept": ke
 """
 
 
-def _probe(monkeypatch, **env) -> dict:
+def _probe(monkeypatch, columns: int = 24, **env) -> dict:
     for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "WEHOPLAN_KEEP_FREED_MEMORY"):
         monkeypatch.delenv(k, raising=False)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", PROBE, str(columns)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -58,6 +58,13 @@ def test_a_county_sized_column_comes_from_the_heap_and_stays_there_after_it_is_f
     assert got["heap"] >= 48_000_000
     assert got["kept"] >= 48_000_000  # freed, yet kept for the next roll-up
     assert got["kept_after_trend"] >= 1000 << 20  # the freed trend (1.15 GB) kept for the next one
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_no_more_than_2_gb_of_freed_memory_is_kept(monkeypatch):
+    got = _probe(monkeypatch, columns=56)  # 2.7 GB made and freed
+    assert got["applied"] is True
+    assert 1800 << 20 <= got["kept_after_trend"] <= (2 << 30) + (100 << 20)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")

@@ -7,10 +7,9 @@ each, so every trend faults in about 1.5 GB of new pages, while a city-sized pla
 made the 100k trend 20-30x the 10k one instead of about 10x (bench/README.md, "seventh pass:
 the trend at county scale"). :func:`keep_freed_blocks` asks ``malloc`` to serve blocks up to
 256 MB from its heap and to keep up to 2 GB of freed heap (threshold and pad of the heap's
-trimming), so a county plan's columns are
-recycled as a city's are. It changes no value, only where memory comes from; the cost is that
-the process's resident memory stays near its high-water mark between page runs instead of
-falling back (the peak is the same).
+trimming), so a county plan's columns are recycled as a city's are. It changes no value, only
+where memory comes from; the cost is that the process's resident memory stays near its
+high-water mark between page runs instead of falling back (the peak is the same).
 
 It applies on Linux with glibc only, and never when the person running the server set glibc's
 own ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or ``MALLOC_TOP_PAD_`` (their choice wins), or
@@ -29,8 +28,9 @@ from wehoplan.config import Config, load_config
 #: Blocks up to this size come from the heap (glibc's own default stops at 32 MB).
 HEAP_BLOCKS_UP_TO = 256 << 20
 #: Freed memory at the top of the heap kept for reuse instead of given back: the 2 GB a page may take
-#: (issue 15), so a county trend's ~1.4 GB of columns are all there for the next one.
-KEEP_FREED_UP_TO = 2 << 30
+#: (issue 15), so a county trend's ~1.4 GB of columns are all there for the next one. (``mallopt``
+#: takes a C ``int``: 2 GB itself would wrap to a negative number, and nothing would be trimmed.)
+KEEP_FREED_UP_TO = (2 << 30) - (1 << 20)
 
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3  # glibc's <malloc.h>
 _GLIBC_OWN = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
