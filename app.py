@@ -7,6 +7,8 @@ hidden from the menu and says which role it needs, GUIDE §4); the home page is
 
 import streamlit as st
 
+from wehoplan.memory import keep_freed_blocks
 from wehoplan.ui import auth
 
+keep_freed_blocks()  # once per server process: a county plan's columns are recycled (wehoplan/memory.py)
 st.navigation(auth.navigation_pages()).run()

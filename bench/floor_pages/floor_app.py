@@ -10,6 +10,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from wehoplan.memory import keep_freed_blocks
+
+keep_freed_blocks()  # the server process set up as app.py sets up the app's
 HERE = Path(__file__).resolve().parent
 PAGES = [("floor_home.py", "Overview", None), ("floor_report.py", "Action Report", "Action_Report"),
          ("floor_trends.py", "Trends", "Trends"),

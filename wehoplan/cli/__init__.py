@@ -29,6 +29,7 @@ from wehoplan.cli import (
 from wehoplan.cli.common import InputError, Parser, UsageError, one_line_error
 from wehoplan.cli.rollup import ROLLUP_CSV_COLUMNS
 from wehoplan.db import SchemaError
+from wehoplan.memory import keep_freed_blocks
 
 __all__ = ["ROLLUP_CSV_COLUMNS", "InputError", "UsageError", "build_parser", "main"]
 
@@ -49,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
     try:
         args = build_parser().parse_args(argv)
+        keep_freed_blocks()  # a county plan's columns are recycled (wehoplan/memory.py)
         return args.func(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -10,9 +10,8 @@ roll-up's time.
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Iterator, Sized
-from contextlib import contextmanager, nullcontext
+from collections.abc import Sized
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ import pandas as pd
 from wehoplan.domain import STATUS_KEYS
 from wehoplan.rollup import rules
 from wehoplan.rollup.tree import ROOT_ID, PreparedTree
+from wehoplan.switches import HUGE_PAGES
 
 #: Rows of (date x leaf) worked on at once by the lookups of many dates (states) and by their roll-up
 #: (grid): more dates than fit are done in blocks of dates, each block's rows written at their places
@@ -34,48 +34,12 @@ _LEVEL_FIELDS = ("snap", "parent_key", "weight", "progress", "expected_progress"
                  *LEAF_COUNT_COLUMNS)
 
 
-class _PageRequest:
-    """numpy's request for transparent huge pages, switched off while any roll-up of many rows runs.
-
-    numpy asks the kernel (``madvise``) for huge pages for every array of 4 MB or more. A
-    county's trend makes a few dozen fresh columns of ~48 MB each; on a machine whose
-    memory is fragmented or not yet backed (a VM), faulting those in as huge pages stalls
-    for seconds, erratically, while plain pages cost the same every run. The switch
-    changes no value, only how memory is faulted in; it is process-wide, so it is counted
-    (threads of one server may roll up at once) and numpy's own setting comes back when
-    the last one ends.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._before = True
-
-    @staticmethod
-    def _set(enabled: bool) -> bool:
-        try:
-            from numpy._core import multiarray
-        except ImportError:  # another numpy: leave its default alone
-            return enabled
-        switch = getattr(multiarray, "_set_madvise_hugepage", None)
-        return enabled if switch is None else bool(switch(enabled))
-
-    @contextmanager
-    def off(self) -> Iterator[None]:
-        with self._lock:
-            if self._users == 0:
-                self._before = self._set(False)
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0:
-                    self._set(self._before)
-
-
-_PAGE_REQUEST = _PageRequest()
+# numpy asks the kernel (``madvise``) for huge pages for every array of 4 MB or more. A county's
+# trend makes a few dozen fresh columns of ~48 MB each; on a machine whose memory is fragmented or
+# not yet backed (a VM), faulting those in as huge pages stalls for seconds, erratically, while plain
+# pages cost the same every run. The switch (wehoplan.switches.HUGE_PAGES) changes no value, only how
+# memory is faulted in; it is process-wide, so it is counted (threads of one server may roll up at
+# once) and numpy's own setting comes back when the last one ends.
 
 
 #: Rows from which a roll-up's columns are county-sized: above 32 MB per float column glibc maps every
@@ -85,11 +49,11 @@ LARGE_ROWS = 4_000_000
 
 
 def plain_pages(rows: int = LARGE_ROWS):
-    """A context in which numpy does not ask for huge pages (:class:`_PageRequest`) when ``rows`` is county-sized.
+    """A context in which numpy asks for no huge pages (``switches.HUGE_PAGES``) when ``rows`` is county-sized.
 
     Results are unchanged. Below :data:`LARGE_ROWS` it changes nothing.
     """
-    return _PAGE_REQUEST.off() if rows >= LARGE_ROWS else nullcontext()
+    return HUGE_PAGES.off() if rows >= LARGE_ROWS else nullcontext()
 
 
 def rows_rolled_up(*args, **kwargs) -> int:

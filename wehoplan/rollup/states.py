@@ -304,7 +304,7 @@ def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
     return ns.view("datetime64[ns]")
 
 
-@plain_pages_for(rows_looked_up)  # a county's fresh full-size columns (see engine._PageRequest)
+@plain_pages_for(rows_looked_up)  # a county's fresh full-size columns (see engine.plain_pages)
 def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dates,
                 thresholds: Thresholds) -> pd.DataFrame:
     """State of every leaf at every date in ``dates`` (GUIDE §3 "As-of state").
