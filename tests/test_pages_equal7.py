@@ -1,0 +1,164 @@
+"""The pages' code made cheaper in issue 15's seventh pass (branch pages6) equals the code it replaced.
+
+``pages_reference7.py`` keeps the replaced functions verbatim. The sidebar: the real app in
+AppTest, once with the new sidebar and once with the old one (``wehoplan.ui.state.sidebar``
+swapped for the reference's), through the same clicks (a shared link, filter changes, a
+search, a date, "Reset filters", page switches there and back, a plan change, a bad link):
+after every step both must show the same elements (texts, metrics, tables, chart specs),
+the same widget values, options and states, the same URL and the same persistent entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pages_reference7 as ref
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.test_app_dashboard import APP
+from wehoplan.ui import cache, state
+
+WIDGETS = ("selectbox", "multiselect", "date_input", "text_input", "button", "toggle", "segmented_control",
+           "download_button")
+TEXTS = ("title", "caption", "markdown", "warning", "info", "success", "subheader", "text", "error")
+
+
+def _widget(w) -> tuple:
+    return (type(w).__name__, getattr(w, "key", None), getattr(w, "label", None),
+            repr(getattr(w, "value", None)), repr(getattr(w, "options", None)),
+            getattr(w, "disabled", None), getattr(w, "placeholder", None), getattr(w, "help", None))
+
+
+def _seen(at: AppTest) -> dict:
+    """Everything a person sees or a link carries, widget by widget (not their protos' set_value flag)."""
+    out: dict = {"exception": [e.message for e in at.exception]}
+    for where in ("sidebar", "main"):
+        block = getattr(at, where)
+        for kind in TEXTS:
+            out[f"{where}.{kind}"] = [x.value for x in getattr(block, kind)]
+        for kind in WIDGETS:
+            out[f"{where}.{kind}"] = [_widget(w) for w in getattr(block, kind)]
+    out["metric"] = [(m.label, m.value, m.delta) for m in at.metric]
+    out["dataframe"] = [d.value for d in at.dataframe]
+    out["chart"] = [c.proto.spec for c in at.get("vega_lite_chart")]
+    out["url"] = {k: at.query_params[k] for k in sorted(at.query_params)}
+    out["entries"] = {k: repr(at.session_state[k]) for k in sorted(at.session_state)
+                      if k.startswith("_wp:") and k != "_wp:marks"}
+    return out
+
+
+def _same(a: dict, b: dict, step: str) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        if k == "dataframe":
+            assert len(a[k]) == len(b[k]), step
+            for x, y in zip(a[k], b[k], strict=True):
+                pd.testing.assert_frame_equal(x, y, check_exact=True, obj=f"{step}: dataframe")
+        else:
+            assert a[k] == b[k], f"{step}: {k}"
+
+
+def _old_sidebar(_who=None):  # the pages pass the gate's principal; the old sidebar looked it up itself
+    return ref.sidebar()
+
+
+def _steps():
+    """(name, action on an AppTest) in order: each action ends with a run."""
+    def link(at):
+        at.query_params["plan"] = "smart city"
+        at.query_params["as_of"] = "2020-10-15"
+        at.query_params["department"] = "Public Works"
+        at.query_params["smart"] = "M"
+        at.run()
+    return [
+        ("a shared link", link),
+        ("a department", lambda at: at.multiselect(key="w_department").set_value(["Department of Public Works"]).run()),
+        ("the same page again", lambda at: at.run()),
+        ("a status too", lambda at: at.multiselect(key="w_status").set_value(["on_track"]).run()),
+        ("a search", lambda at: at.text_input(key="w_text").input("data").run()),
+        ("no search", lambda at: at.text_input(key="w_text").input("").run()),
+        ("a date", lambda at: at.date_input(key="w_as_of").set_value(dt.date(2019, 6, 30)).run()),
+        ("to the Action Report", lambda at: at.switch_page("app_pages/1_Action_Report.py").run()),
+        ("its layout", lambda at: at.segmented_control(key="w_page:layout").set_value("flat").run()),
+        ("an owner there", lambda at: at.multiselect(key="w_owner").set_value(
+            at.multiselect(key="w_owner").options[:1]).run()),
+        ("to Trends", lambda at: at.switch_page("app_pages/2_Trends.py").run()),
+        ("a SMART value there", lambda at: at.multiselect(key="w_smart").set_value(["S", "T"]).run()),
+        ("reset", lambda at: next(b for b in at.button if b.label == "Reset filters").click().run()),
+        ("to Departments", lambda at: at.switch_page("app_pages/3_Departments_and_SMART.py").run()),
+        ("a health there", lambda at: at.multiselect(key="w_health").set_value(["behind"]).run()),
+        ("back to the Overview", lambda at: at.switch_page("app_pages/0_Overview.py").run()),
+        ("the same page again", lambda at: at.run()),
+        ("a strategy", lambda at: at.multiselect(key="w_strategy").set_value(
+            at.multiselect(key="w_strategy").options[:2]).run()),
+        ("another plan", lambda at: at.selectbox(key="w_plan").set_value("WeHoX Innovations Annual Report 2015").run()),
+        ("a department of that plan", lambda at: at.multiselect(key="w_department").set_value(
+            at.multiselect(key="w_department").options[-1:]).run()),
+        ("to the Audit page", lambda at: at.switch_page("app_pages/6_Audit.py").run()),
+        ("back to the Overview", lambda at: at.switch_page("app_pages/0_Overview.py").run()),
+    ]
+
+
+def _walk(monkeypatch, old: bool, steps) -> list[dict]:
+    with monkeypatch.context() as m:
+        if old:
+            m.setattr(state, "sidebar", _old_sidebar)
+        cache._engine.clear()  # each walk starts from cold caches, as a new server would
+        at = AppTest.from_file(APP, default_timeout=60)
+        seen = []
+        for _, act in steps:
+            act(at)
+            seen.append(_seen(at))
+        return seen
+
+
+@pytest.fixture
+def demo(monkeypatch, demo_url):
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", demo_url)
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_sidebar_equals_the_previous_code_through_a_session(monkeypatch):
+    steps = _steps()
+    new, old = _walk(monkeypatch, False, steps), _walk(monkeypatch, True, steps)
+    for (name, _), a, b in zip(steps, new, old, strict=True):
+        _same(a, b, name)
+    assert new[0]["main.caption"] and "Public Works" in new[0]["main.caption"][0]
+    assert any(s["metric"] for s in new) and any(s["chart"] for s in new)  # pages drawn, not only sidebars
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_sidebar_equals_the_previous_code_on_a_bad_link(monkeypatch):
+    def bad(at):
+        for k, v in {"plan": "nonexistent", "as_of": "2020-13-45", "smart": "Q", "status": "nope"}.items():
+            at.query_params[k] = v
+        at.run()
+    steps = [("a bad link", bad), ("the same page again", lambda at: at.run()),
+             ("a status", lambda at: at.multiselect(key="w_status").set_value(["completed"]).run()),
+             ("reset", lambda at: next(b for b in at.button if b.label == "Reset filters").click().run())]
+    new, old = _walk(monkeypatch, False, steps), _walk(monkeypatch, True, steps)
+    for (name, _), a, b in zip(steps, new, old, strict=True):
+        _same(a, b, name)
+    assert any("This link asked for" in w for w in new[0]["main.warning"])
+
+
+def test_the_data_version_equals_the_previous_code(demo_url, empty_url, tmp_path):
+    import sqlite3
+
+    from wehoplan.db import data_version, make_engine
+
+    no_meta, no_row, blank = (tmp_path / n for n in ("no_meta.db", "no_row.db", "blank.db"))
+    sqlite3.connect(no_meta).execute("CREATE TABLE t (x)").connection.commit()
+    with sqlite3.connect(no_row) as con:
+        con.execute("CREATE TABLE meta (key TEXT, value TEXT)")
+    with sqlite3.connect(blank) as con:
+        con.execute("CREATE TABLE meta (key TEXT, value TEXT)")
+        con.execute("INSERT INTO meta VALUES ('data_version', NULL)")
+    seen = []
+    for url in (demo_url, empty_url, *(f"sqlite:///{p}" for p in (no_meta, no_row, blank, tmp_path / "none.db"))):
+        eng = make_engine(url)
+        seen.append(cache.read_version(eng))
+        assert seen[-1] == data_version(eng), url
+    assert seen[0] > 0 and seen[2:] == [-1, -1, -1, -1]
