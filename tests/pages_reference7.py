@@ -4,7 +4,9 @@ The sidebar (``wehoplan/ui/state.py``: ``sidebar``, ``_bind``, ``_write_url``, `
 ``visible_plans``) and ``wehoplan/ui/cache.py``'s ``version`` as they were: every widget key and
 persistent entry written on every rerun, the URL read key by key, the data version through
 SQLAlchemy, five cache look-ups. The functions that did not change are imported from
-``wehoplan.ui.state``. ``tests/test_pages_equal7.py`` checks the new code against these.
+``wehoplan.ui.state``. ``wehoplan/dashboard.py``'s ``report_rows`` and ``action_report`` as they
+were (every column made from the roll-up table on every rerun), their helpers imported from
+``wehoplan.dashboard``. ``tests/test_pages_equal7.py`` checks the new code against these.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from wehoplan.access import sees_every_plan
+from wehoplan.dashboard import ActionReport, _days, _take, _words
 from wehoplan.db import data_version
 from wehoplan.display import DATE_INPUT_FORMAT
 from wehoplan.display import day as format_day
+from wehoplan.domain import HEALTH_LABELS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
-from wehoplan.rollup import PreparedTree
+from wehoplan.rollup import ROOT_ID, PreparedTree
 from wehoplan.ui import cache
 from wehoplan.ui.state import (
     _WIDGET,
@@ -143,3 +148,83 @@ def sidebar() -> View:
     return View(frames, pd.Timestamp(as_of), filters)
 
 
+# ---------------------------------------------------------------- wehoplan/dashboard.py (Action Report rows)
+
+
+def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", status_key: bool = True) -> pd.DataFrame:
+    """Build the rows of the tabular action report of the selection.
+
+    Args:
+        table: the roll-up table.
+        tree: True: strategies, initiatives and actions in outline order (titles
+            indented); False: the actions only, flat.
+        show: ``all``; ``overdue`` (overdue actions only) or ``attention`` (major
+            disruption, overdue or stale), each with their strategies and
+            initiatives in tree layout.
+        status_key: False leaves out the ``status_key`` column (the Action Report shows none).
+
+    Returns:
+        Columns :data:`REPORT_COLUMNS` (plus ``status_key``), progress in percent.
+
+    """
+    keep = table["id"].to_numpy() != ROOT_ID
+    leaf = table["is_leaf"].to_numpy(dtype=bool)
+    if show != "all":
+        hit = table["overdue"].to_numpy(dtype=bool)
+        if show != "overdue":
+            hit = hit | table["stale"].to_numpy(dtype=bool) | \
+                (table["status"].to_numpy(dtype=object) == "major_disruption")
+        codes = table["code"].astype(str).to_numpy(dtype=object)
+        flagged = codes[keep & leaf & hit]
+        # Keep the flagged actions and their ancestors (their path), in outline order.
+        ancestors = {c.rsplit(".", i)[0] for c in flagged for i in range(c.count(".") + 1)}
+        keep = keep & np.isin(codes, list(ancestors | set(flagged)))
+    if not tree:
+        keep = keep & leaf
+    at = np.flatnonzero(keep)
+    titles = _take(table, "title", at)
+    if tree:
+        depth = table["depth"].to_numpy()[at].astype("int64")
+        indents = pd.array(["\u2003" * d for d in range(int(depth.max(initial=1)))], dtype="str")
+        titles = indents.take(np.maximum(depth - 1, 0)) + titles
+    status = _take(table, "status", at)
+    return pd.DataFrame({
+        "Code": _take(table, "code", at),
+        "Title": titles,
+        "Status": _words(status, STATUS_LABELS.get, None),
+        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
+        "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
+        "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
+        "Owner": _take(table, "owner", at).fillna(""),
+        "Department": _take(table, "department", at).fillna(""),
+        # A few distinct tag sets: each is named once.
+        "SMART": _words(_take(table, "smart", at), lambda s: ", ".join(smart_names(s)), ", ".join(smart_names(None))),
+        "Start": _days(table, "start", at),
+        "Due": _days(table, "due", at),
+        "Overdue": table["n_overdue"].to_numpy(dtype="int64")[at],
+        "Latest comment": _take(table, "comment", at).fillna(""),
+        "Comment date": _days(table, "comment_date", at),
+        "Level": _take(table, "level", at),
+        **({"status_key": status} if status_key else {}),
+    })
+
+
+def action_report(table: pd.DataFrame, layout: str = "tree", show: str = "all") -> ActionReport | None:
+    """The Action Report of the selection; None when no row is left to show.
+
+    Args:
+        table: the roll-up table.
+        layout: a key of :data:`LAYOUT_OPTIONS` (``tree`` or ``flat``).
+        show: a key of :data:`SHOW_OPTIONS` (see :func:`report_rows`).
+
+    """
+    tree = layout == "tree"
+    rows = report_rows(table, tree=tree, show=show, status_key=False)  # the Status column carries the colour
+    if rows.empty:
+        return None
+    n_actions = int((table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)).sum())
+    shown = int((rows["Level"] == "Action").sum()) if tree else len(rows)
+    return ActionReport(
+        rows=rows,
+        caption=f"{len(rows)} rows ({shown} of {n_actions} selected actions). Click a column header to sort.",
+    )

@@ -6,19 +6,95 @@ swapped for the reference's), through the same clicks (a shared link, filter cha
 search, a date, "Reset filters", page switches there and back, a plan change, a bad link):
 after every step both must show the same elements (texts, metrics, tables, chart specs),
 the same widget values, options and states, the same URL and the same persistent entries.
+
+The page functions: on both demo plans and a generated plan, at two dates, under the filters of
+``test_pages_fast`` (the empty selection included), every frame must equal the old code's to the
+last bit (values, dtypes, index, column order) and give Streamlit the same Arrow bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pages_reference7 as ref
 import pandas as pd
 import pytest
+from streamlit.dataframe_util import convert_pandas_df_to_arrow_bytes
 from streamlit.testing.v1 import AppTest
 
 from tests.test_app_dashboard import APP
+from tests.test_pages_fast import _filter_sets, _plan
+from wehoplan import dashboard, repository
+from wehoplan.db import make_engine
+from wehoplan.generate import generate_plan
+from wehoplan.rollup import Thresholds, leaf_states, roll_up
 from wehoplan.ui import cache, state
+
+TH = Thresholds()
+
+
+def same(new: pd.DataFrame, old: pd.DataFrame) -> None:
+    """Equal to the last bit, and the same bytes for Streamlit (``st.dataframe`` sends Arrow)."""
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+    assert convert_pandas_df_to_arrow_bytes(new) == convert_pandas_df_to_arrow_bytes(old)
+
+
+@pytest.fixture(scope="module")
+def plans(demo_engine, tmp_path_factory):
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('gen7') / 'g.db'}")
+    out = [_plan(demo_engine, n) for n in repository.list_plans(demo_engine)["name"]]
+    return [*out, _plan(engine, generate_plan(engine, actions=600, months=18, seed=11).name)]
+
+
+@functools.cache
+def _dates(as_of):
+    return (as_of, as_of - pd.Timedelta(days=400))
+
+
+def _tables(plans):
+    """(tree, table) for every plan, two dates and every filter set: the pages' roll-up tables."""
+    for tree, ups, as_of in plans:
+        for day in _dates(as_of):
+            states = leaf_states(tree, ups, [day], TH)
+            for f in _filter_sets(tree):
+                yield tree, roll_up(tree, states, f, TH)
+
+
+def test_the_action_report_equals_the_previous_code(plans):
+    n = 0
+    for tree, table in _tables(plans):
+        for layout in dashboard.LAYOUT_OPTIONS:
+            for show in dashboard.SHOW_OPTIONS:
+                new, old = dashboard.action_report(table, layout, show, tree), ref.action_report(table, layout, show)
+                assert (new is None) == (old is None)
+                if new is not None:
+                    same(new.rows, old.rows)
+                    assert new.caption == old.caption
+                for key in (True, False):
+                    same(dashboard.report_rows(table, layout == "tree", show, key, dashboard.report_labels(tree)),
+                         ref.report_rows(table, layout == "tree", show, key))
+        n += len(table)
+    assert n > 3000  # realistic sizes, not only literal plans
+
+
+def test_the_report_labels_are_made_once_per_tree_and_go_with_it(plans, demo_engine):
+    import gc
+
+    from wehoplan.rollup import prepare_tree
+
+    tree = plans[0][0]
+    assert dashboard.report_labels(tree) is dashboard.report_labels(tree)
+    assert dashboard.report_labels(plans[1][0]) is not dashboard.report_labels(tree)  # one per plan
+    plan = repository.list_plans(demo_engine).iloc[0]
+    fresh = prepare_tree(repository.load_items(demo_engine, int(plan["id"])))  # as after a write: a new tree
+    n = len(dashboard._LABELS)
+    assert dashboard.report_labels(fresh) is not dashboard.report_labels(tree)
+    assert len(dashboard._LABELS) == n + 1
+    del fresh
+    gc.collect()
+    assert len(dashboard._LABELS) == n  # a tree let go takes its labels with it
+
 
 WIDGETS = ("selectbox", "multiselect", "date_input", "text_input", "button", "toggle", "segmented_control",
            "download_button")

@@ -9,6 +9,8 @@ that a page shows as is. :func:`overview`, :func:`action_report` and
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 
@@ -17,7 +19,7 @@ import pandas as pd
 
 from wehoplan import charts
 from wehoplan.domain import HEALTH_LABELS, STATUS_KEYS, STATUS_LABELS, smart_names
-from wehoplan.rollup import ROOT_ID, Thresholds, first_completed, group_leaves
+from wehoplan.rollup import ROOT_ID, PreparedTree, Thresholds, first_completed, group_leaves
 
 RECENT_DAYS = 90
 
@@ -237,7 +239,73 @@ REPORT_COLUMNS = ["Code", "Title", "Status", "Health", "Progress", "Expected", "
 SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
 
 
-def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", status_key: bool = True) -> pd.DataFrame:
+@dataclass(frozen=True, eq=False)
+class ReportLabels:
+    """The Action Report's columns that are the same at every date and for every filter, for every item of a tree.
+
+    Arrays over the tree's decorated rows (every item in outline order, then the plan
+    row), made as :func:`report_rows` makes them from a roll-up table; a roll-up table's
+    rows are found in them by their ``order``. One per prepared tree, i.e. per plan and
+    data version (:func:`report_labels`).
+    """
+
+    slot: np.ndarray  # order + 1 -> position in the arrays below (-1: no such item)
+    code: pd.api.extensions.ExtensionArray
+    title: pd.api.extensions.ExtensionArray  # as in the flat layout
+    tree_title: pd.api.extensions.ExtensionArray  # indented by depth, as in the tree layout
+    owner: pd.api.extensions.ExtensionArray
+    department: pd.api.extensions.ExtensionArray
+    smart: pd.api.extensions.ExtensionArray
+    level: pd.api.extensions.ExtensionArray
+    is_action: np.ndarray  # level == "Action"
+
+    def at(self, table: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+        """Positions in the arrays of ``table``'s rows at positions ``rows`` (a roll-up table of this tree)."""
+        return self.slot[table["order"].to_numpy(dtype="int64")[rows] + 1]
+
+
+_LABELS: weakref.WeakKeyDictionary[PreparedTree, ReportLabels] = weakref.WeakKeyDictionary()
+_LABELS_LOCK = threading.Lock()
+
+
+def report_labels(tree: PreparedTree) -> ReportLabels:
+    """The :class:`ReportLabels` of a prepared tree, made once per tree (kept while the tree lives).
+
+    A tree is one plan at one data version (the pages' plan cache makes a new one after
+    any write), so these never outlive the data they were made from.
+    """
+    with _LABELS_LOCK:
+        labels = _LABELS.get(tree)
+    if labels is None:
+        labels = _make_labels(tree)
+        with _LABELS_LOCK:
+            _LABELS[tree] = labels
+    return labels
+
+
+def _make_labels(tree: PreparedTree) -> ReportLabels:
+    cols = tree.decorate_with_plan_row  # what a roll-up table's tree columns are taken from
+    rows = pd.DataFrame({c: cols[c] for c in ("code", "title", "level", "depth", "order", "owner", "department",
+                                              "smart")})
+    every = np.arange(len(rows))
+    order = rows["order"].to_numpy(dtype="int64")
+    slot = np.full(int(order.max(initial=-1)) + 2, -1, dtype="int64")
+    slot[order + 1] = every
+    titles = _take(rows, "title", every)
+    depth = rows["depth"].to_numpy()[every].astype("int64")
+    indents = pd.array(["\u2003" * d for d in range(int(depth.max(initial=1)))], dtype="str")
+    level = _take(rows, "level", every)
+    return ReportLabels(
+        slot=slot, code=_take(rows, "code", every), title=titles,
+        tree_title=indents.take(np.maximum(depth - 1, 0)) + titles,
+        owner=_take(rows, "owner", every).fillna(""), department=_take(rows, "department", every).fillna(""),
+        smart=_words(_take(rows, "smart", every), lambda s: ", ".join(smart_names(s)), ", ".join(smart_names(None))),
+        level=level, is_action=np.asarray(level == "Action", dtype=bool),
+    )
+
+
+def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", status_key: bool = True,
+                labels: ReportLabels | None = None) -> pd.DataFrame:
     """Build the rows of the tabular action report of the selection.
 
     Args:
@@ -248,26 +316,16 @@ def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", statu
             disruption, overdue or stale), each with their strategies and
             initiatives in tree layout.
         status_key: False leaves out the ``status_key`` column (the Action Report shows none).
+        labels: :func:`report_labels` of the tree ``table`` was rolled up from: the columns
+            that no date or filter changes are taken from it instead of made again.
 
     Returns:
         Columns :data:`REPORT_COLUMNS` (plus ``status_key``), progress in percent.
 
     """
-    keep = table["id"].to_numpy() != ROOT_ID
-    leaf = table["is_leaf"].to_numpy(dtype=bool)
-    if show != "all":
-        hit = table["overdue"].to_numpy(dtype=bool)
-        if show != "overdue":
-            hit = hit | table["stale"].to_numpy(dtype=bool) | \
-                (table["status"].to_numpy(dtype=object) == "major_disruption")
-        codes = table["code"].astype(str).to_numpy(dtype=object)
-        flagged = codes[keep & leaf & hit]
-        # Keep the flagged actions and their ancestors (their path), in outline order.
-        ancestors = {c.rsplit(".", i)[0] for c in flagged for i in range(c.count(".") + 1)}
-        keep = keep & np.isin(codes, list(ancestors | set(flagged)))
-    if not tree:
-        keep = keep & leaf
-    at = np.flatnonzero(keep)
+    at = _report_at(table, tree, show)
+    if labels is not None:
+        return _report_frame(table, at, labels.at(table, at), labels, tree, status_key)
     titles = _take(table, "title", at)
     if tree:
         depth = table["depth"].to_numpy()[at].astype("int64")
@@ -291,6 +349,49 @@ def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", statu
         "Latest comment": _take(table, "comment", at).fillna(""),
         "Comment date": _days(table, "comment_date", at),
         "Level": _take(table, "level", at),
+        **({"status_key": status} if status_key else {}),
+    })
+
+
+def _report_at(table: pd.DataFrame, tree: bool, show: str) -> np.ndarray:
+    """Positions of :func:`report_rows`'s rows in ``table`` (the layout's and the view's rows, outline order)."""
+    keep = table["id"].to_numpy() != ROOT_ID
+    leaf = table["is_leaf"].to_numpy(dtype=bool)
+    if show != "all":
+        hit = table["overdue"].to_numpy(dtype=bool)
+        if show != "overdue":
+            hit = hit | table["stale"].to_numpy(dtype=bool) | \
+                (table["status"].to_numpy(dtype=object) == "major_disruption")
+        codes = table["code"].astype(str).to_numpy(dtype=object)
+        flagged = codes[keep & leaf & hit]
+        # Keep the flagged actions and their ancestors (their path), in outline order.
+        ancestors = {c.rsplit(".", i)[0] for c in flagged for i in range(c.count(".") + 1)}
+        keep = keep & np.isin(codes, list(ancestors | set(flagged)))
+    if not tree:
+        keep = keep & leaf
+    return np.flatnonzero(keep)
+
+
+def _report_frame(table: pd.DataFrame, at: np.ndarray, where: np.ndarray, labels: ReportLabels, tree: bool,
+                  status_key: bool) -> pd.DataFrame:
+    """:func:`report_rows`'s frame of ``table``'s rows at ``at``, the tree's columns from ``labels`` at ``where``."""
+    status = _take(table, "status", at)
+    return pd.DataFrame({
+        "Code": labels.code.take(where),
+        "Title": (labels.tree_title if tree else labels.title).take(where),
+        "Status": _words(status, STATUS_LABELS.get, None),
+        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
+        "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
+        "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
+        "Owner": labels.owner.take(where),
+        "Department": labels.department.take(where),
+        "SMART": labels.smart.take(where),
+        "Start": _days(table, "start", at),
+        "Due": _days(table, "due", at),
+        "Overdue": table["n_overdue"].to_numpy(dtype="int64")[at],
+        "Latest comment": _take(table, "comment", at).fillna(""),
+        "Comment date": _days(table, "comment_date", at),
+        "Level": labels.level.take(where),
         **({"status_key": status} if status_key else {}),
     })
 
@@ -450,21 +551,32 @@ class ActionReport:
     caption: str  # "56 rows (39 of 39 selected actions)..."
 
 
-def action_report(table: pd.DataFrame, layout: str = "tree", show: str = "all") -> ActionReport | None:
+def action_report(table: pd.DataFrame, layout: str = "tree", show: str = "all",
+                  prepared: PreparedTree | None = None) -> ActionReport | None:
     """The Action Report of the selection; None when no row is left to show.
 
     Args:
         table: the roll-up table.
         layout: a key of :data:`LAYOUT_OPTIONS` (``tree`` or ``flat``).
         show: a key of :data:`SHOW_OPTIONS` (see :func:`report_rows`).
+        prepared: the prepared tree ``table`` was rolled up from, when the caller has it: the
+            columns no date or filter changes are then made once per tree (:func:`report_labels`).
 
     """
     tree = layout == "tree"
-    rows = report_rows(table, tree=tree, show=show, status_key=False)  # the Status column carries the colour
+    if prepared is None:
+        rows = report_rows(table, tree=tree, show=show, status_key=False)  # the Status column carries the colour
+        action = (rows["Level"] == "Action").to_numpy(dtype=bool, na_value=False)
+    else:
+        labels = report_labels(prepared)
+        at = _report_at(table, tree, show)
+        where = labels.at(table, at)
+        rows = _report_frame(table, at, where, labels, tree, status_key=False)
+        action = labels.is_action[where]
     if rows.empty:
         return None
     n_actions = int((table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)).sum())
-    shown = int((rows["Level"] == "Action").sum()) if tree else len(rows)
+    shown = int(action.sum()) if tree else len(rows)
     return ActionReport(
         rows=rows,
         caption=f"{len(rows)} rows ({shown} of {n_actions} selected actions). Click a column header to sort.",
