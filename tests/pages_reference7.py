@@ -4,9 +4,10 @@ The sidebar (``wehoplan/ui/state.py``: ``sidebar``, ``_bind``, ``_write_url``, `
 ``visible_plans``) and ``wehoplan/ui/cache.py``'s ``version`` as they were: every widget key and
 persistent entry written on every rerun, the URL read key by key, the data version through
 SQLAlchemy, five cache look-ups. The functions that did not change are imported from
-``wehoplan.ui.state``. ``wehoplan/dashboard.py``'s ``report_rows`` and ``action_report`` as they
-were (every column made from the roll-up table on every rerun), their helpers imported from
-``wehoplan.dashboard``. ``tests/test_pages_equal7.py`` checks the new code against these.
+``wehoplan.ui.state``. ``wehoplan/dashboard.py``'s ``report_rows``, ``action_report``, ``needs_attention``,
+``strategy_progress`` and ``_take`` as they were (every column made from the roll-up table on
+every rerun, every text column cast to ``str`` before it is taken), their other helpers imported
+from ``wehoplan.dashboard``. ``tests/test_pages_equal7.py`` checks the new code against these.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from wehoplan import charts
 from wehoplan.access import sees_every_plan
-from wehoplan.dashboard import ActionReport, _days, _take, _words
+from wehoplan.dashboard import ActionReport, _days, _objects, _text, _words
 from wehoplan.db import data_version
 from wehoplan.display import DATE_INPUT_FORMAT
 from wehoplan.display import day as format_day
@@ -149,6 +151,50 @@ def sidebar() -> View:
 
 
 # ---------------------------------------------------------------- wehoplan/dashboard.py (Action Report rows)
+
+
+def _take(table: pd.DataFrame, column: str, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column's values at row positions ``at``, as they are (no Python strings made)."""
+    return table[column].astype("str").array.take(at)
+
+
+def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
+    """``name, progress, expected_progress, status`` per top-level item (for a bar chart)."""
+    at = np.flatnonzero(table["depth"].to_numpy() == 1)
+    names = pd.Series(_take(table, "code", at) + " " + _take(table, "title", at))
+    return pd.DataFrame({
+        "name": charts.short_names(names).to_numpy(),
+        "progress": table["progress"].to_numpy()[at],
+        "expected_progress": table["expected_progress"].to_numpy()[at],
+        "status": _objects(_take(table, "status", at)),
+    })
+
+
+def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
+    """Actions in major disruption, overdue or stale, worst first, with owner and department."""
+    leaf = table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)
+    major = (table["status"].to_numpy(dtype=object) == "major_disruption") & leaf
+    overdue = table["overdue"].to_numpy(dtype=bool) & leaf
+    stale = table["stale"].to_numpy(dtype=bool) & leaf
+    at = np.flatnonzero(major | overdue | stale)
+    major, overdue, stale = major[at], overdue[at], stale[at]
+    # Worst first (major disruption, then overdue, then stale), outline order among equals.
+    rank = major.astype(int) * 4 + overdue.astype(int) * 2 + stale.astype(int)
+    by = np.lexsort((table["order"].to_numpy()[at], -rank))
+    at, major, overdue, stale = at[by], major[by], overdue[by], stale[by]
+    # One join per row over three booleans: a row-wise DataFrame.apply was the slow part of the page.
+    words = ("major disruption", "overdue", "stale")
+    reasons = [", ".join(w for w, on in zip(words, row, strict=True) if on)
+               for row in zip(major.tolist(), overdue.tolist(), stale.tolist(), strict=True)]
+    return pd.DataFrame({
+        "Code": _take(table, "code", at), "Title": _take(table, "title", at),
+        "Why": _text(reasons),
+        "Owner": _take(table, "owner", at).fillna(""), "Department": _take(table, "department", at).fillna(""),
+        "Due": _days(table, "due", at), "Status": _words(_take(table, "status", at), STATUS_LABELS.get, None),
+        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
+        "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
+        "Last update": _days(table, "last_update", at),
+    })
 
 
 def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", status_key: bool = True) -> pd.DataFrame:

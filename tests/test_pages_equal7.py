@@ -72,10 +72,18 @@ def test_the_action_report_equals_the_previous_code(plans):
                     same(new.rows, old.rows)
                     assert new.caption == old.caption
                 for key in (True, False):
+                    old_rows = ref.report_rows(table, layout == "tree", show, key)
                     same(dashboard.report_rows(table, layout == "tree", show, key, dashboard.report_labels(tree)),
-                         ref.report_rows(table, layout == "tree", show, key))
+                         old_rows)
+                    same(dashboard.report_rows(table, layout == "tree", show, key), old_rows)
         n += len(table)
     assert n > 3000  # realistic sizes, not only literal plans
+
+
+def test_the_overview_frames_equal_the_previous_code(plans):
+    for _, table in _tables(plans):
+        same(dashboard.needs_attention(table), ref.needs_attention(table))
+        same(dashboard.strategy_progress(table), ref.strategy_progress(table))
 
 
 def test_the_report_labels_are_made_once_per_tree_and_go_with_it(plans, demo_engine):

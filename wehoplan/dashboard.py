@@ -141,9 +141,14 @@ def _days(table: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
     return out
 
 
+_STR = pd.StringDtype(na_value=np.nan)  # the "str" dtype
+
+
 def _take(table: pd.DataFrame, column: str, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A text column's values at row positions ``at``, as they are (no Python strings made)."""
-    return table[column].astype("str").array.take(at)
+    s = table[column]
+    # A "str" column is taken as it is: astype("str") of one copies the whole column first.
+    return (s if s.dtype == _STR else s.astype("str")).array.take(at)
 
 
 def _words(values: pd.api.extensions.ExtensionArray, words, missing) -> pd.api.extensions.ExtensionArray:
