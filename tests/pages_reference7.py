@@ -5,7 +5,8 @@ The sidebar (``wehoplan/ui/state.py``: ``sidebar``, ``_bind``, ``_write_url``, `
 persistent entry written on every rerun, the URL read key by key, the data version through
 SQLAlchemy, five cache look-ups. The functions that did not change are imported from
 ``wehoplan.ui.state``. ``wehoplan/dashboard.py``'s ``report_rows``, ``action_report``, ``needs_attention``,
-``strategy_progress`` and ``_take`` as they were (every column made from the roll-up table on
+``strategy_progress``, ``_take``, ``heatmap_data``, ``status_counts_by`` and ``group_table``
+(with its ``_status_text`` and ``_health_text``) as they were (every column made from the roll-up table on
 every rerun, every text column cast to ``str`` before it is taken), their other helpers imported
 from ``wehoplan.dashboard``. ``tests/test_pages_equal7.py`` checks the new code against these.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ import streamlit as st
 
 from wehoplan import charts
 from wehoplan.access import sees_every_plan
-from wehoplan.dashboard import ActionReport, _days, _objects, _text, _words
+from wehoplan.dashboard import ActionReport, _days, _objects, _text, _words, leaves
 from wehoplan.db import data_version
 from wehoplan.display import DATE_INPUT_FORMAT
 from wehoplan.display import day as format_day
@@ -274,3 +276,89 @@ def action_report(table: pd.DataFrame, layout: str = "tree", show: str = "all") 
         rows=rows,
         caption=f"{len(rows)} rows ({shown} of {n_actions} selected actions). Click a column header to sort.",
     )
+
+
+def _status_text(s: pd.Series) -> pd.Series:
+    return s.astype("string").map(STATUS_LABELS)
+
+
+def _health_text(s: pd.Series) -> pd.Series:
+    """Schedule-health words ("At risk"); blank where health does not apply."""
+    return s.astype("string").map(HEALTH_LABELS).fillna("").astype(str)
+
+
+def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
+    """``department, smart, n_leaves, progress`` per (department, SMART value) with actions.
+
+    An action tagged with several SMART values counts in each; progress is the plain
+    mean of the cell's non-deferred actions (all of them when every one is deferred).
+    """
+    lv = leaves(table, ["department", "smart", "progress", "status"])  # only what the cells read
+    if lv.empty:
+        return pd.DataFrame(columns=["department", "smart", "n_leaves", "progress"])
+    # One (department, SMART value) row per tag of each leaf, in leaf order, then the
+    # cells in sorted order, numbered in plain Python: a few thousand rows at most, where
+    # explode + a named groupby.agg cost several times more (bench/README.md). The means stay pandas' own
+    # (same summation, so the same numbers to the last bit).
+    depts = lv["department"].fillna("(none)").astype(str).tolist()
+    smarts = lv["smart"].fillna("").astype(str).tolist()
+    row_of, cell = [], []
+    names = {tags: smart_names(tags) or ["(none)"] for tags in set(smarts)}  # a few distinct tag sets
+    for i, (d, tags) in enumerate(zip(depts, smarts, strict=True)):
+        for name in names[tags]:
+            row_of.append(i)
+            cell.append((d, name))
+    keys = sorted(set(cell))
+    number = {k: n for n, k in enumerate(keys)}
+    gid = np.fromiter((number[k] for k in cell), dtype="int64", count=len(cell))
+    rows = np.asarray(row_of, dtype="int64")
+    progress = lv["progress"].to_numpy(dtype="float64", na_value=np.nan)[rows]
+    not_deferred = (lv["status"] != "deferred").to_numpy(dtype=bool)[rows]
+    p_nd = pd.Series(np.where(not_deferred, progress, np.nan)).groupby(gid).mean().to_numpy()
+    p_all = pd.Series(progress).groupby(gid).mean().to_numpy()
+    return pd.DataFrame({
+        "department": pd.Series([k[0] for k in keys], dtype="str"),
+        "smart": pd.Series([k[1] for k in keys], dtype="str"),
+        "n_leaves": np.bincount(gid, minlength=len(keys)).astype("int64"),
+        "progress": np.where(np.isnan(p_nd), p_all, p_nd),
+    })
+
+
+def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """``group, status, n``: selected actions per status for each ``department`` or ``owner``.
+
+    Groups are ordered by their number of actions, most first.
+    """
+    is_leaf = (table["is_leaf"] & (table["id"] != ROOT_ID)).to_numpy(dtype=bool)
+    lv = table.loc[is_leaf, [by, "status"]]
+    if lv.empty:
+        return pd.DataFrame(columns=["group", "status", "n"])
+    # Counted in plain Python (hundreds of owners: two groupbys, a map and a sort cost
+    # more than the counting, see bench/README.md). Groups by their number of actions, most first (ties by name, as
+    # the stable sort of the name-sorted groups gave); statuses by name within a group.
+    pairs = Counter(zip(lv[by].fillna("(none)").astype(str).tolist(), lv["status"].astype(str).tolist(),
+                        strict=True))
+    size: dict[str, int] = {}
+    for (group, _), n in sorted(pairs.items()):
+        size[group] = size.get(group, 0) + n
+    groups = sorted(size, key=lambda name: -size[name])  # stable: name order among equals
+    rank = {name: i for i, name in enumerate(groups)}
+    keys = sorted(pairs, key=lambda k: (rank[k[0]], k[1]))
+    return pd.DataFrame({
+        "group": pd.Series([k[0] for k in keys], dtype="str"),
+        "status": pd.Series([k[1] for k in keys], dtype="str"),
+        "n": np.array([pairs[k] for k in keys], dtype="int64"),
+    })
+
+
+def group_table(groups: pd.DataFrame, label: str) -> pd.DataFrame:
+    """A :func:`wehoplan.rollup.group_leaves` roll-up (``name`` column) as a page shows it, health beside status."""
+    return pd.DataFrame({
+        label: groups["name"].astype(str).to_numpy(),
+        "Actions": groups["n_leaves"].astype("int64").to_numpy(),
+        "Status": _status_text(groups["status"]).to_numpy(),
+        "Health": _health_text(groups["health"]).to_numpy(),
+        "Progress": groups["progress"].round(1).to_numpy(),
+        "Expected": groups["expected_progress"].round(1).to_numpy(),
+        "Overdue": groups["n_overdue"].astype("int64").to_numpy(),
+    })

@@ -28,7 +28,7 @@ from tests.test_pages_fast import _filter_sets, _plan
 from wehoplan import dashboard, repository
 from wehoplan.db import make_engine
 from wehoplan.generate import generate_plan
-from wehoplan.rollup import Thresholds, leaf_states, roll_up
+from wehoplan.rollup import GROUP_KINDS, Thresholds, group_leaves, leaf_states, roll_up
 from wehoplan.ui import cache, state
 
 TH = Thresholds()
@@ -84,6 +84,36 @@ def test_the_overview_frames_equal_the_previous_code(plans):
     for _, table in _tables(plans):
         same(dashboard.needs_attention(table), ref.needs_attention(table))
         same(dashboard.strategy_progress(table), ref.strategy_progress(table))
+
+
+def _departments_frames(table):
+    for by in ("department", "owner"):
+        same(dashboard.status_counts_by(table, by), ref.status_counts_by(table, by))
+    same(dashboard.heatmap_data(table), ref.heatmap_data(table))
+    for by in GROUP_KINDS:
+        groups = group_leaves(table, by, TH).rename(columns={"group": "name"})
+        same(dashboard.group_table(groups, "X"), ref.group_table(groups, "X"))
+
+
+def test_the_departments_frames_equal_the_previous_code(plans):
+    for _, table in _tables(plans):
+        _departments_frames(table)
+
+
+def test_the_departments_frames_of_blank_and_missing_values_equal_the_previous_code(plans):
+    # Leaves without a department, owner or SMART value, blank text, and tag sets in several orders.
+    for _, table in list(_tables(plans))[:: len(_filter_sets(plans[0][0]))]:  # every plan and date, unfiltered
+        leaf = table.index[table["is_leaf"].astype(bool)]
+        t = table.copy()
+        t.loc[leaf[::3], "department"] = None
+        t.loc[leaf[1::7], "department"] = ""
+        t.loc[leaf[::5], "owner"] = None
+        t.loc[leaf[2::9], "owner"] = ""
+        t.loc[leaf[::4], "smart"] = None
+        t.loc[leaf[1::6], "smart"] = ""
+        t.loc[leaf[3::8], "smart"] = "TMS"
+        t.loc[leaf[5::11], "smart"] = "smart"
+        _departments_frames(t)
 
 
 def test_the_report_labels_are_made_once_per_tree_and_go_with_it(plans, demo_engine):

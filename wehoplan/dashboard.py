@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,13 +157,23 @@ def _words(values: pd.api.extensions.ExtensionArray, words, missing) -> pd.api.e
     return table.take(np.where(codes < 0, len(uniques), codes))
 
 
-def _status_text(s: pd.Series) -> pd.Series:
-    return s.astype("string").map(STATUS_LABELS)
+def _status_text(s: pd.Series) -> np.ndarray:
+    """Status words as Python objects (NaN for a missing or unknown status).
+
+    ``s.astype("string").map(STATUS_LABELS).to_numpy()`` without the map's index of the
+    dict (a few groups: building it cost more than the words).
+    """
+    return np.array([STATUS_LABELS.get(v, np.nan) if isinstance(v, str) else np.nan
+                     for v in s.astype("string").tolist()], dtype=object)
 
 
-def _health_text(s: pd.Series) -> pd.Series:
-    """Schedule-health words ("At risk"); blank where health does not apply."""
-    return s.astype("string").map(HEALTH_LABELS).fillna("").astype(str)
+def _health_text(s: pd.Series) -> np.ndarray:
+    """Schedule-health words ("At risk") as Python strings; blank where health does not apply.
+
+    ``s.astype("string").map(HEALTH_LABELS).fillna("").astype(str).to_numpy()``, in plain Python.
+    """
+    return np.array([HEALTH_LABELS.get(v, "") if isinstance(v, str) else ""
+                     for v in s.astype("string").tolist()], dtype=object)
 
 
 def summary_table(table: pd.DataFrame, max_depth: int = 2, status_key: bool = True) -> pd.DataFrame:
@@ -407,25 +416,36 @@ def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
     An action tagged with several SMART values counts in each; progress is the plain
     mean of the cell's non-deferred actions (all of them when every one is deferred).
     """
-    lv = leaves(table, ["department", "smart", "progress", "status"])  # only what the cells read
-    if lv.empty:
+    at = np.flatnonzero(table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID))
+    if not len(at):
         return pd.DataFrame(columns=["department", "smart", "n_leaves", "progress"])
+    # Only what the cells read, at the leaves' rows (no frame of them: its copy cost more than the cells).
+    lv = {c: pd.Series(table[c].array.take(at)) for c in ("department", "smart", "progress", "status")}
     # One (department, SMART value) row per tag of each leaf, in leaf order, then the
     # cells in sorted order, numbered in plain Python: a few thousand rows at most, where
     # explode + a named groupby.agg cost several times more (bench/README.md). The means stay pandas' own
     # (same summation, so the same numbers to the last bit).
-    depts = lv["department"].fillna("(none)").astype(str).tolist()
-    smarts = lv["smart"].fillna("").astype(str).tolist()
-    row_of, cell = [], []
-    names = {tags: smart_names(tags) or ["(none)"] for tags in set(smarts)}  # a few distinct tag sets
-    for i, (d, tags) in enumerate(zip(depts, smarts, strict=True)):
-        for name in names[tags]:
-            row_of.append(i)
-            cell.append((d, name))
-    keys = sorted(set(cell))
-    number = {k: n for n, k in enumerate(keys)}
-    gid = np.fromiter((number[k] for k in cell), dtype="int64", count=len(cell))
-    rows = np.asarray(row_of, dtype="int64")
+    # Each distinct department and tag set is looked at once; the leaves are spread by code.
+    d_code, depts = pd.factorize(lv["department"].fillna("(none)").astype(str).to_numpy(dtype=object))
+    s_code, smarts = pd.factorize(lv["smart"].fillna("").astype(str).to_numpy(dtype=object))
+    tag_names = [smart_names(tags) or ["(none)"] for tags in smarts]  # a few distinct tag sets
+    words = sorted({w for ws in tag_names for w in ws})
+    word_no = {w: i for i, w in enumerate(words)}
+    width = max(len(ws) for ws in tag_names)
+    table_of = np.array([[word_no[w] for w in ws] + [0] * (width - len(ws)) for ws in tag_names], dtype="int64")
+    per_set = np.array([len(ws) for ws in tag_names], dtype="int64")
+    # One row per tag of each leaf, in leaf order and each leaf's tag order.
+    per_leaf = per_set[s_code]
+    rows = np.repeat(np.arange(len(at), dtype="int64"), per_leaf)
+    nth = np.arange(len(rows), dtype="int64") - np.repeat(np.cumsum(per_leaf) - per_leaf, per_leaf)
+    pair = d_code[rows].astype("int64") * len(words) + table_of[s_code[rows], nth]
+    # The cells in sorted (department, SMART value) order, numbered: the same cells and numbers
+    # as sorting the set of (department, value) pairs.
+    present = np.unique(pair)
+    keys = sorted((str(depts[p // len(words)]), words[p % len(words)], p) for p in present.tolist())
+    number = np.empty(int(present.max()) + 1, dtype="int64")
+    number[[k[2] for k in keys]] = np.arange(len(keys), dtype="int64")
+    gid = number[pair]
     progress = lv["progress"].to_numpy(dtype="float64", na_value=np.nan)[rows]
     not_deferred = (lv["status"] != "deferred").to_numpy(dtype=bool)[rows]
     p_nd = pd.Series(np.where(not_deferred, progress, np.nan)).groupby(gid).mean().to_numpy()
@@ -443,25 +463,30 @@ def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
 
     Groups are ordered by their number of actions, most first.
     """
-    is_leaf = (table["is_leaf"] & (table["id"] != ROOT_ID)).to_numpy(dtype=bool)
-    lv = table.loc[is_leaf, [by, "status"]]
-    if lv.empty:
+    at = np.flatnonzero(table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID))
+    if not len(at):
         return pd.DataFrame(columns=["group", "status", "n"])
+    # The two columns at the leaves' rows (no frame of them: its copy cost more than the counting).
+    group_values, status_values = (pd.Series(table[c].array.take(at)) for c in (by, "status"))
     # Counted in plain Python (hundreds of owners: two groupbys, a map and a sort cost
     # more than the counting, see bench/README.md). Groups by their number of actions, most first (ties by name, as
     # the stable sort of the name-sorted groups gave); statuses by name within a group.
-    pairs = Counter(zip(lv[by].fillna("(none)").astype(str).tolist(), lv["status"].astype(str).tolist(),
-                        strict=True))
-    size: dict[str, int] = {}
-    for (group, _), n in sorted(pairs.items()):
-        size[group] = size.get(group, 0) + n
-    groups = sorted(size, key=lambda name: -size[name])  # stable: name order among equals
-    rank = {name: i for i, name in enumerate(groups)}
-    keys = sorted(pairs, key=lambda k: (rank[k[0]], k[1]))
+    # Counted by code: each distinct group and status named once, the (group, status) pairs
+    # counted with numpy; only the distinct names are sorted in Python (the same string order).
+    g_code, groups = pd.factorize(group_values.fillna("(none)").astype(str).to_numpy(dtype=object))
+    s_code, statuses = pd.factorize(status_values.astype(str).to_numpy(dtype=object))
+    pairs, n = np.unique(g_code.astype("int64") * len(statuses) + s_code, return_counts=True)
+    size = np.bincount(g_code, minlength=len(groups))
+    g_rank = np.empty(len(groups), dtype="int64")  # most actions first, name order among equals
+    g_rank[sorted(range(len(groups)), key=lambda i: (-size[i], groups[i]))] = np.arange(len(groups))
+    s_rank = np.empty(len(statuses), dtype="int64")
+    s_rank[sorted(range(len(statuses)), key=lambda i: statuses[i])] = np.arange(len(statuses))
+    g_at, s_at = pairs // len(statuses), pairs % len(statuses)
+    order = np.lexsort((s_rank[s_at], g_rank[g_at]))
     return pd.DataFrame({
-        "group": pd.Series([k[0] for k in keys], dtype="str"),
-        "status": pd.Series([k[1] for k in keys], dtype="str"),
-        "n": np.array([pairs[k] for k in keys], dtype="int64"),
+        "group": pd.Series(groups[g_at[order]].tolist(), dtype="str"),
+        "status": pd.Series(statuses[s_at[order]].tolist(), dtype="str"),
+        "n": n[order].astype("int64"),
     })
 
 
@@ -610,8 +635,8 @@ def group_table(groups: pd.DataFrame, label: str) -> pd.DataFrame:
     return pd.DataFrame({
         label: groups["name"].astype(str).to_numpy(),
         "Actions": groups["n_leaves"].astype("int64").to_numpy(),
-        "Status": _status_text(groups["status"]).to_numpy(),
-        "Health": _health_text(groups["health"]).to_numpy(),
+        "Status": _status_text(groups["status"]),
+        "Health": _health_text(groups["health"]),
         "Progress": groups["progress"].round(1).to_numpy(),
         "Expected": groups["expected_progress"].round(1).to_numpy(),
         "Overdue": groups["n_overdue"].astype("int64").to_numpy(),
