@@ -1,14 +1,18 @@
 """Verbatim copies of the code issue 15's seventh pass (branch pages6) replaced, kept as the reference.
 
-The sidebar (``wehoplan/ui/state.py``: ``sidebar``, ``_bind``, ``_write_url``, ``_filter_options``,
-``visible_plans``) and ``wehoplan/ui/cache.py``'s ``version`` as they were: every widget key and
-persistent entry written on every rerun, the URL read key by key, the data version through
-SQLAlchemy, five cache look-ups. The functions that did not change are imported from
-``wehoplan.ui.state``. ``wehoplan/dashboard.py``'s ``report_rows``, ``action_report``, ``needs_attention``,
-``strategy_progress``, ``_take``, ``heatmap_data``, ``status_counts_by`` and ``group_table``
-(with its ``_status_text`` and ``_health_text``) as they were (every column made from the roll-up table on
-every rerun, every text column cast to ``str`` before it is taken), their other helpers imported
-from ``wehoplan.dashboard``. ``tests/test_pages_equal7.py`` checks the new code against these.
+- The sidebar (``wehoplan/ui/state.py``: ``sidebar``, ``_bind``, ``_write_url``, ``_filter_options``,
+  ``visible_plans``) and ``wehoplan/ui/cache.py``'s ``version``: every widget key and persistent
+  entry written on every rerun, the URL read key by key, the data version through SQLAlchemy,
+  five cache look-ups. The functions that did not change are imported from ``wehoplan.ui.state``.
+- ``wehoplan/dashboard.py``'s ``report_rows``, ``action_report``, ``needs_attention``,
+  ``strategy_progress``, ``_take``, ``heatmap_data``, ``status_counts_by`` and ``group_table``
+  (with ``_status_text`` and ``_health_text``): every column made from the roll-up table on every
+  rerun, every text column cast to ``str`` before it is taken, the leaves copied as a frame. Their
+  other helpers are imported from ``wehoplan.dashboard``.
+- ``wehoplan/charts.py``'s ``_layer`` (with ``_bare``): LayerChart's constructor for any layer
+  with data of its own.
+
+``tests/test_pages_equal7.py`` checks the new code against these.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import datetime as dt
 import functools
 from collections import Counter
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -362,3 +367,31 @@ def group_table(groups: pd.DataFrame, label: str) -> pd.DataFrame:
         "Expected": groups["expected_progress"].round(1).to_numpy(),
         "Overdue": groups["n_overdue"].astype("int64").to_numpy(),
     })
+
+
+# ---------------------------------------------------------------- wehoplan/charts.py
+
+
+def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.LayerChart:
+    """Layer data-less charts over one shared ``data``, top-level properties set at once.
+
+    Same spec as ``(alt.Chart(data)... + alt.Chart(data)...).properties(...)``, but
+    Altair's ``+`` hashes and deep-copies every layer to hoist the shared data and
+    ``.properties`` rebuilds the whole layer chart: ~5 ms per layered chart per rerun.
+    """
+    if "params" in props or not all(_bare(c) for c in layers):
+        return alt.LayerChart(data=data, layer=list(layers), **props)
+    # Layers without data, parameters or sizes: LayerChart's constructor would only deep-copy
+    # each of them twice (to hoist data and parameters and move sizes to the top, none here)
+    # and hand back equal copies. The layers are set as given: the same to_dict().
+    chart = alt.LayerChart(data=data, **props)
+    chart.layer = list(layers)
+    return chart
+
+
+_HOISTED = ("data", "params", "height", "width", "view")  # what LayerChart's constructor moves out of a layer
+
+
+def _bare(layer) -> bool:
+    """A plain unit layer with nothing for LayerChart's constructor to hoist (see :func:`_layer`)."""
+    return type(layer) is alt.Chart and all(layer._get(k) is alt.Undefined for k in _HOISTED)

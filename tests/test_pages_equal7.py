@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 
 import pages_reference7 as ref
 import pandas as pd
 import pytest
 from streamlit.dataframe_util import convert_pandas_df_to_arrow_bytes
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 from streamlit.testing.v1 import AppTest
 
 from tests.test_app_dashboard import APP
@@ -114,6 +116,80 @@ def test_the_departments_frames_of_blank_and_missing_values_equal_the_previous_c
         t.loc[leaf[3::8], "smart"] = "TMS"
         t.loc[leaf[5::11], "smart"] = "smart"
         _departments_frames(t)
+
+
+def chart_element(chart) -> str:
+    """What Streamlit sends for a chart: its spec text, key order and Arrow data bytes included."""
+    return json.dumps(_convert_altair_to_vega_lite_spec(chart), default=lambda b: b.hex())
+
+
+def test_the_layered_charts_equal_the_previous_code(plans, monkeypatch):
+    from wehoplan import charts, trends
+    from wehoplan.rollup import first_completed
+
+    builders = {
+        "forecast": lambda p, day: charts.forecast_chart(p.forecast, day),
+        "progress": lambda p, _day: charts.progress_trend(p.progress, "Strategy"),
+        "status": lambda p, _day: charts.status_area(p.status_mix),
+        "overdue": lambda p, _day: charts.overdue_line(p.overdue),
+        "completions": lambda p, _day: charts.completions_bar(p.completions),
+    }
+    n = 0
+    for tree, ups, as_of in plans:
+        dates = trends.period_ends(ups, as_of, "quarter")
+        states = leaf_states(tree, ups, trends.shared_dates(dates, as_of, 180), TH)
+        done, day = first_completed(ups, as_of), pd.Timestamp(as_of).normalize()
+        for f in _filter_sets(tree):
+            page = trends.page_data(tree, states, f, dates, as_of, 180, "strategy", done, TH)
+            for name, build in builders.items():
+                new = chart_element(build(page, day))
+                with monkeypatch.context() as m:
+                    m.setattr(charts, "_layer", ref._layer)
+                    assert new == chart_element(build(page, day)), name
+            n += len(page.forecast)
+        for table in (roll_up(tree, leaf_states(tree, ups, [as_of], TH), f, TH) for f in _filter_sets(tree)):
+            for chart in ("heatmap_chart", "department_chart", "smart_chart"):
+                data = dashboard.departments(table, TH)
+                if data is None:
+                    continue
+                with monkeypatch.context() as m:
+                    m.setattr(charts, "_layer", ref._layer)
+                    old = dashboard.departments(table, TH)
+                assert chart_element(getattr(data, chart)) == chart_element(getattr(old, chart)), chart
+    assert n > 100  # forecasts with rows, not only empty charts
+    from tests.test_measures_charts import HISTORY
+
+    new = chart_element(charts.measure_chart(HISTORY, "collisions per year"))
+    monkeypatch.setattr(charts, "_layer", ref._layer)
+    assert new == chart_element(charts.measure_chart(HISTORY, "collisions per year"))
+
+
+def test_layer_equals_the_layer_chart_constructor_for_every_placement_of_data():
+    import altair as alt
+
+    from wehoplan import charts
+
+    top, other = pd.DataFrame({"x": [1, 2], "y": [3, 4]}), pd.DataFrame({"x": [5]})
+
+    def unit(data=alt.Undefined, **props):
+        return charts._unit(charts._mark("point"), {"x": charts._f("x:Q")}, data=data, **props)
+
+    cases = [
+        (top, [unit(), unit()]), (top, [unit(), unit(other)]), (top, [unit(top), unit()]),
+        (top, [unit(top), unit(other)]), (top, [unit(other), unit(other)]), (alt.Undefined, [unit(), unit()]),
+        (alt.Undefined, [unit(top), unit(top)]), (alt.Undefined, [unit(top), unit(other)]),
+        (alt.Undefined, [unit(top), unit()]), (top, [unit(other, width=30), unit()]), (top, []),
+    ]
+    for data, layers in cases:
+        for props in ({}, {"width": "container", "height": {"step": 24}}):
+            try:
+                old = alt.LayerChart(data=data, layer=list(layers), **props)
+            except ValueError:  # a layer's width against the chart's: refused by both
+                with pytest.raises(ValueError, match="inconsistent"):
+                    charts._layer(data, *layers, **props)
+                continue
+            assert chart_element(charts._layer(data, *layers, **props)) == chart_element(old)
+            assert chart_element(ref._layer(data, *layers, **props)) == chart_element(old)
 
 
 def test_the_report_labels_are_made_once_per_tree_and_go_with_it(plans, demo_engine):
