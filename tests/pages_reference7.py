@@ -9,6 +9,7 @@
   (with ``_status_text`` and ``_health_text``): every column made from the roll-up table on every
   rerun, every text column cast to ``str`` before it is taken, the leaves copied as a frame. Their
   other helpers are imported from ``wehoplan.dashboard``.
+- ``wehoplan/ui/auth.py``'s ``navigation_pages``: fifteen ``st.Page`` objects made on every rerun.
 - ``wehoplan/charts.py``'s ``_layer`` (with ``_bare``): LayerChart's constructor for any layer
   with data of its own.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import Counter
+from pathlib import Path
 
 import altair as alt
 import numpy as np
@@ -28,6 +30,7 @@ import streamlit as st
 
 from wehoplan import charts
 from wehoplan.access import sees_every_plan
+from wehoplan.config import ROOT
 from wehoplan.dashboard import ActionReport, _days, _objects, _text, _words, leaves
 from wehoplan.db import data_version
 from wehoplan.display import DATE_INPUT_FORMAT
@@ -36,6 +39,7 @@ from wehoplan.domain import HEALTH_LABELS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
 from wehoplan.rollup import ROOT_ID, PreparedTree
 from wehoplan.ui import cache
+from wehoplan.ui.auth import PAGES, current, menu
 from wehoplan.ui.state import (
     _WIDGET,
     LIST_FILTERS,
@@ -155,6 +159,18 @@ def sidebar() -> View:
     if notice:
         st.warning(md(notice), icon=":material/link_off:")
     return View(frames, pd.Timestamp(as_of), filters)
+
+
+# ---------------------------------------------------------------- wehoplan/ui/auth.py
+
+
+def navigation_pages() -> list:
+    """The pages for ``st.navigation``: every page registered (so its URL answers), hidden unless usable."""
+    shown = set(menu(current()))
+    return [st.Page(str(ROOT / path), title=title, default=(n == 0),
+                    url_path=None if n == 0 else Path(path).stem.split("_", 1)[1],
+                    visibility="visible" if title in shown else "hidden")
+            for n, (path, title, _) in enumerate(PAGES)]
 
 
 # ---------------------------------------------------------------- wehoplan/dashboard.py (Action Report rows)

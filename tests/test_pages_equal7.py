@@ -1,9 +1,10 @@
 """The pages' code made cheaper in issue 15's seventh pass (branch pages6) equals the code it replaced.
 
-``pages_reference7.py`` keeps the replaced functions verbatim. The sidebar: the real app in
-AppTest, once with the new sidebar and once with the old one (``wehoplan.ui.state.sidebar``
-swapped for the reference's), through the same clicks (a shared link, filter changes, a
-search, a date, "Reset filters", page switches there and back, a plan change, a bad link):
+``pages_reference7.py`` keeps the replaced functions verbatim. The sidebar and the navigation: the real
+app in AppTest, once with the new code and once with the old (``wehoplan.ui.state.sidebar`` and
+``wehoplan.ui.auth.navigation_pages`` swapped for the reference's), through the same clicks
+(a shared link, filter changes, a search, a date, "Reset filters", page switches there and back,
+a plan change, a bad link):
 after every step both must show the same elements (texts, metrics, tables, chart specs),
 the same widget values, options and states, the same URL and the same persistent entries.
 
@@ -31,7 +32,7 @@ from wehoplan import dashboard, repository
 from wehoplan.db import make_engine
 from wehoplan.generate import generate_plan
 from wehoplan.rollup import GROUP_KINDS, Thresholds, group_leaves, leaf_states, roll_up
-from wehoplan.ui import cache, state
+from wehoplan.ui import auth, cache, state
 
 TH = Thresholds()
 
@@ -235,7 +236,7 @@ def _seen(at: AppTest) -> dict:
     out["chart"] = [c.proto.spec for c in at.get("vega_lite_chart")]
     out["url"] = {k: at.query_params[k] for k in sorted(at.query_params)}
     out["entries"] = {k: repr(at.session_state[k]) for k in sorted(at.session_state)
-                      if k.startswith("_wp:") and k != "_wp:marks"}
+                      if k.startswith("_wp:") and k not in ("_wp:marks", "_wp:navigation")}
     return out
 
 
@@ -295,6 +296,7 @@ def _walk(monkeypatch, old: bool, steps) -> list[dict]:
     with monkeypatch.context() as m:
         if old:
             m.setattr(state, "sidebar", _old_sidebar)
+            m.setattr(auth, "navigation_pages", ref.navigation_pages)
         cache._engine.clear()  # each walk starts from cold caches, as a new server would
         at = AppTest.from_file(APP, default_timeout=60)
         seen = []
@@ -352,3 +354,27 @@ def test_the_data_version_equals_the_previous_code(demo_url, empty_url, tmp_path
         seen.append(cache.read_version(eng))
         assert seen[-1] == data_version(eng), url
     assert seen[0] > 0 and seen[2:] == [-1, -1, -1, -1]
+
+
+def test_the_navigation_follows_the_menu_within_a_session(fresh_url, monkeypatch):
+    """The page objects kept for a session are made again when its menu changes (sign-in, sign-out)."""
+    from tests.test_app_auth import _app, _signed_in
+
+    def visible(at):
+        nav = at.session_state["_wp:navigation"]
+        return [p.title for p in nav[1] if p.visibility == "visible"], nav[0]
+
+    monkeypatch.setenv("WEHOPLAN_DATABASE_URL", fresh_url)
+    from wehoplan import users
+
+    users.add_user(make_engine(fresh_url), "admin@weho.org", role="admin", name="Ada Admin", author="Setup")
+    at = _app({"is_logged_in": False})
+    signed_out = visible(at)
+    assert signed_out[0] == list(signed_out[1]) == auth.menu(None)
+    at.user = _signed_in("admin@weho.org")
+    at.run()
+    admin = visible(at)
+    assert admin[0] == list(admin[1]) == [t for _, t, _ in auth.PAGES] != signed_out[0]
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert visible(at) == signed_out
