@@ -84,8 +84,25 @@ def test_the_action_report_equals_the_previous_code(plans):
 
 
 def test_the_overview_frames_equal_the_previous_code(plans):
-    for _, table in _tables(plans):
-        same(dashboard.needs_attention(table), ref.needs_attention(table))
+    for tree, table in _tables(plans):
+        old = ref.needs_attention(table)
+        same(dashboard.needs_attention(table), old)
+        same(dashboard.needs_attention(table, dashboard.report_labels(tree)), old)
+    from wehoplan.rollup import first_completed
+
+    for tree, ups, as_of in plans:  # the page object, given the tree and not, the whole of it alike
+        done, states = first_completed(ups, as_of), leaf_states(tree, ups, [as_of], TH)
+        for f in _filter_sets(tree):
+            table = roll_up(tree, states, f, TH)
+            new, old = dashboard.overview(table, ups, as_of, done, TH, tree), dashboard.overview(table, ups, as_of,
+                                                                                                 done, TH)
+            assert (new is None) == (old is None)
+            if new is not None:
+                for frame in ("attention", "summary", "strategy_progress", "status_counts"):
+                    same(getattr(new, frame), getattr(old, frame))
+                assert new.metrics == old.metrics and new.attention_caption == old.attention_caption
+                for chart in ("progress_chart", "status_chart"):
+                    assert chart_element(getattr(new, chart)) == chart_element(getattr(old, chart))
         same(dashboard.strategy_progress(table), ref.strategy_progress(table))
 
 

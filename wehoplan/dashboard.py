@@ -219,8 +219,12 @@ def status_counts(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"status": list(STATUS_KEYS), "n": n})
 
 
-def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
-    """Actions in major disruption, overdue or stale, worst first, with owner and department."""
+def needs_attention(table: pd.DataFrame, labels: ReportLabels | None = None) -> pd.DataFrame:
+    """Actions in major disruption, overdue or stale, worst first, with owner and department.
+
+    ``labels``: :func:`report_labels` of the tree ``table`` was rolled up from (code, title,
+    owner and department are then taken from it).
+    """
     leaf = table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)
     major = (table["status"].to_numpy(dtype=object) == "major_disruption") & leaf
     overdue = table["overdue"].to_numpy(dtype=bool) & leaf
@@ -235,10 +239,17 @@ def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     words = ("major disruption", "overdue", "stale")
     reasons = [", ".join(w for w, on in zip(words, row, strict=True) if on)
                for row in zip(major.tolist(), overdue.tolist(), stale.tolist(), strict=True)]
+    if labels is None:
+        code, title = _take(table, "code", at), _take(table, "title", at)
+        owner, department = _take(table, "owner", at).fillna(""), _take(table, "department", at).fillna("")
+    else:
+        where = labels.at(table, at)
+        code, title, owner, department = (a.take(where) for a in (labels.code, labels.title, labels.owner,
+                                                                    labels.department))
     return pd.DataFrame({
-        "Code": _take(table, "code", at), "Title": _take(table, "title", at),
+        "Code": code, "Title": title,
         "Why": _text(reasons),
-        "Owner": _take(table, "owner", at).fillna(""), "Department": _take(table, "department", at).fillna(""),
+        "Owner": owner, "Department": department,
         "Due": _days(table, "due", at), "Status": _words(_take(table, "status", at), STATUS_LABELS.get, None),
         "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
         "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
@@ -540,7 +551,7 @@ def _metrics(k: Kpis, th: Thresholds) -> tuple[Metric, ...]:
 
 
 def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | str, first_done: pd.Series,
-             thresholds: Thresholds) -> Overview | None:
+             thresholds: Thresholds, prepared: PreparedTree | None = None) -> Overview | None:
     """Everything the executive overview shows; None when nothing is selected.
 
     Args:
@@ -551,13 +562,15 @@ def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | s
             so the caller caches it).
         thresholds: the schedule thresholds the table was rolled up with (their stale days
             appear in the help texts).
+        prepared: the prepared tree ``table`` was rolled up from, when the caller has it: the
+            attention table's code, title, owner and department come from :func:`report_labels`.
 
     """
     k = kpis(table, updates, as_of, first_done=first_done)
     if k is None:
         return None
     bars, mix = strategy_progress(table), status_counts(table)
-    attention = needs_attention(table)
+    attention = needs_attention(table, None if prepared is None else report_labels(prepared))
     n = len(attention)
     return Overview(
         kpis=k, metrics=_metrics(k, thresholds), strategy_progress=bars, status_counts=mix,
