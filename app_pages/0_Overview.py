@@ -10,12 +10,13 @@ from wehoplan.ui.state import sidebar
 
 st.set_page_config(page_title="wehoplan: overview", page_icon="📈", layout="wide")
 who = auth.gate("view")
-view = sidebar()
+view = sidebar(who)  # the gate's principal: not looked up twice
 widgets.require_plan(view)
 auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
 widgets.header(view, "Executive overview")
 data = dashboard.overview(widgets.table(view), view.frames.updates, view.as_of,
-                          cache.first_completed_at(view.frames, view.as_of), widgets.thresholds())
+                          cache.first_completed_at(view.frames, view.as_of), widgets.thresholds(),
+                          view.frames.tree)  # the tree's labels are made once per data version
 if data is None:
     widgets.no_match()
 draw.overview(data)

@@ -18,7 +18,7 @@ from wehoplan.ui.state import sidebar
 
 st.set_page_config(page_title="wehoplan: measures", page_icon="📈", layout="wide")
 who = auth.gate("view")
-view = sidebar()
+view = sidebar(who)  # the gate's principal: not looked up twice
 widgets.require_plan(view)
 plan = widgets.frames(view).plan
 auth.check_plan(who, plan.id, plan.name)

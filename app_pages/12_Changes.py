@@ -11,7 +11,7 @@ from wehoplan.ui.text import md
 
 st.set_page_config(page_title="wehoplan: changes", page_icon="🔁", layout="wide")
 who = auth.gate("view")
-view = sidebar()
+view = sidebar(who)  # the gate's principal: not looked up twice
 widgets.require_plan(view)
 auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
 widgets.header(view, "Changes")

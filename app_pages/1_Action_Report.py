@@ -8,12 +8,12 @@ from wehoplan.ui.state import sidebar
 
 st.set_page_config(page_title="wehoplan: action report", page_icon="📋", layout="wide")
 who = auth.gate("view")
-view = sidebar()
+view = sidebar(who)  # the gate's principal: not looked up twice
 widgets.require_plan(view)
 auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
 widgets.header(view, "Action report")
 layout, show = draw.report_controls()
-data = dashboard.action_report(widgets.table(view), layout, show)
+data = dashboard.action_report(widgets.table(view), layout, show, view.frames.tree)  # labels made once per tree
 if data is None:
     widgets.no_match()
 shown = draw.action_report(data, show)

@@ -8,7 +8,7 @@ from wehoplan.ui.state import sidebar
 
 st.set_page_config(page_title="wehoplan: departments and SMART values", page_icon="🏛️", layout="wide")
 who = auth.gate("view")
-view = sidebar()
+view = sidebar(who)  # the gate's principal: not looked up twice
 widgets.require_plan(view)
 auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
 widgets.header(view, "Departments & SMART values")

@@ -87,22 +87,37 @@ def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.LayerChart:
     Altair's ``+`` hashes and deep-copies every layer to hoist the shared data and
     ``.properties`` rebuilds the whole layer chart: ~5 ms per layered chart per rerun.
     """
-    if "params" in props or not all(_bare(c) for c in layers):
+    if "params" in props or not all(_bare(c) for c in layers) or _hoists_data(data, layers):
         return alt.LayerChart(data=data, layer=list(layers), **props)
-    # Layers without data, parameters or sizes: LayerChart's constructor would only deep-copy
-    # each of them twice (to hoist data and parameters and move sizes to the top, none here)
-    # and hand back equal copies. The layers are set as given: the same to_dict().
+    # Layers without parameters or sizes, whose data stays where it is: LayerChart's constructor
+    # would only deep-copy each of them twice (to hoist data and parameters and move sizes to the
+    # top, none here) and hand back equal copies. The layers are set as given: the same to_dict().
     chart = alt.LayerChart(data=data, **props)
     chart.layer = list(layers)
     return chart
 
 
-_HOISTED = ("data", "params", "height", "width", "view")  # what LayerChart's constructor moves out of a layer
+_HOISTED = ("params", "height", "width", "view")  # what LayerChart's constructor moves out of a layer
 
 
 def _bare(layer) -> bool:
-    """A plain unit layer with nothing for LayerChart's constructor to hoist (see :func:`_layer`)."""
+    """A plain unit layer with no parameters or sizes for LayerChart's constructor to hoist (see :func:`_layer`)."""
     return type(layer) is alt.Chart and all(layer._get(k) is alt.Undefined for k in _HOISTED)
+
+
+def _hoists_data(data, layers) -> bool:
+    """Whether LayerChart's constructor would move a layer's data (Altair's ``_combine_subchart_data``).
+
+    Without top-level data, the layers' one shared data goes up; with it, the layers' copies
+    of that same object are dropped, but only when no layer has other data. A layer's own
+    other data (a rule at one date over the chart's rows, say) stays in every case.
+    """
+    if not layers:
+        return False
+    own = [c._get("data") for c in layers]
+    if data is alt.Undefined:
+        return own[0] is not alt.Undefined and all(d is own[0] for d in own)
+    return any(d is not alt.Undefined for d in own) and all(d is alt.Undefined or d is data for d in own)
 
 
 # ---------------------------------------------------------------- specs as plain dicts

@@ -9,7 +9,8 @@ that a page shows as is. :func:`overview`, :func:`action_report` and
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 
 from wehoplan import charts
 from wehoplan.domain import HEALTH_LABELS, STATUS_KEYS, STATUS_LABELS, smart_names
-from wehoplan.rollup import ROOT_ID, Thresholds, first_completed, group_leaves
+from wehoplan.rollup import ROOT_ID, PreparedTree, Thresholds, first_completed, group_leaves
 
 RECENT_DAYS = 90
 
@@ -139,9 +140,14 @@ def _days(table: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
     return out
 
 
+_STR = pd.StringDtype(na_value=np.nan)  # the "str" dtype
+
+
 def _take(table: pd.DataFrame, column: str, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A text column's values at row positions ``at``, as they are (no Python strings made)."""
-    return table[column].astype("str").array.take(at)
+    s = table[column]
+    # A "str" column is taken as it is: astype("str") of one copies the whole column first.
+    return (s if s.dtype == _STR else s.astype("str")).array.take(at)
 
 
 def _words(values: pd.api.extensions.ExtensionArray, words, missing) -> pd.api.extensions.ExtensionArray:
@@ -151,13 +157,23 @@ def _words(values: pd.api.extensions.ExtensionArray, words, missing) -> pd.api.e
     return table.take(np.where(codes < 0, len(uniques), codes))
 
 
-def _status_text(s: pd.Series) -> pd.Series:
-    return s.astype("string").map(STATUS_LABELS)
+def _status_text(s: pd.Series) -> np.ndarray:
+    """Status words as Python objects (NaN for a missing or unknown status).
+
+    ``s.astype("string").map(STATUS_LABELS).to_numpy()`` without the map's index of the
+    dict (a few groups: building it cost more than the words).
+    """
+    return np.array([STATUS_LABELS.get(v, np.nan) if isinstance(v, str) else np.nan
+                     for v in s.astype("string").tolist()], dtype=object)
 
 
-def _health_text(s: pd.Series) -> pd.Series:
-    """Schedule-health words ("At risk"); blank where health does not apply."""
-    return s.astype("string").map(HEALTH_LABELS).fillna("").astype(str)
+def _health_text(s: pd.Series) -> np.ndarray:
+    """Schedule-health words ("At risk") as Python strings; blank where health does not apply.
+
+    ``s.astype("string").map(HEALTH_LABELS).fillna("").astype(str).to_numpy()``, in plain Python.
+    """
+    return np.array([HEALTH_LABELS.get(v, "") if isinstance(v, str) else ""
+                     for v in s.astype("string").tolist()], dtype=object)
 
 
 def summary_table(table: pd.DataFrame, max_depth: int = 2, status_key: bool = True) -> pd.DataFrame:
@@ -203,8 +219,12 @@ def status_counts(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"status": list(STATUS_KEYS), "n": n})
 
 
-def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
-    """Actions in major disruption, overdue or stale, worst first, with owner and department."""
+def needs_attention(table: pd.DataFrame, labels: ReportLabels | None = None) -> pd.DataFrame:
+    """Actions in major disruption, overdue or stale, worst first, with owner and department.
+
+    ``labels``: :func:`report_labels` of the tree ``table`` was rolled up from (code, title,
+    owner and department are then taken from it).
+    """
     leaf = table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)
     major = (table["status"].to_numpy(dtype=object) == "major_disruption") & leaf
     overdue = table["overdue"].to_numpy(dtype=bool) & leaf
@@ -219,10 +239,17 @@ def needs_attention(table: pd.DataFrame) -> pd.DataFrame:
     words = ("major disruption", "overdue", "stale")
     reasons = [", ".join(w for w, on in zip(words, row, strict=True) if on)
                for row in zip(major.tolist(), overdue.tolist(), stale.tolist(), strict=True)]
+    if labels is None:
+        code, title = _take(table, "code", at), _take(table, "title", at)
+        owner, department = _take(table, "owner", at).fillna(""), _take(table, "department", at).fillna("")
+    else:
+        where = labels.at(table, at)
+        code, title, owner, department = (a.take(where) for a in (labels.code, labels.title, labels.owner,
+                                                                    labels.department))
     return pd.DataFrame({
-        "Code": _take(table, "code", at), "Title": _take(table, "title", at),
+        "Code": code, "Title": title,
         "Why": _text(reasons),
-        "Owner": _take(table, "owner", at).fillna(""), "Department": _take(table, "department", at).fillna(""),
+        "Owner": owner, "Department": department,
         "Due": _days(table, "due", at), "Status": _words(_take(table, "status", at), STATUS_LABELS.get, None),
         "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
         "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
@@ -237,7 +264,73 @@ REPORT_COLUMNS = ["Code", "Title", "Status", "Health", "Progress", "Expected", "
 SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
 
 
-def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", status_key: bool = True) -> pd.DataFrame:
+@dataclass(frozen=True, eq=False)
+class ReportLabels:
+    """The Action Report's columns that are the same at every date and for every filter, for every item of a tree.
+
+    Arrays over the tree's decorated rows (every item in outline order, then the plan
+    row), made as :func:`report_rows` makes them from a roll-up table; a roll-up table's
+    rows are found in them by their ``order``. One per prepared tree, i.e. per plan and
+    data version (:func:`report_labels`).
+    """
+
+    slot: np.ndarray  # order + 1 -> position in the arrays below (-1: no such item)
+    code: pd.api.extensions.ExtensionArray
+    title: pd.api.extensions.ExtensionArray  # as in the flat layout
+    tree_title: pd.api.extensions.ExtensionArray  # indented by depth, as in the tree layout
+    owner: pd.api.extensions.ExtensionArray
+    department: pd.api.extensions.ExtensionArray
+    smart: pd.api.extensions.ExtensionArray
+    level: pd.api.extensions.ExtensionArray
+    is_action: np.ndarray  # level == "Action"
+
+    def at(self, table: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+        """Positions in the arrays of ``table``'s rows at positions ``rows`` (a roll-up table of this tree)."""
+        return self.slot[table["order"].to_numpy(dtype="int64")[rows] + 1]
+
+
+_LABELS: weakref.WeakKeyDictionary[PreparedTree, ReportLabels] = weakref.WeakKeyDictionary()
+_LABELS_LOCK = threading.Lock()
+
+
+def report_labels(tree: PreparedTree) -> ReportLabels:
+    """The :class:`ReportLabels` of a prepared tree, made once per tree (kept while the tree lives).
+
+    A tree is one plan at one data version (the pages' plan cache makes a new one after
+    any write), so these never outlive the data they were made from.
+    """
+    with _LABELS_LOCK:
+        labels = _LABELS.get(tree)
+    if labels is None:
+        labels = _make_labels(tree)
+        with _LABELS_LOCK:
+            _LABELS[tree] = labels
+    return labels
+
+
+def _make_labels(tree: PreparedTree) -> ReportLabels:
+    cols = tree.decorate_with_plan_row  # what a roll-up table's tree columns are taken from
+    rows = pd.DataFrame({c: cols[c] for c in ("code", "title", "level", "depth", "order", "owner", "department",
+                                              "smart")})
+    every = np.arange(len(rows))
+    order = rows["order"].to_numpy(dtype="int64")
+    slot = np.full(int(order.max(initial=-1)) + 2, -1, dtype="int64")
+    slot[order + 1] = every
+    titles = _take(rows, "title", every)
+    depth = rows["depth"].to_numpy()[every].astype("int64")
+    indents = pd.array(["\u2003" * d for d in range(int(depth.max(initial=1)))], dtype="str")
+    level = _take(rows, "level", every)
+    return ReportLabels(
+        slot=slot, code=_take(rows, "code", every), title=titles,
+        tree_title=indents.take(np.maximum(depth - 1, 0)) + titles,
+        owner=_take(rows, "owner", every).fillna(""), department=_take(rows, "department", every).fillna(""),
+        smart=_words(_take(rows, "smart", every), lambda s: ", ".join(smart_names(s)), ", ".join(smart_names(None))),
+        level=level, is_action=np.asarray(level == "Action", dtype=bool),
+    )
+
+
+def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", status_key: bool = True,
+                labels: ReportLabels | None = None) -> pd.DataFrame:
     """Build the rows of the tabular action report of the selection.
 
     Args:
@@ -248,26 +341,16 @@ def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", statu
             disruption, overdue or stale), each with their strategies and
             initiatives in tree layout.
         status_key: False leaves out the ``status_key`` column (the Action Report shows none).
+        labels: :func:`report_labels` of the tree ``table`` was rolled up from: the columns
+            that no date or filter changes are taken from it instead of made again.
 
     Returns:
         Columns :data:`REPORT_COLUMNS` (plus ``status_key``), progress in percent.
 
     """
-    keep = table["id"].to_numpy() != ROOT_ID
-    leaf = table["is_leaf"].to_numpy(dtype=bool)
-    if show != "all":
-        hit = table["overdue"].to_numpy(dtype=bool)
-        if show != "overdue":
-            hit = hit | table["stale"].to_numpy(dtype=bool) | \
-                (table["status"].to_numpy(dtype=object) == "major_disruption")
-        codes = table["code"].astype(str).to_numpy(dtype=object)
-        flagged = codes[keep & leaf & hit]
-        # Keep the flagged actions and their ancestors (their path), in outline order.
-        ancestors = {c.rsplit(".", i)[0] for c in flagged for i in range(c.count(".") + 1)}
-        keep = keep & np.isin(codes, list(ancestors | set(flagged)))
-    if not tree:
-        keep = keep & leaf
-    at = np.flatnonzero(keep)
+    at = _report_at(table, tree, show)
+    if labels is not None:
+        return _report_frame(table, at, labels.at(table, at), labels, tree, status_key)
     titles = _take(table, "title", at)
     if tree:
         depth = table["depth"].to_numpy()[at].astype("int64")
@@ -295,31 +378,85 @@ def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", statu
     })
 
 
+def _report_at(table: pd.DataFrame, tree: bool, show: str) -> np.ndarray:
+    """Positions of :func:`report_rows`'s rows in ``table`` (the layout's and the view's rows, outline order)."""
+    keep = table["id"].to_numpy() != ROOT_ID
+    leaf = table["is_leaf"].to_numpy(dtype=bool)
+    if show != "all":
+        hit = table["overdue"].to_numpy(dtype=bool)
+        if show != "overdue":
+            hit = hit | table["stale"].to_numpy(dtype=bool) | \
+                (table["status"].to_numpy(dtype=object) == "major_disruption")
+        codes = table["code"].astype(str).to_numpy(dtype=object)
+        flagged = codes[keep & leaf & hit]
+        # Keep the flagged actions and their ancestors (their path), in outline order.
+        ancestors = {c.rsplit(".", i)[0] for c in flagged for i in range(c.count(".") + 1)}
+        keep = keep & np.isin(codes, list(ancestors | set(flagged)))
+    if not tree:
+        keep = keep & leaf
+    return np.flatnonzero(keep)
+
+
+def _report_frame(table: pd.DataFrame, at: np.ndarray, where: np.ndarray, labels: ReportLabels, tree: bool,
+                  status_key: bool) -> pd.DataFrame:
+    """:func:`report_rows`'s frame of ``table``'s rows at ``at``, the tree's columns from ``labels`` at ``where``."""
+    status = _take(table, "status", at)
+    return pd.DataFrame({
+        "Code": labels.code.take(where),
+        "Title": (labels.tree_title if tree else labels.title).take(where),
+        "Status": _words(status, STATUS_LABELS.get, None),
+        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
+        "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
+        "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
+        "Owner": labels.owner.take(where),
+        "Department": labels.department.take(where),
+        "SMART": labels.smart.take(where),
+        "Start": _days(table, "start", at),
+        "Due": _days(table, "due", at),
+        "Overdue": table["n_overdue"].to_numpy(dtype="int64")[at],
+        "Latest comment": _take(table, "comment", at).fillna(""),
+        "Comment date": _days(table, "comment_date", at),
+        "Level": labels.level.take(where),
+        **({"status_key": status} if status_key else {}),
+    })
+
+
 def heatmap_data(table: pd.DataFrame) -> pd.DataFrame:
     """``department, smart, n_leaves, progress`` per (department, SMART value) with actions.
 
     An action tagged with several SMART values counts in each; progress is the plain
     mean of the cell's non-deferred actions (all of them when every one is deferred).
     """
-    lv = leaves(table, ["department", "smart", "progress", "status"])  # only what the cells read
-    if lv.empty:
+    at = np.flatnonzero(table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID))
+    if not len(at):
         return pd.DataFrame(columns=["department", "smart", "n_leaves", "progress"])
+    # Only what the cells read, at the leaves' rows (no frame of them: its copy cost more than the cells).
+    lv = {c: pd.Series(table[c].array.take(at)) for c in ("department", "smart", "progress", "status")}
     # One (department, SMART value) row per tag of each leaf, in leaf order, then the
     # cells in sorted order, numbered in plain Python: a few thousand rows at most, where
     # explode + a named groupby.agg cost several times more (bench/README.md). The means stay pandas' own
     # (same summation, so the same numbers to the last bit).
-    depts = lv["department"].fillna("(none)").astype(str).tolist()
-    smarts = lv["smart"].fillna("").astype(str).tolist()
-    row_of, cell = [], []
-    names = {tags: smart_names(tags) or ["(none)"] for tags in set(smarts)}  # a few distinct tag sets
-    for i, (d, tags) in enumerate(zip(depts, smarts, strict=True)):
-        for name in names[tags]:
-            row_of.append(i)
-            cell.append((d, name))
-    keys = sorted(set(cell))
-    number = {k: n for n, k in enumerate(keys)}
-    gid = np.fromiter((number[k] for k in cell), dtype="int64", count=len(cell))
-    rows = np.asarray(row_of, dtype="int64")
+    # Each distinct department and tag set is looked at once; the leaves are spread by code.
+    d_code, depts = pd.factorize(lv["department"].fillna("(none)").astype(str).to_numpy(dtype=object))
+    s_code, smarts = pd.factorize(lv["smart"].fillna("").astype(str).to_numpy(dtype=object))
+    tag_names = [smart_names(tags) or ["(none)"] for tags in smarts]  # a few distinct tag sets
+    words = sorted({w for ws in tag_names for w in ws})
+    word_no = {w: i for i, w in enumerate(words)}
+    width = max(len(ws) for ws in tag_names)
+    table_of = np.array([[word_no[w] for w in ws] + [0] * (width - len(ws)) for ws in tag_names], dtype="int64")
+    per_set = np.array([len(ws) for ws in tag_names], dtype="int64")
+    # One row per tag of each leaf, in leaf order and each leaf's tag order.
+    per_leaf = per_set[s_code]
+    rows = np.repeat(np.arange(len(at), dtype="int64"), per_leaf)
+    nth = np.arange(len(rows), dtype="int64") - np.repeat(np.cumsum(per_leaf) - per_leaf, per_leaf)
+    pair = d_code[rows].astype("int64") * len(words) + table_of[s_code[rows], nth]
+    # The cells in sorted (department, SMART value) order, numbered: the same cells and numbers
+    # as sorting the set of (department, value) pairs.
+    present = np.unique(pair)
+    keys = sorted((str(depts[p // len(words)]), words[p % len(words)], p) for p in present.tolist())
+    number = np.empty(int(present.max()) + 1, dtype="int64")
+    number[[k[2] for k in keys]] = np.arange(len(keys), dtype="int64")
+    gid = number[pair]
     progress = lv["progress"].to_numpy(dtype="float64", na_value=np.nan)[rows]
     not_deferred = (lv["status"] != "deferred").to_numpy(dtype=bool)[rows]
     p_nd = pd.Series(np.where(not_deferred, progress, np.nan)).groupby(gid).mean().to_numpy()
@@ -337,25 +474,30 @@ def status_counts_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
 
     Groups are ordered by their number of actions, most first.
     """
-    is_leaf = (table["is_leaf"] & (table["id"] != ROOT_ID)).to_numpy(dtype=bool)
-    lv = table.loc[is_leaf, [by, "status"]]
-    if lv.empty:
+    at = np.flatnonzero(table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID))
+    if not len(at):
         return pd.DataFrame(columns=["group", "status", "n"])
+    # The two columns at the leaves' rows (no frame of them: its copy cost more than the counting).
+    group_values, status_values = (pd.Series(table[c].array.take(at)) for c in (by, "status"))
     # Counted in plain Python (hundreds of owners: two groupbys, a map and a sort cost
     # more than the counting, see bench/README.md). Groups by their number of actions, most first (ties by name, as
     # the stable sort of the name-sorted groups gave); statuses by name within a group.
-    pairs = Counter(zip(lv[by].fillna("(none)").astype(str).tolist(), lv["status"].astype(str).tolist(),
-                        strict=True))
-    size: dict[str, int] = {}
-    for (group, _), n in sorted(pairs.items()):
-        size[group] = size.get(group, 0) + n
-    groups = sorted(size, key=lambda name: -size[name])  # stable: name order among equals
-    rank = {name: i for i, name in enumerate(groups)}
-    keys = sorted(pairs, key=lambda k: (rank[k[0]], k[1]))
+    # Counted by code: each distinct group and status named once, the (group, status) pairs
+    # counted with numpy; only the distinct names are sorted in Python (the same string order).
+    g_code, groups = pd.factorize(group_values.fillna("(none)").astype(str).to_numpy(dtype=object))
+    s_code, statuses = pd.factorize(status_values.astype(str).to_numpy(dtype=object))
+    pairs, n = np.unique(g_code.astype("int64") * len(statuses) + s_code, return_counts=True)
+    size = np.bincount(g_code, minlength=len(groups))
+    g_rank = np.empty(len(groups), dtype="int64")  # most actions first, name order among equals
+    g_rank[sorted(range(len(groups)), key=lambda i: (-size[i], groups[i]))] = np.arange(len(groups))
+    s_rank = np.empty(len(statuses), dtype="int64")
+    s_rank[sorted(range(len(statuses)), key=lambda i: statuses[i])] = np.arange(len(statuses))
+    g_at, s_at = pairs // len(statuses), pairs % len(statuses)
+    order = np.lexsort((s_rank[s_at], g_rank[g_at]))
     return pd.DataFrame({
-        "group": pd.Series([k[0] for k in keys], dtype="str"),
-        "status": pd.Series([k[1] for k in keys], dtype="str"),
-        "n": np.array([pairs[k] for k in keys], dtype="int64"),
+        "group": pd.Series(groups[g_at[order]].tolist(), dtype="str"),
+        "status": pd.Series(statuses[s_at[order]].tolist(), dtype="str"),
+        "n": n[order].astype("int64"),
     })
 
 
@@ -409,7 +551,7 @@ def _metrics(k: Kpis, th: Thresholds) -> tuple[Metric, ...]:
 
 
 def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | str, first_done: pd.Series,
-             thresholds: Thresholds) -> Overview | None:
+             thresholds: Thresholds, prepared: PreparedTree | None = None) -> Overview | None:
     """Everything the executive overview shows; None when nothing is selected.
 
     Args:
@@ -420,13 +562,15 @@ def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | s
             so the caller caches it).
         thresholds: the schedule thresholds the table was rolled up with (their stale days
             appear in the help texts).
+        prepared: the prepared tree ``table`` was rolled up from, when the caller has it: the
+            attention table's code, title, owner and department come from :func:`report_labels`.
 
     """
     k = kpis(table, updates, as_of, first_done=first_done)
     if k is None:
         return None
     bars, mix = strategy_progress(table), status_counts(table)
-    attention = needs_attention(table)
+    attention = needs_attention(table, None if prepared is None else report_labels(prepared))
     n = len(attention)
     return Overview(
         kpis=k, metrics=_metrics(k, thresholds), strategy_progress=bars, status_counts=mix,
@@ -450,21 +594,32 @@ class ActionReport:
     caption: str  # "56 rows (39 of 39 selected actions)..."
 
 
-def action_report(table: pd.DataFrame, layout: str = "tree", show: str = "all") -> ActionReport | None:
+def action_report(table: pd.DataFrame, layout: str = "tree", show: str = "all",
+                  prepared: PreparedTree | None = None) -> ActionReport | None:
     """The Action Report of the selection; None when no row is left to show.
 
     Args:
         table: the roll-up table.
         layout: a key of :data:`LAYOUT_OPTIONS` (``tree`` or ``flat``).
         show: a key of :data:`SHOW_OPTIONS` (see :func:`report_rows`).
+        prepared: the prepared tree ``table`` was rolled up from, when the caller has it: the
+            columns no date or filter changes are then made once per tree (:func:`report_labels`).
 
     """
     tree = layout == "tree"
-    rows = report_rows(table, tree=tree, show=show, status_key=False)  # the Status column carries the colour
+    if prepared is None:
+        rows = report_rows(table, tree=tree, show=show, status_key=False)  # the Status column carries the colour
+        action = (rows["Level"] == "Action").to_numpy(dtype=bool, na_value=False)
+    else:
+        labels = report_labels(prepared)
+        at = _report_at(table, tree, show)
+        where = labels.at(table, at)
+        rows = _report_frame(table, at, where, labels, tree, status_key=False)
+        action = labels.is_action[where]
     if rows.empty:
         return None
     n_actions = int((table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)).sum())
-    shown = int((rows["Level"] == "Action").sum()) if tree else len(rows)
+    shown = int(action.sum()) if tree else len(rows)
     return ActionReport(
         rows=rows,
         caption=f"{len(rows)} rows ({shown} of {n_actions} selected actions). Click a column header to sort.",
@@ -493,8 +648,8 @@ def group_table(groups: pd.DataFrame, label: str) -> pd.DataFrame:
     return pd.DataFrame({
         label: groups["name"].astype(str).to_numpy(),
         "Actions": groups["n_leaves"].astype("int64").to_numpy(),
-        "Status": _status_text(groups["status"]).to_numpy(),
-        "Health": _health_text(groups["health"]).to_numpy(),
+        "Status": _status_text(groups["status"]),
+        "Health": _health_text(groups["health"]),
         "Progress": groups["progress"].round(1).to_numpy(),
         "Expected": groups["expected_progress"].round(1).to_numpy(),
         "Overdue": groups["n_overdue"].astype("int64").to_numpy(),

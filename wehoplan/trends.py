@@ -145,7 +145,11 @@ def status_mix_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
         ``snap, status, label, n`` with a row for every status at every date.
 
     """
-    plan = _plan_rows(rolled, dates)
+    return _status_mix(_plan_rows(rolled, dates))
+
+
+def _status_mix(plan: pd.DataFrame) -> pd.DataFrame:
+    """:func:`status_mix_over_time` from the plan rows (:func:`_plan_rows`)."""
     # One plan row per date, in date order: the long form is each row's counts in status order.
     k, m = len(STATUS_KEYS), len(plan)
     return pd.DataFrame({
@@ -321,8 +325,9 @@ def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates,
     """
     rolled = roll_up_many(tree, states, filters, thresholds or Thresholds(), rows=page_rows(dates, as_of, by))
     progress = progress_over_time(tree, rolled, dates, by)
-    mix = status_mix_over_time(rolled, dates)
-    overdue = overdue_over_time(rolled, dates)
+    plan = _plan_rows(rolled, dates)  # the status mix and the overdue count read the same plan rows
+    mix = _status_mix(plan)
+    overdue = plan[["snap", "n_overdue"]].reset_index(drop=True)  # overdue_over_time's frame
     done = completions_per_quarter(rolled, as_of, first_done)
     fc = forecast(tree, rolled, as_of, window_days)
     return TrendsPage(

@@ -93,13 +93,27 @@ def menu(who: Principal | None) -> list[str]:
     return [title for _, title, action in PAGES if may(who, action)]
 
 
+_NAV = "_wp:navigation"  # this session's page objects and the menu they were made for
+
+
 def navigation_pages() -> list:
-    """The pages for ``st.navigation``: every page registered (so its URL answers), hidden unless usable."""
-    shown = set(menu(current()))
-    return [st.Page(str(ROOT / path), title=title, default=(n == 0),
-                    url_path=None if n == 0 else Path(path).stem.split("_", 1)[1],
-                    visibility="visible" if title in shown else "hidden")
-            for n, (path, title, _) in enumerate(PAGES)]
+    """The pages for ``st.navigation``: every page registered (so its URL answers), hidden unless usable.
+
+    The page objects are made again only when the session's menu changes (sign-in, a new
+    role): fifteen ``st.Page`` objects check and resolve their files, a few ms per rerun.
+    They stay in this session (``st.navigation`` marks the page it returns as the one that
+    may run once, so one object must never serve two sessions' runs at a time).
+    """
+    shown = tuple(menu(current()))
+    kept = st.session_state.get(_NAV)
+    if kept is not None and kept[0] == shown:
+        return kept[1]
+    pages = [st.Page(str(ROOT / path), title=title, default=(n == 0),
+                     url_path=None if n == 0 else Path(path).stem.split("_", 1)[1],
+                     visibility="visible" if title in shown else "hidden")
+             for n, (path, title, _) in enumerate(PAGES)]
+    st.session_state[_NAV] = (shown, pages)
+    return pages
 
 
 def _startup_check() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from wehoplan import repository
 from wehoplan.config import load_config
-from wehoplan.db import SchemaError, create_schema, data_version, database_problem, make_engine
+from wehoplan.db import SchemaError, create_schema, database_problem, make_engine
 from wehoplan.rollup import (
     PreparedTree,
     PreparedUpdates,
@@ -70,9 +70,32 @@ def engine() -> Engine:
     return _engine(database_url())
 
 
+_VERSION_SQL = "SELECT value FROM meta WHERE key = 'data_version'"  # wehoplan.db.data_version's query
+
+
 def version() -> int:
-    """Return the database's current data version (cheap: one indexed read)."""
-    return data_version(engine())
+    """Return the database's current data version (cheap: one indexed read; -1 if there is no schema)."""
+    return read_version(engine())
+
+
+def read_version(eng: Engine) -> int:
+    """:func:`wehoplan.db.data_version`'s query and answer, on the pool's DBAPI connection directly.
+
+    Every rerun of every page reads it, and SQLAlchemy's statement and result layers cost
+    four times the read itself.
+    """
+    try:
+        conn = eng.raw_connection()
+        try:
+            cur = conn.cursor()
+            cur.execute(_VERSION_SQL)
+            row = cur.fetchone()
+            cur.close()
+        finally:
+            conn.close()  # back to the pool (rolled back, as a closed Connection is)
+    except Exception:
+        return -1
+    return int(row[0]) if row is not None and row[0] is not None else -1
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

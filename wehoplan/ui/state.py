@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from wehoplan.access import sees_every_plan
+from wehoplan.access import Principal, sees_every_plan
 from wehoplan.display import DATE_INPUT_FORMAT
 from wehoplan.display import day as format_day
 from wehoplan.domain import (
@@ -43,6 +44,7 @@ QUERY_KEYS = ("plan", "as_of", "strategy", "department", "smart", "status", "own
 LIST_FILTERS = ("strategy", "department", "smart", "status", "health", "owner")
 _STORE = "_wp:"  # prefix of the persistent (non-widget) entries
 _WIDGET = "w_"  # prefix of the widget keys
+_MISSING = object()  # no such entry in session state
 
 
 @dataclass(frozen=True)
@@ -120,16 +122,45 @@ def _on_plan_change() -> None:
     reset_filters()
 
 
-def _bind(name: str) -> str:
+def _bind(name: str, same_page: bool = False) -> str:
     """Seed a widget's key from the persistent entry on every run.
 
     Streamlit drops or resets a widget's own state when another page runs, so the
     persistent entry is the truth; the widget's ``on_change`` (:func:`_keep`) copies
     a user's change into it before the rerun.
+
+    ``same_page``: the previous run of this session drew these widgets on this same page.
+    Then a widget whose state already equals the entry is left alone: the write would
+    change nothing, and each write through ``st.session_state`` costs Streamlit's
+    bookkeeping. (On another page the widget is another element, whose state starts
+    anew whatever the old one held: there the key is always written.)
     """
     key = _WIDGET + name
-    st.session_state[key] = st.session_state.get(_store(name))
+    value = st.session_state.get(_store(name))
+    if not same_page or st.session_state.get(key, _MISSING) != value:
+        st.session_state[key] = value
     return key
+
+
+def _page() -> str:
+    """The running page's script hash (part of every widget's identity); "" outside a script run."""
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash if ctx is not None else ""
+
+
+def _marks() -> dict[str, str]:
+    """The sidebar's bookkeeping for this session (a dict made once, then changed in place)."""
+    marks = st.session_state.get(_store("marks"))
+    if marks is None:
+        marks = st.session_state[_store("marks")] = {}
+    return marks
+
+
+def _put(name: str, value) -> None:
+    """Set a persistent entry (written only when it changes: an equal write changes nothing)."""
+    key = _store(name)
+    if st.session_state.get(key, _MISSING) != value:
+        st.session_state[key] = value
 
 
 def _keep(name: str) -> None:
@@ -158,9 +189,12 @@ def filter_options(prepared: PreparedTree) -> dict[str, dict[str, str]]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _filter_options(url: str, plan_name: str, version: int, _tree: PreparedTree) -> dict[str, dict[str, str]]:
-    # Once per plan and data version, not on every rerun (~16 ms for 10k actions).
-    return filter_options(_tree)
+def _choices(url: str, plan_name: str, version: int, today: dt.date,
+             _frames: cache.PlanFrames) -> tuple[dt.date, dict[str, dict[str, str]]]:
+    # The default as-of date (GUIDE §3, live items only; cache.default_as_of's own cached
+    # value, shared with the pages that read it) and the filters' choices (~16 ms for 10k
+    # actions), once per plan, data version and day: one look-up per rerun instead of two.
+    return cache.default_as_of(_frames).date(), filter_options(_frames.tree)
 
 
 def _label(options: dict[str, str], value: str) -> str:
@@ -170,32 +204,42 @@ def _label(options: dict[str, str], value: str) -> str:
 
 def _write_url(plan: str, as_of: dt.date, filters: Filters) -> None:
     wanted: dict[str, str | list[str]] = {"plan": plan, "as_of": as_of.isoformat(), **filters.to_query()}
+    # The keys present, listed once: ``key in st.query_params`` and ``.get`` each go through
+    # Streamlit's per-command bookkeeping, and raise and catch a KeyError for an absent key.
+    present = set(st.query_params)
     for key in QUERY_KEYS:
         value = wanted.get(key)
         if not value:
-            if key in st.query_params:
+            if key in present:
                 del st.query_params[key]
-        elif (st.query_params.get_all(key) if isinstance(value, list) else st.query_params.get(key)) != value:
+        elif key not in present or (st.query_params.get_all(key) if isinstance(value, list)
+                                    else st.query_params[key]) != value:
             st.query_params[key] = value
 
 
-def visible_plans(plans: pd.DataFrame) -> pd.DataFrame:
+def visible_plans(plans: pd.DataFrame, who: Principal | None = _MISSING) -> pd.DataFrame:  # type: ignore[assignment]
     """The plans the acting person holds a role on (every plan for an admin of all plans or the local user).
 
     The picker offers only these: a plan without a role would answer every page with a refusal.
+    ``who``: the acting principal when the caller has it (the page's gate returned it).
     """
-    from wehoplan.ui import auth  # auth draws pages' gates and imports this module's callers
+    if who is _MISSING:
+        from wehoplan.ui import auth  # auth draws pages' gates and imports this module's callers
 
-    who = auth.current()
+        who = auth.current()
     if who is None or sees_every_plan(who):
         return plans
     return plans[[who.role(int(i)) is not None for i in plans["id"]]]
 
 
-def sidebar() -> View:
-    """Draw the shared sidebar and return the chosen view (frames None when no plan)."""
+def sidebar(who: Principal | None = _MISSING) -> View:  # type: ignore[assignment]
+    """Draw the shared sidebar and return the chosen view (frames None when no plan).
+
+    ``who``: the acting principal, when the page's :func:`wehoplan.ui.auth.gate` gave it
+    (else it is looked up again).
+    """
     at_version = cache.version()  # one read per rerun serves the plan list and the plan's frames
-    plans = visible_plans(cache.plans(at_version))
+    plans = visible_plans(cache.plans(at_version), who)
     if plans.empty:
         st.sidebar.info("No plan yet: import one on the Import page.")
         return View(None, pd.Timestamp(dt.date.today()), Filters())
@@ -205,18 +249,24 @@ def sidebar() -> View:
         st.session_state[_store("plan")] = names[0]
         reset_filters()
     sb = st.sidebar
-    name = sb.selectbox("Plan", names, key=_bind("plan"), on_change=_on_plan_change)
+    # Which page drew the sidebar's widgets last (a plain dict kept in session state, changed in
+    # place: no write through st.session_state). Cleared while drawing: a run stopped half-way
+    # leaves it empty, so the next run writes every widget key again.
+    marks = _marks()
+    page = _page()
+    same = bool(page) and marks.get("drawn_on") == page
+    marks["drawn_on"] = ""
+    name = sb.selectbox("Plan", names, key=_bind("plan", same), on_change=_on_plan_change)
     frames = cache.plan_frames(name, at_version)
-    default = cache.default_as_of(frames).date()  # live items only (GUIDE §3)
+    default, options = _choices(cache.database_url(), name, frames.version, dt.date.today(), frames)
     if st.session_state.get(_store("as_of")) is None:
-        st.session_state[_store("as_of")] = default
-    as_of = sb.date_input("As of", key=_bind("as_of"), on_change=_keep, args=("as_of",), format=DATE_INPUT_FORMAT,
+        _put("as_of", default)
+    as_of = sb.date_input("As of", key=_bind("as_of", same), on_change=_keep, args=("as_of",), format=DATE_INPUT_FORMAT,
                           help=f"Show the plan as it stood on this date (default {format_day(default)}, "
                                "its latest update).")
     as_of = as_of or default
-    st.session_state[_store("as_of")] = as_of
+    _put("as_of", as_of)
 
-    options = _filter_options(cache.database_url(), name, frames.version, frames.tree)
     levels = frames.plan.level_names
     labels = {
         "strategy": f"{levels[0]} / {levels[1] if len(levels) > 1 else 'item'}",
@@ -232,17 +282,18 @@ def sidebar() -> View:
         current = st.session_state.get(_store(fname)) or []
         # Values from a URL may be parts of names (as on the CLI): keep them selectable.
         all_opts = list(opts) + [v for v in current if v not in opts]
-        values = sb.multiselect(labels[fname], all_opts, key=_bind(fname), on_change=_keep, args=(fname,),
+        values = sb.multiselect(labels[fname], all_opts, key=_bind(fname, same), on_change=_keep, args=(fname,),
                                 format_func=functools.partial(_label, opts), placeholder="All")
-        st.session_state[_store(fname)] = list(values)
+        _put(fname, list(values))
         chosen[fname] = tuple(values)
-    text = sb.text_input("Search", key=_bind("text"), on_change=_keep, args=("text",),
+    text = sb.text_input("Search", key=_bind("text", same), on_change=_keep, args=("text",),
                          placeholder="code, title, comment…")
-    st.session_state[_store("text")] = text or ""
+    _put("text", text or "")
     filters = Filters(**chosen, text=text or "")
     sb.button("Reset filters", on_click=reset_filters, icon=":material/restart_alt:",
               disabled=filters.is_empty() and as_of == default)
     _write_url(name, as_of, filters)
+    marks["drawn_on"] = page  # every sidebar widget was drawn on this page
     notice = link_notice()
     if notice:
         st.warning(md(notice), icon=":material/link_off:")
