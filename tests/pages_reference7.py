@@ -31,13 +31,14 @@ import streamlit as st
 from wehoplan import charts
 from wehoplan.access import sees_every_plan
 from wehoplan.config import ROOT
-from wehoplan.dashboard import ActionReport, _days, _objects, _text, _words, leaves
+from wehoplan.dashboard import ActionReport, leaves
 from wehoplan.db import data_version
 from wehoplan.display import DATE_INPUT_FORMAT
 from wehoplan.display import day as format_day
 from wehoplan.domain import HEALTH_LABELS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
 from wehoplan.rollup import ROOT_ID, PreparedTree
+from wehoplan.table_columns import _days, _objects, _text, _words
 from wehoplan.ui import cache
 from wehoplan.ui.auth import PAGES, current, menu
 from wehoplan.ui.state import (

@@ -9,16 +9,28 @@ that a page shows as is. :func:`overview`, :func:`action_report` and
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from wehoplan import charts
+
+# The Action Report's rows have their own module; its page object and options are the dashboard's too.
+from wehoplan.action_report import (  # noqa: F401
+    _LABELS,
+    LAYOUT_OPTIONS,
+    REPORT_COLUMNS,
+    SHOW_OPTIONS,
+    ActionReport,
+    ReportLabels,
+    action_report,
+    report_labels,
+    report_rows,
+)
 from wehoplan.domain import HEALTH_LABELS, STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.rollup import ROOT_ID, PreparedTree, Thresholds, first_completed, group_leaves
+from wehoplan.table_columns import _col, _days, _health_text, _labels, _objects, _status_text, _take, _text, _words
 
 RECENT_DAYS = 90
 
@@ -109,73 +121,6 @@ def behind_schedule(table: pd.DataFrame, depth: int = 2) -> tuple[str, int]:
     return level, int(np.isin(_col(table, "health", at), ["behind", "at_risk"]).sum())
 
 
-def _col(table: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
-    """One column's values at row positions ``at`` (text as Python objects, missing as NaN)."""
-    s = table[column]
-    if s.dtype.kind in "OUST" or isinstance(s.dtype, pd.StringDtype):
-        return s.array.take(at).to_numpy(dtype=object)  # only the rows asked for become Python objects
-    return s.to_numpy()[at]
-
-
-def _text(values) -> pd.api.extensions.ExtensionArray:
-    """Python strings (None or NaN for missing) as a ``str`` column."""
-    return pd.array(np.asarray(values, dtype=object), dtype="str")
-
-
-def _objects(values) -> np.ndarray:
-    """Values as an object array: a frame infers ``str`` from it when every value is text."""
-    return np.asarray(values, dtype=object)
-
-
-def _labels(values: np.ndarray, labels: dict[str, str], blank: str | None = None) -> pd.api.extensions.ExtensionArray:
-    """Status or health keys as words (``blank`` for a key without words; None: missing)."""
-    return _text([labels.get(v, blank) if isinstance(v, str) else blank for v in values])
-
-
-def _days(table: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
-    """``.dt.date`` of a datetime column at row positions ``at`` (NaT where missing)."""
-    values = table[column].to_numpy(dtype="datetime64[ns]")[at]
-    out = values.astype("datetime64[D]").astype(object)
-    out[np.isnat(values)] = pd.NaT
-    return out
-
-
-_STR = pd.StringDtype(na_value=np.nan)  # the "str" dtype
-
-
-def _take(table: pd.DataFrame, column: str, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """A text column's values at row positions ``at``, as they are (no Python strings made)."""
-    s = table[column]
-    # A "str" column is taken as it is: astype("str") of one copies the whole column first.
-    return (s if s.dtype == _STR else s.astype("str")).array.take(at)
-
-
-def _words(values: pd.api.extensions.ExtensionArray, words, missing) -> pd.api.extensions.ExtensionArray:
-    """Each value's words (``words(value)``; ``missing`` for a missing value), worked out once per distinct value."""
-    codes, uniques = pd.factorize(values)
-    table = pd.array([*(words(u) for u in uniques), missing], dtype="str")
-    return table.take(np.where(codes < 0, len(uniques), codes))
-
-
-def _status_text(s: pd.Series) -> np.ndarray:
-    """Status words as Python objects (NaN for a missing or unknown status).
-
-    ``s.astype("string").map(STATUS_LABELS).to_numpy()`` without the map's index of the
-    dict (a few groups: building it cost more than the words).
-    """
-    return np.array([STATUS_LABELS.get(v, np.nan) if isinstance(v, str) else np.nan
-                     for v in s.astype("string").tolist()], dtype=object)
-
-
-def _health_text(s: pd.Series) -> np.ndarray:
-    """Schedule-health words ("At risk") as Python strings; blank where health does not apply.
-
-    ``s.astype("string").map(HEALTH_LABELS).fillna("").astype(str).to_numpy()``, in plain Python.
-    """
-    return np.array([HEALTH_LABELS.get(v, "") if isinstance(v, str) else ""
-                     for v in s.astype("string").tolist()], dtype=object)
-
-
 def summary_table(table: pd.DataFrame, max_depth: int = 2, status_key: bool = True) -> pd.DataFrame:
     """Strategies and initiatives (depth ≤ ``max_depth``) with progress and leaf counts per status.
 
@@ -254,170 +199,6 @@ def needs_attention(table: pd.DataFrame, labels: ReportLabels | None = None) -> 
         "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
         "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
         "Last update": _days(table, "last_update", at),
-    })
-
-
-REPORT_COLUMNS = ["Code", "Title", "Status", "Health", "Progress", "Expected", "Owner", "Department", "SMART",
-                  "Start", "Due", "Overdue", "Latest comment", "Comment date", "Level"]
-
-
-SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
-
-
-@dataclass(frozen=True, eq=False)
-class ReportLabels:
-    """The Action Report's columns that are the same at every date and for every filter, for every item of a tree.
-
-    Arrays over the tree's decorated rows (every item in outline order, then the plan
-    row), made as :func:`report_rows` makes them from a roll-up table; a roll-up table's
-    rows are found in them by their ``order``. One per prepared tree, i.e. per plan and
-    data version (:func:`report_labels`).
-    """
-
-    slot: np.ndarray  # order + 1 -> position in the arrays below (-1: no such item)
-    code: pd.api.extensions.ExtensionArray
-    title: pd.api.extensions.ExtensionArray  # as in the flat layout
-    tree_title: pd.api.extensions.ExtensionArray  # indented by depth, as in the tree layout
-    owner: pd.api.extensions.ExtensionArray
-    department: pd.api.extensions.ExtensionArray
-    smart: pd.api.extensions.ExtensionArray
-    level: pd.api.extensions.ExtensionArray
-    is_action: np.ndarray  # level == "Action"
-
-    def at(self, table: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-        """Positions in the arrays of ``table``'s rows at positions ``rows`` (a roll-up table of this tree)."""
-        return self.slot[table["order"].to_numpy(dtype="int64")[rows] + 1]
-
-
-_LABELS: weakref.WeakKeyDictionary[PreparedTree, ReportLabels] = weakref.WeakKeyDictionary()
-_LABELS_LOCK = threading.Lock()
-
-
-def report_labels(tree: PreparedTree) -> ReportLabels:
-    """The :class:`ReportLabels` of a prepared tree, made once per tree (kept while the tree lives).
-
-    A tree is one plan at one data version (the pages' plan cache makes a new one after
-    any write), so these never outlive the data they were made from.
-    """
-    with _LABELS_LOCK:
-        labels = _LABELS.get(tree)
-    if labels is None:
-        labels = _make_labels(tree)
-        with _LABELS_LOCK:
-            _LABELS[tree] = labels
-    return labels
-
-
-def _make_labels(tree: PreparedTree) -> ReportLabels:
-    cols = tree.decorate_with_plan_row  # what a roll-up table's tree columns are taken from
-    rows = pd.DataFrame({c: cols[c] for c in ("code", "title", "level", "depth", "order", "owner", "department",
-                                              "smart")})
-    every = np.arange(len(rows))
-    order = rows["order"].to_numpy(dtype="int64")
-    slot = np.full(int(order.max(initial=-1)) + 2, -1, dtype="int64")
-    slot[order + 1] = every
-    titles = _take(rows, "title", every)
-    depth = rows["depth"].to_numpy()[every].astype("int64")
-    indents = pd.array(["\u2003" * d for d in range(int(depth.max(initial=1)))], dtype="str")
-    level = _take(rows, "level", every)
-    return ReportLabels(
-        slot=slot, code=_take(rows, "code", every), title=titles,
-        tree_title=indents.take(np.maximum(depth - 1, 0)) + titles,
-        owner=_take(rows, "owner", every).fillna(""), department=_take(rows, "department", every).fillna(""),
-        smart=_words(_take(rows, "smart", every), lambda s: ", ".join(smart_names(s)), ", ".join(smart_names(None))),
-        level=level, is_action=np.asarray(level == "Action", dtype=bool),
-    )
-
-
-def report_rows(table: pd.DataFrame, tree: bool = True, show: str = "all", status_key: bool = True,
-                labels: ReportLabels | None = None) -> pd.DataFrame:
-    """Build the rows of the tabular action report of the selection.
-
-    Args:
-        table: the roll-up table.
-        tree: True: strategies, initiatives and actions in outline order (titles
-            indented); False: the actions only, flat.
-        show: ``all``; ``overdue`` (overdue actions only) or ``attention`` (major
-            disruption, overdue or stale), each with their strategies and
-            initiatives in tree layout.
-        status_key: False leaves out the ``status_key`` column (the Action Report shows none).
-        labels: :func:`report_labels` of the tree ``table`` was rolled up from: the columns
-            that no date or filter changes are taken from it instead of made again.
-
-    Returns:
-        Columns :data:`REPORT_COLUMNS` (plus ``status_key``), progress in percent.
-
-    """
-    at = _report_at(table, tree, show)
-    if labels is not None:
-        return _report_frame(table, at, labels.at(table, at), labels, tree, status_key)
-    titles = _take(table, "title", at)
-    if tree:
-        depth = table["depth"].to_numpy()[at].astype("int64")
-        indents = pd.array(["\u2003" * d for d in range(int(depth.max(initial=1)))], dtype="str")
-        titles = indents.take(np.maximum(depth - 1, 0)) + titles
-    status = _take(table, "status", at)
-    return pd.DataFrame({
-        "Code": _take(table, "code", at),
-        "Title": titles,
-        "Status": _words(status, STATUS_LABELS.get, None),
-        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
-        "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
-        "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
-        "Owner": _take(table, "owner", at).fillna(""),
-        "Department": _take(table, "department", at).fillna(""),
-        # A few distinct tag sets: each is named once.
-        "SMART": _words(_take(table, "smart", at), lambda s: ", ".join(smart_names(s)), ", ".join(smart_names(None))),
-        "Start": _days(table, "start", at),
-        "Due": _days(table, "due", at),
-        "Overdue": table["n_overdue"].to_numpy(dtype="int64")[at],
-        "Latest comment": _take(table, "comment", at).fillna(""),
-        "Comment date": _days(table, "comment_date", at),
-        "Level": _take(table, "level", at),
-        **({"status_key": status} if status_key else {}),
-    })
-
-
-def _report_at(table: pd.DataFrame, tree: bool, show: str) -> np.ndarray:
-    """Positions of :func:`report_rows`'s rows in ``table`` (the layout's and the view's rows, outline order)."""
-    keep = table["id"].to_numpy() != ROOT_ID
-    leaf = table["is_leaf"].to_numpy(dtype=bool)
-    if show != "all":
-        hit = table["overdue"].to_numpy(dtype=bool)
-        if show != "overdue":
-            hit = hit | table["stale"].to_numpy(dtype=bool) | \
-                (table["status"].to_numpy(dtype=object) == "major_disruption")
-        codes = table["code"].astype(str).to_numpy(dtype=object)
-        flagged = codes[keep & leaf & hit]
-        # Keep the flagged actions and their ancestors (their path), in outline order.
-        ancestors = {c.rsplit(".", i)[0] for c in flagged for i in range(c.count(".") + 1)}
-        keep = keep & np.isin(codes, list(ancestors | set(flagged)))
-    if not tree:
-        keep = keep & leaf
-    return np.flatnonzero(keep)
-
-
-def _report_frame(table: pd.DataFrame, at: np.ndarray, where: np.ndarray, labels: ReportLabels, tree: bool,
-                  status_key: bool) -> pd.DataFrame:
-    """:func:`report_rows`'s frame of ``table``'s rows at ``at``, the tree's columns from ``labels`` at ``where``."""
-    status = _take(table, "status", at)
-    return pd.DataFrame({
-        "Code": labels.code.take(where),
-        "Title": (labels.tree_title if tree else labels.title).take(where),
-        "Status": _words(status, STATUS_LABELS.get, None),
-        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
-        "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
-        "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
-        "Owner": labels.owner.take(where),
-        "Department": labels.department.take(where),
-        "SMART": labels.smart.take(where),
-        "Start": _days(table, "start", at),
-        "Due": _days(table, "due", at),
-        "Overdue": table["n_overdue"].to_numpy(dtype="int64")[at],
-        "Latest comment": _take(table, "comment", at).fillna(""),
-        "Comment date": _days(table, "comment_date", at),
-        "Level": labels.level.take(where),
-        **({"status_key": status} if status_key else {}),
     })
 
 
@@ -580,49 +361,6 @@ def overview(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | s
         summary=summary_table(table, status_key=False), attention=attention,
         attention_caption=f"{n} action{'s' if n != 1 else ''}: major disruption, overdue, or no update for "
                           f"{thresholds.stale_days}+ days.",
-    )
-
-
-LAYOUT_OPTIONS = {"tree": "Tree", "flat": "Flat (actions only)"}
-
-
-@dataclass(frozen=True, eq=False)
-class ActionReport:
-    """What the Action Report page shows: the rows (also the "Rows shown" CSV) and their count."""
-
-    rows: pd.DataFrame  # :data:`REPORT_COLUMNS`, in the chosen layout
-    caption: str  # "56 rows (39 of 39 selected actions)..."
-
-
-def action_report(table: pd.DataFrame, layout: str = "tree", show: str = "all",
-                  prepared: PreparedTree | None = None) -> ActionReport | None:
-    """The Action Report of the selection; None when no row is left to show.
-
-    Args:
-        table: the roll-up table.
-        layout: a key of :data:`LAYOUT_OPTIONS` (``tree`` or ``flat``).
-        show: a key of :data:`SHOW_OPTIONS` (see :func:`report_rows`).
-        prepared: the prepared tree ``table`` was rolled up from, when the caller has it: the
-            columns no date or filter changes are then made once per tree (:func:`report_labels`).
-
-    """
-    tree = layout == "tree"
-    if prepared is None:
-        rows = report_rows(table, tree=tree, show=show, status_key=False)  # the Status column carries the colour
-        action = (rows["Level"] == "Action").to_numpy(dtype=bool, na_value=False)
-    else:
-        labels = report_labels(prepared)
-        at = _report_at(table, tree, show)
-        where = labels.at(table, at)
-        rows = _report_frame(table, at, where, labels, tree, status_key=False)
-        action = labels.is_action[where]
-    if rows.empty:
-        return None
-    n_actions = int((table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)).sum())
-    shown = int(action.sum()) if tree else len(rows)
-    return ActionReport(
-        rows=rows,
-        caption=f"{len(rows)} rows ({shown} of {n_actions} selected actions). Click a column header to sort.",
     )
 
 
