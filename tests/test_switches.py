@@ -1,21 +1,12 @@
-"""Process-wide settings switched off for a piece of work: counted across threads, restored after."""
+"""A process-wide setting switched off for a piece of work: counted across threads, restored after."""
 
 from __future__ import annotations
 
-import datetime as dt
-import gc
 import threading
 
 import pytest
 
-from wehoplan import importing
-from wehoplan.db import make_engine
-from wehoplan.importing import import_files
-from wehoplan.switches import COLLECTOR, CountedSwitch
-
-CSV = ("Code,Title,Lead Department,Owner,Due,Status,% Complete\n"
-       "1,Streets,Public Works,,,,\n"
-       "1.1,Crash dashboard,IT,Ann,2020-06-30,on track,40\n")
+from wehoplan.switches import CountedSwitch
 
 
 def test_a_counted_switch_stays_off_until_the_last_overlapping_user_leaves_and_restores_the_setting():
@@ -51,35 +42,3 @@ def test_a_counted_switch_stays_off_until_the_last_overlapping_user_leaves_and_r
     with pytest.raises(RuntimeError), switch.off():
         raise RuntimeError("work that fails")
     assert state["on"] is True
-
-
-def test_the_collector_pauses_while_an_import_reads_and_writes_and_comes_back(empty_url, monkeypatch):
-    seen = []
-    for name in ("analyse", "load"):
-        real = getattr(importing, name)
-
-        def spy(*args, _real=real, **kwargs):
-            seen.append(gc.isenabled())
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(importing, name, spy)
-    assert gc.isenabled()
-    report = import_files(make_engine(empty_url), [("p.csv", CSV.encode())], plan_name="P", as_of=dt.date(2020, 3, 31))
-    assert report.ok and report.items_created == 2
-    assert seen == [False, False]
-    assert gc.isenabled()
-    with COLLECTOR.off():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-
-
-def test_the_collector_comes_back_after_an_import_the_database_refuses(empty_url, monkeypatch):
-    def refuse(*_args, **_kwargs):
-        from sqlalchemy.exc import OperationalError
-
-        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
-
-    monkeypatch.setattr(importing, "load", refuse)
-    report = import_files(make_engine(empty_url), [("p.csv", CSV.encode())], plan_name="P", as_of=dt.date(2020, 3, 31))
-    assert not report.ok and "nothing was written" in report.errors[-1].message
-    assert gc.isenabled()

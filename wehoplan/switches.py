@@ -1,15 +1,15 @@
 """Process-wide settings switched off while some work runs, counted across threads.
 
 A Streamlit server runs every session's script in a thread of one process, so a setting
-of the process (numpy's huge-page request, Python's cyclic garbage collector) switched off
-for one long computation must stay off until the last of the overlapping computations
-ends, and then come back as it was before the first began. :class:`CountedSwitch` does
-that; each use below changes how the work runs, never what it gives.
+of the process (numpy's huge-page request) switched off for one long computation must stay
+off until the last of the overlapping computations ends, and then come back as it was
+before the first began. :class:`CountedSwitch` does that; a switch changes how the work
+runs, never what it gives. (Only settings that cost the other sessions nothing belong here:
+pausing the cyclic collector during an import was tried and is not one of them, see issue 10.)
 """
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,18 +53,5 @@ def _set_huge_pages(enabled: bool) -> bool:
     return enabled if switch is None else bool(switch(enabled))
 
 
-def _set_collector(enabled: bool) -> bool:
-    """Set Python's cyclic garbage collector (reference counting frees everything else at once)."""
-    before = gc.isenabled()
-    if enabled:
-        gc.enable()
-    else:
-        gc.disable()
-    return before
-
-
 #: numpy's huge pages, off while a county-sized roll-up runs (see :func:`wehoplan.rollup.engine.plain_pages`).
 HUGE_PAGES = CountedSwitch(_set_huge_pages)
-
-#: The cyclic collector, off while an import builds its rows (see :func:`wehoplan.importing.import_files`).
-COLLECTOR = CountedSwitch(_set_collector)

@@ -45,7 +45,6 @@ from wehoplan.importing.undo import undo_import as _undo
 from wehoplan.importing.writers import CoreWriter, RowWriter, SQLiteDriverWriter
 from wehoplan.models import ImportBatch, Plan
 from wehoplan.repository import Query, read_frame
-from wehoplan.switches import COLLECTOR
 
 Source = str | Path | tuple[str, bytes]
 # Fields the preview shows when mapped, and their column names there.
@@ -365,11 +364,7 @@ def import_files(
         require(actor, "import", plan_id)
     if progress:
         progress(0.05)
-    # A workbook's rows are hundreds of thousands of tuples that live to the end: the cyclic
-    # collector's walks over them find nothing to free (reference counting frees the rest), so it
-    # pauses while they are read and written (bench/README.md, seventh pass: import).
-    with COLLECTOR.off():
-        an = analyse(srcs, sheet=sheet, mapping=mapping, config=cfg, header_row=header_row)
+    an = analyse(srcs, sheet=sheet, mapping=mapping, config=cfg, header_row=header_row)
     if progress:
         progress(0.5)
     report = ImportReport(ok=False, plan=plan, errors=list(an.errors), warnings=list(an.warnings), dry_run=dry_run,
@@ -386,13 +381,12 @@ def import_files(
         return report
     try:
         # A flat plan's nodes are made only if the load needs them (not for a new plan).
-        with COLLECTOR.off():
-            res = load(engine, an.parsed.built_nodes, flat=an.parsed.flat, plan_name=plan,
-                       level_names=an.parsed.level_names,
-                       level_names_from_file=an.parsed.level_names_from_file, as_of=day,
-                       as_of_given=as_of is not None, file_name=", ".join(an.file_names)[:1000], sha256=an.sha256,
-                       author=actor.label, dry_run=dry_run, progress_cb=progress, writer=writer,
-                       into_locked_periods=at_least(actor.role(plan_id), "admin"))
+        res = load(engine, an.parsed.built_nodes, flat=an.parsed.flat, plan_name=plan,
+                   level_names=an.parsed.level_names,
+                   level_names_from_file=an.parsed.level_names_from_file, as_of=day, as_of_given=as_of is not None,
+                   file_name=", ".join(an.file_names)[:1000], sha256=an.sha256, author=actor.label, dry_run=dry_run,
+                   progress_cb=progress, writer=writer,
+                   into_locked_periods=at_least(actor.role(plan_id), "admin"))
     except LockedPeriods as exc:
         report.errors.extend(exc.problems)
         return report
