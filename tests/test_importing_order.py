@@ -1,4 +1,4 @@
-"""The flat plan's outline order of plain codes (numpy) is the order of code_sort_key's tuples."""
+"""The outline order of plain codes (numpy: the import's flat plan, the roll-up's tree) is code_sort_key's."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import pytest
 
 from wehoplan.domain import code_sort_key
-from wehoplan.importing.flat import _plain_order
+from wehoplan.domain import plain_outline_order as _plain_order
 
 
 def _by_keys(codes: list[str]) -> list[int]:
@@ -46,3 +46,14 @@ def test_a_part_too_long_for_int64_is_left_to_pythons_ints():
 
 def test_no_codes():
     assert _plain_order([], []) == []
+
+
+def test_codes_that_are_not_plain_are_left_to_code_sort_key():
+    assert _plain_order(["1", "1.a", "2"]) is None
+    assert _plain_order([" 1", "2"]) is None
+    assert _plain_order(["1", None, 2]) is None
+
+
+def test_depths_are_counted_when_not_given():
+    codes = ["2", "1.3.1", "1.3", "1"]
+    assert _plain_order(codes) == _plain_order(codes, _depths(codes)) == _by_keys(codes)

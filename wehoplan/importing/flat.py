@@ -16,12 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from wehoplan.domain import is_blank
+from wehoplan.domain import is_blank, plain_outline_order
 from wehoplan.importing.nodes import Node
 from wehoplan.importing.tree import outline_code_key_fn
-from wehoplan.importing.values import _PLAIN_CODE
 
 if TYPE_CHECKING:
     from wehoplan.importing.columns import TableColumns
@@ -105,30 +102,6 @@ class FlatPlan:
         return [made[i] for i in self.order]
 
 
-def _plain_order(codes: list[str], depths: list[int]) -> list[int] | None:
-    """Outline order of codes of digits and dots (``depths``: their parts), or None past int64.
-
-    code_sort_key's (0, int, "") parts order as the ints do, and a code before any code it
-    is the start of: one int64 column per part (-1 where a code has no such part) sorted by
-    a stable ``lexsort``, the first part first, as ``sorted`` of the int tuples does.
-    """
-    if not codes:
-        return []
-    try:
-        parts = np.array(".".join(codes).split("."), dtype=np.int64)
-    except OverflowError:  # a part of 19 digits or more: Python's ints sort it
-        return None
-    depth = np.array(depths, dtype=np.int64)
-    starts = np.cumsum(depth) - depth
-    columns = []
-    for j in range(int(depth.max(initial=0))):
-        has = depth > j
-        column = np.full(len(codes), -1, dtype=np.int64)
-        column[has] = parts[starts[has] + j]
-        columns.append(column)
-    return np.lexsort(columns[::-1]).tolist()
-
-
 def flat_plan(ctx: RowContext, cols: TableColumns) -> FlatPlan | None:
     """The table as a :class:`FlatPlan`, or None when any row needs the per-row loop.
 
@@ -178,7 +151,7 @@ def flat_plan(ctx: RowContext, cols: TableColumns) -> FlatPlan | None:
                if not is_leaf and (status[i] is not None or progress[i] is not None)}
     inferred = sum(1 for is_leaf, st, pr in zip(leaf, status, progress, strict=True)
                    if is_leaf and st is None and pr is not None)
-    order = _plain_order(codes, depths) if all(map(_PLAIN_CODE.fullmatch, codes)) else None
+    order = plain_outline_order(codes, depths)
     if order is None:
         keys = list(map(outline_code_key_fn(), codes))
         order = sorted(range(len(codes)), key=keys.__getitem__)
