@@ -88,16 +88,21 @@ def args(description: str) -> argparse.Namespace:
 
 def paired(op: Callable[[], object], floor: Callable[[], object], runs: int) -> tuple[float, float]:
     """Median seconds of ``op`` and of ``floor``, run alternately after one warm-up each."""
-    op()
-    floor()
-    t_op: list[float] = []
-    t_floor: list[float] = []
+    times = paired_many({"floor": floor, "op": op}, runs)
+    return times["op"], times["floor"]
+
+
+def paired_many(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Median seconds of each of ``fns``, run in turn (in the dict's order) after one warm-up each."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(runs):
-        for fn, acc in ((floor, t_floor), (op, t_op)):
+        for name, fn in fns.items():
             t0 = time.perf_counter()
             fn()
-            acc.append(time.perf_counter() - t0)
-    return statistics.median(t_op), statistics.median(t_floor)
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def line(name: str, value: float, floor: float, target: float, unit: str = "s") -> str:

@@ -234,6 +234,40 @@ def code_sort_key(code: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
+# A code of digits and dots only ("1.2.3"): most codes of most plans.
+PLAIN_CODE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+
+
+def plain_outline_order(codes: list, depths: list[int] | None = None) -> list[int] | None:
+    """Positions of ``codes`` in outline order (:func:`code_sort_key`, stable), or None.
+
+    None unless every code is plain (:data:`PLAIN_CODE`) with parts that fit int64; the
+    caller then sorts by :func:`code_sort_key`. Plain parts order as their ints do, and a
+    code before any code it is the start of: one int64 column per part (-1 where a code
+    has no such part) sorted by a stable ``lexsort``, first part first. ``depths``: each
+    code's number of parts, when the caller has them.
+    """
+    import numpy as np
+
+    if not codes:
+        return []
+    if not all(type(c) is str and PLAIN_CODE.fullmatch(c) for c in codes):
+        return None
+    try:
+        parts = np.array(".".join(codes).split("."), dtype=np.int64)
+    except OverflowError:  # a part of 19 digits or more: Python's ints sort it
+        return None
+    depth = np.array([c.count(".") + 1 for c in codes] if depths is None else depths, dtype=np.int64)
+    starts = np.cumsum(depth) - depth
+    columns = []
+    for j in range(int(depth.max())):
+        has = depth > j
+        column = np.full(len(codes), -1, dtype=np.int64)
+        column[has] = parts[starts[has] + j]
+        columns.append(column)
+    return np.lexsort(columns[::-1]).tolist()
+
+
 # Dates a plan can hold: pandas keeps Timestamps in a bounded range, and a stored date out of it
 # would make every page and command of its plan fail, while the append-only triggers keep it
 # there for good. So every entrance (CLI, forms, import, URL) refuses dates outside these.

@@ -215,7 +215,9 @@ class TableColumns:
             if not parse(name, fn):
                 return None
         # Titles and codes are mostly distinct: parsed cell by cell, without keys.
-        parsed["title"] = cast("list[object]", texts(cells.get(col.get("title"))))
+        tc = col.get("title")
+        parsed["title"] = cast("list[object]",
+                               texts(cells.get(None)) if tc is None else t.sheet.column_texts(tc, first))
         raw_codes = cells.get(col.get("code"))
         parsed["code"], parsed["lettered"] = _codes(raw_codes)
         if t.sheet.error_cells:

@@ -16,10 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wehoplan.domain import is_blank
+from wehoplan.domain import is_blank, plain_outline_order
 from wehoplan.importing.nodes import Node
 from wehoplan.importing.tree import outline_code_key_fn
-from wehoplan.importing.values import _PLAIN_CODE
 
 if TYPE_CHECKING:
     from wehoplan.importing.columns import TableColumns
@@ -152,12 +151,10 @@ def flat_plan(ctx: RowContext, cols: TableColumns) -> FlatPlan | None:
                if not is_leaf and (status[i] is not None or progress[i] is not None)}
     inferred = sum(1 for is_leaf, st, pr in zip(leaf, status, progress, strict=True)
                    if is_leaf and st is None and pr is not None)
-    if all(map(_PLAIN_CODE.fullmatch, codes)):
-        # Digits and dots only: code_sort_key's (0, int, "") parts order as the ints do.
-        keys: list[tuple] = [tuple(map(int, c.split("."))) for c in codes]
-    else:
+    order = plain_outline_order(codes, depths)
+    if order is None:
         keys = list(map(outline_code_key_fn(), codes))
-    order = sorted(range(len(codes)), key=keys.__getitem__)
+        order = sorted(range(len(codes)), key=keys.__getitem__)
     rows_no = [first + i + 1 for i in keep]
     return FlatPlan(t.file_name, t.sheet.name, codes, titles, parents, depths, leaf,  # type: ignore[arg-type]
                     fcols, scols, cleared, rows_no, numeric, order, len(cleared), inferred)

@@ -29,6 +29,7 @@ from wehoplan.importing.guard import (
     guard_workbook,
 )
 from wehoplan.importing.guard import col_index as _col_index_str
+from wehoplan.importing.values import texts
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # The child reader's limits: far above what any real plan needs (a 100k-row workbook reads
@@ -58,6 +59,20 @@ class Sheet:
     percent_columns_checked: bool = False
     # (row, col) of cells holding a spreadsheet error (#DIV/0!, #N/A...); their value reads as blank.
     error_cells: set[tuple[int, int]] = field(default_factory=set)
+    # column_texts' results, each beside the rows it was read from (a sheet's rows are replaced, never edited).
+    _texts: dict[tuple[int, int], tuple[list, list]] = field(default_factory=dict, init=False, repr=False,
+                                                              compare=False)
+
+    def column_texts(self, c: int, first: int) -> list[str | None]:
+        """``values.texts`` of column ``c`` from row ``first`` on (None past a short row), read once.
+
+        The sheet choice reads the title column, then the column pass reads it again.
+        """
+        hit = self._texts.get((c, first))
+        if hit is None or hit[0] is not self.rows:
+            hit = self._texts[(c, first)] = (self.rows, texts([row[c] if c < len(row) else None
+                                                               for row in self.rows[first:]]))
+        return hit[1]
 
 
 @dataclass

@@ -19,7 +19,7 @@ from wehoplan.importing.headers import HEADER_SCAN_ROWS, find_header, sub_header
 from wehoplan.importing.mapping import norm_header
 from wehoplan.importing.reading import Sheet, Workbook
 from wehoplan.importing.table import Table
-from wehoplan.importing.values import text, texts
+from wehoplan.importing.values import text
 
 _GROUP_FIELDS = frozenset({"h1", "h1_code", "h2", "h2_code", "h3", "h3_code"})
 _STATE_FIELDS = frozenset({"status", "progress", "start", "due", "update_date", "comment"})
@@ -60,8 +60,7 @@ def _titles(t: Table) -> list[str]:
     if len(cols) == 1:
         # One name column (most tables): its cells' text in one pass, the common case inline.
         c = cols[0]
-        return [v.casefold() for v in texts([row[c] if c < len(row) else None
-                                             for row in t.sheet.rows[t.header_row + 1:]]) if v]
+        return [v.casefold() for v in t.sheet.column_texts(c, t.header_row + 1) if v]
     out = []
     for r in t.data_rows:
         row = t.sheet.rows[r]

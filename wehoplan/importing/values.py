@@ -10,7 +10,7 @@ import calendar
 import datetime as dt
 import re
 
-from wehoplan.domain import date_range_error, is_blank
+from wehoplan.domain import PLAIN_CODE, date_range_error, is_blank
 
 NO_DATE_WORDS = {"tbd", "tba", "n/a", "na", "none", "-", "--", "ongoing", "not set", "unknown", "?"}
 COMPLETE_WORDS = {"complete", "completed", "done", "finished"}
@@ -267,7 +267,7 @@ _CODE_PREFIX = re.compile(
     r"program|project|step|measure|no|number|#)\.?\s*:?\s*#?\s*", re.I)
 
 
-_PLAIN_CODE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+_PLAIN_CODE = PLAIN_CODE
 
 
 # Codes whose every level carries a letter ("P1.F2.A1", "WP3-T2"): one number per level.

@@ -35,7 +35,8 @@ PLANS = """
 """
 
 
-PLAN_ROW = "SELECT name, level_names, is_demo, source_note FROM plans WHERE id = :plan_id"
+# What resolve_plan reads: every plan's own row, no count or date (those read the whole history).
+PLAN_ROWS = "SELECT id, name, level_names, is_demo, source_note FROM plans ORDER BY name"
 
 
 def list_plans(engine: Engine, reader: Reader | None = None) -> pd.DataFrame:
@@ -55,7 +56,9 @@ def resolve_plan(engine: Engine, name: str | None, reader: Reader | None = None)
         PlanNotFound: nothing, or more than one plan, matches; the message lists the plans.
 
     """
-    plans = list_plans(engine, reader)
+    # Through the reader, as the list is read: on PostgreSQL the ORM would open a second
+    # kind of connection for one row.
+    plans = read_frame(engine, Query(PLAN_ROWS, ("id", "name", "level_names", "is_demo", "source_note")), reader)
     names = plans["name"].tolist()
     if not names:
         raise PlanNotFound("the database holds no plan yet: run `python -m wehoplan init-demo` or import one")
@@ -69,17 +72,10 @@ def resolve_plan(engine: Engine, name: str | None, reader: Reader | None = None)
             why = "no plan matches" if not hits else "several plans match"
             raise PlanNotFound(f"{why} {name!r}; plans: " + "; ".join(names))
         match = hits[0]
-    plan_id = int(plans["id"].iloc[names.index(match)])
-    # Through the reader, in the same way as the list: on PostgreSQL the ORM would open a
-    # second kind of connection for one row.
-    rows = read_frame(engine, Query(PLAN_ROW, ("name", "level_names", "is_demo", "source_note"),
-                                    {"plan_id": plan_id}), reader)
-    if rows.empty:  # deleted between the two reads
-        raise PlanNotFound(f"the plan {match!r} was just deleted")
-    row = rows.iloc[0]
-    note = row["source_note"]
-    return PlanInfo(id=plan_id, name=str(row["name"]), level_names=split_level_names(_text_or_none(row["level_names"])),
-                    is_demo=bool(row["is_demo"]), source_note=_text_or_none(note))
+    row = plans.iloc[names.index(match)]
+    return PlanInfo(id=int(row["id"]), name=str(row["name"]),
+                    level_names=split_level_names(_text_or_none(row["level_names"])),
+                    is_demo=bool(row["is_demo"]), source_note=_text_or_none(row["source_note"]))
 
 
 def _text_or_none(value: object) -> str | None:

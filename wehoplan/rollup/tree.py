@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from wehoplan.domain import code_sort_key, is_blank
+from wehoplan.domain import code_sort_key, is_blank, plain_outline_order
 from wehoplan.filters import Haystacks
 from wehoplan.rollup.rules import INHERITED_FIELDS, effective
 
@@ -240,7 +240,10 @@ def _prepare(df: pd.DataFrame) -> PreparedTree:
             path_codes[n] = ("|" if p < 0 else path_codes[p]) + f"{code[n]}|"
             path_text[n] = ("" if p < 0 else path_text[p] + " ") + f"{code[n]}{title[n]}"
     rank = np.empty(len(ids), dtype="int64")
-    rank[sorted(range(len(ids)), key=lambda n: code_sort_key(code[n]))] = np.arange(len(ids))
+    order = plain_outline_order(code)
+    if order is None:
+        order = sorted(range(len(ids)), key=lambda n: code_sort_key(code[n]))
+    rank[order] = np.arange(len(ids))
     has_children = set(parent.values())
 
     def col(values, dtype=None) -> pd.Series:
