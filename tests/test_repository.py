@@ -20,6 +20,8 @@ READERS = {
     "arrow-scan": ArrowSQLiteReader(fallback=None, scan_share=0.0),
     "arrow-index": ArrowSQLiteReader(fallback=None, scan_share=None),
     "arrow-pg": ArrowPostgresReader(fallback=None),
+    "arrow-pg-scan": ArrowPostgresReader(fallback=None, scan_share=0.0),
+    "arrow-pg-index": ArrowPostgresReader(fallback=None, scan_share=None),
     "sqlalchemy": SQLAlchemyReader(),
     "sqlalchemy-scan": SQLAlchemyReader(scan_share=0.0),
 }
@@ -28,7 +30,7 @@ READERS = {
 @pytest.fixture(params=list(READERS))
 def reader(request, db_backend):
     """Each reader in turn: the behaviour tests below run against every one that can read the backend."""
-    if request.param.startswith("arrow") and (request.param == "arrow-pg") != (db_backend == "postgresql"):
+    if request.param.startswith("arrow") and request.param.startswith("arrow-pg") != (db_backend == "postgresql"):
         pytest.skip(f"reader {request.param} does not read {db_backend}")
     return READERS[request.param]
 

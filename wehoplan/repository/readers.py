@@ -340,7 +340,11 @@ class ArrowPostgresReader:
     """
 
     fallback: Reader | None = SQLAlchemyReader()
-    scan_share: float | None = None
+    # A plan holding most of the history is sent faster as the whole table, filtered here by its
+    # item ids (read in the same snapshot), than through the semi-join with items, which the
+    # server also runs with parallel workers whose rows it passes on: about 15 % of the 10k plan's
+    # history load (bench/README.md, eighth pass).
+    scan_share: float | None = 0.25
 
     def frames(self, engine: Engine, *queries: Query) -> list[pd.DataFrame]:
         """Run ``queries`` in one repeatable-read transaction; one frame per query."""
