@@ -69,8 +69,8 @@ def warm_names(s: Session, table: Table, cache: dict[str, int], names: Iterable[
     found: dict[str, int] = {}
     # Through the session, as the helpers' SELECT: its autoflush writes whatever is pending first.
     for at in range(0, len(wanted), 500):
-        found.update(s.execute(select(table.c.name, table.c.id).where(table.c.name.in_(wanted[at:at + 500])))
-                     .tuples().all())
+        found.update((name, key) for name, key in s.execute(
+            select(table.c.name, table.c.id).where(table.c.name.in_(wanted[at:at + 500]))))
     new = [k for k in wanted if k not in found]
     if new:
         driver = s.connection().connection.driver_connection
