@@ -18,7 +18,7 @@ from wehoplan.display import (
 )
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
 from wehoplan.editing.frames import bulk_changes, current_states, find_items
-from wehoplan.ui import cache, widgets
+from wehoplan.ui import cache, pickers, widgets
 from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
 from wehoplan.ui.tabs import open_tabs
@@ -51,7 +51,14 @@ if found.empty:
 one, bulk = open_tabs(["One item", f"Several items ({len(found)})"], key="upd_tab")
 
 with one:
-    labels = dict(zip(found["id"], found["code"] + " · " + found["title"], strict=True))
+    # A selectbox sends every label to the browser: above pickers.LIMIT matches only the first ones
+    # (and the current choice) are listed, and the search above reaches any item.
+    shown = pickers.listed(found["id"].tolist(), st.session_state.get("upd_item"), pickers.LIMIT)
+    if len(found) > pickers.LIMIT:
+        st.caption(f"{len(found):,} items match; the first {pickers.LIMIT} are listed. Type part of a code or "
+                   "title in the search, or choose an owner, to narrow.")
+    part = found.set_index("id").loc[shown]
+    labels = dict(zip(shown, part["code"] + " · " + part["title"], strict=True))
     item_id = st.selectbox("Item", list(labels), format_func=labels.get, key="upd_item")
     row = found.set_index("id").loc[item_id]
     current = int(row["version"])

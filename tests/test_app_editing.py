@@ -173,6 +173,31 @@ def test_bulk_editor_is_drawn_only_in_its_tab_and_keeps_its_changes_across_tabs(
     assert at.button(key="bulk_save").label == "Save 0 update(s)"
 
 
+def test_item_picker_of_a_large_selection_lists_the_first_ones_and_the_search_reaches_the_rest(url, monkeypatch):
+    from wehoplan.ui import pickers
+
+    items, _, _ = _items(url)
+    monkeypatch.setattr(pickers, "LIMIT", 3)  # the demo plan's leaves stand in for a county plan's 10k
+    at = _run(UPDATE_PAGE)
+    n = int(next(t.label for t in at.tabs if t.label.startswith("Several items")).split("(")[1].rstrip(")"))
+    assert n > 3
+    picker = at.selectbox(key="upd_item")
+    assert len(picker.options) == 3
+    assert any(f"{n:,} items match; the first 3 are listed" in c.value for c in at.caption)
+    last = at.data_editor  # not drawn: the picker is what the first run sends
+    assert not last
+    # An item beyond the first three is reached by the search, and stays chosen when the search is cleared.
+    far = _open_tab(_run(UPDATE_PAGE), "Several items").data_editor[0].value.iloc[-1]
+    at.text_input(key="upd_search").set_value(far["code"]).run()
+    at.selectbox(key="upd_item").set_value(int(far["item_id"])).run()
+    assert at.selectbox(key="upd_item").value == int(far["item_id"])
+    at.text_input(key="upd_search").set_value("").run()
+    picker = at.selectbox(key="upd_item")
+    assert picker.value == int(far["item_id"]) and len(picker.options) == 4
+    assert picker.options[0].startswith(f"{far['code']} ·")
+    assert items.loc[far["code"], "id"] == far["item_id"]
+
+
 def test_plan_page_edits_adds_moves_archives_and_restores(url):
     items, eng, _ = _items(url)
     at = _run(PLAN_PAGE)
