@@ -18,9 +18,10 @@ from wehoplan.display import (
 )
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS
 from wehoplan.editing.frames import bulk_changes, current_states, find_items
-from wehoplan.ui import cache, widgets
+from wehoplan.ui import cache, pickers, widgets
 from wehoplan.ui.author import require_author
 from wehoplan.ui.edit_state import expected_version, flash, mark_seen, start_editing_page
+from wehoplan.ui.tabs import open_tabs
 from wehoplan.ui.text import md
 
 view, author = start_editing_page("Update progress", "📝", "record_progress")
@@ -45,10 +46,19 @@ if found.empty:
     st.info("No action matches; clear the search or choose another owner.")
     st.stop()
 
-one, bulk = st.tabs(["One item", f"Several items ({len(found)})"])
+# Only the open tab's content is drawn: the bulk editor holds a row per item (10k on a county plan),
+# which every first run of the page sent to the browser though it opens on one item.
+one, bulk = open_tabs(["One item", f"Several items ({len(found)})"], key="upd_tab")
 
 with one:
-    labels = dict(zip(found["id"], found["code"] + " · " + found["title"], strict=True))
+    # A selectbox sends every label to the browser: above pickers.LIMIT matches only the first ones
+    # (and the current choice) are listed, and the search above reaches any item.
+    shown = pickers.listed(found["id"].tolist(), st.session_state.get("upd_item"), pickers.LIMIT)
+    if len(found) > pickers.LIMIT:
+        st.caption(f"{len(found):,} items match; the first {pickers.LIMIT} are listed. Type part of a code or "
+                   "title in the search, or choose an owner, to narrow.")
+    part = found.set_index("id").loc[shown]
+    labels = dict(zip(shown, part["code"] + " · " + part["title"], strict=True))
     item_id = st.selectbox("Item", list(labels), format_func=labels.get, key="upd_item")
     row = found.set_index("id").loc[item_id]
     current = int(row["version"])
@@ -106,7 +116,9 @@ with one:
                 st.rerun()  # fresh frames: the new numbers show at once
     mark_seen(item_id, current)
 
-with bulk:
+
+def _bulk_section() -> None:
+    """The "Several items" tab: an editor of every item found, saved together or not at all."""
     st.caption("Change status, progress or comment in the rows you report on (tick *report* to confirm a row "
                "unchanged). Valid rows are saved together, or none at all.")
     # The editor's base is kept until saved or reloaded: it holds the versions the user edits against.
@@ -115,6 +127,11 @@ with bulk:
         st.session_state["_bulk_base_key"] = base_key
         st.session_state["_bulk_base"] = cache.bulk_base(view.frames, found, today)
         st.session_state.pop("bulk_editor", None)
+        st.session_state.pop("_bulk_edited", None)
+    elif "bulk_editor" not in st.session_state and "_bulk_edited" in st.session_state:
+        # Back from the other tab: Streamlit forgot the editor's changes with the editor, but the
+        # frame it last returned holds them; it is the base from now on (same versions, same rows).
+        st.session_state["_bulk_base"] = st.session_state.pop("_bulk_edited")
     base = st.session_state["_bulk_base"]
     edited = st.data_editor(
         base, key="bulk_editor", hide_index=True, num_rows="fixed", width="stretch",
@@ -135,6 +152,10 @@ with bulk:
             "owner": st.column_config.TextColumn("Owner"),
         },
     )
+    if st.session_state["bulk_editor"].get("edited_rows"):  # kept for a return from the other tab
+        st.session_state["_bulk_edited"] = edited
+    else:
+        st.session_state.pop("_bulk_edited", None)
     changes = bulk_changes(edited)
     if st.button(f"Save {len(changes)} update(s)", type="primary", key="bulk_save", disabled=changes.empty) \
             and require_author(author):
@@ -146,3 +167,8 @@ with bulk:
         st.error(f"Nothing was saved: {len(result.problems)} problem(s). Fix these rows and save again.")
         st.dataframe(result.frame()[["code", "message"]].rename(columns={"code": "Code", "message": "Problem"}),
                      hide_index=True)
+
+
+if bulk.open:  # drawn only when open; a run that does not draw it lets Streamlit forget its changes
+    with bulk:
+        _bulk_section()

@@ -101,11 +101,20 @@ def _edits(rows):
     return {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
 
 
+def _open_tab(at, starts: str):
+    """Click the tab whose label starts with ``starts`` (the tabs rerun the page on a switch)."""
+    at.session_state["upd_tab"] = next(t.label for t in at.tabs if t.label.startswith(starts))
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_bulk_editor_saves_my_items_together_or_shows_what_is_wrong(url):
     _, eng, plan = _items(url)
     at = _run(UPDATE_PAGE)
     owner = "Mobility Planning Manager"
     at.selectbox(key="upd_owner").set_value(owner).run()
+    _open_tab(at, "Several items")
     editor = at.data_editor[0]
     base = editor.value
     assert len(base) >= 2 and set(base["owner"]) == {owner}
@@ -131,6 +140,62 @@ def test_bulk_editor_saves_my_items_together_or_shows_what_is_wrong(url):
     assert sorted(new.index.tolist()) == sorted(base.loc[[0, 1], "item_id"].tolist())
     assert new.loc[base.loc[1, "item_id"], "status"] == "completed"
     assert new.loc[base.loc[0, "item_id"], "progress"] == 80.0
+
+
+@pytest.mark.usefixtures("url")
+def test_bulk_editor_is_drawn_only_in_its_tab_and_keeps_its_changes_across_tabs():
+    at = _run(UPDATE_PAGE)
+    # The page opens on one item: the editor (a row per action) is not drawn nor sent.
+    assert [t.label for t in at.tabs][:1] == ["One item"] and not at.data_editor
+    assert at.selectbox(key="upd_item").value is not None
+    n_all = int(next(t.label for t in at.tabs if t.label.startswith("Several items")).split("(")[1].rstrip(")"))
+    _open_tab(at, "Several items")
+    assert len(at.data_editor[0].value) == n_all
+    assert at.selectbox(key="upd_item").value is not None  # the other tab is still there to go back to
+    # A search changes the tab's count: the editor's tab stays open, with the matching rows.
+    at.text_input(key="upd_search").set_value("1.1").run()
+    rows = at.data_editor[0].value
+    assert at.session_state["upd_tab"].startswith("Several items") and 0 < len(rows) < n_all
+    assert f"Several items ({len(rows)})" in [t.label for t in at.tabs]
+    # A change, then a look at one item and back: the change is still there and still saved with the rest.
+    at.session_state["bulk_editor"] = _edits({0: {"progress": 55, "comment": "half way"}})
+    at.run()
+    assert at.button(key="bulk_save").label == "Save 1 update(s)"
+    _open_tab(at, "One item")
+    assert not at.data_editor
+    assert "bulk_editor" not in at.session_state  # Streamlit forgets an editor a run does not draw
+    _open_tab(at, "Several items")
+    back = at.data_editor[0].value  # the editor's base: the frame it returned with the change
+    assert (back.loc[0, "progress"], back.loc[0, "comment"]) == (55, "half way")
+    assert at.button(key="bulk_save").label == "Save 1 update(s)"
+    # Another owner or search starts again from the stored state.
+    at.text_input(key="upd_search").set_value("1.1.").run()
+    assert at.button(key="bulk_save").label == "Save 0 update(s)"
+
+
+def test_item_picker_of_a_large_selection_lists_the_first_ones_and_the_search_reaches_the_rest(url, monkeypatch):
+    from wehoplan.ui import pickers
+
+    items, _, _ = _items(url)
+    monkeypatch.setattr(pickers, "LIMIT", 3)  # the demo plan's leaves stand in for a county plan's 10k
+    at = _run(UPDATE_PAGE)
+    n = int(next(t.label for t in at.tabs if t.label.startswith("Several items")).split("(")[1].rstrip(")"))
+    assert n > 3
+    picker = at.selectbox(key="upd_item")
+    assert len(picker.options) == 3
+    assert any(f"{n:,} items match; the first 3 are listed" in c.value for c in at.caption)
+    last = at.data_editor  # not drawn: the picker is what the first run sends
+    assert not last
+    # An item beyond the first three is reached by the search, and stays chosen when the search is cleared.
+    far = _open_tab(_run(UPDATE_PAGE), "Several items").data_editor[0].value.iloc[-1]
+    at.text_input(key="upd_search").set_value(far["code"]).run()
+    at.selectbox(key="upd_item").set_value(int(far["item_id"])).run()
+    assert at.selectbox(key="upd_item").value == int(far["item_id"])
+    at.text_input(key="upd_search").set_value("").run()
+    picker = at.selectbox(key="upd_item")
+    assert picker.value == int(far["item_id"]) and len(picker.options) == 4
+    assert picker.options[0].startswith(f"{far['code']} ·")
+    assert items.loc[far["code"], "id"] == far["item_id"]
 
 
 def test_plan_page_edits_adds_moves_archives_and_restores(url):

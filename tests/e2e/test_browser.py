@@ -279,3 +279,52 @@ def test_the_new_pages_open_whole_at_1500_px(server, page):
     wait_ready(pg)
     no_exception(pg)
     no_developer_words(pg)
+
+
+def _save_button_says(pg, label: str) -> None:
+    """Wait until the bulk editor's save button reads ``label`` (the edit's rerun may still be under way)."""
+    try:
+        pg.locator("button", has_text=label).first.wait_for(timeout=30_000)
+    except Exception:
+        pg.screenshot(path=str(SHOTS / "_failure.png"))
+        raise AssertionError(f"no button {label!r}: {pg.locator('button', has_text='update(s)').all_inner_texts()}"
+                             ) from None
+
+
+def test_update_progress_draws_its_bulk_editor_in_its_tab_and_keeps_a_change_across_tabs(server, page):
+    """The page opens on one item without the editor; a change typed in the editor survives a look at one item."""
+    pg = page
+    pg.goto(f"{server}/Update_Progress?plan=smart+city")
+    wait_ready(pg, "Update progress")
+    no_exception(pg)
+    grids = pg.locator('[data-testid="stDataFrame"]:visible')
+    assert grids.count() == 0  # the first run sends no editor
+    pg.get_by_role("tab", name="Several items").click()
+    wait_ready(pg)
+    grid = grids.first
+    grid.locator("td").first.wait_for(state="attached")  # the rows are in
+    box = grid.bounding_box()
+    overlay = pg.locator("#portal textarea, #portal input").first
+    for _ in range(3):  # the canvas may take a click before it is ready for one: try again
+        pg.mouse.click(box["x"] + 30, box["y"] + 35 + 17)  # the first row's code
+        for _ in range(6):  # code, title, now, now, new status, new %: then the comment
+            pg.keyboard.press("ArrowRight")
+        pg.keyboard.press("Enter")
+        try:
+            overlay.wait_for(timeout=5_000)
+            break
+        except Exception:  # Playwright's timeout: click again
+            pg.keyboard.press("Escape")
+    pg.keyboard.type("half way", delay=30)
+    pg.keyboard.press("Enter")
+    wait_ready(pg)
+    _save_button_says(pg, "Save 1 update(s)")
+    pg.get_by_role("tab", name="One item").click()
+    wait_ready(pg)
+    assert grids.count() == 0 or not grid.locator("td", has_text="half way").count()
+    pg.get_by_role("tab", name="Several items").click()
+    wait_ready(pg)
+    grids.first.wait_for()
+    assert "half way" in grids.first.locator("td").all_text_contents()  # the grid shows it again
+    _save_button_says(pg, "Save 1 update(s)")  # and it is still what the save would record
+    no_exception(pg)

@@ -31,6 +31,18 @@ def narrowed(ids: Sequence[int], labels: Mapping[int, str], query: str, keep: ob
     return shown, len(hits)
 
 
+def listed(ids: Sequence[int], keep: object = None, limit: int = LIMIT) -> list[int]:
+    """The first ``limit`` of ``ids`` (already narrowed by the page); ``keep`` first when it is further down.
+
+    ``keep`` (the current choice) is listed only when it is one of ``ids``: a choice the page's
+    own search or owner left out is gone, as before the list was cut.
+    """
+    shown = list(ids[:limit])
+    if keep is not None and keep not in shown and keep in set(ids):
+        shown = [keep, *shown]
+    return shown
+
+
 def find_box(key: str, n_items: int, what: str = "item") -> str:
     """A "Find" box for the picker ``key`` when the plan has more than :data:`LIMIT` items ("" otherwise).
 
