@@ -24,6 +24,10 @@ REPORT_COLUMNS = ["Code", "Title", "Status", "Health", "Progress", "Expected", "
 
 
 SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
+#: The roll-up table's columns :func:`action_report` reads when it is given the prepared tree (the
+#: page rolls up only these: ``roll_up(..., columns=TABLE_COLUMNS)``).
+TABLE_COLUMNS = frozenset({"id", "is_leaf", "order", "code", "status", "health", "progress", "expected_progress",
+                           "start", "due", "overdue", "stale", "n_overdue", "comment", "comment_date"})
 
 
 @dataclass(frozen=True, eq=False)

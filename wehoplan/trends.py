@@ -30,9 +30,13 @@ from wehoplan import charts
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
 from wehoplan.rollup import COUNT_COLUMNS, ROOT_ID, PreparedTree, Thresholds, aggregate, roll_up_many
+from wehoplan.rollup.engine import LEAF_COUNT_COLUMNS
 from wehoplan.rollup.stages import Rows
 
 TREND_GROUPS = ("strategy", "department", "smart")
+#: The roll-up's columns :func:`page_data` reads (it rolls up only these).
+PAGE_COLUMNS = frozenset({"snap", "id", "depth", "is_leaf", "status", "progress", "expected_progress", "weight",
+                          "due", *LEAF_COUNT_COLUMNS})
 
 
 def period_ends(updates: pd.DataFrame, as_of, freq: str = "month", start=None) -> pd.DatetimeIndex:
@@ -308,7 +312,7 @@ def page_rows(dates, as_of, by: str) -> Rows:
 
 def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates, as_of, window_days: int,
               by: str, first_done: pd.Series, thresholds: Thresholds | None = None) -> TrendsPage:
-    """The Trends page's data from one roll-up, of only the rows the page reads (:func:`page_rows`).
+    """The Trends page's data from one roll-up, of only the rows (:func:`page_rows`) and columns the page reads.
 
     Args:
         tree: the prepared tree.
@@ -323,7 +327,8 @@ def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates,
         thresholds: the schedule-health ratios a health filter reads (default: the defaults).
 
     """
-    rolled = roll_up_many(tree, states, filters, thresholds or Thresholds(), rows=page_rows(dates, as_of, by))
+    rolled = roll_up_many(tree, states, filters, thresholds or Thresholds(), rows=page_rows(dates, as_of, by),
+                          columns=PAGE_COLUMNS)
     progress = progress_over_time(tree, rolled, dates, by)
     plan = _plan_rows(rolled, dates)  # the status mix and the overdue count read the same plan rows
     mix = _status_mix(plan)

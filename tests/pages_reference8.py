@@ -1,0 +1,140 @@
+"""Verbatim copies of the code issue 15's eighth pass (branch pages8) replaced, kept as the reference.
+
+- ``wehoplan/trends.py``'s ``page_data`` (which rolled up every column), ``progress_over_time``
+  and ``completions_per_quarter``; their helpers that did not change are imported from
+  ``wehoplan.trends``.
+
+``tests/test_pages_equal8.py`` checks the new code against these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from wehoplan import charts
+from wehoplan.domain import smart_names
+from wehoplan.filters import Filters
+from wehoplan.rollup import PreparedTree, Thresholds, aggregate, roll_up_many
+from wehoplan.trends import (
+    GROUP_OPTIONS,
+    TREND_GROUPS,
+    TrendsPage,
+    _plan_rows,
+    _snap_values,
+    _status_mix,
+    forecast,
+    page_rows,
+)
+
+
+def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str) -> pd.DataFrame:
+    """Rolled-up progress per group at every date in ``dates``.
+
+    Args:
+        tree: the prepared tree.
+        rolled: :func:`wehoplan.rollup.roll_up_many` over (at least) ``dates``.
+        dates: the dates shown.
+        by: ``"strategy"``: the top-level items' own roll-up (same numbers as the table);
+            ``"department"`` / ``"smart"``: the selected leaves grouped by effective lead
+            department / SMART value (a leaf with several values counts in each), rolled
+            up with the same rules as :func:`wehoplan.rollup.group_leaves`.
+
+    Returns:
+        ``snap, group, progress, expected_progress, status, n_leaves`` sorted by group, snap.
+
+    """
+    if by not in TREND_GROUPS:
+        raise ValueError(f"cannot trend by {by!r}; choose one of {', '.join(TREND_GROUPS)}")
+    snaps = _snap_values(dates)
+    cols = ["snap", "group", "progress", "expected_progress", "status", "n_leaves"]
+    rolled_snaps = rolled["snap"].to_numpy(dtype="datetime64[ns]")
+    labels = tree.labels
+    if by == "strategy":
+        # Only the top-level rows at the dates shown, and only the columns shown: the trend's
+        # roll-up has ~40 columns over every item and date.
+        top_at = np.flatnonzero(rolled["depth"].to_numpy() == 1)
+        top_at = top_at[np.isin(rolled_snaps[top_at], snaps)]
+        top = rolled.iloc[top_at][["snap", "id", "progress", "expected_progress", "status", "n_leaves"]]
+        # Each top-level item named once (a few strategies over every date), then spread by position.
+        at, uniq = pd.factorize(top["id"].to_numpy())
+        ids = pd.Series(uniq)
+        names = charts.short_names(ids.map(labels["code"]).astype(str) + " " + ids.map(labels["title"]).astype(str))
+        out = top.assign(group=pd.Series(names.array.take(at), index=top.index))
+    else:
+        # The roll-up's leaf rows are the selected leaf states with their weights and counts.
+        leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & np.isin(rolled_snaps, snaps)]
+        if by == "smart":
+            tags = [smart_names(s) or ["(none)"] for s in leaves["id"].map(labels["smart"]).tolist()]
+            leaves = leaves.assign(group=tags).explode("group")
+        else:
+            leaves = leaves.assign(group=leaves["id"].map(labels["department"]).fillna("(none)").astype(str))
+        if leaves.empty:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+        out = aggregate(leaves, ["snap", "group"])
+    return out[cols].sort_values(["group", "snap"], kind="stable").reset_index(drop=True)
+
+
+def completions_per_quarter(rolled: pd.DataFrame, as_of, first_done: pd.Series) -> pd.DataFrame:
+    """Count the selected leaves completed in each calendar quarter up to ``as_of``.
+
+    Args:
+        rolled: :func:`wehoplan.rollup.roll_up_many` over dates that include ``as_of``:
+            the leaves counted are those selected at ``as_of``.
+        as_of: the as-of date.
+        first_done: :func:`wehoplan.rollup.first_completed` at ``as_of``: a leaf's
+            completion date is that of its first update with status completed.
+
+    Returns:
+        ``quarter`` (label like ``2019 Q1``), ``quarter_end``, ``n``; quarters with no
+        completion in between are listed with 0.
+
+    """
+    at = rolled["snap"].to_numpy(dtype="datetime64[ns]") == _snap_values([as_of])[0]
+    here = at & rolled["is_leaf"].to_numpy(dtype=bool)
+    first = first_done[first_done.index.isin(rolled.loc[here, "id"])]
+    if first.empty:
+        return pd.DataFrame({"quarter": pd.Series(dtype="string"), "quarter_end": pd.Series(dtype="datetime64[ns]"),
+                             "n": pd.Series(dtype="int64")})
+    periods = first.dt.to_period("Q")
+    full = pd.period_range(periods.min(), periods.max(), freq="Q")
+    counts = periods.value_counts().reindex(full, fill_value=0)
+    return pd.DataFrame({
+        "quarter": pd.array([f"{p.year} Q{p.quarter}" for p in full], dtype="string"),
+        "quarter_end": full.to_timestamp(how="end").normalize().astype("datetime64[ns]"),
+        "n": counts.to_numpy().astype("int64"),
+    })
+
+
+def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates, as_of, window_days: int,
+              by: str, first_done: pd.Series, thresholds: Thresholds | None = None) -> TrendsPage:
+    """The Trends page's data from one roll-up, of only the rows the page reads (:func:`page_rows`).
+
+    Args:
+        tree: the prepared tree.
+        states: ``leaf_states(tree, updates, shared_dates(dates, as_of, window_days), thresholds)``
+            (unfiltered: the pages cache it per data version).
+        filters: the user's filters.
+        dates: the trend's dates (e.g. :func:`period_ends`).
+        as_of: the as-of date.
+        window_days: the forecast's trailing window.
+        by: what the progress chart groups by (a key of :data:`GROUP_OPTIONS`).
+        first_done: :func:`wehoplan.rollup.first_completed` at ``as_of``.
+        thresholds: the schedule-health ratios a health filter reads (default: the defaults).
+
+    """
+    rolled = roll_up_many(tree, states, filters, thresholds or Thresholds(), rows=page_rows(dates, as_of, by))
+    progress = progress_over_time(tree, rolled, dates, by)
+    plan = _plan_rows(rolled, dates)  # the status mix and the overdue count read the same plan rows
+    mix = _status_mix(plan)
+    overdue = plan[["snap", "n_overdue"]].reset_index(drop=True)  # overdue_over_time's frame
+    done = completions_per_quarter(rolled, as_of, first_done)
+    fc = forecast(tree, rolled, as_of, window_days)
+    return TrendsPage(
+        progress=progress, status_mix=mix, overdue=overdue, completions=done, forecast=fc, window_days=window_days,
+        progress_chart=charts.progress_trend(progress, GROUP_OPTIONS[by]),
+        status_chart=charts.status_area(mix),
+        overdue_chart=charts.overdue_line(overdue),
+        completions_chart=charts.completions_bar(done),
+        forecast_chart=charts.forecast_chart(fc, pd.Timestamp(as_of).normalize()),
+    )
