@@ -106,12 +106,21 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
         # roll-up has ~40 columns over every item and date.
         top_at = np.flatnonzero(rolled["depth"].to_numpy() == 1)
         top_at = top_at[np.isin(rolled_snaps[top_at], snaps)]
-        top = rolled.iloc[top_at][["snap", "id", "progress", "expected_progress", "status", "n_leaves"]]
         # Each top-level item named once (a few strategies over every date), then spread by position.
-        at, uniq = pd.factorize(top["id"].to_numpy())
+        at, uniq = pd.factorize(rolled["id"].to_numpy()[top_at])
         ids = pd.Series(uniq)
         names = charts.short_names(ids.map(labels["code"]).astype(str) + " " + ids.map(labels["title"]).astype(str))
-        out = top.assign(group=pd.Series(names.array.take(at), index=top.index))
+        # Sorted by group, then snap, as a stable sort of the rows: the distinct names ranked once
+        # (code point order, as pandas sorts text), the rows ordered by (rank, snap) with a stable lexsort.
+        _, rank = np.unique(names.to_numpy(dtype=object), return_inverse=True)
+        snap = rolled_snaps[top_at]
+        by = np.lexsort((snap, rank.reshape(-1)[at]))
+        top_at, at = top_at[by], at[by]
+        return pd.DataFrame({
+            "snap": snap[by], "group": names.array.take(at),
+            **{c: rolled[c].to_numpy()[top_at] for c in ("progress", "expected_progress")},
+            "status": rolled["status"].array.take(top_at), "n_leaves": rolled["n_leaves"].to_numpy()[top_at],
+        })
     else:
         # The roll-up's leaf rows are the selected leaf states with their weights and counts.
         leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & np.isin(rolled_snaps, snaps)]
@@ -186,17 +195,20 @@ def completions_per_quarter(rolled: pd.DataFrame, as_of, first_done: pd.Series) 
     """
     at = rolled["snap"].to_numpy(dtype="datetime64[ns]") == _snap_values([as_of])[0]
     here = at & rolled["is_leaf"].to_numpy(dtype=bool)
-    first = first_done[first_done.index.isin(rolled.loc[here, "id"])]
-    if first.empty:
+    first = first_done.to_numpy()[first_done.index.isin(rolled["id"].to_numpy()[here])]
+    if not len(first):
         return pd.DataFrame({"quarter": pd.Series(dtype="string"), "quarter_end": pd.Series(dtype="datetime64[ns]"),
                              "n": pd.Series(dtype="int64")})
-    periods = first.dt.to_period("Q")
-    full = pd.period_range(periods.min(), periods.max(), freq="Q")
-    counts = periods.value_counts().reindex(full, fill_value=0)
+    # Calendar quarters counted from 1970 Q1 (months since 1970-01, three to a quarter): every
+    # quarter from the first completion's to the last's, each with its count, label and last day.
+    quarter = first.astype("datetime64[M]").astype("int64") // 3
+    lo = int(quarter.min())
+    full = np.arange(lo, int(quarter.max()) + 1)
     return pd.DataFrame({
-        "quarter": pd.array([f"{p.year} Q{p.quarter}" for p in full], dtype="string"),
-        "quarter_end": full.to_timestamp(how="end").normalize().astype("datetime64[ns]"),
-        "n": counts.to_numpy().astype("int64"),
+        "quarter": pd.array([f"{1970 + q // 4} Q{q % 4 + 1}" for q in full.tolist()], dtype="string"),
+        "quarter_end": ((full + 1) * 3).astype("datetime64[M]").astype("datetime64[D]").astype("datetime64[ns]")
+        - np.timedelta64(1, "D"),
+        "n": np.bincount(quarter - lo, minlength=len(full)).astype("int64"),
     })
 
 
