@@ -1,5 +1,7 @@
 """Verbatim copies of the code issue 15's eighth pass (branch pages8) replaced, kept as the reference.
 
+- ``wehoplan/rollup/stages.py``'s ``group_leaves`` and ``_aggregate_group``: the groups sorted by
+  pandas with a casefolding key.
 - ``wehoplan/trends.py``'s ``page_data`` (which rolled up every column), ``progress_over_time``
   and ``completions_per_quarter``; their helpers that did not change are imported from
   ``wehoplan.trends``.
@@ -15,7 +17,9 @@ import pandas as pd
 from wehoplan import charts
 from wehoplan.domain import smart_names
 from wehoplan.filters import Filters
-from wehoplan.rollup import PreparedTree, Thresholds, aggregate, roll_up_many
+from wehoplan.rollup import PreparedTree, Thresholds, aggregate, engine, roll_up_many, rules
+from wehoplan.rollup.engine import LEAF_COUNT_COLUMNS
+from wehoplan.rollup.stages import _DEFAULT_THRESHOLDS, GROUP_KINDS, ROLLUP_COLUMNS
 from wehoplan.trends import (
     GROUP_OPTIONS,
     TREND_GROUPS,
@@ -138,3 +142,57 @@ def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates,
         completions_chart=charts.completions_bar(done),
         forecast_chart=charts.forecast_chart(fc, pd.Timestamp(as_of).normalize()),
     )
+
+
+def group_leaves(table: pd.DataFrame, by: str, thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
+    """Roll the leaves of a :func:`roll_up` table up by effective department, SMART value or owner.
+
+    A leaf tagged with several SMART values counts in each of them; leaves without a
+    value go to the group "(none)". Returns ``group`` plus :data:`ROLLUP_COLUMNS`,
+    sorted by group.
+    """
+    if by not in GROUP_KINDS:
+        raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_KINDS)}")
+    at = np.flatnonzero(table["is_leaf"].astype(bool).to_numpy())
+    if not len(at):
+        return pd.DataFrame(columns=["group", *ROLLUP_COLUMNS])
+    key = table[by].array.take(at)
+    if by == "smart":
+        # One row per tag, each distinct tag set named once (a plan has a handful of them).
+        codes, uniques = pd.factorize(key)
+        names = [smart_names(u) or ["(none)"] for u in uniques] + [smart_names(None) or ["(none)"]]
+        codes = np.where(codes < 0, len(uniques), codes)
+        sizes = np.array([len(t) for t in names], dtype="int64")[codes]
+        rows = np.repeat(np.arange(len(at)), sizes)
+        flat = np.array([t for ts in names for t in ts], dtype=object)
+        offset = np.concatenate([[0], np.cumsum([len(t) for t in names])])
+        within = np.arange(len(rows)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        group = pd.Series(flat[offset[codes[rows]] + within], dtype="str")
+        at = at[rows]
+    else:
+        group = pd.Series(key).fillna("(none)").astype("string")
+    return _aggregate_group(table, at, group, thresholds)
+
+
+def _aggregate_group(table: pd.DataFrame, at: np.ndarray, group: pd.Series, th: Thresholds) -> pd.DataFrame:
+    """:func:`wehoplan.rollup.engine.aggregate` of ``table``'s rows ``at`` by ``group`` (one label per row), sorted.
+
+    The same sums and rules on column arrays taken at ``at``: no frame of the leaves is made.
+    """
+    code = engine.status_codes(pd.Series(table["status"].array.take(at)))
+    w, p, e = (table[c].to_numpy(dtype="float64", na_value=np.nan)[at]
+               for c in ("weight", "progress", "expected_progress"))
+    gid, _ = pd.factorize(group)  # first-appearance order, as groupby(sort=False).ngroup()
+    gid = gid.astype("int64")
+    n_groups = int(gid.max()) + 1
+    _, first = np.unique(gid, return_index=True)
+    sums, _ = engine.child_sums(gid, n_groups, code, w, p, e)
+    counts = {c: np.bincount(gid, weights=table[c].to_numpy()[at].astype("float64"), minlength=n_groups)
+              .astype("int64") for c in LEAF_COUNT_COLUMNS}
+    status = pd.array(engine.STATUS_TEXT[rules.parent_status(sums)], dtype="string")
+    progress, expected = rules.parent_progress(sums), rules.rolled_expected_progress(sums)
+    health = pd.array(rules.schedule_health(np.asarray(status, dtype=object), progress, expected,
+                                            np.zeros(n_groups, dtype=bool), th), dtype="string")
+    agg = pd.DataFrame({"group": group.iloc[first].reset_index(drop=True), "progress": progress, "status": status,
+                        "expected_progress": expected, **counts, "health": health})
+    return agg.sort_values("group", key=lambda s: s.astype("string").str.casefold()).reset_index(drop=True)

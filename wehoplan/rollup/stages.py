@@ -293,6 +293,12 @@ def _aggregate_group(table: pd.DataFrame, at: np.ndarray, group: pd.Series, th: 
                                             np.zeros(n_groups, dtype=bool), th), dtype="string")
     agg = pd.DataFrame({"group": group.iloc[first].reset_index(drop=True), "progress": progress, "status": status,
                         "expected_progress": expected, **counts, "health": health})
+    # Sorted by the casefolded names (a few dozen groups). When no two fold alike the order is the
+    # one any sort gives, so the names are sorted in Python (code point order, as pandas sorts
+    # text); equal folds keep pandas' own sort and its order among them.
+    folded = [str(g).casefold() for g in agg["group"].tolist()]
+    if len(set(folded)) == len(folded):
+        return agg.take(sorted(range(len(folded)), key=folded.__getitem__)).reset_index(drop=True)
     return agg.sort_values("group", key=lambda s: s.astype("string").str.casefold()).reset_index(drop=True)
 
 
