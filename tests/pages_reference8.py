@@ -2,6 +2,7 @@
 
 - ``wehoplan/rollup/stages.py``'s ``group_leaves`` and ``_aggregate_group``: the groups sorted by
   pandas with a casefolding key.
+- ``wehoplan/filters.py``'s ``Haystacks.contains``: pandas' ``str.contains`` of the distinct texts.
 - ``wehoplan/trends.py``'s ``page_data`` (which rolled up every column), ``progress_over_time``
   and ``completions_per_quarter``; their helpers that did not change are imported from
   ``wehoplan.trends``.
@@ -16,7 +17,7 @@ import pandas as pd
 
 from wehoplan import charts
 from wehoplan.domain import smart_names
-from wehoplan.filters import Filters
+from wehoplan.filters import Filters, _matches
 from wehoplan.rollup import PreparedTree, Thresholds, aggregate, engine, roll_up_many, rules
 from wehoplan.rollup.engine import LEAF_COUNT_COLUMNS
 from wehoplan.rollup.stages import _DEFAULT_THRESHOLDS, GROUP_KINDS, ROLLUP_COLUMNS
@@ -196,3 +197,10 @@ def _aggregate_group(table: pd.DataFrame, at: np.ndarray, group: pd.Series, th: 
     agg = pd.DataFrame({"group": group.iloc[first].reset_index(drop=True), "progress": progress, "status": status,
                         "expected_progress": expected, **counts, "health": health})
     return agg.sort_values("group", key=lambda s: s.astype("string").str.casefold()).reset_index(drop=True)
+
+
+def contains(hay, field: str, needle: str, case: bool) -> np.ndarray:
+    """``Haystacks.contains`` as it was (a method; here a function of the haystacks)."""
+    codes, uniques = hay._distinct(field)
+    hit = _matches(uniques.str.contains(needle, case=case, regex=False))
+    return np.append(hit, False)[codes]  # code -1 (a missing text) matches nothing

@@ -174,3 +174,30 @@ def test_the_groups_equal_the_previous_code(plans):
                     t.loc[leaf[(i + 4)::9], "owner"] = name
                 for by in GROUP_KINDS:
                     same(group_leaves(t, by, TH), ref.group_leaves(t, by, TH))
+
+
+def test_the_filter_texts_match_as_before(plans):
+    needles = ["", "a", "A", "works", "WORKS", "Public Works", "ä", "Ä", ".*", "(", "|", "\\", "%", " ", "no such",
+               "ß", "SS", "İ", "i̇"]
+    for tree, _, _ in plans:
+        hay = tree.haystacks
+        for field in ("lead", "partners", "owners", "tags"):
+            values = getattr(hay, field).dropna().unique().tolist()[:6]
+            for needle in [*needles, *values, *(v[1:4] for v in values), *(v.upper() for v in values)]:
+                for case in (True, False):
+                    new, old = hay.contains(field, needle, case), ref.contains(hay, field, needle, case)
+                    assert new.dtype == old.dtype and (new == old).all(), (field, needle, case)
+    # Texts with missing values, other scripts and an empty text.
+    from wehoplan.filters import Haystacks
+
+    leaves = pd.DataFrame({"id": range(8), "path_codes": ["|1|"] * 8,
+                           "department": ["Straße", None, "STRASSE", "", "Ärzte", "ärzte", "İstanbul", "x"],
+                           "partners": [None] * 8, "owner": ["a"] * 8,
+                           "smart": ["SM", None, "", "T", "A", "R", "S", "M"],
+                           "path_text": ["t"] * 8, "description": [None] * 8})
+    hay = Haystacks.of(leaves)
+    for field in ("lead", "tags", "partners"):
+        for needle in needles:
+            for case in (True, False):
+                new, old = hay.contains(field, needle, case), ref.contains(hay, field, needle, case)
+                assert new.dtype == old.dtype and (new == old).all(), (field, needle, case)
