@@ -3,6 +3,8 @@
 - ``wehoplan/rollup/stages.py``'s ``group_leaves`` and ``_aggregate_group``: the groups sorted by
   pandas with a casefolding key.
 - ``wehoplan/filters.py``'s ``Haystacks.contains``: pandas' ``str.contains`` of the distinct texts.
+- ``wehoplan/charts.py``'s ``forecast_chart`` (with ``_dates_as_text`` and ``_iso_days``): the chart's
+  frame made with two ``assign`` calls and a column selection. ``page_data`` below calls this one.
 - ``wehoplan/trends.py``'s ``page_data`` (which rolled up every column), ``progress_over_time``
   and ``completions_per_quarter``; their helpers that did not change are imported from
   ``wehoplan.trends``.
@@ -16,6 +18,21 @@ import numpy as np
 import pandas as pd
 
 from wehoplan import charts
+from wehoplan.charts import (
+    FORECAST_COLOURS,
+    NAME_LIMIT,
+    TIME_FORMAT,
+    AnyChart,
+    _day_tip_spec,
+    _f,
+    _layer,
+    _mark,
+    _o,
+    _title,
+    _unit,
+    empty,
+    short_names,
+)
 from wehoplan.domain import smart_names
 from wehoplan.filters import Filters, _matches
 from wehoplan.rollup import PreparedTree, Thresholds, aggregate, engine, roll_up_many, rules
@@ -141,7 +158,7 @@ def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates,
         status_chart=charts.status_area(mix),
         overdue_chart=charts.overdue_line(overdue),
         completions_chart=charts.completions_bar(done),
-        forecast_chart=charts.forecast_chart(fc, pd.Timestamp(as_of).normalize()),
+        forecast_chart=forecast_chart(fc, pd.Timestamp(as_of).normalize()),
     )
 
 
@@ -204,3 +221,74 @@ def contains(hay, field: str, needle: str, case: bool) -> np.ndarray:
     codes, uniques = hay._distinct(field)
     hit = _matches(uniques.str.contains(needle, case=case, regex=False))
     return np.append(hit, False)[codes]  # code -1 (a missing text) matches nothing
+
+
+def forecast_chart(
+    df: pd.DataFrame, as_of, title: str = "Completion forecast per initiative"
+) -> AnyChart:
+    """Due date (black tick) against projected finish (dot) per item; red when projected late.
+
+    An item with no projected finish (completed, deferred, no velocity) gets its dot on the
+    as-of date, in its state's colour, so every row has a mark; the legend names the tick,
+    the dot's colours and the dashed as-of line.
+
+    Args:
+        df: the frame of :func:`wehoplan.trends.forecast`.
+        as_of: the as-of date (drawn as a rule).
+        title: chart title.
+
+    """
+    if df.empty:
+        return empty()
+    day = pd.Timestamp(as_of).normalize()
+    data = df.assign(
+        name=short_names(df["code"] + " " + df["title"]),
+        progress_now=df["progress_now"].round(1),
+        velocity=(df["velocity"] * 30).round(1),
+        mark_at=df["projected_finish"].fillna(day),
+    )[["name", "due", "projected_finish", "mark_at", "progress_now", "velocity", "state"]]
+    data = _dates_as_text(data)
+    order = data["name"].tolist()
+
+    def y() -> dict:
+        return _f("name:N", sort=list(order), title=None, axis=_o(labelLimit=NAME_LIMIT))
+
+    def tooltip() -> list[dict]:
+        return [_f("name:N", title="Initiative"), _f("progress_now:Q", title="Progress %"),
+                _f("velocity:Q", title="Points per 30 days"), _day_tip_spec("due", "Due"),
+                _day_tip_spec("projected_finish", "Projected finish"), _f("state:N", title="Forecast")]
+
+    colour = _f("state:N", title="Dot: projected finish", legend=_o(orient="bottom", labelLimit=0),
+                scale={"domain": list(FORECAST_COLOURS), "range": list(FORECAST_COLOURS.values())})
+    # Padding keeps the earliest and latest dots inside the plot instead of cut in half at its edge.
+    x = _f("due:T", title="Date", scale={"padding": 14}, axis={"format": TIME_FORMAT})
+    link = _unit(_mark("rule", color="#bdbdbd"), {"x": _f("due:T"), "x2": {"field": "mark_at"}, "y": y()})
+    due = _unit(_mark("tick", thickness=2, size=14), {
+        "x": x, "y": y(), "tooltip": tooltip(),
+        "stroke": _f("tick:N", title=None, scale={"domain": ["Tick: due date", "Dashed line: as-of date"],
+                                                  "range": ["black", "#616161"]},
+                     legend=_o(orient="bottom", labelLimit=0, symbolType="stroke"))},
+        transform=[{"calculate": "'Tick: due date'", "as": "tick"}])
+    proj = _unit(_mark("circle", size=90, opacity=1), {"x": _f("mark_at:T"), "y": y(), "color": colour,
+                                                       "tooltip": tooltip()})
+    today = _unit(_mark("rule", strokeDash=[4, 4], color="#616161"),
+                  {"x": _f("as_of:T"), "tooltip": [_day_tip_spec("as_of", "As of")]},
+                  data=pd.DataFrame({"as_of": [day.strftime("%Y-%m-%d")]}))
+    return _layer(data, link, due, proj, today, title=_title(title), width="container", height={"step": 24},
+                        resolve={"scale": {"color": "independent", "stroke": "independent"}})
+
+
+def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """ISO date strings: stable golden specs and no timezone shift in the browser."""
+    out = {c: _iso_days(df[c]) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
+    return df.assign(**out)
+
+
+def _iso_days(s: pd.Series) -> pd.Series:
+    """``s.dt.strftime("%Y-%m-%d")`` of naive datetimes (missing stays missing), in numpy."""
+    if getattr(s.dt, "tz", None) is not None:
+        return s.dt.strftime("%Y-%m-%d")
+    values = s.to_numpy(dtype="datetime64[ns]")
+    text = np.datetime_as_string(values, unit="D").astype(object)
+    text[np.isnat(values)] = np.nan
+    return pd.Series(pd.array(text, dtype="str"), index=s.index)

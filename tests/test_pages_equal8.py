@@ -23,7 +23,7 @@ from streamlit.dataframe_util import convert_pandas_df_to_arrow_bytes
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from tests.test_pages_fast import _filter_sets, _plan
-from wehoplan import dashboard, repository, trends
+from wehoplan import charts, dashboard, repository, trends
 from wehoplan.db import make_engine
 from wehoplan.filters import Filters
 from wehoplan.generate import generate_plan
@@ -201,3 +201,20 @@ def test_the_filter_texts_match_as_before(plans):
             for case in (True, False):
                 new, old = hay.contains(field, needle, case), ref.contains(hay, field, needle, case)
                 assert new.dtype == old.dtype and (new == old).all(), (field, needle, case)
+
+
+def test_the_forecast_chart_equals_the_previous_code(plans):
+    for tree, ups, as_of in plans:
+        dates = trends.period_ends(ups, as_of, "quarter")
+        states = leaf_states(tree, ups, list(trends.shared_dates(dates, as_of, 180)), TH)
+        rolled = roll_up_many(tree, states, Filters(), TH)
+        fc = trends.forecast(tree, rolled, as_of, 180)
+        odd = fc.copy()  # missing dates, progress and velocity, long names
+        odd.loc[odd.index[::2], "projected_finish"] = pd.NaT
+        odd.loc[odd.index[1::3], "due"] = pd.NaT
+        odd.loc[odd.index[::4], "progress_now"] = float("nan")
+        odd.loc[odd.index[::5], "velocity"] = float("nan")
+        odd.loc[odd.index[::6], "title"] = "x" * 120
+        for frame in (fc, odd, fc.iloc[:1], fc.iloc[:0]):
+            for day in (as_of, as_of - pd.Timedelta(days=30)):
+                assert chart_element(charts.forecast_chart(frame, day)) == chart_element(ref.forecast_chart(frame, day))
