@@ -5,9 +5,9 @@
 - ``wehoplan/filters.py``'s ``Haystacks.contains``: pandas' ``str.contains`` of the distinct texts.
 - ``wehoplan/charts.py``'s ``forecast_chart`` (with ``_dates_as_text`` and ``_iso_days``): the chart's
   frame made with two ``assign`` calls and a column selection. ``page_data`` below calls this one.
-- ``wehoplan/trends.py``'s ``page_data`` (which rolled up every column), ``progress_over_time``
-  and ``completions_per_quarter``; their helpers that did not change are imported from
-  ``wehoplan.trends``.
+- ``wehoplan/trends.py``'s ``page_data`` (which rolled up every column), ``progress_over_time``,
+  ``_status_mix`` (from the plan rows' frame) and ``completions_per_quarter``; their helpers that
+  did not change are imported from ``wehoplan.trends``.
 
 ``tests/test_pages_equal8.py`` checks the new code against these.
 """
@@ -33,9 +33,9 @@ from wehoplan.charts import (
     empty,
     short_names,
 )
-from wehoplan.domain import smart_names
+from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters, _matches
-from wehoplan.rollup import PreparedTree, Thresholds, aggregate, engine, roll_up_many, rules
+from wehoplan.rollup import COUNT_COLUMNS, PreparedTree, Thresholds, aggregate, engine, roll_up_many, rules
 from wehoplan.rollup.engine import LEAF_COUNT_COLUMNS
 from wehoplan.rollup.stages import _DEFAULT_THRESHOLDS, GROUP_KINDS, ROLLUP_COLUMNS
 from wehoplan.trends import (
@@ -44,7 +44,6 @@ from wehoplan.trends import (
     TrendsPage,
     _plan_rows,
     _snap_values,
-    _status_mix,
     forecast,
     page_rows,
 )
@@ -292,3 +291,15 @@ def _iso_days(s: pd.Series) -> pd.Series:
     text = np.datetime_as_string(values, unit="D").astype(object)
     text[np.isnat(values)] = np.nan
     return pd.Series(pd.array(text, dtype="str"), index=s.index)
+
+
+def _status_mix(plan: pd.DataFrame) -> pd.DataFrame:
+    """:func:`status_mix_over_time` from the plan rows (:func:`_plan_rows`)."""
+    # One plan row per date, in date order: the long form is each row's counts in status order.
+    k, m = len(STATUS_KEYS), len(plan)
+    return pd.DataFrame({
+        "snap": np.repeat(plan["snap"].to_numpy(), k),
+        "status": pd.Series(np.tile(np.array(STATUS_KEYS, dtype=object), m), dtype="str"),
+        "label": pd.Series(np.tile(np.array([STATUS_LABELS[s] for s in STATUS_KEYS], dtype=object), m), dtype="str"),
+        "n": plan[COUNT_COLUMNS].to_numpy(dtype="int64").reshape(-1),
+    })

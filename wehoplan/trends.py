@@ -137,6 +137,11 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
 
 def _plan_rows(rolled: pd.DataFrame, dates) -> pd.DataFrame:
     """The plan row's counts at every date; dates where nothing is selected count zero."""
+    return pd.DataFrame(_plan_counts(rolled, dates))
+
+
+def _plan_counts(rolled: pd.DataFrame, dates) -> dict[str, np.ndarray]:
+    """:func:`_plan_rows`'s columns as arrays (``snap`` and the counts)."""
     cols = [*COUNT_COLUMNS, "n_overdue"]
     plan = np.flatnonzero(rolled["id"].to_numpy() == ROOT_ID)  # the plan rows, by position
     snaps = _snap_values(dates)
@@ -148,7 +153,7 @@ def _plan_rows(rolled: pd.DataFrame, dates) -> pd.DataFrame:
     for c in cols:
         values = rolled[c].to_numpy(dtype="float64")[plan]
         out[c] = np.where(hit, values[at] if len(values) else 0, 0).astype("int64")
-    return pd.DataFrame(out)
+    return out
 
 
 def status_mix_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
@@ -158,24 +163,25 @@ def status_mix_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
         ``snap, status, label, n`` with a row for every status at every date.
 
     """
-    return _status_mix(_plan_rows(rolled, dates))
+    return _status_mix(_plan_counts(rolled, dates))
 
 
-def _status_mix(plan: pd.DataFrame) -> pd.DataFrame:
-    """:func:`status_mix_over_time` from the plan rows (:func:`_plan_rows`)."""
+def _status_mix(plan: dict[str, np.ndarray]) -> pd.DataFrame:
+    """:func:`status_mix_over_time` from the plan rows' counts (:func:`_plan_counts`)."""
     # One plan row per date, in date order: the long form is each row's counts in status order.
-    k, m = len(STATUS_KEYS), len(plan)
+    k, m = len(STATUS_KEYS), len(plan["snap"])
     return pd.DataFrame({
-        "snap": np.repeat(plan["snap"].to_numpy(), k),
+        "snap": np.repeat(plan["snap"], k),
         "status": pd.Series(np.tile(np.array(STATUS_KEYS, dtype=object), m), dtype="str"),
         "label": pd.Series(np.tile(np.array([STATUS_LABELS[s] for s in STATUS_KEYS], dtype=object), m), dtype="str"),
-        "n": plan[COUNT_COLUMNS].to_numpy(dtype="int64").reshape(-1),
+        "n": np.column_stack([plan[c] for c in COUNT_COLUMNS]).reshape(-1) if m else np.zeros(0, dtype="int64"),
     })
 
 
 def overdue_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
     """Count the overdue selected leaves (open, due date passed) at every date: ``snap, n_overdue``."""
-    return _plan_rows(rolled, dates)[["snap", "n_overdue"]].reset_index(drop=True)
+    plan = _plan_counts(rolled, dates)
+    return pd.DataFrame({"snap": plan["snap"], "n_overdue": plan["n_overdue"]})
 
 
 def completions_per_quarter(rolled: pd.DataFrame, as_of, first_done: pd.Series) -> pd.DataFrame:
@@ -342,9 +348,9 @@ def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates,
     rolled = roll_up_many(tree, states, filters, thresholds or Thresholds(), rows=page_rows(dates, as_of, by),
                           columns=PAGE_COLUMNS)
     progress = progress_over_time(tree, rolled, dates, by)
-    plan = _plan_rows(rolled, dates)  # the status mix and the overdue count read the same plan rows
+    plan = _plan_counts(rolled, dates)  # the status mix and the overdue count read the same plan rows
     mix = _status_mix(plan)
-    overdue = plan[["snap", "n_overdue"]].reset_index(drop=True)  # overdue_over_time's frame
+    overdue = pd.DataFrame({"snap": plan["snap"], "n_overdue": plan["n_overdue"]})  # overdue_over_time's frame
     done = completions_per_quarter(rolled, as_of, first_done)
     fc = forecast(tree, rolled, as_of, window_days)
     return TrendsPage(
