@@ -14,7 +14,7 @@ view = sidebar(who)  # the gate's principal: not looked up twice
 widgets.require_plan(view)
 auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
 widgets.header(view, "Executive overview")
-data = dashboard.overview(widgets.table(view), view.frames.updates, view.as_of,
+data = dashboard.overview(widgets.table(view, dashboard.OVERVIEW_COLUMNS), view.frames.updates, view.as_of,
                           cache.first_completed_at(view.frames, view.as_of), widgets.thresholds(),
                           view.frames.tree)  # the tree's labels are made once per data version
 if data is None:

@@ -12,7 +12,7 @@ view = sidebar(who)  # the gate's principal: not looked up twice
 widgets.require_plan(view)
 auth.check_plan(who, view.frames.plan.id, view.frames.plan.name)
 widgets.header(view, "Departments & SMART values")
-data = dashboard.departments(widgets.table(view), widgets.thresholds())
+data = dashboard.departments(widgets.table(view, dashboard.DEPARTMENTS_COLUMNS), widgets.thresholds())
 if data is None:
     widgets.no_match()
 draw.departments(data)

@@ -45,8 +45,8 @@ def _load(tmp_path_factory):
 
 
 def _whole(monkeypatch) -> None:
-    """Make the page read the full roll-up (the ``rows`` argument ignored)."""
-    def whole(tree, states, f, th, rows=None):  # noqa: ARG001 - the page's rows are ignored on purpose
+    """Make the page read the full roll-up (the ``rows`` and ``columns`` arguments ignored)."""
+    def whole(tree, states, f, th, rows=None, columns=None):  # noqa: ARG001 - the page's rows and columns are ignored on purpose
         return roll_up_many(tree, states, f, th)
 
     monkeypatch.setattr(trends, "roll_up_many", whole)

@@ -17,13 +17,17 @@ import pandas as pd
 
 from wehoplan.domain import HEALTH_LABELS, STATUS_LABELS, smart_names
 from wehoplan.rollup import ROOT_ID, PreparedTree
-from wehoplan.table_columns import _days, _take, _words
+from wehoplan.table_columns import _column_words, _days, _take, _words
 
 REPORT_COLUMNS = ["Code", "Title", "Status", "Health", "Progress", "Expected", "Owner", "Department", "SMART",
                   "Start", "Due", "Overdue", "Latest comment", "Comment date", "Level"]
 
 
 SHOW_OPTIONS = {"all": "All", "overdue": "Overdue", "attention": "Needs attention"}
+#: The roll-up table's columns :func:`action_report` reads when it is given the prepared tree (the
+#: page rolls up only these: ``roll_up(..., columns=TABLE_COLUMNS)``).
+TABLE_COLUMNS = frozenset({"id", "is_leaf", "order", "code", "status", "health", "progress", "expected_progress",
+                           "start", "due", "overdue", "stale", "n_overdue", "comment", "comment_date"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,12 +155,12 @@ def _report_at(table: pd.DataFrame, tree: bool, show: str) -> np.ndarray:
 def _report_frame(table: pd.DataFrame, at: np.ndarray, where: np.ndarray, labels: ReportLabels, tree: bool,
                   status_key: bool) -> pd.DataFrame:
     """:func:`report_rows`'s frame of ``table``'s rows at ``at``, the tree's columns from ``labels`` at ``where``."""
-    status = _take(table, "status", at)
+    status = _take(table, "status", at) if status_key else None
     return pd.DataFrame({
         "Code": labels.code.take(where),
         "Title": (labels.tree_title if tree else labels.title).take(where),
-        "Status": _words(status, STATUS_LABELS.get, None),
-        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
+        "Status": _column_words(table, "status", at, STATUS_LABELS.get, None),
+        "Health": _column_words(table, "health", at, lambda h: HEALTH_LABELS.get(h, ""), ""),
         "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
         "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
         "Owner": labels.owner.take(where),

@@ -74,10 +74,14 @@ def _iso_days(s: pd.Series) -> pd.Series:
     """``s.dt.strftime("%Y-%m-%d")`` of naive datetimes (missing stays missing), in numpy."""
     if getattr(s.dt, "tz", None) is not None:
         return s.dt.strftime("%Y-%m-%d")
-    values = s.to_numpy(dtype="datetime64[ns]")
+    return pd.Series(_iso_text(s.to_numpy(dtype="datetime64[ns]")), index=s.index)
+
+
+def _iso_text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Naive ``datetime64[ns]`` values as ISO date strings (``str``; missing stays missing)."""
     text = np.datetime_as_string(values, unit="D").astype(object)
     text[np.isnat(values)] = np.nan
-    return pd.Series(pd.array(text, dtype="str"), index=s.index)
+    return pd.array(text, dtype="str")
 
 
 def _layer(data: pd.DataFrame, *layers: alt.Chart, **props) -> alt.LayerChart:
@@ -347,14 +351,17 @@ def forecast_chart(
     if df.empty:
         return empty()
     day = pd.Timestamp(as_of).normalize()
-    data = df.assign(
-        name=short_names(df["code"] + " " + df["title"]),
-        progress_now=df["progress_now"].round(1),
-        velocity=(df["velocity"] * 30).round(1),
-        mark_at=df["projected_finish"].fillna(day),
-    )[["name", "due", "projected_finish", "mark_at", "progress_now", "velocity", "state"]]
-    data = _dates_as_text(data)
-    order = data["name"].tolist()
+    # The frame the chart carries, made at once from the forecast's columns (naive datetimes,
+    # as trends.forecast makes them): dates as ISO text, a missing projection marked at the as-of date.
+    due, projected = (df[c].to_numpy(dtype="datetime64[ns]") for c in ("due", "projected_finish"))
+    names = short_names(df["code"] + " " + df["title"])
+    data = pd.DataFrame({
+        "name": names.array, "due": _iso_text(due), "projected_finish": _iso_text(projected),
+        "mark_at": _iso_text(np.where(np.isnat(projected), day.to_datetime64(), projected)),
+        "progress_now": df["progress_now"].to_numpy().round(1), "velocity": (df["velocity"].to_numpy() * 30).round(1),
+        "state": df["state"].array,
+    }, index=df.index)
+    order = names.tolist()
 
     def y() -> dict:
         return _f("name:N", sort=list(order), title=None, axis=_o(labelLimit=NAME_LIMIT))

@@ -22,6 +22,7 @@ from wehoplan.action_report import (  # noqa: F401
     LAYOUT_OPTIONS,
     REPORT_COLUMNS,
     SHOW_OPTIONS,
+    TABLE_COLUMNS,
     ActionReport,
     ReportLabels,
     action_report,
@@ -30,9 +31,28 @@ from wehoplan.action_report import (  # noqa: F401
 )
 from wehoplan.domain import HEALTH_LABELS, STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.rollup import ROOT_ID, PreparedTree, Thresholds, first_completed, group_leaves
-from wehoplan.table_columns import _col, _days, _health_text, _labels, _objects, _status_text, _take, _text, _words
+from wehoplan.rollup.engine import LEAF_COUNT_COLUMNS
+from wehoplan.table_columns import (
+    _col,
+    _column_words,
+    _days,
+    _health_text,
+    _labels,
+    _objects,
+    _status_text,
+    _take,
+    _text,
+)
 
 RECENT_DAYS = 90
+#: The roll-up table's columns :func:`overview` reads when it is given the prepared tree (the page rolls up
+#: only these: ``roll_up(..., columns=OVERVIEW_COLUMNS)``).
+OVERVIEW_COLUMNS = frozenset({"id", "is_leaf", "depth", "order", "code", "title", "level", "status", "health",
+                              "progress", "expected_progress", "due", "last_update", "overdue", "stale",
+                              *LEAF_COUNT_COLUMNS})
+#: The roll-up table's columns :func:`departments` reads.
+DEPARTMENTS_COLUMNS = frozenset({"id", "is_leaf", "department", "smart", "owner", "status", "weight", "progress",
+                                 "expected_progress", *LEAF_COUNT_COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -195,8 +215,8 @@ def needs_attention(table: pd.DataFrame, labels: ReportLabels | None = None) -> 
         "Code": code, "Title": title,
         "Why": _text(reasons),
         "Owner": owner, "Department": department,
-        "Due": _days(table, "due", at), "Status": _words(_take(table, "status", at), STATUS_LABELS.get, None),
-        "Health": _words(_take(table, "health", at), lambda h: HEALTH_LABELS.get(h, ""), ""),
+        "Due": _days(table, "due", at), "Status": _column_words(table, "status", at, STATUS_LABELS.get, None),
+        "Health": _column_words(table, "health", at, lambda h: HEALTH_LABELS.get(h, ""), ""),
         "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
         "Last update": _days(table, "last_update", at),
     })

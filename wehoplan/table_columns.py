@@ -61,6 +61,17 @@ def _words(values: pd.api.extensions.ExtensionArray, words, missing) -> pd.api.e
     return table.take(np.where(codes < 0, len(uniques), codes))
 
 
+def _column_words(table: pd.DataFrame, column: str, at: np.ndarray, words, missing) -> pd.api.extensions.ExtensionArray:
+    """``_words(_take(table, column, at), words, missing)``: a text column's words at row positions ``at``.
+
+    A ``string`` column (statuses, health) is taken as it is: its values are the same texts as
+    its ``str`` cast's, missing where the cast's are, and the cast copied the whole column.
+    """
+    s = table[column]
+    values = s.array.take(at) if isinstance(s.dtype, pd.StringDtype) else _take(table, column, at)
+    return _words(values, words, missing)
+
+
 def _status_text(s: pd.Series) -> np.ndarray:
     """Status words as Python objects (NaN for a missing or unknown status).
 

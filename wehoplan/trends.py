@@ -30,9 +30,13 @@ from wehoplan import charts
 from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
 from wehoplan.rollup import COUNT_COLUMNS, ROOT_ID, PreparedTree, Thresholds, aggregate, roll_up_many
+from wehoplan.rollup.engine import LEAF_COUNT_COLUMNS
 from wehoplan.rollup.stages import Rows
 
 TREND_GROUPS = ("strategy", "department", "smart")
+#: The roll-up's columns :func:`page_data` reads (it rolls up only these).
+PAGE_COLUMNS = frozenset({"snap", "id", "depth", "is_leaf", "status", "progress", "expected_progress", "weight",
+                          "due", *LEAF_COUNT_COLUMNS})
 
 
 def period_ends(updates: pd.DataFrame, as_of, freq: str = "month", start=None) -> pd.DatetimeIndex:
@@ -102,12 +106,21 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
         # roll-up has ~40 columns over every item and date.
         top_at = np.flatnonzero(rolled["depth"].to_numpy() == 1)
         top_at = top_at[np.isin(rolled_snaps[top_at], snaps)]
-        top = rolled.iloc[top_at][["snap", "id", "progress", "expected_progress", "status", "n_leaves"]]
         # Each top-level item named once (a few strategies over every date), then spread by position.
-        at, uniq = pd.factorize(top["id"].to_numpy())
+        at, uniq = pd.factorize(rolled["id"].to_numpy()[top_at])
         ids = pd.Series(uniq)
         names = charts.short_names(ids.map(labels["code"]).astype(str) + " " + ids.map(labels["title"]).astype(str))
-        out = top.assign(group=pd.Series(names.array.take(at), index=top.index))
+        # Sorted by group, then snap, as a stable sort of the rows: the distinct names ranked once
+        # (code point order, as pandas sorts text), the rows ordered by (rank, snap) with a stable lexsort.
+        _, rank = np.unique(names.to_numpy(dtype=object), return_inverse=True)
+        snap = rolled_snaps[top_at]
+        by = np.lexsort((snap, rank.reshape(-1)[at]))
+        top_at, at = top_at[by], at[by]
+        return pd.DataFrame({
+            "snap": snap[by], "group": names.array.take(at),
+            **{c: rolled[c].to_numpy()[top_at] for c in ("progress", "expected_progress")},
+            "status": rolled["status"].array.take(top_at), "n_leaves": rolled["n_leaves"].to_numpy()[top_at],
+        })
     else:
         # The roll-up's leaf rows are the selected leaf states with their weights and counts.
         leaves = rolled[rolled["is_leaf"].to_numpy(dtype=bool) & np.isin(rolled_snaps, snaps)]
@@ -124,6 +137,11 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
 
 def _plan_rows(rolled: pd.DataFrame, dates) -> pd.DataFrame:
     """The plan row's counts at every date; dates where nothing is selected count zero."""
+    return pd.DataFrame(_plan_counts(rolled, dates))
+
+
+def _plan_counts(rolled: pd.DataFrame, dates) -> dict[str, np.ndarray]:
+    """:func:`_plan_rows`'s columns as arrays (``snap`` and the counts)."""
     cols = [*COUNT_COLUMNS, "n_overdue"]
     plan = np.flatnonzero(rolled["id"].to_numpy() == ROOT_ID)  # the plan rows, by position
     snaps = _snap_values(dates)
@@ -135,7 +153,7 @@ def _plan_rows(rolled: pd.DataFrame, dates) -> pd.DataFrame:
     for c in cols:
         values = rolled[c].to_numpy(dtype="float64")[plan]
         out[c] = np.where(hit, values[at] if len(values) else 0, 0).astype("int64")
-    return pd.DataFrame(out)
+    return out
 
 
 def status_mix_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
@@ -145,24 +163,25 @@ def status_mix_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
         ``snap, status, label, n`` with a row for every status at every date.
 
     """
-    return _status_mix(_plan_rows(rolled, dates))
+    return _status_mix(_plan_counts(rolled, dates))
 
 
-def _status_mix(plan: pd.DataFrame) -> pd.DataFrame:
-    """:func:`status_mix_over_time` from the plan rows (:func:`_plan_rows`)."""
+def _status_mix(plan: dict[str, np.ndarray]) -> pd.DataFrame:
+    """:func:`status_mix_over_time` from the plan rows' counts (:func:`_plan_counts`)."""
     # One plan row per date, in date order: the long form is each row's counts in status order.
-    k, m = len(STATUS_KEYS), len(plan)
+    k, m = len(STATUS_KEYS), len(plan["snap"])
     return pd.DataFrame({
-        "snap": np.repeat(plan["snap"].to_numpy(), k),
+        "snap": np.repeat(plan["snap"], k),
         "status": pd.Series(np.tile(np.array(STATUS_KEYS, dtype=object), m), dtype="str"),
         "label": pd.Series(np.tile(np.array([STATUS_LABELS[s] for s in STATUS_KEYS], dtype=object), m), dtype="str"),
-        "n": plan[COUNT_COLUMNS].to_numpy(dtype="int64").reshape(-1),
+        "n": np.column_stack([plan[c] for c in COUNT_COLUMNS]).reshape(-1) if m else np.zeros(0, dtype="int64"),
     })
 
 
 def overdue_over_time(rolled: pd.DataFrame, dates) -> pd.DataFrame:
     """Count the overdue selected leaves (open, due date passed) at every date: ``snap, n_overdue``."""
-    return _plan_rows(rolled, dates)[["snap", "n_overdue"]].reset_index(drop=True)
+    plan = _plan_counts(rolled, dates)
+    return pd.DataFrame({"snap": plan["snap"], "n_overdue": plan["n_overdue"]})
 
 
 def completions_per_quarter(rolled: pd.DataFrame, as_of, first_done: pd.Series) -> pd.DataFrame:
@@ -182,17 +201,20 @@ def completions_per_quarter(rolled: pd.DataFrame, as_of, first_done: pd.Series) 
     """
     at = rolled["snap"].to_numpy(dtype="datetime64[ns]") == _snap_values([as_of])[0]
     here = at & rolled["is_leaf"].to_numpy(dtype=bool)
-    first = first_done[first_done.index.isin(rolled.loc[here, "id"])]
-    if first.empty:
+    first = first_done.to_numpy()[first_done.index.isin(rolled["id"].to_numpy()[here])]
+    if not len(first):
         return pd.DataFrame({"quarter": pd.Series(dtype="string"), "quarter_end": pd.Series(dtype="datetime64[ns]"),
                              "n": pd.Series(dtype="int64")})
-    periods = first.dt.to_period("Q")
-    full = pd.period_range(periods.min(), periods.max(), freq="Q")
-    counts = periods.value_counts().reindex(full, fill_value=0)
+    # Calendar quarters counted from 1970 Q1 (months since 1970-01, three to a quarter): every
+    # quarter from the first completion's to the last's, each with its count, label and last day.
+    quarter = first.astype("datetime64[M]").astype("int64") // 3
+    lo = int(quarter.min())
+    full = np.arange(lo, int(quarter.max()) + 1)
     return pd.DataFrame({
-        "quarter": pd.array([f"{p.year} Q{p.quarter}" for p in full], dtype="string"),
-        "quarter_end": full.to_timestamp(how="end").normalize().astype("datetime64[ns]"),
-        "n": counts.to_numpy().astype("int64"),
+        "quarter": pd.array([f"{1970 + q // 4} Q{q % 4 + 1}" for q in full.tolist()], dtype="string"),
+        "quarter_end": ((full + 1) * 3).astype("datetime64[M]").astype("datetime64[D]").astype("datetime64[ns]")
+        - np.timedelta64(1, "D"),
+        "n": np.bincount(quarter - lo, minlength=len(full)).astype("int64"),
     })
 
 
@@ -308,7 +330,7 @@ def page_rows(dates, as_of, by: str) -> Rows:
 
 def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates, as_of, window_days: int,
               by: str, first_done: pd.Series, thresholds: Thresholds | None = None) -> TrendsPage:
-    """The Trends page's data from one roll-up, of only the rows the page reads (:func:`page_rows`).
+    """The Trends page's data from one roll-up, of only the rows (:func:`page_rows`) and columns the page reads.
 
     Args:
         tree: the prepared tree.
@@ -323,11 +345,12 @@ def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates,
         thresholds: the schedule-health ratios a health filter reads (default: the defaults).
 
     """
-    rolled = roll_up_many(tree, states, filters, thresholds or Thresholds(), rows=page_rows(dates, as_of, by))
+    rolled = roll_up_many(tree, states, filters, thresholds or Thresholds(), rows=page_rows(dates, as_of, by),
+                          columns=PAGE_COLUMNS)
     progress = progress_over_time(tree, rolled, dates, by)
-    plan = _plan_rows(rolled, dates)  # the status mix and the overdue count read the same plan rows
+    plan = _plan_counts(rolled, dates)  # the status mix and the overdue count read the same plan rows
     mix = _status_mix(plan)
-    overdue = plan[["snap", "n_overdue"]].reset_index(drop=True)  # overdue_over_time's frame
+    overdue = pd.DataFrame({"snap": plan["snap"], "n_overdue": plan["n_overdue"]})  # overdue_over_time's frame
     done = completions_per_quarter(rolled, as_of, first_done)
     fc = forecast(tree, rolled, as_of, window_days)
     return TrendsPage(

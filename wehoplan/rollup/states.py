@@ -398,9 +398,9 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         "stale": cols["stale"],
     }, rows)
     if code is not None:  # the roll-up reads the codes instead of the words, while the column is unchanged
-        from wehoplan.rollup.grid import CODES_ATTRIBUTE
+        from wehoplan.rollup.grid import keep_codes
 
-        object.__setattr__(frame, CODES_ATTRIBUTE, (frame["status"].array.__arrow_array__(), code))
+        keep_codes(frame, code)
     return frame
 
 

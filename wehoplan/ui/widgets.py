@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -77,11 +77,14 @@ def thresholds() -> Thresholds:
     return Thresholds.from_config(load_config())
 
 
-def table(view: View) -> pd.DataFrame:
-    """Roll up the filtered plan at the view's date (only the filtered roll-up is recomputed per rerun)."""
+def table(view: View, columns: Collection[str] | None = None) -> pd.DataFrame:
+    """Roll up the filtered plan at the view's date (only the filtered roll-up is recomputed per rerun).
+
+    ``columns``: only these columns of the table (what the page reads; None: all of them).
+    """
     th, plan = thresholds(), frames(view)
     states = cache.leaf_states_at(plan, [view.as_of], th)  # computed once per date and data version
-    return roll_up(plan.tree, states, view.filters, th)
+    return roll_up(plan.tree, states, view.filters, th, columns)
 
 
 def status_style(frame: pd.DataFrame, column: str = "Status") -> pd.DataFrame:
