@@ -114,10 +114,10 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
         # (code point order, as pandas sorts text), the rows ordered by (rank, snap) with a stable lexsort.
         _, rank = np.unique(names.to_numpy(dtype=object), return_inverse=True)
         snap = rolled_snaps[top_at]
-        by = np.lexsort((snap, rank.reshape(-1)[at]))
-        top_at, at = top_at[by], at[by]
+        order = np.lexsort((snap, rank.reshape(-1)[at]))
+        top_at, at = top_at[order], at[order]
         return pd.DataFrame({
-            "snap": snap[by], "group": names.array.take(at),
+            "snap": snap[order], "group": names.array.take(at),
             **{c: rolled[c].to_numpy()[top_at] for c in ("progress", "expected_progress")},
             "status": rolled["status"].array.take(top_at), "n_leaves": rolled["n_leaves"].to_numpy()[top_at],
         })
