@@ -74,13 +74,19 @@ def ensure_db(quick: bool, size: dict[str, int] | None = None) -> Path:
 
 
 def args(description: str) -> argparse.Namespace:
-    """Command line of every benchmark script: --quick, --db PATH, --runs N."""
+    """Command line of every benchmark script: --quick, --db PATH, --runs N; the process set up as the app's."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--quick", action="store_true", help="smaller sizes (2k actions x 24 months)")
     p.add_argument("--db", type=Path, help="SQLite file to use (default: the cached generated one)")
     p.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", RUNS)))
     ns = p.parse_args()
     ns.runs = max(ns.runs, RUNS)
+    from wehoplan.memory import keep_freed_blocks
+
+    # The process set up as app.py and the command line set up theirs (freed large blocks kept for
+    # the next computation, wehoplan/memory.py): the operation runs as the app runs it, and the floor
+    # beside it in the same process under the same allocator.
+    keep_freed_blocks()
     if ns.db is None:
         ns.db = ensure_db(ns.quick)
     return ns
