@@ -7,6 +7,7 @@ and sharing must not change the shared frames.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -87,3 +88,43 @@ def test_the_filters_above_select_something_on_the_demo(plan):
     for f in FILTERS[:-1]:
         table = rollup_table(tree, updates, as_of, f)
         assert int((table["is_leaf"] & (table["id"] != 0)).sum()) > 0, f.describe()
+
+
+def test_leaf_states_of_whole_day_dates_equal_the_datetime_rules(plan, demo_engine):
+    """Whole-day dates take day numbers (no datetime arithmetic); every state is the datetime rules' own."""
+    tree, updates, as_of = plan
+    th = Thresholds(due_soon_days=45, stale_days=10)
+    ends = pd.date_range(end=as_of, periods=24, freq="ME")
+    dates = ends.append(ends - pd.Timedelta(days=12)).append(pd.DatetimeIndex([as_of])).sort_values()
+    assert tree.leaf_days is not None  # the demo's dates are whole days: the day-number path runs
+    fast = leaf_states(tree, updates, dates, th)
+    slow_tree = prepare_tree(repository.load_items(demo_engine, repository.resolve_plan(demo_engine, SMART_CITY).id))
+    slow_tree.__dict__["leaf_days"] = None  # as for dates that are not whole days: the datetime rules
+    slow = leaf_states(slow_tree, updates, dates, th)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["overdue"].any() and fast["due_soon"].any() and fast["stale"].any()
+    assert (fast["expected_progress"] == 100).any() and fast["expected_progress"].between(1, 99).any()
+
+
+def test_day_numbers_only_for_whole_days_and_the_expected_progress_of_days_is_the_datetime_rules():
+    from wehoplan.rollup import rules
+
+    rng = np.random.default_rng(3)
+    day0 = np.datetime64("2024-01-01", "ns")
+    start = day0 + rng.integers(-40, 400, 500).astype("timedelta64[D]")
+    due = start + rng.integers(-5, 300, 500).astype("timedelta64[D]")  # some before their start, some equal
+    start[::17], due[::13] = np.datetime64("NaT"), np.datetime64("NaT")
+    on = (day0 + np.arange(-30, 450, 40).astype("timedelta64[D]")).astype("datetime64[ns]")[:, None]
+    s_d, d_d, o_d = rules.day_numbers(start), rules.day_numbers(due), rules.day_numbers(on)
+    assert np.isnan(s_d[::17]).all() and (d_d[1:4] == (due[1:4] - np.datetime64("1970-01-01")) // np.timedelta64(
+        1, "D")).all()
+    np.testing.assert_array_equal(rules.expected_progress_days(s_d[None, :], d_d[None, :], o_d),
+                                  rules.expected_progress(start[None, :], due[None, :], on))
+    th = Thresholds(due_soon_days=30, stale_days=60)
+    open_ = rng.random((len(on), 500)) > 0.2
+    left = d_d[None, :] - o_d
+    np.testing.assert_array_equal(rules.overdue_left(open_, left), rules.is_overdue(open_, due[None, :], on))
+    np.testing.assert_array_equal(rules.due_soon_left(open_, left, th), rules.is_due_soon(open_, due[None, :], on, th))
+    np.testing.assert_array_equal(rules.stale_since(open_, o_d - s_d[None, :], th),
+                                  rules.is_stale(open_, start[None, :], on, th))
+    assert rules.day_numbers(np.array(["2024-01-01T12:00"], dtype="datetime64[ns]")) is None

@@ -88,17 +88,40 @@ def whole_days(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
     return np.floor((later - earlier) / np.timedelta64(1, "D"))
 
 
+_DAY_NS = 86_400 * 10**9
+
+
+def day_numbers(values: np.ndarray) -> np.ndarray | None:
+    """Dates (datetime64) as day numbers (float, NaN for NaT), or None unless every one is a whole day.
+
+    Between whole days, the difference of day numbers is :func:`whole_days` itself, so the
+    ``*_days`` rules below give the datetime rules' values without datetime arithmetic.
+    """
+    ns = np.asarray(values, dtype="datetime64[ns]").view("int64")
+    nat = ns == np.iinfo("int64").min
+    if (ns[~nat] % _DAY_NS).any():
+        return None
+    return np.where(nat, np.nan, (ns // _DAY_NS).astype("float64"))
+
+
+def _expected(span: np.ndarray, elapsed: np.ndarray, reached: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(span > 0, np.clip(elapsed / np.where(span > 0, span, np.nan), 0, 1) * 100.0,
+                         np.where(reached, 100.0, 0.0))
+    return np.where(missing, np.nan, value)
+
+
 def expected_progress(start: np.ndarray, due: np.ndarray, on: np.ndarray) -> np.ndarray:
     """clamp((D - start) / (due - start), 0, 1) x 100; start == due: 0 before that day, 100 from it.
 
     For any item with both dates of its own (datetime64 arrays); NaN where either is missing.
     """
-    span = whole_days(due, start)
-    elapsed = whole_days(on, start)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(span > 0, np.clip(elapsed / np.where(span > 0, span, np.nan), 0, 1) * 100.0,
-                         np.where(on >= due, 100.0, 0.0))
-    return np.where(np.isnat(start) | np.isnat(due), np.nan, value)
+    return _expected(whole_days(due, start), whole_days(on, start), on >= due, np.isnat(start) | np.isnat(due))
+
+
+def expected_progress_days(start: np.ndarray, due: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """:func:`expected_progress` of whole days given as :func:`day_numbers`."""
+    return _expected(due - start, on - start, on >= due, np.isnan(start) | np.isnan(due))
 
 
 def is_open(status: pd.Series) -> np.ndarray:
@@ -111,23 +134,39 @@ def is_open_code(code: np.ndarray) -> np.ndarray:
     return (code != COMPLETED) & (code != DEFERRED)
 
 
-# The flags take ``open_`` = :func:`is_open` of the statuses, computed once for all three.
+# The flags take ``open_`` = :func:`is_open` of the statuses, computed once for all three; the
+# ``*_left`` / ``*_since`` forms take the whole days from D to the due date, or from the latest
+# update to D (NaN: no date), computed once for both flags that read them.
 
 
 def is_overdue(open_: np.ndarray, due: np.ndarray, on: np.ndarray) -> np.ndarray:
     """Open and due before D."""
-    return open_ & (whole_days(due, on) < 0)
+    return overdue_left(open_, whole_days(due, on))
+
+
+def overdue_left(open_: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """:func:`is_overdue` of the whole days left until the due date."""
+    return open_ & (left < 0)
 
 
 def is_due_soon(open_: np.ndarray, due: np.ndarray, on: np.ndarray, th: Thresholds) -> np.ndarray:
     """Open and due within ``th.due_soon_days`` of D (D itself included)."""
-    left = whole_days(due, on)
+    return due_soon_left(open_, whole_days(due, on), th)
+
+
+def due_soon_left(open_: np.ndarray, left: np.ndarray, th: Thresholds) -> np.ndarray:
+    """:func:`is_due_soon` of the whole days left until the due date."""
     return open_ & (left >= 0) & (left <= th.due_soon_days)
 
 
 def is_stale(open_: np.ndarray, last_update: np.ndarray, on: np.ndarray, th: Thresholds) -> np.ndarray:
     """Open and its latest update more than ``th.stale_days`` before D (never updated: not stale)."""
-    return open_ & (whole_days(on, last_update) > th.stale_days)
+    return stale_since(open_, whole_days(on, last_update), th)
+
+
+def stale_since(open_: np.ndarray, since: np.ndarray, th: Thresholds) -> np.ndarray:
+    """:func:`is_stale` of the whole days since the latest update."""
+    return open_ & (since > th.stale_days)
 
 
 # ---------------------------------------------------------------- Progress and status roll-up

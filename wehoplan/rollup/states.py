@@ -304,6 +304,13 @@ def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
     return ns.view("datetime64[ns]")
 
 
+def _update_days(prep: PreparedUpdates, safe: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """The day number of the rows ``safe`` where ``hit`` (NaN elsewhere): updates dated in whole days."""
+    d = (prep.when[safe] // _DAY_NS).astype("float64")
+    d[~hit] = np.nan
+    return d
+
+
 @plain_pages_for(rows_looked_up)  # a county's fresh full-size columns (see engine.plain_pages)
 def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dates,
                 thresholds: Thresholds) -> pd.DataFrame:
@@ -349,6 +356,9 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         ("progress", "float64"), ("last_update", "datetime64[ns]"), ("comment_date", "datetime64[ns]"),
         ("expected_progress", "float64"), ("overdue", bool), ("due_soon", bool), ("stale", bool))}
     start, due = leaf_start[None, :], leaf_due[None, :]
+    leaf_days = tree.leaf_days
+    if leaf_days is not None:
+        start_d, due_d = leaf_days[0][None, :], leaf_days[1][None, :]
     status_array = None
     for lo in range(0, k, step):
         hi = min(k, lo + step)
@@ -373,10 +383,19 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         cols["progress"][r] = rules.leaf_progress_of(completed, _taken(prep.progress, safe, hit, np.nan))
         cols["last_update"][r] = last_update
         cols["comment_date"][r] = _taken_days(prep, take_c[r])
-        cols["expected_progress"][r] = rules.expected_progress(start, due, on).ravel()
-        cols["overdue"][r] = rules.is_overdue(open2, due, on).ravel()
-        cols["due_soon"][r] = rules.is_due_soon(open2, due, on, thresholds).ravel()
-        cols["stale"][r] = rules.is_stale(open2, last_update.reshape(kb, n), on, thresholds).ravel()
+        if leaf_days is None:
+            cols["expected_progress"][r] = rules.expected_progress(start, due, on).ravel()
+            cols["overdue"][r] = rules.is_overdue(open2, due, on).ravel()
+            cols["due_soon"][r] = rules.is_due_soon(open2, due, on, thresholds).ravel()
+            cols["stale"][r] = rules.is_stale(open2, last_update.reshape(kb, n), on, thresholds).ravel()
+        else:  # whole days as day numbers: the same rules without datetime arithmetic
+            on_d = snap_days[lo:hi, None].astype("float64")
+            cols["expected_progress"][r] = rules.expected_progress_days(start_d, due_d, on_d).ravel()
+            left = due_d - on_d
+            cols["overdue"][r] = rules.overdue_left(open2, left).ravel()
+            cols["due_soon"][r] = rules.due_soon_left(open2, left, thresholds).ravel()
+            since = on_d - _update_days(prep, safe, hit).reshape(kb, n)
+            cols["stale"][r] = rules.stale_since(open2, since, thresholds).ravel()
     if code is not None:
         from wehoplan.rollup.engine import words
 

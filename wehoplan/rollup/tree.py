@@ -74,6 +74,17 @@ class PreparedTree:
                 leaves["due"].to_numpy(dtype="datetime64[ns]"))
 
     @cached_property
+    def leaf_days(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """:attr:`leaf_arrays`' ``start`` and ``due`` as :func:`wehoplan.rollup.rules.day_numbers`, or None.
+
+        None unless every leaf date is a whole day (what the loaders give).
+        """
+        from wehoplan.rollup.rules import day_numbers
+
+        start, due = (day_numbers(v) for v in self.leaf_arrays[1:])
+        return None if start is None or due is None else (start, due)
+
+    @cached_property
     def leaf_positions(self) -> pd.Index:
         """The leaves' ids as an index: a leaf's position in :attr:`leaves`."""
         return pd.Index(self.leaves["id"].to_numpy())
