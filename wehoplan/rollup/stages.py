@@ -58,17 +58,26 @@ def _check(tree: PreparedTree) -> None:
         raise TypeError("the roll-up needs a PreparedTree: call prepare_tree(items) first")
 
 
+# What a roll-up reads of the states whichever of its columns are asked for: the rules' inputs.
+_STATE_INPUTS = frozenset({"snap", "id", "status", "progress", "expected_progress", "overdue"})
+
+
 def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
-                  thresholds: Thresholds = _DEFAULT_THRESHOLDS) -> pd.DataFrame:
+                  thresholds: Thresholds = _DEFAULT_THRESHOLDS, columns: Collection[str] | None = None) -> pd.DataFrame:
     """The rows of ``states`` whose leaves pass ``filters`` (effective values; GUIDE §3, §4).
 
     Structural filters read the tree; status, health and text also read each row's state
     (its status, its schedule health under ``thresholds``, and its as-of comment:
-    comments are dated).
+    comments are dated). ``columns`` (a roll-up's wanted columns; None: all): the rows kept
+    carry only the states' columns named there and the ones a roll-up reads, the others
+    are not copied (a trend's comments are 600k strings).
     """
     _check(tree)
     if filters.is_empty():
         return states
+    if columns is not None:
+        states = _state_columns(states, [c for c in states.columns if c in columns or c in _STATE_INPUTS
+                                         or (c == "comment" and filters.text)])
     hay = tree.haystacks
     mask = filters.leaf_mask(hay)
     keep = _grid_mask(states, hay.ids, mask)
@@ -84,6 +93,17 @@ def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
         text_hit = out["comment"].astype("string").str.contains(filters.text, case=False, regex=False)
         struct_hit = out["id"].isin(hay.ids[filters.text_mask(hay)])
         out = out[struct_hit | text_hit.fillna(False)]
+    return out
+
+
+def _state_columns(states: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """``states[names]``, with the status codes ``leaf_states`` left on it (no copy when that is every column)."""
+    if len(names) == states.shape[1]:
+        return states
+    code = grid.saved_codes(states)
+    out = states[names]
+    if code is not None:
+        grid.keep_codes(out, code)
     return out
 
 
@@ -165,7 +185,7 @@ def roll_up_many(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
         (schedule health, GUIDE §3: ``on_schedule``, ``behind``, ``at_risk``, ``done`` or "").
 
     """
-    states = select_leaves(tree, states, filters, thresholds)
+    states = select_leaves(tree, states, filters, thresholds, columns)
     if states.empty:
         return _only(_empty(states), columns)
     fast = grid_table.columns(tree, states, thresholds, None if rows is None else rows.spec(), columns)
@@ -213,7 +233,7 @@ def roll_up(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
     snap = states["snap"].to_numpy(dtype="datetime64[ns]")
     if len(snap) and snap.min() != snap.max():
         raise ValueError("roll_up takes the states of one date; use roll_up_many for several")
-    states = select_leaves(tree, states, filters, thresholds)
+    states = select_leaves(tree, states, filters, thresholds, columns)
     if states.empty:
         empty = _empty(states)
         return _only(engine.decorate({c: empty[c].array for c in empty.columns}, tree), columns)
