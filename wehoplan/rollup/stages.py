@@ -75,16 +75,17 @@ def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
     _check(tree)
     if filters.is_empty():
         return states
+    names = states.columns.tolist()
     if columns is not None:
-        states = _state_columns(states, [c for c in states.columns if c in columns or c in _STATE_INPUTS
-                                         or (c == "comment" and filters.text)])
+        names = [c for c in names if c in columns or c in _STATE_INPUTS or (c == "comment" and filters.text)]
     hay = tree.haystacks
     mask = filters.leaf_mask(hay)
     keep = _grid_mask(states, hay.ids, mask)
-    out = states[states["id"].isin(hay.ids[mask]) if keep is None else keep]
-    code = None if keep is None else grid.saved_codes(states)
-    if code is not None:  # the states' status codes go with their rows (the grid roll-up reads them)
-        grid.keep_codes(out, code[keep])
+    if keep is None:
+        sub = _state_columns(states, names)
+        out = sub[sub["id"].isin(hay.ids[mask])]
+    else:  # every leaf at each date: the rows kept by position
+        out = _rows(states, names, np.flatnonzero(keep))
     if filters.status:
         out = out[out["status"].isin(list(filters.status))]
     if filters.health:
@@ -104,6 +105,23 @@ def _state_columns(states: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     out = states[names]
     if code is not None:
         grid.keep_codes(out, code)
+    return out
+
+
+def _rows(states: pd.DataFrame, names: list[str], rows: np.ndarray) -> pd.DataFrame:
+    """``states[names]`` at the positions ``rows``, labels kept (what a boolean mask gives), each column taken once.
+
+    The status codes ``leaf_states`` left on ``states`` go with their rows (the grid roll-up reads them).
+    """
+    cols = {}
+    for c in names:
+        v = states[c]
+        cols[c] = v.to_numpy()[rows] if isinstance(v.dtype, np.dtype) else v.array.take(rows)
+    out = engine.frame(cols, len(rows))
+    out.index = states.index[rows]
+    code = grid.saved_codes(states)
+    if code is not None:
+        grid.keep_codes(out, code[rows])
     return out
 
 
