@@ -76,7 +76,7 @@ run: $(STAMP) $(DB)
 	  --server.headless true --browser.gatherUsageStats false
 
 test: $(STAMP) system-deps $(AXE) $(DB)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 # Refresh the README's pictures in docs/screenshots/ (make test writes its screenshots to a temporary folder).
 screenshots: $(STAMP) system-deps $(AXE) $(DB)
