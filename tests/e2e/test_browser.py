@@ -305,16 +305,18 @@ def test_update_progress_draws_its_bulk_editor_in_its_tab_and_keeps_a_change_acr
     grid.locator("td").first.wait_for(state="attached")  # the rows are in
     box = grid.bounding_box()
     overlay = pg.locator("#portal textarea, #portal input").first
-    for _ in range(3):  # the canvas may take a click before it is ready for one: try again
+    for _ in range(5):  # the canvas may take a click before it is ready for keys: try again
         pg.mouse.click(box["x"] + 30, box["y"] + 35 + 17)  # the first row's code
+        pg.wait_for_timeout(300)  # the grid takes the keyboard's focus after the click, not with it
         for _ in range(6):  # code, title, now, now, new status, new %: then the comment
-            pg.keyboard.press("ArrowRight")
+            pg.keyboard.press("ArrowRight", delay=20)
         pg.keyboard.press("Enter")
         try:
             overlay.wait_for(timeout=5_000)
             break
         except Exception:  # Playwright's timeout: click again
             pg.keyboard.press("Escape")
+            pg.wait_for_timeout(500)
     pg.keyboard.type("half way", delay=30)
     pg.keyboard.press("Enter")
     wait_ready(pg)
