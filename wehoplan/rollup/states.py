@@ -160,8 +160,13 @@ class PreparedUpdates:
     width: int = 1  # days per leaf in a key: (last - first) + 2 (key day 0 is "before any update")
     key: np.ndarray = field(default_factory=_no_rows)  # leaf * width + (day - low + 1), sorted (int32 when it fits)
     src: np.ndarray = field(default_factory=_no_rows)  # the row of each key
-    # per key: the row of the leaf's latest key at or before it with a non-blank comment (-1: none)
+    # per key: the leaf's latest row at or before it with a non-blank comment, as its place among the
+    # commented rows below (-1: none)
     src_commented: np.ndarray = field(default_factory=_no_rows)
+    # The commented rows' comments and as_of (ns), in row order: a copy of the ~6 % of the history that
+    # has a comment, so each lookup's take reads a buffer that size instead of the whole text column.
+    commented_text: pd.api.extensions.ExtensionArray = field(default_factory=lambda: pd.array([], dtype="string"))
+    commented_when: np.ndarray = field(default_factory=_no_rows)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -249,16 +254,22 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     # The commented rows are a subsequence of the key order: the latest commented row on or before a
     # key is the last commented position up to it (a running maximum), if it is the same leaf's.
     at = np.maximum.accumulate(np.where(has_comment[src], np.arange(len(src), dtype=src.dtype), -1))
+    commented = np.flatnonzero(has_comment)  # the commented rows, in row order
+    place = np.cumsum(has_comment, dtype=np.int64)  # each commented row's place among them (+ 1)
     del has_comment
+    place -= 1
     # Keys are in leaf order: the last commented position is this leaf's when its leaf is this key's.
     safe = np.maximum(at, 0)
-    src_commented = np.where((at >= 0) & (leaf_sorted[safe] == leaf_sorted), src[safe], -1)
+    src_commented = np.where((at >= 0) & (leaf_sorted[safe] == leaf_sorted), place[src[safe]], -1)
+    del place
+    comments = base.comment if base.comment is not None else updates["comment"].array
     return dataclasses.replace(base, low=low, width=width, key=key, src=src,
-                               src_commented=_row_numbers(src_commented, n_rows))
+                               src_commented=_row_numbers(src_commented, len(commented)),
+                               commented_text=comments.take(commented), commented_when=when[commented])
 
 
 def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each (snap, leaf)'s latest row on or before the snap, and its latest commented row (-1: none); snap-major.
+    """Each (snap, leaf)'s latest row on or before the snap and its latest comment's place (-1: none); snap-major.
 
     One ``searchsorted`` of all (leaf, snap) needles in the sorted keys: the last row of a
     leaf on or before the day is its state (several on one day: the last recorded), and
@@ -297,9 +308,11 @@ def _taken(values: np.ndarray, safe: np.ndarray, hit: np.ndarray, missing) -> np
     return out
 
 
-def _taken_days(prep: PreparedUpdates, take: np.ndarray) -> np.ndarray:
-    """The as_of of the rows ``take`` (NaT for -1) as datetime64[ns]."""
-    ns = prep.when[np.maximum(take, 0)]
+def _taken_days(when: np.ndarray, take: np.ndarray) -> np.ndarray:
+    """``when`` (ns) at the positions ``take`` (NaT for -1) as datetime64[ns]."""
+    if not len(when):  # nothing to take (no commented row): every position is -1
+        return np.full(len(take), np.datetime64("NaT"), dtype="datetime64[ns]")
+    ns = when[np.maximum(take, 0)]
     ns[take < 0] = np.iinfo("int64").min
     return ns.view("datetime64[ns]")
 
@@ -367,7 +380,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         take, take_c[r] = _latest_rows(prep, snap_days[lo:hi], n)
         # The rules are elementwise: dates as a column, the leaves' dates as a row, broadcast to (date x leaf).
         on = days[lo:hi, None]
-        last_update = _taken_days(prep, take)
+        last_update = _taken_days(prep.when, take)
         hit = take >= 0
         safe = np.maximum(take, 0)
         if code is None:  # a word outside STATUS_KEYS (or none) travels as the update's own text (one block)
@@ -382,7 +395,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         open2 = open_.reshape(kb, n)
         cols["progress"][r] = rules.leaf_progress_of(completed, _taken(prep.progress, safe, hit, np.nan))
         cols["last_update"][r] = last_update
-        cols["comment_date"][r] = _taken_days(prep, take_c[r])
+        cols["comment_date"][r] = _taken_days(prep.commented_when, take_c[r])
         if leaf_days is None:
             cols["expected_progress"][r] = rules.expected_progress(start, due, on).ravel()
             cols["overdue"][r] = rules.is_overdue(open2, due, on).ravel()
@@ -402,7 +415,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         status_array = words(code, STATUS_KEYS)
     from wehoplan.rollup.engine import frame as make_frame
 
-    comment = prep.comment if prep.comment is not None else prep.updates["comment"].array
+    comment = prep.commented_text
     frame = make_frame({
         "snap": np.repeat(days, n),
         "id": np.tile(leaf_id, k),
