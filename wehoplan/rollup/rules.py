@@ -88,7 +88,7 @@ def whole_days(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
     return np.floor((later - earlier) / np.timedelta64(1, "D"))
 
 
-_DAY_NS = 86_400 * 10**9
+DAY_NS = 86_400 * 10**9  #: nanoseconds in a day (datetime64[ns] values of whole days are multiples of it)
 
 
 def day_numbers(values: np.ndarray) -> np.ndarray | None:
@@ -99,9 +99,9 @@ def day_numbers(values: np.ndarray) -> np.ndarray | None:
     """
     ns = np.asarray(values, dtype="datetime64[ns]").view("int64")
     nat = ns == np.iinfo("int64").min
-    if (ns[~nat] % _DAY_NS).any():
+    if (ns[~nat] % DAY_NS).any():
         return None
-    return np.where(nat, np.nan, (ns // _DAY_NS).astype("float64"))
+    return np.where(nat, np.nan, (ns // DAY_NS).astype("float64"))
 
 
 def _expected(span: np.ndarray, elapsed: np.ndarray, reached: np.ndarray, missing: np.ndarray) -> np.ndarray:

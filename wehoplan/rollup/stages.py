@@ -81,8 +81,8 @@ def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
     hay = tree.haystacks
     mask = filters.leaf_mask(hay)
     keep = _grid_mask(states, hay.ids, mask)
-    if keep is None:
-        sub = _state_columns(states, names)
+    if keep is None:  # (a frame's mask leaves no status codes on it: the roll-up reads the words)
+        sub = states[names] if len(names) < states.shape[1] else states
         out = sub[sub["id"].isin(hay.ids[mask])]
     else:  # every leaf at each date: the rows kept by position
         out = _rows(states, names, np.flatnonzero(keep))
@@ -94,17 +94,6 @@ def select_leaves(tree: PreparedTree, states: pd.DataFrame, filters: Filters,
         text_hit = out["comment"].astype("string").str.contains(filters.text, case=False, regex=False)
         struct_hit = out["id"].isin(hay.ids[filters.text_mask(hay)])
         out = out[struct_hit | text_hit.fillna(False)]
-    return out
-
-
-def _state_columns(states: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """``states[names]``, with the status codes ``leaf_states`` left on it (no copy when that is every column)."""
-    if len(names) == states.shape[1]:
-        return states
-    code = grid.saved_codes(states)
-    out = states[names]
-    if code is not None:
-        grid.keep_codes(out, code)
     return out
 
 

@@ -15,13 +15,12 @@ import pandas as pd
 from wehoplan.domain import STATUS_KEYS
 from wehoplan.rollup import engine, rules
 from wehoplan.rollup.engine import plain_pages_for, rows_looked_up
-from wehoplan.rollup.rules import Thresholds
+from wehoplan.rollup.rules import DAY_NS, Thresholds
 from wehoplan.rollup.tree import PreparedTree
 
 _UPDATE_COLUMNS = ["id", "item_id", "as_of", "status", "progress", "comment"]
 STATE_COLUMNS = ["snap", "id", "status", "progress", "last_update", "comment", "comment_date",
                  "expected_progress", "overdue", "due_soon", "stale"]
-_DAY_NS = 86_400 * 10**9
 
 
 def snaps(dates) -> pd.DatetimeIndex:
@@ -84,7 +83,7 @@ def _merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str, leaf_ids
         return pd.merge_asof(left, right, left_on="snap", right_on=on, by="id", direction="backward")
     fast = (len(right) > 0 and len(left) == len(leaf_ids) * n_snaps > 0
             and not (when == nat).any() and not (snap == nat).any()
-            and not (when % _DAY_NS).any() and not (snap % _DAY_NS).any())
+            and not (when % DAY_NS).any() and not (snap % DAY_NS).any())
     if fast:
         n_leaves = len(leaf_ids)
         by_id = np.argsort(leaf_ids, kind="stable")
@@ -92,14 +91,14 @@ def _merge_asof_by_id(left: pd.DataFrame, right: pd.DataFrame, on: str, leaf_ids
         rank_r = np.searchsorted(sorted_ids, r_ids)
         fast = bool((rank_r < n_leaves).all()) and bool((sorted_ids[np.minimum(rank_r, n_leaves - 1)] == r_ids).all())
         firsts = snap[::n_leaves]  # the grid's dates, one per snap
-        snap_days = firsts // _DAY_NS
+        snap_days = firsts // DAY_NS
         fast = (fast and bool((np.diff(firsts) > 0).all()) and np.array_equal(snap, np.repeat(firsts, n_leaves))
                 and np.array_equal(left["id"].to_numpy(), np.tile(leaf_ids, n_snaps)))
     if not fast:
         if not fallback:
             return None
         return pd.merge_asof(left, right, left_on="snap", right_on=on, by="id", direction="backward")
-    day_r = when // _DAY_NS
+    day_r = when // DAY_NS
     low = min(int(day_r.min()), int(snap_days.min()))
     width = max(int(day_r.max()), int(snap_days.max())) - low + 1
     key_r = rank_r * width + (day_r - low)
@@ -155,7 +154,6 @@ class PreparedUpdates:
     when: np.ndarray  # each row's as_of in nanoseconds (int64)
     whole_days: bool  # every leaf update's as_of is a whole day (what the loaders give): the array lookup applies
     known: bool = False  # every leaf update's status is one of STATUS_KEYS: states carry codes, words made from them
-    comment: pd.api.extensions.ExtensionArray | None = None  # updates["comment"].array, read once
     low: int = 0  # the first leaf update's day
     width: int = 1  # days per leaf in a key: (last - first) + 2 (key day 0 is "before any update")
     key: np.ndarray = field(default_factory=_no_rows)  # leaf * width + (day - low + 1), sorted (int32 when it fits)
@@ -217,16 +215,16 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
         ids = updates["id"].to_numpy()
         rows = mine_rows[np.lexsort((ids[mine_rows], when[mine_rows]))]
     w = when if rows is None else when[rows]
-    whole = not (w == np.iinfo("int64").min).any() and not (w % _DAY_NS).any()
+    whole = not (w == np.iinfo("int64").min).any() and not (w % DAY_NS).any()
     # Status codes of every row (int8: six statuses); ``known`` is about the leaves' rows only.
     code = status_codes(updates["status"]).astype(np.int8)
     known = not ((code if rows is None else code[rows]) < 0).any()
     base = PreparedUpdates(tree=tree, updates=updates, code=code,
                            progress=updates["progress"].to_numpy(dtype="float64", na_value=np.nan),
-                           whole_days=whole, known=known, comment=updates["comment"].array, when=when)
+                           whole_days=whole, known=known, when=when)
     if not (whole and len(w)):
         return base
-    day = w // _DAY_NS
+    day = w // DAY_NS
     del w
     by_id = np.argsort(leaf_ids, kind="stable")
     mine_ids = np.asarray(item_id if rows is None else item_id[rows], dtype=leaf_ids.dtype)
@@ -262,10 +260,9 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     safe = np.maximum(at, 0)
     src_commented = np.where((at >= 0) & (leaf_sorted[safe] == leaf_sorted), place[src[safe]], -1)
     del place
-    comments = base.comment if base.comment is not None else updates["comment"].array
     return dataclasses.replace(base, low=low, width=width, key=key, src=src,
                                src_commented=_row_numbers(src_commented, len(commented)),
-                               commented_text=comments.take(commented), commented_when=when[commented])
+                               commented_text=comment.array.take(commented), commented_when=when[commented])
 
 
 def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
@@ -319,7 +316,7 @@ def _taken_days(when: np.ndarray, take: np.ndarray) -> np.ndarray:
 
 def _update_days(prep: PreparedUpdates, safe: np.ndarray, hit: np.ndarray) -> np.ndarray:
     """The day number of the rows ``safe`` where ``hit`` (NaN elsewhere): updates dated in whole days."""
-    d = (prep.when[safe] // _DAY_NS).astype("float64")
+    d = (prep.when[safe] // DAY_NS).astype("float64")
     d[~hit] = np.nan
     return d
 
@@ -358,7 +355,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     if not (prep.whole_days and n and k and len(prep.key)):
         return _leaf_states_frames(tree, prep.frame, at, thresholds)
     days = at.to_numpy(dtype="datetime64[ns]")
-    snap_days = days.view("int64") // _DAY_NS
+    snap_days = days.view("int64") // DAY_NS
     # Dates in blocks whose (date x leaf) rows fit the caches: the lookups and rules are per row,
     # so each block's rows are the same values, written in place into the full-length columns.
     step = k if not prep.known else max(1, min(k, engine.BLOCK_ROWS // n))

@@ -18,7 +18,7 @@ import pandas as pd
 
 from wehoplan.domain import code_sort_key, is_blank, plain_outline_order
 from wehoplan.filters import Haystacks
-from wehoplan.rollup.rules import INHERITED_FIELDS, effective
+from wehoplan.rollup.rules import INHERITED_FIELDS, day_numbers, effective
 
 ROOT_ID = 0  # the virtual plan node above the top level
 #: Columns prepare_tree adds (besides the effective values, which replace the own ones).
@@ -79,8 +79,6 @@ class PreparedTree:
 
         None unless every leaf date is a whole day (what the loaders give).
         """
-        from wehoplan.rollup.rules import day_numbers
-
         start, due = (day_numbers(v) for v in self.leaf_arrays[1:])
         return None if start is None or due is None else (start, due)
 
