@@ -145,6 +145,19 @@ def test_forecast_without_progress_has_no_projection():
     assert f["state"].tolist() == ["no velocity"] and f["projected_finish"].isna().all()
 
 
+def test_a_crawl_is_projected_to_the_last_day_a_date_holds_instead_of_failing():
+    # 1.1 moves from mean(10, 0) = 5 to mean(10.002, 0) = 5.001 in 30 days: 95 points left take
+    # 2.85 million days, past 11 April 2262, the last day a date holds (the page used to fail).
+    ups = pd.concat([updates().iloc[[0]], pd.DataFrame({"id": [9], "item_id": [3], "as_of": [T("2020-03-20")],
+                                                         "status": ["on_track"], "progress": [10.002],
+                                                         "comment": [None]})], ignore_index=True)
+    f = trends.forecast(tree(), rolled(trends.forecast_dates("2020-04-01", 30), ups=ups), "2020-04-01", 30)
+    row = f.iloc[0]
+    assert row["velocity"] == pytest.approx(0.001 / 30)
+    assert row["projected_finish"] == pd.Timestamp.max.normalize()
+    assert row["late"] and row["state"] == "late" and row["days_late"] > 88_000
+
+
 def test_page_data_is_every_chart_from_one_roll_up():
     t, u, as_of, window = tree(), updates(), T("2020-06-30"), 90
     shared = trends.shared_dates(DATES, as_of, window)

@@ -11,7 +11,8 @@ Forecast (:func:`forecast`), per initiative (the second level of the tree):
 * ``progress_now`` is the rolled-up progress at the as-of date, ``progress_then``
   the same ``window_days`` earlier (default 180 days).
 * trailing velocity = (progress_now - progress_then) / window_days, in points per day.
-* projected finish = as-of date + (100 - progress_now) / velocity days.
+* projected finish = as-of date + (100 - progress_now) / velocity days (at the latest
+  11 April 2262, the last day a date can hold: a crawl projects centuries ahead).
 * ``state``: ``completed`` (status completed, or 100 %), ``deferred``, ``no velocity``
   (no progress during the window: no projection; flagged late when the due date
   has passed), ``late`` (projected finish after the due date, or already overdue),
@@ -251,6 +252,9 @@ def forecast(tree: PreparedTree, rolled: pd.DataFrame, as_of, window_days: int, 
     moving = velocity > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         days_left = np.maximum((100.0 - p_now) / np.where(moving, velocity, np.nan), 0)
+    # A crawl (a hundredth of a point in the window) projects past the last day a date can hold
+    # (11 April 2262): such a finish is shown on that day, late unless due later, instead of failing.
+    days_left = np.minimum(days_left, float((pd.Timestamp.max.normalize() - as_of).days))
     projected = (as_of + pd.to_timedelta(np.ceil(days_left), unit="D")).to_numpy(dtype="datetime64[ns]")
     projected = np.where(moving & ~done & ~deferred, projected, np.datetime64("NaT", "ns"))
     due = rolled["due"].to_numpy(dtype="datetime64[ns]")[now]
