@@ -30,9 +30,29 @@ NAME_LIMIT = 420
 NAME_CHARS = 80
 
 
+# Up to this many values, a column's words are worked out in plain Python: pandas' own string
+# operations cost tens of microseconds each however short the column (a chart has a few dozen bars).
+FEW = 512
+
+
+def joined_names(codes, titles) -> pd.Series:
+    """``codes + " " + titles`` (two text columns of one length) as a ``str`` Series: "1.2 Open data".
+
+    Missing where either is missing, as the columns' own ``+`` gives; up to :data:`FEW`
+    names joined in plain Python.
+    """
+    if len(codes) > FEW:
+        return pd.Series(pd.array(codes, dtype="str") + " " + pd.array(titles, dtype="str"))
+    return pd.Series([c + " " + t if isinstance(c, str) and isinstance(t, str) else np.nan
+                      for c, t in zip(pd.array(codes, dtype="str").tolist(), pd.array(titles, dtype="str").tolist(),
+                                      strict=True)], dtype="str")
+
+
 def short_names(names: pd.Series) -> pd.Series:
     """Names as an axis shows them: whole up to :data:`NAME_CHARS` characters, else cut with "…"."""
     s = names.astype(str)
+    if len(s) <= FEW and all(isinstance(v, str) and len(v) <= NAME_CHARS for v in s.tolist()):
+        return s  # the usual case: every name whole (what ``s.where(short)`` gives, a new Series)
     short = s.str.len() <= NAME_CHARS
     if short.all():  # the usual case: nothing to cut, so no cut copies to make
         return s.where(short)
@@ -55,6 +75,9 @@ def _status_colour(field: str = "label", title: str = "Status", legend: bool = T
 
 def _status_labels(status: pd.Series) -> pd.Series:
     """``status.astype("string").map(STATUS_LABELS)``, looked up once per distinct status."""
+    if len(status) <= FEW:  # a chart's few rows: each looked up in plain Python
+        return pd.Series(pd.array([STATUS_LABELS.get(v) if isinstance(v, str) else None for v in status.tolist()],
+                                  dtype="str"), index=status.index)
     codes, uniques = pd.factorize(status.astype("string"))
     words = pd.array([*(STATUS_LABELS.get(u) for u in uniques), None], dtype="str")
     return pd.Series(words.take(np.where(codes < 0, len(uniques), codes)), index=status.index)
@@ -68,6 +91,28 @@ def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
     """ISO date strings: stable golden specs and no timezone shift in the browser."""
     out = {c: _iso_days(df[c]) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
     return df.assign(**out)
+
+
+def _columns_as_text(df: pd.DataFrame, columns: list[str], **values) -> pd.DataFrame:
+    """``_dates_as_text(df[columns].assign(**values))``, made at once from the columns' arrays.
+
+    A chart's frame of a few dozen rows: a column selection, an ``assign`` and a second
+    ``assign`` each copied the frame, and cost more than the chart. ``values``: arrays
+    replacing those columns, in their places.
+    """
+    out = {}
+    for c in columns:
+        v = values[c] if c in values else df[c]
+        v = v if isinstance(v, pd.Series) else pd.Series(v, index=df.index, copy=False)
+        if pd.api.types.is_datetime64_any_dtype(v):
+            v = _iso_days(v)
+        if isinstance(v.dtype, pd.api.extensions.ExtensionDtype):
+            out[c] = v.array
+        elif v.dtype == object:  # stays object (a frame would infer "str" from an object array of text)
+            out[c] = pd.Series(v.to_numpy(), index=df.index, dtype=object, copy=False)
+        else:
+            out[c] = v.to_numpy()
+    return pd.DataFrame(out, index=df.index, copy=False)
 
 
 def _iso_days(s: pd.Series) -> pd.Series:
@@ -216,9 +261,10 @@ def progress_bars(df: pd.DataFrame, title: str = "Progress", status_legend: bool
     if df.empty:
         return empty()
     # One frame, built once (a copy per assign cost more than the chart).
-    data = pd.DataFrame({"name": df["name"], "progress": df["progress"].round(1),
-                         "expected_progress": df["expected_progress"].round(1), "status": df["status"],
-                         "label": _status_labels(df["status"])}, index=df.index)
+    # The columns as arrays over df's own rows: no alignment of Series on their index.
+    data = pd.DataFrame({"name": df["name"].array, "progress": df["progress"].round(1).array,
+                         "expected_progress": df["expected_progress"].round(1).array, "status": df["status"].array,
+                         "label": _status_labels(df["status"]).array}, index=df.index)
     order = data["name"].tolist()
 
     def y() -> dict:
@@ -245,11 +291,14 @@ def status_mix(counts: pd.DataFrame, title: str = "Status mix (actions)") -> Any
         title: chart title.
 
     """
-    data = counts[counts["n"] > 0]
-    if data.empty:
+    at = np.flatnonzero(counts["n"].to_numpy() > 0)
+    if not len(at):
         return empty()
-    data = pd.DataFrame({"status": data["status"], "n": data["n"].astype("int64"),
-                         "label": _status_labels(data["status"])}, index=data.index)
+    # The rows with actions, taken by position (a boolean mask and a frame of Series aligned on
+    # their index cost more than the chart's few rows).
+    status = pd.Series(counts["status"].array.take(at), index=counts.index[at])
+    data = pd.DataFrame({"status": status.array, "n": counts["n"].to_numpy()[at].astype("int64"),
+                         "label": _status_labels(status).array}, index=status.index)
 
     # Arcs and their counts share one stacking order, so each number sits on its own slice.
     def shared() -> dict:
@@ -273,7 +322,7 @@ def progress_trend(df: pd.DataFrame, by_title: str = "Strategy", title: str = "P
     """
     if df.empty:
         return empty()
-    data = _dates_as_text(df[["snap", "group", "progress"]].assign(progress=lambda d: d["progress"].round(1)))
+    data = _columns_as_text(df, ["snap", "group", "progress"], progress=df["progress"].round(1))
     # One legend entry a line, whole: two columns cut long strategy titles ("...to do m").
     return _chart(data, mark=_mark("line", point=True), encoding=_o(
         x=_time_x_spec(),
@@ -293,7 +342,7 @@ def status_area(df: pd.DataFrame, title: str = "Status mix over time") -> alt.Ch
     """
     if df.empty or int(df["n"].sum()) == 0:
         return empty()
-    data = _dates_as_text(df[["snap", "label", "n"]])
+    data = _columns_as_text(df, ["snap", "label", "n"])
     return _chart(data, mark=_mark("area"), encoding=_o(
         x=_time_x_spec(),
         y=_f("n:Q", stack="zero", title="Actions"),
@@ -307,7 +356,7 @@ def completions_bar(df: pd.DataFrame, title: str = "Actions completed per quarte
     """Bars of completions per quarter (``quarter, n`` from :func:`wehoplan.trends.completions_per_quarter`)."""
     if df.empty:
         return empty("No action completed by this date.")
-    data = df[["quarter", "n"]]
+    data = _columns_as_text(df, ["quarter", "n"])
     return _chart(data, mark=_mark("bar", color=STATUS_SCALE.range[STATUS_KEYS.index("completed")]),
                      encoding=_o(
         x=_f("quarter:O", title="Quarter", sort=data["quarter"].tolist(), axis=_o(labelAngle=-45)),
@@ -320,7 +369,7 @@ def overdue_line(df: pd.DataFrame, title: str = "Overdue actions over time") -> 
     """Line of the overdue count over time (``snap, n_overdue``)."""
     if df.empty:
         return empty()
-    data = _dates_as_text(df[["snap", "n_overdue"]])
+    data = _columns_as_text(df, ["snap", "n_overdue"])
     red = STATUS_SCALE.range[STATUS_KEYS.index("major_disruption")]
     return _chart(data, mark=_mark("line", point=True, color=red, interpolate="step-after"), encoding=_o(
         x=_time_x_spec(),
@@ -354,7 +403,7 @@ def forecast_chart(
     # The frame the chart carries, made at once from the forecast's columns (naive datetimes,
     # as trends.forecast makes them): dates as ISO text, a missing projection marked at the as-of date.
     due, projected = (df[c].to_numpy(dtype="datetime64[ns]") for c in ("due", "projected_finish"))
-    names = short_names(df["code"] + " " + df["title"])
+    names = short_names(joined_names(df["code"], df["title"]))
     data = pd.DataFrame({
         "name": names.array, "due": _iso_text(due), "projected_finish": _iso_text(projected),
         "mark_at": _iso_text(np.where(np.isnat(projected), day.to_datetime64(), projected)),

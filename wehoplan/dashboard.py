@@ -97,23 +97,26 @@ def kpis(table: pd.DataFrame, updates: pd.DataFrame, as_of: pd.Timestamp | str, 
         return None
     r = root[0]
     at = np.flatnonzero(table["is_leaf"].to_numpy(dtype=bool) & (ids != ROOT_ID))
-    status = _col(table, "status", at)
-    active = ~np.isin(status, ["deferred", "pending"])
-    good = int(np.isin(status[active], ["on_track", "completed"]).sum())
-    n_active = int(active.sum())
+    # The plan row counts the selected actions per status (a leaf row counts itself: 1 in its
+    # status's column), so no status word is read: an action without a known status counts
+    # as active and not on track, as before.
+    n = {c: int(table[c].to_numpy()[r]) for c in ("n_leaves", "n_on_track", "n_completed", "n_deferred",
+                                                    "n_pending")}
+    good = n["n_on_track"] + n["n_completed"]
+    n_active = n["n_leaves"] - n["n_deferred"] - n["n_pending"]
     as_of = pd.Timestamp(as_of).normalize()
-    done_ids = ids[at][status == "completed"]
+    done_ids = ids[at][table["n_completed"].to_numpy()[at] == 1]
     if first_done is None:
         first_done = first_completed(updates, as_of)
-    first_done = first_done[first_done.index.isin(done_ids)]
-    recent = int((first_done > as_of - pd.Timedelta(days=recent_days)).sum())
+    first = first_done.to_numpy()[np.isin(first_done.index.to_numpy(), done_ids)]
+    recent = int((first > (as_of - pd.Timedelta(days=recent_days)).to_datetime64()).sum())
     expected = table["expected_progress"].to_numpy()[r]
     level, behind = behind_schedule(table)
     return Kpis(
         progress=float(table["progress"].to_numpy()[r]),
         expected_progress=None if pd.isna(expected) else float(expected),
         share_on_track=float(good / n_active * 100) if n_active else None,
-        n_actions=int(table["n_leaves"].to_numpy()[r]),
+        n_actions=n["n_leaves"],
         n_overdue=int(table["n_overdue"].to_numpy()[r]),
         n_completed_recently=recent,
         n_stale=int(table["stale"].to_numpy(dtype=bool)[at].sum()),
@@ -168,7 +171,7 @@ def summary_table(table: pd.DataFrame, max_depth: int = 2, status_key: bool = Tr
 def strategy_progress(table: pd.DataFrame) -> pd.DataFrame:
     """``name, progress, expected_progress, status`` per top-level item (for a bar chart)."""
     at = np.flatnonzero(table["depth"].to_numpy() == 1)
-    names = pd.Series(_take(table, "code", at) + " " + _take(table, "title", at))
+    names = charts.joined_names(_take(table, "code", at), _take(table, "title", at))
     return pd.DataFrame({
         "name": charts.short_names(names).to_numpy(),
         "progress": table["progress"].to_numpy()[at],
@@ -184,6 +187,11 @@ def status_counts(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"status": list(STATUS_KEYS), "n": n})
 
 
+# The reasons an action needs attention, by its flags (major disruption 4, overdue 2, stale 1), joined once.
+_REASONS = np.array([", ".join(w for bit, w in ((4, "major disruption"), (2, "overdue"), (1, "stale")) if r & bit)
+                     for r in range(8)], dtype=object)
+
+
 def needs_attention(table: pd.DataFrame, labels: ReportLabels | None = None) -> pd.DataFrame:
     """Actions in major disruption, overdue or stale, worst first, with owner and department.
 
@@ -191,19 +199,16 @@ def needs_attention(table: pd.DataFrame, labels: ReportLabels | None = None) -> 
     owner and department are then taken from it).
     """
     leaf = table["is_leaf"].to_numpy(dtype=bool) & (table["id"].to_numpy() != ROOT_ID)
-    major = (table["status"].to_numpy(dtype=object) == "major_disruption") & leaf
+    # A leaf row counts itself in its status's column: 1 in n_major_disruption, no status word read.
+    major = (table["n_major_disruption"].to_numpy() == 1) & leaf
     overdue = table["overdue"].to_numpy(dtype=bool) & leaf
     stale = table["stale"].to_numpy(dtype=bool) & leaf
     at = np.flatnonzero(major | overdue | stale)
-    major, overdue, stale = major[at], overdue[at], stale[at]
     # Worst first (major disruption, then overdue, then stale), outline order among equals.
-    rank = major.astype(int) * 4 + overdue.astype(int) * 2 + stale.astype(int)
+    rank = major[at].astype(int) * 4 + overdue[at].astype(int) * 2 + stale[at].astype(int)
     by = np.lexsort((table["order"].to_numpy()[at], -rank))
-    at, major, overdue, stale = at[by], major[by], overdue[by], stale[by]
-    # One join per row over three booleans: a row-wise DataFrame.apply was the slow part of the page.
-    words = ("major disruption", "overdue", "stale")
-    reasons = [", ".join(w for w, on in zip(words, row, strict=True) if on)
-               for row in zip(major.tolist(), overdue.tolist(), stale.tolist(), strict=True)]
+    at, rank = at[by], rank[by]
+    reasons = _REASONS[rank]  # each row's reasons, by its three flags
     if labels is None:
         code, title = _take(table, "code", at), _take(table, "title", at)
         owner, department = _take(table, "owner", at).fillna(""), _take(table, "department", at).fillna("")

@@ -32,6 +32,7 @@ from wehoplan.domain import STATUS_KEYS, STATUS_LABELS, smart_names
 from wehoplan.filters import Filters
 from wehoplan.rollup import COUNT_COLUMNS, ROOT_ID, PreparedTree, Thresholds, aggregate, roll_up_many
 from wehoplan.rollup.engine import LEAF_COUNT_COLUMNS
+from wehoplan.rollup.rules import DAY_NS
 from wehoplan.rollup.stages import Rows
 
 TREND_GROUPS = ("strategy", "department", "smart")
@@ -76,6 +77,8 @@ def shared_dates(dates, as_of, window_days: int = 180) -> pd.DatetimeIndex:
 
 def _snap_values(dates) -> np.ndarray:
     """``dates`` as sorted, distinct, normalised ``datetime64[ns]`` values (the roll-up's snaps)."""
+    if isinstance(dates, pd.DatetimeIndex) and dates.tz is None:  # a page's dates: normalised in numpy
+        return np.unique(dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype("datetime64[ns]"))
     return np.unique(pd.DatetimeIndex(pd.to_datetime(pd.Index(np.atleast_1d(dates)))).normalize()
                      .to_numpy(dtype="datetime64[ns]"))
 
@@ -109,8 +112,9 @@ def progress_over_time(tree: PreparedTree, rolled: pd.DataFrame, dates, by: str)
         top_at = top_at[np.isin(rolled_snaps[top_at], snaps)]
         # Each top-level item named once (a few strategies over every date), then spread by position.
         at, uniq = pd.factorize(rolled["id"].to_numpy()[top_at])
-        ids = pd.Series(uniq)
-        names = charts.short_names(ids.map(labels["code"]).astype(str) + " " + ids.map(labels["title"]).astype(str))
+        where = labels.index.get_indexer(uniq)  # -1: no such item, its name missing (as a map gives)
+        names = charts.short_names(charts.joined_names(*(labels[c].array.take(where, allow_fill=True)
+                                                         for c in ("code", "title"))))
         # Sorted by group, then snap, as a stable sort of the rows: the distinct names ranked once
         # (code point order, as pandas sorts text), the rows ordered by (rank, snap) with a stable lexsort.
         _, rank = np.unique(names.to_numpy(dtype=object), return_inverse=True)
@@ -200,9 +204,9 @@ def completions_per_quarter(rolled: pd.DataFrame, as_of, first_done: pd.Series) 
         completion in between are listed with 0.
 
     """
-    at = rolled["snap"].to_numpy(dtype="datetime64[ns]") == _snap_values([as_of])[0]
+    at = rolled["snap"].to_numpy(dtype="datetime64[ns]") == _snap_values(pd.DatetimeIndex([pd.Timestamp(as_of)]))[0]
     here = at & rolled["is_leaf"].to_numpy(dtype=bool)
-    first = first_done.to_numpy()[first_done.index.isin(rolled["id"].to_numpy()[here])]
+    first = first_done.to_numpy()[np.isin(first_done.index.to_numpy(), rolled["id"].to_numpy()[here])]
     if not len(first):
         return pd.DataFrame({"quarter": pd.Series(dtype="string"), "quarter_end": pd.Series(dtype="datetime64[ns]"),
                              "n": pd.Series(dtype="int64")})
@@ -258,10 +262,15 @@ def forecast(tree: PreparedTree, rolled: pd.DataFrame, as_of, window_days: int, 
     projected = (as_of + pd.to_timedelta(np.ceil(days_left), unit="D")).to_numpy(dtype="datetime64[ns]")
     projected = np.where(moving & ~done & ~deferred, projected, np.datetime64("NaT", "ns"))
     due = rolled["due"].to_numpy(dtype="datetime64[ns]")[now]
-    days_late = pd.Series(projected - due).dt.days  # whole days, floored, as Timedelta.days
+    # Whole days, floored, as Timedelta.days: float with NaN where either date is missing, else int64
+    # (what ``pd.Series(projected - due).dt.days`` gives, without a Series).
+    gap = projected - due
+    missing = np.isnat(gap)
+    whole = np.floor_divide(gap.view("int64"), DAY_NS)
+    days_late = np.where(missing, np.nan, whole) if missing.any() else whole
     open_ = ~done & ~deferred
     overdue_now = open_ & (due < as_of.to_datetime64())
-    late = open_ & ((days_late > 0).to_numpy(dtype=bool) | overdue_now)
+    late = open_ & ((days_late > 0) | overdue_now)
     state = np.select(
         [done, deferred, late & ~moving, late, ~moving],
         ["completed", "deferred", "no velocity", "late", "no velocity"],
@@ -279,7 +288,7 @@ def forecast(tree: PreparedTree, rolled: pd.DataFrame, as_of, window_days: int, 
         "progress_now": p_now[by],
         "velocity": velocity[by],
         "projected_finish": projected[by],
-        "days_late": days_late.astype("Int64").to_numpy()[by],
+        "days_late": days_late[by],
         "state": pd.array(state[by], dtype="string"),
         "late": late[by],
     })
