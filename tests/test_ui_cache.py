@@ -93,3 +93,40 @@ def test_freed_memory_goes_back_before_a_long_series_is_computed(frames, monkeyp
     monkeypatch.undo()
     cache.release_free_memory()  # the real one: harmless, the states are untouched
     pd.testing.assert_frame_equal(long_one, made(frames.tree, frames.updates, _month_ends("2020-12-31", 12), th))
+
+
+class _Big:
+    """An answer that takes a weak reference (as a plan's frames do)."""
+
+
+def test_a_session_remembers_the_caches_answers_but_keeps_nothing_alive(monkeypatch):
+    """A rerun's repeat look-ups skip Streamlit's hashing; what the cache let go is asked for again."""
+    import gc
+
+    import streamlit as st
+    from streamlit.runtime.scriptrunner_utils import script_run_context
+
+    monkeypatch.setattr(script_run_context, "get_script_run_ctx", lambda **_: object())
+    monkeypatch.setattr(st, "session_state", {})
+    asked: list[tuple] = []
+    held: dict[tuple, object] = {}  # what "the cache" holds
+
+    def cached(*key):
+        asked.append(key)
+        if key[0] == "small":
+            return None
+        return held.setdefault(key, _Big())
+
+    big = cache.remembered(cached, ("url", 1))
+    assert cache.remembered(cached, ("url", 1)) is big and asked == [("url", 1)]
+    assert cache.remembered(cached, ("url", 2)) is not big and len(asked) == 2  # another key: asked
+    assert cache.remembered(cached, ("small",)) is None and cache.remembered(cached, ("small",)) is None
+    assert asked.count(("small",)) == 1  # an answer without weak references (None) is kept itself
+    held.clear()  # the cache lets its entries go (evicted, cleared) ...
+    del big
+    gc.collect()
+    again = cache.remembered(cached, ("url", 1))  # ... and the session's memory did not keep them alive
+    assert asked.count(("url", 1)) == 2 and isinstance(again, _Big)
+    monkeypatch.setattr(script_run_context, "get_script_run_ctx", lambda **_: None)
+    cache.remembered(cached, ("url", 1))  # outside a script run: the cache is asked every time
+    assert asked.count(("url", 1)) == 3

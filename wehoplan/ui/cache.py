@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -43,6 +44,45 @@ class PlanFrames:
     prepared: PreparedUpdates  # the updates' as-of lookup arrays, made once per data version
 
 
+_LOOKUPS = "_wehoplan_lookups"  # session state: this session's recent answers of the cached functions below
+_LOOKUPS_KEPT = 64  # entries; the dict starts again beyond
+
+
+def remembered(cached, key: tuple, *unhashed):
+    """``cached(*key, *unhashed)`` of an ``st.cache_resource`` function, answered from this session when it can.
+
+    A cached call hashes every argument with Streamlit's hasher: 0.1-0.25 ms a look-up,
+    seven or eight of them per rerun of a dashboard page. A session asks the same questions
+    rerun after rerun, so it remembers the answers by their key (``unhashed``: the arguments
+    the cache does not hash either). It keeps only a weak reference to an answer that takes
+    one, so the cache alone decides how long a plan's frames live: an idle session keeps
+    nothing alive, and an answer the cache let go is asked for again. A small answer that
+    takes no weak reference (a tuple, None) is kept itself. Outside a script run (the
+    command line, tests in bare mode), the cache is asked every time.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return cached(*key, *unhashed)
+    memo = st.session_state.get(_LOOKUPS)
+    if memo is None:
+        memo = st.session_state[_LOOKUPS] = {}  # one dict, changed in place (no session-state write per rerun)
+    k = (cached, *key)
+    hit = memo.get(k)
+    if hit is not None:
+        value = hit() if isinstance(hit, weakref.ref) else hit[0]
+        if value is not None or not isinstance(hit, weakref.ref):
+            return value
+    value = cached(*key, *unhashed)
+    if len(memo) >= _LOOKUPS_KEPT:
+        memo.clear()
+    try:
+        memo[k] = weakref.ref(value)
+    except TypeError:
+        memo[k] = (value,)
+    return value
+
+
 def database_url() -> str:
     """Return the configured database URL (WEHOPLAN_DATABASE_URL or data/wehoplan.db)."""
     return load_config().database_url
@@ -67,7 +107,7 @@ def _engine(url: str) -> Engine:
 
 def engine() -> Engine:
     """Return the shared engine of the configured database (schema created if missing)."""
-    return _engine(database_url())
+    return remembered(_engine, (database_url(),))
 
 
 _VERSION_SQL = "SELECT value FROM meta WHERE key = 'data_version'"  # wehoplan.db.data_version's query
@@ -105,7 +145,7 @@ def _plans(url: str, version: int) -> pd.DataFrame:
 
 def plans(at_version: int | None = None) -> pd.DataFrame:
     """All plans (id, name, is_demo, n_items, latest_update); ``at_version``: the data version already read."""
-    return _plans(database_url(), version() if at_version is None else at_version)
+    return remembered(_plans, (database_url(), version() if at_version is None else at_version))
 
 
 def release_free_memory() -> None:
@@ -157,7 +197,7 @@ def _frames(url: str, plan_name: str, version: int) -> PlanFrames:
 
 def plan_frames(plan_name: str, at_version: int | None = None) -> PlanFrames:
     """Return the named plan's frames, loaded once per data version (``at_version``: already read)."""
-    return _frames(database_url(), plan_name, version() if at_version is None else at_version)
+    return remembered(_frames, (database_url(), plan_name, version() if at_version is None else at_version))
 
 
 # ---------------------------------------------------------------- filter-independent work
@@ -222,10 +262,11 @@ def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.Data
     for eight choices; a series of :data:`SERIES_DATES` or more dates for two while both
     fit :data:`SERIES_ROWS` rows, else for one.
     """
-    key = tuple(pd.Timestamp(d) for d in dates)
-    cached = _series_states if len(key) >= SERIES_DATES else _leaf_states
-    return cached(database_url(), frames.plan.name, frames.version, key,
-                  (thresholds.due_soon_days, thresholds.stale_days), frames)
+    key = (database_url(), frames.plan.name, frames.version, tuple(pd.Timestamp(d) for d in dates),
+           (thresholds.due_soon_days, thresholds.stale_days))
+    if len(key[3]) >= SERIES_DATES:  # (a series' own store keeps count of its uses: asked every time)
+        return _series_states(*key, frames)
+    return remembered(_leaf_states, key, frames)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -236,7 +277,7 @@ def _first_completed(url: str, plan_name: str, version: int, as_of: pd.Timestamp
 
 def first_completed_at(frames: PlanFrames, as_of) -> pd.Series:
     """:func:`wehoplan.rollup.first_completed` of the plan at ``as_of``, cached per data version."""
-    return _first_completed(database_url(), frames.plan.name, frames.version, pd.Timestamp(as_of), frames)
+    return remembered(_first_completed, (database_url(), frames.plan.name, frames.version, pd.Timestamp(as_of)), frames)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

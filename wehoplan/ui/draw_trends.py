@@ -37,8 +37,8 @@ def period_ends(frames: cache.PlanFrames, as_of, step: str) -> pd.DatetimeIndex:
 
     It reads the earliest of all the plan's updates, which no filter changes.
     """
-    return _period_ends(cache.database_url(), frames.plan.name, frames.version, pd.Timestamp(as_of), step,
-                        frames.updates)
+    return cache.remembered(_period_ends, (cache.database_url(), frames.plan.name, frames.version, pd.Timestamp(as_of),
+                                           step), frames.updates)
 
 
 def controls() -> tuple[str, str, int, DeltaGenerator]:

@@ -40,7 +40,7 @@ def tolerance() -> float:
 def plan_data(view: View) -> measures.MeasureData:
     """Every measure of the view's plan (unfiltered), loaded once per data version."""
     assert view.frames is not None
-    return _data(cache.database_url(), view.frames.plan.id, view.frames.version)
+    return cache.remembered(_data, (cache.database_url(), view.frames.plan.id, view.frames.version))
 
 
 def view_data(view: View) -> measures.MeasureData:

@@ -43,7 +43,8 @@ def _cycle_end(url: str, plan_name: str, version: int, plan_id: int, as_of: pd.T
 def cycle_end(view: View) -> pd.Timestamp | None:
     """:func:`wehoplan.report.previous_cycle_end` of the view's plan at its as-of date, cached per data version."""
     pf = frames(view)
-    return _cycle_end(cache.database_url(), pf.plan.name, pf.version, pf.plan.id, pd.Timestamp(view.as_of))
+    return cache.remembered(_cycle_end, (cache.database_url(), pf.plan.name, pf.version, pf.plan.id,
+                                         pd.Timestamp(view.as_of)))
 
 
 def comparison_date(view: View) -> pd.Timestamp:

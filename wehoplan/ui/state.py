@@ -258,7 +258,7 @@ def sidebar(who: Principal | None = _MISSING) -> View:  # type: ignore[assignmen
     marks["drawn_on"] = ""
     name = sb.selectbox("Plan", names, key=_bind("plan", same), on_change=_on_plan_change)
     frames = cache.plan_frames(name, at_version)
-    default, options = _choices(cache.database_url(), name, frames.version, dt.date.today(), frames)
+    default, options = cache.remembered(_choices, (cache.database_url(), name, frames.version, dt.date.today()), frames)
     if st.session_state.get(_store("as_of")) is None:
         _put("as_of", default)
     as_of = sb.date_input("As of", key=_bind("as_of", same), on_change=_keep, args=("as_of",), format=DATE_INPUT_FORMAT,
