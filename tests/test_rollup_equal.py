@@ -201,7 +201,7 @@ def test_dates_in_blocks_give_the_same_states_and_trends(n_plan, dates_per_block
     monkeypatch.setattr(engine, "BLOCK_ROWS", dates_per_block * n_leaves)
     calls = []
     latest = states_module._latest_rows
-    monkeypatch.setattr(states_module, "_latest_rows", lambda *a: calls.append(1) or latest(*a))
+    monkeypatch.setattr(states_module, "_latest_rows", lambda *a, **k: calls.append(1) or latest(*a, **k))
     for periods in (60, 12):
         ends = pd.date_range(end=ups["as_of"].max() + pd.Timedelta(days=40), periods=periods, freq="ME")
         calls.clear()

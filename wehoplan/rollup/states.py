@@ -165,6 +165,12 @@ class PreparedUpdates:
     # has a comment, so each lookup's take reads a buffer that size instead of the whole text column.
     commented_text: pd.api.extensions.ExtensionArray = field(default_factory=lambda: pd.array([], dtype="string"))
     commented_when: np.ndarray = field(default_factory=_no_rows)
+    # Each key's row's status code, progress and day number, in key order: a lookup reads them where
+    # it found the key (near each other, leaf by leaf) instead of at the rows (scattered over the
+    # date-ordered history: a county's 6 M rows are far larger than the caches).
+    key_code: np.ndarray = field(default_factory=_no_rows)
+    key_progress: np.ndarray = field(default_factory=_no_rows)
+    key_day: np.ndarray = field(default_factory=_no_rows)  # int32 when every day fits
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -238,8 +244,11 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     width = int(day.max()) - low + 2
     leaf_sorted = leaf[order]
     del leaf
-    key = leaf_sorted.astype(np.int64) * width + (day[order] - low + 1)
+    key_day = day[order]
     del day
+    key = leaf_sorted.astype(np.int64) * width + (key_day - low + 1)
+    if np.abs(key_day).max() <= np.iinfo(np.int32).max:
+        key_day = key_day.astype(np.int32)
     if (len(leaf_ids) + 1) * width <= np.iinfo(np.int32).max:  # keys in 32 bits when every key fits
         key = key.astype(np.int32)
     n_rows = len(updates)
@@ -262,40 +271,60 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     del place
     return dataclasses.replace(base, low=low, width=width, key=key, src=src,
                                src_commented=_row_numbers(src_commented, len(commented)),
-                               commented_text=comment.array.take(commented), commented_when=when[commented])
+                               commented_text=comment.array.take(commented), commented_when=when[commented],
+                               key_code=base.code[src], key_progress=base.progress[src], key_day=key_day)
 
 
-def _latest_rows(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each (snap, leaf)'s latest row on or before the snap and its latest comment's place (-1: none); snap-major.
+def _latest_keys(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> np.ndarray:
+    """Each (leaf, snap)'s latest key on or before the snap, as its place in the keys (-1: none), ``(leaf, snap)``.
 
-    One ``searchsorted`` of all (leaf, snap) needles in the sorted keys: the last row of a
-    leaf on or before the day is its state (several on one day: the last recorded), and
-    the commented row that key carries is its latest comment.
+    Keys are in (leaf, day, recorded) order, so the latest key of a leaf on or before a snap is the
+    last of its keys dated up to it. Each key serves the snaps from the first one on or after
+    its day; numbered ``leaf * (snaps + 1) + that snap``, the keys stay in order, so each
+    number's last key is where the number changes. Those are written into the (leaf, snap)
+    grid and carried forward to the later snaps of each leaf (a running maximum: places grow
+    along a leaf). One pass over the keys in their order and one over the grid: no binary
+    search of every needle in millions of keys.
     """
     k = len(snap_days)
-    width = prep.width
-    # A date before every update looks for key day 0, which no row has; one after all of them, the last day.
-    needles = (np.arange(n_leaves)[:, None] * width
-               + np.clip(snap_days - prep.low + 1, 0, width - 1)[None, :]).ravel().astype(prep.key.dtype, copy=False)
-    lowest = (np.arange(n_leaves) * width)[:, None]  # a leaf's first key: a key below it is another leaf's
-
     key = prep.key
-    if not len(key):
-        return np.full(n_leaves * k, -1, dtype="int64"), np.full(n_leaves * k, -1, dtype="int64")
-    at = np.searchsorted(key, needles, side="right")
-    at -= 1
+    width = prep.width
+    # The first snap on or after each key day (key day 1 is the first update's day, prep.low).
+    first_snap = np.searchsorted(snap_days, np.arange(prep.low - 1, prep.low - 1 + width), side="left")
+    leaf = key // width
+    number = leaf.astype(np.int64) * (k + 1) + first_snap[key - leaf * width]
+    del leaf
+    last = np.flatnonzero(number[1:] != number[:-1])  # each number's last key, but the very last
+    places = np.append(last, len(key) - 1)
+    small = np.int32 if len(key) <= np.iinfo(np.int32).max else np.int64
+    grid = np.full((n_leaves, k + 1), -1, dtype=small)
+    grid.ravel()[number[places]] = places
+    del number, places, last
+    np.maximum.accumulate(grid, axis=1, out=grid)
+    return grid[:, :k]
+
+
+def _latest_rows(prep: PreparedUpdates, latest: np.ndarray,
+                 rows: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Some snaps' columns of :func:`_latest_keys`, snap-major: (the key's place, no such key, its row, comment).
+
+    The key's place (0 where there is none), where there is none, its row (-1: none; None
+    unless ``rows``) and its latest comment's place among the commented rows (-1: none: the
+    commented row the key carries is the leaf's latest comment).
+    """
+    at = latest.T.ravel()  # back to the grid's order (snap-major) once; the rows are then taken in that order
+    miss = at < 0
     safe = np.maximum(at, 0)
-    hit = (key[safe].reshape(n_leaves, k) >= lowest).ravel()
-    hit &= at >= 0
-    # Back to the grid's order (snap-major) once; the rows are then taken in that order.
-    safe = safe.reshape(n_leaves, k).T.ravel()
-    miss = ~hit.reshape(n_leaves, k).T.ravel()
-    out = []
-    for src in (prep.src, prep.src_commented):  # the latest commented row is the one the latest row's key carries
-        rows = src[safe]
-        rows[miss] = -1
-        out.append(rows)
-    return out[0], out[1]
+    out: list[np.ndarray | None] = []
+    for src in (prep.src if rows else None, prep.src_commented):
+        if src is None:
+            out.append(None)
+            continue
+        taken = src[safe]
+        taken[miss] = -1
+        out.append(taken)
+    assert out[1] is not None
+    return safe, miss, out[0], out[1]
 
 
 def _taken(values: np.ndarray, safe: np.ndarray, hit: np.ndarray, missing) -> np.ndarray:
@@ -314,11 +343,15 @@ def _taken_days(when: np.ndarray, take: np.ndarray) -> np.ndarray:
     return ns.view("datetime64[ns]")
 
 
-def _update_days(prep: PreparedUpdates, safe: np.ndarray, hit: np.ndarray) -> np.ndarray:
-    """The day number of the rows ``safe`` where ``hit`` (NaN elsewhere): updates dated in whole days."""
-    d = (prep.when[safe] // DAY_NS).astype("float64")
-    d[~hit] = np.nan
-    return d
+def _key_days(prep: PreparedUpdates, pos: np.ndarray, miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The day of the keys at ``pos`` as (``datetime64[ns]``, NaT where ``miss``; day numbers, NaN there)."""
+    d = prep.key_day[pos]
+    ns = d.astype("int64")
+    ns *= DAY_NS
+    ns[miss] = np.iinfo("int64").min
+    days = d.astype("float64")
+    days[miss] = np.nan
+    return ns.view("datetime64[ns]"), days
 
 
 @plain_pages_for(rows_looked_up)  # a county's fresh full-size columns (see engine.plain_pages)
@@ -370,27 +403,27 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
     if leaf_days is not None:
         start_d, due_d = leaf_days[0][None, :], leaf_days[1][None, :]
     status_array = None
+    latest = _latest_keys(prep, snap_days, n)
     for lo in range(0, k, step):
         hi = min(k, lo + step)
         r = slice(lo * n, hi * n)
         kb = hi - lo
-        take, take_c[r] = _latest_rows(prep, snap_days[lo:hi], n)
+        pos, miss, take, take_c[r] = _latest_rows(prep, latest[:, lo:hi], rows=code is None)
         # The rules are elementwise: dates as a column, the leaves' dates as a row, broadcast to (date x leaf).
         on = days[lo:hi, None]
-        last_update = _taken_days(prep.when, take)
-        hit = take >= 0
-        safe = np.maximum(take, 0)
+        last_update, update_day = _key_days(prep, pos, miss)
+        hit = ~miss
         if code is None:  # a word outside STATUS_KEYS (or none) travels as the update's own text (one block)
             status = rules.leaf_status(pd.Series(prep.updates["status"].array.take(take, allow_fill=True)))
             completed, open_ = (status == "completed").to_numpy(dtype=bool), rules.is_open(status)
             status_array = status.array
         else:  # codes all the way, the words made once
-            c = prep.code[safe]
-            c[~hit] = rules.PENDING
+            c = prep.key_code[pos]
+            c[miss] = rules.PENDING
             code[r] = c
             completed, open_ = c == rules.COMPLETED, rules.is_open_code(c)
         open2 = open_.reshape(kb, n)
-        cols["progress"][r] = rules.leaf_progress_of(completed, _taken(prep.progress, safe, hit, np.nan))
+        cols["progress"][r] = rules.leaf_progress_of(completed, _taken(prep.key_progress, pos, hit, np.nan))
         cols["last_update"][r] = last_update
         cols["comment_date"][r] = _taken_days(prep.commented_when, take_c[r])
         if leaf_days is None:
@@ -404,7 +437,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
             left = due_d - on_d
             cols["overdue"][r] = rules.overdue_left(open2, left).ravel()
             cols["due_soon"][r] = rules.due_soon_left(open2, left, thresholds).ravel()
-            since = on_d - _update_days(prep, safe, hit).reshape(kb, n)
+            since = on_d - update_day.reshape(kb, n)
             cols["stale"][r] = rules.stale_since(open2, since, thresholds).ravel()
     if code is not None:
         from wehoplan.rollup.engine import words
