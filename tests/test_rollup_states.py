@@ -128,3 +128,49 @@ def test_day_numbers_only_for_whole_days_and_the_expected_progress_of_days_is_th
     np.testing.assert_array_equal(rules.stale_since(open_, o_d - s_d[None, :], th),
                                   rules.is_stale(open_, start[None, :], on, th))
     assert rules.day_numbers(np.array(["2024-01-01T12:00"], dtype="datetime64[ns]")) is None
+
+
+def test_the_ordered_pass_finds_the_latest_update_the_binary_search_finds():
+    """Many dates take one ordered pass over the keys, a few a binary search per needle: the same states.
+
+    Random histories with several updates on one day, leaves without any, and dates before the
+    first update, between updates and after the last one.
+    """
+    from wehoplan.rollup import prepare_updates
+    from wehoplan.rollup import states as states_module
+
+    rng = np.random.default_rng(7)
+    n = 40
+    items = pd.DataFrame({
+        "id": np.arange(1, n + 2), "parent_id": pd.array([None] + [1] * n, dtype="Int64"),
+        "code": ["1"] + [f"1.{i}" for i in range(1, n + 1)], "level": ["Strategy"] + ["Action"] * n,
+        "title": ["S"] + [f"a{i}" for i in range(n)], "description": None, "owner": None, "department": None,
+        "partners": None, "smart": "", "start": pd.NaT, "due": pd.NaT, "weight": 1.0, "archived": False,
+    }).astype({"start": "datetime64[ns]", "due": "datetime64[ns]"})
+    tree = prepare_tree(items)
+    m = 600
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 400, m), unit="D")
+    ups = pd.DataFrame({"id": np.arange(1, m + 1), "item_id": rng.integers(2, n - 3, m),  # the last leaves: none
+                        "as_of": days.astype("datetime64[ns]"),
+                        "status": rng.choice(["on_track", "completed", "some_disruption"], m),
+                        "progress": rng.integers(0, 101, m).astype(float), "comment": None})
+    ups = ups.sort_values(["as_of", "id"], kind="stable").reset_index(drop=True)
+    prep, th = prepare_updates(tree, ups), Thresholds()
+    dates = pd.DatetimeIndex(["2019-06-30", "2020-01-01", *pd.date_range("2020-01-31", periods=14, freq="ME"),
+                              "2021-02-05", "2030-01-01"])
+    snap_days = dates.to_numpy("datetime64[ns]").view("int64") // states_module.DAY_NS
+    n_leaves = len(tree.leaf_arrays[0])
+    searched = states_module._searched_keys(prep, snap_days, n_leaves)
+    old = states_module.SEARCH_PER_KEY
+    try:
+        states_module.SEARCH_PER_KEY = 10**9  # every lookup takes the ordered pass
+        passed = states_module._latest_keys(prep, snap_days, n_leaves)
+        by_pass = leaf_states(tree, prep, dates, th)
+        states_module.SEARCH_PER_KEY = 0  # every lookup searches
+        by_search = leaf_states(tree, prep, dates, th)
+    finally:
+        states_module.SEARCH_PER_KEY = old
+    np.testing.assert_array_equal(passed, searched)
+    assert (searched == -1).any() and (searched >= 0).any()
+    pd.testing.assert_frame_equal(by_pass, by_search, check_exact=True)
+    pd.testing.assert_frame_equal(by_pass, leaf_states(tree, ups, dates, th), check_exact=True)
