@@ -165,12 +165,6 @@ class PreparedUpdates:
     # has a comment, so each lookup's take reads a buffer that size instead of the whole text column.
     commented_text: pd.api.extensions.ExtensionArray = field(default_factory=lambda: pd.array([], dtype="string"))
     commented_when: np.ndarray = field(default_factory=_no_rows)
-    # Each key's row's status code, progress and day number, in key order: a lookup reads them where
-    # it found the key (near each other, leaf by leaf) instead of at the rows (scattered over the
-    # date-ordered history: a county's 6 M rows are far larger than the caches).
-    key_code: np.ndarray = field(default_factory=_no_rows)
-    key_progress: np.ndarray = field(default_factory=_no_rows)
-    key_day: np.ndarray = field(default_factory=_no_rows)  # int32 when every day fits
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -244,11 +238,8 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     width = int(day.max()) - low + 2
     leaf_sorted = leaf[order]
     del leaf
-    key_day = day[order]
+    key = leaf_sorted.astype(np.int64) * width + (day[order] - low + 1)
     del day
-    key = leaf_sorted.astype(np.int64) * width + (key_day - low + 1)
-    if np.abs(key_day).max() <= np.iinfo(np.int32).max:
-        key_day = key_day.astype(np.int32)
     if (len(leaf_ids) + 1) * width <= np.iinfo(np.int32).max:  # keys in 32 bits when every key fits
         key = key.astype(np.int32)
     n_rows = len(updates)
@@ -271,8 +262,7 @@ def prepare_updates(tree: PreparedTree, updates: pd.DataFrame) -> PreparedUpdate
     del place
     return dataclasses.replace(base, low=low, width=width, key=key, src=src,
                                src_commented=_row_numbers(src_commented, len(commented)),
-                               commented_text=comment.array.take(commented), commented_when=when[commented],
-                               key_code=base.code[src], key_progress=base.progress[src], key_day=key_day)
+                               commented_text=comment.array.take(commented), commented_when=when[commented])
 
 
 def _latest_keys(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) -> np.ndarray:
@@ -330,27 +320,21 @@ def _searched_keys(prep: PreparedUpdates, snap_days: np.ndarray, n_leaves: int) 
     return at
 
 
-def _latest_rows(prep: PreparedUpdates, latest: np.ndarray,
-                 rows: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
-    """Some snaps' columns of :func:`_latest_keys`, snap-major: (the key's place, no such key, its row, comment).
+def _latest_rows(prep: PreparedUpdates, latest: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Some snaps' columns of :func:`_latest_keys`, snap-major: (no such key, the key's row, its comment).
 
-    The key's place (0 where there is none), where there is none, its row (-1: none; None
-    unless ``rows``) and its latest comment's place among the commented rows (-1: none: the
-    commented row the key carries is the leaf's latest comment).
+    The key's row is -1 where there is none; its latest comment is a place among the commented
+    rows (-1: none), the one the key carries.
     """
     at = latest.T.ravel()  # back to the grid's order (snap-major) once; the rows are then taken in that order
     miss = at < 0
     safe = np.maximum(at, 0)
-    out: list[np.ndarray | None] = []
-    for src in (prep.src if rows else None, prep.src_commented):
-        if src is None:
-            out.append(None)
-            continue
-        taken = src[safe]
-        taken[miss] = -1
-        out.append(taken)
-    assert out[1] is not None
-    return safe, miss, out[0], out[1]
+    taken = []
+    for src in (prep.src, prep.src_commented):
+        rows = src[safe]
+        rows[miss] = -1
+        taken.append(rows)
+    return miss, taken[0], taken[1]
 
 
 def _taken(values: np.ndarray, safe: np.ndarray, hit: np.ndarray, missing) -> np.ndarray:
@@ -360,6 +344,17 @@ def _taken(values: np.ndarray, safe: np.ndarray, hit: np.ndarray, missing) -> np
     return out
 
 
+def _update_days(last_update: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """The day number of each state's latest update where ``hit`` (NaN elsewhere): updates dated in whole days.
+
+    Read from the states' own ``last_update`` column, not taken a second time from the history's
+    dates at scattered rows (a county's 6 M).
+    """
+    d = (last_update.view("int64") // DAY_NS).astype("float64")
+    d[~hit] = np.nan
+    return d
+
+
 def _taken_days(when: np.ndarray, take: np.ndarray) -> np.ndarray:
     """``when`` (ns) at the positions ``take`` (NaT for -1) as datetime64[ns]."""
     if not len(when):  # nothing to take (no commented row): every position is -1
@@ -367,17 +362,6 @@ def _taken_days(when: np.ndarray, take: np.ndarray) -> np.ndarray:
     ns = when[np.maximum(take, 0)]
     ns[take < 0] = np.iinfo("int64").min
     return ns.view("datetime64[ns]")
-
-
-def _key_days(prep: PreparedUpdates, pos: np.ndarray, miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The day of the keys at ``pos`` as (``datetime64[ns]``, NaT where ``miss``; day numbers, NaN there)."""
-    d = prep.key_day[pos]
-    ns = d.astype("int64")
-    ns *= DAY_NS
-    ns[miss] = np.iinfo("int64").min
-    days = d.astype("float64")
-    days[miss] = np.nan
-    return ns.view("datetime64[ns]"), days
 
 
 @plain_pages_for(rows_looked_up)  # a county's fresh full-size columns (see engine.plain_pages)
@@ -434,22 +418,23 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
         hi = min(k, lo + step)
         r = slice(lo * n, hi * n)
         kb = hi - lo
-        pos, miss, take, take_c[r] = _latest_rows(prep, latest[:, lo:hi], rows=code is None)
+        miss, take, take_c[r] = _latest_rows(prep, latest[:, lo:hi])
         # The rules are elementwise: dates as a column, the leaves' dates as a row, broadcast to (date x leaf).
         on = days[lo:hi, None]
-        last_update, update_day = _key_days(prep, pos, miss)
+        last_update = _taken_days(prep.when, take)
         hit = ~miss
+        safe = np.maximum(take, 0)
         if code is None:  # a word outside STATUS_KEYS (or none) travels as the update's own text (one block)
             status = rules.leaf_status(pd.Series(prep.updates["status"].array.take(take, allow_fill=True)))
             completed, open_ = (status == "completed").to_numpy(dtype=bool), rules.is_open(status)
             status_array = status.array
         else:  # codes all the way, the words made once
-            c = prep.key_code[pos]
+            c = prep.code[safe]
             c[miss] = rules.PENDING
             code[r] = c
             completed, open_ = c == rules.COMPLETED, rules.is_open_code(c)
         open2 = open_.reshape(kb, n)
-        cols["progress"][r] = rules.leaf_progress_of(completed, _taken(prep.key_progress, pos, hit, np.nan))
+        cols["progress"][r] = rules.leaf_progress_of(completed, _taken(prep.progress, safe, hit, np.nan))
         cols["last_update"][r] = last_update
         cols["comment_date"][r] = _taken_days(prep.commented_when, take_c[r])
         if leaf_days is None:
@@ -463,7 +448,7 @@ def leaf_states(tree: PreparedTree, updates: pd.DataFrame | PreparedUpdates, dat
             left = due_d - on_d
             cols["overdue"][r] = rules.overdue_left(open2, left).ravel()
             cols["due_soon"][r] = rules.due_soon_left(open2, left, thresholds).ravel()
-            since = on_d - update_day.reshape(kb, n)
+            since = on_d - _update_days(last_update, hit).reshape(kb, n)
             cols["stale"][r] = rules.stale_since(open2, since, thresholds).ravel()
     if code is not None:
         from wehoplan.rollup.engine import words
