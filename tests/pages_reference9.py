@@ -3,7 +3,8 @@
 - ``wehoplan/charts.py``: ``short_names`` and ``_status_labels`` (pandas' string operations on a
   chart's few rows), the chart builders whose frames were made by column selections and
   ``assign`` calls (``progress_bars``, ``status_mix``, ``progress_trend``, ``status_area``,
-  ``completions_bar``, ``overdue_line``, ``forecast_chart``).
+  ``completions_bar``, ``overdue_line``, ``forecast_chart``, ``heatmap``, ``status_counts_bar``),
+  and ``wehoplan/dashboard.py``'s ``departments`` calling them.
 - ``wehoplan/dashboard.py``: ``kpis`` and ``needs_attention`` (which read the status words),
   ``strategy_progress`` (names joined by pandas), and ``overview`` calling these.
 - ``wehoplan/trends.py``: ``_snap_values``, ``progress_over_time``, ``completions_per_quarter``,
@@ -25,6 +26,7 @@ from wehoplan.charts import (
     FORECAST_COLOURS,
     NAME_CHARS,
     NAME_LIMIT,
+    SMART_VALUES,
     STATUS_KEYS,
     STATUS_SCALE,
     TIME_FORMAT,
@@ -48,6 +50,7 @@ from wehoplan.charts import (
 from wehoplan.dashboard import (
     RECENT_DAYS,
     ROOT_ID,
+    Departments,
     Kpis,
     Overview,
     _col,
@@ -58,9 +61,13 @@ from wehoplan.dashboard import (
     _take,
     _text,
     behind_schedule,
+    group_leaves,
+    group_table,
+    heatmap_data,
     plural,
     report_labels,
     status_counts,
+    status_counts_by,
     summary_table,
 )
 from wehoplan.domain import HEALTH_LABELS, STATUS_LABELS
@@ -600,4 +607,82 @@ def page_data(tree: PreparedTree, states: pd.DataFrame, filters: Filters, dates,
         overdue_chart=overdue_line(overdue),
         completions_chart=completions_bar(done),
         forecast_chart=forecast_chart(fc, pd.Timestamp(as_of).normalize()),
+    )
+
+
+def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> AnyChart:
+    """Department × SMART value grid coloured by progress, labelled with the action count.
+
+    Args:
+        df: ``department, smart, n_leaves, progress`` (one row per cell with actions).
+        title: chart title.
+
+    """
+    if df.empty:
+        return empty()
+    data = df[["department", "smart", "n_leaves", "progress"]].assign(progress=lambda d: d["progress"].round(1))
+    smart_order = [v.name for v in SMART_VALUES] + ["(none)"]
+
+    def base() -> dict:
+        return {
+            "x": _f("smart:N", title="SMART value", sort=list(smart_order), axis=_o(labelAngle=0, orient="top")),
+            "y": _f("department:N", title=None, axis=_o(labelLimit=NAME_LIMIT)),
+            "tooltip": [_f("department:N", title="Department"), _f("smart:N", title="SMART value"),
+                        _f("n_leaves:Q", title="Actions"), _f("progress:Q", title="Progress %")],
+        }
+
+    rect = _unit(_mark("rect", stroke="white"), {**base(), "color": _f(
+        "progress:Q", title="Progress (%)", scale={"domain": [0, 100], "scheme": "blues"})})
+    text = _unit(_mark("text", fontSize=13), {**base(), "text": _f("n_leaves:Q"), "color": {
+        "condition": {"test": "datum.progress > 60", "value": "white"}, "value": "black"}})
+    return _layer(data, rect, text, title=title, width="container", height={"step": 36})
+
+
+def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Chart:
+    """Stacked horizontal bars of action counts per status for each group (department, owner...).
+
+    Args:
+        df: ``group, status, n`` (long form; groups in display order).
+        group_title: what a group is ("Department", "Owner").
+        title: chart title.
+
+    """
+    data = df[df["n"] > 0]
+    if data.empty:
+        return empty()
+    data = pd.DataFrame({"group": data["group"], "status": data["status"], "n": data["n"],
+                         "label": _status_labels(data["status"])}, index=data.index)
+    order = list(dict.fromkeys(df["group"].tolist()))
+    return _chart(data, mark=_mark("bar"), encoding=_o(
+        x=_f("n:Q", title="Actions", stack="zero", axis=_o(tickMinStep=1)),
+        y=_f("group:N", sort=order, title=None, axis=_o(labelLimit=NAME_LIMIT)),
+        color=_status_colour_spec(),
+        order=_f("status_order:Q"),
+        tooltip=[_f("group:N", title=group_title), _f("label:N", title="Status"), _f("n:Q", title="Actions")],
+    ), transform=[_status_order()], title=title, width="container", height={"step": 26})
+
+
+def departments(table: pd.DataFrame, thresholds: Thresholds | None = None) -> Departments | None:
+    """The department, SMART and owner views of the selection; None when no action is selected.
+
+    ``thresholds``: the schedule-health ratios the groups' health is read with (default: the defaults).
+    """
+    th = thresholds or Thresholds()
+    if not (table["is_leaf"] & (table["id"] != ROOT_ID)).any():
+        return None
+    heat = heatmap_data(table)
+    by_dept = group_leaves(table, "department", th).rename(columns={"group": "name"}) \
+        .sort_values("progress", ascending=False)
+    by_smart = group_leaves(table, "smart", th).rename(columns={"group": "name"})
+    dept_status, owner_status = status_counts_by(table, "department"), status_counts_by(table, "owner")
+    return Departments(
+        heatmap=heat, by_department=by_dept, by_smart=by_smart, department_status=dept_status,
+        owner_status=owner_status,
+        heatmap_chart=heatmap(heat, "Department × SMART value (number = actions, colour = progress)"),
+        department_chart=progress_bars(by_dept, "Progress by department (tick = expected)"),
+        department_status_chart=status_counts_bar(dept_status, "Department",
+                                                         "Actions per status, by department"),
+        smart_chart=progress_bars(by_smart, "Progress by SMART value (tick = expected)"),
+        owner_status_chart=status_counts_bar(owner_status, "Owner", "Workload by owner (actions per status)"),
+        department_table=group_table(by_dept, "Department"),
     )

@@ -1,7 +1,7 @@
 """The pages' small frames made cheaper in issue 15's ninth pass give what they gave before.
 
-- The chart builders' frames made at once from arrays, names joined and labels looked up in plain
-  Python for a chart's few rows (``wehoplan.charts``);
+- The chart builders' frames made at once from arrays (the Departments page's too), names joined
+  and labels looked up in plain Python for a chart's few rows (``wehoplan.charts``);
 - ``kpis`` and ``needs_attention`` reading the plan row's and the leaf rows' status counts instead
   of the status words; ``strategy_progress``'s names;
 - the Trends page's dates normalised in numpy, its days late without a Series (the cap on a crawl's
@@ -53,6 +53,27 @@ def test_the_overview_equals_the_previous_code(plans):  # noqa: F811
     assert n > 20
 
 
+DEPARTMENT_FRAMES = ("heatmap", "by_department", "by_smart", "department_status", "owner_status", "department_table")
+DEPARTMENT_CHARTS = ("heatmap_chart", "department_chart", "department_status_chart", "smart_chart",
+                     "owner_status_chart")
+
+
+def test_the_departments_page_equals_the_previous_code(plans):  # noqa: F811
+    for tree, ups, as_of in plans:
+        for day in _dates(as_of):
+            states = leaf_states(tree, ups, [day], TH)
+            for f in _filters(tree):
+                table = roll_up(tree, states, f, TH, dashboard.DEPARTMENTS_COLUMNS)
+                new, old = dashboard.departments(table, TH), ref.departments(table, TH)
+                assert (new is None) == (old is None)
+                if new is None:
+                    continue
+                for frame in DEPARTMENT_FRAMES:
+                    same(getattr(new, frame), getattr(old, frame))
+                for chart in DEPARTMENT_CHARTS:
+                    assert chart_element(getattr(new, chart)) == chart_element(getattr(old, chart))
+
+
 def test_the_trends_page_equals_the_previous_code(plans):  # noqa: F811
     for tree, ups, as_of in plans:
         done = first_completed(ups, as_of)
@@ -100,6 +121,10 @@ def test_chart_frames_as_before():
     snaps = pd.to_datetime(["1969-12-31", "2020-03-31", "2020-06-30"])
     line = pd.DataFrame({"snap": snaps, "group": ["a", "a", "b"], "progress": [1.26, np.nan, 100.0], "label": ["x"] * 3,
                          "n": [1, 0, 2], "n_overdue": [0, 3, 1]}, index=[5, 6, 7])
+    groups = pd.DataFrame({"group": ["Parks", "Parks", "Works"], "status": ["on_track", None, "completed"],
+                           "n": [2, 0, 5]}, index=[4, 8, 12])
+    cells = pd.DataFrame({"department": ["Parks", "Works"], "smart": ["Mobility", "(none)"], "n_leaves": [3, 1],
+                          "progress": [33.333, np.nan]}, index=[2, 5])
     quarters = pd.DataFrame({"quarter": pd.array(["2020 Q1", "2020 Q2"], dtype="string"),
                              "quarter_end": pd.to_datetime(["2020-03-31", "2020-06-30"]), "n": [0, 3]})
     for new, old in [(charts.progress_bars(bars), ref.progress_bars(bars)),
@@ -108,7 +133,9 @@ def test_chart_frames_as_before():
                      (charts.progress_trend(line), ref.progress_trend(line)),
                      (charts.status_area(line), ref.status_area(line)),
                      (charts.overdue_line(line), ref.overdue_line(line)),
-                     (charts.completions_bar(quarters), ref.completions_bar(quarters))]:
+                     (charts.completions_bar(quarters), ref.completions_bar(quarters)),
+                     (charts.status_counts_bar(groups, "D", "t"), ref.status_counts_bar(groups, "D", "t")),
+                     (charts.heatmap(cells), ref.heatmap(cells))]:
         assert chart_element(new) == chart_element(old)
 
 

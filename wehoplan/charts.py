@@ -450,7 +450,7 @@ def heatmap(df: pd.DataFrame, title: str = "Department × SMART value") -> AnyCh
     """
     if df.empty:
         return empty()
-    data = df[["department", "smart", "n_leaves", "progress"]].assign(progress=lambda d: d["progress"].round(1))
+    data = _columns_as_text(df, ["department", "smart", "n_leaves", "progress"], progress=df["progress"].round(1))
     smart_order = [v.name for v in SMART_VALUES] + ["(none)"]
 
     def base() -> dict:
@@ -477,11 +477,13 @@ def status_counts_bar(df: pd.DataFrame, group_title: str, title: str) -> alt.Cha
         title: chart title.
 
     """
-    data = df[df["n"] > 0]
-    if data.empty:
+    at = np.flatnonzero(df["n"].to_numpy() > 0)
+    if not len(at):
         return empty()
-    data = pd.DataFrame({"group": data["group"], "status": data["status"], "n": data["n"],
-                         "label": _status_labels(data["status"])}, index=data.index)
+    # The rows with actions, taken by position (as the doughnut's: no mask, no Series aligned on an index).
+    status = pd.Series(df["status"].array.take(at), index=df.index[at])
+    data = pd.DataFrame({"group": df["group"].array.take(at), "status": status.array,
+                         "n": df["n"].to_numpy()[at], "label": _status_labels(status).array}, index=status.index)
     order = list(dict.fromkeys(df["group"].tolist()))
     return _chart(data, mark=_mark("bar"), encoding=_o(
         x=_f("n:Q", title="Actions", stack="zero", axis=_o(tickMinStep=1)),
