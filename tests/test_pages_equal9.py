@@ -20,7 +20,15 @@ import pages_reference9 as ref
 import pandas as pd
 import pytest
 
-from tests.test_pages_equal8 import TREND_CHARTS, TREND_FRAMES, _dates, _filters, chart_element, plans, same  # noqa: F401
+from tests.test_pages_equal8 import (  # noqa: F401 - plans is a fixture
+    _dates,
+    _filters,
+    chart_element,
+    plans,
+    same,
+    same_page,
+    trends_pages_equal,
+)
 from wehoplan import charts, dashboard, trends
 from wehoplan.rollup import Thresholds, first_completed, leaf_states, roll_up
 
@@ -41,11 +49,8 @@ def test_the_overview_equals_the_previous_code(plans):  # noqa: F811
                 assert (new is None) == (old is None)
                 if new is None:
                     continue
-                for frame in OVERVIEW_FRAMES:
-                    same(getattr(new, frame), getattr(old, frame))
+                same_page(new, old, OVERVIEW_FRAMES, ("progress_chart", "status_chart"))
                 assert new.kpis == old.kpis and new.metrics == old.metrics
-                for chart in ("progress_chart", "status_chart"):
-                    assert chart_element(getattr(new, chart)) == chart_element(getattr(old, chart))
                 full = roll_up(tree, states, f, TH)  # every column: what the council packet passes
                 same(dashboard.needs_attention(full), ref.needs_attention(full))
                 assert dashboard.kpis(full, ups, day) == ref.kpis(full, ups, day)
@@ -68,27 +73,11 @@ def test_the_departments_page_equals_the_previous_code(plans):  # noqa: F811
                 assert (new is None) == (old is None)
                 if new is None:
                     continue
-                for frame in DEPARTMENT_FRAMES:
-                    same(getattr(new, frame), getattr(old, frame))
-                for chart in DEPARTMENT_CHARTS:
-                    assert chart_element(getattr(new, chart)) == chart_element(getattr(old, chart))
+                same_page(new, old, DEPARTMENT_FRAMES, DEPARTMENT_CHARTS)
 
 
 def test_the_trends_page_equals_the_previous_code(plans):  # noqa: F811
-    for tree, ups, as_of in plans:
-        done = first_completed(ups, as_of)
-        for step in ("quarter", "month"):
-            dates = trends.period_ends(ups, as_of, step)
-            for window in (90, 365):
-                states = leaf_states(tree, ups, list(trends.shared_dates(dates, as_of, window)), TH)
-                for f in _filters(tree):
-                    for by in trends.GROUP_OPTIONS:
-                        new = trends.page_data(tree, states, f, dates, as_of, window, by, done, TH)
-                        old = ref.page_data(tree, states, f, dates, as_of, window, by, done, TH)
-                        for frame in TREND_FRAMES:
-                            same(getattr(new, frame), getattr(old, frame))
-                        for chart in TREND_CHARTS:
-                            assert chart_element(getattr(new, chart)) == chart_element(getattr(old, chart))
+    trends_pages_equal(plans, ref.page_data)
 
 
 TEXTS = [["1 Open data", "2 Mobility", "3 Resilience"], ["x" * 79, "y" * 80, "z" * 81 + "  tail", "short"],
