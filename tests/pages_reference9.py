@@ -54,7 +54,6 @@ from wehoplan.dashboard import (
     Kpis,
     Overview,
     _col,
-    _column_words,
     _days,
     _metrics,
     _objects,
@@ -73,6 +72,7 @@ from wehoplan.dashboard import (
 from wehoplan.domain import HEALTH_LABELS, STATUS_LABELS
 from wehoplan.filters import Filters
 from wehoplan.rollup import PreparedTree, Thresholds, first_completed, roll_up_many
+from wehoplan.table_columns import _column_words
 from wehoplan.trends import (
     GROUP_OPTIONS,
     PAGE_COLUMNS,

@@ -149,3 +149,19 @@ def test_forecast_days_late_as_before(plans):  # noqa: F811
             same(trends.completions_per_quarter(rolled, as_of, first_completed(ups, as_of)),
                  ref.completions_per_quarter(rolled, as_of, first_completed(ups, as_of)))
 
+
+
+@pytest.mark.parametrize("dtype", ["string", "str", "object"])
+def test_status_and_health_words_as_before(dtype):
+    """Looked up in Arrow: the same words as one per distinct value, unknown and missing values included."""
+    from wehoplan.domain import HEALTH_LABELS, STATUS_LABELS
+    from wehoplan.table_columns import _column_words, health_words, status_words
+
+    table = pd.DataFrame({
+        "status": pd.Series(["on_track", None, "no such status", "completed", "", "deferred"] * 3, dtype=dtype),
+        "health": pd.Series(["behind", "", None, "done", "at_risk", "what"] * 3, dtype=dtype)})
+    for at in (np.arange(18), np.array([5, 0, 2, 2]), np.array([], dtype="int64")):
+        new, old = status_words(table, at), _column_words(table, "status", at, STATUS_LABELS.get, None)
+        pd.testing.assert_extension_array_equal(new, old)
+        new, old = health_words(table, at), _column_words(table, "health", at, lambda h: HEALTH_LABELS.get(h, ""), "")
+        pd.testing.assert_extension_array_equal(new, old)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from wehoplan.domain import HEALTH_LABELS, STATUS_LABELS, smart_names
+from wehoplan.domain import smart_names
 from wehoplan.rollup import ROOT_ID, PreparedTree
-from wehoplan.table_columns import _column_words, _days, _take, _words
+from wehoplan.table_columns import _days, _take, _words, health_words, status_words
 
 REPORT_COLUMNS = ["Code", "Title", "Status", "Health", "Progress", "Expected", "Owner", "Department", "SMART",
                   "Start", "Due", "Overdue", "Latest comment", "Comment date", "Level"]
@@ -159,8 +159,8 @@ def _report_frame(table: pd.DataFrame, at: np.ndarray, where: np.ndarray, labels
     return pd.DataFrame({
         "Code": labels.code.take(where),
         "Title": (labels.tree_title if tree else labels.title).take(where),
-        "Status": _column_words(table, "status", at, STATUS_LABELS.get, None),
-        "Health": _column_words(table, "health", at, lambda h: HEALTH_LABELS.get(h, ""), ""),
+        "Status": status_words(table, at),
+        "Health": health_words(table, at),
         "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
         "Expected": table["expected_progress"].to_numpy(dtype="float64")[at].round(1),
         "Owner": labels.owner.take(where),

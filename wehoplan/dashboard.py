@@ -34,7 +34,6 @@ from wehoplan.rollup import ROOT_ID, PreparedTree, Thresholds, first_completed, 
 from wehoplan.rollup.engine import LEAF_COUNT_COLUMNS
 from wehoplan.table_columns import (
     _col,
-    _column_words,
     _days,
     _health_text,
     _labels,
@@ -42,6 +41,8 @@ from wehoplan.table_columns import (
     _status_text,
     _take,
     _text,
+    health_words,
+    status_words,
 )
 
 RECENT_DAYS = 90
@@ -220,8 +221,7 @@ def needs_attention(table: pd.DataFrame, labels: ReportLabels | None = None) -> 
         "Code": code, "Title": title,
         "Why": _text(reasons),
         "Owner": owner, "Department": department,
-        "Due": _days(table, "due", at), "Status": _column_words(table, "status", at, STATUS_LABELS.get, None),
-        "Health": _column_words(table, "health", at, lambda h: HEALTH_LABELS.get(h, ""), ""),
+        "Due": _days(table, "due", at), "Status": status_words(table, at), "Health": health_words(table, at),
         "Progress": table["progress"].to_numpy(dtype="float64")[at].round(1),
         "Last update": _days(table, "last_update", at),
     })

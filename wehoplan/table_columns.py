@@ -72,6 +72,49 @@ def _column_words(table: pd.DataFrame, column: str, at: np.ndarray, words, missi
     return _words(values, words, missing)
 
 
+def status_words(table: pd.DataFrame, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The status words ("On track") of ``table``'s rows at ``at``; missing for a missing or unknown status.
+
+    ``_column_words(table, "status", at, STATUS_LABELS.get, None)``.
+    """
+    return _vocabulary_words(table, "status", at, STATUS_LABELS, None)
+
+
+def health_words(table: pd.DataFrame, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The schedule-health words ("At risk") of ``table``'s rows at ``at``; "" where health does not apply.
+
+    ``_column_words(table, "health", at, lambda h: HEALTH_LABELS.get(h, ""), "")``.
+    """
+    return _vocabulary_words(table, "health", at, HEALTH_LABELS, "")
+
+
+_VOCABULARIES: dict[tuple[str, ...], tuple] = {}  # keys -> (Arrow keys, their words then the other word)
+
+
+def _vocabulary_words(table: pd.DataFrame, column: str, at: np.ndarray, labels: dict[str, str],
+                      other: str | None) -> pd.api.extensions.ExtensionArray:
+    """A column of a few known keys (statuses, health) at ``at`` as their ``labels``; ``other`` for any other value.
+
+    An Arrow column is looked up in Arrow (each value's place among the keys), without
+    factorising the rows; any other column as :func:`_column_words` does it.
+    """
+    s = table[column]
+    arr = s.array.take(at) if isinstance(s.dtype, pd.StringDtype) else None
+    if arr is None or not hasattr(arr, "__arrow_array__"):
+        return _column_words(table, column, at, lambda v: labels.get(v, other), other)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keys = tuple(labels)
+    known = _VOCABULARIES.get((*keys, str(other)))
+    if known is None:
+        known = _VOCABULARIES[(*keys, str(other))] = (
+            pa.array(keys, type=pa.large_string()), pd.array([*labels.values(), other], dtype="str"))
+    values = arr.__arrow_array__()
+    place = pc.index_in(values.cast(pa.large_string()), value_set=known[0]).fill_null(len(keys))
+    return known[1].take(place.to_numpy(zero_copy_only=False).astype(np.int64))
+
+
 def _status_text(s: pd.Series) -> np.ndarray:
     """Status words as Python objects (NaN for a missing or unknown status).
 
