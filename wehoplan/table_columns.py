@@ -7,10 +7,13 @@ Arrow-backed ``str`` where it can, and words are worked out once per distinct va
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
 from wehoplan.domain import HEALTH_LABELS, STATUS_LABELS
+from wehoplan.rollup.engine import vocabulary_codes
 
 
 def _col(table: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
@@ -88,31 +91,22 @@ def health_words(table: pd.DataFrame, at: np.ndarray) -> pd.api.extensions.Exten
     return _vocabulary_words(table, "health", at, HEALTH_LABELS, "")
 
 
-_VOCABULARIES: dict[tuple[str, ...], tuple] = {}  # keys -> (Arrow keys, their words then the other word)
-
-
 def _vocabulary_words(table: pd.DataFrame, column: str, at: np.ndarray, labels: dict[str, str],
                       other: str | None) -> pd.api.extensions.ExtensionArray:
     """A column of a few known keys (statuses, health) at ``at`` as their ``labels``; ``other`` for any other value.
 
-    An Arrow column is looked up in Arrow (each value's place among the keys), without
-    factorising the rows; any other column as :func:`_column_words` does it.
+    Each value's place among the keys is looked up in Arrow (:func:`wehoplan.rollup.engine.vocabulary_codes`,
+    the roll-up's own status lookup), without factorising the rows.
     """
-    s = table[column]
-    arr = s.array.take(at) if isinstance(s.dtype, pd.StringDtype) else None
-    if arr is None or not hasattr(arr, "__arrow_array__"):
-        return _column_words(table, column, at, lambda v: labels.get(v, other), other)
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     keys = tuple(labels)
-    known = _VOCABULARIES.get((*keys, str(other)))
-    if known is None:
-        known = _VOCABULARIES[(*keys, str(other))] = (
-            pa.array(keys, type=pa.large_string()), pd.array([*labels.values(), other], dtype="str"))
-    values = arr.__arrow_array__()
-    place = pc.index_in(values.cast(pa.large_string()), value_set=known[0]).fill_null(len(keys))
-    return known[1].take(place.to_numpy(zero_copy_only=False).astype(np.int64))
+    code = vocabulary_codes(pd.Series(table[column].array.take(at)), keys)
+    return _label_words(tuple(labels.values()), other).take(np.where(code < 0, len(keys), code))
+
+
+@functools.cache
+def _label_words(words: tuple[str, ...], other: str | None) -> pd.api.extensions.ExtensionArray:
+    """``words`` then ``other`` as a ``str`` array (made once per vocabulary)."""
+    return pd.array([*words, other], dtype="str")
 
 
 def _status_text(s: pd.Series) -> np.ndarray:

@@ -84,15 +84,26 @@ def plain_pages_for(rows_of):
 
 def status_codes(status: pd.Series) -> np.ndarray:
     """Status keys as positions in STATUS_KEYS (-1 for anything else, e.g. missing)."""
+    return vocabulary_codes(status, STATUS_KEYS)
+
+
+def vocabulary_codes(values, vocabulary: tuple[str, ...]) -> np.ndarray:
+    """Each value's position in ``vocabulary`` (a few known keys: statuses, health), -1 for anything else.
+
+    ``values``: a Series or a column's array.
+    """
     try:  # Arrow's hash lookup: several times faster than a Categorical on many rows
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        arr = pa.array(status.astype("string"), type=pa.large_string())
-        return pc.index_in(arr, value_set=pa.array(STATUS_KEYS, type=pa.large_string())).fill_null(-1).to_numpy(
+        own = values.array if isinstance(values, pd.Series) else values
+        # An Arrow-backed text column is read as it is (a cast to "string" first copies it).
+        arr = own.__arrow_array__().cast(pa.large_string()) if isinstance(own.dtype, pd.StringDtype) \
+            and hasattr(own, "__arrow_array__") else pa.array(values.astype("string"), type=pa.large_string())
+        return pc.index_in(arr, value_set=pa.array(vocabulary, type=pa.large_string())).fill_null(-1).to_numpy(
             zero_copy_only=False).astype("int64")
     except ImportError:
-        return pd.Categorical(status, categories=STATUS_KEYS).codes.astype("int64")
+        return pd.Categorical(values, categories=vocabulary).codes.astype("int64")
 
 
 def words(codes: np.ndarray, vocabulary: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:

@@ -262,9 +262,9 @@ def leaf_states_at(frames: PlanFrames, dates, thresholds: Thresholds) -> pd.Data
     for eight choices; a series of :data:`SERIES_DATES` or more dates for two while both
     fit :data:`SERIES_ROWS` rows, else for one.
     """
-    key = (database_url(), frames.plan.name, frames.version, tuple(pd.Timestamp(d) for d in dates),
-           (thresholds.due_soon_days, thresholds.stale_days))
-    if len(key[3]) >= SERIES_DATES:  # (a series' own store keeps count of its uses: asked every time)
+    days = tuple(pd.Timestamp(d) for d in dates)
+    key = (database_url(), frames.plan.name, frames.version, days, (thresholds.due_soon_days, thresholds.stale_days))
+    if len(days) >= SERIES_DATES:  # (a series' own store keeps count of its uses: asked every time)
         return _series_states(*key, frames)
     return remembered(_leaf_states, key, frames)
 
